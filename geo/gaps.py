@@ -1,0 +1,257 @@
+"""Per-commune coverage statistics, the gap score and the uncovered areas.
+
+``analyse`` turns a :class:`geo.loading.Dataset` into a :class:`GapAnalysis`: everything maps,
+snapshots, exports and the app show. Computation is in the dataset's UTM zone (metres, km²).
+
+People figures: where a commune holds settlements with population, the share of its people reached
+is the share of its settlements' people inside the covered area (``population_basis =
+"settlements"``); elsewhere people are spread uniformly over the commune, so the people share equals
+the area share (``"uniform"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely import STRtree
+
+from geo import coverage, settings
+from geo.crs import working_crs
+from geo.loading import Dataset
+from geo.settings import CoverageParams
+from geo.vintages import communes_for_vintage
+
+# Uncovered-share inputs of the gap score, by gap kind.
+_SCORE_SHARES = {"no_4g": "covered_4g", "no_mobile": "mobile_covered",
+                 "no_loudspeaker": "loudspeaker_covered", "no_internet": "internet_access",
+                 "no_service": None}
+
+
+@dataclass(frozen=True)
+class GapAnalysis:
+    """Everything one analysis run produced.
+
+    Attributes
+    ----------
+    communes : GeoDataFrame in the working metric CRS (UTM), one row per commune, columns
+        ``code``, ``name``, ``area_km2``, ``population``, ``population_basis``, the ``*_pct``
+        shares (0–100), the ``*_pop`` people counts (NaN where population is unknown),
+        ``c03_required``, ``c03_present``, ``support_points``, ``gap_score`` (0–100) and
+        ``gap_rank`` (1 = largest gap).
+    gaps : GeoDataFrame in the working CRS: uncovered areas, columns ``code``, ``name``, ``gap``
+        (one of ``geo.settings.GAP_KINDS``), ``area_km2``, geometry.
+    sites : layer name -> points in the working CRS (``bts_sites`` filtered by the params'
+        carriers and technologies, ``loudspeakers``, ``internet_points``), each with an
+        ``illustrative`` bool column.
+    vintage : "legacy" or "2025".
+    params : the :class:`CoverageParams` used.
+    dataset_name : title of the dataset, e.g. "Đakrông (Quảng Trị)".
+    sources : attribution lines shown on maps and exports.
+    """
+
+    communes: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame
+    sites: dict[str, gpd.GeoDataFrame]
+    vintage: str
+    params: CoverageParams
+    dataset_name: str = ""
+    sources: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def illustrative(self) -> bool:
+        """True when any site shown is illustrative (not an operator's real position)."""
+        return any(bool(g["illustrative"].any()) for g in self.sites.values()
+                   if "illustrative" in g and len(g))
+
+    @property
+    def crs(self):
+        """The working metric CRS."""
+        return self.communes.crs
+
+
+def carrier_column(carrier: str) -> str:
+    """Name of the per-carrier share column, e.g. ``covered_viettel_pct``."""
+    return f"covered_{carrier.lower()}_pct"
+
+
+def carriers_reported(bts_sites: gpd.GeoDataFrame) -> list[str]:
+    """Carriers with a column: the three main ones always, others where they have sites."""
+    present = set(bts_sites["carrier"]) if len(bts_sites) else set()
+    return [c for c in settings.CARRIERS if c in settings.MAIN_CARRIERS or c in present]
+
+
+def analyse(dataset: Dataset, *, vintage: str = "legacy",
+            params: CoverageParams = CoverageParams()) -> GapAnalysis:
+    """Coverage shares, people reached, gap score and uncovered areas per commune.
+
+    Parameters
+    ----------
+    dataset : layers in any CRS (normally EPSG:4326 from :func:`geo.loading.load_dataset`).
+    vintage : "legacy" (units before 1 July 2025) or "2025".
+    params : radii, access distance and carrier/technology filters of the circle model.
+    """
+    units = communes_for_vintage(dataset.communes, vintage)
+    crs = working_crs(units)
+    units = units.to_crs(crs)
+    bts = coverage.filter_sites(dataset.bts_sites, params).to_crs(crs)
+    loud = dataset.loudspeakers.to_crs(crs)
+    inet = dataset.internet_points.to_crs(crs)
+    settlements = dataset.settlements.to_crs(crs) if dataset.settlements is not None else None
+    zones = units.geometry.to_numpy()
+
+    covered = {
+        "mobile_covered": coverage.clipped_union(zones, coverage.site_reach(bts, params)),
+        "loudspeaker_covered": coverage.clipped_union(zones, coverage.loudspeaker_reach(loud, params)),
+        "internet_access": coverage.clipped_union(zones, coverage.internet_reach(inet, params)),
+    }
+    for tech in settings.TECHNOLOGIES:
+        covered[f"covered_{tech.lower()}"] = coverage.clipped_union(
+            zones, coverage.site_reach(bts, params, technology=tech))
+    for carrier in carriers_reported(dataset.bts_sites):
+        covered[carrier_column(carrier)[:-4]] = coverage.clipped_union(
+            zones, coverage.site_reach(bts, params, carrier=carrier))
+    any_channel = shapely.union_all(np.stack([covered["mobile_covered"],
+                                              covered["loudspeaker_covered"],
+                                              covered["internet_access"]], axis=1), axis=1)
+    modern = shapely.union(covered["covered_4g"], covered["covered_5g"])
+    uncovered = {
+        "no_4g": shapely.difference(zones, covered["covered_4g"]),
+        "no_mobile": shapely.difference(zones, covered["mobile_covered"]),
+        "no_loudspeaker": shapely.difference(zones, covered["loudspeaker_covered"]),
+        "no_internet": shapely.difference(zones, covered["internet_access"]),
+        "no_service": shapely.difference(zones, any_channel),
+        "at_risk": shapely.difference(covered["mobile_covered"], modern),
+    }
+
+    area_m2 = shapely.area(zones)
+    stats = pd.DataFrame({"code": units["code"].to_numpy(), "name": units["name"].to_numpy(),
+                          "legacy_codes": units["legacy_codes"].to_numpy(),
+                          "area_km2": area_m2 / 1e6})
+    population = units["population"].to_numpy(float)
+    stats["population"] = population
+    share_of = _people_shares(zones, settlements)
+    stats["population_basis"] = np.where(share_of.has_settlements, "settlements", "uniform")
+
+    def add(name: str, geoms: np.ndarray) -> None:
+        area_share = _safe_div(shapely.area(geoms), area_m2)
+        stats[f"{name}_pct"] = 100 * area_share
+        stats[f"{name}_pop"] = population * share_of(geoms, area_share)
+
+    for name, geoms in covered.items():
+        add(name, geoms)
+    for name in ("no_service", "at_risk"):
+        add(name, uncovered[name])
+    for name in ("no_4g", "no_mobile", "no_loudspeaker", "no_internet"):
+        add(name, uncovered[name])
+
+    support = inet[inet["kind"] == "support_point"]
+    stats["support_points"] = _count_points(zones, support.geometry.to_numpy()).astype(int)
+    stats["c03_required"] = units["especially_difficult"].fillna(False).astype(bool).to_numpy()
+    stats["c03_present"] = stats["support_points"] > 0
+    stats["gap_score"] = gap_score(stats)
+    stats["gap_rank"] = gap_rank(stats["gap_score"], stats["code"])
+    communes = gpd.GeoDataFrame(stats, geometry=zones, crs=crs)
+
+    gaps = _gap_polygons(units, uncovered, crs)
+    return GapAnalysis(communes=communes, gaps=gaps,
+                       sites={"bts_sites": bts, "loudspeakers": loud, "internet_points": inet},
+                       vintage=vintage, params=params, dataset_name=dataset.name,
+                       sources=dataset.sources)
+
+
+def gap_score(stats: pd.DataFrame) -> np.ndarray:
+    """Gap score 0–100 per commune (higher = larger gap).
+
+    ``100 × Σ_k w_k × u_k + C03_PENALTY × (support point required and missing)``, capped at 100,
+    where ``u_k`` is the uncovered share of people (of area where population is unknown) for each
+    gap kind ``k`` in ``settings.GAP_SCORE_WEIGHTS`` (weights sum to 1).
+    """
+    score = np.zeros(len(stats))
+    for kind, weight in settings.GAP_SCORE_WEIGHTS.items():
+        pop_col, pct_col = f"{kind}_pop", f"{kind}_pct"
+        share = stats[pct_col].to_numpy(float) / 100
+        people = _safe_div(stats[pop_col].to_numpy(float), stats["population"].to_numpy(float))
+        known = np.isfinite(people) & (stats["population"].to_numpy(float) > 0)
+        score += weight * np.where(known, people, share)
+    score = 100 * score
+    missing_c03 = stats["c03_required"].to_numpy(bool) & ~stats["c03_present"].to_numpy(bool)
+    return np.minimum(100.0, score + settings.C03_PENALTY * missing_c03).round(2)
+
+
+def gap_rank(score: pd.Series, code: pd.Series) -> np.ndarray:
+    """Rank 1 = largest gap score; ties broken by commune code so the order is stable."""
+    order = pd.DataFrame({"score": score.to_numpy(), "code": code.to_numpy()})
+    order = order.sort_values(["score", "code"], ascending=[False, True])
+    rank = np.empty(len(order), dtype=int)
+    rank[order.index.to_numpy()] = np.arange(1, len(order) + 1)
+    return rank
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    out = np.full(a.shape, np.nan)
+    np.divide(a, b, out=out, where=np.isfinite(b) & (b > 0))
+    return out
+
+
+def _count_points(zones: np.ndarray, points: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Number (or summed weight) of ``points`` inside each zone."""
+    if len(points) == 0:
+        return np.zeros(len(zones))
+    zone_idx, point_idx = STRtree(points).query(zones, predicate="intersects")
+    w = np.ones(len(points)) if weights is None else np.asarray(weights, float)
+    return np.bincount(zone_idx, weights=w[point_idx], minlength=len(zones))
+
+
+class _PeopleShares:
+    """Share of a commune's people inside a covered area, from settlements where it has any."""
+
+    def __init__(self, zones: np.ndarray, settlements: gpd.GeoDataFrame | None):
+        self.zones = zones
+        if settlements is None or len(settlements) == 0:
+            self.points, self.pop = np.array([], dtype=object), np.array([])
+            self.total = np.zeros(len(zones))
+        else:
+            self.points = settlements.geometry.to_numpy()
+            self.pop = settlements["population"].to_numpy(float)
+            self.total = _count_points(zones, self.points, self.pop)
+        self.has_settlements = self.total > 0
+
+    def __call__(self, geoms: np.ndarray, area_share: np.ndarray) -> np.ndarray:
+        if not self.has_settlements.any():
+            return area_share
+        inside = _count_points(geoms, self.points, self.pop)
+        return np.where(self.has_settlements, _safe_div(inside, self.total), area_share)
+
+
+def _people_shares(zones: np.ndarray, settlements: gpd.GeoDataFrame | None) -> _PeopleShares:
+    return _PeopleShares(zones, settlements)
+
+
+def _gap_polygons(units: gpd.GeoDataFrame, uncovered: dict[str, np.ndarray], crs) -> gpd.GeoDataFrame:
+    frames = []
+    for kind in settings.GAP_KINDS:
+        geoms = uncovered[kind]
+        keep = ~shapely.is_empty(geoms) & (shapely.area(geoms) > 1.0)  # drop sub-m² slivers
+        frames.append(pd.DataFrame({
+            "code": units["code"].to_numpy()[keep], "name": units["name"].to_numpy()[keep],
+            "gap": kind, "area_km2": shapely.area(geoms[keep]) / 1e6,
+            "geometry": _polygonal(geoms[keep])}))
+    table = pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(table, geometry="geometry", crs=crs)
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygon parts (overlay results can carry stray lines), as MultiPolygons."""
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    polys = shapely.get_type_id(parts) == 3
+    parts, index = parts[polys], index[polys]
+    bounds = np.searchsorted(index, np.arange(len(geoms) + 1))  # index is sorted by input order
+    return np.array([shapely.multipolygons(parts[bounds[i]:bounds[i + 1]])
+                     for i in range(len(geoms))], dtype=object)

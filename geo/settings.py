@@ -1,0 +1,117 @@
+"""Defaults of phusong, in one place, each with the source it rests on.
+
+Every number here is a *planning assumption* for a simple circle model unless its comment says it is
+a measured or legal figure; ``data/README.md`` repeats the table with the full citations.
+Distances are in metres, areas in km².
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from geo.errors import ChoiceError
+
+# --- fixed choices ------------------------------------------------------------------------------
+
+Vintage = Literal["legacy", "2025"]
+VINTAGES: tuple[str, ...] = ("legacy", "2025")
+Lang = Literal["vi", "en"]
+LANGS: tuple[str, ...] = ("vi", "en")
+TECHNOLOGIES: tuple[str, ...] = ("2G", "3G", "4G", "5G")
+CARRIERS: tuple[str, ...] = ("Viettel", "VinaPhone", "MobiFone", "Vietnamobile", "other")
+MAIN_CARRIERS: tuple[str, ...] = ("Viettel", "VinaPhone", "MobiFone")
+LOUDSPEAKER_KINDS: tuple[str, ...] = ("cluster", "commune_station", "district_station")
+INTERNET_KINDS: tuple[str, ...] = ("internet_shop", "public_access", "support_point")
+
+# Uncovered-area layers computed per commune (see geo.gaps).
+GAP_KINDS: tuple[str, ...] = ("no_4g", "no_mobile", "no_loudspeaker", "no_internet", "no_service",
+                              "at_risk")
+
+# --- paths --------------------------------------------------------------------------------------
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+DEFAULT_DATA_DIR = REPO_DIR / "data" / "dakrong"
+STATIC_DIR = PACKAGE_DIR / "static"
+
+# --- coverage defaults (metres) -----------------------------------------------------------------
+# Sources: see data/README.md § "Defaults and their sources".
+DEFAULT_RADIUS_M: dict[str, float] = {
+    "2G": 5000.0,
+    "3G": 3000.0,
+    "4G": 3000.0,
+    "5G": 1000.0,
+}
+DEFAULT_LOUDSPEAKER_RADIUS_M: dict[str, float] = {
+    "cluster": 300.0,
+    "commune_station": 500.0,
+    "district_station": 500.0,
+}
+DEFAULT_INTERNET_ACCESS_M: float = 2000.0
+
+# Switch-off dates of the older mobile generations in Vietnam (areas served only by them are
+# "at risk").
+SWITCH_OFF = {"2G": "2026-09", "3G": "2028-09"}
+
+# Polygon approximation of a circle: 16 segments per quarter keeps area error < 0.2 %.
+CIRCLE_QUAD_SEGS = 16
+
+# --- gap score ----------------------------------------------------------------------------------
+# gap_score = 100 × Σ weight × (uncovered share of people, or of area where population is unknown)
+# + C03_PENALTY when a commune needs a Circular 03 support point and has none (capped at 100).
+GAP_SCORE_WEIGHTS: dict[str, float] = {
+    "no_4g": 0.30,
+    "no_mobile": 0.20,
+    "no_loudspeaker": 0.20,
+    "no_internet": 0.15,
+    "no_service": 0.15,
+}
+C03_PENALTY = 10.0
+
+
+def check_choice(name: str, value: str, options: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``options``, else raise a :class:`ChoiceError`."""
+    if value not in options:
+        raise ChoiceError(name, value, options)
+    return value
+
+
+@dataclass(frozen=True)
+class CoverageParams:
+    """Parameters of the circle model; hashable so the app can cache on it.
+
+    Attributes
+    ----------
+    radius_m : (technology, radius in metres) pairs.
+    carrier_radius_m : (carrier, technology, radius in metres) overrides.
+    loudspeaker_radius_m : (kind, radius in metres) pairs; a row's own ``radius_m`` wins.
+    internet_access_m : straight-line access distance to an internet point, metres.
+    carriers : carriers whose sites count (empty = all).
+    technologies : technologies that count (empty = all).
+    """
+
+    radius_m: tuple[tuple[str, float], ...] = tuple(DEFAULT_RADIUS_M.items())
+    carrier_radius_m: tuple[tuple[str, str, float], ...] = ()
+    loudspeaker_radius_m: tuple[tuple[str, float], ...] = tuple(DEFAULT_LOUDSPEAKER_RADIUS_M.items())
+    internet_access_m: float = DEFAULT_INTERNET_ACCESS_M
+    carriers: tuple[str, ...] = field(default=())
+    technologies: tuple[str, ...] = field(default=())
+
+    def radius_for(self, technology: str, carrier: str | None = None) -> float:
+        """Radius in metres of ``technology`` (for ``carrier`` where an override exists)."""
+        for c, t, r in self.carrier_radius_m:
+            if c == carrier and t == technology:
+                return float(r)
+        return float(dict(self.radius_m)[technology])
+
+    def loudspeaker_radius_for(self, kind: str) -> float:
+        """Default reach in metres of a loudspeaker of ``kind``."""
+        return float(dict(self.loudspeaker_radius_m)[kind])
+
+    def with_radius(self, technology: str, radius_m: float) -> "CoverageParams":
+        """A copy with one technology's radius changed."""
+        radii = dict(self.radius_m)
+        radii[technology] = float(radius_m)
+        return replace(self, radius_m=tuple(radii.items()))
