@@ -255,3 +255,22 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     bounds = np.searchsorted(index, np.arange(len(geoms) + 1))  # index is sorted by input order
     return np.array([shapely.multipolygons(parts[bounds[i]:bounds[i + 1]])
                      for i in range(len(geoms))], dtype=object)
+
+
+def district_totals(analysis: GapAnalysis) -> dict[str, float]:
+    """Totals over all communes: area (km²), people, area-weighted ``*_pct`` shares and summed
+    ``*_pop`` counts (NaN if any commune's population is unknown), communes needing and lacking
+    a Circular 03 support point."""
+    c = analysis.communes
+    area = c["area_km2"].to_numpy(float)
+    totals: dict[str, float] = {"area_km2": float(area.sum()),
+                                "population": float(c["population"].sum(min_count=len(c)))
+                                if len(c) else 0.0}
+    for col in c.columns:
+        if col.endswith("_pct"):
+            totals[col] = float((c[col].to_numpy(float) * area).sum() / area.sum()) if area.sum() else 0.0
+        elif col.endswith("_pop"):
+            totals[col] = float(c[col].sum(min_count=len(c))) if len(c) else 0.0
+    totals["c03_required"] = int(c["c03_required"].sum())
+    totals["c03_missing"] = int((c["c03_required"] & ~c["c03_present"]).sum())
+    return totals

@@ -1,7 +1,7 @@
 """Defaults of phusong, in one place, each with the source it rests on.
 
 Every number here is a *planning assumption* for a simple circle model unless its comment says it is
-a measured or legal figure; ``data/README.md`` repeats the table with the full citations.
+a measured or legal figure; ``data/facts/SOURCES.md`` holds the full citations and quotes.
 Distances are in metres, areas in km².
 """
 
@@ -37,23 +37,34 @@ DEFAULT_DATA_DIR = REPO_DIR / "data" / "dakrong"
 STATIC_DIR = PACKAGE_DIR / "static"
 
 # --- coverage defaults (metres) -----------------------------------------------------------------
-# Sources: see data/README.md § "Defaults and their sources".
+# All radii are PLANNING ASSUMPTIONS for a circle model, not measurements in Đakrông; a circle
+# overstates reach behind ridges. Full quotes: data/facts/SOURCES.md §1–§4.
 DEFAULT_RADIUS_M: dict[str, float] = {
+    # GSMA via ITU "Last-Mile Internet Connectivity Solutions Guide" step 2c: rural towers of
+    # 12–30 m cover 4–8 km; 5 km for GSM 900.
     "2G": 5000.0,
+    # Higher bands (UMTS 2100, LTE 1800) reach less: inside GSMA/ITU's 2–4 km "targeted" band.
     "3G": 3000.0,
     "4G": 3000.0,
+    # ITU-R M.2135 rural macro inter-site distance 1,732 m → cell radius ≈ 1 km.
     "5G": 1000.0,
 }
 DEFAULT_LOUDSPEAKER_RADIUS_M: dict[str, float] = {
+    # 30 W horn, 95–112 dB @ 1 W/1 m, 70 dB SPL needed (TOA Speaker Guide ch. 5): 100–690 m
+    # inverse-square; 300 m is the middle of that bracket.
     "cluster": 300.0,
-    "commune_station": 500.0,
-    "district_station": 500.0,
+    # A station reaches people through its clusters; its own loudspeaker at the station counts
+    # like a cluster. The district station's FM/TV reach is unknown (not modelled).
+    "commune_station": 300.0,
+    "district_station": 300.0,
 }
+# World Bank Rural Access Index (SDG 9.1.1): rural people within 2 km of an all-season road;
+# borrowed here as a walking-distance norm for a public internet point.
 DEFAULT_INTERNET_ACCESS_M: float = 2000.0
 
-# Switch-off dates of the older mobile generations in Vietnam (areas served only by them are
-# "at risk").
-SWITCH_OFF = {"2G": "2026-09", "3G": "2028-09"}
+# Areas served only by 2G/3G are "at risk": the GSM network runs until 15 Sept 2026 (Cục Viễn
+# thông notice under Circulars 03/04/2024/TT-BTTTT); 3G ends September 2028 (MIC announcement).
+SWITCH_OFF = {"2G": "2026-09-15", "3G": "2028-09"}
 
 # Polygon approximation of a circle: 16 segments per quarter keeps area error < 0.2 %.
 CIRCLE_QUAD_SEGS = 16

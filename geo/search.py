@@ -1,0 +1,41 @@
+"""Local, diacritic-insensitive commune search (no online geocoder)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+
+# Administrative prefixes a user may or may not type ("Xã Tà Rụt" = "Ta Rut").
+_PREFIXES = ("thi tran", "thitran", "phuong", "xa", "tt")
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` without Vietnamese diacritics (đ → d) and with single spaces."""
+    text = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def bare_name(name: str) -> str:
+    """``fold(name)`` without its administrative prefix and spaces: "Xã Đa Krông" → "dakrong"."""
+    folded = fold(name)
+    for prefix in _PREFIXES:
+        if folded.startswith(prefix + " "):
+            folded = folded[len(prefix) + 1:]
+            break
+    return folded.replace(" ", "").replace("-", "")
+
+
+def find_communes(names: pd.Series, query: str) -> list[int]:
+    """Positions in ``names`` matching ``query``: exact bare names first, then prefix, then
+    substring matches, ignoring diacritics, case, spaces and the "xã"/"thị trấn" prefix."""
+    wanted = bare_name(query)
+    if not wanted:
+        return []
+    bare = [bare_name(n) for n in names]
+    exact = [i for i, b in enumerate(bare) if b == wanted]
+    starts = [i for i, b in enumerate(bare) if b.startswith(wanted) and i not in exact]
+    inside = [i for i, b in enumerate(bare) if wanted in b and i not in exact and i not in starts]
+    return exact + starts + inside
