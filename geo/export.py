@@ -18,10 +18,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import i18n, settings
-from geo.gaps import GapAnalysis, carrier_column, carriers_reported
+from geo.gaps import GapAnalysis, carrier_column, carriers_reported, district_totals
 
-REPORT_FILES = ("communes.csv", "communes.xlsx", "gaps.geojson", "gaps.gpkg", "map.html",
-                "map.png", "map.pdf")
 
 
 def table_columns(analysis: GapAnalysis) -> list[str]:
@@ -53,8 +51,11 @@ def commune_table(analysis: GapAnalysis, *, lang: str = "vi") -> pd.DataFrame:
             table[col] = table[col].round(0).astype("Int64")
         elif col == "area_km2":
             table[col] = table[col].round(2)
-    table["population_basis"] = table["population_basis"].map(lambda v: i18n.t(f"basis_{v}", lang))
-    return table.rename(columns={c: i18n.t(c, lang) for c in cols}).reset_index(drop=True)
+    table["population_basis"] = table["population_basis"].map(lambda v: i18n.t(f"basis.{v}", lang))
+    for col in ("c03_required", "c03_present"):
+        if col in table:
+            table[col] = table[col].map(lambda v: i18n.t("unit.yes" if v else "unit.no", lang))
+    return table.rename(columns={c: i18n.t(f"col.{c}", lang) for c in cols}).reset_index(drop=True)
 
 
 def csv_bytes(analysis: GapAnalysis, *, lang: str = "vi") -> bytes:
@@ -66,31 +67,22 @@ def xlsx_bytes(analysis: GapAnalysis, *, lang: str = "vi") -> bytes:
     """The commune table and a notes sheet (assumptions, sources) as an XLSX workbook."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        commune_table(analysis, lang=lang).to_excel(writer, sheet_name=i18n.t("sheet_communes", lang),
-                                                    index=False)
-        pd.DataFrame({i18n.t("notes", lang): notes(analysis, lang=lang)}).to_excel(
-            writer, sheet_name=i18n.t("sheet_notes", lang), index=False)
+        commune_table(analysis, lang=lang).to_excel(
+            writer, sheet_name=i18n.t("export.sheet_communes", lang), index=False)
+        pd.DataFrame({i18n.t("export.notes", lang): notes(analysis, lang=lang)}).to_excel(
+            writer, sheet_name=i18n.t("export.sheet_notes", lang), index=False)
     return buffer.getvalue()
 
 
 def notes(analysis: GapAnalysis, *, lang: str = "vi") -> list[str]:
     """Lines on assumptions, sources and the illustrative status, for exports."""
-    p = analysis.params
-    radii = ", ".join(f"{t} {r / 1000:g} km" for t, r in p.radius_m)
-    loud = ", ".join(f"{i18n.t(k, lang)} {r:g} m" for k, r in p.loudspeaker_radius_m)
-    lines = [
-        f"{i18n.t('assumptions', lang)}: {i18n.t('radius_per_technology', lang)}: {radii}; "
-        f"{i18n.t('loudspeaker_reach', lang)}: {loud}; "
-        f"{i18n.t('internet_access_distance', lang)}: {p.internet_access_m / 1000:g} km",
-        f"{i18n.t('vintage', lang)}: {i18n.t('vintage_' + analysis.vintage, lang)}",
-    ]
-    if p.carriers:
-        lines.append(f"{i18n.t('carriers', lang)}: {', '.join(p.carriers)}")
-    if p.technologies:
-        lines.append(f"{i18n.t('technologies', lang)}: {', '.join(p.technologies)}")
+    from geo.snapshot import assumption_lines
+
+    lines = [f"{i18n.t('map.vintage', lang)}: {i18n.t('map.vintage_' + analysis.vintage, lang)}"]
+    lines += assumption_lines(analysis.params, lang)
     if analysis.illustrative:
-        lines.append(i18n.t("illustrative_notice", lang))
-    lines += [f"{i18n.t('sources', lang)}: {s}" for s in analysis.sources]
+        lines.append(i18n.t("notice.illustrative", lang))
+    lines += [f"{i18n.t('map.sources', lang)}: {s}" for s in analysis.sources]
     return lines
 
 
@@ -114,29 +106,105 @@ def gpkg_bytes(analysis: GapAnalysis) -> bytes:
         return path.read_bytes()
 
 
+# (kind, file name, MIME type) of every download the app offers; the report writes the same files.
+DOWNLOADS: tuple[tuple[str, str, str], ...] = (
+    ("png", "map.png", "image/png"),
+    ("pdf", "map.pdf", "application/pdf"),
+    ("html", "map.html", "text/html"),
+    ("csv", "communes.csv", "text/csv"),
+    ("xlsx", "communes.xlsx",
+     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ("geojson", "gaps.geojson", "application/geo+json"),
+    ("gpkg", "gaps.gpkg", "application/geopackage+sqlite3"),
+)
+
+
+def render(kind: str, analysis: GapAnalysis, *, metric: str = "no_4g_pct", lang: str = "vi",
+           show_gaps: tuple[str, ...] | None = None) -> bytes:
+    """The bytes of one export ``kind`` (see :data:`DOWNLOADS`)."""
+    from geo import maps, snapshot  # heavy imports only when a map export is asked for
+
+    kinds = [k for k, _, _ in DOWNLOADS]
+    settings.check_choice("export kind", kind, tuple(kinds))
+    if kind in ("png", "pdf"):
+        return snapshot.render(analysis, metric=metric, lang=lang, fmt=kind, show_gaps=show_gaps)
+    if kind == "html":
+        gaps_shown = show_gaps if show_gaps is not None else tuple(
+            g for g in [maps.metric_for_gap(metric)] if g)
+        return maps.to_html(maps.build_map(analysis, metric=metric, lang=lang,
+                                           show_gaps=gaps_shown)).encode("utf-8")
+    tables = {"csv": lambda: csv_bytes(analysis, lang=lang),
+              "xlsx": lambda: xlsx_bytes(analysis, lang=lang),
+              "geojson": lambda: geojson_bytes(analysis),
+              "gpkg": lambda: gpkg_bytes(analysis)}
+    return tables[kind]()
+
+
 def write_report(analysis: GapAnalysis, out_dir: str | Path, *, lang: str = "vi",
                  metric: str = "no_4g_pct",
                  progress: Callable[[str], None] = lambda message: None) -> list[Path]:
-    """Write every report file (``REPORT_FILES``) into ``out_dir``; returns their paths."""
-    from geo import maps, snapshot  # heavy imports only when a report is written
-
+    """Write every report file (:data:`DOWNLOADS`) into ``out_dir``; returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    steps: list[tuple[str, Callable[[], bytes]]] = [
-        ("communes.csv", lambda: csv_bytes(analysis, lang=lang)),
-        ("communes.xlsx", lambda: xlsx_bytes(analysis, lang=lang)),
-        ("gaps.geojson", lambda: geojson_bytes(analysis)),
-        ("gaps.gpkg", lambda: gpkg_bytes(analysis)),
-        ("map.html", lambda: maps.to_html(maps.build_map(analysis, metric=metric, lang=lang))
-         .encode("utf-8")),
-        ("map.png", lambda: snapshot.render(analysis, metric=metric, lang=lang, fmt="png")),
-        ("map.pdf", lambda: snapshot.render(analysis, metric=metric, lang=lang, fmt="pdf")),
-    ]
+    order = ("csv", "xlsx", "geojson", "gpkg", "html", "png", "pdf")
+    names = {k: name for k, name, _ in DOWNLOADS}
     written = []
-    for i, (name, make) in enumerate(steps, 1):
-        progress(f"[{i}/{len(steps)}] {name}")
-        written.append(write_atomic(out / name, make()))
+    for i, kind in enumerate(order, 1):
+        progress(f"[{i}/{len(order)}] {names[kind]}")
+        written.append(write_atomic(out / names[kind],
+                                    render(kind, analysis, metric=metric, lang=lang)))
     return written
+
+
+def kpis(analysis: GapAnalysis, *, lang: str = "vi") -> list[tuple[str, str, str]]:
+    """District totals for the KPI row: (label, formatted value, explanation)."""
+    from geo.maps import fmt_number
+
+    totals = district_totals(analysis)
+
+    def pct(key: str) -> str:
+        return f"{fmt_number(totals[key], lang, 1)} %"
+
+    people = totals["no_4g_pop"]
+    return [
+        (i18n.t("kpi.no_4g", lang), pct("no_4g_pct"), i18n.t("kpi.area_help", lang)),
+        (i18n.t("kpi.no_4g_people", lang),
+         "—" if people != people else fmt_number(people, lang, 0), i18n.t("kpi.people_help", lang)),
+        (i18n.t("kpi.no_mobile", lang), pct("no_mobile_pct"), i18n.t("kpi.area_help", lang)),
+        (i18n.t("kpi.no_loudspeaker", lang), pct("no_loudspeaker_pct"), i18n.t("kpi.area_help", lang)),
+        (i18n.t("kpi.no_internet", lang), pct("no_internet_pct"), i18n.t("kpi.area_help", lang)),
+        (i18n.t("kpi.no_service", lang), pct("no_service_pct"), i18n.t("kpi.area_help", lang)),
+        (i18n.t("kpi.c03_missing", lang), f"{totals['c03_missing']} / {totals['c03_required']}",
+         i18n.t("kpi.c03_help", lang)),
+    ]
+
+
+def commune_name(analysis: GapAnalysis, code: str) -> str:
+    """The name of the commune with ``code``."""
+    return str(analysis.communes.set_index("code").at[code, "name"])
+
+
+def commune_card(analysis: GapAnalysis, code: str, *, lang: str = "vi") -> pd.DataFrame:
+    """One commune's figures as a two-column table (label, value) for a side panel."""
+    table = commune_table(analysis, lang=lang)
+    row = table[table[i18n.t("col.code", lang)] == code].iloc[0]
+    return pd.DataFrame({i18n.t("export.field", lang): row.index,
+                         i18n.t("export.value", lang): [str(v) for v in row.to_numpy()]})
+
+
+def c03_table(analysis: GapAnalysis, *, lang: str = "vi") -> pd.DataFrame:
+    """Circular 03/2023 view: communes that need a support point and whether they have one,
+    those lacking one first."""
+    c = pd.DataFrame(analysis.communes[["code", "name", "population", "c03_required",
+                                        "c03_present", "support_points"]])
+    c["status"] = [i18n.t("c03." + ("missing" if r and not p else "ok" if r else "not_required"),
+                          lang) for r, p in zip(c["c03_required"], c["c03_present"])]
+    c = c.sort_values(["c03_present", "c03_required", "code"], ascending=[True, False, True])
+    for col in ("c03_required", "c03_present"):
+        c[col] = c[col].map(lambda v: i18n.t("unit.yes" if v else "unit.no", lang))
+    c["population"] = c["population"].round(0).astype("Int64")
+    return c.rename(columns={col: i18n.t(f"col.{col}", lang) for col in c.columns}) \
+        .reset_index(drop=True)
 
 
 def write_atomic(path: Path, data: bytes) -> Path:

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 import pandas as pd
+
+from geo.i18n import fold
 
 # Administrative prefixes a user may or may not type ("Xã Tà Rụt" = "Ta Rut").
 _PREFIXES = ("thi tran", "thitran", "phuong", "xa", "tt")
-
-
-def fold(text: str) -> str:
-    """Lower-case ``text`` without Vietnamese diacritics (đ → d) and with single spaces."""
-    text = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    return re.sub(r"\s+", " ", text.lower()).strip()
 
 
 def bare_name(name: str) -> str:

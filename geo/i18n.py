@@ -1,0 +1,288 @@
+"""User-facing text in Vietnamese (default) and English, and diacritic-insensitive folding.
+
+``t(key, lang)`` looks a label up in :data:`TEXT`; keys are grouped by prefix:
+
+- ``metric.<column>``: short legend titles of the metrics a map can be coloured by;
+- ``col.<column>``: column headers of the commune statistics table;
+- ``gap.<kind>``: uncovered-area kinds (``geo.settings.GAP_KINDS``);
+- ``layer.<name>``: map layers; ``carrier.<name>``, ``loudspeaker.<kind>``, ``internet.<kind>``;
+- ``notice.<name>``: notices that must be visible (illustrative site positions …);
+- ``map.<name>``: map furniture (title, legend, scale, north, date, sources, assumptions …);
+- ``unit.<name>``: units and number words.
+
+The app adds its own ``app.*`` keys here later. Every Vietnamese text carries full diacritics.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from geo.errors import ChoiceError
+from geo.settings import LANGS
+
+_V, _E = "vi", "en"
+
+
+def _g(prefix: str, pairs: dict[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
+    return {f"{prefix}.{k}": {_V: vi, _E: en} for k, (vi, en) in pairs.items()}
+
+
+TEXT: dict[str, dict[str, str]] = {}
+
+# --- metrics a map can be coloured by (short legend titles) -------------------------------------
+TEXT |= _g("metric", {
+    "no_4g_pct": ("Diện tích chưa có 4G (%)", "Area without 4G (%)"),
+    "no_mobile_pct": ("Diện tích không có sóng di động (%)", "Area without mobile signal (%)"),
+    "no_loudspeaker_pct": ("Diện tích ngoài vùng loa (%)", "Area out of loudspeaker reach (%)"),
+    "no_internet_pct": ("Diện tích xa điểm internet (%)", "Area far from internet access (%)"),
+    "no_service_pct": ("Diện tích không có dịch vụ nào (%)", "Area with no service at all (%)"),
+    "no_4g_pop": ("Số người chưa có 4G", "People without 4G"),
+    "at_risk_pct": ("Diện tích chỉ có 2G/3G (%)", "Area with only 2G/3G (%)"),
+    "gap_score": ("Điểm thiếu hụt (0–100)", "Gap score (0–100)"),
+})
+
+# --- commune statistics: column headers ---------------------------------------------------------
+TEXT |= _g("col", {
+    "code": ("Mã xã", "Commune code"),
+    "name": ("Tên xã", "Commune"),
+    "area_km2": ("Diện tích (km²)", "Area (km²)"),
+    "population": ("Dân số", "Population"),
+    "population_basis": ("Nguồn dân số", "Population basis"),
+    "mobile_covered_pct": ("Có sóng di động (%)", "Mobile coverage (%)"),
+    "covered_2g_pct": ("Có 2G (%)", "2G coverage (%)"),
+    "covered_3g_pct": ("Có 3G (%)", "3G coverage (%)"),
+    "covered_4g_pct": ("Có 4G (%)", "4G coverage (%)"),
+    "covered_5g_pct": ("Có 5G (%)", "5G coverage (%)"),
+    "covered_viettel_pct": ("Sóng Viettel (%)", "Viettel coverage (%)"),
+    "covered_vinaphone_pct": ("Sóng VinaPhone (%)", "VinaPhone coverage (%)"),
+    "covered_mobifone_pct": ("Sóng MobiFone (%)", "MobiFone coverage (%)"),
+    "loudspeaker_covered_pct": ("Trong vùng loa (%)", "Loudspeaker reach (%)"),
+    "internet_access_pct": ("Gần điểm internet (%)", "Internet access (%)"),
+    "no_service_pct": ("Không có dịch vụ nào (%)", "No service at all (%)"),
+    "at_risk_pct": ("Chỉ có 2G/3G (%)", "Only 2G/3G (%)"),
+    "no_4g_pct": ("Chưa có 4G (%)", "Without 4G (%)"),
+    "no_mobile_pct": ("Không có sóng di động (%)", "Without mobile signal (%)"),
+    "no_loudspeaker_pct": ("Ngoài vùng loa (%)", "Out of loudspeaker reach (%)"),
+    "no_internet_pct": ("Xa điểm internet (%)", "Far from internet access (%)"),
+    "no_4g_pop": ("Số người chưa có 4G", "People without 4G"),
+    "no_mobile_pop": ("Số người không có sóng", "People without mobile signal"),
+    "no_loudspeaker_pop": ("Số người ngoài vùng loa", "People out of loudspeaker reach"),
+    "no_internet_pop": ("Số người xa điểm internet", "People far from internet access"),
+    "no_service_pop": ("Số người không có dịch vụ nào", "People with no service at all"),
+    "at_risk_pop": ("Số người chỉ có 2G/3G", "People with only 2G/3G"),
+    "c03_required": ("Cần điểm hỗ trợ theo TT 03", "Circular 03 support point required"),
+    "c03_present": ("Có điểm hỗ trợ theo TT 03", "Circular 03 support point present"),
+    "gap_score": ("Điểm thiếu hụt", "Gap score"),
+    "gap_rank": ("Thứ hạng thiếu hụt", "Gap rank"),
+    "gap": ("Loại vùng trống", "Gap kind"),
+    "site_id": ("Mã trạm", "Site ID"),
+    "carrier": ("Nhà mạng", "Carrier"),
+    "technologies": ("Công nghệ", "Technologies"),
+    "height_m": ("Độ cao cột (m)", "Mast height (m)"),
+    "illustrative": ("Minh hoạ", "Illustrative"),
+    "id": ("Mã", "ID"),
+    "kind": ("Loại", "Kind"),
+    "radius_m": ("Bán kính (m)", "Radius (m)"),
+})
+
+# --- uncovered-area kinds -----------------------------------------------------------------------
+TEXT |= _g("gap", {
+    "no_4g": ("Vùng chưa có 4G", "No 4G"),
+    "no_mobile": ("Vùng không có sóng di động", "No mobile signal"),
+    "no_loudspeaker": ("Vùng ngoài tầm loa", "Out of loudspeaker reach"),
+    "no_internet": ("Vùng xa điểm internet", "Far from internet access"),
+    "no_service": ("Vùng không có dịch vụ nào", "No service at all"),
+    "at_risk": ("Vùng chỉ có 2G/3G (sắp tắt sóng)", "Only 2G/3G (switch-off ahead)"),
+})
+
+# --- map layers ---------------------------------------------------------------------------------
+TEXT |= _g("layer", {
+    "communes": ("Xã", "Communes"),
+    "district": ("Ranh giới huyện", "District boundary"),
+    "gaps": ("Vùng trống", "Uncovered areas"),
+    "bts_sites": ("Trạm BTS", "BTS sites"),
+    "loudspeakers": ("Loa truyền thanh", "Public loudspeakers"),
+    "internet_points": ("Điểm truy cập internet", "Internet access points"),
+    "osm": ("Bản đồ nền OpenStreetMap (cần mạng)", "OpenStreetMap background (needs internet)"),
+})
+
+# --- carriers and site kinds --------------------------------------------------------------------
+TEXT |= _g("carrier", {
+    "Viettel": ("Viettel", "Viettel"),
+    "VinaPhone": ("VinaPhone", "VinaPhone"),
+    "MobiFone": ("MobiFone", "MobiFone"),
+    "Vietnamobile": ("Vietnamobile", "Vietnamobile"),
+    "other": ("Nhà mạng khác", "Other carrier"),
+})
+TEXT |= _g("loudspeaker", {
+    "cluster": ("Cụm loa thôn/bản", "Village loudspeaker cluster"),
+    "commune_station": ("Đài truyền thanh xã", "Commune radio station"),
+    "district_station": ("Đài truyền thanh huyện", "District radio station"),
+})
+TEXT |= _g("internet", {
+    "internet_shop": ("Đại lý internet", "Internet shop"),
+    "public_access": ("Điểm truy cập công cộng", "Public access point"),
+    "support_point": ("Điểm hỗ trợ (TT 03)", "Support point (Circular 03)"),
+})
+
+# --- notices ------------------------------------------------------------------------------------
+TEXT |= _g("notice", {
+    "illustrative": ("Vị trí trạm/loa/điểm internet là minh hoạ, không phải số liệu của nhà mạng",
+                     "Site positions are illustrative, not operator data"),
+    "model": ("Vùng phủ ước tính bằng mô hình vòng tròn, không phải đo đạc",
+              "Coverage estimated with a circle model, not measured"),
+})
+
+# --- map furniture ------------------------------------------------------------------------------
+TEXT |= _g("map", {
+    "title": ("Vùng chưa được phủ sóng thông tin", "Where information does not reach"),
+    "legend": ("Chú giải", "Legend"),
+    "scale": ("Tỉ lệ", "Scale"),
+    "north": ("B", "N"),
+    "date": ("Ngày lập", "Date"),
+    "sources": ("Nguồn dữ liệu", "Data sources"),
+    "assumptions": ("Giả định", "Assumptions"),
+    "no_data": ("Không có số liệu", "No data"),
+    "vintage": ("Địa giới", "Boundaries"),
+    "vintage_legacy": ("trước sáp nhập 2025", "before the 2025 merger"),
+    "vintage_2025": ("sau sáp nhập 2025", "after the 2025 merger"),
+    "radius": ("Bán kính phủ sóng", "Coverage radius"),
+    "carrier_radius": ("Bán kính riêng theo nhà mạng", "Carrier-specific radius"),
+    "loudspeaker_reach": ("Tầm phủ của loa", "Loudspeaker reach"),
+    "internet_access": ("Khoảng cách tới điểm internet", "Distance to an internet point"),
+    "rank": ("Hạng", "Rank"),
+    "fullscreen": ("Toàn màn hình", "Full screen"),
+    "exit_fullscreen": ("Thoát toàn màn hình", "Exit full screen"),
+    "sites": ("Trạm và điểm dịch vụ", "Sites"),
+    "bts_of_carrier": ("Trạm BTS {carrier}", "{carrier} BTS site"),
+    "page": ("Trang", "Page"),
+})
+
+# --- units and small words ----------------------------------------------------------------------
+TEXT |= _g("unit", {
+    "km": ("km", "km"),
+    "m": ("m", "m"),
+    "people": ("người", "people"),
+    "yes": ("có", "yes"),
+    "no": ("không", "no"),
+})
+
+
+# --- commune table extras, population basis, exports --------------------------------------------
+TEXT |= _g("col", {
+    "legacy_codes": ("Mã các xã cũ", "Former commune codes"),
+    "support_points": ("Số điểm hỗ trợ TT 03", "Circular 03 support points"),
+    "status": ("Tình trạng", "Status"),
+})
+TEXT |= _g("basis", {
+    "uniform": ("dân cư dàn đều theo diện tích", "spread evenly over the area"),
+    "settlements": ("theo thôn/bản", "from villages"),
+})
+TEXT |= _g("export", {
+    "sheet_communes": ("Các xã", "Communes"),
+    "sheet_notes": ("Ghi chú", "Notes"),
+    "notes": ("Ghi chú", "Notes"),
+    "field": ("Chỉ tiêu", "Figure"),
+    "value": ("Giá trị", "Value"),
+    "filters": ("Bộ lọc", "Filters"),
+})
+TEXT |= _g("c03", {
+    "missing": ("Cần nhưng chưa có điểm hỗ trợ", "Required, none present"),
+    "ok": ("Đã có điểm hỗ trợ", "Support point present"),
+    "not_required": ("Không thuộc diện bắt buộc", "Not required"),
+})
+# --- district totals (KPI row) ------------------------------------------------------------------
+TEXT |= _g("kpi", {
+    "no_4g": ("Diện tích chưa có 4G", "Area without 4G"),
+    "no_4g_people": ("Số người chưa có 4G", "People without 4G"),
+    "no_mobile": ("Không có sóng di động", "No mobile signal"),
+    "no_loudspeaker": ("Ngoài vùng loa", "Beyond loudspeakers"),
+    "no_internet": ("Xa điểm internet", "Far from internet"),
+    "no_service": ("Không có kênh nào", "No channel at all"),
+    "c03_missing": ("Xã thiếu điểm hỗ trợ TT 03", "Communes lacking a C03 point"),
+    "area_help": ("Tỉ lệ diện tích toàn huyện, theo mô hình vòng tròn",
+                  "Share of the district's area, circle model"),
+    "people_help": ("Dân cư dàn đều trong mỗi xã trừ khi có số liệu thôn/bản",
+                    "People spread evenly in each commune unless villages are given"),
+    "c03_help": ("Số xã cần điểm hỗ trợ (Thông tư 03/2023/TT-BTTTT) mà chưa có / số xã cần",
+                 "Communes needing a support point (Circular 03/2023) without one / needing one"),
+})
+# --- the app ------------------------------------------------------------------------------------
+TEXT |= _g("app", {
+    "title": ("Phủ sóng — nơi thông tin chưa tới", "phusong — where information does not reach"),
+    "data_error": ("Không đọc được dữ liệu", "The data cannot be read"),
+    "view": ("Hiển thị", "View"),
+    "vintage": ("Đơn vị hành chính", "Administrative units"),
+    "vintage_legacy": ("13 xã, thị trấn (đến 30/6/2025)", "13 communes (until 30 June 2025)"),
+    "vintage_2025": ("5 xã (từ 1/7/2025)", "5 communes (since 1 July 2025)"),
+    "metric": ("Tô màu xã theo", "Colour communes by"),
+    "show_gaps": ("Vẽ vùng trống", "Draw uncovered areas"),
+    "search": ("Tìm xã (có hoặc không dấu)", "Find a commune (with or without diacritics)"),
+    "search_none": ("Không tìm thấy xã nào khớp với “{query}”", "No commune matches “{query}”"),
+    "commune": ("Xã", "Commune"),
+    "click_hint": ("Bấm vào một xã trên bản đồ hoặc tìm theo tên để xem số liệu.",
+                   "Click a commune on the map or search by name to see its figures."),
+    "mobile": ("Mạng di động", "Mobile networks"),
+    "carriers": ("Nhà mạng", "Carriers"),
+    "technologies": ("Công nghệ", "Technologies"),
+    "radius": ("Bán kính {tech} (km)", "{tech} radius (km)"),
+    "other_channels": ("Loa và internet", "Loudspeakers and internet"),
+    "loudspeaker_reach": ("Tầm phủ của loa (m)", "Loudspeaker reach (m)"),
+    "internet_access": ("Khoảng cách tới điểm internet (km)", "Distance to an internet point (km)"),
+    "tiles": ("Bản đồ nền trực tuyến (cần mạng)", "Online background map (needs internet)"),
+    "defaults_source": ("Giá trị mặc định là giả định quy hoạch có trích nguồn: "
+                        "data/facts/SOURCES.md",
+                        "Defaults are cited planning assumptions: data/facts/SOURCES.md"),
+    "no_filter_selected": ("Chưa chọn nhà mạng hoặc công nghệ nào: mọi trạm đều được tính.",
+                           "No carrier or technology selected: every site counts."),
+    "communes": ("đơn vị", "units"),
+    "problems": ("dòng dữ liệu bị bỏ qua vì lỗi", "data rows left out because of errors"),
+    "tab_map": ("Bản đồ", "Map"),
+    "tab_table": ("Bảng theo xã", "Table by commune"),
+    "tab_c03": ("Thông tư 03/2023", "Circular 03/2023"),
+    "tab_export": ("Xuất báo cáo", "Export"),
+    "population_note": ("Số người: dân cư dàn đều theo diện tích trong mỗi xã (trừ khi có số liệu "
+                        "thôn/bản). Dân số: CSDL đầu tư tỉnh Quảng Trị (2021).",
+                        "People: spread evenly over each commune's area (unless villages are "
+                        "given). Population: Quảng Trị investment database (2021)."),
+    "c03_intro": ("Thông tư 03/2023/TT-BTTTT: mỗi xã đặc biệt khó khăn cần ít nhất một điểm hỗ "
+                  "trợ đồng bào dân tộc thiểu số có ti vi kết nối Internet.",
+                  "Circular 03/2023/TT-BTTTT: every especially difficult commune needs at least "
+                  "one support point for ethnic-minority people with an internet-connected TV."),
+    "export_note": ("Cùng nội dung với lệnh `python -m geo report`.",
+                    "The same files as `python -m geo report` writes."),
+    "download_png": ("Ảnh bản đồ (PNG)", "Map image (PNG)"),
+    "download_pdf": ("Bản đồ A4 (PDF)", "A4 map (PDF)"),
+    "download_html": ("Bản đồ tương tác (HTML)", "Interactive map (HTML)"),
+    "download_csv": ("Bảng số liệu (CSV)", "Table (CSV)"),
+    "download_xlsx": ("Bảng số liệu (Excel)", "Table (Excel)"),
+    "download_geojson": ("Vùng trống (GeoJSON)", "Uncovered areas (GeoJSON)"),
+    "download_gpkg": ("Vùng trống (GeoPackage)", "Uncovered areas (GeoPackage)"),
+})
+
+
+def t(key: str, lang: str = "vi") -> str:
+    """The label ``key`` in ``lang`` ("vi" or "en").
+
+    Raises :class:`geo.errors.ChoiceError` for an unknown language and ``KeyError`` (naming the key)
+    for a label that does not exist: a missing label is a bug, not a user error.
+    """
+    if lang not in LANGS:
+        raise ChoiceError("lang", lang, LANGS)
+    try:
+        return TEXT[key][lang]
+    except KeyError:
+        raise KeyError(f"no label {key!r} in geo.i18n.TEXT") from None
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and strip Vietnamese diacritics (đ → d) for diacritic-insensitive search.
+
+    >>> fold("Tà Rụt") == fold("ta rut")
+    True
+    >>> fold("ĐAKRÔNG")
+    'dakrong'
+    """
+    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())

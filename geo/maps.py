@@ -1,0 +1,718 @@
+"""Interactive folium map of a :class:`geo.gaps.GapAnalysis`, built to work with no internet at all.
+
+Offline assets: what folium and streamlit-folium do with them (folium 0.20, streamlit-folium 0.27.4)
+----------------------------------------------------------------------------------------------------
+- folium puts every JS/CSS dependency in class attributes ``default_js`` / ``default_css`` of the
+  map and of each plugin (``JSCSSMixin``), all CDN URLs: the map asks for leaflet 1.9.3, jquery,
+  bootstrap 5, bootstrap-glyphicons, font-awesome, awesome-markers and an awesome-rotate css;
+  Fullscreen asks for leaflet.fullscreen 3.0.0, MeasureControl for leaflet-measure 2.1.7. Rendering
+  turns each into a ``<script src>`` / ``<link href>`` in the figure header. ``add_js_link`` edits
+  the *class* list (shared by every map in the process), so this module only ever assigns new
+  *instance* lists.
+- streamlit-folium's frontend (``site-packages/streamlit_folium/frontend/build``) bundles React
+  and the Streamlit component library, NOT Leaflet. ``st_folium`` walks the map tree, collects every
+  element's ``default_js`` / ``default_css`` URLs and sends them as ``js_links`` / ``css_links``;
+  the iframe appends one ``<script src=URL>`` / ``<link href=URL>`` per entry. It strips
+  ``<script src>`` and ``<link href>`` tags from the folium header and appends the rest with
+  ``document.head.innerHTML +=``, so inline ``<style>`` in the header applies but inline header
+  ``<script>`` never runs; the map's own JS (every element's ``script`` macro) is ``eval``-ed.
+  If any branca ``ColorMap`` is in the tree it also adds two d3 CDN URLs: so no ColorMap here.
+- Therefore this module (a) replaces every element's ``default_js`` / ``default_css`` with local
+  URLs (:func:`use_local_assets`, done by :func:`build_map`): by default ``data:`` URIs of the
+  vendored files in ``geo/static`` (zero configuration, about 0.4 MB per map sent to the iframe),
+  or ``base_url + path`` when the app serves ``geo/static`` itself (Streamlit's
+  ``server.enableStaticServing`` serves ``<app dir>/static/`` at ``/app/static/`` with a proper
+  content type; see :func:`asset_urls`); (b) puts every custom control (legend, banner,
+  background, scale) in ``script`` macros, which both st_folium and a plain HTML file run; and
+  (c) for the standalone file, :func:`to_html` inlines the vendored JS and CSS (with the CSS
+  images as data URIs) into one self-contained HTML page.
+- Checked in headless Chromium against ``streamlit run`` (streamlit 1.67): with data: URIs and
+  with ``asset_base_url="/app/static/"`` (static serving on, ``static`` -> ``geo/static``) the map
+  draws and the page makes no request off localhost; with the relative ``"app/static/"`` the
+  iframe asks ``/component/streamlit_folium.st_folium/app/static/…``, gets 404s and draws
+  nothing, so :func:`asset_urls` refuses a base URL that does not start with ``/``.
+- Element ids are set deterministically (hex digests of a counter), so the same inputs give
+  byte-identical HTML; they stay 32 hex digits long because st_folium rewrites ``_<id>`` suffixes
+  by regex and a short id such as ``1`` would also hit data such as ``BTS_1``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from folium.template import Template
+
+from geo.errors import PhusongError
+from geo.i18n import t
+from geo.settings import (
+    CARRIERS,
+    GAP_KINDS,
+    INTERNET_KINDS,
+    LANGS,
+    LOUDSPEAKER_KINDS,
+    STATIC_DIR,
+    check_choice,
+)
+
+# --- metrics and their classes (shared with geo.snapshot) ---------------------------------------
+
+MAP_METRICS: tuple[str, ...] = ("no_4g_pct", "no_mobile_pct", "no_loudspeaker_pct",
+                                "no_internet_pct", "no_service_pct", "no_4g_pop", "at_risk_pct",
+                                "gap_score")
+
+_PCT_BINS = (0.0, 5.0, 20.0, 40.0, 60.0, 100.0)
+# Fixed class edges per metric, so the same value always gets the same colour in every map.
+METRIC_BINS: dict[str, tuple[float, ...]] = {
+    "no_4g_pct": _PCT_BINS,
+    "no_mobile_pct": _PCT_BINS,
+    "no_loudspeaker_pct": _PCT_BINS,
+    "no_internet_pct": _PCT_BINS,
+    "no_service_pct": _PCT_BINS,
+    "at_risk_pct": _PCT_BINS,
+    "gap_score": (0.0, 10.0, 20.0, 35.0, 50.0, 100.0),
+    "no_4g_pop": (0.0, 100.0, 500.0, 1000.0, 2500.0, math.inf),
+}
+# ColorBrewer YlOrRd, 5 classes: light = small gap, dark red = big gap.
+CLASS_COLORS: tuple[str, ...] = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+NO_DATA_COLOR = "#d9d9d9"
+
+CARRIER_COLORS: dict[str, str] = {
+    "Viettel": "#00897b",  # teal
+    "VinaPhone": "#1f5fbf",  # blue
+    "MobiFone": "#7b3294",  # purple
+    "Vietnamobile": "#e7298a",  # magenta
+    "other": "#555555",
+}
+GAP_COLORS: dict[str, str] = {
+    "no_4g": "#08306b",
+    "no_mobile": "#000000",
+    "no_loudspeaker": "#3f007d",
+    "no_internet": "#00441b",
+    "no_service": "#252525",
+    "at_risk": "#7f2704",
+}
+# Hatch angle (degrees) of each uncovered-area kind, so overlapping kinds stay distinguishable.
+GAP_HATCH_ANGLE: dict[str, int] = {"no_4g": 45, "no_mobile": -45, "no_loudspeaker": 0,
+                                   "no_internet": 90, "no_service": 30, "at_risk": -30}
+LOUDSPEAKER_COLOR = "#ffffff"
+LOUDSPEAKER_EDGE = "#222222"
+INTERNET_COLOR = "#ffd92f"
+INTERNET_EDGE = "#333333"
+SITE_LAYERS: tuple[str, ...] = ("bts_sites", "loudspeakers", "internet_points")
+
+COORD_DECIMALS = 5  # about 1 m at this latitude
+SIMPLIFY_M = 15.0  # tolerance of the geometry simplification, metres (in the UTM CRS)
+
+
+def classify(values, metric: str) -> np.ndarray:
+    """Class index 0..4 of each value of ``metric`` (``-1`` where the value is missing)."""
+    check_choice("metric", metric, MAP_METRICS)
+    edges = np.asarray(METRIC_BINS[metric][1:-1])
+    v = np.asarray(values, dtype=float)
+    idx = np.searchsorted(edges, v, side="right")
+    return np.where(np.isnan(v), -1, idx)
+
+
+def class_colors(values, metric: str) -> list[str]:
+    """Fill colour of each value of ``metric`` (grey where the value is missing)."""
+    return [CLASS_COLORS[i] if i >= 0 else NO_DATA_COLOR for i in classify(values, metric)]
+
+
+def fmt_number(x, lang: str = "vi", decimals: int = 0) -> str:
+    """``x`` formatted for ``lang`` (vi: 1.234,5; en: 1,234.5); an en dash for a missing value."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    s = f"{float(x):,.{decimals}f}"
+    if lang == "vi":
+        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return s
+
+
+def class_labels(metric: str, lang: str = "vi") -> list[str]:
+    """Legend label of each class of ``metric``, e.g. ``"5–20"`` or ``"≥ 2.500"``."""
+    edges = METRIC_BINS[metric]
+    labels = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        if math.isinf(hi):
+            labels.append(f"≥ {fmt_number(lo, lang)}")
+        else:
+            labels.append(f"{fmt_number(lo, lang)}–{fmt_number(hi, lang)}")
+    return labels
+
+
+def metric_for_gap(metric: str) -> str | None:
+    """The gap kind a metric measures (``no_4g_pct`` → ``no_4g``), or None for ``gap_score``."""
+    for kind in GAP_KINDS:
+        if metric.startswith(kind + "_"):
+            return kind
+    return None
+
+
+# --- vendored assets ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A vendored file the map loads: folium's resource name, js or css, path under geo/static."""
+
+    name: str
+    kind: str
+    path: str
+
+
+LEAFLET = "leaflet-1.9.4"
+FULLSCREEN = "leaflet.fullscreen-3.0.0"
+MEASURE = "leaflet-measure-2.1.7"
+ASSETS: dict[str, tuple[Asset, ...]] = {
+    # keyed by the folium class whose CDN links they replace; names are folium's own
+    "Map": (Asset("leaflet", "js", f"{LEAFLET}/leaflet.js"),
+            Asset("leaflet_css", "css", f"{LEAFLET}/leaflet.css")),
+    "Fullscreen": (Asset("Control.Fullscreen.js", "js", f"{FULLSCREEN}/Control.FullScreen.js"),
+                   Asset("Control.FullScreen.css", "css", f"{FULLSCREEN}/Control.FullScreen.css")),
+    "MeasureControl": (Asset("leaflet_measure_js", "js", f"{MEASURE}/leaflet-measure.min.js"),
+                       Asset("leaflet_measure_css", "css", f"{MEASURE}/leaflet-measure.css")),
+}
+_PLACEHOLDER = "phusong-asset:"  # base URL marking the links to_html() inlines
+
+
+def asset_path(path: str) -> Path:
+    """Absolute path of a vendored file; a clear error when ``geo/static`` lacks it."""
+    p = STATIC_DIR / path
+    if not p.is_file():
+        raise PhusongError(f"vendored web asset {path} is missing from {STATIC_DIR}; "
+                           "run `uv run python scripts/vendor_assets.py` to fetch it")
+    return p
+
+
+_CSS_URL = re.compile(r"""url\(\s*(['"]?)(?!data:|#|['"]?data:)([^'")]+)\1\s*\)""")
+_MIME = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}
+
+
+@lru_cache(maxsize=None)
+def asset_text(path: str) -> str:
+    """Text of a vendored JS or CSS file; relative ``url(...)`` in CSS become data URIs."""
+    p = asset_path(path)
+    text = p.read_text(encoding="utf-8")
+    if p.suffix == ".css":
+        def inline(m: re.Match) -> str:
+            img = asset_path(str((Path(path).parent / m.group(2)).as_posix()))
+            data = base64.b64encode(img.read_bytes()).decode("ascii")
+            return f"url(data:{_MIME[img.suffix]};base64,{data})"
+        text = _CSS_URL.sub(inline, text)
+    return text
+
+
+@lru_cache(maxsize=None)
+def _data_uri(path: str) -> str:
+    mime = "text/css" if path.endswith(".css") else "text/javascript"
+    data = base64.b64encode(asset_text(path).encode("utf-8")).decode("ascii")
+    return f"data:{mime};base64,{data}"
+
+
+def asset_urls(base_url: str | None = None) -> dict[str, str]:
+    """URL of every vendored asset, keyed by its path under ``geo/static``.
+
+    ``base_url=None`` gives self-contained ``data:`` URIs (CSS images inlined), which work in the
+    st_folium iframe with no server configuration. With ``base_url`` (e.g. ``"/app/static/"``
+    when Streamlit's ``server.enableStaticServing`` serves a ``static`` folder beside the app
+    script that is, or links to, ``geo/static``) the URL is ``base_url + path`` and the CSS
+    images load from beside the CSS. It must start with ``/`` (checked in a real browser: the
+    relative ``"app/static/"`` 404s inside the st_folium iframe); behind
+    ``server.baseUrlPath=X`` it is ``"/X/app/static/"``.
+    """
+    if base_url is not None and not (base_url.startswith("/") or base_url == _PLACEHOLDER):
+        raise PhusongError(
+            f"asset base URL must be an absolute path on the app's own server such as "
+            f"'/app/static/', or None for inline data: URIs; got {base_url!r}. A relative URL "
+            "resolves against the st_folium iframe (/component/streamlit_folium.st_folium/) "
+            "and 404s; a web address would make the map depend on the internet")
+    out = {}
+    for assets in ASSETS.values():
+        for a in assets:
+            out[a.path] = (_data_uri(a.path) if base_url is None
+                           else f"{base_url.rstrip('/')}/{a.path}")
+    return out
+
+
+def _walk(element):
+    yield element
+    for child in element._children.values():
+        yield from _walk(child)
+
+
+def use_local_assets(m: folium.Map, base_url: str | None = None) -> folium.Map:
+    """Point the map's and its plugins' JS/CSS at the vendored copies (see :func:`asset_urls`).
+
+    Raises :class:`PhusongError` if the map holds an element whose assets are not vendored.
+    """
+    urls = asset_urls(base_url)
+    for el in _walk(m):
+        if not isinstance(el, JSCSSMixin):
+            continue
+        cls = type(el).__name__
+        if cls not in ASSETS:
+            if el.default_js or el.default_css:
+                raise PhusongError(f"map element {cls} needs web assets that are not vendored")
+            continue
+        el.default_js = [(a.name, urls[a.path]) for a in ASSETS[cls] if a.kind == "js"]
+        el.default_css = [(a.name, urls[a.path]) for a in ASSETS[cls] if a.kind == "css"]
+    return m
+
+
+# --- small custom elements (script macros: they run in st_folium and in a plain file) -----------
+
+
+class _Script(MacroElement):
+    """A piece of JS run after the map is made; ``{map}`` in ``js`` is the map's variable."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.js.replace('{map}', this._parent.get_name()) }}
+        {% endmacro %}
+    """)
+
+    def __init__(self, js: str):
+        super().__init__()
+        self._name = "PhusongScript"
+        self.js = js
+
+
+class _HtmlControl(MacroElement):
+    """A Leaflet control holding fixed HTML (legend …); the HTML is passed as a JSON string."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var ctl = L.control({position: {{ this.position|tojson }}});
+            ctl.onAdd = function () {
+                var div = L.DomUtil.create('div', {{ this.css_class|tojson }});
+                div.innerHTML = {{ this.html|tojson }};
+                div.setAttribute('style', {{ this.style|tojson }});
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            ctl.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, html_text: str, *, position: str, css_class: str, style: str):
+        super().__init__()
+        self._name = "PhusongControl"
+        self.html = html_text
+        self.position = position
+        self.css_class = css_class
+        self.style = style
+
+
+class _Banner(MacroElement):
+    """A notice centred at the top of the map, above every layer."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var div = document.createElement('div');
+            div.className = 'phusong-banner';
+            div.setAttribute('role', 'note');
+            div.setAttribute('style', {{ this.style|tojson }});
+            div.textContent = {{ this.text|tojson }};
+            {{ this._parent.get_name() }}.getContainer().appendChild(div);
+        })();
+        {% endmacro %}
+    """)
+
+    _STYLE = ("position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1000;"
+              "max-width:60%;padding:4px 10px;background:#fff3cd;color:#664d03;"
+              "border:1px solid #e0b000;border-radius:4px;font:13px/1.3 sans-serif;"
+              "text-align:center;pointer-events:none;box-shadow:0 1px 3px rgba(0,0,0,.3)")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "PhusongBanner"
+        self.text = text
+        self.style = self._STYLE
+
+
+# --- geometry helpers ---------------------------------------------------------------------------
+
+
+def _check_crs(gdf: gpd.GeoDataFrame, what: str) -> None:
+    if gdf.crs is None:
+        raise PhusongError(f"{what} has no CRS; set the UTM CRS it was computed in "
+                           "(e.g. EPSG:32648) before drawing it")
+
+
+def _round_coords(geoms: np.ndarray) -> np.ndarray:
+    return shapely.transform(geoms, lambda xy: np.round(xy, COORD_DECIMALS))
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame, what: str, *, coverage: bool = False) -> gpd.GeoSeries:
+    """Geometries of ``gdf`` simplified in its metric CRS, then in EPSG:4326, rounded."""
+    _check_crs(gdf, what)
+    geoms = np.array(gdf.geometry.values, dtype=object)  # a copy: the input stays as it is
+    if len(gdf) and not gdf.crs.is_geographic:
+        polys = shapely.get_type_id(geoms) >= 3  # (multi)polygons
+        if coverage and polys.all():
+            try:  # keeps shared borders shared
+                geoms = shapely.coverage_simplify(geoms, SIMPLIFY_M)
+            except Exception:  # e.g. an invalid coverage: simplify one by one
+                geoms = shapely.simplify(geoms, SIMPLIFY_M, preserve_topology=True)
+        elif polys.any():
+            geoms[polys] = shapely.simplify(geoms[polys], SIMPLIFY_M, preserve_topology=True)
+    out = gpd.GeoSeries(geoms, crs=gdf.crs, index=gdf.index).to_crs(4326)
+    return gpd.GeoSeries(_round_coords(np.asarray(out.values)), crs=4326, index=gdf.index)
+
+
+def _feature_collection(geoms: gpd.GeoSeries, props: list[dict]) -> dict:
+    feats = []
+    for i, (g, p) in enumerate(zip(geoms, props, strict=True)):
+        if g is None or g.is_empty:
+            continue
+        feats.append({"type": "Feature", "id": str(i), "properties": p,
+                      "geometry": shapely.geometry.mapping(g)})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _esc(value) -> str:
+    """Data as safe HTML text (names and codes are data, never markup)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return html.escape(str(value), quote=True)
+
+
+def _value_text(row, col: str, lang: str) -> str:
+    v = row.get(col)
+    if col.endswith("_pct") or col == "gap_score":
+        return fmt_number(v, lang, 1)
+    if col.endswith("_pop") or col == "population":
+        return fmt_number(v, lang, 0)
+    if col == "area_km2":
+        return fmt_number(v, lang, 2)
+    if isinstance(v, (bool, np.bool_)):
+        return t("unit.yes" if v else "unit.no", lang)
+    return _esc(v)
+
+
+_POPUP_COLUMNS = ("code", "area_km2", "population", "no_4g_pct", "no_mobile_pct",
+                  "no_loudspeaker_pct", "no_internet_pct", "no_service_pct", "at_risk_pct",
+                  "no_4g_pop", "no_mobile_pop", "no_loudspeaker_pop", "no_internet_pop",
+                  "no_service_pop", "c03_required", "c03_present", "gap_score", "gap_rank")
+
+
+def _commune_props(communes: gpd.GeoDataFrame, metric: str, lang: str) -> list[dict]:
+    colors = class_colors(communes[metric] if metric in communes else [np.nan] * len(communes),
+                          metric)
+    props = []
+    for (_, row), fill in zip(communes.iterrows(), colors, strict=True):
+        name = _esc(row.get("name"))
+        tip = (f"<b>{name}</b><br>{_esc(t('metric.' + metric, lang))}: "
+               f"{_value_text(row, metric, lang)}")
+        rows = "".join(
+            f"<tr><th style='text-align:left;font-weight:normal;padding-right:8px'>"
+            f"{_esc(t('col.' + c, lang))}</th><td style='text-align:right'>"
+            f"{_value_text(row, c, lang)}</td></tr>"
+            for c in _POPUP_COLUMNS if c in row.index)
+        props.append({
+            "code": _esc(row.get("code")),
+            "tip": tip,
+            "pop": f"<b>{name}</b><table style='font-size:12px'>{rows}</table>",
+            "style": {"fillColor": fill, "color": "#666666", "weight": 1, "fillOpacity": 0.8},
+        })
+    return props
+
+
+def _site_tip(layer: str, row, lang: str) -> str:
+    if layer == "bts_sites":
+        carrier = row.get("carrier")
+        carrier_txt = t(f"carrier.{carrier}", lang) if carrier in CARRIERS else carrier
+        parts = [f"<b>{_esc(carrier_txt)}</b>",
+                 _esc(str(row.get("technologies", "")).replace(";", ", "))]
+        if "site_id" in row.index:
+            parts.append(f"{_esc(t('col.site_id', lang))}: {_esc(row.get('site_id'))}")
+        height = row.get("height_m")
+        if height is not None and height == height:  # not NaN
+            parts.append(f"{_esc(t('col.height_m', lang))}: {fmt_number(height, lang)}")
+    else:
+        prefix, kinds = (("loudspeaker", LOUDSPEAKER_KINDS) if layer == "loudspeakers"
+                         else ("internet", INTERNET_KINDS))
+        kind = row.get("kind")
+        kind_txt = t(f"{prefix}.{kind}", lang) if kind in kinds else kind
+        parts = [f"<b>{_esc(kind_txt)}</b>", f"{_esc(t('col.id', lang))}: {_esc(row.get('id'))}"]
+        radius = row.get("radius_m") if layer == "loudspeakers" else None
+        if radius is not None and radius == radius:  # not NaN
+            parts.append(f"{_esc(t('col.radius_m', lang))}: {fmt_number(radius, lang)} m")
+    if bool(row.get("illustrative", False)):
+        parts.append(f"<i>{_esc(t('col.illustrative', lang))}</i>")
+    return "<br>".join(parts)
+
+
+def _site_style(layer: str, row) -> dict:
+    if layer == "bts_sites":
+        c = CARRIER_COLORS.get(row.get("carrier"), CARRIER_COLORS["other"])
+        return {"fillColor": c, "color": "#ffffff", "weight": 1.5, "fill": True,
+                "fillOpacity": 0.95, "radius": 6}
+    if layer == "loudspeakers":
+        return {"fillColor": LOUDSPEAKER_COLOR, "color": LOUDSPEAKER_EDGE, "weight": 1.5,
+                "fill": True, "fillOpacity": 0.95, "radius": 4}
+    return {"fillColor": INTERNET_COLOR, "color": INTERNET_EDGE, "weight": 1, "fill": True,
+            "fillOpacity": 0.95, "radius": 4}
+
+
+# --- legend -------------------------------------------------------------------------------------
+
+
+def _swatch(fill: str, *, border: str = "#666", opacity: float = 1.0, round_: bool = False,
+            dashed: bool = False) -> str:
+    radius = "50%" if round_ else "2px"
+    style = "dashed" if dashed else "solid"
+    return (f"<span style='display:inline-block;width:12px;height:12px;margin-right:6px;"
+            f"vertical-align:-2px;background:{fill};opacity:{opacity};border:1px {style} {border};"
+            f"border-radius:{radius}'></span>")
+
+
+def legend_html(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -> str:
+    """The legend as HTML (every data-derived text escaped)."""
+    head = "<div style='font-weight:bold;margin:6px 0 4px'>{}</div>"
+    rows = [head.format(_esc(t("metric." + metric, lang)))]
+    for color, label in zip(CLASS_COLORS, class_labels(metric, lang), strict=True):
+        rows.append(f"<div>{_swatch(color)}{_esc(label)}</div>")
+    if metric in analysis.communes and analysis.communes[metric].isna().any():
+        rows.append(f"<div>{_swatch(NO_DATA_COLOR)}{_esc(t('map.no_data', lang))}</div>")
+    if show_gaps:
+        rows.append(head.format(_esc(t("layer.gaps", lang))))
+        for kind in show_gaps:
+            c, angle = GAP_COLORS[kind], 90 + GAP_HATCH_ANGLE[kind]
+            hatch = f"repeating-linear-gradient({angle}deg,{c} 0 1.5px,transparent 1.5px 5px)"
+            rows.append(f"<div>{_swatch(hatch, border=c, dashed=True)}"
+                        f"{_esc(t('gap.' + kind, lang))}</div>")
+    bts = analysis.sites.get("bts_sites")
+    if bts is not None and len(bts):
+        rows.append(head.format(_esc(t("layer.bts_sites", lang))))
+        present = set(bts["carrier"]) if "carrier" in bts else set()
+        for carrier, color in CARRIER_COLORS.items():
+            if carrier in present:
+                rows.append(f"<div>{_swatch(color, border='#fff', round_=True)}"
+                            f"{_esc(t('carrier.' + carrier, lang))}</div>")
+    for layer, color, border in (("loudspeakers", LOUDSPEAKER_COLOR, LOUDSPEAKER_EDGE),
+                                 ("internet_points", INTERNET_COLOR, INTERNET_EDGE)):
+        g = analysis.sites.get(layer)
+        if g is not None and len(g):
+            rows.append(f"<div style='margin-top:4px'>{_swatch(color, border=border, round_=True)}"
+                        f"{_esc(t('layer.' + layer, lang))}</div>")
+    return "".join(rows)
+
+
+# --- the map ------------------------------------------------------------------------------------
+
+
+def _set_ids(m: folium.Map) -> None:
+    """Give every element a deterministic 32-hex id (folium uses random uuids)."""
+    for i, el in enumerate(_walk(m.get_root())):
+        el._id = hashlib.sha256(f"phusong-map-{i}".encode()).hexdigest()[:32]
+
+
+def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, ...] = ("no_4g",),
+              tiles: bool = False, asset_base_url: str | None = None) -> folium.Map:
+    """Folium map of ``analysis``: communes coloured by ``metric``, uncovered areas, sites, legend.
+
+    Parameters
+    ----------
+    analysis : a :class:`geo.gaps.GapAnalysis` (tables in a metric CRS; projected here only).
+    metric : one of :data:`MAP_METRICS`.
+    lang : "vi" or "en", for every label.
+    show_gaps : uncovered-area kinds (``geo.settings.GAP_KINDS``) drawn over the communes.
+    tiles : also offer an OpenStreetMap tile layer (needs internet; off means no request at all).
+    asset_base_url : where the browser gets Leaflet and plugins; None = inline ``data:`` URIs
+        (see :func:`asset_urls`).
+
+    The same arguments always give byte-identical HTML (deterministic element ids).
+    """
+    check_choice("metric", metric, MAP_METRICS)
+    check_choice("lang", lang, LANGS)
+    show_gaps = tuple(check_choice("show_gaps", g, GAP_KINDS) for g in show_gaps)
+    communes = analysis.communes
+    if len(communes) == 0:
+        raise PhusongError("the analysis has no communes to draw")
+
+    geoms = _to_wgs84(communes, "communes", coverage=True)
+    west, south, east, north = (float(v) for v in geoms.total_bounds)
+    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=11, tiles=None,
+                   control_scale=False, prefer_canvas=False)
+    folium.Figure().add_child(m)
+    m.add_child(_Script(
+        "{map}.getContainer().style.background = '#f4f4f0';"
+        "{map}.attributionControl.setPrefix('Leaflet');"
+        "L.control.scale({imperial: false, position: 'bottomleft'}).addTo({map});"))
+    # own panes above Leaflet's overlay pane (400): the drawing order survives layer toggling
+    for name, z, events in (("phusong_communes", 410, True), ("phusong_district", 415, False),
+                            ("phusong_gaps", 420, True), ("phusong_sites", 430, True)):
+        folium.map.CustomPane(name, z_index=z, pointer_events=events).add_to(m)
+
+    if tiles:
+        folium.TileLayer("OpenStreetMap", name=t("layer.osm", lang), overlay=True, control=True,
+                         show=True, attr="© OpenStreetMap contributors").add_to(m)
+
+    # communes (style through style_function: resetStyle after a highlight needs it)
+    props = _commune_props(communes, metric, lang)
+    styles = {str(i): p.pop("style") for i, p in enumerate(props)}
+    fc = _feature_collection(geoms, props)
+    folium.GeoJson(
+        fc, name=t("layer.communes", lang), pane="phusong_communes",
+        style_function=lambda f: styles[f["id"]],
+        highlight_function=lambda f: {"weight": 3, "color": "#222222"},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+        popup=folium.GeoJsonPopup(fields=["pop"], labels=False, max_width=360),
+    ).add_to(m)
+
+    # district outline: union of the communes (in the metric CRS)
+    district = gpd.GeoDataFrame(geometry=[shapely.union_all(communes.geometry.values).boundary],
+                                crs=communes.crs)
+    folium.GeoJson(
+        _feature_collection(_to_wgs84(district, "district"),
+                            [{"style": {"color": "#333333", "weight": 2.5, "fill": False}}]),
+        name=t("layer.district", lang), pane="phusong_district",
+    ).add_to(m)
+
+    # uncovered areas of the chosen kinds: SVG hatch patterns with a dashed edge
+    m.add_child(_Script(_hatch_defs_js(show_gaps)))
+    gaps = analysis.gaps
+    for kind in show_gaps:
+        sel = gaps[gaps["gap"] == kind] if len(gaps) else gaps
+        sel = sel[~(sel.geometry.isna() | sel.geometry.is_empty)] if len(sel) else sel
+        if not len(sel):
+            continue
+        color = GAP_COLORS[kind]
+        props = [{"tip": f"<b>{_esc(t('gap.' + kind, lang))}</b><br>{_esc(r.get('name'))}: "
+                         f"{fmt_number(r.get('area_km2'), lang, 2)} km²",
+                  "style": {"color": color, "weight": 1.2, "dashArray": "4 3",
+                            "fillColor": f"url(#phusong-hatch-{kind})", "fillOpacity": 1.0}}
+                 for _, r in sel.iterrows()]
+        folium.GeoJson(_feature_collection(_to_wgs84(sel, "gaps"), props),
+                       name=t("gap." + kind, lang), pane="phusong_gaps",
+                       tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
+
+    # sites as small circle markers (no icon fonts needed)
+    for layer in SITE_LAYERS:
+        g = analysis.sites.get(layer)
+        if g is None or not len(g):
+            continue
+        g = g[~(g.geometry.isna() | g.geometry.is_empty)]
+        props = [{"tip": _site_tip(layer, r, lang), "style": _site_style(layer, r)}
+                 for _, r in g.iterrows()]
+        marker = folium.CircleMarker(radius=5, fill=True)
+        marker.options["pane"] = "phusong_sites"  # folium's CircleMarker drops a pane argument
+        folium.GeoJson(
+            _feature_collection(_to_wgs84(g, layer), props), name=t("layer." + layer, lang),
+            marker=marker,
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(m)
+
+    m.add_child(_HtmlControl(
+        legend_html(analysis, metric=metric, lang=lang, show_gaps=show_gaps),
+        position="bottomright", css_class="phusong-legend",
+        style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
+              "font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px"))
+    sources = " · ".join(_esc(s) for s in analysis.sources)
+    if sources:
+        m.add_child(_Script("{map}.attributionControl.addAttribution(" +
+                            _js_string(sources) + ");"))
+    if analysis.illustrative:
+        m.add_child(_Banner(t("notice.illustrative", lang)))
+
+    folium.plugins.Fullscreen(position="topleft", title=t("map.fullscreen", lang),
+                              title_cancel=t("map.exit_fullscreen", lang)).add_to(m)
+    folium.plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
+                                  secondary_length_unit="meters", primary_area_unit="hectares",
+                                  secondary_area_unit="sqmeters").add_to(m)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    m.fit_bounds([[south, west], [north, east]])
+
+    use_local_assets(m, asset_base_url)
+    _set_ids(m)
+    return m
+
+
+def _hatch_defs_js(kinds: tuple[str, ...]) -> str:
+    """JS adding a hidden SVG with one hatch <pattern> per gap kind (``fill: url(#…)``)."""
+    patterns = "".join(
+        f"<pattern id='phusong-hatch-{k}' patternUnits='userSpaceOnUse' width='7' height='7' "
+        f"patternTransform='rotate({GAP_HATCH_ANGLE[k]})'>"
+        f"<rect width='7' height='7' fill='{GAP_COLORS[k]}' fill-opacity='0.12'/>"
+        f"<line x1='0' y1='0' x2='0' y2='7' stroke='{GAP_COLORS[k]}' stroke-width='2.2' "
+        f"stroke-opacity='0.85'/></pattern>" for k in kinds)
+    svg = (f"<svg width='0' height='0' aria-hidden='true' "
+           f"style='position:absolute;width:0;height:0'><defs>{patterns}</defs></svg>")
+    return ("(function () { var d = document.createElement('div'); d.innerHTML = "
+            + _js_string(svg) + "; {map}.getContainer().appendChild(d.firstChild); })();")
+
+
+def _js_string(s: str) -> str:
+    """``s`` as a JS string literal safe inside a <script> element."""
+    return (json.dumps(s, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026"))
+
+
+# --- one self-contained HTML file ---------------------------------------------------------------
+
+_SCRIPT_TAG = re.compile(r'<script src="(?P<url>[^"]*)"></script>')
+_LINK_TAG = re.compile(r'<link rel="stylesheet" href="(?P<url>[^"]*)"/>')
+_EXTERNAL = re.compile(r"""(?:\bsrc|\bhref)\s*=\s*["']?\s*(?:https?:)?//"""
+                       r"""|url\(\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+
+
+def _inline_tag(kind: str, url: str) -> str:
+    prefix = _PLACEHOLDER + "/"
+    if not url.startswith(prefix):
+        raise PhusongError(f"map loads a resource that is not vendored: {url}")
+    text = asset_text(url[len(prefix):])
+    if kind == "js":
+        return "<script>" + re.sub(r"</(script)", r"<\\/\1", text, flags=re.I) + "</script>"
+    return "<style>" + re.sub(r"</(style)", r"<\\/\1", text, flags=re.I) + "</style>"
+
+
+def to_html(m: folium.Map) -> str:
+    """The map as ONE self-contained HTML page: Leaflet, plugins, CSS and images inlined.
+
+    Raises :class:`PhusongError` if anything would still be loaded from elsewhere (an element
+    with non-vendored assets, or a ``src``/``href``/``url()`` pointing at a web address).
+    """
+    saved = [(el, el.__dict__.get("default_js"), el.__dict__.get("default_css"))
+             for el in _walk(m) if isinstance(el, JSCSSMixin)]
+    root = m.get_root()
+    # rendering adds every element's JS to root.script under the element's name; folium makes
+    # some elements (a layer's addTo call) anew with a random name at each render, so start empty
+    root.script._children.clear()
+    try:
+        use_local_assets(m, _PLACEHOLDER)
+        page = root.render()
+    finally:
+        for el, js, css in saved:
+            for attr, val in (("default_js", js), ("default_css", css)):
+                if val is None:
+                    el.__dict__.pop(attr, None)
+                else:
+                    setattr(el, attr, val)
+    page = _SCRIPT_TAG.sub(lambda mt: _inline_tag("js", mt.group("url")), page)
+    page = _LINK_TAG.sub(lambda mt: _inline_tag("css", mt.group("url")), page)
+    outside_code = re.sub(r"<(script|style)\b[^>]*>.*?</\1>", "", page, flags=re.S | re.I)
+    hit = _EXTERNAL.search(outside_code) or _EXTERNAL.search(
+        "".join(re.findall(r"<style\b[^>]*>(.*?)</style>", page, flags=re.S | re.I)))
+    if hit:
+        raise PhusongError(f"the map HTML still references the web: {hit.group(0)!r}")
+    return page

@@ -1,0 +1,328 @@
+"""A static A4 landscape map of a :class:`geo.gaps.GapAnalysis` as PNG or PDF bytes (matplotlib).
+
+The page holds a title, the commune choropleth with names, the uncovered areas of the chosen kinds
+(hatched), the sites by carrier, a legend, a scale bar in km (measured in the analysis' UTM CRS), a
+north arrow, the date, the data sources, the model assumptions and, where site positions are
+illustrative, the notice saying so. Colours and classes are those of :mod:`geo.maps`, so the
+printed map matches the interactive one. Text comes from :mod:`geo.i18n` in the chosen language;
+DejaVu Sans (matplotlib's default font) carries every Vietnamese diacritic.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import math
+import textwrap
+from typing import Literal
+
+import matplotlib
+import numpy as np
+import shapely
+from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+
+from geo import maps
+from geo.errors import PhusongError
+from geo.i18n import TEXT, t
+from geo.settings import GAP_KINDS, LANGS, check_choice
+
+A4_LANDSCAPE_IN = (11.69, 8.27)
+FORMATS: tuple[str, ...] = ("png", "pdf")
+GAP_HATCH: dict[str, str] = {"no_4g": "////", "no_mobile": "\\\\\\\\", "no_loudspeaker": "----",
+                             "no_internet": "||||", "no_service": "xxxx", "at_risk": "...."}
+_MAP_BOX = (0.035, 0.115, 0.62, 0.765)  # left, bottom, width, height of the map, figure fraction
+_SIDE_X = 0.685  # left edge of the side panel
+_RC = {"font.family": "DejaVu Sans", "hatch.linewidth": 0.7, "pdf.fonttype": 42,
+       "svg.fonttype": "none", "axes.unicode_minus": False}
+
+
+def render(analysis, *, metric: str, lang: str = "vi", fmt: Literal["png", "pdf"] = "png",
+           title: str | None = None, dpi: int = 150, show_gaps: tuple[str, ...] | None = None,
+           date: _dt.date | None = None) -> bytes:
+    """The A4 landscape map page as PNG or PDF bytes.
+
+    Parameters
+    ----------
+    analysis : a :class:`geo.gaps.GapAnalysis` in a metric (UTM) CRS.
+    metric : one of :data:`geo.maps.MAP_METRICS`, the colour of the communes.
+    lang : "vi" or "en".
+    fmt : "png" or "pdf".
+    title : page title; default "<map title>: <dataset name>".
+    dpi : resolution of a PNG (A4 at 150 dpi is 1754 × 1240 px).
+    show_gaps : uncovered-area kinds to hatch; default the kind the metric measures (none for
+        ``gap_score``).
+    date : date printed on the page; default today. Pass one for reproducible output.
+
+    A PDF carries no creation date, so the same inputs (and ``date``) give the same bytes.
+    """
+    check_choice("metric", metric, maps.MAP_METRICS)
+    check_choice("lang", lang, LANGS)
+    check_choice("fmt", fmt, FORMATS)
+    if show_gaps is None:
+        kind = maps.metric_for_gap(metric)
+        show_gaps = (kind,) if kind else ()
+    show_gaps = tuple(check_choice("show_gaps", g, GAP_KINDS) for g in show_gaps)
+    if not isinstance(dpi, int) or not 50 <= dpi <= 600:
+        raise PhusongError(f"dpi must be a whole number from 50 to 600; got {dpi!r}")
+    communes = analysis.communes
+    if communes.crs is None or communes.crs.is_geographic:
+        raise PhusongError("the communes need a metric (UTM) CRS to draw a scale bar; "
+                           f"got {communes.crs!r}: project them with to_crs first")
+    if len(communes) == 0:
+        raise PhusongError("the analysis has no communes to draw")
+
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=dpi)
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes(_MAP_BOX)
+        _draw_map(ax, analysis, metric=metric, show_gaps=show_gaps)
+        _frame(ax, communes)
+        _scale_bar(ax, lang)
+        _north_arrow(ax, lang)
+        _header(fig, analysis, metric=metric, lang=lang, title=title)
+        _side_panel(fig, analysis, metric=metric, lang=lang, show_gaps=show_gaps,
+                    date=date or _dt.date.today())
+        buf = io.BytesIO()
+        if fmt == "pdf":
+            fig.savefig(buf, format="pdf", metadata={"CreationDate": None, "ModDate": None})
+        else:
+            fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+# --- the map ------------------------------------------------------------------------------------
+
+_HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+
+
+def _draw_map(ax, analysis, *, metric: str, show_gaps: tuple[str, ...]) -> None:
+    communes = analysis.communes
+    crs = communes.crs
+    values = communes[metric] if metric in communes else [np.nan] * len(communes)
+    communes.plot(ax=ax, color=maps.class_colors(values, metric), edgecolor="#666666",
+                  linewidth=0.6, zorder=1)
+
+    gaps = analysis.gaps
+    for kind in show_gaps:
+        sel = gaps[gaps["gap"] == kind] if len(gaps) else gaps
+        if not len(sel):
+            continue
+        sel = sel.to_crs(crs) if sel.crs != crs else sel
+        color = maps.GAP_COLORS[kind]
+        sel.plot(ax=ax, facecolor="none", edgecolor=color, hatch=GAP_HATCH[kind], linewidth=0,
+                 zorder=2)
+        sel.boundary.plot(ax=ax, color=color, linewidth=0.5, linestyle=(0, (3, 2)), zorder=2)
+
+    district = shapely.union_all(communes.geometry.values).boundary
+    type(communes.geometry)([district], crs=crs).plot(ax=ax, color="#222222", linewidth=1.6,
+                                                      zorder=3)
+
+    for layer, z in (("loudspeakers", 4), ("internet_points", 5), ("bts_sites", 6)):
+        g = analysis.sites.get(layer)
+        if g is None or not len(g):
+            continue
+        g = g.to_crs(crs) if g.crs != crs else g
+        g = g[~(g.geometry.isna() | g.geometry.is_empty)]
+        x, y = g.geometry.x.to_numpy(), g.geometry.y.to_numpy()
+        if layer == "bts_sites":
+            carriers = g["carrier"].to_numpy() if "carrier" in g else np.array(["other"] * len(g))
+            colors = [maps.CARRIER_COLORS.get(c, maps.CARRIER_COLORS["other"]) for c in carriers]
+            ax.scatter(x, y, s=34, c=colors, edgecolors="white", linewidths=0.8, marker="o",
+                       zorder=z)
+        elif layer == "loudspeakers":
+            ax.scatter(x, y, s=14, c=maps.LOUDSPEAKER_COLOR, edgecolors=maps.LOUDSPEAKER_EDGE,
+                       linewidths=0.8, marker="o", zorder=z)
+        else:
+            ax.scatter(x, y, s=22, c=maps.INTERNET_COLOR, edgecolors=maps.INTERNET_EDGE,
+                       linewidths=0.7, marker="D", zorder=z)
+
+    points = communes.geometry.representative_point()
+    for name, point in zip(communes["name"], points, strict=True):
+        if point is None or point.is_empty:
+            continue
+        ax.annotate(str(name), (point.x, point.y), ha="center", va="center", fontsize=7.5,
+                    color="#111111", path_effects=_HALO, zorder=7, annotation_clip=True)
+
+
+def _frame(ax, communes) -> None:
+    """Fit the communes into the axes box at equal scale, with a margin."""
+    x0, y0, x1, y1 = communes.total_bounds
+    w, h = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
+    x0, x1, y0, y1 = x0 - 0.05 * w, x1 + 0.05 * w, y0 - 0.12 * h, y1 + 0.05 * h
+    fig_w, fig_h = ax.figure.get_size_inches()
+    box = ax.get_position(original=True)
+    target = (box.height * fig_h) / (box.width * fig_w)  # height / width of the axes box
+    w, h = x1 - x0, y1 - y0
+    if h / w < target:
+        grow = (target * w - h) / 2
+        y0, y1 = y0 - grow, y1 + grow
+    else:
+        grow = (h / target - w) / 2
+        x0, x1 = x0 - grow, x1 + grow
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_facecolor("#f4f4f0")
+    for s in ax.spines.values():
+        s.set_edgecolor("#888888")
+        s.set_linewidth(0.8)
+
+
+def nice_length_m(width_m: float) -> float:
+    """A round scale-bar length (1, 2 or 5 × 10^k metres) about a fifth of ``width_m``."""
+    target = width_m / 5
+    k = 10 ** math.floor(math.log10(target))
+    return max((s * k for s in (1, 2, 5) if s * k <= target), default=k)
+
+
+def _scale_bar(ax, lang: str) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = nice_length_m(x1 - x0)
+    h = (y1 - y0) * 0.012
+    bx, by = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.05
+    ax.add_patch(Rectangle((bx - (x1 - x0) * 0.012, by - h * 1.6), length + (x1 - x0) * 0.04,
+                           h * 5.2, facecolor="white", edgecolor="none", alpha=0.8, zorder=8))
+    for i in range(4):
+        ax.add_patch(Rectangle((bx + i * length / 4, by), length / 4, h,
+                               facecolor="#222222" if i % 2 == 0 else "white",
+                               edgecolor="#222222", linewidth=0.6, zorder=9))
+    km = length / 1000
+    for frac in (0, 0.5, 1):
+        v = km * frac
+        txt = maps.fmt_number(v, lang, 0 if float(v).is_integer() else 1)
+        if frac == 1:
+            txt += " " + t("unit.km", lang)
+        ax.text(bx + length * frac, by + h * 1.5, txt, ha="center", va="bottom", fontsize=7,
+                zorder=9)
+
+
+def _north_arrow(ax, lang: str) -> None:
+    ax.annotate("", xy=(0.955, 0.95), xytext=(0.955, 0.86), xycoords="axes fraction",
+                arrowprops={"arrowstyle": "-|>,head_width=0.35,head_length=0.7",
+                            "color": "#222222", "linewidth": 1.6}, zorder=9)
+    ax.text(0.955, 0.955, t("map.north", lang), transform=ax.transAxes, ha="center",
+            va="bottom", fontsize=11, fontweight="bold", zorder=9, path_effects=_HALO)
+
+
+# --- text around the map ------------------------------------------------------------------------
+
+
+def _header(fig, analysis, *, metric: str, lang: str, title: str | None) -> None:
+    name = analysis.dataset_name
+    head = title or (f"{t('map.title', lang)}: {name}" if name else t("map.title", lang))
+    vintage = getattr(analysis, "vintage", None)
+    sub = t(f"metric.{metric}", lang)
+    if vintage in ("legacy", "2025"):
+        sub += f"  ·  {t('map.vintage', lang)}: {t('map.vintage_' + vintage, lang)}"
+    fig.text(0.035, 0.955, head, fontsize=15, fontweight="bold", va="top", ha="left")
+    fig.text(0.035, 0.912, sub, fontsize=10.5, va="top", ha="left", color="#333333")
+    if analysis.illustrative:
+        fig.text(_MAP_BOX[0] + _MAP_BOX[2] / 2, 0.07, "⚠ " + t("notice.illustrative", lang),
+                 ha="center", va="center", fontsize=9.5, fontweight="bold", color="#664d03",
+                 bbox={"boxstyle": "round,pad=0.4", "facecolor": "#fff3cd",
+                       "edgecolor": "#e0b000"})
+
+
+def _legend_handles(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]):
+    handles = [Patch(facecolor=c, edgecolor="#666666", linewidth=0.5, label=label)
+               for c, label in zip(maps.CLASS_COLORS, maps.class_labels(metric, lang),
+                                   strict=True)]
+    if metric in analysis.communes and analysis.communes[metric].isna().any():
+        handles.append(Patch(facecolor=maps.NO_DATA_COLOR, edgecolor="#666666", linewidth=0.5,
+                             label=t("map.no_data", lang)))
+    extra = [Patch(facecolor="none", edgecolor=maps.GAP_COLORS[k], hatch=GAP_HATCH[k],
+                   linewidth=0.5, label=t(f"gap.{k}", lang)) for k in show_gaps]
+    bts = analysis.sites.get("bts_sites")
+    if bts is not None and len(bts) and "carrier" in bts:
+        present = set(bts["carrier"])
+        extra += [Line2D([], [], marker="o", linestyle="none", markersize=7, markerfacecolor=c,
+                         markeredgecolor="white",
+                         label=t("map.bts_of_carrier", lang).format(
+                             carrier=t(f"carrier.{k}", lang)))
+                  for k, c in maps.CARRIER_COLORS.items() if k in present]
+    for layer, face, edge, marker, size in (
+            ("loudspeakers", maps.LOUDSPEAKER_COLOR, maps.LOUDSPEAKER_EDGE, "o", 5),
+            ("internet_points", maps.INTERNET_COLOR, maps.INTERNET_EDGE, "D", 5)):
+        g = analysis.sites.get(layer)
+        if g is not None and len(g):
+            extra.append(Line2D([], [], marker=marker, linestyle="none", markersize=size,
+                                markerfacecolor=face, markeredgecolor=edge,
+                                label=t(f"layer.{layer}", lang)))
+    return handles, extra
+
+
+def _km(m: float, lang: str) -> str:
+    if m >= 1000:
+        v = m / 1000
+        return f"{maps.fmt_number(v, lang, 0 if v.is_integer() else 1)} km"
+    return f"{maps.fmt_number(m, lang, 0)} m"
+
+
+def assumption_lines(params, lang: str = "vi") -> list[str]:
+    """The model assumptions printed on the page, from a ``geo.settings.CoverageParams``."""
+    lines = []
+    radii = dict(getattr(params, "radius_m", ()) or ())
+    if radii:
+        lines.append(f"{t('map.radius', lang)}: " +
+                     ", ".join(f"{tech} {_km(float(r), lang)}" for tech, r in radii.items()))
+    overrides = getattr(params, "carrier_radius_m", ()) or ()
+    if overrides:
+        lines.append(f"{t('map.carrier_radius', lang)}: " +
+                     ", ".join(f"{c} {tech} {_km(float(r), lang)}" for c, tech, r in overrides))
+    speakers = dict(getattr(params, "loudspeaker_radius_m", ()) or ())
+    if speakers:
+        lines.append(f"{t('map.loudspeaker_reach', lang)}: " +
+                     ", ".join(f"{t('loudspeaker.' + k, lang).lower()} {_km(float(r), lang)}"
+                               if f"loudspeaker.{k}" in TEXT else f"{k} {_km(float(r), lang)}"
+                               for k, r in speakers.items()))
+    access = getattr(params, "internet_access_m", None)
+    if access is not None:
+        lines.append(f"{t('map.internet_access', lang)}: {_km(float(access), lang)}")
+    lines.append(t("notice.model", lang))
+    return lines
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
+
+
+def _side_panel(fig, analysis, *, metric: str, lang: str, show_gaps, date: _dt.date) -> None:
+    classes, extra = _legend_handles(analysis, metric=metric, lang=lang, show_gaps=show_gaps)
+    top = _MAP_BOX[1] + _MAP_BOX[3]
+    fig.text(_SIDE_X, top, t("map.legend", lang), fontsize=11, fontweight="bold", va="top")
+    leg1 = fig.legend(handles=classes, title=t(f"metric.{metric}", lang), loc="upper left",
+                      bbox_to_anchor=(_SIDE_X - 0.006, top - 0.03), frameon=False, fontsize=8.5,
+                      title_fontsize=8.5, alignment="left", handlelength=1.6, handleheight=1.1,
+                      borderaxespad=0)
+    fig.canvas.draw()  # place the first legend to know where the second may start
+    inv = fig.transFigure.inverted()
+    y = inv.transform(leg1.get_window_extent())[0][1] - 0.015
+    if extra:
+        leg2 = fig.legend(handles=extra, loc="upper left", bbox_to_anchor=(_SIDE_X - 0.006, y),
+                          frameon=False, fontsize=8.5, handlelength=1.6, handleheight=1.1,
+                          borderaxespad=0)
+        fig.canvas.draw()
+        y = inv.transform(leg2.get_window_extent())[0][1] - 0.025
+
+    blocks = [(t("map.assumptions", lang), assumption_lines(analysis.params, lang))]
+    if analysis.sources:
+        blocks.append((t("map.sources", lang), list(analysis.sources)))
+    for heading, lines in blocks:
+        fig.text(_SIDE_X, y, heading, fontsize=9, fontweight="bold", va="top")
+        body = "\n".join(_wrap(f"• {line}", 58) for line in lines)
+        txt = fig.text(_SIDE_X, y - 0.025, body, fontsize=7.5, va="top", linespacing=1.35,
+                       color="#222222")
+        fig.canvas.draw()
+        y = inv.transform(txt.get_window_extent())[0][1] - 0.022
+    day = date.strftime("%d/%m/%Y" if lang == "vi" else "%Y-%m-%d")
+    fig.text(0.975, 0.03, f"{t('map.date', lang)}: {day}  ·  phusong", fontsize=7.5, ha="right",
+             va="bottom", color="#444444")

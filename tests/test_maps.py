@@ -1,0 +1,323 @@
+"""geo.maps (interactive folium map, offline) and the labels it takes from geo.i18n."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import folium
+import pytest
+
+from geo import i18n, maps
+from geo.errors import ChoiceError, PhusongError
+from geo.settings import GAP_KINDS, STATIC_DIR
+
+try:
+    from maps_fixture import synthetic_analysis
+except ImportError:  # tests/ made a package
+    from .maps_fixture import synthetic_analysis
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _geojson_layers(page: str) -> list[dict]:
+    """Every FeatureCollection folium embedded in the page (``<var>_add({...});``)."""
+    dec = json.JSONDecoder()
+    out = []
+    for m in re.finditer(r"\w+_add\(", page):
+        try:
+            obj, _ = dec.raw_decode(page, m.end())
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict) and obj.get("type") == "FeatureCollection":
+            out.append(obj)
+    return out
+
+
+def _strip_code(page: str) -> str:
+    return re.sub(r"<(script|style)\b[^>]*>.*?</\1>", "", page, flags=re.S | re.I)
+
+
+@pytest.fixture(scope="module")
+def analysis():
+    return synthetic_analysis()
+
+
+@pytest.fixture(scope="module")
+def page(analysis):
+    return maps.to_html(maps.build_map(analysis, metric="no_4g_pct",
+                                       show_gaps=("no_4g", "no_mobile")))
+
+
+# --- offline ------------------------------------------------------------------------------------
+
+
+def test_html_has_no_external_reference(page):
+    assert "<!DOCTYPE html>" in page
+    # nothing is loaded by URL at all: every script and stylesheet is inline
+    assert not re.search(r"<script\b[^>]*\bsrc\s*=", page, re.I)
+    assert not re.search(r"<link\b[^>]*\bhref\s*=", page, re.I)
+    assert not re.search(r"""\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", _strip_code(page))
+    assert not re.search(r"""url\(\s*["']?\s*(?:https?:)?//""", page, re.I)
+    assert "@import" not in page
+    for cdn in ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrapcdn", "tile.openstreetmap"):
+        assert cdn not in page
+    # what the map needs is really there
+    assert "Leaflet 1.9.4" in page
+    assert "L.control.fullscreen" in page and "L.Control.Measure" in page
+    assert "L.control.layers" in page
+
+
+def test_css_images_are_inlined_as_data_uris(page):
+    assert "url(data:image/png;base64," in page  # leaflet layers icon, measure icons
+    assert "url(data:image/svg+xml;base64," in page  # fullscreen icon
+    assert "url(images/" not in page
+
+
+def test_no_unused_assets(page):
+    for unused in ("jQuery", "Bootstrap", "awesome-markers", "Font Awesome"):
+        assert unused not in page
+
+
+def test_tiles_only_on_request(analysis):
+    m = maps.build_map(analysis, metric="gap_score", show_gaps=(), tiles=True)
+    page = maps.to_html(m)
+    assert "tile.openstreetmap.org" in page  # a tile URL template in JS, not a src/href
+    assert not re.search(r"""\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", _strip_code(page))
+
+
+def test_streamlit_folium_gets_local_assets_only(analysis):
+    # st_folium collects every element's default_js/default_css and loads them by URL
+    m = maps.build_map(analysis, metric="no_4g_pct")
+    urls = [u for el in maps._walk(m) for _, u in
+            getattr(el, "default_js", []) + getattr(el, "default_css", [])]
+    assert len(urls) == 6
+    assert all(u.startswith("data:text/") for u in urls)
+    served = maps.use_local_assets(m, "/app/static/")
+    urls = [u for el in maps._walk(served) for _, u in
+            getattr(el, "default_js", []) + getattr(el, "default_css", [])]
+    assert "/app/static/leaflet-1.9.4/leaflet.js" in urls
+    for bad in ("app/static/", "https://cdn.example.org/"):
+        with pytest.raises(PhusongError, match="absolute path"):
+            maps.use_local_assets(m, bad)
+    assert not any(isinstance(el, folium.branca.colormap.ColorMap) for el in maps._walk(m))
+    # folium's class-level CDN lists are left alone for other users of folium
+    assert folium.Map.default_js[0][1].startswith("https://")
+
+
+def test_unvendored_plugin_is_refused(analysis):
+    m = maps.build_map(analysis, metric="no_4g_pct")
+    folium.plugins.MiniMap().add_to(m)
+    with pytest.raises(PhusongError, match="not vendored"):
+        maps.to_html(m)
+
+
+def test_vendored_files_match_manifest(monkeypatch):
+    manifest = (STATIC_DIR / "ASSETS.md").read_text(encoding="utf-8")
+    for assets in maps.ASSETS.values():
+        for a in assets:
+            assert (STATIC_DIR / a.path).is_file()
+            assert f"`{a.path}`" in manifest
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "vendor_assets", Path(__file__).resolve().parent.parent / "scripts" / "vendor_assets.py")
+    mod = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(__import__("sys").modules, "vendor_assets", mod)
+    spec.loader.exec_module(mod)
+    assert mod.check() == 0
+
+
+# --- content ------------------------------------------------------------------------------------
+
+
+def test_feature_counts(page):
+    layers = _geojson_layers(page)
+    polygons = [lyr for lyr in layers
+                if lyr["features"] and lyr["features"][0]["geometry"]["type"] == "Polygon"]
+    points = [lyr for lyr in layers
+              if lyr["features"] and lyr["features"][0]["geometry"]["type"] == "Point"]
+    # communes (3), no_4g gaps (3), no_mobile gaps (3)
+    assert [len(lyr["features"]) for lyr in polygons] == [3, 3, 3]
+    # BTS, loudspeakers, internet points
+    assert [len(lyr["features"]) for lyr in points] == [4, 2, 1]
+
+
+def test_thirteen_communes_and_hundreds_of_sites_stay_small():
+    big = synthetic_analysis([f"Xã {i}" for i in range(13)], n_bts=300)
+    page = maps.to_html(maps.build_map(big, metric="no_4g_pop",
+                                       show_gaps=("no_4g", "no_mobile", "no_loudspeaker")))
+    layers = _geojson_layers(page)
+    assert len(layers[0]["features"]) == 13
+    assert sum(len(lyr["features"]) for lyr in layers) == 13 + 1 + 3 * 13 + 300 + 2 + 1
+    assert len(page.encode("utf-8")) < 1_500_000
+
+
+def test_coordinates_are_wgs84_and_rounded(page):
+    coords = _geojson_layers(page)[0]["features"][0]["geometry"]["coordinates"][0]
+    for lon, lat in coords:
+        assert 106.5 < lon < 107.5 and 16.0 < lat < 17.0
+        assert round(lon, 5) == lon and round(lat, 5) == lat
+
+
+def test_choropleth_colours_follow_fixed_bins(analysis):
+    # 70 % → darkest class, 30 % → middle, 3 % → lightest
+    assert maps.class_colors([70.0, 30.0, 3.0, float("nan")], "no_4g_pct") == [
+        maps.CLASS_COLORS[4], maps.CLASS_COLORS[2], maps.CLASS_COLORS[0], maps.NO_DATA_COLOR]
+    assert list(maps.classify([0, 5, 100], "no_4g_pct")) == [0, 1, 4]
+    assert list(maps.classify([0, 99, 100, 5000], "no_4g_pop")) == [0, 0, 1, 4]
+    page = maps.to_html(maps.build_map(analysis, metric="no_4g_pct"))
+    for color in (maps.CLASS_COLORS[4], maps.CLASS_COLORS[2], maps.CLASS_COLORS[0]):
+        assert f'"fillColor": "{color}"' in page
+
+
+def test_illustrative_banner(page):
+    notice = i18n.t("notice.illustrative", "vi")
+    assert "phusong-banner" in page
+    assert json.dumps(notice) in page  # as the JS string folium writes
+
+
+def test_no_banner_for_operator_data():
+    page = maps.to_html(maps.build_map(synthetic_analysis(illustrative=False),
+                                       metric="no_4g_pct"))
+    assert "phusong-banner" not in page
+
+
+def test_english_labels(analysis):
+    page = maps.to_html(maps.build_map(analysis, metric="no_internet_pct", lang="en"))
+    assert json.dumps(i18n.t("notice.illustrative", "en")) in page
+    assert json.dumps(i18n.t("layer.bts_sites", "en")) in page
+    assert "Area far from internet access (%)" in page
+
+
+def test_names_are_escaped():
+    page = maps.to_html(maps.build_map(synthetic_analysis((XSS, "Tà Rụt")),
+                                       metric="no_4g_pct", show_gaps=GAP_KINDS[:3]))
+    assert XSS not in page
+    assert "<img" not in page
+    layers = _geojson_layers(page)
+    tips = [f["properties"].get("tip", "") for lyr in layers for f in lyr["features"]]
+    assert any("&lt;img src=x onerror=alert(1)&gt;" in tip for tip in tips)
+    assert not any("<img" in tip for tip in tips)
+    pops = [f["properties"]["pop"] for f in layers[0]["features"]]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in pops[0]
+
+
+def test_deterministic(analysis):
+    a = maps.to_html(maps.build_map(analysis, metric="no_4g_pct", show_gaps=("no_4g",)))
+    b = maps.to_html(maps.build_map(analysis, metric="no_4g_pct", show_gaps=("no_4g",)))
+    assert a == b
+    m = maps.build_map(analysis, metric="no_4g_pct")
+    ids = {el._id for el in maps._walk(m.get_root())}
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+    assert maps.to_html(m) == maps.to_html(m)  # rendering twice changes nothing
+
+
+def test_input_not_modified(analysis):
+    before = analysis.communes.copy()
+    maps.build_map(analysis, metric="gap_score")
+    assert analysis.communes.geometry.equals(before.geometry)
+    assert analysis.communes.crs == before.crs
+
+
+@pytest.mark.parametrize("metric", maps.MAP_METRICS)
+def test_every_metric_builds(analysis, metric):
+    m = maps.build_map(analysis, metric=metric, show_gaps=GAP_KINDS)
+    assert isinstance(m, folium.Map)
+    assert json.dumps(i18n.t(f"metric.{metric}", "vi"))[1:-1] in maps.to_html(m)
+
+
+def test_bad_choices_are_reported(analysis):
+    with pytest.raises(ChoiceError, match="metric must be one of .*no_4g_pct"):
+        maps.build_map(analysis, metric="no_5g_pct")
+    with pytest.raises(ChoiceError, match="show_gaps"):
+        maps.build_map(analysis, metric="no_4g_pct", show_gaps=("no_wifi",))
+    with pytest.raises(ChoiceError, match="lang"):
+        maps.build_map(analysis, metric="no_4g_pct", lang="fr")
+
+
+def test_missing_crs_is_an_error(analysis):
+    from dataclasses import replace
+    bad = replace(analysis, communes=analysis.communes.set_crs(None, allow_override=True))
+    with pytest.raises(PhusongError, match="no CRS"):
+        maps.build_map(bad, metric="no_4g_pct")
+
+
+def test_multipolygons_and_empty_gaps(analysis):
+    from dataclasses import replace
+
+    import shapely
+    gaps = analysis.gaps.copy()
+    gaps.loc[0, "geometry"] = shapely.MultiPolygon([gaps.geometry[0], gaps.geometry[1]])
+    gaps.loc[1, "geometry"] = shapely.Polygon()
+    page = maps.to_html(maps.build_map(replace(analysis, gaps=gaps), metric="no_4g_pct"))
+    types = [f["geometry"]["type"] for lyr in _geojson_layers(page) for f in lyr["features"]]
+    assert "MultiPolygon" in types
+
+
+# --- labels (geo.i18n) --------------------------------------------------------------------------
+
+
+def test_labels_exist_in_both_languages():
+    keys = [f"metric.{m}" for m in maps.MAP_METRICS] + [f"gap.{g}" for g in GAP_KINDS]
+    keys += [f"layer.{s}" for s in maps.SITE_LAYERS]
+    keys += [f"carrier.{c}" for c in maps.CARRIER_COLORS]
+    keys += ["notice.illustrative", "map.north", "map.legend", "map.scale", "map.date",
+             "map.sources", "map.assumptions", "map.title"]
+    for key in keys:
+        vi, en = i18n.t(key, "vi"), i18n.t(key, "en")
+        assert vi and en
+    assert i18n.t("map.north", "vi") == "B" and i18n.t("map.north", "en") == "N"
+    for entry in i18n.TEXT.values():
+        assert set(entry) == {"vi", "en"}
+    with pytest.raises(KeyError, match="no label"):
+        i18n.t("metric.nope")
+    with pytest.raises(ChoiceError):
+        i18n.t("map.title", "de")
+
+
+def test_fold():
+    assert i18n.fold("Tà Rụt") == i18n.fold("ta rut") == "ta rut"
+    assert i18n.fold("ĐAKRÔNG") == "dakrong"
+    assert i18n.fold("Hướng  Hiệp ") == "huong hiep"
+    assert i18n.fold("A Ngo") == i18n.fold("A Ngò")
+
+
+def test_fmt_number():
+    assert maps.fmt_number(1234.5, "vi", 1) == "1.234,5"
+    assert maps.fmt_number(1234.5, "en", 1) == "1,234.5"
+    assert maps.fmt_number(float("nan"), "vi") == "–"
+    assert maps.class_labels("no_4g_pop", "vi")[-1] == "≥ 2.500"
+
+
+# --- in a real browser (skipped where Chromium or Playwright is missing) ------------------------
+
+
+@pytest.mark.browser
+def test_renders_offline_in_chromium(page, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("no chromium on this machine")
+    path = tmp_path / "map.html"
+    path.write_text(page, encoding="utf-8")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            tab = browser.new_page()
+            requests, errors = [], []
+            tab.on("request", lambda r: requests.append(r.url))
+            tab.on("pageerror", lambda e: errors.append(str(e)))
+            tab.goto(path.as_uri())
+            tab.wait_for_selector(".phusong-legend")
+            n_paths = tab.locator("path.leaflet-interactive").count()
+            banner = tab.locator(".phusong-banner").inner_text()
+        finally:
+            browser.close()
+    assert errors == []
+    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+    assert n_paths >= 3 + 6 + 7  # communes, gap polygons, sites
+    assert banner == i18n.t("notice.illustrative", "vi")
