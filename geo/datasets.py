@@ -48,8 +48,9 @@ def build_area_dataset(out_dir: str | Path, *, district_code: str | None = None,
     """
     units = boundaries.legacy_units(district_code=district_code, province_code=province_code)
     communes = boundaries.approximate_communes(units)
-    communes = communes.merge(units[["code", "centre_lat", "centre_lon", "unit_type"]], on="code",
-                              how="left")
+    centres = units[["code", "lat", "lon", "unit_type"]].rename(
+        columns={"lat": "centre_lat", "lon": "centre_lon"})
+    communes = communes.merge(centres, on="code", how="left")
     communes = _with_facts(communes, facts)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -59,7 +60,7 @@ def build_area_dataset(out_dir: str | Path, *, district_code: str | None = None,
     layer = communes[keep].copy()
     layer["area_km2"] = layer["area_km2"].round(3)
     layer["geometry"] = layer.geometry.set_precision(1e-6)
-    write_atomic(out / "communes.geojson", layer.to_json(drop_id=True, indent=1).encode("utf-8"))
+    write_atomic(out / "communes.geojson", layer.to_json(drop_id=True).encode("utf-8"))
 
     metric = communes.to_crs(working_crs(communes))
     if illustrative_sites:

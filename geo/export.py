@@ -87,8 +87,12 @@ def notes(analysis: GapAnalysis, *, lang: str = "vi") -> list[str]:
 
 
 def gaps_layer(analysis: GapAnalysis) -> gpd.GeoDataFrame:
-    """Uncovered areas in EPSG:4326 for export (column names stay English: they are a schema)."""
-    return analysis.gaps.to_crs(4326)
+    """Uncovered areas in EPSG:4326 for export (column names stay English: they are a schema);
+    coordinates snapped to 1e-6° (about 0.1 m), more than the model's precision."""
+    layer = analysis.gaps.to_crs(4326)
+    layer["area_km2"] = layer["area_km2"].round(4)
+    layer["geometry"] = layer.geometry.set_precision(1e-6)
+    return layer
 
 
 def geojson_bytes(analysis: GapAnalysis) -> bytes:
@@ -207,12 +211,17 @@ def c03_table(analysis: GapAnalysis, *, lang: str = "vi") -> pd.DataFrame:
         .reset_index(drop=True)
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def write_atomic(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -149,7 +149,7 @@ def test_merge_to_2025_dakrong(dakrong):
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"district_code": "030"},  # Đồng Văn, Hà Giang: far north, on the Chinese border
+        {"district_code": "026"},  # Đồng Văn, Hà Giang: far north, on the Chinese border
         {"province_code": "38"},  # Thanh Hóa: 500+ communes, some split among 2025 communes
     ],
 )

@@ -1,0 +1,58 @@
+"""Build the embedded default dataset ``data/dakrong`` (run from the repo root):
+
+    uv run python scripts/build_dakrong.py
+
+Commune polygons are approximated from the ``vietnamadminunits`` package (centroids, bounding boxes,
+2025 crosswalk); population comes from ``data/facts/dakrong_communes.csv`` (cited per row); the
+numbers of sites come from the source article (Báo Quảng Trị, ``../shared/seed``):
+141 loudspeaker clusters, 13 commune radio stations + 1 district station, 3 internet shops in Tà Rụt
+commune and Krông Klang town, 3 carriers, "3G and 4G BTS in most communes". Their *positions* are
+illustrative (flagged in every row). Deterministic: the same package version gives the same files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from geo.datasets import SitePlan, build_area_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+KRONG_KLANG, TA_RUT = "19555", "19588"
+
+ARTICLE = ("Báo Quảng Trị (QTO), Ngọc Trang, article on ICT for ethnic minorities in Đakrông "
+           "(undated): 141 cụm loa, 13 đài truyền thanh xã + 1 đài huyện; 3 cơ sở internet tại xã Tà "
+           "Rụt và thị trấn Krông Klang; 3 nhà mạng; hầu hết các xã có BTS 3G và 4G")
+
+
+def main() -> None:
+    facts = pd.read_csv(REPO / "data/facts/dakrong_communes.csv", dtype={"code": str})
+    facts = facts[["code", "population", "population_source"]].copy()
+    # ILLUSTRATIVE assumption: the Region III list (Decision 861/QĐ-TTg) could not be verified here;
+    # every xã of this poor mountain district is assumed especially difficult, the town is not.
+    facts["especially_difficult"] = facts["code"] != KRONG_KLANG
+    plan = SitePlan(
+        clusters=141,
+        district_station_code=KRONG_KLANG,
+        # The article names the two places but not the split: 2 + 1 is illustrative.
+        shops_by_code={KRONG_KLANG: 2, TA_RUT: 1},
+        # "Most (not all) communes" have 3G/4G: the two communes farthest from the town get 2G only.
+        communes_without_modern=2,
+    )
+    sources = (
+        "Commune polygons: APPROXIMATED by phusong from centroids and bounding boxes of the "
+        "vietnamadminunits package (MIT); not surveyed boundaries (accuracy: data/README.md)",
+        "Population: Cơ sở dữ liệu đầu tư tỉnh Quảng Trị, huyện Đakrông (posted 20/11/2021)",
+        f"Site counts: {ARTICLE}; site positions ILLUSTRATIVE",
+        "Especially difficult communes (Circular 03 scope): ILLUSTRATIVE assumption (all 12 xã, "
+        "not the town); Decision 861/QĐ-TTg list not verified",
+        "2025 communes: NQ 1680/NQ-UBTVQH15 via vietnamadminunits crosswalk",
+    )
+    out = build_area_dataset(REPO / "data/dakrong", district_code="467", facts=facts, plan=plan,
+                             name="Đakrông (Quảng Trị)", sources=sources)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
