@@ -35,7 +35,9 @@ def analysis_for(data_dir: str, vintage: str, params: CoverageParams) -> gaps.Ga
     return gaps.analyse(load(data_dir), vintage=vintage, params=params)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+# Not cached: st_folium mutates the map it renders, so a cached map breaks in a second session.
+# Building it takes tens of milliseconds and is deterministic (the same state gives the same
+# script), so streamlit-folium keeps its frame between reruns.
 def map_for(data_dir: str, vintage: str, params: CoverageParams, metric: str, lang: str,
             show_gaps: tuple[str, ...], tiles: bool):
     return maps.build_map(analysis_for(data_dir, vintage, params), metric=metric, lang=lang,
@@ -120,8 +122,10 @@ if dataset.problems:
         st.text("\n".join(str(p) for p in dataset.problems))
 
 kpis = export.kpis(analysis, lang=lang)
-for column, (label, value, help_text) in zip(st.columns(len(kpis)), kpis):
-    column.metric(label, value, help=help_text)
+for row_start in range(0, len(kpis), 4):
+    row = kpis[row_start:row_start + 4]
+    for column, (label, value, help_text) in zip(st.columns(4), row):
+        column.metric(label, value, help=help_text)
 
 tab_map, tab_table, tab_c03, tab_export = st.tabs(
     [T("app.tab_map"), T("app.tab_table"), T("app.tab_c03"), T("app.tab_export")])

@@ -44,9 +44,9 @@ import shapely
 from geo.errors import PhusongError
 
 __all__ = [
-    "legacy_units",
     "approximate_communes",
     "approximate_communes_national",
+    "legacy_units",
     "merge_to_2025",
 ]
 
@@ -126,9 +126,7 @@ def _tables() -> tuple[pd.DataFrame, dict[str, list[dict]]]:
             "bounds_raw": legacy["wardBounds"].where(~island, legacy["districtBounds"]),
         }
     )
-    key = (
-        legacy["provinceKey"] + "_" + legacy["districtKey"] + "_" + legacy["wardKey"].fillna("")
-    )
+    key = legacy["provinceKey"] + "_" + legacy["districtKey"] + "_" + legacy["wardKey"].fillna("")
 
     nkey = new["provinceKey"] + "_" + new["wardKey"]
     new_by_key = {
@@ -182,7 +180,9 @@ def _clean_bboxes(t: pd.DataFrame, new_lat, new_lon, new_area) -> pd.DataFrame:
     small circle so that each keeps some cells. ``bbox_reliable`` records the decision.
     """
     t = t.copy()
-    new_area = np.where(new_area > 0, new_area, np.nan)  # a few 2025 units have area 0 in the package
+    new_area = np.where(
+        new_area > 0, new_area, np.nan
+    )  # a few 2025 units have area 0 in the package
     lat0 = np.where(np.isfinite(t["lat"]), t["lat"], 16.0)
     kx = _M_PER_DEG_LAT * np.cos(np.radians(lat0)) / 1000.0  # km per degree of longitude
     ky = _M_PER_DEG_LAT / 1000.0
@@ -249,7 +249,9 @@ def _norm_code(value: str | int | None, width: int, what: str) -> str | None:
         return None
     s = str(value).strip()
     if not s.isdigit():
-        raise PhusongError(f"{what} must be a numeric GSO code such as {'4' * width!r}; got {value!r}")
+        raise PhusongError(
+            f"{what} must be a numeric GSO code such as {'4' * width!r}; got {value!r}"
+        )
     return s.zfill(width)
 
 
@@ -282,7 +284,10 @@ def legacy_units(
           the official 2025 area allows) it is replaced by a square of twice the expected area around
           the point; ``bounds_raw`` keeps the package string;
         - ``code_2025``, ``name_2025``: the 1 July 2025 commune the unit became (the default one for
-          units split among several), None where the crosswalk has no entry.
+          units split among several), None where the crosswalk has no entry;
+        - ``area_2025_km2``: official area of that 2025 commune, km² (NaN where unknown or 0);
+        - ``fill``: that 2025 area over the summed bbox area of its legacy members, clipped to
+          [0.15, 1] (0.5 where unknown); used to weight contested cells.
 
     Raises
     ------
@@ -342,8 +347,12 @@ def _context(units: pd.DataFrame, window: tuple[float, float, float, float]) -> 
     t, _ = _tables()
     x0, y0, x1, y1 = window
     meets = (t["min_lon"] < x1) & (t["max_lon"] > x0) & (t["min_lat"] < y1) & (t["max_lat"] > y0)
-    ctx = t.loc[meets & ~t["code"].isin(units["code"]), ["code", "lat", "lon", *_BBOX_COLUMNS, "fill"]]
-    own = units[["code", "lat", "lon", *_BBOX_COLUMNS]].merge(t[["code", "fill"]], on="code", how="left")
+    ctx = t.loc[
+        meets & ~t["code"].isin(units["code"]), ["code", "lat", "lon", *_BBOX_COLUMNS, "fill"]
+    ]
+    own = units[["code", "lat", "lon", *_BBOX_COLUMNS]].merge(
+        t[["code", "fill"]], on="code", how="left"
+    )
     allu = pd.concat([own, ctx], ignore_index=True)
     # Sorting by code makes tie-breaks independent of which run a unit is computed in.
     return allu.sort_values("code", kind="stable").reset_index(drop=True)
@@ -391,10 +400,16 @@ def _assign(
         xs, ys = xr[ix0[i] : ix1[i]], yr[iy0[i] : iy1[i]]
         # Offsets over the point-to-edge distance on that side: the commune touches all four
         # edges, so every edge is at distance 1 whatever the point's place in the bbox.
-        ux = np.where(xs >= cx[i], (xs - cx[i]) / max(x1[i] - cx[i], 1e-12),
-                      (cx[i] - xs) / max(cx[i] - x0[i], 1e-12))
-        uy = np.where(ys >= cy[i], (ys - cy[i]) / max(y1[i] - cy[i], 1e-12),
-                      (cy[i] - ys) / max(cy[i] - y0[i], 1e-12))
+        ux = np.where(
+            xs >= cx[i],
+            (xs - cx[i]) / max(x1[i] - cx[i], 1e-12),
+            (cx[i] - xs) / max(cx[i] - x0[i], 1e-12),
+        )
+        uy = np.where(
+            ys >= cy[i],
+            (ys - cy[i]) / max(y1[i] - cy[i], 1e-12),
+            (cy[i] - ys) / max(cy[i] - y0[i], 1e-12),
+        )
         r = (ux[None, :] ** p + uy[:, None] ** p) ** (1 / p)
         s = r * weight[i]
         win = (slice(iy0[i], iy1[i]), slice(ix0[i], ix1[i]))
@@ -429,7 +444,6 @@ def _runs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     Returns (line index, start, stop) of each run, stop exclusive.
     """
     edge = a != b
-    n = a.shape[-1]
     prev_same = np.zeros_like(edge)
     prev_same[..., 1:] = edge[..., :-1] & (a[..., 1:] == a[..., :-1]) & (b[..., 1:] == b[..., :-1])
     start = edge & ~prev_same
@@ -440,7 +454,6 @@ def _runs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     run_id = np.cumsum(flat_start) - 1
     ids = run_id[flat_edge]
     lengths = np.bincount(ids, minlength=len(s))
-    del n
     return line, s, s + lengths
 
 
@@ -478,8 +491,12 @@ def _faces(label: np.ndarray, xe: np.ndarray, ye: np.ndarray) -> tuple[np.ndarra
 
 
 def _fill_holes(
-    label: np.ndarray, claim: np.ndarray, faces: np.ndarray, flab: np.ndarray,
-    xe: np.ndarray, ye: np.ndarray,
+    label: np.ndarray,
+    claim: np.ndarray,
+    faces: np.ndarray,
+    flab: np.ndarray,
+    xe: np.ndarray,
+    ye: np.ndarray,
 ) -> np.ndarray | None:
     """Give back trimmed cells that ended up enclosed by communes (not at a border or coast).
 
@@ -630,7 +647,9 @@ def approximate_communes(
     """
     missing = {"code", "name", "lat", "lon", *_BBOX_COLUMNS} - set(units.columns)
     if missing:
-        raise PhusongError(f"units lack column(s) {sorted(missing)}; build them with legacy_units()")
+        raise PhusongError(
+            f"units lack column(s) {sorted(missing)}; build them with legacy_units()"
+        )
     if cell_m <= 0:
         raise PhusongError(f"cell_m must be positive; got {cell_m!r}")
     units = units.reset_index(drop=True).astype({"code": str})
@@ -737,8 +756,9 @@ def _voronoi_split(geom: shapely.Geometry, parts: list[dict], utm) -> list[shape
     if len(np.unique(xy, axis=0)) < len(xy):
         # Coincident points: no geometry to split by; the first (default order) takes it all.
         return [geom] + [shapely.Polygon()] * (len(parts) - 1)
-    gx0, gy0, gx1, gy1 = shapely.bounds(shapely.transform(geom, lambda c: np.column_stack(
-        fwd.transform(c[:, 0], c[:, 1]))))
+    gx0, gy0, gx1, gy1 = shapely.bounds(
+        shapely.transform(geom, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
+    )
     span = max(gx1 - gx0, gy1 - gy0, 1.0)
     env = shapely.box(
         min(gx0, xy[:, 0].min()) - 10 * span,
@@ -751,6 +771,8 @@ def _voronoi_split(geom: shapely.Geometry, parts: list[dict], utm) -> list[shape
     for x, y in xy:
         cell = cells[shapely.contains_xy(cells, x, y)]
         cell = shapely.segmentize(cell[0], span / 50) if len(cell) else shapely.Polygon()
-        cell_ll = shapely.transform(cell, lambda c: np.column_stack(inv.transform(c[:, 0], c[:, 1])))
+        cell_ll = shapely.transform(
+            cell, lambda c: np.column_stack(inv.transform(c[:, 0], c[:, 1]))
+        )
         out.append(shapely.make_valid(shapely.intersection(geom, cell_ll)))
     return out

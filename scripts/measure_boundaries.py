@@ -23,7 +23,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo import boundaries  # noqa: E402
+from geo import boundaries
 
 RAW = ROOT.parent / "shared" / "data" / "raw"
 REFERENCE = RAW / "derived" / "dakrong_communes_13_derived.geojson"
@@ -46,8 +46,13 @@ def measure(cell_m: float = 100.0) -> dict:
     a = approx.to_crs(utm).set_index("code")
     r = ref.to_crs(utm).set_index("code")
     rows = [
-        (code, a.at[code, "name"], a.at[code, "area_km2"], r.geometry[code].area / 1e6,
-         iou(a.geometry[code], r.geometry[code]))
+        (
+            code,
+            a.at[code, "name"],
+            a.at[code, "area_km2"],
+            r.geometry[code].area / 1e6,
+            iou(a.geometry[code], r.geometry[code]),
+        )
         for code in a.index
         if code in r.index
     ]
@@ -55,8 +60,14 @@ def measure(cell_m: float = 100.0) -> dict:
     # Reference 2025 communes = reference legacy polygons dissolved with the same crosswalk.
     r25 = r.join(a[["code_2025"]]).dissolve("code_2025")
     rows25 = [
-        (m.code, m.name, m.legacy_codes, m.area_km2, r25.geometry[m.code].area / 1e6,
-         iou(m.geometry, r25.geometry[m.code]))
+        (
+            m.code,
+            m.name,
+            m.legacy_codes,
+            m.area_km2,
+            r25.geometry[m.code].area / 1e6,
+            iou(m.geometry, r25.geometry[m.code]),
+        )
         for m in merged.itertuples()
         if m.code in r25.index
     ]
@@ -66,7 +77,9 @@ def measure(cell_m: float = 100.0) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cell-m", type=float, default=100.0)
-    ap.add_argument("--timings", action="store_true", help="also time a district, province, country")
+    ap.add_argument(
+        "--timings", action="store_true", help="also time a district, province, country"
+    )
     args = ap.parse_args()
     if not REFERENCE.exists():
         print(f"reference data not found at {REFERENCE}; nothing to measure")
@@ -80,7 +93,9 @@ def main() -> int:
     ious = [r[-1] for r in m["rows"]]
     print(f"\nmean IoU (13 legacy communes): **{np.mean(ious):.3f}** (min {np.min(ious):.3f})")
     tot = m["total_km2"]
-    print(f"total area: **{tot:.1f} km²** vs {DISTRICT_KM2:,.0f} km² ({100 * (tot / DISTRICT_KM2 - 1):+.1f} %)\n")
+    print(
+        f"total area: **{tot:.1f} km²** vs {DISTRICT_KM2:,.0f} km² ({100 * (tot / DISTRICT_KM2 - 1):+.1f} %)\n"
+    )
     print("| 2025 code | 2025 commune | legacy codes | approx km² | reference km² | IoU |")
     print("|---|---|---|---:|---:|---:|")
     for code, name, legacy, ak, rk, v in m["rows25"]:
@@ -88,7 +103,10 @@ def main() -> int:
     print(f"\nmean IoU (5 communes of 2025): **{np.mean([r[-1] for r in m['rows25']]):.3f}**")
     if args.timings:
         print("\n| run | units | seconds |\n|---|---:|---:|")
-        for label, kw in (("district 467", {"district_code": "467"}), ("province 45", {"province_code": "45"})):
+        for label, kw in (
+            ("district 467", {"district_code": "467"}),
+            ("province 45", {"province_code": "45"}),
+        ):
             u = boundaries.legacy_units(**kw)
             t0 = time.perf_counter()
             boundaries.approximate_communes(u, cell_m=args.cell_m)

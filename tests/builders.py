@@ -51,3 +51,17 @@ def dataset(commune_rows: list[dict], *, bts: list[dict] = (), loudspeakers: lis
                                                                           "population": 0.0}),
         name="test",
     )
+
+
+def write_folder(ds: Dataset, folder) -> None:
+    """Write ``ds`` as a dataset folder (communes GeoJSON, point layers CSV with lat/lon)."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    ds.communes.to_file(folder / "communes.geojson", driver="GeoJSON")
+    for name, layer in ds.sites.items():
+        table = pd.DataFrame(layer.drop(columns="geometry"))
+        table.insert(1, "lat", layer.geometry.y)
+        table.insert(2, "lon", layer.geometry.x)
+        table.to_csv(folder / f"{name}.csv", index=False)

@@ -15,3 +15,27 @@ def shared_raw() -> Path:
     if not SHARED_RAW.is_dir():
         pytest.skip("../shared/data/raw is not available")
     return SHARED_RAW
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium: Debian's /usr/bin/chromium, or Playwright's own build where the test
+    setup installed it (PHUSONG_CHROMIUM=playwright). Missing both is a failure, not a skip."""
+    import os
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    use_playwright_build = os.environ.get("PHUSONG_CHROMIUM") == "playwright"
+    path = None if use_playwright_build else (shutil.which("chromium") or "/usr/bin/chromium")
+    if path is not None and not Path(path).exists():
+        pytest.fail("no Chromium: install Debian's chromium (apt-get install chromium) or run "
+                    "bash scripts/test.sh, which installs one")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import folium
@@ -291,32 +290,24 @@ def test_fmt_number():
     assert maps.class_labels("no_4g_pop", "vi")[-1] == "≥ 2.500"
 
 
-# --- in a real browser (skipped where Chromium or Playwright is missing) ------------------------
+# --- in a real browser ----------------------------------------------------------------------------
 
 
 @pytest.mark.browser
-def test_renders_offline_in_chromium(page, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        pytest.skip("no chromium on this machine")
+def test_renders_offline_in_chromium(page, tmp_path, browser):
     path = tmp_path / "map.html"
     path.write_text(page, encoding="utf-8")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        try:
-            tab = browser.new_page()
-            requests, errors = [], []
-            tab.on("request", lambda r: requests.append(r.url))
-            tab.on("pageerror", lambda e: errors.append(str(e)))
-            tab.goto(path.as_uri())
-            tab.wait_for_selector(".phusong-legend")
-            n_paths = tab.locator("path.leaflet-interactive").count()
-            banner = tab.locator(".phusong-banner").inner_text()
-        finally:
-            browser.close()
+    tab = browser.new_page()
+    try:
+        requests, errors = [], []
+        tab.on("request", lambda r: requests.append(r.url))
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.goto(path.as_uri())
+        tab.wait_for_selector(".phusong-legend")
+        n_paths = tab.locator("path.leaflet-interactive").count()
+        banner = tab.locator(".phusong-banner").inner_text()
+    finally:
+        tab.close()
     assert errors == []
     assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
     assert n_paths >= 3 + 6 + 7  # communes, gap polygons, sites

@@ -1,0 +1,98 @@
+"""The Streamlit script through AppTest: widgets change the figures as hand computation predicts.
+
+Dataset (tests/builders.py, UTM 48N): two 20 × 40 km communes side by side forming one 40 × 40 km
+square (1,600 km²), merged into one unit in 2025; a Viettel 4G site at the square's centre and a
+VinaPhone 2G site 10 km east of it; no loudspeakers, one internet shop at the centre.
+"""
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import builders as b
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+KM = 1000.0
+AREA = 1600.0
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    ds = b.dataset(
+        [{"code": "W", "name": "Xã Tây", "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 20 * KM, 20 * KM)
+          .union(b.square(b.X0 - 20 * KM, b.Y0, 20 * KM)), "population": 800.0,
+          "code_2025": "N", "name_2025": "Xã Mới"},
+         {"code": "E", "name": "Xã Đông", "geometry": b.square(b.X0, b.Y0 - 20 * KM, 20 * KM)
+          .union(b.square(b.X0, b.Y0, 20 * KM)), "population": 800.0,
+          "code_2025": "N", "name_2025": "Xã Mới"}],
+        bts=[{"site_id": "v", "x": b.X0, "y": b.Y0, "carrier": "Viettel", "technologies": "4G"},
+             {"site_id": "p", "x": b.X0 + 10 * KM, "y": b.Y0, "carrier": "VinaPhone",
+              "technologies": "2G"}],
+        internet=[{"id": "n", "x": b.X0, "y": b.Y0}])
+    b.write_folder(ds, tmp_path / "data")
+    monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "data"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def kpi(at, label_start: str) -> float:
+    """The KPI whose label starts with ``label_start`` as a number (Vietnamese format)."""
+    for metric in at.metric:
+        if metric.label.startswith(label_start):
+            text = metric.value.replace(".", "").replace(",", ".")
+            return float(re.search(r"[\d.]+", text).group())
+    raise AssertionError(f"no KPI {label_start!r}: {[m.label for m in at.metric]}")
+
+
+def pct_uncovered(covered_km2: float) -> float:
+    return 100 * (1 - covered_km2 / AREA)
+
+
+def test_defaults_hand_computed(app):
+    # 4G: a 3 km disc; mobile: the 3 km disc plus the 5 km 2G disc 10 km away (no overlap).
+    assert kpi(app, "Diện tích chưa có 4G") == pytest.approx(pct_uncovered(math.pi * 9), abs=0.06)
+    assert kpi(app, "Không có sóng di động") == pytest.approx(
+        pct_uncovered(math.pi * (9 + 25)), abs=0.06)
+    assert kpi(app, "Xa điểm internet") == pytest.approx(pct_uncovered(math.pi * 4), abs=0.06)
+    assert kpi(app, "Số người chưa có 4G") == pytest.approx(
+        1600 * (1 - math.pi * 9 / AREA), abs=1)
+
+
+def test_radius_slider_changes_figures(app):
+    app.slider(key="radius_4G").set_value(5.0).run()
+    assert kpi(app, "Diện tích chưa có 4G") == pytest.approx(pct_uncovered(math.pi * 25), abs=0.06)
+
+
+def test_carrier_and_technology_filters(app):
+    app.multiselect(key="carriers").set_value(["VinaPhone"]).run()
+    assert kpi(app, "Diện tích chưa có 4G") == pytest.approx(100.0)
+    assert kpi(app, "Không có sóng di động") == pytest.approx(pct_uncovered(math.pi * 25), abs=0.06)
+    app.multiselect(key="carriers").set_value(["Viettel", "VinaPhone", "MobiFone"]).run()
+    app.multiselect(key="technologies").set_value(["4G"]).run()
+    assert kpi(app, "Không có sóng di động") == pytest.approx(pct_uncovered(math.pi * 9), abs=0.06)
+
+
+def test_vintage_switch_merges_communes(app):
+    assert "2 đơn vị" in app.caption[0].value
+    app.radio(key="vintage").set_value("2025").run()
+    assert "1 đơn vị" in app.caption[0].value
+    # the merged unit has the same totals as its parts
+    assert kpi(app, "Diện tích chưa có 4G") == pytest.approx(pct_uncovered(math.pi * 9), abs=0.06)
+
+
+def test_english_switch_translates_labels(app):
+    app.radio(key="lang").set_value("en").run()
+    assert any(m.label == "Area without 4G" for m in app.metric)
+    assert app.title[0].value.startswith("phusong")
+
+
+def test_search_finds_commune_without_diacritics(app):
+    app.text_input(key="search").set_value("xa dong").run()
+    assert app.selectbox(key="chosen").value == "E"
+    app.text_input(key="search").set_value("khong co").run()
+    assert any("Không tìm thấy" in i.value for i in app.info)
