@@ -59,6 +59,7 @@ _M_PER_DEG_LAT = 111_320.0
 _REF_LAT = 16.0  # latitude at which grid columns are cell_m wide (±4 % over mainland Vietnam)
 
 _BBOX_COLUMNS = ["min_lat", "min_lon", "max_lat", "max_lon"]
+_ZONE_COLUMNS = ["zone_" + c for c in _BBOX_COLUMNS]
 # Dropping a single-bbox cell: its normalised distance exceeds this (see _assign).
 _TRIM = 0.95
 # Norm of the bbox-normalised distance (2 = ellipse, larger = closer to the bbox rectangle).
@@ -70,6 +71,9 @@ _KAPPA = 0.5
 # or to a point): bbox area against the official area of the unit's 2025 commune.
 _HUGE_BBOX = 8.0
 _TINY_BBOX = 0.02
+# A 2025 commune whose polygons cover less than (1 - _DEFICIT) of its official area grows into free
+# cells of its members' district zones (see _grow).
+_DEFICIT = 0.15
 
 
 # --------------------------------------------------------------------------------------------- data
@@ -166,8 +170,37 @@ def _tables() -> tuple[pd.DataFrame, dict[str, list[dict]]]:
     t["area_2025_km2"] = new_area.to_numpy(float)
     t = pd.concat([t, _parse_bounds(t["bounds_raw"])], axis=1)
     t = _clean_bboxes(t, new_lat.to_numpy(float), new_lon.to_numpy(float), new_area.to_numpy(float))
+    t = _district_zones(t, _parse_bounds(legacy["districtBounds"]))
     t = t.sort_values("code", kind="stable").reset_index(drop=True)
     return t, splits
+
+
+def _district_zones(t: pd.DataFrame, dbox: pd.DataFrame) -> pd.DataFrame:
+    """Add each unit's *district zone*: where it may grow to meet its official 2025 area.
+
+    The zone is the package's district bbox (``districtBounds``) intersected with the envelope of
+    the (cleaned) bboxes of the district's units, so a wrong district bbox cannot send a commune
+    far away; where the two do not meet or the district bbox is missing, the envelope alone.
+    """
+    t = t.copy()
+    env = t.groupby("district_code")[_BBOX_COLUMNS].agg(
+        {"min_lat": "min", "min_lon": "min", "max_lat": "max", "max_lon": "max"}
+    )
+    env = env.reindex(t["district_code"]).to_numpy(float)
+    d = dbox.to_numpy(float)
+    z = np.column_stack(
+        [
+            np.fmax(env[:, 0], d[:, 0]),
+            np.fmax(env[:, 1], d[:, 1]),
+            np.fmin(env[:, 2], d[:, 2]),
+            np.fmin(env[:, 3], d[:, 3]),
+        ]
+    )
+    bad = ~((z[:, 0] < z[:, 2]) & (z[:, 1] < z[:, 3]))
+    z[bad] = env[bad]
+    for k, col in enumerate(_BBOX_COLUMNS):
+        t["zone_" + col] = z[:, k]
+    return t
 
 
 def _clean_bboxes(t: pd.DataFrame, new_lat, new_lon, new_area) -> pd.DataFrame:
@@ -347,11 +380,10 @@ def _context(units: pd.DataFrame, window: tuple[float, float, float, float]) -> 
     t, _ = _tables()
     x0, y0, x1, y1 = window
     meets = (t["min_lon"] < x1) & (t["max_lon"] > x0) & (t["min_lat"] < y1) & (t["max_lat"] > y0)
-    ctx = t.loc[
-        meets & ~t["code"].isin(units["code"]), ["code", "lat", "lon", *_BBOX_COLUMNS, "fill"]
-    ]
+    extra = ["fill", "code_2025", "district_code", "area_2025_km2", *_ZONE_COLUMNS]
+    ctx = t.loc[meets & ~t["code"].isin(units["code"]), ["code", "lat", "lon", *_BBOX_COLUMNS, *extra]]
     own = units[["code", "lat", "lon", *_BBOX_COLUMNS]].merge(
-        t[["code", "fill"]], on="code", how="left"
+        t[["code", *extra]], on="code", how="left"
     )
     allu = pd.concat([own, ctx], ignore_index=True)
     # Sorting by code makes tie-breaks independent of which run a unit is computed in.
@@ -536,22 +568,192 @@ def _utm(bounds: tuple[float, float, float, float]):
     return gpd.GeoSeries([shapely.box(*bounds)], crs=WGS84).estimate_utm_crs()
 
 
+def _boxes_meet(t: pd.DataFrame, cols: list[str], boxes: np.ndarray) -> np.ndarray:
+    """Rows of ``t`` whose box (``cols`` = min_lat, min_lon, max_lat, max_lon) meets any of boxes.
+
+    ``boxes`` rows are (min_lat, min_lon, max_lat, max_lon).
+    """
+    b = t[cols].to_numpy(float)
+    out = np.zeros(len(t), dtype=bool)
+    for y0, x0, y1, x1 in np.unique(boxes, axis=0):
+        out |= (b[:, 1] < x1) & (b[:, 3] > x0) & (b[:, 0] < y1) & (b[:, 2] > y0)
+    return out
+
+
+def _growth_window(
+    window: tuple[float, float, float, float],
+) -> tuple[float, float, float, float]:
+    """Window to rasterise so that the growth of every 2025 commune that may reach ``window`` is
+    computed exactly as in any other run.
+
+    It covers the district zones that meet ``window``, every legacy member of the 2025 communes of
+    those districts (to know their areas), the zones of those members' districts, and every member
+    of each 2025 commune with a bbox in those zones (to know whether it has area to spare).
+    """
+    t, _ = _tables()
+    x0, y0, x1, y1 = window
+    near = _boxes_meet(t, _ZONE_COLUMNS, np.array([[y0, x0, y1, x1]]))
+    growers = t["code_2025"][near & t["code_2025"].notna()].unique()
+    members = t[t["code_2025"].isin(growers)]
+    zones = t.loc[t["district_code"].isin(members["district_code"]), _ZONE_COLUMNS]
+    zones = zones.drop_duplicates().to_numpy(float)
+    victims = t["code_2025"][_boxes_meet(t, _BBOX_COLUMNS, zones) & t["code_2025"].notna()]
+    vmembers = t[t["code_2025"].isin(victims.unique())]
+    lat = np.concatenate([[y0, y1], zones[:, [0, 2]].ravel(), members[["min_lat", "max_lat"]].to_numpy().ravel(), vmembers[["min_lat", "max_lat"]].to_numpy().ravel()])
+    lon = np.concatenate([[x0, x1], zones[:, [1, 3]].ravel(), members[["min_lon", "max_lon"]].to_numpy().ravel(), vmembers[["min_lon", "max_lon"]].to_numpy().ravel()])
+    return float(np.nanmin(lon)), float(np.nanmin(lat)), float(np.nanmax(lon)), float(np.nanmax(lat))
+
+
+def _grow(
+    allu: pd.DataFrame,
+    xe: np.ndarray,
+    ye: np.ndarray,
+    step: tuple[float, float],
+    label: np.ndarray,
+    claim: np.ndarray,
+) -> None:
+    """Let 2025 communes that are too small for their official area grow (in place).
+
+    A 2025 commune is *short* when its legacy members' cells cover less than ``1 - _DEFICIT`` of
+    its official area (``wardAreaKm2``), *long* when they cover more than the official area. Only
+    communes whose members' bboxes lie wholly in the raster are judged. A member of a short
+    commune may take a cell of its district zone (:func:`_district_zones`) that is
+
+    - free: claimed by no bbox, or trimmed as a far bbox corner; or
+    - held by a unit of *another* district whose 2025 commune is long, provided no bbox of a unit
+      of the member's own district contains the cell (no unit of the district could own it).
+
+    Each short commune takes its eligible cells in order of distance (km, from the regular cell
+    centre to the member's bbox; the nearest member takes the cell) until the deficit is met, i.e.
+    up to a radius found on its own. Two short communes wanting one cell: the nearer wins, ties to
+    the lower code. Every step depends only on package data and cells, not on the run's window, so
+    a district alone, its province and the national run agree.
+    """
+    t, _ = _tables()
+    xc = (xe[:-1] + xe[1:]) / 2
+    yc = (ye[:-1] + ye[1:]) / 2
+    kx = np.floor((xc - _LON0) / step[0])
+    ky = np.floor((yc - _LAT0) / step[1])
+    xr = _LON0 + (kx + 0.5) * step[0]
+    yr = _LAT0 + (ky + 0.5) * step[1]
+    km_lat = _M_PER_DEG_LAT / 1000.0
+    km_lon = km_lat * np.cos(np.radians(yr))  # per row
+    area = np.diff(ye)[:, None] * km_lat * np.diff(xe)[None, :] * km_lon[:, None]
+
+    c25 = allu["code_2025"].to_numpy(object)
+    known = pd.notna(c25)
+    codes, inv = np.unique(c25[known].astype(str), return_inverse=True)
+    c_idx = np.full(len(allu), -1)
+    c_idx[known] = inv
+    if not len(codes):
+        return
+    # Complete: every legacy member is in the raster, so its area is the same in every run.
+    tm = t[t["code_2025"].isin(codes)]
+    inside = (
+        (tm["min_lon"] >= xe[0]) & (tm["max_lon"] <= xe[-1]) & (tm["min_lat"] >= ye[0]) & (tm["max_lat"] <= ye[-1])
+    )
+    complete = inside.groupby(tm["code_2025"]).all().reindex(codes, fill_value=False).to_numpy()
+    official = (
+        allu.loc[known].groupby("code_2025")["area_2025_km2"].first().reindex(codes).to_numpy(float)
+    )
+    lab_c = np.where(label >= 0, c_idx[np.maximum(label, 0)], -1)
+    have = np.bincount(lab_c[lab_c >= 0], weights=area[lab_c >= 0], minlength=len(codes))
+    ok = complete & np.isfinite(official) & (official > 0)
+    long_ = ok & (have > official)
+    short = ok & (have < (1.0 - _DEFICIT) * official)
+    if not short.any():
+        return
+
+    dist_code = allu["district_code"].to_numpy(object)
+    lab_long = np.where(lab_c >= 0, long_[np.maximum(lab_c, 0)], False)
+    lab_dist = np.where(label >= 0, dist_code[np.maximum(label, 0)], None)
+    x0, x1 = allu["min_lon"].to_numpy(float), allu["max_lon"].to_numpy(float)
+    y0, y1 = allu["min_lat"].to_numpy(float), allu["max_lat"].to_numpy(float)
+    zones = allu[_ZONE_COLUMNS].to_numpy(float)
+    best = np.full(label.shape, np.inf)
+    won = np.full(label.shape, -1, dtype=label.dtype)
+    own_bbox_cache: dict = {}
+
+    def district_bboxes(d, g, r0, r1, c0, c1):
+        """Cells in a bbox of a unit of district d that is not a member of commune g."""
+        key = (d, g, r0, r1, c0, c1)
+        if key not in own_bbox_cache:
+            m = np.zeros((r1 - r0, c1 - c0), dtype=bool)
+            for j in np.flatnonzero((dist_code == d) & (c_idx != g)):
+                a0, a1 = np.searchsorted(xc[c0:c1], x0[j]), np.searchsorted(xc[c0:c1], x1[j])
+                b0, b1 = np.searchsorted(yc[r0:r1], y0[j]), np.searchsorted(yc[r0:r1], y1[j])
+                m[b0:b1, a0:a1] = True
+            own_bbox_cache[key] = m
+        return own_bbox_cache[key]
+
+    for g in np.flatnonzero(short):
+        mem = np.flatnonzero(c_idx == g)
+        # Window of the commune's zones.
+        zy0, zx0 = zones[mem, 0].min(), zones[mem, 1].min()
+        zy1, zx1 = zones[mem, 2].max(), zones[mem, 3].max()
+        c0, c1 = np.searchsorted(xr, zx0, "left"), np.searchsorted(xr, zx1, "right")
+        r0, r1 = np.searchsorted(yr, zy0, "left"), np.searchsorted(yr, zy1, "right")
+        if c0 >= c1 or r0 >= r1:
+            continue
+        win = (slice(r0, r1), slice(c0, c1))
+        xs, ys = xr[c0:c1], yr[r0:r1]
+        base, lb_long, lb_dist = label[win], lab_long[win], lab_dist[win]
+        dg = np.full(base.shape, np.inf)
+        mg = np.full(base.shape, -1, dtype=label.dtype)
+        for m in mem:  # ascending code: ties go to the lower code
+            zy0, zx0, zy1, zx1 = zones[m]
+            in_zone = ((ys >= zy0) & (ys <= zy1))[:, None] & ((xs >= zx0) & (xs <= zx1))[None, :]
+            d = dist_code[m]
+            taken = (lb_dist != d) & lb_long
+            elig = in_zone & ((base == -1) | taken) & ~district_bboxes(d, g, r0, r1, c0, c1)
+            ddx = np.maximum(np.maximum(x0[m] - xs, xs - x1[m]), 0)[None, :] * km_lon[r0:r1, None]
+            ddy = np.maximum(np.maximum(y0[m] - ys, ys - y1[m]), 0)[:, None] * km_lat
+            dm = np.where(elig, np.hypot(ddx, ddy), np.inf)
+            better = dm < dg
+            dg[better], mg[better] = dm[better], m
+        fin = np.isfinite(dg)
+        if not fin.any():
+            continue
+        need = official[g] - have[g]
+        dsort = np.sort(dg[fin], kind="stable")
+        cum = np.cumsum(area[win][fin][np.argsort(dg[fin], kind="stable")])
+        radius = dsort[np.searchsorted(cum, need)] if cum[-1] > need else np.inf
+        take = fin & (dg <= radius) & (dg < best[win])
+        best[win][take], won[win][take] = dg[take], mg[take]
+    grown = won >= 0
+    label[grown] = won[grown]
+    claim[grown] = won[grown]
+
+
 def _raw_polygons(
     units: pd.DataFrame, cell_m: float
 ) -> tuple[list[shapely.Geometry], tuple[float, float, float, float]]:
     """Unsimplified polygons (lon/lat) for the units, in their order, and the window used."""
+    t, _ = _tables()
     dlon, dlat = _grid_step(cell_m)
-    # Pad the window by two cells so the edges of border communes are noded exactly as in a run of
-    # the neighbouring area (national runs stitch province by province).
-    x0 = units["min_lon"].min() - 2 * dlon
-    x1 = units["max_lon"].max() + 2 * dlon
-    y0 = units["min_lat"].min() - 2 * dlat
-    y1 = units["max_lat"].max() + 2 * dlat
+    # The units' bboxes and the zones of their districts (where they may grow), padded by two
+    # cells so the edges of border communes are noded exactly as in a run of the neighbouring area
+    # (national runs stitch province by province).
+    zone = t.loc[t["district_code"].isin(t.loc[t["code"].isin(units["code"]), "district_code"])]
+    x0 = min(units["min_lon"].min(), zone["zone_min_lon"].min()) - 2 * dlon
+    x1 = max(units["max_lon"].max(), zone["zone_max_lon"].max()) + 2 * dlon
+    y0 = min(units["min_lat"].min(), zone["zone_min_lat"].min()) - 2 * dlat
+    y1 = max(units["max_lat"].max(), zone["zone_max_lat"].max()) + 2 * dlat
     window = (x0, y0, x1, y1)
-    allu = _context(units, window)
-    xe = _axis(x0, x1, dlon, _LON0, allu[["min_lon", "max_lon"]].to_numpy().ravel())
-    ye = _axis(y0, y1, dlat, _LAT0, allu[["min_lat", "max_lat"]].to_numpy().ravel())
-    label, claim = _assign(allu, xe, ye, (dlon, dlat))
+    # Rasterise a larger window (every short 2025 commune that may reach this one, and its
+    # neighbours), then keep the cells of the window.
+    big = _growth_window(window)
+    big = (min(big[0], x0), min(big[1], y0), max(big[2], x1), max(big[3], y1))
+    allu = _context(units, big)
+    xb = _axis(big[0], big[2], dlon, _LON0, np.r_[allu[["min_lon", "max_lon"]].to_numpy().ravel(), x0, x1])
+    yb = _axis(big[1], big[3], dlat, _LAT0, np.r_[allu[["min_lat", "max_lat"]].to_numpy().ravel(), y0, y1])
+    label, claim = _assign(allu, xb, yb, (dlon, dlat))
+    _grow(allu, xb, yb, (dlon, dlat), label, claim)
+    cx0, cx1 = np.searchsorted(xb, x0), np.searchsorted(xb, x1)
+    cy0, cy1 = np.searchsorted(yb, y0), np.searchsorted(yb, y1)
+    xe, ye = xb[cx0 : cx1 + 1], yb[cy0 : cy1 + 1]
+    label = np.ascontiguousarray(label[cy0:cy1, cx0:cx1])
+    claim = np.ascontiguousarray(claim[cy0:cy1, cx0:cx1])
     faces, flab = _faces(label, xe, ye)
     refilled = _fill_holes(label, claim, faces, flab, xe, ye)
     if refilled is not None:

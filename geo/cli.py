@@ -7,6 +7,7 @@ no traceback reaches the terminal.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -57,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     except PhusongError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug, not the user's fault: one line, no traceback
+        print(f"internal error ({type(exc).__name__}): {exc}\nPlease report it with the command "
+              "you ran; set PHUSONG_DEBUG=1 to see the traceback.", file=sys.stderr)
+        if os.environ.get("PHUSONG_DEBUG"):
+            raise
+        return 1
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -87,17 +87,19 @@ def notes(analysis: GapAnalysis, *, lang: str = "vi") -> list[str]:
 
 
 def gaps_layer(analysis: GapAnalysis) -> gpd.GeoDataFrame:
-    """Uncovered areas in EPSG:4326 for export (column names stay English: they are a schema);
-    coordinates snapped to 1e-6° (about 0.1 m), more than the model's precision."""
+    """Uncovered areas in EPSG:4326 for export (column names stay English: they are a schema)."""
     layer = analysis.gaps.to_crs(4326)
     layer["area_km2"] = layer["area_km2"].round(4)
-    layer["geometry"] = layer.geometry.set_precision(1e-6)
     return layer
 
 
 def geojson_bytes(analysis: GapAnalysis) -> bytes:
-    """Uncovered areas as GeoJSON (EPSG:4326)."""
-    return gaps_layer(analysis).to_json(drop_id=True).encode("utf-8")
+    """Uncovered areas as GeoJSON (EPSG:4326), coordinates written with 6 decimals (≈ 0.1 m)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "gaps.geojson"
+        gaps_layer(analysis).to_file(path, driver="GeoJSON", COORDINATE_PRECISION=6,
+                                     WRITE_NAME=False)
+        return path.read_bytes()
 
 
 def gpkg_bytes(analysis: GapAnalysis) -> bytes:

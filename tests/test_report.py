@@ -1,0 +1,138 @@
+"""`python -m geo report` end to end on the embedded Đakrông default, and its failures."""
+
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo import gaps, loading, settings
+from geo.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+FILES = ("communes.csv", "communes.xlsx", "gaps.geojson", "gaps.gpkg", "map.html", "map.png",
+         "map.pdf")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    result = subprocess.run([sys.executable, "-m", "geo", "report", "--out", str(out)],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return out, result.stderr
+
+
+def test_report_writes_every_file_with_progress(report):
+    out, stderr = report
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    assert "[7/7] map.pdf" in stderr and "illustrative" in stderr
+
+
+def test_table_has_13_communes_vietnamese_headers_and_sane_shares(report):
+    out, _ = report
+    table = pd.read_csv(out / "communes.csv", encoding="utf-8-sig", dtype={"Mã xã": str})
+    assert len(table) == 13
+    assert "Tà Rụt" in " ".join(table["Tên xã"])
+    assert list(table["Thứ hạng thiếu hụt"]) == list(range(1, 14))
+    for column in ("Có 4G (%)", "Trong vùng loa (%)", "Gần điểm internet (%)"):
+        assert table[column].between(0, 100).all()
+    assert table["Dân số"].sum() == 46140  # csdldautu.quangtri.gov.vn district total
+    xlsx = pd.read_excel(out / "communes.xlsx", sheet_name=None)
+    assert set(xlsx) == {"Các xã", "Ghi chú"}
+
+
+def test_gap_layers_are_valid_wgs84(report):
+    out, _ = report
+    data = json.loads((out / "gaps.geojson").read_text(encoding="utf-8"))
+    kinds = {f["properties"]["gap"] for f in data["features"]}
+    assert kinds <= set(settings.GAP_KINDS) and "no_4g" in kinds
+    lon, lat = data["features"][0]["geometry"]["coordinates"][0][0][0]
+    assert 106.5 < lon < 107.3 and 16.2 < lat < 16.9
+
+
+def test_map_html_has_no_external_reference(report):
+    html = (report[0] / "map.html").read_text(encoding="utf-8")
+    # resources the page would load (a plain <a href> link inside Leaflet's code loads nothing)
+    assert not re.findall(r"""<(?:script|img|iframe)[^>]*\ssrc\s*=\s*["']?(?:https?:)?//""", html)
+    assert not re.findall(r"""<link[^>]*\shref\s*=\s*["']?(?:https?:)?//""", html)
+    assert not re.findall(r"""url\(\s*["']?(?:https?:)?//""", html)
+    assert "phusong-banner" in html  # the illustrative notice
+
+
+def test_png_and_pdf_open_and_are_not_blank(report):
+    from PIL import Image
+
+    out, _ = report
+    image = Image.open(out / "map.png").convert("RGB")
+    assert image.width > image.height
+    pixels = np.asarray(image, dtype=float)
+    assert pixels.std() > 20
+    pdf = (out / "map.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 1
+
+
+def test_english_2025_report(tmp_path):
+    assert main(["report", "--vintage", "2025", "--lang", "en", "--out", str(tmp_path)]) == 0
+    table = pd.read_csv(tmp_path / "communes.csv", encoding="utf-8-sig")
+    assert len(table) == 5 and "Commune" in table.columns
+    assert set(table["Commune"]) == {"Xã Hướng Hiệp", "Xã Đakrông", "Xã Ba Lòng", "Xã Tà Rụt",
+                                     "Xã La Lay"}
+
+
+def test_bad_input_exits_non_zero_with_file_row_column(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    for p in (REPO / "data/dakrong").iterdir():
+        (data / p.name).write_bytes(p.read_bytes())
+    sites = pd.read_csv(data / "bts_sites.csv", dtype=str)
+    sites.loc[2, "carrier"] = "Viettell"  # spreadsheet row 4 (header is row 1)
+    sites.to_csv(data / "bts_sites.csv", index=False)
+    assert main(["report", "--data", str(data), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "bts_sites.csv, row 4, column 'carrier': not one of Viettel" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_metric_is_a_clear_error(tmp_path, capsys):
+    assert main(["report", "--metric", "nonsense", "--out", str(tmp_path)]) == 2
+    assert "--metric 'nonsense' is not a commune column" in capsys.readouterr().err
+
+
+def test_2025_communes_are_the_sum_of_their_legacy_parts():
+    ds = loading.load_dataset(REPO / "data/dakrong")
+    legacy = gaps.analyse(ds, vintage="legacy").communes.set_index("code")
+    new = gaps.analyse(ds, vintage="2025").communes
+    assert len(legacy) == 13 and len(new) == 5
+    for _, unit in new.iterrows():
+        parts = legacy.loc[unit["legacy_codes"].split(";")]
+        assert unit["area_km2"] == pytest.approx(parts["area_km2"].sum(), rel=1e-6)
+        assert unit["population"] == parts["population"].sum()
+        covered = (parts["covered_4g_pct"] * parts["area_km2"]).sum() / parts["area_km2"].sum()
+        assert unit["covered_4g_pct"] == pytest.approx(covered, rel=1e-6)
+    assert sorted(new["name"]) == sorted(["Xã Hướng Hiệp", "Xã Đakrông", "Xã Ba Lòng",
+                                          "Xã Tà Rụt", "Xã La Lay"])
+
+
+def test_default_data_holds_the_seed_facts():
+    ds = loading.load_dataset(REPO / "data/dakrong")
+    kinds = ds.loudspeakers["kind"].value_counts()
+    assert kinds["cluster"] == 141 and kinds["commune_station"] == 13
+    assert kinds["district_station"] == 1
+    shops = ds.internet_points[ds.internet_points["kind"] == "internet_shop"]
+    assert len(shops) == 3
+    communes = ds.communes.set_index("code")
+    shop_communes = {communes.index[communes.contains(p)][0] for p in shops.geometry}
+    assert shop_communes == {"19555", "19588"}  # Krông Klang town and Tà Rụt
+    assert set(ds.bts_sites["carrier"]) == {"Viettel", "VinaPhone", "MobiFone"}
+    with_4g = {communes.index[communes.contains(p)][0]
+               for p in ds.bts_sites[ds.bts_sites["technologies"].str.contains("4G")].geometry}
+    assert 7 <= len(with_4g) < 13  # "most", not all, communes
+    assert ds.bts_sites["illustrative"].all() and ds.loudspeakers["illustrative"].all()
+    assert ds.internet_points["illustrative"].all()
