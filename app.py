@@ -135,7 +135,7 @@ with tab_map:
     with left:
         folium_map = map_for(str(DATA_DIR), vintage, params, metric, lang, show_gaps, tiles)
         clicked = st_folium(folium_map, key=f"map_{vintage}", height=620,
-                            use_container_width=True, returned_objects=["last_active_drawing"],
+                            width="stretch", returned_objects=["last_active_drawing"],
                             return_on_hover=False)
     with right:
         codes = []
@@ -152,18 +152,18 @@ with tab_map:
             chosen = st.selectbox(T("app.commune"), codes, key="chosen",
                                   format_func=lambda c: export.commune_name(analysis, c))
             st.dataframe(export.commune_card(analysis, chosen, lang=lang), hide_index=True,
-                         use_container_width=True)
+                         width="stretch")
         else:
             st.caption(T("app.click_hint"))
 
 with tab_table:
     st.dataframe(export.commune_table(analysis, lang=lang), hide_index=True,
-                 use_container_width=True)
+                 width="stretch")
     st.caption(T("app.population_note"))
 
 with tab_c03:
     st.markdown(T("app.c03_intro"))
-    st.dataframe(export.c03_table(analysis, lang=lang), hide_index=True, use_container_width=True)
+    st.dataframe(export.c03_table(analysis, lang=lang), hide_index=True, width="stretch")
 
 with tab_export:
     st.caption(T("app.export_note"))
@@ -173,4 +173,4 @@ with tab_export:
         columns[i % 4].download_button(
             T(f"app.download_{kind}"), data=lambda kind=kind: export_bytes(kind, *state),
             file_name=filename, mime=mime, key=f"download_{kind}", on_click="ignore",
-            use_container_width=True)
+            width="stretch")

@@ -21,6 +21,7 @@ from shapely import STRtree
 
 from geo import coverage, settings
 from geo.crs import working_crs
+from geo.errors import PhusongError
 from geo.loading import Dataset
 from geo.settings import CoverageParams
 from geo.vintages import communes_for_vintage
@@ -29,6 +30,43 @@ from geo.vintages import communes_for_vintage
 _SCORE_SHARES = {"no_4g": "covered_4g", "no_mobile": "mobile_covered",
                  "no_loudspeaker": "loudspeaker_covered", "no_internet": "internet_access",
                  "no_service": None}
+
+
+class UncoveredAreas:
+    """Uncovered-area polygons per gap kind, computed on first request and then kept.
+
+    Polygon differences are the costly part of an analysis and most views draw one or two kinds,
+    so :func:`analyse` only records what they are made of. Build one from a finished table with
+    :meth:`from_table`.
+    """
+
+    def __init__(self, units: pd.DataFrame | None = None, zones: np.ndarray | None = None,
+                 parts: dict[str, tuple[np.ndarray, np.ndarray]] | None = None, crs=None):
+        self._units, self._zones, self._parts, self._crs = units, zones, parts or {}, crs
+        self._tables: dict[str, gpd.GeoDataFrame] = {}
+
+    @classmethod
+    def from_table(cls, table: gpd.GeoDataFrame) -> "UncoveredAreas":
+        """Wrap a finished table (columns code, name, gap, area_km2, geometry)."""
+        areas = cls(crs=table.crs)
+        for kind in settings.GAP_KINDS:
+            areas._tables[kind] = table[table["gap"] == kind]
+        return areas
+
+    def table(self, kinds: tuple[str, ...] | list[str] = settings.GAP_KINDS) -> gpd.GeoDataFrame:
+        """Uncovered areas of ``kinds`` (metric CRS), columns code, name, gap, area_km2, geometry."""
+        for kind in kinds:
+            if kind not in self._tables:
+                settings.check_choice("gap kind", kind, settings.GAP_KINDS)
+                whole, covered = self._parts[kind]
+                self._tables[kind] = _gap_table(self._units, kind,
+                                                shapely.difference(whole, covered), self._crs)
+        frames = [self._tables[k] for k in kinds]
+        if not frames or all(len(f) == 0 for f in frames):
+            return gpd.GeoDataFrame({"code": [], "name": [], "gap": [], "area_km2": []},
+                                    geometry=gpd.GeoSeries([], crs=self._crs))
+        return gpd.GeoDataFrame(pd.concat([f for f in frames if len(f)], ignore_index=True),
+                                geometry="geometry", crs=self._crs)
 
 
 @dataclass(frozen=True)
@@ -42,24 +80,36 @@ class GapAnalysis:
         shares (0–100), the ``*_pop`` people counts (NaN where population is unknown),
         ``c03_required``, ``c03_present``, ``support_points``, ``gap_score`` (0–100) and
         ``gap_rank`` (1 = largest gap).
-    gaps : GeoDataFrame in the working CRS: uncovered areas, columns ``code``, ``name``, ``gap``
-        (one of ``geo.settings.GAP_KINDS``), ``area_km2``, geometry.
     sites : layer name -> points in the working CRS (``bts_sites`` filtered by the params'
         carriers and technologies, ``loudspeakers``, ``internet_points``), each with an
         ``illustrative`` bool column.
     vintage : "legacy" or "2025".
     params : the :class:`CoverageParams` used.
+    uncovered : the uncovered areas (see :attr:`gaps` and :meth:`gap_polygons`).
     dataset_name : title of the dataset, e.g. "Đakrông (Quảng Trị)".
     sources : attribution lines shown on maps and exports.
+    model : the coverage model that made the figures: "circle" or "terrain" (``geo.terrain``).
+    notes : lines about how the figures were made (DEM used, voids filled, sites skipped …).
     """
 
     communes: gpd.GeoDataFrame
-    gaps: gpd.GeoDataFrame
     sites: dict[str, gpd.GeoDataFrame]
     vintage: str
     params: CoverageParams
+    uncovered: UncoveredAreas
     dataset_name: str = ""
     sources: tuple[str, ...] = field(default_factory=tuple)
+    model: str = "circle"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def gaps(self) -> gpd.GeoDataFrame:
+        """Uncovered areas of every kind (metric CRS): code, name, gap, area_km2, geometry."""
+        return self.uncovered.table(settings.GAP_KINDS)
+
+    def gap_polygons(self, kinds: tuple[str, ...]) -> gpd.GeoDataFrame:
+        """Uncovered areas of ``kinds`` only (computed on demand)."""
+        return self.uncovered.table(kinds)
 
     @property
     def illustrative(self) -> bool:
@@ -84,6 +134,30 @@ def carriers_reported(bts_sites: gpd.GeoDataFrame) -> list[str]:
     return [c for c in settings.CARRIERS if c in settings.MAIN_CARRIERS or c in present]
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A dataset's layers in the working metric CRS, ready for a coverage model.
+
+    ``units`` are the communes of the vintage; ``bts`` the sites kept by the params' carrier and
+    technology filters; ``carriers`` the carriers that get a column (:func:`carriers_reported`).
+    """
+
+    units: gpd.GeoDataFrame
+    bts: gpd.GeoDataFrame
+    loudspeakers: gpd.GeoDataFrame
+    internet_points: gpd.GeoDataFrame
+    settlements: gpd.GeoDataFrame | None
+    carriers: tuple[str, ...]
+
+    @property
+    def crs(self):
+        return self.units.crs
+
+    @property
+    def zones(self) -> np.ndarray:
+        return self.units.geometry.to_numpy()
+
+
 def analyse(dataset: Dataset, *, vintage: str = "legacy",
             params: CoverageParams = CoverageParams()) -> GapAnalysis:
     """Coverage shares, people reached, gap score and uncovered areas per commune.
@@ -94,39 +168,84 @@ def analyse(dataset: Dataset, *, vintage: str = "legacy",
     vintage : "legacy" (units before 1 July 2025) or "2025".
     params : radii, access distance and carrier/technology filters of the circle model.
     """
+    prepared = prepare(dataset, vintage=vintage, params=params)
+    return summarise(dataset, prepared, circle_coverage(prepared, params), vintage=vintage,
+                     params=params)
+
+
+def prepare(dataset: Dataset, *, vintage: str = "legacy",
+            params: CoverageParams = CoverageParams()) -> Prepared:
+    """The communes of ``vintage`` and the site layers, in the working UTM CRS (inputs untouched)."""
     units = communes_for_vintage(dataset.communes, vintage)
     crs = working_crs(units)
-    units = units.to_crs(crs)
-    bts = coverage.filter_sites(dataset.bts_sites, params).to_crs(crs)
-    loud = dataset.loudspeakers.to_crs(crs)
-    inet = dataset.internet_points.to_crs(crs)
-    settlements = dataset.settlements.to_crs(crs) if dataset.settlements is not None else None
-    zones = units.geometry.to_numpy()
+    return Prepared(
+        units=units.to_crs(crs),
+        bts=coverage.filter_sites(dataset.bts_sites, params).to_crs(crs),
+        loudspeakers=dataset.loudspeakers.to_crs(crs),
+        internet_points=dataset.internet_points.to_crs(crs),
+        settlements=dataset.settlements.to_crs(crs) if dataset.settlements is not None else None,
+        carriers=tuple(carriers_reported(dataset.bts_sites)))
 
+
+def coverage_keys(carriers) -> list[str]:
+    """Names of the covered-area layers a coverage model returns, e.g. ``covered_4g``."""
+    return (["mobile_covered", "loudspeaker_covered", "internet_access"]
+            + [f"covered_{tech.lower()}" for tech in settings.TECHNOLOGIES]
+            + [carrier_column(c)[:-4] for c in carriers])
+
+
+def circle_coverage(prepared: Prepared, params: CoverageParams) -> dict[str, np.ndarray]:
+    """The circle model: per layer (:func:`coverage_keys`), the covered area of each commune."""
+    zones, bts = prepared.zones, prepared.bts
     covered = {
         "mobile_covered": coverage.clipped_union(zones, coverage.site_reach(bts, params)),
-        "loudspeaker_covered": coverage.clipped_union(zones, coverage.loudspeaker_reach(loud, params)),
-        "internet_access": coverage.clipped_union(zones, coverage.internet_reach(inet, params)),
+        "loudspeaker_covered": coverage.clipped_union(
+            zones, coverage.loudspeaker_reach(prepared.loudspeakers, params)),
+        "internet_access": coverage.clipped_union(
+            zones, coverage.internet_reach(prepared.internet_points, params)),
     }
     for tech in settings.TECHNOLOGIES:
         covered[f"covered_{tech.lower()}"] = coverage.clipped_union(
             zones, coverage.site_reach(bts, params, technology=tech))
-    for carrier in carriers_reported(dataset.bts_sites):
+    for carrier in prepared.carriers:
         covered[carrier_column(carrier)[:-4]] = coverage.clipped_union(
             zones, coverage.site_reach(bts, params, carrier=carrier))
+    return covered
+
+
+def summarise(dataset: Dataset, prepared: Prepared, covered: dict[str, np.ndarray], *,
+              vintage: str, params: CoverageParams, model: str = "circle",
+              notes: tuple[str, ...] = (),
+              extra: dict[str, np.ndarray] | None = None) -> GapAnalysis:
+    """Statistics, gap score and gap polygons from the covered areas of any coverage model.
+
+    Parameters
+    ----------
+    covered : layer name (:func:`coverage_keys`) -> covered area of each commune (geometries in
+        the working CRS, one per row of ``prepared.units``, already clipped to the commune).
+    model : "circle" or "terrain", recorded in the result.
+    extra : further covered areas to report as ``<name>_pct`` / ``<name>_pop`` columns.
+    """
+    settings.check_choice("model", model, settings.MODELS)
+    missing = [k for k in coverage_keys(prepared.carriers) if k not in covered]
+    if missing:
+        raise PhusongError(f"coverage model returned no layer for {', '.join(missing)}")
+    units, crs, zones = prepared.units, prepared.crs, prepared.zones
+    bts, loud = prepared.bts, prepared.loudspeakers
+    inet, settlements = prepared.internet_points, prepared.settlements
     any_channel = shapely.union_all(np.stack([covered["mobile_covered"],
                                               covered["loudspeaker_covered"],
                                               covered["internet_access"]], axis=1), axis=1)
     modern = shapely.union(covered["covered_4g"], covered["covered_5g"])
-    uncovered = {
-        "no_4g": shapely.difference(zones, covered["covered_4g"]),
-        "no_mobile": shapely.difference(zones, covered["mobile_covered"]),
-        "no_loudspeaker": shapely.difference(zones, covered["loudspeaker_covered"]),
-        "no_internet": shapely.difference(zones, covered["internet_access"]),
-        "no_service": shapely.difference(zones, any_channel),
-        "at_risk": shapely.difference(covered["mobile_covered"], modern),
+    # Uncovered area of each gap kind = whole − part; the polygons are made on demand.
+    parts = {
+        "no_4g": (zones, covered["covered_4g"]),
+        "no_mobile": (zones, covered["mobile_covered"]),
+        "no_loudspeaker": (zones, covered["loudspeaker_covered"]),
+        "no_internet": (zones, covered["internet_access"]),
+        "no_service": (zones, any_channel),
+        "at_risk": (covered["mobile_covered"], modern),
     }
-
     area_m2 = shapely.area(zones)
     stats = pd.DataFrame({"code": units["code"].to_numpy(), "name": units["name"].to_numpy(),
                           "legacy_codes": units["legacy_codes"].to_numpy(),
@@ -136,17 +255,25 @@ def analyse(dataset: Dataset, *, vintage: str = "legacy",
     share_of = _people_shares(zones, settlements)
     stats["population_basis"] = np.where(share_of.has_settlements, "settlements", "uniform")
 
-    def add(name: str, geoms: np.ndarray) -> None:
+    shares: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (area share, people share)
+    for name, geoms in {**covered, "any_channel": any_channel, "modern": modern}.items():
         area_share = _safe_div(shapely.area(geoms), area_m2)
-        stats[f"{name}_pct"] = 100 * area_share
-        stats[f"{name}_pop"] = population * share_of(geoms, area_share)
-
-    for name, geoms in covered.items():
-        add(name, geoms)
-    for name in ("no_service", "at_risk"):
-        add(name, uncovered[name])
-    for name in ("no_4g", "no_mobile", "no_loudspeaker", "no_internet"):
-        add(name, uncovered[name])
+        shares[name] = (area_share, share_of(geoms, area_share))
+    for kind, (whole, part) in parts.items():  # uncovered = whole − covered, no overlay needed
+        whole_name = "mobile_covered" if kind == "at_risk" else None
+        part_name = {"no_4g": "covered_4g", "no_mobile": "mobile_covered",
+                     "no_loudspeaker": "loudspeaker_covered", "no_internet": "internet_access",
+                     "no_service": "any_channel", "at_risk": "modern"}[kind]
+        whole_area, whole_people = shares[whole_name] if whole_name else (1.0, 1.0)
+        shares[kind] = (whole_area - shares[part_name][0], whole_people - shares[part_name][1])
+    for name, geoms in (extra or {}).items():
+        area_share = _safe_div(shapely.area(geoms), area_m2)
+        shares[name] = (area_share, share_of(geoms, area_share))
+    for name in list(covered) + ["no_service", "at_risk", "no_4g", "no_mobile", "no_loudspeaker",
+                                 "no_internet"] + list(extra or {}):
+        area_share, people_share = shares[name]
+        stats[f"{name}_pct"] = np.clip(100 * area_share, 0, 100)
+        stats[f"{name}_pop"] = population * np.clip(people_share, 0, 1)
 
     support = inet[inet["kind"] == "support_point"]
     stats["support_points"] = _count_points(zones, support.geometry.to_numpy()).astype(int)
@@ -156,11 +283,12 @@ def analyse(dataset: Dataset, *, vintage: str = "legacy",
     stats["gap_rank"] = gap_rank(stats["gap_score"], stats["code"])
     communes = gpd.GeoDataFrame(stats, geometry=zones, crs=crs)
 
-    gaps = _gap_polygons(units, uncovered, crs)
-    return GapAnalysis(communes=communes, gaps=gaps,
+    return GapAnalysis(communes=communes,
                        sites={"bts_sites": bts, "loudspeakers": loud, "internet_points": inet},
-                       vintage=vintage, params=params, dataset_name=dataset.name,
-                       sources=dataset.sources)
+                       vintage=vintage, params=params,
+                       uncovered=UncoveredAreas(units[["code", "name"]], zones, parts, crs),
+                       dataset_name=dataset.name, sources=dataset.sources, model=model,
+                       notes=tuple(notes))
 
 
 def gap_score(stats: pd.DataFrame) -> np.ndarray:
@@ -234,17 +362,12 @@ def _people_shares(zones: np.ndarray, settlements: gpd.GeoDataFrame | None) -> _
     return _PeopleShares(zones, settlements)
 
 
-def _gap_polygons(units: gpd.GeoDataFrame, uncovered: dict[str, np.ndarray], crs) -> gpd.GeoDataFrame:
-    frames = []
-    for kind in settings.GAP_KINDS:
-        geoms = uncovered[kind]
-        keep = ~shapely.is_empty(geoms) & (shapely.area(geoms) > 1.0)  # drop sub-m² slivers
-        frames.append(pd.DataFrame({
-            "code": units["code"].to_numpy()[keep], "name": units["name"].to_numpy()[keep],
-            "gap": kind, "area_km2": shapely.area(geoms[keep]) / 1e6,
-            "geometry": _polygonal(geoms[keep])}))
-    table = pd.concat(frames, ignore_index=True)
-    return gpd.GeoDataFrame(table, geometry="geometry", crs=crs)
+def _gap_table(units: pd.DataFrame, kind: str, geoms: np.ndarray, crs) -> gpd.GeoDataFrame:
+    keep = ~shapely.is_empty(geoms) & (shapely.area(geoms) > 1.0)  # drop sub-m² slivers
+    return gpd.GeoDataFrame({
+        "code": units["code"].to_numpy()[keep], "name": units["name"].to_numpy()[keep],
+        "gap": kind, "area_km2": shapely.area(geoms[keep]) / 1e6,
+        "geometry": _polygonal(geoms[keep])}, geometry="geometry", crs=crs)
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:

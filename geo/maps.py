@@ -591,7 +591,7 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
 
     # uncovered areas of the chosen kinds: SVG hatch patterns with a dashed edge
     m.add_child(_Script(_hatch_defs_js(show_gaps)))
-    gaps = analysis.gaps
+    gaps = analysis.gap_polygons(tuple(show_gaps))
     for kind in show_gaps:
         sel = gaps[gaps["gap"] == kind] if len(gaps) else gaps
         sel = sel[~(sel.geometry.isna() | sel.geometry.is_empty)] if len(sel) else sel

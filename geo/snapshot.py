@@ -106,7 +106,7 @@ def _draw_map(ax, analysis, *, metric: str, show_gaps: tuple[str, ...]) -> None:
     communes.plot(ax=ax, color=maps.class_colors(values, metric), edgecolor="#666666",
                   linewidth=0.6, zorder=1)
 
-    gaps = analysis.gaps
+    gaps = analysis.gap_polygons(tuple(show_gaps))
     for kind in show_gaps:
         sel = gaps[gaps["gap"] == kind] if len(gaps) else gaps
         if not len(sel):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point, box
 
-from geo.gaps import GapAnalysis
+from geo.gaps import GapAnalysis, UncoveredAreas
 from geo.settings import CoverageParams
 
 CRS = "EPSG:32648"
@@ -123,7 +123,7 @@ def synthetic_analysis(names=NAMES, *, illustrative: bool = True,
     """
     communes = _communes(names)
     return GapAnalysis(
-        communes=communes, gaps=_gaps(communes),
+        communes=communes, uncovered=UncoveredAreas.from_table(_gaps(communes)),
         sites=_sites(illustrative, n_bts, len(communes)), vintage="2025",
         params=CoverageParams(), dataset_name="Đakrông (Quảng Trị) — thử nghiệm",
         sources=("Ranh giới xã: dữ liệu thử nghiệm", "Trạm BTS: minh hoạ"))

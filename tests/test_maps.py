@@ -250,7 +250,9 @@ def test_multipolygons_and_empty_gaps(analysis):
     gaps = analysis.gaps.copy()
     gaps.loc[0, "geometry"] = shapely.MultiPolygon([gaps.geometry[0], gaps.geometry[1]])
     gaps.loc[1, "geometry"] = shapely.Polygon()
-    page = maps.to_html(maps.build_map(replace(analysis, gaps=gaps), metric="no_4g_pct"))
+    from geo.gaps import UncoveredAreas
+    page = maps.to_html(maps.build_map(replace(analysis, uncovered=UncoveredAreas.from_table(gaps)),
+                                       metric="no_4g_pct"))
     types = [f["geometry"]["type"] for lyr in _geojson_layers(page) for f in lyr["features"]]
     assert "MultiPolygon" in types
 
