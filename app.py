@@ -72,9 +72,12 @@ vintage = st.sidebar.radio(T("app.vintage"), settings.VINTAGES, key="vintage",
                            format_func=lambda v: T(f"app.vintage_{v}"))
 metric = st.sidebar.selectbox(T("app.metric"), maps.MAP_METRICS, key="metric",
                               format_func=lambda m: T(f"metric.{m}"))
-show_gaps = tuple(st.sidebar.multiselect(T("app.show_gaps"), settings.GAP_KINDS,
-                                         default=[maps.metric_for_gap(metric) or "no_4g"],
-                                         format_func=lambda g: T(f"gap.{g}"), key="gaps"))
+# The browser matches a multiselect's choices by their labels, so a language switch would clear
+# it: one widget per language, seeded with the selection kept under "gaps".
+show_gaps = tuple(st.sidebar.multiselect(
+    T("app.show_gaps"), settings.GAP_KINDS, format_func=lambda g: T(f"gap.{g}"), key=f"gaps_{lang}",
+    default=st.session_state.get("gaps", [maps.metric_for_gap(metric) or "no_4g"])))
+st.session_state["gaps"] = list(show_gaps)
 query = st.sidebar.text_input(T("app.search"), key="search", placeholder="Tà Rụt / ta rut")
 
 st.sidebar.header(T("app.mobile"))
