@@ -1,7 +1,8 @@
 """phusong — the Streamlit app: explore, check and export coverage gaps, offline.
 
 Only widgets and calls into ``geo`` live here. Run: ``bash scripts/run.sh`` (or
-``uv run streamlit run app.py``). ``PHUSONG_DATA`` points the app at another dataset folder.
+``uv run streamlit run app.py``). ``PHUSONG_DATA`` points the app at another dataset folder; the
+sidebar's "Your data" section replaces it for one browser session (``st.session_state`` only).
 """
 
 from __future__ import annotations
@@ -12,15 +13,20 @@ from pathlib import Path
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import export, gaps, i18n, loading, maps, search, settings
-from geo.errors import PhusongError
-from geo.settings import CoverageParams
+from geo import export, gaps, i18n, loading, maps, search, settings, siting, siting_export
+from geo import dem as dem_io
+from geo import terrain
+from geo import importing, uploads
+from geo.errors import PhusongError, Problem
+from geo.settings import CoverageParams, TerrainParams
 
 st.set_page_config(page_title="phusong — phủ sóng", page_icon="📶", layout="wide")
 
 DATA_DIR = Path(os.environ.get("PHUSONG_DATA", settings.DEFAULT_DATA_DIR))
 
 ASSET_BASE_URL = None  # Leaflet and plugins inlined as data: URIs: no CDN, no static route
+UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "gpkg", "zip", "kml", "kmz", "fgb"]
+USER_DATA, IMPORT_REPORT = "user_data", "import_report"  # st.session_state keys (this session only)
 
 
 # --- cached data and computed layers (shared, never mutated) ----------------------------------
@@ -30,25 +36,75 @@ def load(data_dir: str) -> loading.Dataset:
     return loading.load_dataset(data_dir, strict=False)
 
 
+# data_key: the folder for the default data, "upload:<content hash>" for a session's upload (whose
+# Dataset comes in _dataset, left out of the cache key).
+# terrain_state: None for the circle model, else (DEM key, TerrainParams): plain values; the DEM
+# itself comes in _dem. Per-site viewsheds are shared through viewshed_cache(), so a changed
+# radius or a moved site recomputes only the sites it touches.
 @st.cache_resource(show_spinner=False, max_entries=256)
-def analysis_for(data_dir: str, vintage: str, params: CoverageParams) -> gaps.GapAnalysis:
-    return gaps.analyse(load(data_dir), vintage=vintage, params=params)
+def analysis_for(data_key: str, vintage: str, params: CoverageParams,
+                 _dataset: loading.Dataset | None = None, terrain_state: tuple | None = None,
+                 _dem=None) -> gaps.GapAnalysis:
+    dataset = _dataset if _dataset is not None else load(data_key)
+    if terrain_state is None:
+        return gaps.analyse(dataset, vintage=vintage, params=params,
+                            cache=layer_cache(data_key, vintage))
+    return terrain.analyse_terrain(dataset, _dem, vintage=vintage, params=params,
+                                   terrain=terrain_state[1], cache=viewshed_cache())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def layer_cache(data_key: str, vintage: str) -> gaps.LayerCache:
+    """Covered areas per layer, so a slider recomputes only the layers it changes."""
+    return gaps.LayerCache()
+
+
+@st.cache_resource(show_spinner=False)
+def viewshed_cache() -> terrain.ViewshedCache:
+    return terrain.ViewshedCache()
+
+
+# dem_key: "folder:<path>" or "upload:<file ids>"; the files come in _sources.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def dem_for(dem_key: str, data_key: str, vintage: str, _dataset, _sources) -> dem_io.DEM:
+    crs, bounds = terrain.dem_area(_dataset, vintage=vintage)
+    if dem_key.startswith("folder:"):
+        return dem_io.read_dem(_sources, crs=crs, bounds=bounds)
+    return dem_io.read_dem_bytes(_sources, crs=crs, bounds=bounds)
 
 
 # Not cached: st_folium mutates the map it renders, so a cached map breaks in a second session.
 # Building it takes tens of milliseconds and is deterministic (the same state gives the same
 # script), so streamlit-folium keeps its frame between reruns.
-def map_for(data_dir: str, vintage: str, params: CoverageParams, metric: str, lang: str,
-            show_gaps: tuple[str, ...], tiles: bool):
-    return maps.build_map(analysis_for(data_dir, vintage, params), metric=metric, lang=lang,
+def map_for(data_key: str, vintage: str, params: CoverageParams, metric: str, lang: str,
+            show_gaps: tuple[str, ...], tiles: bool, _dataset: loading.Dataset | None = None,
+            terrain_state: tuple | None = None, _dem=None):
+    return maps.build_map(analysis_for(data_key, vintage, params, _dataset, terrain_state, _dem),
+                          metric=metric, lang=lang,
                           show_gaps=show_gaps, tiles=tiles, asset_base_url=ASSET_BASE_URL)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def export_bytes(kind: str, data_dir: str, vintage: str, params: CoverageParams, metric: str,
-                 lang: str, show_gaps: tuple[str, ...]) -> bytes:
-    analysis = analysis_for(data_dir, vintage, params)
+def export_bytes(kind: str, data_key: str, vintage: str, params: CoverageParams, metric: str,
+                 lang: str, show_gaps: tuple[str, ...], _dataset: loading.Dataset | None = None,
+                 terrain_state: tuple | None = None, _dem=None) -> bytes:
+    analysis = analysis_for(data_key, vintage, params, _dataset, terrain_state, _dem)
     return export.render(kind, analysis, metric=metric, lang=lang, show_gaps=show_gaps)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def plan_for(data_key: str, vintage: str, params: CoverageParams, service: str, k: int,
+             carrier: str | None, technology: str | None, _dataset: loading.Dataset | None = None):
+    """(plan, analysis before, analysis after): shared, never mutated."""
+    dataset = _dataset if _dataset is not None else load(data_key)
+    result = siting.plan(dataset, service=service, k=k, carrier=carrier, technology=technology,
+                         vintage=vintage, params=params)
+    return (result,) + siting.compare(dataset, result)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def plan_bytes(kind: str, lang: str, *request, _dataset: loading.Dataset | None = None) -> bytes:
+    return siting_export.render(kind, *plan_for(*request, _dataset=_dataset), lang=lang)
 
 
 # --- sidebar: state ---------------------------------------------------------------------------
@@ -60,12 +116,6 @@ lang = st.sidebar.radio("Ngôn ngữ / Language", settings.LANGS, horizontal=Tru
 def T(key: str) -> str:
     return i18n.t(key, lang)
 
-
-try:
-    dataset = load(str(DATA_DIR))
-except PhusongError as exc:
-    st.error(f"{T('app.data_error')}: {exc}")
-    st.stop()
 
 st.sidebar.header(T("app.view"))
 vintage = st.sidebar.radio(T("app.vintage"), settings.VINTAGES, key="vintage",
@@ -94,8 +144,89 @@ loud_m = st.sidebar.slider(T("app.loudspeaker_reach"), 50, 2000,
                            int(settings.DEFAULT_LOUDSPEAKER_RADIUS_M["cluster"]), 50, key="loud")
 inet_km = st.sidebar.slider(T("app.internet_access"), 0.5, 10.0,
                             settings.DEFAULT_INTERNET_ACCESS_M / 1000, 0.5, key="inet")
+st.sidebar.header(T("terrain.header"))
+model = st.sidebar.radio(T("terrain.model"), settings.MODELS, key="model",
+                         format_func=lambda m: T(f"terrain.model_{m}"))
+if model == "terrain":
+    dem_uploads = st.sidebar.file_uploader(T("terrain.dem_upload"), key="dem_upload",
+                                           type=["tif", "tiff", "hgt", "zip"],
+                                           accept_multiple_files=True)
+    dem_folder = st.sidebar.text_input(T("terrain.dem_folder"), key="dem_folder").strip()
+    terrain_params = TerrainParams(
+        internet_walk_min=float(st.sidebar.slider(T("terrain.walk_min"), 5, 120,
+                                                  int(settings.DEFAULT_INTERNET_WALK_MIN), 1,
+                                                  key="walk_min")),
+        path_loss=st.sidebar.checkbox(T("terrain.path_loss"), value=False, key="path_loss"))
 tiles = st.sidebar.checkbox(T("app.tiles"), value=False, key="tiles")
 st.sidebar.caption(T("app.defaults_source"))
+
+
+def import_uploaded(files: dict[str, tuple[str, bytes]], folder_zip: tuple[str, bytes] | None):
+    """Import this session's uploads into st.session_state (never a module global)."""
+    try:
+        ds = uploads.import_uploads(files, folder_zip=folder_zip, default_dir=DATA_DIR)
+    except PhusongError as exc:
+        problems = getattr(exc, "problems", None) or [Problem("upload", None, None, None, str(exc))]
+        st.session_state[IMPORT_REPORT] = {"problems": problems, "counts": None, "usable": False}
+        return
+    except Exception as exc:  # a bug: a message, never a traceback
+        st.session_state[IMPORT_REPORT] = {"internal": type(exc).__name__}
+        return
+    usable = uploads.usable(ds)
+    st.session_state[IMPORT_REPORT] = {"problems": ds.problems, "counts": ds, "usable": usable}
+    if usable:
+        key = uploads.digest(files, extra=folder_zip[1] if folder_zip else b"")
+        st.session_state[USER_DATA] = {"key": f"upload:{key}", "dataset": ds}
+
+
+with st.sidebar.expander(T("import.title"), expanded=IMPORT_REPORT in st.session_state):
+    st.caption(T("import.intro"))
+    uploaded = {layer: st.file_uploader(T(f"import.layer_{layer}"), type=UPLOAD_TYPES,
+                                        key=f"upload_{layer}") for layer in loading.LAYERS}
+    folder_upload = st.file_uploader(T("import.folder_zip"), type=["zip"], key="upload_folder")
+    if st.button(T("import.apply"), key="import_apply", type="primary", width="stretch"):
+        files = {k: (f.name, f.getvalue()) for k, f in uploaded.items() if f is not None}
+        if files or folder_upload is not None:
+            import_uploaded(files, (folder_upload.name, folder_upload.getvalue())
+                            if folder_upload is not None else None)
+        else:
+            st.info(T("import.nothing"))
+    if st.button(T("import.reset"), key="import_reset", width="stretch"):
+        st.session_state.pop(USER_DATA, None)
+        st.session_state.pop(IMPORT_REPORT, None)
+    report = st.session_state.get(IMPORT_REPORT)
+    if report and "internal" in report:
+        st.error(T("import.internal").format(kind=report["internal"]))
+    elif report:
+        if not report["usable"]:
+            st.error(T("import.unusable") if report["counts"] is not None else T("import.failed"))
+        elif USER_DATA in st.session_state:
+            st.success(T("import.in_use"))
+        if report["counts"] is not None:
+            st.dataframe(importing.layer_table(report["counts"], lang=lang), hide_index=True,
+                         width="stretch")
+        n = importing.counts(report["problems"])
+        st.caption(T("import.summary").format(errors=n["error"], warnings=n["warning"])
+                   if report["problems"] else T("import.clean"))
+        if not report["usable"]:  # not applied: its report shows here (else above the map)
+            if report["problems"]:
+                st.dataframe(importing.report_table(report["problems"], lang=lang),
+                             hide_index=True, width="stretch")
+            st.download_button(T("import.download_report"),
+                               importing.report_csv(report["problems"]),
+                               file_name="import_report.csv", mime="text/csv", on_click="ignore",
+                               key="download_import_report", width="stretch")
+
+user_data = st.session_state.get(USER_DATA)
+if user_data:
+    data_key, dataset = user_data["key"], user_data["dataset"]
+else:
+    data_key = str(DATA_DIR)
+    try:
+        dataset = load(data_key)
+    except PhusongError as exc:
+        st.error(f"{T('app.data_error')}: {exc}")
+        st.stop()
 
 params = CoverageParams(
     radius_m=radii,
@@ -106,11 +237,25 @@ params = CoverageParams(
 )
 if not carriers or not technologies:
     st.sidebar.warning(T("app.no_filter_selected"))
+terrain_state = dem_grid = None
+if model == "terrain":
+    if dem_uploads or dem_folder:
+        dem_key = ("upload:" + ";".join(f"{f.name}:{f.size}:{f.file_id}" for f in dem_uploads)
+                   if dem_uploads else f"folder:{dem_folder}")
+        try:
+            dem_grid = dem_for(dem_key, data_key, vintage, dataset,
+                               [(f.name, f.getvalue()) for f in dem_uploads] if dem_uploads
+                               else [dem_folder])
+            terrain_state = (dem_key, terrain_params)
+        except PhusongError as exc:
+            st.sidebar.error(f"{T('terrain.dem_error')}: {exc}")
+    else:
+        st.sidebar.info(T("terrain.dem_needed"))
 
 # --- main -------------------------------------------------------------------------------------
 
 try:
-    analysis = analysis_for(str(DATA_DIR), vintage, params)
+    analysis = analysis_for(data_key, vintage, params, dataset, terrain_state, dem_grid)
 except PhusongError as exc:
     st.error(str(exc))
     st.stop()
@@ -120,9 +265,18 @@ st.caption(f"{analysis.dataset_name} · {T(f'app.vintage_{vintage}')} · "
            f"{len(analysis.communes)} {T('app.communes')}")
 if analysis.illustrative:
     st.warning("⚠️ " + T("notice.illustrative"), icon=None)
+if analysis.model == "terrain":
+    st.info(T("terrain.caption") + "\n\n" + "\n\n".join(analysis.notes[1:]))
 if dataset.problems:
-    with st.expander(f"⚠️ {len(dataset.problems)} {T('app.problems')}"):
-        st.text("\n".join(str(p) for p in dataset.problems))
+    n_problems = importing.counts(dataset.problems)
+    with st.expander(f"⚠️ {n_problems['rows_out']} {T('app.problems')}, "
+                     f"{n_problems['warning']} {T('import.warnings')}",
+                     expanded=USER_DATA in st.session_state):
+        st.dataframe(importing.report_table(dataset.problems, lang=lang), hide_index=True,
+                     width="stretch")
+        st.download_button(T("import.download_report"), importing.report_csv(dataset.problems),
+                           file_name="import_report.csv", mime="text/csv", on_click="ignore",
+                           key="download_dataset_report")
 
 kpis = export.kpis(analysis, lang=lang)
 for row_start in range(0, len(kpis), 4):
@@ -130,13 +284,14 @@ for row_start in range(0, len(kpis), 4):
     for column, (label, value, help_text) in zip(st.columns(4), row):
         column.metric(label, value, help=help_text)
 
-tab_map, tab_table, tab_c03, tab_export = st.tabs(
-    [T("app.tab_map"), T("app.tab_table"), T("app.tab_c03"), T("app.tab_export")])
+tab_map, tab_table, tab_c03, tab_plan, tab_export = st.tabs(
+    [T("app.tab_map"), T("app.tab_table"), T("app.tab_c03"), T("plan.tab"), T("app.tab_export")])
 
 with tab_map:
     left, right = st.columns([3, 1])
     with left:
-        folium_map = map_for(str(DATA_DIR), vintage, params, metric, lang, show_gaps, tiles)
+        folium_map = map_for(data_key, vintage, params, metric, lang, show_gaps, tiles, dataset,
+                             terrain_state, dem_grid)
         clicked = st_folium(folium_map, key=f"map_{vintage}", height=620,
                             width="stretch", returned_objects=["last_active_drawing"],
                             return_on_hover=False)
@@ -160,17 +315,77 @@ with tab_map:
             st.caption(T("app.click_hint"))
 
 with tab_table:
-    st.dataframe(export.commune_table(analysis, lang=lang), hide_index=True,
-                 width="stretch")
+    st.dataframe(export.commune_table(analysis, lang=lang) if analysis.model == "circle" else
+                 export.compare_table(analysis_for(data_key, vintage, params, dataset), analysis,
+                                      lang=lang), hide_index=True, width="stretch")
     st.caption(T("app.population_note"))
 
 with tab_c03:
     st.markdown(T("app.c03_intro"))
     st.dataframe(export.c03_table(analysis, lang=lang), hide_index=True, width="stretch")
 
+with tab_plan:
+    st.markdown(T("plan.intro"))
+    c_service, c_k, c_carrier, c_tech = st.columns(4)
+    service = c_service.selectbox(T("plan.service"), siting.SERVICES, key="plan_service",
+                                  format_func=lambda s: T(f"plan.service_{s}"))
+    min_k = max(1, len(siting.lacking_support_points(dataset, vintage=vintage))) \
+        if service == "support-point" else 1
+    k = int(c_k.number_input(T("plan.k"), min_value=min_k, max_value=50, value=max(min_k, 5),
+                             step=1, key=f"plan_k_{service}_{vintage}"))
+    if service == "support-point" and min_k > 1:
+        c_k.caption(T("plan.c03_min").format(n=min_k))
+    plan_carrier = plan_tech = None
+    if service == "bts":
+        plan_carrier = c_carrier.selectbox(
+            T("plan.carrier"), (None,) + settings.CARRIERS, key="plan_carrier",
+            format_func=lambda c: T("plan.carrier_any") if c is None else T(f"carrier.{c}"))
+        plan_tech = c_tech.selectbox(T("plan.technology"), settings.TECHNOLOGIES, index=2,
+                                     key="plan_technology")
+    request = (data_key, vintage, params, service, k, plan_carrier, plan_tech)
+    # Planning is an explicit action: an idle tab costs nothing on other reruns.
+    proposal = None
+    if st.toggle(T("plan.run"), key="plan_run"):
+        try:
+            with st.spinner("…"):
+                proposal, plan_before, plan_after = plan_for(*request, _dataset=dataset)
+        except PhusongError as exc:
+            st.error(str(exc))
+    if proposal is not None:
+        people = "–" if proposal.objective != "people" else maps.fmt_number(proposal.people_new, lang)
+        st.success(T("plan.summary").format(
+            n=len(proposal.sites), people=people,
+            area=maps.fmt_number(proposal.area_new_km2, lang, 1),
+            gap_people="–" if proposal.objective != "people"
+            else maps.fmt_number(proposal.uncovered_people, lang),
+            gap_area=maps.fmt_number(proposal.uncovered_area_km2, lang, 1)))
+        if proposal.objective == "area":
+            st.info(T("plan.objective_area"))
+        if not len(proposal.sites):
+            st.info(T("plan.none"))
+        st.caption(T("plan.model_note"))
+        plan_metric = siting_export.map_metric(proposal)
+        st_folium(maps.build_map(plan_after, metric=plan_metric, lang=lang,
+                                 show_gaps=(maps.metric_for_gap(plan_metric),),
+                                 asset_base_url=ASSET_BASE_URL),
+                  key="plan_map", height=560, width="stretch", returned_objects=[])
+        st.subheader(T("plan.sites"))
+        st.dataframe(siting_export.sites_display(proposal, lang=lang), hide_index=True,
+                     width="stretch")
+        st.subheader(T("plan.before_after"))
+        st.dataframe(siting_export.before_after(proposal, plan_before, plan_after, lang=lang),
+                     hide_index=True, width="stretch")
+        plan_columns = st.columns(3)
+        for i, (kind, filename, mime) in enumerate(siting_export.DOWNLOADS):
+            plan_columns[i % 3].download_button(
+                T(f"plan.download_{kind}"),
+                data=lambda kind=kind: plan_bytes(kind, lang, *request, _dataset=dataset),
+                file_name=filename, mime=mime, key=f"plan_download_{kind}", on_click="ignore",
+                width="stretch")
+
 with tab_export:
     st.caption(T("app.export_note"))
-    state = (str(DATA_DIR), vintage, params, metric, lang, show_gaps)
+    state = (data_key, vintage, params, metric, lang, show_gaps, dataset, terrain_state, dem_grid)
     columns = st.columns(4)
     for i, (kind, filename, mime) in enumerate(export.DOWNLOADS):
         columns[i % 4].download_button(

@@ -77,11 +77,13 @@ def communes_layer(polys: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     }, geometry=polys.geometry.to_numpy(), crs=polys.crs)
 
 
-def sample_points(polys: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> np.ndarray:
+def sample_points(polys: gpd.GeoDataFrame, n: int,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points uniformly distributed over the union of ``polys`` (area-proportional commune
-    choice, then rejection inside the commune's bbox), EPSG:4326 shapely points."""
+    choice, then rejection inside the commune's bbox): EPSG:4326 shapely points and the row of
+    ``polys`` holding each."""
     if n == 0:
-        return np.empty(0, dtype=object)
+        return np.empty(0, dtype=object), np.empty(0, dtype=int)
     metric = polys.to_crs(PLACE_CRS).geometry.to_numpy()
     area = shapely.area(metric)
     pick = rng.choice(len(metric), size=n, p=area / area.sum())
@@ -97,7 +99,7 @@ def sample_points(polys: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> 
         ok = shapely.contains(metric[pick[todo]], pts)
         out[todo[ok]] = pts[ok]
         todo = todo[~ok]
-    return gpd.GeoSeries(out, crs=PLACE_CRS).to_crs(WGS84).to_numpy()
+    return gpd.GeoSeries(out, crs=PLACE_CRS).to_crs(WGS84).to_numpy(), pick
 
 
 def _choice(rng: np.random.Generator, mix: dict[str, float], n: int) -> np.ndarray:
@@ -107,29 +109,53 @@ def _choice(rng: np.random.Generator, mix: dict[str, float], n: int) -> np.ndarr
 
 
 def synthetic_dataset(polys: gpd.GeoDataFrame, *, sites: int = 100_000, loudspeakers: int = 20_000,
-                      internet: int = 2_000, seed: int = 1) -> Dataset:
-    """A :class:`geo.loading.Dataset` over ``polys`` with seeded synthetic point layers."""
+                      internet: int = 2_000, seed: int = 1) -> tuple[Dataset, dict[str, np.ndarray]]:
+    """A :class:`geo.loading.Dataset` over ``polys`` with seeded synthetic point layers, and for
+    each point layer the row of ``polys`` each point lies in."""
     rng = np.random.default_rng(seed)
+    bts_xy, bts_in = sample_points(polys, sites, rng)
     bts = gpd.GeoDataFrame({
         "site_id": [f"S{i:06d}" for i in range(sites)],
         "carrier": _choice(rng, CARRIER_MIX, sites),
         "technologies": _choice(rng, TECH_MIX, sites),
         "height_m": rng.uniform(15, 45, sites).round(1),
         "illustrative": np.ones(sites, dtype=bool),
-    }, geometry=sample_points(polys, sites, rng), crs=WGS84)
+    }, geometry=bts_xy, crs=WGS84)
+    loud_xy, loud_in = sample_points(polys, loudspeakers, rng)
     loud = gpd.GeoDataFrame({
         "id": [f"L{i:06d}" for i in range(loudspeakers)],
         "kind": _choice(rng, LOUDSPEAKER_MIX, loudspeakers),
         "radius_m": np.full(loudspeakers, np.nan),
         "illustrative": np.ones(loudspeakers, dtype=bool),
-    }, geometry=sample_points(polys, loudspeakers, rng), crs=WGS84)
+    }, geometry=loud_xy, crs=WGS84)
+    inet_xy, inet_in = sample_points(polys, internet, rng)
     inet = gpd.GeoDataFrame({
         "id": [f"I{i:06d}" for i in range(internet)],
         "kind": _choice(rng, INTERNET_MIX, internet),
         "illustrative": np.ones(internet, dtype=bool),
-    }, geometry=sample_points(polys, internet, rng), crs=WGS84)
-    return Dataset(communes=communes_layer(polys), bts_sites=bts, loudspeakers=loud,
-                   internet_points=inet, name="Việt Nam (synthetic sites)",
-                   sources=("Commune polygons: approximated (vietnamadminunits)",
-                            f"Sites: synthetic, seed {seed}"))
+    }, geometry=inet_xy, crs=WGS84)
+    ds = Dataset(communes=communes_layer(polys), bts_sites=bts, loudspeakers=loud,
+                 internet_points=inet, name="Việt Nam (synthetic sites)",
+                 sources=("Commune polygons: approximated (vietnamadminunits)",
+                          f"Sites: synthetic, seed {seed}"))
+    return ds, {"bts_sites": bts_in, "loudspeakers": loud_in, "internet_points": inet_in}
 
+
+def regional_sample(dataset: Dataset, inside: dict[str, np.ndarray], n: int,
+                    anchor: str) -> Dataset:
+    """A contiguous region of the dataset: the ``n`` communes whose centroids are nearest to the
+    centroid of commune ``anchor``, and the synthetic points placed inside them (so the site
+    densities are the national ones)."""
+    metric = dataset.communes.to_crs(PLACE_CRS)
+    centroids = metric.geometry.centroid
+    hit = np.flatnonzero(metric["code"].to_numpy() == anchor)
+    if len(hit) == 0:
+        raise SystemExit(f"anchor commune {anchor!r} not found")
+    order = np.argsort(centroids.distance(centroids.iloc[hit[0]]).to_numpy(), kind="stable")
+    keep = np.sort(order[:n])
+    keep_mask = np.zeros(len(metric), dtype=bool)
+    keep_mask[keep] = True
+    layers = {name: getattr(dataset, name)[keep_mask[rows]].reset_index(drop=True)
+              for name, rows in inside.items()}
+    return Dataset(communes=dataset.communes.iloc[keep].reset_index(drop=True), **layers,
+                   name=f"{n} communes around {anchor}", sources=dataset.sources)

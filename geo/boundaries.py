@@ -22,7 +22,11 @@ Method (details in :func:`approximate_communes`)
 4. Every package unit whose bbox meets the area competes, so a district's outer edge is drawn
    between neighbours, not at the bbox edges. Cells only one bbox claims and far from its point
    are dropped (bbox corners at the national border and the coast), unless they end up enclosed.
-5. The cells are polygonised exactly (noded boundary runs + :func:`shapely.polygonize`) and the
+5. A 2025 commune whose legacy members cover less than 85 % of its official 2025 area
+   (``wardAreaKm2``) lets its members grow beyond their bboxes, inside their district's zone
+   (package district bbox ∩ envelope of the district's unit bboxes), into free cells and into cells
+   of other districts' communes that exceed their own official area (:func:`_grow`).
+6. The cells are polygonised exactly (noded boundary runs + :func:`shapely.polygonize`) and the
    coverage is simplified with :func:`shapely.coverage_simplify`, which keeps shared edges shared.
 
 All output geometries are in EPSG:4326 (lon/lat). Areas are computed in the UTM zone that
@@ -320,7 +324,11 @@ def legacy_units(
           units split among several), None where the crosswalk has no entry;
         - ``area_2025_km2``: official area of that 2025 commune, km² (NaN where unknown or 0);
         - ``fill``: that 2025 area over the summed bbox area of its legacy members, clipped to
-          [0.15, 1] (0.5 where unknown); used to weight contested cells.
+          [0.15, 1] (0.5 where unknown); used to weight contested cells;
+        - ``zone_min_lat``, ``zone_min_lon``, ``zone_max_lat``, ``zone_max_lon``: the district
+          zone, degrees WGS 84: the package district bbox intersected with the envelope of the
+          district's unit bboxes. A unit whose 2025 commune is short of its official area may grow
+          into it.
 
     Raises
     ------
@@ -381,13 +389,25 @@ def _context(units: pd.DataFrame, window: tuple[float, float, float, float]) -> 
     x0, y0, x1, y1 = window
     meets = (t["min_lon"] < x1) & (t["max_lon"] > x0) & (t["min_lat"] < y1) & (t["max_lat"] > y0)
     extra = ["fill", "code_2025", "district_code", "area_2025_km2", *_ZONE_COLUMNS]
-    ctx = t.loc[meets & ~t["code"].isin(units["code"]), ["code", "lat", "lon", *_BBOX_COLUMNS, *extra]]
+    ctx = t.loc[
+        meets & ~t["code"].isin(units["code"]), ["code", "lat", "lon", *_BBOX_COLUMNS, *extra]
+    ]
     own = units[["code", "lat", "lon", *_BBOX_COLUMNS]].merge(
         t[["code", *extra]], on="code", how="left"
     )
     allu = pd.concat([own, ctx], ignore_index=True)
     # Sorting by code makes tie-breaks independent of which run a unit is computed in.
     return allu.sort_values("code", kind="stable").reset_index(drop=True)
+
+
+def _weights(allu: pd.DataFrame) -> np.ndarray:
+    """Unit weight: ``bbox_km2 ** _GAMMA / (fill / 0.5) ** _KAPPA`` (see :func:`_assign`)."""
+    x0, x1 = allu["min_lon"].to_numpy(float), allu["max_lon"].to_numpy(float)
+    y0, y1 = allu["min_lat"].to_numpy(float), allu["max_lat"].to_numpy(float)
+    cy = allu["lat"].to_numpy(float)
+    bbox_km2 = (x1 - x0) * (y1 - y0) * np.cos(np.radians(cy)) * (_M_PER_DEG_LAT / 1000) ** 2
+    fill = np.nan_to_num(allu["fill"].to_numpy(float), nan=0.5)
+    return np.maximum(bbox_km2, 1e-6) ** _GAMMA / (fill / 0.5) ** _KAPPA
 
 
 def _assign(
@@ -397,7 +417,8 @@ def _assign(
 
     Value ``i`` = row ``i`` of ``allu``; ``-1`` = no commune. The rule is pointwise (a cell's label
     depends only on the cell and the bboxes containing it), see :func:`approximate_communes`.
-    Also returns the labels before the single-bbox trim (used to refill enclosed holes).
+    Also returns the labels before the single-bbox trim (used to refill enclosed holes) and the
+    mask of the cells that hold a unit's point (never taken by :func:`_grow`).
     """
     xc = (xe[:-1] + xe[1:]) / 2
     yc = (ye[:-1] + ye[1:]) / 2
@@ -422,9 +443,7 @@ def _assign(
     iy0, iy1 = np.searchsorted(yc, y0), np.searchsorted(yc, y1)
     # Unit weight: a larger bbox (bbox_km2**_GAMMA) or a bbox its 2025 commune fills less
     # (fill**-_KAPPA) needs a lower normalised distance to win a contested cell.
-    bbox_km2 = (x1 - x0) * (y1 - y0) * np.cos(np.radians(cy)) * (_M_PER_DEG_LAT / 1000) ** 2
-    fill = np.nan_to_num(allu["fill"].to_numpy(float), nan=0.5)
-    weight = np.maximum(bbox_km2, 1e-6) ** _GAMMA / (fill / 0.5) ** _KAPPA
+    weight = _weights(allu)
     p = _NORM_P
     for i in range(len(allu)):
         if ix0[i] >= ix1[i] or iy0[i] >= iy1[i]:
@@ -461,13 +480,15 @@ def _assign(
     pky = np.floor((cy - _LAT0) / step[1])
     cols0, cols1 = np.searchsorted(kx, pkx, "left"), np.searchsorted(kx, pkx, "right")
     rows0, rows1 = np.searchsorted(ky, pky, "left"), np.searchsorted(ky, pky, "right")
+    fixed = np.zeros((ny, nx), dtype=bool)
     for i in range(len(allu) - 1, -1, -1):  # reversed: the lowest code wins a shared cell
         c0, c1 = max(cols0[i], ix0[i]), min(cols1[i], ix1[i])
         r0, r1 = max(rows0[i], iy0[i]), min(rows1[i], iy1[i])
         if c0 < c1 and r0 < r1:
             label[r0:r1, c0:c1] = i
             claim[r0:r1, c0:c1] = i
-    return label, claim
+            fixed[r0:r1, c0:c1] = True
+    return label, claim, fixed
 
 
 def _runs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -599,9 +620,15 @@ def _growth_window(
     zones = zones.drop_duplicates().to_numpy(float)
     victims = t["code_2025"][_boxes_meet(t, _BBOX_COLUMNS, zones) & t["code_2025"].notna()]
     vmembers = t[t["code_2025"].isin(victims.unique())]
-    lat = np.concatenate([[y0, y1], zones[:, [0, 2]].ravel(), members[["min_lat", "max_lat"]].to_numpy().ravel(), vmembers[["min_lat", "max_lat"]].to_numpy().ravel()])
-    lon = np.concatenate([[x0, x1], zones[:, [1, 3]].ravel(), members[["min_lon", "max_lon"]].to_numpy().ravel(), vmembers[["min_lon", "max_lon"]].to_numpy().ravel()])
-    return float(np.nanmin(lon)), float(np.nanmin(lat)), float(np.nanmax(lon)), float(np.nanmax(lat))
+    both = pd.concat([members, vmembers])
+    lat = np.r_[y0, y1, zones[:, [0, 2]].ravel(), both[["min_lat", "max_lat"]].to_numpy().ravel()]
+    lon = np.r_[x0, x1, zones[:, [1, 3]].ravel(), both[["min_lon", "max_lon"]].to_numpy().ravel()]
+    return (
+        float(np.nanmin(lon)),
+        float(np.nanmin(lat)),
+        float(np.nanmax(lon)),
+        float(np.nanmax(lat)),
+    )
 
 
 def _grow(
@@ -611,23 +638,34 @@ def _grow(
     step: tuple[float, float],
     label: np.ndarray,
     claim: np.ndarray,
+    fixed: np.ndarray,
+    keep: tuple[float, float, float, float],
 ) -> None:
     """Let 2025 communes that are too small for their official area grow (in place).
+
+    Only communes whose zones meet ``keep`` (the window the run keeps) are grown; the others
+    cannot change a cell of it.
 
     A 2025 commune is *short* when its legacy members' cells cover less than ``1 - _DEFICIT`` of
     its official area (``wardAreaKm2``), *long* when they cover more than the official area. Only
     communes whose members' bboxes lie wholly in the raster are judged. A member of a short
-    commune may take a cell of its district zone (:func:`_district_zones`) that is
+    commune may take a cell of its district zone (:func:`_district_zones`) that lies in no bbox
+    of the *other* units of its district (no other unit of the district could own it) and is
 
     - free: claimed by no bbox, or trimmed as a far bbox corner; or
-    - held by a unit of *another* district whose 2025 commune is long, provided no bbox of a unit
-      of the member's own district contains the cell (no unit of the district could own it).
+    - held by a unit of *another* district whose 2025 commune is long (this includes cells of the
+      member's own bbox that it lost to such a unit).
 
-    Each short commune takes its eligible cells in order of distance (km, from the regular cell
-    centre to the member's bbox; the nearest member takes the cell) until the deficit is met, i.e.
-    up to a radius found on its own. Two short communes wanting one cell: the nearer wins, ties to
-    the lower code. Every step depends only on package data and cells, not on the run's window, so
-    a district alone, its province and the national run agree.
+    The point cell of a unit is never taken. Each short commune takes its eligible cells in order
+    of the weighted score of :func:`_assign` (bbox-normalised distance from the member's point,
+    which simply keeps growing outside the bbox; the member with the lowest score takes the cell)
+    until the deficit is met, i.e. up to a score threshold found for that commune alone. Two short
+    communes wanting one cell: the lower score wins, ties to the lower code. Every step depends
+    only on package data and on cells in a window that :func:`_growth_window` makes large enough,
+    not on the run, so a district alone, its province and the national run agree.
+
+    A long commune may lose more than its surplus, and may be left with an enclave (its point
+    cell) inside a grown commune.
     """
     t, _ = _tables()
     xc = (xe[:-1] + xe[1:]) / 2
@@ -650,7 +688,10 @@ def _grow(
     # Complete: every legacy member is in the raster, so its area is the same in every run.
     tm = t[t["code_2025"].isin(codes)]
     inside = (
-        (tm["min_lon"] >= xe[0]) & (tm["max_lon"] <= xe[-1]) & (tm["min_lat"] >= ye[0]) & (tm["max_lat"] <= ye[-1])
+        (tm["min_lon"] >= xe[0])
+        & (tm["max_lon"] <= xe[-1])
+        & (tm["min_lat"] >= ye[0])
+        & (tm["max_lat"] <= ye[-1])
     )
     complete = inside.groupby(tm["code_2025"]).all().reindex(codes, fill_value=False).to_numpy()
     official = (
@@ -664,62 +705,99 @@ def _grow(
     if not short.any():
         return
 
-    dist_code = allu["district_code"].to_numpy(object)
-    lab_long = np.where(lab_c >= 0, long_[np.maximum(lab_c, 0)], False)
-    lab_dist = np.where(label >= 0, dist_code[np.maximum(label, 0)], None)
+    dist_code = pd.factorize(allu["district_code"].fillna(""))[0]  # integers: fast comparisons
+    lab_long = (lab_c >= 0) & long_[np.maximum(lab_c, 0)]
+    lab_dist = np.where(label >= 0, dist_code[np.maximum(label, 0)], -1)
     x0, x1 = allu["min_lon"].to_numpy(float), allu["max_lon"].to_numpy(float)
     y0, y1 = allu["min_lat"].to_numpy(float), allu["max_lat"].to_numpy(float)
+    cx, cy = allu["lon"].to_numpy(float), allu["lat"].to_numpy(float)
+    weight = _weights(allu)
     zones = allu[_ZONE_COLUMNS].to_numpy(float)
-    best = np.full(label.shape, np.inf)
-    won = np.full(label.shape, -1, dtype=label.dtype)
-    own_bbox_cache: dict = {}
+    free = label == -1
+    takeable = lab_long & ~fixed
+    nxg = label.shape[1]
+    area_f = area.ravel()
+    best_f = np.full(label.size, np.inf)
+    won_f = np.full(label.size, -1, dtype=label.dtype)
+    # Bboxes as cell index ranges (bbox edges are grid lines).
+    bx0, bx1 = np.searchsorted(xc, x0), np.searchsorted(xc, x1)
+    by0, by1 = np.searchsorted(yc, y0), np.searchsorted(yc, y1)
+    kx0, ky0, kx1, ky1 = keep
+    reach = (zones[:, 1] < kx1) & (zones[:, 3] > kx0) & (zones[:, 0] < ky1) & (zones[:, 2] > ky0)
+    cand_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def district_bboxes(d, g, r0, r1, c0, c1):
-        """Cells in a bbox of a unit of district d that is not a member of commune g."""
-        key = (d, g, r0, r1, c0, c1)
-        if key not in own_bbox_cache:
-            m = np.zeros((r1 - r0, c1 - c0), dtype=bool)
-            for j in np.flatnonzero((dist_code == d) & (c_idx != g)):
-                a0, a1 = np.searchsorted(xc[c0:c1], x0[j]), np.searchsorted(xc[c0:c1], x1[j])
-                b0, b1 = np.searchsorted(yc[r0:r1], y0[j]), np.searchsorted(yc[r0:r1], y1[j])
-                m[b0:b1, a0:a1] = True
-            own_bbox_cache[key] = m
-        return own_bbox_cache[key]
+    def candidates(m: int) -> tuple[np.ndarray, np.ndarray]:
+        """Cells of m's district zone that are free or held by a long commune of another
+        district and not a point cell (rows, columns); the same for every unit of the district."""
+        d = dist_code[m]
+        if d not in cand_cache:
+            # Zone edges are grid lines: the zone is an exact union of cells.
+            zy0, zx0, zy1, zx1 = zones[m]
+            c0, c1 = np.searchsorted(xc, zx0), np.searchsorted(xc, zx1)
+            r0, r1 = np.searchsorted(yc, zy0), np.searchsorted(yc, zy1)
+            if c0 >= c1 or r0 >= r1:
+                cand_cache[d] = (np.zeros(0, int), np.zeros(0, int))
+            else:
+                win = (slice(r0, r1), slice(c0, c1))
+                rr, cc = np.nonzero(free[win] | (takeable[win] & (lab_dist[win] != d)))
+                cand_cache[d] = (rr + r0, cc + c0)
+        return cand_cache[d]
 
     for g in np.flatnonzero(short):
         mem = np.flatnonzero(c_idx == g)
-        # Window of the commune's zones.
-        zy0, zx0 = zones[mem, 0].min(), zones[mem, 1].min()
-        zy1, zx1 = zones[mem, 2].max(), zones[mem, 3].max()
-        c0, c1 = np.searchsorted(xr, zx0, "left"), np.searchsorted(xr, zx1, "right")
-        r0, r1 = np.searchsorted(yr, zy0, "left"), np.searchsorted(yr, zy1, "right")
-        if c0 >= c1 or r0 >= r1:
+        if not reach[mem].any():
+            continue  # cannot change a cell of the window the run keeps
+        idx_l, s_l, m_l = [], [], []
+        for d in np.unique(dist_code[mem]):
+            dm = mem[dist_code[mem] == d]  # ascending code: ties go to the lower code
+            rr, cc = candidates(dm[0])
+            # Not in a bbox of another unit of the district (that unit could own the cell).
+            ok = np.ones(rr.size, dtype=bool)
+            for j in np.flatnonzero((dist_code == d) & (c_idx != g)):
+                ok &= ~((cc >= bx0[j]) & (cc < bx1[j]) & (rr >= by0[j]) & (rr < by1[j]))
+            rr, cc = rr[ok], cc[ok]
+            xs, ys = xr[cc], yr[rr]
+            sc = np.full(rr.size, np.inf)
+            sm = np.full(rr.size, -1, dtype=label.dtype)
+            for m in dm:
+                ux = np.where(
+                    xs >= cx[m],
+                    (xs - cx[m]) / max(x1[m] - cx[m], 1e-12),
+                    (cx[m] - xs) / max(cx[m] - x0[m], 1e-12),
+                )
+                uy = np.where(
+                    ys >= cy[m],
+                    (ys - cy[m]) / max(y1[m] - cy[m], 1e-12),
+                    (cy[m] - ys) / max(cy[m] - y0[m], 1e-12),
+                )
+                s_m = np.hypot(ux, uy) * weight[m]
+                better = s_m < sc
+                sc[better], sm[better] = s_m[better], m
+            idx_l.append(rr * nxg + cc)
+            s_l.append(sc)
+            m_l.append(sm)
+        idx, sc, mm = np.concatenate(idx_l), np.concatenate(s_l), np.concatenate(m_l)
+        if not idx.size:
             continue
-        win = (slice(r0, r1), slice(c0, c1))
-        xs, ys = xr[c0:c1], yr[r0:r1]
-        base, lb_long, lb_dist = label[win], lab_long[win], lab_dist[win]
-        dg = np.full(base.shape, np.inf)
-        mg = np.full(base.shape, -1, dtype=label.dtype)
-        for m in mem:  # ascending code: ties go to the lower code
-            zy0, zx0, zy1, zx1 = zones[m]
-            in_zone = ((ys >= zy0) & (ys <= zy1))[:, None] & ((xs >= zx0) & (xs <= zx1))[None, :]
-            d = dist_code[m]
-            taken = (lb_dist != d) & lb_long
-            elig = in_zone & ((base == -1) | taken) & ~district_bboxes(d, g, r0, r1, c0, c1)
-            ddx = np.maximum(np.maximum(x0[m] - xs, xs - x1[m]), 0)[None, :] * km_lon[r0:r1, None]
-            ddy = np.maximum(np.maximum(y0[m] - ys, ys - y1[m]), 0)[:, None] * km_lat
-            dm = np.where(elig, np.hypot(ddx, ddy), np.inf)
-            better = dm < dg
-            dg[better], mg[better] = dm[better], m
-        fin = np.isfinite(dg)
-        if not fin.any():
-            continue
+        if len(idx_l) > 1:  # members in several districts: lowest score per cell
+            o = np.lexsort((sc, idx))  # stable: equal scores keep the lower code first
+            idx, sc, mm = idx[o], sc[o], mm[o]
+            first = np.r_[True, idx[1:] != idx[:-1]]
+            idx, sc, mm = idx[first], sc[first], mm[first]
         need = official[g] - have[g]
-        dsort = np.sort(dg[fin], kind="stable")
-        cum = np.cumsum(area[win][fin][np.argsort(dg[fin], kind="stable")])
-        radius = dsort[np.searchsorted(cum, need)] if cum[-1] > need else np.inf
-        take = fin & (dg <= radius) & (dg < best[win])
-        best[win][take], won[win][take] = dg[take], mg[take]
+        cell_a = area_f[idx]
+        # The lowest-scoring k cells cover at least `need`, so only they need sorting.
+        k = int(np.ceil(need / max(cell_a.min(), 1e-12))) + 1
+        if k < sc.size:
+            sub = sc <= np.partition(sc, k)[k]
+        else:
+            sub = np.ones(sc.size, dtype=bool)
+        order = np.argsort(sc[sub], kind="stable")
+        cum = np.cumsum(cell_a[sub][order])
+        radius = sc[sub][order][np.searchsorted(cum, need)] if cum[-1] > need else np.inf
+        take = (sc <= radius) & (sc < best_f[idx])
+        best_f[idx[take]], won_f[idx[take]] = sc[take], mm[take]
+    won = won_f.reshape(label.shape)
     grown = won >= 0
     label[grown] = won[grown]
     claim[grown] = won[grown]
@@ -745,10 +823,13 @@ def _raw_polygons(
     big = _growth_window(window)
     big = (min(big[0], x0), min(big[1], y0), max(big[2], x1), max(big[3], y1))
     allu = _context(units, big)
-    xb = _axis(big[0], big[2], dlon, _LON0, np.r_[allu[["min_lon", "max_lon"]].to_numpy().ravel(), x0, x1])
-    yb = _axis(big[1], big[3], dlat, _LAT0, np.r_[allu[["min_lat", "max_lat"]].to_numpy().ravel(), y0, y1])
-    label, claim = _assign(allu, xb, yb, (dlon, dlat))
-    _grow(allu, xb, yb, (dlon, dlat), label, claim)
+    # Grid lines: regular lines, bbox and district-zone edges, and the edges of the window kept.
+    lon_cols = ["min_lon", "max_lon", "zone_min_lon", "zone_max_lon"]
+    lat_cols = ["min_lat", "max_lat", "zone_min_lat", "zone_max_lat"]
+    xb = _axis(big[0], big[2], dlon, _LON0, np.r_[allu[lon_cols].to_numpy().ravel(), x0, x1])
+    yb = _axis(big[1], big[3], dlat, _LAT0, np.r_[allu[lat_cols].to_numpy().ravel(), y0, y1])
+    label, claim, fixed = _assign(allu, xb, yb, (dlon, dlat))
+    _grow(allu, xb, yb, (dlon, dlat), label, claim, fixed, window)
     cx0, cx1 = np.searchsorted(xb, x0), np.searchsorted(xb, x1)
     cy0, cy1 = np.searchsorted(yb, y0), np.searchsorted(yb, y1)
     xe, ye = xb[cx0 : cx1 + 1], yb[cy0 : cy1 + 1]
@@ -821,13 +902,17 @@ def approximate_communes(
     geopandas.GeoDataFrame
         EPSG:4326, one row per unit in the input order: ``code``, ``name``, ``code_2025``,
         ``name_2025``, ``area_km2`` (km², computed in the area's UTM zone) and the polygon.
-        Polygons are valid, do not overlap, and lie inside their unit's bbox.
+        Polygons are valid, do not overlap, and lie inside their unit's bbox, or, for units of a
+        2025 commune grown to meet its official area, inside the union of the bbox and the
+        district zone (``zone_*`` columns of :func:`legacy_units`). This is exact with
+        ``simplify=False``; the simplified edge may cut across the inner corner of that L-shaped
+        region by less than the tolerance. A polygon always holds the unit's point.
 
     Notes
     -----
     The raster is a global lon/lat grid (origin 100° E, 5° N; rows ``cell_m`` / 111.32 km high,
-    columns ``cell_m`` wide at 16° N) refined by every bbox edge, so bboxes are exact unions of
-    cells and a polygon never leaves its bbox.
+    columns ``cell_m`` wide at 16° N) refined by every bbox and district-zone edge, so bboxes and
+    zones are exact unions of cells.
 
     Every package unit whose bbox meets the area competes for cells (the result keeps only the
     requested units), so a district's outer edge falls between it and its neighbours.
@@ -840,12 +925,23 @@ def approximate_communes(
     a conformal metric CRS such as UTM; evaluating it in lon/lat at the centre of the regular grid
     cell keeps overlapping runs (a district alone, the provinces of a national run) cell-for-cell
     identical. The lowest score wins; cells claimed by one bbox only are dropped when their
-    unweighted score exceeds 0.95, unless the dropped cells form a hole enclosed by communes. Areas
-    (``area_km2``) are computed in the UTM zone of the area (``estimate_utm_crs`` rule).
+    unweighted score exceeds 0.95, unless the dropped cells form a hole enclosed by communes.
 
-    Measured on Đa Krông (district 467) against derived commune polygons: mean IoU 0.64 over the 13
-    legacy communes, 0.67 over the five 2025 communes, total area within 1 % of the official
-    1,228 km² (``scripts/measure_boundaries.py``). Holes remain only where no bbox covers the ground.
+    Then, official 2025 areas as targets (:func:`_grow`): a 2025 commune whose members' cells
+    cover less than 85 % of its official area is *short*, one whose cells cover more is *long*.
+    Members of a short commune take, inside their district zone and outside every bbox of the
+    other units of their district, free cells (claimed by no bbox, or trimmed) and cells of units
+    of other districts whose 2025 commune is long (never a unit's point cell). The cells go in
+    order of the same weighted score, extended beyond the bbox, to the member that scores lowest,
+    until the official area is reached. Every quantity involved (areas of whole 2025 communes,
+    the order of the cells) is computed on a window large enough to be the same in every run.
+
+    Areas (``area_km2``) are computed in the UTM zone of the area (``estimate_utm_crs`` rule).
+
+    Measured on Đa Krông (district 467) against derived commune polygons: mean IoU 0.649 over the
+    13 legacy communes, 0.71 over the five 2025 communes, total area +2 % against the official
+    1,228 km² (``scripts/measure_boundaries.py``). Holes remain only where no bbox covers the ground,
+    or as small enclaves where a grown commune surrounds a neighbour's point cell.
     """
     missing = {"code", "name", "lat", "lon", *_BBOX_COLUMNS} - set(units.columns)
     if missing:
@@ -871,7 +967,7 @@ def approximate_communes_national(
     Each province is rasterised on the shared global grid with its neighbours competing, so the
     province results join edge to edge; the national coverage is simplified once at the end so
     that shared edges stay shared across provinces. Same columns as :func:`approximate_communes`,
-    EPSG:4326, ordered by code. Takes about a minute at ``cell_m=100``.
+    EPSG:4326, ordered by code. Takes about four minutes at ``cell_m=100`` (2 CPUs).
     """
     allu = legacy_units()
     geoms: list[shapely.Geometry] = []

@@ -1,7 +1,10 @@
-"""Command-line interface: ``python -m geo report`` and ``python -m geo build-dataset``.
+"""Command-line interface: ``python -m geo report``, ``plan`` and ``build-dataset``.
 
 Errors a user can cause print one clear message (file, row, column, reason) and exit with code 2;
-no traceback reaches the terminal.
+no traceback reaches the terminal. ``report`` takes per-layer files (``--communes FILE --sites FILE
+--loudspeakers FILE --internet FILE --settlements FILE``) over the folder of ``--data``; the import
+report (every problem as CSV) goes to ``--import-report FILE`` and, when the data could be used but
+had warnings, to ``OUT/import_report.csv``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ import time
 from pathlib import Path
 
 from geo import settings
-from geo.errors import PhusongError
+from geo.errors import DataError, PhusongError
+
+# --communes FILE … (the folder's own files otherwise); --sites is the bts_sites layer.
+LAYER_OPTIONS = ("communes", "sites", "loudspeakers", "internet", "settlements")
+_LAYER_OF_OPTION = {"communes": "communes", "sites": "bts_sites", "loudspeakers": "loudspeakers",
+                    "internet": "internet_points", "settlements": "settlements"}
 
 
 def _progress(message: str) -> None:
@@ -36,6 +44,43 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--metric", default="no_4g_pct",
                         help="gap the map colours communes by (default no_4g_pct)")
     report.add_argument("--out", type=Path, required=True, help="folder to write into")
+    report.add_argument("--dem", type=Path, nargs="+", metavar="FILE",
+                        help="elevation model: GeoTIFF(s) in any CRS, SRTM .hgt tiles or a folder "
+                             "of them; adds terrain figures beside the circle figures")
+    layers = report.add_argument_group("per-layer files (override the files of --data; any "
+                                       "format of data/README.md, 'Importing your own data')")
+    for layer in LAYER_OPTIONS:
+        layers.add_argument(f"--{layer.replace('_', '-')}", type=Path, metavar="FILE",
+                            dest=f"layer_{layer}", help=f"the {layer} layer")
+    report.add_argument("--import-report", type=Path, metavar="FILE",
+                        help="also write the import report (CSV: severity, file, row, column, "
+                             "value, reason) here, also when the data cannot be used; a usable "
+                             "dataset with warnings gets OUT/import_report.csv")
+
+    plan = sub.add_parser("plan", help="propose where k new BTS sites, loudspeaker clusters or "
+                                       "support points close the most gap")
+    plan.add_argument("--service", choices=("bts", "loudspeaker", "support-point"), required=True)
+    plan.add_argument("--k", type=int, required=True, help="number of new sites")
+    plan.add_argument("--carrier", choices=settings.CARRIERS,
+                      help="BTS: carrier of the new sites; only its sites count (default: any)")
+    plan.add_argument("--technology", choices=settings.TECHNOLOGIES,
+                      help="BTS: technology of the new sites and of the gap closed (default 4G)")
+    plan.add_argument("--data", type=Path, default=settings.DEFAULT_DATA_DIR,
+                      help="dataset folder (default: the embedded Đakrông data)")
+    plan.add_argument("--vintage", choices=settings.VINTAGES, default="legacy")
+    plan.add_argument("--communes", help="comma-separated commune codes whose gap counts "
+                                         "(default: all)")
+    plan.add_argument("--exclude", type=Path,
+                      help="polygon file (GeoJSON, GeoPackage …) where no new site may stand")
+    plan.add_argument("--solver", choices=("greedy", "exact"), default="greedy",
+                      help="lazy greedy (default) or exact integer programming (CBC)")
+    plan.add_argument("--time-limit", type=float, default=60.0,
+                      help="seconds for the exact solver (default 60)")
+    plan.add_argument("--spacing-m", type=float,
+                      help="candidate grid spacing in metres (default: the reach, 250–1,000 m)")
+    plan.add_argument("--dem", type=Path, help="elevation model (GeoTIFF) for line of sight")
+    plan.add_argument("--lang", choices=settings.LANGS, default="vi")
+    plan.add_argument("--out", type=Path, required=True, help="folder to write into")
 
     build = sub.add_parser("build-dataset", help="build a dataset folder with approximate commune "
                                                  "polygons for any district or province")
@@ -54,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "report":
             return _report(args)
+        if args.command == "plan":
+            return _plan(args)
         return _build(args)
     except PhusongError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -67,23 +114,113 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from geo import export, gaps, loading
+    from geo import export, gaps, importing, loading
 
     started = time.perf_counter()
-    _progress(f"reading {args.data}")
-    dataset = loading.load_dataset(args.data)
+    overrides = {_LAYER_OF_OPTION[o]: getattr(args, f"layer_{o}") for o in LAYER_OPTIONS
+                 if getattr(args, f"layer_{o}") is not None}
+    _progress(f"reading {args.data}" + "".join(f", {k} from {v}" for k, v in overrides.items()))
+    try:
+        dataset = loading.load_dataset(args.data, overrides=overrides)
+    except DataError as exc:
+        if args.import_report:
+            args.import_report.parent.mkdir(parents=True, exist_ok=True)
+            export.write_atomic(args.import_report, importing.report_csv(exc.problems))
+            _progress(f"import report written to {args.import_report}")
+        else:
+            _progress("write every problem as CSV with --import-report FILE")
+        raise
+    n = importing.counts(dataset.problems)
+    if n["warning"]:
+        _progress(f"{n['warning']} warning(s) while importing (rows kept):")
+        for problem in dataset.problems[:20]:
+            _progress(f"  - {problem}")
     _progress(f"analysing {len(dataset.communes)} communes ({args.vintage})")
     analysis = gaps.analyse(dataset, vintage=args.vintage)
     if args.metric not in analysis.communes.columns:
         raise PhusongError(f"--metric {args.metric!r} is not a commune column; try no_4g_pct, "
                            "no_mobile_pct, no_loudspeaker_pct, no_internet_pct, no_service_pct, "
                            "no_4g_pop, at_risk_pct or gap_score")
+    terrain_analysis = _terrain(dataset, args) if args.dem else None
     paths = export.write_report(analysis, args.out, lang=args.lang, metric=args.metric,
-                                progress=_progress)
+                                progress=_progress, terrain=terrain_analysis)
+    report_bytes = importing.report_csv(dataset.problems)
+    if dataset.problems:
+        paths.append(export.write_atomic(args.out / "import_report.csv", report_bytes))
+        _progress(f"import report: {args.out / 'import_report.csv'}")
+    if args.import_report:
+        export.write_atomic(args.import_report, report_bytes)
     _progress(f"done in {time.perf_counter() - started:.1f} s: {len(paths)} files in {args.out}")
     if analysis.illustrative:
         _progress("note: site positions in this dataset are illustrative, not operator data")
     return 0
+
+
+def _terrain(dataset, args: argparse.Namespace):
+    """The terrain model's analysis of ``dataset`` over the DEM files of ``--dem``."""
+    from geo import dem, terrain
+    from geo.settings import CoverageParams
+
+    params = CoverageParams()
+    reach = max([r for _, r in params.radius_m] + [r for _, r in params.loudspeaker_radius_m])
+    crs, bounds = terrain.dem_area(dataset, vintage=args.vintage, margin_m=reach)
+    _progress(f"reading the elevation model: {', '.join(map(str, args.dem))}")
+    grid = dem.read_dem(args.dem, crs=crs, bounds=bounds)
+    _progress(grid.summary())
+    _progress("terrain model: line of sight from every site, walking time to internet points")
+    analysis = terrain.analyse_terrain(dataset, grid, vintage=args.vintage, params=params)
+    for line in analysis.notes[2:]:
+        _progress(f"note: {line}")
+    return analysis
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from geo import loading, siting, siting_export
+
+    started = time.perf_counter()
+    if args.service != "bts" and (args.carrier or args.technology):
+        raise PhusongError("--carrier and --technology apply to --service bts only")
+    reach = siting.terrain_reach(args.dem) if args.dem else None
+    exclude = _read_polygons(args.exclude) if args.exclude else None
+    _progress(f"reading {args.data}")
+    dataset = loading.load_dataset(args.data)
+    communes = [c.strip() for c in args.communes.split(",") if c.strip()] if args.communes else None
+    _progress(f"planning {args.k} new {args.service} site(s)")
+    result = siting.plan(dataset, service=args.service, k=args.k, carrier=args.carrier,
+                         technology=args.technology, vintage=args.vintage, communes=communes,
+                         exclude=exclude, spacing_m=args.spacing_m, solver=args.solver,
+                         time_limit_s=args.time_limit, progress=_progress,
+                         **({"reach": reach} if reach else {}))
+    _progress("analysing before and after")
+    before, after = siting.compare(dataset, result)
+    for problem in siting.check_consistency(result, before, after):
+        _progress(f"warning: {problem}")
+    paths = siting_export.write_plan(result, before, after, args.out, lang=args.lang,
+                                     progress=_progress)
+    unit = "people" if result.objective == "people" else "km²"
+    gained = result.people_new if result.objective == "people" else result.area_new_km2
+    _progress(f"{len(result.sites)} site(s) reach {gained:,.0f} more {unit} "
+              f"({result.area_new_km2:,.1f} km²); {result.n_candidates} candidates, "
+              f"{result.n_demand} demand points, solver {result.solver}"
+              + ("" if result.optimal is None else f" ({'optimal' if result.optimal else 'time limit hit'})"))
+    for note in result.notes:
+        _progress(f"note: {note}")
+    _progress(f"done in {time.perf_counter() - started:.1f} s: {len(paths)} files in {args.out}")
+    return 0
+
+
+def _read_polygons(path: Path):
+    import geopandas as gpd
+
+    if not path.is_file():
+        raise PhusongError(f"--exclude file not found: {path}")
+    try:
+        layer = gpd.read_file(path)
+    except Exception as exc:  # any reader failure becomes a message naming the file
+        raise PhusongError(f"{path.name} cannot be read: {exc}") from None
+    if layer.crs is None:
+        raise PhusongError(f"{path.name}: the file declares no coordinate reference system (CRS)")
+    return layer
 
 
 def _build(args: argparse.Namespace) -> int:

@@ -65,12 +65,24 @@ def site_reach(bts_sites: gpd.GeoDataFrame, params: CoverageParams, *,
                technology: str | None = None, carrier: str | None = None) -> np.ndarray:
     """Reach disc of each BTS site for one technology and/or carrier (metric CRS).
 
-    A site's disc has the largest radius among its technologies that count (the params'
-    technology filter, then ``technology`` if given); sites of other carriers (the params' carrier
-    filter, then ``carrier`` if given) get None.
+    The disc's radius is :func:`site_radius_m`; sites with radius 0 get None.
     """
     if len(bts_sites) == 0:
         return np.array([], dtype=object)
+    radius = site_radius_m(bts_sites, params, technology=technology, carrier=carrier)
+    return reach_discs(bts_sites.geometry.to_numpy(), radius)
+
+
+def site_radius_m(bts_sites: gpd.GeoDataFrame, params: CoverageParams, *,
+                  technology: str | None = None, carrier: str | None = None) -> np.ndarray:
+    """Reach in metres of each BTS site for one technology and/or carrier (0 = does not count).
+
+    A site's reach is the largest radius among its technologies that count (the params'
+    technology filter, then ``technology`` if given); sites of other carriers (the params' carrier
+    filter, then ``carrier`` if given) get 0.
+    """
+    if len(bts_sites) == 0:
+        return np.zeros(0)
     carriers = bts_sites["carrier"].to_numpy()
     allowed = np.ones(len(bts_sites), dtype=bool)
     if params.carriers:
@@ -87,17 +99,23 @@ def site_reach(bts_sites: gpd.GeoDataFrame, params: CoverageParams, *,
         per_site = np.array([params.radius_for(tech, c) for c in carriers]) if params.carrier_radius_m \
             else np.full(len(bts_sites), params.radius_for(tech))
         radius = np.where(has, np.maximum(radius, per_site), radius)
-    radius = np.where(allowed, radius, 0.0)
-    return reach_discs(bts_sites.geometry.to_numpy(), radius)
+    return np.where(allowed, radius, 0.0)
+
+
+def loudspeaker_radius_m(loudspeakers: gpd.GeoDataFrame, params: CoverageParams) -> np.ndarray:
+    """Reach in metres of each loudspeaker: its own ``radius_m`` where given, else its kind's."""
+    if len(loudspeakers) == 0:
+        return np.zeros(0)
+    default = loudspeakers["kind"].map(dict(params.loudspeaker_radius_m)).to_numpy(float)
+    own = loudspeakers["radius_m"].to_numpy(float) if "radius_m" in loudspeakers else default
+    return np.where(np.isfinite(own), own, default)
 
 
 def loudspeaker_reach(loudspeakers: gpd.GeoDataFrame, params: CoverageParams) -> np.ndarray:
     """Reach disc of each loudspeaker: its own ``radius_m`` where given, else its kind's default."""
     if len(loudspeakers) == 0:
         return np.array([], dtype=object)
-    default = loudspeakers["kind"].map(dict(params.loudspeaker_radius_m)).to_numpy(float)
-    own = loudspeakers["radius_m"].to_numpy(float) if "radius_m" in loudspeakers else default
-    return reach_discs(loudspeakers.geometry.to_numpy(), np.where(np.isfinite(own), own, default))
+    return reach_discs(loudspeakers.geometry.to_numpy(), loudspeaker_radius_m(loudspeakers, params))
 
 
 def internet_reach(internet_points: gpd.GeoDataFrame, params: CoverageParams) -> np.ndarray:

@@ -22,9 +22,15 @@ class Problem:
     column: str | None
     value: str | None
     reason: str
+    severity: str = "error"  # "error": the row is left out; "warning": kept, with a note
+
+    @property
+    def is_error(self) -> bool:
+        """True for a problem that kept the row (or file) out of the data."""
+        return self.severity != "warning"
 
     def __str__(self) -> str:
-        where = [self.file]
+        where = [("warning: " if not self.is_error else "") + self.file]
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:

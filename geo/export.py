@@ -58,27 +58,73 @@ def commune_table(analysis: GapAnalysis, *, lang: str = "vi") -> pd.DataFrame:
     return table.rename(columns={c: i18n.t(f"col.{c}", lang) for c in cols}).reset_index(drop=True)
 
 
-def csv_bytes(analysis: GapAnalysis, *, lang: str = "vi") -> bytes:
-    """The commune table as UTF-8 CSV with a BOM (so Excel shows Vietnamese letters)."""
-    return commune_table(analysis, lang=lang).to_csv(index=False).encode("utf-8-sig")
+def compare_table(circle: GapAnalysis, terrain: GapAnalysis, *, lang: str = "vi") -> pd.DataFrame:
+    """The commune table with each figure twice, side by side: the circle model's and the terrain
+    model's; every figure's header names its model (``… [vòng tròn]`` / ``… [địa hình]``)."""
+    cols = table_columns(circle)
+    figures = [c for c in cols if c.endswith(("_pct", "_pop")) or c in ("gap_score", "gap_rank")]
+    extra = [c for c in terrain.communes.columns if c.endswith(("_pct", "_pop"))
+             and c not in circle.communes.columns]
+    wide = pd.DataFrame(circle.communes[cols]).merge(
+        pd.DataFrame(terrain.communes[["code"] + figures + extra]), on="code",
+        suffixes=("", "_terrain")).sort_values("gap_rank")
+    for col in wide.columns:
+        base = col.removesuffix("_terrain")
+        if base.endswith("_pct") or base == "gap_score":
+            wide[col] = wide[col].astype(float).round(1)
+        elif base.endswith("_pop") or base == "population":
+            wide[col] = wide[col].round(0).astype("Int64")
+        elif col == "area_km2":
+            wide[col] = wide[col].round(2)
+    wide["population_basis"] = wide["population_basis"].map(lambda v: i18n.t(f"basis.{v}", lang))
+    for col in ("c03_required", "c03_present"):
+        wide[col] = wide[col].map(lambda v: i18n.t("unit.yes" if v else "unit.no", lang))
+    circle_tag, terrain_tag = i18n.t("terrain.tag_circle", lang), i18n.t("terrain.tag_terrain", lang)
+    order, names = [], {}
+    for col in cols:
+        order.append(col)
+        if col in figures:
+            order.append(f"{col}_terrain")
+            names[col] = f"{i18n.t(f'col.{col}', lang)} {circle_tag}"
+            names[f"{col}_terrain"] = f"{i18n.t(f'col.{col}', lang)} {terrain_tag}"
+        else:
+            names[col] = i18n.t(f"col.{col}", lang)
+    for col in extra:
+        order.append(col)
+        names[col] = f"{i18n.t(f'terrain.col_{col}', lang)} {terrain_tag}"
+    return wide[order].rename(columns=names).reset_index(drop=True)
 
 
-def xlsx_bytes(analysis: GapAnalysis, *, lang: str = "vi") -> bytes:
-    """The commune table and a notes sheet (assumptions, sources) as an XLSX workbook."""
+def csv_bytes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis | None = None) -> bytes:
+    """The commune table as UTF-8 CSV with a BOM (so Excel shows Vietnamese letters); with
+    ``terrain``, circle and terrain figures side by side (:func:`compare_table`)."""
+    table = commune_table(analysis, lang=lang) if terrain is None else \
+        compare_table(analysis, terrain, lang=lang)
+    return table.to_csv(index=False).encode("utf-8-sig")
+
+
+def xlsx_bytes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis | None = None) -> bytes:
+    """The commune table and a notes sheet (assumptions, sources) as an XLSX workbook; with
+    ``terrain``, circle and terrain figures side by side."""
     buffer = io.BytesIO()
+    table = commune_table(analysis, lang=lang) if terrain is None else \
+        compare_table(analysis, terrain, lang=lang)
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        commune_table(analysis, lang=lang).to_excel(
-            writer, sheet_name=i18n.t("export.sheet_communes", lang), index=False)
-        pd.DataFrame({i18n.t("export.notes", lang): notes(analysis, lang=lang)}).to_excel(
-            writer, sheet_name=i18n.t("export.sheet_notes", lang), index=False)
+        table.to_excel(writer, sheet_name=i18n.t("export.sheet_communes", lang), index=False)
+        pd.DataFrame({i18n.t("export.notes", lang): notes(analysis, lang=lang, terrain=terrain)}
+                     ).to_excel(writer, sheet_name=i18n.t("export.sheet_notes", lang), index=False)
     return buffer.getvalue()
 
 
-def notes(analysis: GapAnalysis, *, lang: str = "vi") -> list[str]:
-    """Lines on assumptions, sources and the illustrative status, for exports."""
+def notes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis | None = None) -> list[str]:
+    """Lines on assumptions, sources and the illustrative status, for exports; with ``terrain``,
+    which model made which figure and the terrain model's own notes (DEM, voids)."""
     from geo.snapshot import assumption_lines
 
     lines = [f"{i18n.t('map.vintage', lang)}: {i18n.t('map.vintage_' + analysis.vintage, lang)}"]
+    if terrain is not None or analysis.model == "terrain":
+        lines.append(i18n.t("terrain.note_models", lang))
+        lines += list((terrain or analysis).notes)
     lines += assumption_lines(analysis.params, lang)
     if analysis.illustrative:
         lines.append(i18n.t("notice.illustrative", lang))
@@ -126,8 +172,9 @@ DOWNLOADS: tuple[tuple[str, str, str], ...] = (
 
 
 def render(kind: str, analysis: GapAnalysis, *, metric: str = "no_4g_pct", lang: str = "vi",
-           show_gaps: tuple[str, ...] | None = None) -> bytes:
-    """The bytes of one export ``kind`` (see :data:`DOWNLOADS`)."""
+           show_gaps: tuple[str, ...] | None = None, terrain: GapAnalysis | None = None) -> bytes:
+    """The bytes of one export ``kind`` (see :data:`DOWNLOADS`); ``terrain`` adds the terrain
+    model's figures beside the circle model's in the tables."""
     from geo import maps, snapshot  # heavy imports only when a map export is asked for
 
     kinds = [k for k, _, _ in DOWNLOADS]
@@ -139,8 +186,8 @@ def render(kind: str, analysis: GapAnalysis, *, metric: str = "no_4g_pct", lang:
             g for g in [maps.metric_for_gap(metric)] if g)
         return maps.to_html(maps.build_map(analysis, metric=metric, lang=lang,
                                            show_gaps=gaps_shown)).encode("utf-8")
-    tables = {"csv": lambda: csv_bytes(analysis, lang=lang),
-              "xlsx": lambda: xlsx_bytes(analysis, lang=lang),
+    tables = {"csv": lambda: csv_bytes(analysis, lang=lang, terrain=terrain),
+              "xlsx": lambda: xlsx_bytes(analysis, lang=lang, terrain=terrain),
               "geojson": lambda: geojson_bytes(analysis),
               "gpkg": lambda: gpkg_bytes(analysis)}
     return tables[kind]()
@@ -148,8 +195,13 @@ def render(kind: str, analysis: GapAnalysis, *, metric: str = "no_4g_pct", lang:
 
 def write_report(analysis: GapAnalysis, out_dir: str | Path, *, lang: str = "vi",
                  metric: str = "no_4g_pct",
-                 progress: Callable[[str], None] = lambda message: None) -> list[Path]:
-    """Write every report file (:data:`DOWNLOADS`) into ``out_dir``; returns their paths."""
+                 progress: Callable[[str], None] = lambda message: None,
+                 terrain: GapAnalysis | None = None) -> list[Path]:
+    """Write every report file (:data:`DOWNLOADS`) into ``out_dir``; returns their paths.
+
+    With ``terrain`` (the terrain model's analysis of the same data), the tables show circle and
+    terrain figures side by side, and ``gaps_terrain.geojson`` and ``map_terrain.html`` are added.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     order = ("csv", "xlsx", "geojson", "gpkg", "html", "png", "pdf")
@@ -158,7 +210,13 @@ def write_report(analysis: GapAnalysis, out_dir: str | Path, *, lang: str = "vi"
     for i, kind in enumerate(order, 1):
         progress(f"[{i}/{len(order)}] {names[kind]}")
         written.append(write_atomic(out / names[kind],
-                                    render(kind, analysis, metric=metric, lang=lang)))
+                                    render(kind, analysis, metric=metric, lang=lang,
+                                           terrain=terrain)))
+    if terrain is not None:
+        progress("terrain: gaps_terrain.geojson, map_terrain.html")
+        written.append(write_atomic(out / "gaps_terrain.geojson", render("geojson", terrain)))
+        written.append(write_atomic(out / "map_terrain.html",
+                                    render("html", terrain, metric=metric, lang=lang)))
     return written
 
 

@@ -11,6 +11,8 @@ the area share (``"uniform"``).
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -101,6 +103,9 @@ class GapAnalysis:
     sources: tuple[str, ...] = field(default_factory=tuple)
     model: str = "circle"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Derived views (map layers …) kept with the analysis, keyed by their builder and arguments;
+    # an analysis is never modified, so they stay valid.
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def gaps(self) -> gpd.GeoDataFrame:
@@ -159,7 +164,8 @@ class Prepared:
 
 
 def analyse(dataset: Dataset, *, vintage: str = "legacy",
-            params: CoverageParams = CoverageParams()) -> GapAnalysis:
+            params: CoverageParams = CoverageParams(),
+            cache: LayerCache | None = None) -> GapAnalysis:
     """Coverage shares, people reached, gap score and uncovered areas per commune.
 
     Parameters
@@ -167,10 +173,12 @@ def analyse(dataset: Dataset, *, vintage: str = "legacy",
     dataset : layers in any CRS (normally EPSG:4326 from :func:`geo.loading.load_dataset`).
     vintage : "legacy" (units before 1 July 2025) or "2025".
     params : radii, access distance and carrier/technology filters of the circle model.
+    cache : a :class:`LayerCache` kept for this dataset and vintage (the app keeps one), so a
+        changed parameter recomputes only the layers it affects.
     """
     prepared = prepare(dataset, vintage=vintage, params=params)
-    return summarise(dataset, prepared, circle_coverage(prepared, params), vintage=vintage,
-                     params=params)
+    return summarise(dataset, prepared, circle_coverage(prepared, params, cache=cache),
+                     vintage=vintage, params=params)
 
 
 def prepare(dataset: Dataset, *, vintage: str = "legacy",
@@ -194,23 +202,60 @@ def coverage_keys(carriers) -> list[str]:
             + [carrier_column(c)[:-4] for c in carriers])
 
 
-def circle_coverage(prepared: Prepared, params: CoverageParams) -> dict[str, np.ndarray]:
-    """The circle model: per layer (:func:`coverage_keys`), the covered area of each commune."""
+class LayerCache:
+    """Covered areas of circle-model layers kept between analyses of one dataset and vintage.
+
+    A key names a layer and only the parameters it depends on, so moving one slider recomputes
+    only the layers that slider changes (a loudspeaker reach leaves the mobile layers alone).
+    Bounded: the least recently used entries go first.
+    """
+
+    def __init__(self, max_entries: int = 256):
+        self._entries: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self.max_entries = max_entries
+
+    def get(self, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The cached value of ``key``, computed once with ``compute``."""
+        if key in self._entries:
+            self._entries.move_to_end(key)
+            return self._entries[key]
+        value = compute()
+        self._entries[key] = value
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        return value
+
+
+def circle_coverage(prepared: Prepared, params: CoverageParams, *,
+                    cache: LayerCache | None = None) -> dict[str, np.ndarray]:
+    """The circle model: per layer (:func:`coverage_keys`), the covered area of each commune.
+
+    ``cache`` (for one dataset and vintage) keeps layers between calls with other parameters.
+    """
     zones, bts = prepared.zones, prepared.bts
-    covered = {
-        "mobile_covered": coverage.clipped_union(zones, coverage.site_reach(bts, params)),
-        "loudspeaker_covered": coverage.clipped_union(
-            zones, coverage.loudspeaker_reach(prepared.loudspeakers, params)),
-        "internet_access": coverage.clipped_union(
-            zones, coverage.internet_reach(prepared.internet_points, params)),
+    site_filter = (params.carriers, params.technologies)
+    radii = (params.radius_m, params.carrier_radius_m)
+    layers: dict[str, tuple[tuple, Callable[[], np.ndarray]]] = {
+        "mobile_covered": (("mobile", radii, site_filter),
+                           lambda: coverage.site_reach(bts, params)),
+        "loudspeaker_covered": (("loudspeakers", params.loudspeaker_radius_m),
+                                lambda: coverage.loudspeaker_reach(prepared.loudspeakers, params)),
+        "internet_access": (("internet", params.internet_access_m),
+                            lambda: coverage.internet_reach(prepared.internet_points, params)),
     }
     for tech in settings.TECHNOLOGIES:
-        covered[f"covered_{tech.lower()}"] = coverage.clipped_union(
-            zones, coverage.site_reach(bts, params, technology=tech))
+        tech_radii = (params.radius_for(tech),
+                      tuple(o for o in params.carrier_radius_m if o[1] == tech))
+        layers[f"covered_{tech.lower()}"] = (
+            ("technology", tech, tech_radii, site_filter),
+            lambda tech=tech: coverage.site_reach(bts, params, technology=tech))
     for carrier in prepared.carriers:
-        covered[carrier_column(carrier)[:-4]] = coverage.clipped_union(
-            zones, coverage.site_reach(bts, params, carrier=carrier))
-    return covered
+        layers[carrier_column(carrier)[:-4]] = (
+            ("carrier", carrier, radii, site_filter),
+            lambda carrier=carrier: coverage.site_reach(bts, params, carrier=carrier))
+    cache = cache if cache is not None else LayerCache()
+    return {name: cache.get(key, lambda discs=discs: coverage.clipped_union(zones, discs()))
+            for name, (key, discs) in layers.items()}
 
 
 def summarise(dataset: Dataset, prepared: Prepared, covered: dict[str, np.ndarray], *,
@@ -247,13 +292,13 @@ def summarise(dataset: Dataset, prepared: Prepared, covered: dict[str, np.ndarra
         "at_risk": (covered["mobile_covered"], modern),
     }
     area_m2 = shapely.area(zones)
-    stats = pd.DataFrame({"code": units["code"].to_numpy(), "name": units["name"].to_numpy(),
-                          "legacy_codes": units["legacy_codes"].to_numpy(),
-                          "area_km2": area_m2 / 1e6})
     population = units["population"].to_numpy(float)
-    stats["population"] = population
     share_of = _people_shares(zones, settlements)
-    stats["population_basis"] = np.where(share_of.has_settlements, "settlements", "uniform")
+    columns: dict[str, np.ndarray] = {  # built as arrays, one DataFrame at the end (cheap rerun)
+        "code": units["code"].to_numpy(), "name": units["name"].to_numpy(),
+        "legacy_codes": units["legacy_codes"].to_numpy(), "area_km2": area_m2 / 1e6,
+        "population": population,
+        "population_basis": np.where(share_of.has_settlements, "settlements", "uniform")}
 
     shares: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (area share, people share)
     for name, geoms in {**covered, "any_channel": any_channel, "modern": modern}.items():
@@ -272,8 +317,9 @@ def summarise(dataset: Dataset, prepared: Prepared, covered: dict[str, np.ndarra
     for name in list(covered) + ["no_service", "at_risk", "no_4g", "no_mobile", "no_loudspeaker",
                                  "no_internet"] + list(extra or {}):
         area_share, people_share = shares[name]
-        stats[f"{name}_pct"] = np.clip(100 * area_share, 0, 100)
-        stats[f"{name}_pop"] = population * np.clip(people_share, 0, 1)
+        columns[f"{name}_pct"] = np.clip(100 * area_share, 0, 100)
+        columns[f"{name}_pop"] = population * np.clip(people_share, 0, 1)
+    stats = pd.DataFrame(columns)
 
     support = inet[inet["kind"] == "support_point"]
     stats["support_points"] = _count_points(zones, support.geometry.to_numpy()).astype(int)

@@ -10,7 +10,7 @@
 - ``map.<name>``: map furniture (title, legend, scale, north, date, sources, assumptions …);
 - ``unit.<name>``: units and number words.
 
-The app adds its own ``app.*`` keys here later. Every Vietnamese text carries full diacritics.
+The app adds its own ``app.*`` keys; the upload section and import report use ``import.*``. Every Vietnamese text carries full diacritics.
 """
 
 from __future__ import annotations
@@ -123,6 +123,43 @@ TEXT |= _g("internet", {
     "internet_shop": ("Đại lý internet", "Internet shop"),
     "public_access": ("Điểm truy cập công cộng", "Public access point"),
     "support_point": ("Điểm hỗ trợ (TT 03)", "Support point (Circular 03)"),
+})
+
+# --- terrain model (geo.terrain, DEM) -----------------------------------------------------------
+TEXT |= _g("terrain", {
+    "tag_circle": ("[vòng tròn]", "[circle]"),
+    "tag_terrain": ("[địa hình]", "[terrain]"),
+    "note_models": ("Cột ghi [vòng tròn]: mô hình vòng tròn bán kính cố định; cột ghi [địa hình]: "
+                    "mô hình địa hình (tầm nhìn thẳng trên mô hình số độ cao, k = 4/3; thời gian "
+                    "đi bộ theo hàm Tobler).",
+                    "Columns marked [circle]: the fixed-radius circle model; columns marked "
+                    "[terrain]: the terrain model (line of sight over the elevation model, "
+                    "k = 4/3; walking time by Tobler's function)."),
+    "col_single_server_pct": ("Chỉ một trạm phủ (%)", "Served by a single site (%)"),
+    "col_single_server_pop": ("Số người chỉ một trạm phủ", "People served by a single site"),
+    "col_signal_strong_pct": ("Sóng mạnh, ước tính (%)", "Strong signal, estimate (%)"),
+    "col_signal_strong_pop": ("Số người sóng mạnh, ước tính", "People with strong signal, estimate"),
+    "col_signal_variable_pct": ("Sóng chập chờn, ước tính (%)", "Variable signal, estimate (%)"),
+    "col_signal_variable_pop": ("Số người sóng chập chờn, ước tính",
+                                "People with variable signal, estimate"),
+    "col_signal_weak_pct": ("Sóng yếu, ước tính (%)", "Weak signal, estimate (%)"),
+    "col_signal_weak_pop": ("Số người sóng yếu, ước tính", "People with weak signal, estimate"),
+    "header": ("Địa hình", "Terrain"),
+    "model": ("Mô hình phủ sóng", "Coverage model"),
+    "model_circle": ("Vòng tròn (bán kính cố định)", "Circle (fixed radius)"),
+    "model_terrain": ("Địa hình (mô hình số độ cao)", "Terrain (elevation model)"),
+    "dem_upload": ("Tải lên mô hình số độ cao (GeoTIFF hoặc SRTM .hgt)",
+                   "Upload an elevation model (GeoTIFF or SRTM .hgt)"),
+    "dem_folder": ("…hoặc thư mục chứa các ô DEM trên máy chủ",
+                   "…or a folder of DEM tiles on the server"),
+    "dem_needed": ("Chế độ địa hình cần một mô hình số độ cao: tải tệp lên hoặc nhập thư mục.",
+                   "Terrain mode needs an elevation model: upload a file or give a folder."),
+    "dem_error": ("Không đọc được mô hình số độ cao", "The elevation model cannot be used"),
+    "walk_min": ("Đi bộ tối đa tới điểm internet (phút)", "Longest walk to an internet point (min)"),
+    "path_loss": ("Ước tính cường độ sóng (Okumura–Hata)", "Estimate signal strength (Okumura–Hata)"),
+    "caption": ("Số liệu [địa hình] tính trên mô hình số độ cao; số liệu [vòng tròn] để so sánh.",
+                "[terrain] figures come from the elevation model; [circle] figures for comparison."),
+    "compare": ("So sánh vòng tròn và địa hình", "Circle and terrain compared"),
 })
 
 # --- notices ------------------------------------------------------------------------------------
@@ -258,6 +295,116 @@ TEXT |= _g("app", {
     "download_xlsx": ("Bảng số liệu (Excel)", "Table (Excel)"),
     "download_geojson": ("Vùng trống (GeoJSON)", "Uncovered areas (GeoJSON)"),
     "download_gpkg": ("Vùng trống (GeoPackage)", "Uncovered areas (GeoPackage)"),
+})
+
+# --- siting plan (geo.siting, the planning tab) -------------------------------------------------
+TEXT |= _g("plan", {
+    "run": ("Tính đề xuất", "Compute the proposal"),
+    "tab": ("Quy hoạch", "Planning"),
+    "intro": ("Gợi ý nơi đặt k trạm BTS, cụm loa hoặc điểm hỗ trợ mới để thu hẹp vùng trống nhiều "
+              "nhất. Trạm hiện có giữ nguyên; các vị trí được đánh số theo thứ tự chọn.",
+              "Where k new BTS sites, loudspeaker clusters or support points close the most gap. "
+              "Existing sites stay; proposals are numbered in the order they were chosen."),
+    "service": ("Loại công trình", "What to place"),
+    "service_bts": ("Trạm BTS", "BTS sites"),
+    "service_loudspeaker": ("Cụm loa thôn/bản", "Loudspeaker clusters"),
+    "service_support-point": ("Điểm hỗ trợ (TT 03)", "Support points (Circular 03)"),
+    "k": ("Số vị trí mới (k)", "Number of new sites (k)"),
+    "carrier": ("Nhà mạng của trạm mới", "Carrier of the new sites"),
+    "carrier_any": ("Bất kỳ nhà mạng nào", "Any carrier"),
+    "technology": ("Công nghệ của trạm mới", "Technology of the new sites"),
+    "summary": ("{n} vị trí mới phủ thêm {people} người và {area} km² "
+                "(vùng trống trước đó: {gap_people} người, {gap_area} km²).",
+                "{n} new sites reach {people} more people and {area} km² more "
+                "(gap before: {gap_people} people, {gap_area} km²)."),
+    "objective_area": ("Một số xã chưa có dân số: các vị trí được chọn theo diện tích phủ thêm.",
+                       "Some communes have no population: sites were chosen by area newly "
+                       "covered."),
+    "c03_min": ("Cần ít nhất {n} điểm: mỗi xã đặc biệt khó khăn chưa có điểm hỗ trợ được đặt "
+                "một điểm trước.",
+                "At least {n}: each especially difficult commune lacking a support point gets "
+                "one first."),
+    "model_note": ("Mô hình vòng tròn (không tính địa hình); người được phủ tính như bảng theo xã.",
+                   "Circle model (terrain not considered); people counted as in the commune "
+                   "table."),
+    "sites": ("Vị trí đề xuất", "Proposed sites"),
+    "before_after": ("Trước và sau theo xã", "Before and after, by commune"),
+    "proposed": ("Vị trí đề xuất (số thứ tự)", "Proposed site (rank)"),
+    "proposed_tip": ("Đề xuất số {rank}", "Proposal no. {rank}"),
+    "people_new": ("Người được phủ thêm", "People newly reached"),
+    "area_new": ("Diện tích phủ thêm (km²)", "Area newly covered (km²)"),
+    "title_after": ("Sau khi đặt các vị trí đề xuất", "With the proposed sites"),
+    "title_before": ("Hiện trạng", "As it is"),
+    "col_rank": ("Thứ tự", "Rank"),
+    "col_site_id": ("Mã đề xuất", "Proposal ID"),
+    "col_lat": ("Vĩ độ", "Latitude"),
+    "col_lon": ("Kinh độ", "Longitude"),
+    "col_commune_code": ("Mã xã", "Commune code"),
+    "col_commune_name": ("Xã", "Commune"),
+    "col_mandatory": ("Bắt buộc theo TT 03", "Required by Circular 03"),
+    "col_people_new": ("Người được phủ thêm", "People newly reached"),
+    "col_area_new_km2": ("Diện tích phủ thêm (km²)", "Area newly covered (km²)"),
+    "col_people_cum": ("Cộng dồn: người", "Cumulative people"),
+    "col_area_cum_km2": ("Cộng dồn: km²", "Cumulative km²"),
+    "col_code": ("Mã xã", "Commune code"),
+    "col_name": ("Tên xã", "Commune"),
+    "col_new_sites": ("Số vị trí mới", "New sites"),
+    "col_gap_people_before": ("Người chưa được phủ: trước", "People not reached: before"),
+    "col_gap_people_after": ("Người chưa được phủ: sau", "People not reached: after"),
+    "col_people_reached": ("Người được phủ thêm", "People newly reached"),
+    "col_gap_pct_before": ("Diện tích chưa phủ (%): trước", "Area not covered (%): before"),
+    "col_gap_pct_after": ("Diện tích chưa phủ (%): sau", "Area not covered (%): after"),
+    "col_c03_before": ("Điểm hỗ trợ TT 03: trước", "Circular 03 point: before"),
+    "col_c03_after": ("Điểm hỗ trợ TT 03: sau", "Circular 03 point: after"),
+    "download_sites_csv": ("Vị trí đề xuất (CSV)", "Proposed sites (CSV)"),
+    "download_sites_geojson": ("Vị trí đề xuất (GeoJSON)", "Proposed sites (GeoJSON)"),
+    "download_before_after": ("Bảng trước/sau (CSV)", "Before/after table (CSV)"),
+    "download_map_html": ("Bản đồ sau (HTML)", "Map after (HTML)"),
+    "download_map_after_png": ("Ảnh bản đồ sau (PNG)", "Map after (PNG)"),
+    "download_map_before_png": ("Ảnh bản đồ trước (PNG)", "Map before (PNG)"),
+    "none": ("Không vị trí nào thu hẹp thêm vùng trống.", "No site closes any more gap."),
+})
+
+# --- bringing your own data (upload section, import report) -----------------------------------
+TEXT |= _g("import", {
+    "title": ("Dữ liệu của bạn", "Your data"),
+    "intro": ("Tải lên tệp của từng lớp (CSV, Excel, GeoJSON, GeoPackage, Shapefile nén .zip, "
+              "KML/KMZ) hoặc một tệp .zip chứa cả thư mục dữ liệu. Dữ liệu chỉ dùng trong phiên "
+              "trình duyệt này; tệp của bạn không bị thay đổi. Cách đặt tên cột: data/README.md.",
+              "Upload a file per layer (CSV, Excel, GeoJSON, GeoPackage, zipped Shapefile, "
+              "KML/KMZ) or one .zip of a whole dataset folder. The data is used in this browser "
+              "session only; your files are never changed. Column names: data/README.md."),
+    "layer_communes": ("Ranh giới xã", "Commune boundaries"),
+    "layer_bts_sites": ("Trạm BTS", "BTS sites"),
+    "layer_loudspeakers": ("Cụm loa truyền thanh", "Loudspeakers"),
+    "layer_internet_points": ("Điểm truy cập internet", "Internet access points"),
+    "layer_settlements": ("Thôn/bản có dân số (tuỳ chọn)", "Villages with population (optional)"),
+    "folder_zip": ("Cả bộ dữ liệu (.zip của thư mục)", "A whole dataset (.zip of the folder)"),
+    "apply": ("Dùng dữ liệu này", "Use this data"),
+    "reset": ("Trở về dữ liệu mặc định", "Back to the default data"),
+    "nothing": ("Chưa chọn tệp nào.", "No file chosen."),
+    "in_use": ("Đang dùng dữ liệu bạn tải lên", "Using your uploaded data"),
+    "rows": ("Số dòng đọc được theo lớp", "Rows read per layer"),
+    "layer": ("Lớp", "Layer"),
+    "count": ("Số dòng", "Rows"),
+    "summary": ("{errors} lỗi (dòng bị bỏ qua), {warnings} cảnh báo (dòng vẫn được dùng)",
+                "{errors} errors (rows left out), {warnings} warnings (rows kept)"),
+    "clean": ("Không có lỗi nào.", "No problems found."),
+    "unusable": ("Không dùng được: lớp xã không có xã nào hợp lệ. Vẫn dùng dữ liệu trước đó.",
+                 "Not usable: the commune layer holds no valid commune. The previous data stays."),
+    "failed": ("Không nhập được dữ liệu", "The data could not be imported"),
+    "internal": ("Lỗi nội bộ khi nhập dữ liệu ({kind}). Hãy báo lỗi kèm tệp đã dùng.",
+                 "Internal error while importing ({kind}). Please report it with the file used."),
+    "download_report": ("Tải báo cáo nhập dữ liệu (CSV)", "Download the import report (CSV)"),
+    "warnings": ("cảnh báo khi nhập dữ liệu", "import warnings"),
+    "col_severity": ("Mức độ", "Severity"),
+    "col_file": ("Tệp", "File"),
+    "col_row": ("Dòng", "Row"),
+    "col_column": ("Cột", "Column"),
+    "col_value": ("Giá trị", "Value"),
+    "col_reason": ("Lý do", "Reason"),
+    "severity_error": ("lỗi", "error"),
+    "severity_warning": ("cảnh báo", "warning"),
 })
 
 

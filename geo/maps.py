@@ -52,6 +52,7 @@ import folium
 import folium.plugins
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
@@ -443,7 +444,7 @@ def _site_tip(layer: str, row, lang: str) -> str:
         carrier_txt = t(f"carrier.{carrier}", lang) if carrier in CARRIERS else carrier
         parts = [f"<b>{_esc(carrier_txt)}</b>",
                  _esc(str(row.get("technologies", "")).replace(";", ", "))]
-        if "site_id" in row.index:
+        if "site_id" in row:
             parts.append(f"{_esc(t('col.site_id', lang))}: {_esc(row.get('site_id'))}")
         height = row.get("height_m")
         if height is not None and height == height:  # not NaN
@@ -472,6 +473,44 @@ def _site_style(layer: str, row) -> dict:
                 "fill": True, "fillOpacity": 0.95, "radius": 4}
     return {"fillColor": INTERNET_COLOR, "color": INTERNET_EDGE, "weight": 1, "fill": True,
             "fillOpacity": 0.95, "radius": 4}
+
+
+PROPOSED_COLOR = "#d7301f"
+
+
+def proposed_sites(analysis) -> gpd.GeoDataFrame | None:
+    """Proposed new sites (``geo.siting``) among the analysis' site layers, in rank order: the rows
+    with a ``proposed_rank``; None when there are none."""
+    frames = [g[g["proposed_rank"].notna()] for g in analysis.sites.values()
+              if g is not None and "proposed_rank" in g and g["proposed_rank"].notna().any()]
+    if not frames:
+        return None
+    return gpd.GeoDataFrame(pd.concat(frames), crs=frames[0].crs).sort_values("proposed_rank")
+
+
+def _add_proposed(m: folium.Map, analysis, lang: str) -> None:
+    """Numbered markers of proposed sites, with the gap each one closes."""
+    g = proposed_sites(analysis)
+    if g is None:
+        return
+    pts = _to_wgs84(g, "proposed sites")
+    group = folium.FeatureGroup(name=t("plan.proposed", lang))
+    for (_, row), pt in zip(g.iterrows(), pts, strict=True):
+        rank = int(row["proposed_rank"])
+        tip = [f"<b>{_esc(t('plan.proposed_tip', lang).format(rank=rank))}</b>"]
+        if "people_new" in row.index and row["people_new"] == row["people_new"]:
+            tip.append(f"{_esc(t('plan.people_new', lang))}: {fmt_number(row['people_new'], lang)}")
+        if "area_new_km2" in row.index and row["area_new_km2"] == row["area_new_km2"]:
+            tip.append(f"{_esc(t('plan.area_new', lang))}: "
+                       f"{fmt_number(row['area_new_km2'], lang, 2)}")
+        icon = folium.DivIcon(
+            html=f"<div class='phusong-proposed' style='width:22px;height:22px;border-radius:50%;"
+                 f"background:{PROPOSED_COLOR};color:#fff;border:2px solid #fff;"
+                 f"box-shadow:0 0 3px rgba(0,0,0,.6);font:bold 12px/22px sans-serif;"
+                 f"text-align:center'>{rank}</div>",
+            icon_size=(26, 26), icon_anchor=(13, 13))
+        folium.Marker([pt.y, pt.x], icon=icon, tooltip="<br>".join(tip)).add_to(group)
+    group.add_to(m)
 
 
 # --- legend -------------------------------------------------------------------------------------
@@ -515,6 +554,9 @@ def legend_html(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...])
         if g is not None and len(g):
             rows.append(f"<div style='margin-top:4px'>{_swatch(color, border=border, round_=True)}"
                         f"{_esc(t('layer.' + layer, lang))}</div>")
+    if proposed_sites(analysis) is not None:
+        rows.append(f"<div style='margin-top:4px'>{_swatch(PROPOSED_COLOR, border='#fff', round_=True)}"
+                    f"{_esc(t('plan.proposed', lang))}</div>")
     return "".join(rows)
 
 
@@ -525,6 +567,63 @@ def _set_ids(m: folium.Map) -> None:
     """Give every element a deterministic 32-hex id (folium uses random uuids)."""
     for i, el in enumerate(_walk(m.get_root())):
         el._id = hashlib.sha256(f"phusong-map-{i}".encode()).hexdigest()[:32]
+
+
+def _memo(analysis, key: tuple, build):
+    """``build()`` once per analysis and key (kept in ``analysis.memo`` where it has one)."""
+    memo = getattr(analysis, "memo", None)
+    if memo is None:
+        return build()
+    if key not in memo:
+        memo[key] = build()
+    return memo[key]
+
+
+def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -> dict:
+    """The data of a map (GeoJSON in EPSG:4326, styles, legend): the costly, state-free part of
+    :func:`build_map`, computed once per analysis and view."""
+    communes = analysis.communes
+    geoms = _to_wgs84(communes, "communes", coverage=True)
+    props = _commune_props(communes, metric, lang)
+    styles = {str(i): p.pop("style") for i, p in enumerate(props)}
+    # district outline: union of the communes (in the metric CRS)
+    district = gpd.GeoDataFrame(geometry=[shapely.union_all(communes.geometry.values).boundary],
+                                crs=communes.crs)
+    gap_layers = []
+    gaps = analysis.gap_polygons(tuple(show_gaps))
+    for kind in show_gaps:
+        sel = gaps[gaps["gap"] == kind] if len(gaps) else gaps
+        sel = sel[~(sel.geometry.isna() | sel.geometry.is_empty)] if len(sel) else sel
+        if not len(sel):
+            continue
+        color = GAP_COLORS[kind]
+        gap_props = [{"tip": f"<b>{_esc(t('gap.' + kind, lang))}</b><br>{_esc(r.get('name'))}: "
+                             f"{fmt_number(r.get('area_km2'), lang, 2)} km²",
+                      "style": {"color": color, "weight": 1.2, "dashArray": "4 3",
+                                "fillColor": f"url(#phusong-hatch-{kind})", "fillOpacity": 1.0}}
+                     for r in pd.DataFrame(sel.drop(columns=sel.geometry.name)).to_dict("records")]
+        gap_layers.append((kind, _feature_collection(_to_wgs84(sel, "gaps"), gap_props)))
+    site_layers = []
+    for layer in SITE_LAYERS:
+        g = analysis.sites.get(layer)
+        if g is None or not len(g):
+            continue
+        g = g[~(g.geometry.isna() | g.geometry.is_empty)]
+        rows = pd.DataFrame(g.drop(columns=g.geometry.name)).to_dict("records")  # fast rows
+        site_props = [{"tip": _site_tip(layer, r, lang), "style": _site_style(layer, r)}
+                      for r in rows]
+        site_layers.append((layer, _feature_collection(_to_wgs84(g, layer), site_props)))
+    return {
+        "bounds": tuple(float(v) for v in geoms.total_bounds),
+        "communes": _feature_collection(geoms, props),
+        "commune_styles": styles,
+        "district": _feature_collection(
+            _to_wgs84(district, "district"),
+            [{"style": {"color": "#333333", "weight": 2.5, "fill": False}}]),
+        "gaps": gap_layers,
+        "sites": site_layers,
+        "legend": legend_html(analysis, metric=metric, lang=lang, show_gaps=show_gaps),
+    }
 
 
 def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, ...] = ("no_4g",),
@@ -550,8 +649,9 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
     if len(communes) == 0:
         raise PhusongError("the analysis has no communes to draw")
 
-    geoms = _to_wgs84(communes, "communes", coverage=True)
-    west, south, east, north = (float(v) for v in geoms.total_bounds)
+    data = _memo(analysis, ("map_data", metric, lang, show_gaps),
+                 lambda: _map_data(analysis, metric=metric, lang=lang, show_gaps=show_gaps))
+    west, south, east, north = data["bounds"]
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=11, tiles=None,
                    control_scale=False, prefer_canvas=False)
     folium.Figure().add_child(m)
@@ -569,62 +669,34 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
                          show=True, attr="© OpenStreetMap contributors").add_to(m)
 
     # communes (style through style_function: resetStyle after a highlight needs it)
-    props = _commune_props(communes, metric, lang)
-    styles = {str(i): p.pop("style") for i, p in enumerate(props)}
-    fc = _feature_collection(geoms, props)
+    styles = data["commune_styles"]
     folium.GeoJson(
-        fc, name=t("layer.communes", lang), pane="phusong_communes",
+        data["communes"], name=t("layer.communes", lang), pane="phusong_communes",
         style_function=lambda f: styles[f["id"]],
         highlight_function=lambda f: {"weight": 3, "color": "#222222"},
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
         popup=folium.GeoJsonPopup(fields=["pop"], labels=False, max_width=360),
     ).add_to(m)
-
-    # district outline: union of the communes (in the metric CRS)
-    district = gpd.GeoDataFrame(geometry=[shapely.union_all(communes.geometry.values).boundary],
-                                crs=communes.crs)
-    folium.GeoJson(
-        _feature_collection(_to_wgs84(district, "district"),
-                            [{"style": {"color": "#333333", "weight": 2.5, "fill": False}}]),
-        name=t("layer.district", lang), pane="phusong_district",
-    ).add_to(m)
+    folium.GeoJson(data["district"], name=t("layer.district", lang),
+                   pane="phusong_district").add_to(m)
 
     # uncovered areas of the chosen kinds: SVG hatch patterns with a dashed edge
     m.add_child(_Script(_hatch_defs_js(show_gaps)))
-    gaps = analysis.gap_polygons(tuple(show_gaps))
-    for kind in show_gaps:
-        sel = gaps[gaps["gap"] == kind] if len(gaps) else gaps
-        sel = sel[~(sel.geometry.isna() | sel.geometry.is_empty)] if len(sel) else sel
-        if not len(sel):
-            continue
-        color = GAP_COLORS[kind]
-        props = [{"tip": f"<b>{_esc(t('gap.' + kind, lang))}</b><br>{_esc(r.get('name'))}: "
-                         f"{fmt_number(r.get('area_km2'), lang, 2)} km²",
-                  "style": {"color": color, "weight": 1.2, "dashArray": "4 3",
-                            "fillColor": f"url(#phusong-hatch-{kind})", "fillOpacity": 1.0}}
-                 for _, r in sel.iterrows()]
-        folium.GeoJson(_feature_collection(_to_wgs84(sel, "gaps"), props),
-                       name=t("gap." + kind, lang), pane="phusong_gaps",
+    for kind, fc in data["gaps"]:
+        folium.GeoJson(fc, name=t("gap." + kind, lang), pane="phusong_gaps",
                        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
 
     # sites as small circle markers (no icon fonts needed)
-    for layer in SITE_LAYERS:
-        g = analysis.sites.get(layer)
-        if g is None or not len(g):
-            continue
-        g = g[~(g.geometry.isna() | g.geometry.is_empty)]
-        props = [{"tip": _site_tip(layer, r, lang), "style": _site_style(layer, r)}
-                 for _, r in g.iterrows()]
+    for layer, fc in data["sites"]:
         marker = folium.CircleMarker(radius=5, fill=True)
         marker.options["pane"] = "phusong_sites"  # folium's CircleMarker drops a pane argument
-        folium.GeoJson(
-            _feature_collection(_to_wgs84(g, layer), props), name=t("layer." + layer, lang),
-            marker=marker,
-            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-        ).add_to(m)
+        folium.GeoJson(fc, name=t("layer." + layer, lang), marker=marker,
+                       tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
+
+    _add_proposed(m, analysis, lang)
 
     m.add_child(_HtmlControl(
-        legend_html(analysis, metric=metric, lang=lang, show_gaps=show_gaps),
+        data["legend"],
         position="bottomright", css_class="phusong-legend",
         style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
               "font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px"))

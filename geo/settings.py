@@ -28,6 +28,9 @@ INTERNET_KINDS: tuple[str, ...] = ("internet_shop", "public_access", "support_po
 # Uncovered-area layers computed per commune (see geo.gaps).
 GAP_KINDS: tuple[str, ...] = ("no_4g", "no_mobile", "no_loudspeaker", "no_internet", "no_service",
                               "at_risk")
+# Coverage models: circles of fixed radius, or line of sight / walking time over a DEM.
+Model = Literal["circle", "terrain"]
+MODELS: tuple[str, ...] = ("circle", "terrain")
 
 # --- paths --------------------------------------------------------------------------------------
 
@@ -68,6 +71,40 @@ SWITCH_OFF = {"2G": "2026-09-15", "3G": "2028-09"}
 
 # Polygon approximation of a circle: 16 segments per quarter keeps area error < 0.2 %.
 CIRCLE_QUAD_SEGS = 16
+
+# --- terrain model (a DEM; geo.dem, geo.terrain) --------------------------------------------------
+# Heights above ground, metres. Line of sight from the antenna to a handset, limited to the
+# technology's radius above; all PLANNING ASSUMPTIONS unless marked; sources cited on each line.
+# Okumura–Hata and ITU-R P.1546 take 1.5 m as the reference mobile (handset) antenna height.
+HANDSET_HEIGHT_M = 1.5
+# A site without height_m: the top of GSMA/ITU's "rural towers of 12–30 m" (see 2G above).
+DEFAULT_BTS_HEIGHT_M = 30.0
+# A loudspeaker horn on a pole or roof; ASSUMPTION (no survey of Đakrông's poles); a row's own
+# height_m wins. Listeners' ears at 1.5 m.
+DEFAULT_LOUDSPEAKER_HEIGHT_M = 8.0
+LISTENER_HEIGHT_M = 1.5
+# Radio refraction: ITU-R P.453 / P.834 standard atmosphere, effective earth radius factor k = 4/3.
+# gdal_viewshed's convention: height -= cc × d² / (2 × semi-major axis), with cc = 1 − 1/k
+# (0.85714 is its default for visible light, k = 7/6); for radio k = 4/3 → cc = 0.25.
+RADIO_K_FACTOR = 4.0 / 3.0
+RADIO_CURVATURE_COEFF = 1.0 - 1.0 / RADIO_K_FACTOR
+# Sound: no refraction modelled (cc = 1, the bare earth curvature; negligible within 2 km).
+SOUND_CURVATURE_COEFF = 1.0
+# Walking: Tobler's hiking function (Tobler 1993, "Three presentations on geographical analysis
+# and modeling", NCGIA Technical Report 93-1): speed = 6 × exp(−3.5 × |slope + 0.05|) km/h,
+# 5.04 km/h on flat ground. Access gap = more than DEFAULT_INTERNET_WALK_MIN minutes' walk:
+# DERIVED from the 2 km Rural Access Index norm above (2 km at 5.04 km/h = 23.8 min), so that on
+# flat ground the terrain model and the circle model agree. Sensitivity: 30 or 60 min.
+TOBLER_MAX_KMH = 6.0
+DEFAULT_INTERNET_WALK_MIN = 24.0
+# Optional path-loss estimate (Okumura–Hata below 1500 MHz, COST-231 Hata above, open-area
+# correction; an ESTIMATE, labelled so). Bands: GSM 900, UMTS 2100, LTE 1800 (band 3) are the
+# bands Vietnamese carriers use for 2G/3G/4G; 5G at 2600 MHz (n41) is an ASSUMPTION.
+BAND_MHZ: dict[str, float] = {"2G": 900.0, "3G": 2100.0, "4G": 1800.0, "5G": 2600.0}
+# Classes by path loss (dB), ASSUMPTION: a rural macro link budget allows about 140 dB (maximum
+# allowable path loss); within 15 dB of it the signal is "variable", beyond it "weak".
+MAX_PATH_LOSS_DB = 140.0
+VARIABLE_MARGIN_DB = 15.0
 
 # --- gap score ----------------------------------------------------------------------------------
 # gap_score = 100 × Σ weight × (uncovered share of people, or of area where population is unknown)
@@ -126,3 +163,29 @@ class CoverageParams:
         radii = dict(self.radius_m)
         radii[technology] = float(radius_m)
         return replace(self, radius_m=tuple(radii.items()))
+
+
+@dataclass(frozen=True)
+class TerrainParams:
+    """Parameters of the terrain model (``geo.terrain``); hashable so the app can cache on it.
+
+    Attributes
+    ----------
+    handset_height_m : receiving handset above the ground, metres.
+    bts_height_m : antenna height of a BTS site without ``height_m``, metres.
+    loudspeaker_height_m : horn height of a loudspeaker without ``height_m``, metres.
+    listener_height_m : listener's ears above the ground, metres.
+    curvature_coeff : gdal_viewshed's ``-cc`` for radio, 1 − 1/k (0.25 for k = 4/3).
+    sound_curvature_coeff : the same for sound.
+    internet_walk_min : access to an internet point = at most this many minutes' walk.
+    path_loss : also class covered cells strong / variable / weak (an estimate).
+    """
+
+    handset_height_m: float = HANDSET_HEIGHT_M
+    bts_height_m: float = DEFAULT_BTS_HEIGHT_M
+    loudspeaker_height_m: float = DEFAULT_LOUDSPEAKER_HEIGHT_M
+    listener_height_m: float = LISTENER_HEIGHT_M
+    curvature_coeff: float = RADIO_CURVATURE_COEFF
+    sound_curvature_coeff: float = SOUND_CURVATURE_COEFF
+    internet_walk_min: float = DEFAULT_INTERNET_WALK_MIN
+    path_loss: bool = False

@@ -140,6 +140,16 @@ def _draw_map(ax, analysis, *, metric: str, show_gaps: tuple[str, ...]) -> None:
             ax.scatter(x, y, s=22, c=maps.INTERNET_COLOR, edgecolors=maps.INTERNET_EDGE,
                        linewidths=0.7, marker="D", zorder=z)
 
+    proposed = maps.proposed_sites(analysis)  # numbered proposals of geo.siting, on top
+    if proposed is not None:
+        proposed = proposed.to_crs(crs) if proposed.crs != crs else proposed
+        x, y = proposed.geometry.x.to_numpy(), proposed.geometry.y.to_numpy()
+        ax.scatter(x, y, s=150, c=maps.PROPOSED_COLOR, edgecolors="white", linewidths=1.0,
+                   marker="o", zorder=8)
+        for xi, yi, rank in zip(x, y, proposed["proposed_rank"].to_numpy(int), strict=True):
+            ax.annotate(str(rank), (xi, yi), ha="center", va="center", fontsize=6.5,
+                        fontweight="bold", color="white", zorder=9, annotation_clip=True)
+
     points = communes.geometry.representative_point()
     for name, point in zip(communes["name"], points, strict=True):
         if point is None or point.is_empty:
@@ -257,6 +267,10 @@ def _legend_handles(analysis, *, metric: str, lang: str, show_gaps: tuple[str, .
             extra.append(Line2D([], [], marker=marker, linestyle="none", markersize=size,
                                 markerfacecolor=face, markeredgecolor=edge,
                                 label=t(f"layer.{layer}", lang)))
+    if maps.proposed_sites(analysis) is not None:
+        extra.append(Line2D([], [], marker="o", linestyle="none", markersize=9,
+                            markerfacecolor=maps.PROPOSED_COLOR, markeredgecolor="white",
+                            label=t("plan.proposed", lang)))
     return handles, extra
 
 

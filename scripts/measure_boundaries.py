@@ -91,7 +91,7 @@ def main() -> int:
     for code, name, ak, rk, v in m["rows"]:
         print(f"| {code} | {name} | {ak:.1f} | {rk:.1f} | {v:.3f} |")
     ious = [r[-1] for r in m["rows"]]
-    print(f"\nmean IoU (13 legacy communes): **{np.mean(ious):.3f}** (min {np.min(ious):.3f})")
+    print(f"\nmean IoU (13 legacy communes): **{np.mean(ious):.4f}** (min {np.min(ious):.3f})")
     tot = m["total_km2"]
     print(
         f"total area: **{tot:.1f} km²** vs {DISTRICT_KM2:,.0f} km² ({100 * (tot / DISTRICT_KM2 - 1):+.1f} %)\n"
@@ -100,7 +100,7 @@ def main() -> int:
     print("|---|---|---|---:|---:|---:|")
     for code, name, legacy, ak, rk, v in m["rows25"]:
         print(f"| {code} | {name} | {legacy} | {ak:.1f} | {rk:.1f} | {v:.3f} |")
-    print(f"\nmean IoU (5 communes of 2025): **{np.mean([r[-1] for r in m['rows25']]):.3f}**")
+    print(f"\nmean IoU (5 communes of 2025): **{np.mean([r[-1] for r in m['rows25']]):.4f}**")
     if args.timings:
         print("\n| run | units | seconds |\n|---|---:|---:|")
         for label, kw in (

@@ -96,3 +96,22 @@ def test_search_finds_commune_without_diacritics(app):
     assert app.selectbox(key="chosen").value == "E"
     app.text_input(key="search").set_value("khong co").run()
     assert any("Không tìm thấy" in i.value for i in app.info)
+
+
+def test_planning_tab_proposes_numbered_sites(app):
+    def plan_rows(at):
+        tables = [d.value for d in at.dataframe if "Thứ tự" in d.value.columns]
+        return tables[0]
+
+    assert app.selectbox(key="plan_service").value == "bts"
+    assert not [d for d in app.dataframe if "Thứ tự" in d.value.columns]  # idle until asked
+    app.toggle(key="plan_run").set_value(True).run()
+    assert len(plan_rows(app)) == 5
+    app.number_input(key="plan_k_bts_legacy").set_value(2).run()
+    assert not app.exception, app.exception
+    rows = plan_rows(app)
+    assert list(rows["Thứ tự"]) == [1, 2]
+    assert any("2 vị trí mới" in s.value for s in app.success)
+    app.selectbox(key="plan_service").set_value("support-point").run()
+    assert not app.exception, app.exception
+    assert len(plan_rows(app)) == 5

@@ -30,10 +30,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+def serve(data_dir: Path):
+    """Start ``streamlit run app.py`` on ``data_dir``; yield its URL; stop it."""
     port = free_port()
-    env = {**os.environ, "PHUSONG_DATA": str(REPO / "data" / "dakrong")}
+    env = {**os.environ, "PHUSONG_DATA": str(data_dir)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
          "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -57,18 +57,24 @@ def server():
     proc.wait(timeout=10)
 
 
+@pytest.fixture(scope="module")
+def server():
+    yield from serve(REPO / "data" / "dakrong")
+
+
 COMMUNE_PATHS = ".leaflet-phusong_communes-pane path"
 SITE_PATHS = ".leaflet-phusong_sites-pane path"
 
 
 def settle(page, *, communes: int, timeout_s: float = 60):
-    """Wait until Streamlit is idle, one map frame is on the page and it draws ``communes``."""
+    """Wait until Streamlit is idle and the Map tab's frame (the first; the planning tab holds a
+    second) draws ``communes``."""
     deadline = time.monotonic() + timeout_s
     last = None
     while time.monotonic() < deadline:
         running = page.locator('[data-testid="stStatusWidget"]').count()
         frames = page.locator('iframe[title="streamlit_folium.st_folium"]')
-        if not running and frames.count() == 1:
+        if not running and frames.count() >= 1:
             frame = frames.first.content_frame
             last = frame.locator(COMMUNE_PATHS).count()
             if last == communes:
@@ -125,3 +131,94 @@ def test_downloaded_png_and_pdf_hold_the_map(page):
     reds = int(((pixels[..., 0] > 150) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)).sum())
     assert reds > 500
     assert pdf.startswith(b"%PDF") and b"/Type /Page" in pdf
+
+
+# --- bringing your own data -------------------------------------------------------------------
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def main_map(page, *, communes: int = 13, timeout_s: float = 90):
+    """The Map tab's frame (the first st_folium frame; other tabs may hold more) once idle."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        frames = page.locator('iframe[title="streamlit_folium.st_folium"]')
+        if not page.locator('[data-testid="stStatusWidget"]').count() and frames.count():
+            frame = frames.first.content_frame
+            if frame.locator(COMMUNE_PATHS).count() == communes:
+                return frame
+        page.wait_for_timeout(200)
+    pytest.fail(f"the map did not draw {communes} communes")
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    """The default dataset with a commune and a BTS site named like an HTML injection."""
+    import json
+
+    folder = tmp_path_factory.mktemp("hostile")
+    for p in (REPO / "data" / "dakrong").iterdir():
+        (folder / p.name).write_bytes(p.read_bytes())
+    communes = json.loads((folder / "communes.geojson").read_text(encoding="utf-8"))
+    communes["features"][0]["properties"]["name"] = HOSTILE
+    (folder / "communes.geojson").write_text(json.dumps(communes), encoding="utf-8")
+    lines = (folder / "bts_sites.csv").read_text(encoding="utf-8").splitlines()
+    lines[1] = '"' + HOSTILE + '"' + lines[1][lines[1].index(","):]
+    (folder / "bts_sites.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    yield from serve(folder)
+
+
+def test_feature_names_are_text_not_markup(browser, hostile_server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(hostile_server)
+    frame = main_map(page)
+    tooltip_texts = []
+    for i in range(13):  # the tooltip of the commune named like markup shows it as text
+        frame.locator(COMMUNE_PATHS).nth(i).dispatch_event("mouseover")
+        tip = frame.locator(".leaflet-tooltip")
+        if tip.count():
+            tooltip_texts.append(tip.last.inner_text())
+        if any(HOSTILE in t for t in tooltip_texts):
+            break
+    assert any(HOSTILE in t for t in tooltip_texts), tooltip_texts
+    site_tips = []
+    for i in range(min(frame.locator(SITE_PATHS).count(), 40)):
+        frame.locator(SITE_PATHS).nth(i).dispatch_event("mouseover")
+        tip = frame.locator(".leaflet-tooltip")
+        if tip.count() and HOSTILE in tip.last.inner_text():
+            site_tips.append(tip.last.inner_text())
+            break
+    assert site_tips, "no site tooltip showed the hostile site id as text"
+    page.get_by_role("textbox", name="Tìm xã").fill("Mò Ó")  # a search result panel renders
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(1500)
+    assert frame.locator("img[src='x']").count() == 0
+    assert page.locator("img[src='x']").count() == 0
+    assert dialogs == []
+    context.close()
+
+
+def test_uploading_a_bad_file_shows_the_import_report(page):
+    main_map(page)
+    page.get_by_text("Dữ liệu của bạn").click()
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Trạm BTS")
+    bad = ("Mã trạm;Vĩ độ;Kinh độ;Nhà mạng;Công nghệ\nA1;16,70;106,88;VTL;4G\n"
+           "A2;abc;106,9;Viettell;6G\nA3;106.9;16.6;MBF;3G\n").encode("utf-8")
+    uploader.locator("input[type=file]").set_input_files(
+        files=[{"name": "tram_bts.csv", "mimeType": "text/csv", "buffer": bad}])
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Dùng dữ liệu này").click()
+    report = page.get_by_text("3 lỗi (dòng bị bỏ qua), 1 cảnh báo (dòng vẫn được dùng)")
+    report.wait_for(timeout=60_000)
+    assert page.get_by_text("Đang dùng dữ liệu bạn tải lên").count() == 1
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_role("button", name="Tải báo cáo nhập dữ liệu (CSV)").click()
+    csv = Path(info.value.path()).read_text(encoding="utf-8-sig")
+    assert "tram_bts.csv,3,lat,abc" in csv and "tram_bts.csv,3,carrier,Viettell" in csv
+    assert "Traceback" not in page.content()
+    shot = os.environ.get("PHUSONG_SCREENSHOT")
+    if shot:
+        page.screenshot(path=shot, full_page=False)

@@ -1,0 +1,366 @@
+"""National-scale benchmark of the per-commune statistics (see bench/README.md).
+
+    uv run python bench/national.py [--sites 100000] [--seed 1] [--baseline-sample N]
+
+1. Approximate polygons for all ~10,040 legacy communes (geo.boundaries, built once and cached as a
+   GeoPackage in $PHUSONG_BENCH_CACHE or /tmp/phusong-bench; the build time is reported apart).
+2. Seeded synthetic layers: BTS sites (area-proportional, carriers Viettel/VinaPhone/MobiFone,
+   technology mixes), loudspeakers and internet points.
+3. Each measured part runs in its own spawned process, so its peak memory (ru_maxrss) is its own:
+   - ours: ``geo.gaps.analyse(dataset, vintage="legacy")`` on the whole country;
+   - the naive geopandas baseline (bench/baseline.py: buffer -> union_all -> overlay -> area per
+     commune) and ``analyse`` on the same regional samples of N/2 and N communes (the naive
+     baseline grows faster than linearly and would take > 10 minutes nationally), with the national
+     baseline time extrapolated from them (clearly labelled); ``--baseline-sample 0`` runs the
+     baseline on the whole country instead;
+   - with ``--prototype``, the faster variant of bench/prototype.py on the same inputs.
+4. Both methods' covered shares are compared commune by commune (max absolute difference in
+   percentage points), then a markdown table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import multiprocessing as mp
+import os
+import pickle
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+SHARE_COLUMNS = [  # the ten covered layers both methods compute
+    "mobile_covered_pct", "covered_2g_pct", "covered_3g_pct", "covered_4g_pct", "covered_5g_pct",
+    "covered_viettel_pct", "covered_vinaphone_pct", "covered_mobifone_pct",
+    "loudspeaker_covered_pct", "internet_access_pct",
+]
+
+
+# ------------------------------------------------------------------------------ measured parts
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and its reaped children (forked workers), user + system."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def wait_idle(max_wait_s: float, threshold: float = 1.0) -> float:
+    """Wait (at most ``max_wait_s``) until the 1-minute load average is below ``threshold``, so
+    other work on the machine does not inflate the wall times; returns the load average then."""
+    t0 = time.monotonic()
+    while os.getloadavg()[0] >= threshold and time.monotonic() - t0 < max_wait_s:
+        time.sleep(5)
+    return os.getloadavg()[0]
+
+
+def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
+    """Run one measured part in this (fresh) process; write its shares, return its figures."""
+    with open(dataset_path, "rb") as fh:
+        dataset = pickle.load(fh)
+    import geopandas  # noqa: F401  (imports are not part of the timed work)
+    import shapely  # noqa: F401
+    from geo import gaps
+
+    from bench import baseline
+    if kind == "prototype":
+        from bench import prototype
+    before = _rss_mb()
+    load_before = os.getloadavg()[0]
+    cpu0 = _cpu_s()
+    t0 = time.perf_counter()
+    extra: dict = {}
+    if kind == "ours":
+        result = gaps.analyse(dataset, vintage="legacy")
+        elapsed = time.perf_counter() - t0
+        cpu = _cpu_s() - cpu0
+        extra["stats_peak_rss_mb"] = _rss_mb()
+        # geo.gaps makes the uncovered-area polygons on demand: time making all six kinds apart.
+        t1, cpu1 = time.perf_counter(), _cpu_s()
+        extra["gap_polygons"] = int(len(result.gaps))
+        extra["gaps_seconds"] = time.perf_counter() - t1
+        extra["gaps_cpu_s"] = _cpu_s() - cpu1
+    elif kind == "prototype":
+        result = prototype.analyse(dataset, vintage="legacy")
+        extra["gap_polygons"] = int(len(result.gaps))  # already made: formatting only
+        elapsed = time.perf_counter() - t0
+        cpu = _cpu_s() - cpu0
+        extra["layers"] = prototype.LAST_COUNTS
+    elif kind == "baseline":
+        shares = baseline.naive_shares(dataset)
+        elapsed = time.perf_counter() - t0
+        cpu = _cpu_s() - cpu0
+    else:
+        raise ValueError(kind)
+    if kind != "baseline":
+        shares = result.communes.set_index("code")[SHARE_COLUMNS]
+    shares.to_pickle(shares_path)
+    return {"kind": kind, "seconds": elapsed, "cpu_s": cpu, "load_before": load_before,
+            "load_after": os.getloadavg()[0], "peak_rss_mb": _rss_mb(), "rss_before_mb": before,
+            "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            "communes": int(len(dataset.communes)), "bts_sites": int(len(dataset.bts_sites)),
+            "loudspeakers": int(len(dataset.loudspeakers)),
+            "internet_points": int(len(dataset.internet_points)), **extra}
+
+
+WAIT_IDLE_S = 0.0
+
+
+def _child(queue, kind: str, dataset_path: str, shares_path: str) -> None:
+    try:
+        queue.put((True, _measure(kind, dataset_path, shares_path)))
+    except BaseException:  # report, do not hang the parent
+        import traceback
+        queue.put((False, traceback.format_exc()))
+
+
+def run_part(kind: str, dataset_path: Path, label: str) -> tuple[dict, pd.DataFrame]:
+    """One measured part in a new spawned process (separate peak memory)."""
+    if WAIT_IDLE_S:
+        wait_idle(WAIT_IDLE_S)
+    shares_path = dataset_path.with_name(f"{dataset_path.stem}.{kind}.shares.pkl")
+    ctx = mp.get_context("spawn")
+    t0 = time.perf_counter()
+    queue = ctx.SimpleQueue()
+    proc = ctx.Process(target=_child, args=(queue, kind, str(dataset_path), str(shares_path)))
+    proc.start()  # not a daemon: the prototype may fork its own workers
+    ok, figures = queue.get()
+    proc.join()
+    if not ok:
+        raise RuntimeError(f"{kind} on {label} failed:\n{figures}")
+    figures["label"] = label
+    gaps_txt = (f" + gap polygons {figures['gaps_seconds']:.1f} s" if "gaps_seconds" in figures else "")
+    print(f"  {label:<22} {kind:<10} {figures['seconds']:7.1f} s{gaps_txt} (CPU {figures['cpu_s']:.1f} s)"
+          f"  peak {figures['peak_rss_mb']:6.0f} MB  load {figures['load_before']:.1f}→"
+          f"{figures['load_after']:.1f}  [process {time.perf_counter() - t0:.0f} s]", flush=True)
+    return figures, pd.read_pickle(shares_path)
+
+
+def max_diff(a: pd.DataFrame, b: pd.DataFrame) -> float:
+    """Largest absolute difference (percentage points) over communes and the ten layers."""
+    a, b = a.sort_index()[SHARE_COLUMNS], b.sort_index()[SHARE_COLUMNS]
+    if not a.index.equals(b.index):
+        raise AssertionError("the two methods returned different communes")
+    return float(np.nanmax(np.abs(a.to_numpy(float) - b.to_numpy(float))))
+
+
+# ------------------------------------------------------------------------------ environment
+
+def machine() -> dict:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import geopandas
+    import pyproj
+    import shapely
+    return {"nproc": len(os.sched_getaffinity(0)), "cpu": model, "mem_gb": round(mem_gb, 1),
+            "python": platform.python_version(), "shapely": shapely.__version__,
+            "geos": shapely.geos_version_string, "geopandas": geopandas.__version__,
+            "numpy": np.__version__, "pyproj": pyproj.__version__}
+
+
+# ------------------------------------------------------------------------------ main
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sites", type=int, default=100_000, help="synthetic BTS sites (national)")
+    ap.add_argument("--loudspeakers", type=int, default=20_000)
+    ap.add_argument("--internet", type=int, default=2_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--baseline-sample", type=int, default=1000, metavar="N",
+                    help="run the naive baseline (and analyse) on regional samples of N/2 and N "
+                         "communes and extrapolate; 0 = run the baseline on the whole country")
+    ap.add_argument("--anchor", default="19555",
+                    help="GSO code of the commune the regional samples are centred on "
+                         "(default 19555, Krông Klang, Đakrông)")
+    ap.add_argument("--prototype", action="store_true",
+                    help="also time the faster prototype of bench/prototype.py (national)")
+    ap.add_argument("--skip-ours-national", action="store_true",
+                    help="do not time geo.gaps.analyse on the whole country (samples only)")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the baseline and the samples")
+    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
+                    help="before each part, wait up to S seconds for the 1-min load average to "
+                         "drop below 1 (other work on the machine inflates wall times)")
+    ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    args = ap.parse_args(argv)
+    global WAIT_IDLE_S
+    WAIT_IDLE_S = args.wait_idle
+
+    from bench import synthetic
+
+    cache = synthetic.cache_dir()
+    print(f"# phusong national benchmark — {dt.datetime.now():%Y-%m-%d %H:%M}", flush=True)
+    t0 = time.perf_counter()
+    polys, build_s = synthetic.national_communes()
+    build_note = (f"built in {build_s:.0f} s" if build_s is not None else
+                  f"read from cache in {time.perf_counter() - t0:.1f} s (built in "
+                  f"{synthetic.cached_build_seconds() or float('nan'):.0f} s)")
+    print(f"communes: {len(polys)} approximate legacy communes, {build_note} "
+          f"[{cache}]", flush=True)
+
+    t0 = time.perf_counter()
+    dataset, inside = synthetic.synthetic_dataset(
+        polys, sites=args.sites, loudspeakers=args.loudspeakers, internet=args.internet,
+        seed=args.seed)
+    tag = f"s{args.sites}_l{args.loudspeakers}_i{args.internet}_seed{args.seed}"
+    national_path = cache / f"dataset_{tag}.pkl"
+    with open(national_path, "wb") as fh:
+        pickle.dump(dataset, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    print(f"synthetic layers: {args.sites} BTS sites, {args.loudspeakers} loudspeakers, "
+          f"{args.internet} internet points (seed {args.seed}) in "
+          f"{time.perf_counter() - t0:.1f} s", flush=True)
+
+    area_km2 = dataset.communes.to_crs(synthetic.PLACE_CRS).area / 1e6
+    national_km2 = float(area_km2.sum())
+
+    print("measured parts (each in its own process):", flush=True)
+    rows: list[dict] = []
+    checks: list[dict] = []
+    shares_ours_nat = None
+    if not args.skip_ours_national:
+        fig, shares_ours_nat = run_part("ours", national_path, "national")
+        fig["area_km2"] = national_km2
+        rows.append(fig)
+    if args.prototype:
+        fig, shares_proto = run_part("prototype", national_path, "national")
+        fig["area_km2"] = national_km2
+        rows.append(fig)
+        if shares_ours_nat is not None:
+            checks.append({"what": "prototype vs analyse, national",
+                           "max_abs_pp": max_diff(shares_proto, shares_ours_nat)})
+
+    samples: list[dict] = []
+    if args.no_baseline:
+        pass
+    elif args.baseline_sample == 0:
+        fig, shares_base = run_part("baseline", national_path, "national")
+        fig["area_km2"] = national_km2
+        rows.append(fig)
+        if shares_ours_nat is not None:
+            checks.append({"what": "baseline vs analyse, national",
+                           "max_abs_pp": max_diff(shares_base, shares_ours_nat)})
+    else:
+        for n in sorted({max(args.baseline_sample // 2, 1), args.baseline_sample}):
+            sub = synthetic.regional_sample(dataset, inside, n, args.anchor)
+            path = cache / f"dataset_{tag}_sample{n}_{args.anchor}.pkl"
+            with open(path, "wb") as fh:
+                pickle.dump(sub, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            sub_km2 = float(sub.communes.to_crs(synthetic.PLACE_CRS).area.sum() / 1e6)
+            label = f"sample {n} communes"
+            fb, sb = run_part("baseline", path, label)
+            fo, so = run_part("ours", path, label)
+            for f in (fb, fo):
+                f["area_km2"] = sub_km2
+            rows += [fb, fo]
+            checks.append({"what": f"baseline vs analyse, {label}", "max_abs_pp": max_diff(sb, so)})
+            samples.append({"n": n, "area_km2": sub_km2, "baseline_s": fb["seconds"],
+                            "ours_s": fo["seconds"]})
+
+    env = machine()
+    report = render(rows, checks, samples, national_km2, len(polys), build_s
+                    if build_s is not None else synthetic.cached_build_seconds(), env, args)
+    print()
+    print(report)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"rows": rows, "checks": checks, "samples": samples,
+                                         "machine": env, "args": vars(args) | {"json": str(args.json)},
+                                         "date": f"{dt.datetime.now():%Y-%m-%d %H:%M}"},
+                                        indent=2, default=str))
+    return 0
+
+
+def extrapolate(samples: list[dict], national_km2: float) -> dict | None:
+    """National baseline time from the regional samples: linear in area (a lower bound: the
+    naive overlay grows faster than linearly) and a power law fitted through the two samples."""
+    if not samples:
+        return None
+    big = max(samples, key=lambda s: s["area_km2"])
+    out = {"linear_s": big["baseline_s"] * national_km2 / big["area_km2"]}
+    if len(samples) >= 2:
+        small = min(samples, key=lambda s: s["area_km2"])
+        k = math.log(big["baseline_s"] / small["baseline_s"]) / math.log(big["area_km2"] / small["area_km2"])
+        k = max(k, 1.0)  # never extrapolate below linear
+        out["exponent"] = k
+        out["power_s"] = big["baseline_s"] * (national_km2 / big["area_km2"]) ** k
+    return out
+
+
+def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) -> str:
+    lines = ["| part | communes | BTS sites | loudspeakers | internet pts | method | statistics "
+             "wall (s) | + all gap polygons (s) | CPU (s) | peak RSS (MB) | load avg | speed-up vs "
+             "naive (statistics) |",
+             "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    base_by_label = {r["label"]: r["seconds"] for r in rows if r["kind"] == "baseline"}
+    ext = extrapolate(samples, national_km2)
+    method = {"ours": "geo.gaps.analyse", "baseline": "naive geopandas",
+              "prototype": "bench/prototype.py (PROTOTYPE, 2 workers)"}
+    for r in rows:
+        base = base_by_label.get(r["label"])
+        speed = "" if r["kind"] == "baseline" or base is None else f"{base / r['seconds']:.1f}×"
+        if r["label"] == "national" and base is None and ext and r["kind"] != "baseline":
+            speed = f"{ext['linear_s'] / r['seconds']:.1f}× vs linear extrapolation"
+            if "power_s" in ext:
+                speed += f"; {ext['power_s'] / r['seconds']:.0f}× vs power law"
+        if r["kind"] == "ours":
+            gaps = f"{r['gaps_seconds']:.1f}"
+        elif r["kind"] == "prototype":
+            gaps = "included"
+        else:
+            gaps = "not computed"
+        cpu = r["cpu_s"] + r.get("gaps_cpu_s", 0.0)
+        workers = (f" (+ {r['worker_peak_rss_mb']:,.0f} per forked worker)"
+                   if r["kind"] == "prototype" and r.get("worker_peak_rss_mb") else "")
+        lines.append(f"| {r['label']} | {r['communes']:,} | {r['bts_sites']:,} | {r['loudspeakers']:,} "
+                     f"| {r['internet_points']:,} | {method[r['kind']]} | {r['seconds']:.1f} | {gaps} "
+                     f"| {cpu:.1f} | {r['peak_rss_mb']:,.0f}{workers} | {r['load_before']:.1f}→"
+                     f"{r['load_after']:.1f} | {speed} |")
+    if ext:
+        txt = (f"| national | {n_communes:,} | {args.sites:,} | {args.loudspeakers:,} | {args.internet:,} "
+               f"| naive geopandas, EXTRAPOLATED (not run) | ≥ {ext['linear_s']:.0f} (linear in area)")
+        if "power_s" in ext:
+            txt += f"; ≈ {ext['power_s']:.0f} (area^{ext['exponent']:.2f} through the two samples)"
+        lines.append(txt + " | | | | | |")
+    lines.append("")
+    for c in checks:
+        lines.append(f"- same covered shares, {c['what']}: max |Δ| = {c['max_abs_pp']:.2g} "
+                     f"percentage points over all communes × 10 layers")
+    if build_s is not None:
+        lines.append(f"- approximate communes for all of Vietnam ({n_communes:,}): built in "
+                     f"{build_s:.0f} s (not part of the timed statistics; cached)")
+    lines.append(f"- national commune area {national_km2:,.0f} km²; samples: "
+                 + ", ".join(f"{s['n']} communes = {s['area_km2']:,.0f} km²" for s in samples))
+    lines.append("- load avg = the machine's 1-minute load average before → after the part; above "
+                 f"{env['nproc']} other work was competing for the cores and wall times are inflated "
+                 "(CPU time is the steadier figure)")
+    lines.append(f"- machine: {env['nproc']} cores ({env['cpu']}), {env['mem_gb']} GB; Python "
+                 f"{env['python']}, shapely {env['shapely']}, GEOS {env['geos']}, geopandas "
+                 f"{env['geopandas']}, numpy {env['numpy']}, pyproj {env['pyproj']}")
+    lines.append("- command: uv run python bench/national.py " + " ".join(
+        a for a in sys.argv[1:]))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

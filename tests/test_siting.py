@@ -1,0 +1,303 @@
+"""Siting: the solvers against exhaustive search, and plans against the gap engine.
+
+Datasets are built in UTM 48N around 16.5° N (tests/builders.py); radii are set by hand so the
+expected figures can be computed on paper.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from geo import siting
+from geo.settings import CoverageParams
+
+import builders as b
+
+KM = 1000.0
+FLAT = CoverageParams(radius_m=(("2G", 5 * KM), ("3G", 3 * KM), ("4G", 3 * KM), ("5G", 1 * KM)),
+                      internet_access_m=2 * KM)
+BOUND = 1 - 1 / math.e
+
+
+# --- solvers on small matrices ------------------------------------------------------------------
+
+def naive_greedy(dense, w, k):
+    covered = np.zeros(dense.shape[1], bool)
+    value = 0.0
+    for _ in range(k):
+        gains = (dense & ~covered) @ w
+        j = int(np.argmax(gains))
+        if gains[j] <= 0:
+            break
+        covered |= dense[j]
+        value += gains[j]
+    return value
+
+
+def random_instance(rng, n_cand, n_dem, density):
+    dense = rng.random((n_cand, n_dem)) < density
+    w = rng.integers(1, 20, n_dem).astype(float)
+    return dense, w
+
+
+def test_greedy_within_bound_of_exhaustive_on_random_instances():
+    rng = np.random.default_rng(7)
+    worst = 1.0
+    for _ in range(300):
+        dense, w = random_instance(rng, rng.integers(3, 9), rng.integers(4, 16),
+                                   rng.uniform(0.15, 0.6))
+        k = int(rng.integers(1, 4))
+        m = siting.CoverMatrix.from_dense(dense)
+        chosen, gains = siting.greedy(m, w, k)
+        _, opt = siting.exhaustive(m, w, k)
+        value = m.value(chosen, w)
+        assert value == pytest.approx(sum(gains))
+        assert value == pytest.approx(naive_greedy(dense, w, k))  # lazy = plain greedy
+        assert value >= BOUND * opt - 1e-9
+        worst = min(worst, value / opt if opt else 1.0)
+    assert worst < 1.0  # the instances do include cases where greedy is not optimal
+
+
+def test_greedy_equals_optimum_on_constructed_cases():
+    # disjoint sets: greedy takes the heaviest ones, which is optimal
+    dense = np.zeros((4, 8), bool)
+    for j in range(4):
+        dense[j, 2 * j:2 * j + 2] = True
+    w = np.array([1, 1, 5, 5, 2, 2, 9, 0], float)
+    m = siting.CoverMatrix.from_dense(dense)
+    chosen, _ = siting.greedy(m, w, 2)
+    assert sorted(chosen) == [1, 3]
+    assert m.value(chosen, w) == siting.exhaustive(m, w, 2)[1] == 19
+    # nested sets: the big one first, then nothing adds
+    nested = np.array([[1, 1, 1, 1], [1, 1, 0, 0], [0, 0, 1, 0]], bool)
+    chosen, gains = siting.greedy(siting.CoverMatrix.from_dense(nested), np.ones(4), 3)
+    assert chosen == [0] and gains == [4.0]
+
+
+def test_greedy_can_be_fooled_but_not_below_the_bound():
+    # classic: greedy takes the middle set (4) then one side (2): 6 of the optimum 6? build 5 vs 6
+    dense = np.array([[1, 1, 1, 0, 0, 0],   # 3
+                      [0, 0, 0, 1, 1, 1],   # 3
+                      [0, 1, 1, 1, 1, 0]], bool)  # 4: greedy's first pick
+    m = siting.CoverMatrix.from_dense(dense)
+    chosen, _ = siting.greedy(m, np.ones(6), 2)
+    assert chosen[0] == 2 and m.value(chosen, np.ones(6)) == 5
+    assert siting.exhaustive(m, np.ones(6), 2)[1] == 6
+    assert 5 >= BOUND * 6
+
+
+def test_exact_solver_matches_exhaustive():
+    rng = np.random.default_rng(3)
+    for _ in range(8):
+        dense, w = random_instance(rng, 8, 14, 0.3)
+        m = siting.CoverMatrix.from_dense(dense)
+        chosen, optimal = siting.exact(m, w, 3, time_limit_s=20)
+        assert optimal and len(chosen) <= 3
+        assert m.value(chosen, w) == pytest.approx(siting.exhaustive(m, w, 3)[1])
+
+
+def test_required_groups_are_filled_first_with_their_best_member():
+    dense = np.array([[1, 1, 1, 1, 0], [0, 0, 0, 0, 1], [0, 0, 0, 1, 1]], bool)
+    w = np.ones(5)
+    m = siting.CoverMatrix.from_dense(dense)
+    chosen, _ = siting.greedy(m, w, 2, required=[np.array([1, 2])])
+    assert chosen == [2, 0]  # 2 beats 1 inside the group, then the best of the rest
+    chosen, _ = siting.exact(m, w, 2, required=[np.array([1, 2])], time_limit_s=20)
+    assert set(chosen) & {1, 2} and m.value(chosen, w) == 5
+
+
+# --- plans against geo.gaps.analyse -------------------------------------------------------------
+
+def two_communes(**extra):
+    return [{"code": "W", "name": "Tây", "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 10 * KM, 20 * KM),
+             "population": 2000.0, **extra},
+            {"code": "E", "name": "Đông", "geometry": b.square(b.X0, b.Y0 - 10 * KM, 20 * KM),
+             "population": 500.0, **extra}]
+
+
+def assert_consistent(ds, plan):
+    before, after = siting.compare(ds, plan)
+    assert siting.check_consistency(plan, before, after) == []
+    people, area = siting.gains_by_analysis(plan, before, after)
+    assert plan.area_new_km2 == pytest.approx(area, rel=1e-9, abs=1e-9)
+    if plan.objective == "people":
+        assert plan.people_new == pytest.approx(people, rel=1e-9, abs=1e-6)
+    # per commune too
+    by_code = plan.sites.groupby("code")
+    assert len(by_code) >= 1
+    return before, after
+
+
+def test_one_site_in_an_empty_commune_covers_one_disc():
+    ds = b.dataset([{"code": "A", "name": "A", "population": 1600.0,
+                     "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 20 * KM, 40 * KM)}])
+    plan = siting.plan(ds, service="bts", k=1, params=FLAT)
+    disc = math.pi * 9 * 0.998  # a 64-gon covers 99.8 % of its circle
+    assert plan.area_new_km2 == pytest.approx(disc, rel=0.002)
+    assert plan.people_new == pytest.approx(plan.area_new_km2, rel=1e-9)  # 1 person per km²
+    assert plan.uncovered_people == pytest.approx(1600)
+    assert_consistent(ds, plan)
+
+
+@pytest.mark.parametrize("service", siting.SERVICES)
+def test_plan_gains_are_reproduced_by_the_gap_engine(service):
+    ds = b.dataset(two_communes(especially_difficult=True),
+                   bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}],
+                   loudspeakers=[{"x": b.X0 + 5 * KM, "y": b.Y0, "radius_m": 1 * KM}],
+                   internet=[{"x": b.X0 - 15 * KM, "y": b.Y0}])
+    plan = siting.plan(ds, service=service, k=4, params=FLAT)
+    assert len(plan.sites) == 4 and plan.objective == "people"
+    assert (np.diff(plan.sites["people_cum"]) >= 0).all()
+    assert_consistent(ds, plan)
+
+
+def test_plan_with_settlements_counts_people_as_the_gap_engine_does():
+    settlements = [{"name": f"v{i}", "x": b.X0 + dx * KM, "y": b.Y0 + dy * KM, "population": p}
+                   for i, (dx, dy, p) in enumerate([(-15, 0, 300), (-14, 1, 200), (-3, -8, 50),
+                                                    (4, 4, 400), (12, -6, 100), (18, 9, 80)])]
+    ds = b.dataset(two_communes(), bts=[{"x": b.X0 - 15 * KM, "y": b.Y0, "technologies": "2G;4G"}],
+                   settlements=settlements)
+    plan = siting.plan(ds, service="bts", k=3, params=FLAT)
+    before, _ = assert_consistent(ds, plan)
+    assert set(before.communes["population_basis"]) == {"settlements"}
+    # the first site goes where most uncovered people are: the 400-person village in E
+    # (E: 500 people over 580 settlement people → 400 × 500/580 ≈ 345)
+    first = plan.sites.iloc[0]
+    assert first["code"] == "E" and first["people_new"] >= 400 * 500 / 580 - 1e-6
+
+
+def test_area_objective_and_scope():
+    ds = b.dataset([{k: v for k, v in c.items() if k != "population"} for c in two_communes()])
+    plan = siting.plan(ds, service="loudspeaker", k=2, params=FLAT, communes=["E"])
+    assert plan.objective == "area" and plan.scope == ("E",)
+    assert np.isnan(plan.uncovered_people)
+    assert_consistent(ds, plan)
+
+
+def test_exact_solver_plan_is_consistent_and_no_worse():
+    ds = b.dataset(two_communes(), bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}])
+    greedy = siting.plan(ds, service="bts", k=2, params=FLAT, spacing_m=4 * KM, cell_m=1 * KM)
+    exact = siting.plan(ds, service="bts", k=2, params=FLAT, spacing_m=4 * KM, cell_m=1 * KM,
+                        solver="exact", time_limit_s=30)
+    assert exact.optimal
+    assert_consistent(ds, exact)
+    assert exact.people_new >= 0.95 * greedy.people_new
+
+
+def test_existing_sites_never_moved():
+    ds = b.dataset(two_communes(), bts=[{"site_id": "a", "x": b.X0 - 10 * KM, "y": b.Y0},
+                                        {"site_id": "b", "x": b.X0 + 10 * KM, "y": b.Y0}])
+    before = ds.bts_sites.copy()
+    plan = siting.plan(ds, service="bts", k=2, params=FLAT)
+    assert ds.bts_sites.equals(before)  # input untouched
+    added = siting.with_sites(ds, plan)
+    kept = added.bts_sites.iloc[:len(before)]
+    assert list(kept["site_id"]) == ["a", "b"]
+    assert kept.geometry.geom_equals_exact(before.geometry, tolerance=0).all()
+    assert kept["proposed_rank"].isna().all()
+    assert list(added.bts_sites["proposed_rank"].iloc[len(before):]) == [1, 2]
+
+
+def test_every_especially_difficult_commune_lacking_a_support_point_gets_one():
+    communes = [{"code": c, "name": c, "population": p, "especially_difficult": d,
+                 "geometry": b.square(b.X0 + i * 10 * KM, b.Y0, 10 * KM)}
+                for i, (c, p, d) in enumerate([("A", 100.0, True), ("B", 5000.0, False),
+                                               ("C", 50.0, True), ("D", 80.0, True)])]
+    ds = b.dataset(communes, internet=[{"x": b.X0 + 35 * KM, "y": b.Y0 + 5 * KM,
+                                        "kind": "support_point"}])  # D has one
+    plan = siting.plan(ds, service="support-point", k=3, params=FLAT)
+    mandatory = plan.sites[plan.sites["mandatory"]]
+    assert sorted(mandatory["code"]) == ["A", "C"]
+    assert plan.sites.iloc[2]["code"] == "B" and not plan.sites.iloc[2]["mandatory"]
+    before, after = assert_consistent(ds, plan)
+    assert not before.communes.set_index("code").loc[["A", "C"], "c03_present"].any()
+    assert after.communes.set_index("code").loc[["A", "C", "D"], "c03_present"].all()
+    with pytest.raises(siting.PlanError, match=r"k = 1 is less than the 2 .*A \(A\), C \(C\)"):
+        siting.plan(ds, service="support-point", k=1, params=FLAT)
+
+
+def test_exclusion_layer_keeps_sites_out():
+    import geopandas as gpd
+
+    ds = b.dataset([{"code": "A", "name": "A", "population": 100.0,
+                     "geometry": b.square(b.X0, b.Y0, 20 * KM)}])
+    import shapely
+
+    west = gpd.GeoDataFrame(geometry=[shapely.box(b.X0 - KM, b.Y0 - KM, b.X0 + 12 * KM, b.Y0 + 21 * KM)],
+                            crs=b.UTM48N).to_crs(4326)
+    plan = siting.plan(ds, service="bts", k=3, params=FLAT, exclude=west)
+    assert (plan.sites.geometry.x > b.X0 + 12 * KM).all()
+
+
+def test_bad_requests_are_reported_together():
+    ds = b.dataset(two_communes())
+    with pytest.raises(siting.PlanError) as err:
+        siting.plan(ds, service="tower", k=0, technology="6G", solver="magic")
+    text = str(err.value)
+    for part in ("service must be one of bts, loudspeaker, support-point; got 'tower'",
+                 "k must be a whole number from 1 to 500; got 0",
+                 "technology must be one of 2G, 3G, 4G, 5G; got '6G'",
+                 "solver must be one of greedy, exact; got 'magic'"):
+        assert part in text
+    with pytest.raises(siting.PlanError, match="unknown commune code"):
+        siting.plan(ds, service="bts", k=1, communes=["nope"])
+
+
+def test_input_dataset_is_not_modified_and_plan_is_deterministic():
+    ds = b.dataset(two_communes(), bts=[{"x": b.X0, "y": b.Y0}])
+    communes = ds.communes.copy()
+    one = siting.plan(ds, service="bts", k=3, params=FLAT)
+    two = siting.plan(ds, service="bts", k=3, params=FLAT)
+    assert ds.communes.equals(communes)
+    assert one.sites.drop(columns="geometry").equals(two.sites.drop(columns="geometry"))
+    assert one.sites.geometry.geom_equals_exact(two.sites.geometry, tolerance=0).all()
+
+
+def test_stops_when_nothing_is_left_to_cover():
+    ds = b.dataset([{"code": "A", "name": "A", "population": 10.0,
+                     "geometry": b.square(b.X0, b.Y0, 2 * KM)}])
+    plan = siting.plan(ds, service="bts", k=5, params=FLAT)
+    assert len(plan.sites) == 1 and plan.notes and "only 1" in plan.notes[0]
+    assert plan.people_new == pytest.approx(10)
+
+
+# --- outputs ------------------------------------------------------------------------------------
+
+def test_outputs_and_map_marking(tmp_path):
+    from geo import maps, siting_export
+
+    ds = b.dataset(two_communes(), bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}])
+    plan = siting.plan(ds, service="bts", k=2, params=FLAT, carrier="Viettel")
+    before, after = siting.compare(ds, plan)
+    table = siting_export.sites_table(plan)
+    assert list(table.columns) == list(siting_export.SITE_COLUMNS)
+    assert list(table["rank"]) == [1, 2] and (table["carrier"] == "Viettel").all()
+    assert table["people_cum"].iloc[-1] == round(plan.people_new)
+    ba = siting_export.before_after(plan, before, after, lang="en")
+    assert ba["People newly reached"].sum() == pytest.approx(plan.people_new, abs=2)
+    html = maps.to_html(maps.build_map(after, metric="no_4g_pct", lang="en"))
+    assert html.count("phusong-proposed") >= 2 and "Proposed site (rank)" in html
+    paths = siting_export.write_plan(plan, before, after, tmp_path, lang="vi")
+    assert sorted(p.name for p in paths) == sorted(n for _, n, _ in siting_export.DOWNLOADS)
+
+
+def test_cli_plan(tmp_path, capsys):
+    from geo import cli
+
+    ds = b.dataset(two_communes(especially_difficult=True),
+                   bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}])
+    b.write_folder(ds, tmp_path / "data")
+    out = tmp_path / "out"
+    code = cli.main(["plan", "--service", "support-point", "--k", "3", "--data",
+                     str(tmp_path / "data"), "--out", str(out), "--lang", "en"])
+    assert code == 0, capsys.readouterr().err
+    assert (out / "suggested_sites.csv").read_text(encoding="utf-8-sig").startswith("rank,site_id")
+    err = capsys.readouterr().err
+    assert "coverage matrix" in err and "done in" in err
+    code = cli.main(["plan", "--service", "support-point", "--k", "1", "--data",
+                     str(tmp_path / "data"), "--out", str(out)])
+    assert code == 2 and "use --k 2 or more" in capsys.readouterr().err
+    code = cli.main(["plan", "--service", "loudspeaker", "--k", "2", "--carrier", "Viettel",
+                     "--data", str(tmp_path / "data"), "--out", str(out)])
+    assert code == 2 and "apply to --service bts only" in capsys.readouterr().err

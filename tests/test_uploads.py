@@ -1,0 +1,138 @@
+"""Safe uploads: size bounds, zip members checked, nothing outside a temporary folder, the user's
+files never changed, an uploaded dataset replacing the default."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from corpus.make_corpus import cp1258
+
+from geo import uploads
+from geo.errors import PhusongError
+from geo.uploads import Limits, UploadError
+
+REPO = Path(__file__).resolve().parents[1]
+DAKRONG = REPO / "data" / "dakrong"
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_size_limit_and_empty_upload():
+    with pytest.raises(UploadError, match="larger than the limit of 0 MB"):
+        uploads.check_size(b"x" * 20, name="big.csv", limits=Limits(max_upload_bytes=10))
+    with pytest.raises(UploadError, match="the file is empty"):
+        uploads.check_size(b"", name="empty.csv")
+    assert issubclass(UploadError, PhusongError)
+
+
+def test_zip_bomb_refused_before_extraction(tmp_path):
+    bomb = zip_bytes({"communes.geojson": b"\0" * 2_000_000})
+    assert len(bomb) < 10_000
+    with pytest.raises(UploadError, match=r"expands to 2\.0 MB; the limit is 1 MB \(zip bomb\?\)"):
+        uploads.extract_zip(bomb, tmp_path, name="bomb.zip", limits=Limits(max_expanded_bytes=1_000_000))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_unsafe_member_is_listed_and_nothing_is_written(tmp_path):
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    data = zip_bytes({"../escape.csv": b"x", "/abs.csv": b"x", "ok/communes.geojson": b"{}",
+                      "a/../../b.csv": b"x"})
+    with pytest.raises(UploadError) as err:
+        uploads.extract_zip(data, dest, name="evil.zip")
+    reasons = [(p.value, p.reason) for p in err.value.problems]
+    assert reasons == [("../escape.csv", "path goes outside the zip folder ('..')"),
+                       ("/abs.csv", "absolute path: members must be relative"),
+                       ("a/../../b.csv", "path goes outside the zip folder ('..')")]
+    assert "nothing extracted" in str(err.value)
+    assert list(dest.iterdir()) == [] and not (tmp_path / "escape.csv").exists()
+
+
+def test_member_limit(tmp_path):
+    data = zip_bytes({f"f{i}.csv": b"x" for i in range(6)})
+    with pytest.raises(UploadError, match="the zip holds 6 members; the limit is 5"):
+        uploads.extract_zip(data, tmp_path, name="many.zip", limits=Limits(max_members=5))
+
+
+def test_safe_members_extract_inside_the_folder_and_macos_junk_is_skipped(tmp_path):
+    data = zip_bytes({"dakrong/communes.geojson": b"{}", "__MACOSX/dakrong/._communes.geojson": b"x",
+                      "dakrong/./sub/x.csv": b"a"})
+    written = uploads.extract_zip(data, tmp_path, name="ok.zip")
+    assert sorted(str(p.relative_to(tmp_path)) for p in written) == [
+        "dakrong/communes.geojson", "dakrong/sub/x.csv"]
+
+
+def test_legacy_encoded_member_names_are_decoded():
+    info = zipfile.ZipInfo(cp1258("Tà Rụt.csv").decode("cp437"))
+    assert uploads.member_name(info) == "Tà Rụt.csv"
+    info = zipfile.ZipInfo("Tà Rụt.csv".encode().decode("cp437"))  # UTF-8, flag unset
+    assert uploads.member_name(info) == "Tà Rụt.csv"
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("../../etc/passwd.csv", "passwd.csv"), ("C:\\Users\\me\\trạm BTS.xlsx", "trạm BTS.xlsx"),
+    ("..", "bts_sites"), ("<img src=x>.csv", "img srcx.csv"), (".hidden", "hidden")])
+def test_uploaded_names_never_become_paths(name, expected):
+    assert uploads.safe_filename(name, stem="bts_sites") == expected
+
+
+def test_staged_uploads_live_in_a_temporary_folder_only(tmp_path):
+    before = fingerprint(DAKRONG)
+    with uploads.staged({"bts_sites": ("../../sites.csv", b"site_id,lat,lon\n")},
+                        default_dir=DAKRONG) as (folder, overrides):
+        staged_file = overrides["bts_sites"]
+        assert folder == DAKRONG and staged_file.read_bytes() == b"site_id,lat,lon\n"
+        assert staged_file.name == "sites.csv" and "phusong-upload-" in str(staged_file)
+    assert not staged_file.exists() and not staged_file.parent.exists()
+    assert fingerprint(DAKRONG) == before
+
+
+def test_uploaded_layer_replaces_the_default_one(tmp_path):
+    sites = "Mã trạm,Vĩ độ,Kinh độ,Nhà mạng,Công nghệ\nU1,16.70,106.88,VTL,4G\nU2,x,106.9,VTL,4G\n"
+    ds = uploads.import_uploads({"bts_sites": ("tram.csv", sites.encode())}, default_dir=DAKRONG)
+    assert list(ds.bts_sites["site_id"]) == ["U1"]
+    assert len(ds.communes) == 13 and len(ds.loudspeakers) > 100  # the rest from the default
+    assert [str(p) for p in ds.problems] == [
+        "tram.csv, row 3, column 'lat': not a coordinate (use decimal degrees such as 16.7061 or "
+        "degrees-minutes-seconds such as 16°42'23.5\"N) (value 'x')"]
+    assert ds.name.endswith("+ tram.csv") and ds.sources[-1] == "Uploaded: tram.csv"
+
+
+def test_uploaded_dataset_zip_with_a_top_folder():
+    members = {f"my_data/{p.name}": p.read_bytes() for p in DAKRONG.iterdir()}
+    ds = uploads.import_uploads({}, folder_zip=("my_data.zip", zip_bytes(members)),
+                                default_dir=DAKRONG)
+    assert len(ds.communes) == 13 and ds.problems == [] and uploads.usable(ds)
+
+
+def test_unusable_upload_is_reported_not_raised():
+    ds = uploads.import_uploads({"communes": ("xa.csv", b"code,name\n1,a\n")}, default_dir=DAKRONG)
+    assert not uploads.usable(ds)
+    assert any("required column 'lat' is missing" in str(p) for p in ds.problems)
+
+
+def test_unsafe_dataset_zip_raises_upload_error():
+    with pytest.raises(UploadError, match="path goes outside"):
+        uploads.import_uploads({}, folder_zip=("x.zip", zip_bytes({"../a.csv": b"x"})),
+                               default_dir=DAKRONG)
+
+
+def test_digest_depends_on_content_only():
+    a = uploads.digest({"bts_sites": ("a.csv", b"1")})
+    assert a == uploads.digest({"bts_sites": ("a.csv", b"1")})
+    assert a != uploads.digest({"bts_sites": ("a.csv", b"2")})
