@@ -94,17 +94,23 @@ def export_bytes(kind: str, data_key: str, vintage: str, params: CoverageParams,
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def plan_for(data_key: str, vintage: str, params: CoverageParams, service: str, k: int,
-             carrier: str | None, technology: str | None, _dataset: loading.Dataset | None = None):
-    """(plan, analysis before, analysis after): shared, never mutated."""
+             carrier: str | None, technology: str | None, terrain_state: tuple | None = None,
+             _dataset: loading.Dataset | None = None, _dem=None):
+    """(plan, analysis before, analysis after): shared, never mutated. With ``terrain_state``
+    (the sidebar's terrain model on), line of sight / walking time over ``_dem``."""
     dataset = _dataset if _dataset is not None else load(data_key)
+    dem = _dem if terrain_state is not None else None
+    kw = dict(terrain=terrain_state[1], dem=dem, cache=viewshed_cache()) if dem is not None else {}
     result = siting.plan(dataset, service=service, k=k, carrier=carrier, technology=technology,
-                         vintage=vintage, params=params)
-    return (result,) + siting.compare(dataset, result)
+                         vintage=vintage, params=params, **kw)
+    return (result,) + siting.compare(dataset, result, dem=dem,
+                                      cache=viewshed_cache() if dem is not None else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def plan_bytes(kind: str, lang: str, *request, _dataset: loading.Dataset | None = None) -> bytes:
-    return siting_export.render(kind, *plan_for(*request, _dataset=_dataset), lang=lang)
+def plan_bytes(kind: str, lang: str, *request, _dataset: loading.Dataset | None = None,
+               _dem=None) -> bytes:
+    return siting_export.render(kind, *plan_for(*request, _dataset=_dataset, _dem=_dem), lang=lang)
 
 
 # --- sidebar: state ---------------------------------------------------------------------------
@@ -292,9 +298,11 @@ with tab_map:
     with left:
         folium_map = map_for(data_key, vintage, params, metric, lang, show_gaps, tiles, dataset,
                              terrain_state, dem_grid)
+        # render=False: st_folium renders the fresh map itself once more; its extra full pass
+        # (documented as skippable) would double the rerun's cost.
         clicked = st_folium(folium_map, key=f"map_{vintage}", height=620,
                             width="stretch", returned_objects=["last_active_drawing"],
-                            return_on_hover=False)
+                            return_on_hover=False, render=False)
     with right:
         codes = []
         if query:
@@ -342,13 +350,14 @@ with tab_plan:
             format_func=lambda c: T("plan.carrier_any") if c is None else T(f"carrier.{c}"))
         plan_tech = c_tech.selectbox(T("plan.technology"), settings.TECHNOLOGIES, index=2,
                                      key="plan_technology")
-    request = (data_key, vintage, params, service, k, plan_carrier, plan_tech)
+    request = (data_key, vintage, params, service, k, plan_carrier, plan_tech, terrain_state)
     # Planning is an explicit action: an idle tab costs nothing on other reruns.
     proposal = None
     if st.toggle(T("plan.run"), key="plan_run"):
         try:
             with st.spinner("…"):
-                proposal, plan_before, plan_after = plan_for(*request, _dataset=dataset)
+                proposal, plan_before, plan_after = plan_for(*request, _dataset=dataset,
+                                                             _dem=dem_grid)
         except PhusongError as exc:
             st.error(str(exc))
     if proposal is not None:
@@ -363,7 +372,9 @@ with tab_plan:
             st.info(T("plan.objective_area"))
         if not len(proposal.sites):
             st.info(T("plan.none"))
-        st.caption(T("plan.model_note"))
+        # a terrain plan's notes (English: no i18n key yet) say which model and heights were used
+        st.caption(T("plan.model_note") if proposal.model == "circle"
+                   else " · ".join(proposal.notes))
         plan_metric = siting_export.map_metric(proposal)
         st_folium(maps.build_map(plan_after, metric=plan_metric, lang=lang,
                                  show_gaps=(maps.metric_for_gap(plan_metric),),
@@ -379,7 +390,8 @@ with tab_plan:
         for i, (kind, filename, mime) in enumerate(siting_export.DOWNLOADS):
             plan_columns[i % 3].download_button(
                 T(f"plan.download_{kind}"),
-                data=lambda kind=kind: plan_bytes(kind, lang, *request, _dataset=dataset),
+                data=lambda kind=kind: plan_bytes(kind, lang, *request, _dataset=dataset,
+                                                  _dem=dem_grid),
                 file_name=filename, mime=mime, key=f"plan_download_{kind}", on_click="ignore",
                 width="stretch")
 

@@ -25,9 +25,31 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+SCRIPT_RUNS: list[float] = []
+
+
+def _time_script_runs() -> None:
+    """Record how long each script run takes inside Streamlit's runner (AppTest's own polling,
+    a few hundred ms, is not part of the app's rerun)."""
+    from streamlit.runtime.scriptrunner.script_runner import ScriptRunner
+
+    original = ScriptRunner._run_script
+
+    def timed(self, rerun_data):
+        start = time.perf_counter()
+        try:
+            return original(self, rerun_data)
+        finally:
+            SCRIPT_RUNS.append(time.perf_counter() - start)
+
+    ScriptRunner._run_script = timed
+
+
 def rerun_times(repeat: int) -> dict[str, list[float]]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
+
+    _time_script_runs()
 
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.run()
@@ -35,21 +57,78 @@ def rerun_times(repeat: int) -> dict[str, list[float]]:
               [("multiselect", "carriers", v) for v in (["Viettel"], ["VinaPhone"], ["MobiFone"],
                                                         ["Viettel", "MobiFone"])][:repeat] + \
               [("slider", "loud", v) for v in (400, 500, 600, 700, 800)][:repeat]
-    out: dict[str, list[float]] = {"new state": [], "same state again": [], "caches cleared": []}
+    names = ("new state", "same state again", "caches cleared (baseline)")
+    out: dict[str, list[float]] = {f"{n}: script": [] for n in names}
+    out |= {f"{n}: AppTest wall": [] for n in names}
     for kind, key, value in changes:
-        widget = getattr(at, kind)(key=key)
-        start = time.perf_counter()
-        widget.set_value(value).run()
-        out["new state"].append(time.perf_counter() - start)
-        start = time.perf_counter()
+        for name, step in zip(names, (lambda: getattr(at, kind)(key=key).set_value(value).run(),
+                                      at.run,
+                                      lambda: (st.cache_resource.clear(), st.cache_data.clear(),
+                                               at.run()))):
+            start = time.perf_counter()
+            step()
+            out[f"{name}: AppTest wall"].append(time.perf_counter() - start)
+            out[f"{name}: script"].append(SCRIPT_RUNS[-1])
+            assert not at.exception, at.exception
+    return out
+
+
+def synthetic_dem(folder: Path) -> Path:
+    """A seeded synthetic 30 m mountain DEM over the default district (UTM 48N GeoTIFF)."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from geo import loading
+    from geo.crs import working_crs
+
+    communes = loading.load_dataset(REPO / "data" / "dakrong", strict=False).communes
+    crs = working_crs(communes)
+    west, south, east, north = communes.to_crs(crs).total_bounds
+    cell = 30.0
+    nx, ny = int((east - west) / cell) + 40, int((north - south) / cell) + 40
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[0:ny, 0:nx].astype("float32")
+    z = np.zeros((ny, nx), dtype="float32") + 300
+    for _ in range(60):  # gaussian hills and valleys
+        cx, cy = rng.uniform(0, nx), rng.uniform(0, ny)
+        z += rng.uniform(-400, 900) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2)
+                                             / (2 * rng.uniform(40, 200) ** 2))
+    path = folder / "dem.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=nx, height=ny, count=1, dtype="float32",
+                       crs=crs.to_wkt(), transform=from_origin(west - 20 * cell, north + 20 * cell,
+                                                               cell, cell)) as out:
+        out.write(z, 1)
+    return folder
+
+
+def terrain_rerun_times(repeat: int) -> dict[str, list[float]]:
+    """Terrain mode on the default data: reruns after changes that touch no terrain input."""
+    import tempfile
+
+    from streamlit.testing.v1 import AppTest
+
+    if not SCRIPT_RUNS:
+        _time_script_runs()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = synthetic_dem(Path(tmp))
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600)
         at.run()
-        out["same state again"].append(time.perf_counter() - start)
-        st.cache_resource.clear()
-        st.cache_data.clear()
-        start = time.perf_counter()
-        at.run()
-        out["caches cleared"].append(time.perf_counter() - start)
+        at.radio(key="model").set_value("terrain").run()
+        at.text_input(key="dem_folder").set_value(str(folder)).run()
         assert not at.exception, at.exception
+        out: dict[str, list[float]] = {"terrain: same state again: script": [],
+                                       "terrain: colour metric changed: script": [],
+                                       "terrain: language switched: script": []}
+        metrics = ["no_mobile_pct", "no_service_pct", "gap_score", "no_4g_pct"][:repeat]
+        for i, metric in enumerate(metrics):
+            at.run()
+            out["terrain: same state again: script"].append(SCRIPT_RUNS[-1])
+            at.selectbox(key="metric").set_value(metric).run()
+            out["terrain: colour metric changed: script"].append(SCRIPT_RUNS[-1])
+            at.radio(key="lang").set_value("en" if i % 2 == 0 else "vi").run()
+            out["terrain: language switched: script"].append(SCRIPT_RUNS[-1])
+            assert not at.exception, at.exception
     return out
 
 
@@ -108,8 +187,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--terrain", action="store_true",
+                        help="also terrain mode with a synthetic 30 m DEM of the district")
     args = parser.parse_args()
     times = rerun_times(args.repeat)
+    if args.terrain:
+        times |= terrain_rerun_times(args.repeat)
     print("| rerun after a widget change | median ms | max ms | n |")
     print("|---|---:|---:|---:|")
     for name, values in times.items():

@@ -176,7 +176,11 @@ def analyse(dataset: Dataset, *, vintage: str = "legacy",
     cache : a :class:`LayerCache` kept for this dataset and vintage (the app keeps one), so a
         changed parameter recomputes only the layers it affects.
     """
-    prepared = prepare(dataset, vintage=vintage, params=params)
+    if cache is None:
+        prepared = prepare(dataset, vintage=vintage, params=params)
+    else:  # the same layers for the same filters: maps reuse what they drew from them
+        prepared = cache.get(("prepared", params.carriers, params.technologies),
+                             lambda: prepare(dataset, vintage=vintage, params=params))
     return summarise(dataset, prepared, circle_coverage(prepared, params, cache=cache),
                      vintage=vintage, params=params)
 
@@ -211,10 +215,10 @@ class LayerCache:
     """
 
     def __init__(self, max_entries: int = 256):
-        self._entries: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._entries: OrderedDict[tuple, object] = OrderedDict()
         self.max_entries = max_entries
 
-    def get(self, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    def get(self, key: tuple, compute: Callable[[], object]) -> object:
         """The cached value of ``key``, computed once with ``compute``."""
         if key in self._entries:
             self._entries.move_to_end(key)

@@ -44,6 +44,7 @@ import html
 import json
 import math
 import re
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -117,7 +118,8 @@ INTERNET_EDGE = "#333333"
 SITE_LAYERS: tuple[str, ...] = ("bts_sites", "loudspeakers", "internet_points")
 
 COORD_DECIMALS = 5  # about 1 m at this latitude
-SIMPLIFY_M = 15.0  # tolerance of the geometry simplification, metres (in the UTM CRS)
+SIMPLIFY_M = 40.0  # tolerance of the map geometry simplification, metres (in the UTM CRS): the
+# approximate communes are 100 m staircases, a circle model is no finer; smaller maps rerun faster
 
 
 def classify(values, metric: str) -> np.ndarray:
@@ -374,20 +376,38 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, what: str, *, coverage: bool = False) -> gp
                 geoms = shapely.coverage_simplify(geoms, SIMPLIFY_M)
             except Exception:  # e.g. an invalid coverage: simplify one by one
                 geoms = shapely.simplify(geoms, SIMPLIFY_M, preserve_topology=True)
-        elif polys.any():
-            geoms[polys] = shapely.simplify(geoms[polys], SIMPLIFY_M, preserve_topology=True)
+        else:
+            shapes = ~np.isin(shapely.get_type_id(geoms), (0, 4))  # all but (multi)points
+            if shapes.any():
+                geoms[shapes] = shapely.simplify(geoms[shapes], SIMPLIFY_M, preserve_topology=True)
     out = gpd.GeoSeries(geoms, crs=gdf.crs, index=gdf.index).to_crs(4326)
     return gpd.GeoSeries(_round_coords(np.asarray(out.values)), crs=4326, index=gdf.index)
 
 
 def _feature_collection(geoms: gpd.GeoSeries, props: list[dict]) -> dict:
+    """A FeatureCollection with its GeoJSON ``bbox`` (read by :class:`_GeoJson`)."""
     feats = []
     for i, (g, p) in enumerate(zip(geoms, props, strict=True)):
         if g is None or g.is_empty:
             continue
         feats.append({"type": "Feature", "id": str(i), "properties": p,
                       "geometry": shapely.geometry.mapping(g)})
-    return {"type": "FeatureCollection", "features": feats}
+    fc = {"type": "FeatureCollection", "features": feats}
+    if feats:
+        fc["bbox"] = [float(v) for v in shapely.total_bounds(np.asarray(geoms.values))]
+    return fc
+
+
+class _GeoJson(folium.GeoJson):
+    """folium's GeoJson, taking its bounds from the collection's ``bbox`` member: folium would
+    walk every coordinate in Python to find them, on every streamlit-folium rerun."""
+
+    def _get_self_bounds(self):
+        bbox = self.data.get("bbox") if isinstance(self.data, dict) else None
+        if bbox is None:
+            return super()._get_self_bounds()
+        west, south, east, north = bbox
+        return [[south, west], [north, east]]
 
 
 def _esc(value) -> str:
@@ -579,6 +599,30 @@ def _memo(analysis, key: tuple, build):
     return memo[key]
 
 
+_FRAME_MEMO: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def _memo_on(frame: gpd.GeoDataFrame, key: tuple, build):
+    """``build()`` once per (unchanged, still alive) ``frame`` and key: site layers stay the same
+    objects while only radii change, so their map data is made once."""
+    ref, memo = _FRAME_MEMO.get(id(frame), (None, None))
+    if ref is None or ref() is not frame:
+        for dead in [k for k, (r, _) in _FRAME_MEMO.items() if r() is None]:
+            del _FRAME_MEMO[dead]
+        ref, memo = weakref.ref(frame), {}
+        _FRAME_MEMO[id(frame)] = (ref, memo)
+    if key not in memo:
+        memo[key] = build()
+    return memo[key]
+
+
+def _site_collection(g: gpd.GeoDataFrame, layer: str, lang: str) -> dict:
+    g = g[~(g.geometry.isna() | g.geometry.is_empty)]
+    rows = pd.DataFrame(g.drop(columns=g.geometry.name)).to_dict("records")  # fast rows
+    props = [{"tip": _site_tip(layer, r, lang), "style": _site_style(layer, r)} for r in rows]
+    return _feature_collection(_to_wgs84(g, layer), props)
+
+
 def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -> dict:
     """The data of a map (GeoJSON in EPSG:4326, styles, legend): the costly, state-free part of
     :func:`build_map`, computed once per analysis and view."""
@@ -608,11 +652,9 @@ def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -
         g = analysis.sites.get(layer)
         if g is None or not len(g):
             continue
-        g = g[~(g.geometry.isna() | g.geometry.is_empty)]
-        rows = pd.DataFrame(g.drop(columns=g.geometry.name)).to_dict("records")  # fast rows
-        site_props = [{"tip": _site_tip(layer, r, lang), "style": _site_style(layer, r)}
-                      for r in rows]
-        site_layers.append((layer, _feature_collection(_to_wgs84(g, layer), site_props)))
+        site_layers.append((layer, _memo_on(g, ("sites", layer, lang),
+                                            lambda g=g, layer=layer: _site_collection(g, layer,
+                                                                                      lang))))
     return {
         "bounds": tuple(float(v) for v in geoms.total_bounds),
         "communes": _feature_collection(geoms, props),
@@ -670,27 +712,27 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
 
     # communes (style through style_function: resetStyle after a highlight needs it)
     styles = data["commune_styles"]
-    folium.GeoJson(
+    _GeoJson(
         data["communes"], name=t("layer.communes", lang), pane="phusong_communes",
         style_function=lambda f: styles[f["id"]],
         highlight_function=lambda f: {"weight": 3, "color": "#222222"},
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
         popup=folium.GeoJsonPopup(fields=["pop"], labels=False, max_width=360),
     ).add_to(m)
-    folium.GeoJson(data["district"], name=t("layer.district", lang),
+    _GeoJson(data["district"], name=t("layer.district", lang),
                    pane="phusong_district").add_to(m)
 
     # uncovered areas of the chosen kinds: SVG hatch patterns with a dashed edge
     m.add_child(_Script(_hatch_defs_js(show_gaps)))
     for kind, fc in data["gaps"]:
-        folium.GeoJson(fc, name=t("gap." + kind, lang), pane="phusong_gaps",
+        _GeoJson(fc, name=t("gap." + kind, lang), pane="phusong_gaps",
                        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
 
     # sites as small circle markers (no icon fonts needed)
     for layer, fc in data["sites"]:
         marker = folium.CircleMarker(radius=5, fill=True)
         marker.options["pane"] = "phusong_sites"  # folium's CircleMarker drops a pane argument
-        folium.GeoJson(fc, name=t("layer." + layer, lang), marker=marker,
+        _GeoJson(fc, name=t("layer." + layer, lang), marker=marker,
                        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
 
     _add_proposed(m, analysis, lang)
