@@ -78,7 +78,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="seconds for the exact solver (default 60)")
     plan.add_argument("--spacing-m", type=float,
                       help="candidate grid spacing in metres (default: the reach, 250–1,000 m)")
-    plan.add_argument("--dem", type=Path, help="elevation model (GeoTIFF) for line of sight")
+    plan.add_argument("--dem", type=Path, nargs="+", metavar="FILE",
+                      help="elevation model files (GeoTIFF, SRTM .hgt) or folders: plan with line "
+                           "of sight (BTS, loudspeakers) or walking time (support points) over the "
+                           "terrain, hilltops as extra candidates")
     plan.add_argument("--lang", choices=settings.LANGS, default="vi")
     plan.add_argument("--out", type=Path, required=True, help="folder to write into")
 
@@ -180,19 +183,30 @@ def _plan(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.service != "bts" and (args.carrier or args.technology):
         raise PhusongError("--carrier and --technology apply to --service bts only")
-    reach = siting.terrain_reach(args.dem) if args.dem else None
     exclude = _read_polygons(args.exclude) if args.exclude else None
     _progress(f"reading {args.data}")
     dataset = loading.load_dataset(args.data)
     communes = [c.strip() for c in args.communes.split(",") if c.strip()] if args.communes else None
-    _progress(f"planning {args.k} new {args.service} site(s)")
+    grid = cache = None
+    if args.dem:
+        from geo import dem, terrain
+        from geo.settings import CoverageParams
+
+        params = CoverageParams()
+        reach = max([r for _, r in params.radius_m] + [r for _, r in params.loudspeaker_radius_m])
+        crs, bounds = terrain.dem_area(dataset, vintage=args.vintage, margin_m=reach)
+        _progress(f"reading the elevation model: {', '.join(map(str, args.dem))}")
+        grid = dem.read_dem(args.dem, crs=crs, bounds=bounds)
+        _progress(grid.summary())
+        cache = terrain.ViewshedCache()
+    _progress(f"planning {args.k} new {args.service} site(s)"
+              + (" with the terrain model" if grid is not None else ""))
     result = siting.plan(dataset, service=args.service, k=args.k, carrier=args.carrier,
                          technology=args.technology, vintage=args.vintage, communes=communes,
                          exclude=exclude, spacing_m=args.spacing_m, solver=args.solver,
-                         time_limit_s=args.time_limit, progress=_progress,
-                         **({"reach": reach} if reach else {}))
+                         time_limit_s=args.time_limit, progress=_progress, dem=grid, cache=cache)
     _progress("analysing before and after")
-    before, after = siting.compare(dataset, result)
+    before, after = siting.compare(dataset, result, dem=grid, cache=cache)
     for problem in siting.check_consistency(result, before, after):
         _progress(f"warning: {problem}")
     paths = siting_export.write_plan(result, before, after, args.out, lang=args.lang,

@@ -7,8 +7,16 @@ The model (all in the dataset's UTM CRS, metres)
   :func:`default_spacing_m`: the service's reach, clamped to 250–1,000 m); candidates outside every
   unit or inside the ``exclude`` polygons are dropped, coincident ones merged.
 - **Reach** of a candidate: ``reach(points, radius_m) -> polygons``; the default is the circle
-  model (:func:`geo.coverage.reach_discs`, the very discs :func:`geo.gaps.analyse` draws). A terrain
-  model (line of sight on a DEM) plugs in here by returning the visible part of the disc.
+  model (:func:`geo.coverage.reach_discs`, the very discs :func:`geo.gaps.analyse` draws).
+- **Terrain** (``dem=``): the reach, the existing coverage and the figures are
+  :mod:`geo.terrain`'s instead: line of sight from the antenna (BTS, ``bts_height_m``, 30 m) or
+  horn (loudspeakers) to a handset / listener within the radius, numba viewsheds of every
+  candidate; for support points, Tobler walking time within ``internet_walk_min``. The matrix is
+  each demand point's DEM cell looked up in the candidate's viewshed (after a ``dwithin``
+  pre-filter); candidates are snapped to their cell centre, and the DEM's most prominent
+  hilltops (:func:`hilltops`) are added. Figures are summed over the rasters the way
+  :func:`geo.terrain.raster_areas` clips cells to units, so rerunning
+  :func:`geo.terrain.analyse_terrain` with the sites added reproduces them (``compare(…, dem=)``).
 - **Demand**: what the service's *existing* sites leave uncovered in the chosen units (default:
   all). Units with settlements: each settlement carries ``unit population × its share of the
   unit's settlement people`` (as :func:`geo.gaps.analyse` counts people). Other units: the centres of a
@@ -46,13 +54,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numba import njit, prange
 from shapely import STRtree
 
 from geo import coverage, settings
 from geo.crs import WGS84, working_crs
 from geo.errors import PhusongError
 from geo.loading import Dataset
-from geo.settings import CoverageParams
+from geo.settings import CoverageParams, TerrainParams
+from geo.terrain import _walk
 from geo.vintages import communes_for_vintage
 
 Service = Literal["bts", "loudspeaker", "support-point"]
@@ -73,6 +83,19 @@ SPACING_CLAMP_M = (250.0, 1000.0)
 # Demand cells (units without settlements): a third of the reach, clamped (metres): 500 m for BTS
 # and support points, 100 m for loudspeaker clusters.
 CELL_CLAMP_M = (100.0, 500.0)
+
+# Hilltop candidates: local maxima over a HILLTOP_WINDOW_M square, the HILLTOPS_N most prominent
+# (prominence approximated by the height above the lowest cell of that window).
+HILLTOPS_N = 100
+HILLTOP_WINDOW_M = 1500.0
+# Consistency with geo.terrain.analyse_terrain: the plan's figures come from the same rasters
+# (cell squares clipped to the units, settlements by the cell they lie in), so only the order of
+# floating-point sums differs; candidates stand at their cell's centre, so the EPSG:4326 round
+# trip of their coordinates cannot move them into the next cell. The tolerance is relative to the
+# reported gain (1e-6), with an absolute floor of 1e-5 km² (a hundredth of a 30 m cell) for the
+# area. A settlement lying exactly on a cell edge could be counted differently (never seen).
+TERRAIN_REL_TOL = 1e-6
+TERRAIN_ABS_TOL_KM2 = 1e-5
 
 Reach = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -280,6 +303,9 @@ class Plan:
     n_candidates, n_demand : size of the coverage matrix; nnz its non-zeros.
     notes : things a reader should know (stopped early, fewer sites than asked …).
     timings_s : seconds per step.
+    model : "circle", or "terrain" (line of sight / walking time on a DEM; analyse before and
+        after with :func:`geo.terrain.analyse_terrain` and ``terrain``, see :func:`compare`).
+    terrain : the terrain parameters of a "terrain" plan.
     """
 
     sites: gpd.GeoDataFrame
@@ -302,6 +328,8 @@ class Plan:
     nnz: int
     notes: tuple[str, ...] = ()
     timings_s: dict[str, float] = field(default_factory=dict)
+    model: str = "circle"
+    terrain: TerrainParams | None = None
 
     @property
     def people_new(self) -> float:
@@ -354,6 +382,8 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
          spacing_m: float | None = None, cell_m: float | None = None,
          settlement_candidates: bool = True, solver: str = "greedy",
          time_limit_s: float = 60.0, reach: Reach = coverage.reach_discs,
+         dem=None, terrain: TerrainParams = TerrainParams(), cache=None,
+         hilltops_n: int = HILLTOPS_N,
          progress: Callable[[str], None] = lambda message: None) -> Plan:
     """Choose up to ``k`` new sites of ``service`` that close the most gap.
 
@@ -376,6 +406,15 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
     settlement_candidates : also try a site at every settlement (default True).
     solver : "greedy" (lazy greedy, default) or "exact" (CBC via PuLP, ``time_limit_s``).
     reach : candidate points and radii (metres) -> reach polygons; the circle model by default.
+    dem : a :class:`geo.dem.DEM` in the working CRS (:func:`geo.terrain.dem_area`): use the terrain
+        model instead of circles (``reach`` is then unused). Existing coverage is the terrain
+        model's; a candidate reaches the demand it sees (BTS: antenna ``terrain.bts_height_m``
+        → handset ``terrain.handset_height_m``; loudspeakers: horn ``terrain.loudspeaker_height_m``
+        → listener) within the service radius, or (support points) what lies within
+        ``terrain.internet_walk_min`` minutes' walk (Tobler); the ``hilltops_n`` most prominent
+        hilltops (:func:`hilltops`) are added as candidates.
+    terrain : terrain model parameters (with ``dem``).
+    cache : a :class:`geo.terrain.ViewshedCache` to reuse and fill (with ``dem``).
     progress : called with a short message per step.
     """
     timings: dict[str, float] = {}
@@ -409,8 +448,29 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
     spacing = float(spacing_m) if spacing_m else default_spacing_m(radius)
     cell = float(cell_m) if cell_m else default_cell_m(radius)
 
-    base = coverage.clipped_union(zones, _existing_reach(dataset, service, aparams, crs,
-                                                          technology=technology))
+    notes: list[str] = []
+    tr = None
+    if dem is not None:
+        from geo import terrain as terrain_model
+
+        if not dem.crs.equals(crs):
+            raise PlanError([f"the DEM is in {dem.crs.name} but planning works in {crs.name}; read "
+                             "it with crs= the working CRS (geo.terrain.dem_area)"])
+        progress("terrain model: existing coverage over the DEM")
+        tr = _TerrainReach(dem, terrain, service, radius, aparams, technology, cache)
+        base_mask = tr.existing(dataset, vintage)
+        base = terrain_model.raster_areas(base_mask, dem.transform, zones)
+        if service == "support-point":
+            notes.append(f"terrain model: access = at most {terrain.internet_walk_min:g} minutes' "
+                         "walk over the DEM (Tobler's hiking function)")
+        else:
+            h = terrain.bts_height_m if service == "bts" else terrain.loudspeaker_height_m
+            to = terrain.handset_height_m if service == "bts" else terrain.listener_height_m
+            notes.append(f"terrain model: line of sight over the DEM from {h:g} m to {to:g} m "
+                         f"above the ground, within {radius:,.0f} m")
+    else:
+        base = coverage.clipped_union(zones, _existing_reach(dataset, service, aparams, crs,
+                                                              technology=technology))
     settlements = (dataset.settlements.to_crs(crs) if dataset.settlements is not None
                    and len(dataset.settlements) else None)
     people = _People(zones, settlements)
@@ -419,14 +479,28 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
 
     # --- candidates
     progress("candidates")
+    extra = extra_candidates
+    if tr is not None and hilltops_n > 0:
+        tops = hilltops(dem, n=hilltops_n, zones=zones)
+        if len(tops):
+            parts = ([extra.to_crs(crs).geometry.to_numpy()] if extra is not None else []) \
+                + [tops.geometry.to_numpy()]
+            extra = gpd.GeoDataFrame(geometry=np.concatenate(parts), crs=crs)
+            notes.append(f"{len(tops)} hilltop(s) of the DEM added as candidates")
     cand_pts, cand_zone, zone_pairs = _candidates(
-        units, settlements if settlement_candidates else None, extra_candidates, exclude, crs,
-        spacing)
+        units, settlements if settlement_candidates else None, extra, exclude, crs, spacing,
+        snap=None if tr is None else tr.snap)
     if len(cand_pts) == 0:
         raise PlanError(["no candidate site is left inside the area (is the exclusion layer "
                          "covering everything?)"])
-    cand_reach = reach(cand_pts, np.full(len(cand_pts), radius))
-    lap("candidates")
+    if tr is None:
+        cand_reach = reach(cand_pts, np.full(len(cand_pts), radius))
+        lap("candidates")
+    else:
+        lap("candidates")
+        progress(f"terrain model: reach of {len(cand_pts)} candidates")
+        windows = tr.windows(cand_pts)
+        lap("viewsheds" if service != "support-point" else "walking times")
 
     # --- demand
     progress(f"demand ({objective})")
@@ -436,8 +510,20 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
     # --- coverage matrix: one STRtree query of demand points against reach polygons
     progress(f"coverage matrix: {len(cand_pts)} candidates × {len(dem_pts)} demand points")
     # (the reach polygons are the query side: shapely prepares them, the points sit in the tree)
-    if len(dem_pts):
+    if len(dem_pts) and tr is None:
         c_idx, d_idx = STRtree(dem_pts).query(cand_reach, predicate="intersects")
+    elif len(dem_pts):
+        # candidates near each demand point (a cell's diagonal beyond the reach: paint measures
+        # from cell centres), then the cell's bit in the candidate's window
+        far = (tr.walk_limit_m() if service == "support-point" else radius) \
+            + 2 * max(tr.cell_x, tr.cell_y)
+        c_idx, d_idx = STRtree(dem_pts).query(cand_pts, predicate="dwithin", distance=far)
+        from geo import terrain as terrain_model
+
+        d_rows, d_cols = terrain_model.observer_cell(dem, shapely.get_x(dem_pts),
+                                                     shapely.get_y(dem_pts))
+        keep = tr.covers(windows, c_idx, d_rows[d_idx], d_cols[d_idx])
+        c_idx, d_idx = c_idx[keep], d_idx[keep]
     else:
         d_idx = c_idx = np.array([], np.int64)
     matrix = CoverMatrix.from_pairs(c_idx, d_idx, len(cand_pts), len(dem_pts))
@@ -445,7 +531,6 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
 
     # --- support points required by Circular 03
     required: list[np.ndarray] = []
-    notes: list[str] = []
     if service == "support-point":
         lacking = _lacking_c03(dataset, units, crs) & scope
         for z in np.flatnonzero(lacking):
@@ -477,8 +562,12 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
     # --- exact figures per site, in rank order
     progress("figures per site")
     chosen = np.asarray(chosen, np.int64)
-    gains = _exact_gains(zones, zone_area, population, scope, base, people,
-                         cand_reach[chosen] if len(chosen) else np.array([], dtype=object))
+    if tr is None:
+        gains = _exact_gains(zones, zone_area, population, scope, base, people,
+                             cand_reach[chosen] if len(chosen) else np.array([], dtype=object))
+    else:
+        gains = tr.gains(zones, zone_area, population, scope, base_mask, people,
+                         [windows[j] for j in chosen])
     mandatory = np.zeros(len(chosen), bool)
     for grp in required:
         hit = np.flatnonzero(np.isin(chosen, grp))
@@ -510,7 +599,8 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
                 optimal=optimal, scope=tuple(codes[scope]), uncovered_people=uncovered_people,
                 uncovered_area_km2=uncovered_area, n_candidates=len(cand_pts),
                 n_demand=len(dem_pts), nnz=len(matrix.indices), notes=tuple(notes),
-                timings_s=timings)
+                timings_s=timings, model="circle" if tr is None else "terrain",
+                terrain=None if tr is None else terrain)
 
 
 def lacking_support_points(dataset: Dataset, *, vintage: str = "legacy") -> list[str]:
@@ -522,14 +612,296 @@ def lacking_support_points(dataset: Dataset, *, vintage: str = "legacy") -> list
     return list(units["code"].astype(str).to_numpy()[_lacking_c03(dataset, units, crs)])
 
 
-def terrain_reach(dem_path) -> Reach:
-    """Line-of-sight reach over a DEM for planning.
+# --- terrain: line of sight (and walking time) on a DEM ------------------------------------------
 
-    Not wired yet: :mod:`geo.terrain` computes viewsheds on the DEM grid, and the plan needs them
-    as a candidate × demand predicate (see :func:`plan`'s ``reach``); until then this raises.
+
+
+def hilltops(dem, *, n: int = HILLTOPS_N, window_m: float = HILLTOP_WINDOW_M,
+             zones: np.ndarray | None = None) -> gpd.GeoDataFrame:
+    """Up to ``n`` hilltops of ``dem``: cells that are the highest of the ``window_m`` square around
+    them (a ``maximum_filter``), ranked by prominence, approximated as the height above
+    the lowest cell of that square (ties: higher first, then row-major). Only cells inside
+    ``zones`` (polygons, DEM CRS) when given; flat ground (prominence 0) is never a hilltop.
+    Returns points at cell centres (DEM CRS) with ``elevation_m`` and ``prominence_m``."""
+    z = dem.elevation_m.astype(float)
+    size = max(3, int(round(window_m / dem.cell_m)) | 1)
+    filled = np.where(np.isfinite(z), z, -np.inf)
+    peak = (_square_filter(filled, size, np.maximum) == filled) & np.isfinite(z)
+    low = _square_filter(np.where(np.isfinite(z), z, np.inf), size, np.minimum)
+    prominence = np.where(peak, z - low, 0.0)
+    if zones is not None and len(zones):
+        from rasterio import features
+
+        inside = features.geometry_mask(zones, dem.shape, dem.transform, invert=True)
+        prominence = np.where(inside, prominence, 0.0)
+    rows, cols = np.nonzero(prominence > 0)
+    order = np.lexsort((cols, rows, -z[rows, cols], -prominence[rows, cols]))[:n]
+    rows, cols = rows[order], cols[order]
+    t = dem.transform
+    x, y = t.c + (cols + 0.5) * t.a, t.f + (rows + 0.5) * t.e
+    return gpd.GeoDataFrame({"elevation_m": z[rows, cols], "prominence_m": prominence[rows, cols]},
+                            geometry=shapely.points(x, y), crs=dem.crs)
+
+
+_WALK_BATCH = 64
+
+
+@njit(cache=True, parallel=True)
+def _walk_batch(padded, rows, cols, half, cell_x, cell_y, max_s, vmax_ms, out):  # pragma: no cover
+    """geo.terrain._walk from each (row, col) alone, on its window of ``padded``, in parallel."""
+    size = 2 * half + 1
+    src = np.array([half], dtype=np.int64)
+    for k in prange(len(rows)):
+        window = padded[rows[k]:rows[k] + size, cols[k]:cols[k] + size]
+        _walk(window, src, src, cell_x, cell_y, max_s, vmax_ms, out[k])
+
+
+def _square_filter(a: np.ndarray, size: int, reduce) -> np.ndarray:
+    """Max or min (``np.maximum`` / ``np.minimum`` as ``reduce``) over the ``size`` × ``size``
+    square around each cell, edges repeated (scipy.ndimage.maximum_filter / minimum_filter, mode
+    "nearest"; scipy is not a dependency): separable, and along each axis the window of a power
+    of two p ≤ size is built by doubling, then two such windows overlap to cover ``size``."""
+    half = size // 2
+    p = 1 << (size.bit_length() - 1)
+    for axis in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (half, half)
+        padded = np.pad(a, pad, mode="edge")
+        m, width = padded, 1
+        while width < p:  # m[i] = reduce over [i, i + 2 width)
+            n = m.shape[axis] - width
+            m = reduce(np.take(m, np.arange(n), axis=axis),
+                       np.take(m, np.arange(width, width + n), axis=axis))
+            width *= 2
+        n = a.shape[axis]
+        a = reduce(np.take(m, np.arange(n), axis=axis),
+                   np.take(m, np.arange(size - p, size - p + n), axis=axis))
+    return a
+
+
+class _TerrainReach:
+    """What the service's sites reach over a DEM, exactly as :mod:`geo.terrain` computes it.
+
+    BTS: line of sight from the antenna (``height_m`` or ``terrain.bts_height_m``) to a handset
+    (``terrain.handset_height_m``) within the technology's radius; loudspeakers: from the horn to a
+    listener within the reach radius; support points: at most ``terrain.internet_walk_min``
+    minutes' walk (Tobler). A candidate's reach is a :class:`geo.terrain.Viewshed` window (for
+    walking, a window of the cells within the limit), cut to the radius the way
+    :func:`geo.terrain.paint` cuts it.
     """
-    raise PlanError([f"--dem {dem_path}: line of sight is not available for planning yet; run "
-                     "without --dem for the circle model (the terrain report is `geo report`)"])
+
+    def __init__(self, dem, terrain_params, service: str, radius: float, params: CoverageParams,
+                 technology: str | None, cache):
+        self.dem, self.tp, self.service = dem, terrain_params, service
+        self.radius, self.params, self.technology, self.cache = radius, params, technology, cache
+        self.cell_x, self.cell_y = float(dem.transform.a), float(-dem.transform.e)
+
+    # existing sites ------------------------------------------------------------------------
+    def existing(self, dataset: Dataset, vintage: str) -> np.ndarray:
+        """Bool raster of what the existing sites reach (terrain_coverage's layer)."""
+        from geo import gaps, terrain
+
+        prepared = gaps.prepare(dataset, vintage=vintage, params=self.params)
+        dem, tp = self.dem, self.tp
+        if self.service == "support-point":
+            inet = prepared.internet_points
+            minutes = terrain.walking_minutes(dem, inet.geometry.x.to_numpy() if len(inet) else [],
+                                              inet.geometry.y.to_numpy() if len(inet) else [],
+                                              max_minutes=tp.internet_walk_min)
+            return minutes <= tp.internet_walk_min
+        if self.service == "loudspeaker":
+            loud = prepared.loudspeakers
+            radius = coverage.loudspeaker_radius_m(loud, self.params)
+            sheds = terrain.viewsheds(
+                dem, loud.geometry.x.to_numpy() if len(loud) else [],
+                loud.geometry.y.to_numpy() if len(loud) else [],
+                observer_height_m=terrain._heights(loud, tp.loudspeaker_height_m),
+                target_height_m=tp.listener_height_m, radius_m=radius,
+                curvature_coeff=tp.sound_curvature_coeff, cache=self.cache)
+            return terrain.paint(dem, sheds, radius[None, :])[0] > 0
+        bts = prepared.bts
+        if not len(bts):
+            return np.zeros(dem.shape, bool)
+        sheds = terrain.viewsheds(
+            dem, bts.geometry.x.to_numpy(), bts.geometry.y.to_numpy(),
+            observer_height_m=terrain._heights(bts, tp.bts_height_m),
+            target_height_m=tp.handset_height_m,
+            radius_m=coverage.site_radius_m(bts, self.params),
+            curvature_coeff=tp.curvature_coeff, cache=self.cache)
+        layer = coverage.site_radius_m(bts, self.params, technology=self.technology)
+        return terrain.paint(dem, sheds, layer[None, :])[0] > 0
+
+    # candidates --------------------------------------------------------------------------------
+    def windows(self, pts: np.ndarray) -> list:
+        """One reach window per candidate point (None: outside the DEM, on a void)."""
+        from geo import terrain
+
+        x, y = shapely.get_x(pts), shapely.get_y(pts)
+        if self.service == "support-point":
+            return self._walk_windows(x, y)
+        if self.service == "loudspeaker":
+            h, target, cc = (self.tp.loudspeaker_height_m, self.tp.listener_height_m,
+                             self.tp.sound_curvature_coeff)
+        else:
+            h, target, cc = self.tp.bts_height_m, self.tp.handset_height_m, self.tp.curvature_coeff
+        return terrain.viewsheds(self.dem, x, y, observer_height_m=h, target_height_m=target,
+                                 radius_m=self.radius, curvature_coeff=cc, cache=self.cache)
+
+    def snap(self, pts: np.ndarray) -> np.ndarray:
+        """Points moved to the centre of their DEM cell (those outside the DEM stay): a proposed
+        site stands where it was modelled, and the EPSG:4326 round trip of its coordinates
+        (≈1e-9 m) cannot move it into the next cell, as it could from a cell edge."""
+        from geo import terrain
+
+        x, y = shapely.get_x(pts), shapely.get_y(pts)
+        rows, cols = terrain.observer_cell(self.dem, x, y)
+        t = self.dem.transform
+        ok = rows >= 0
+        x = np.where(ok, t.c + (cols + 0.5) * t.a, x)
+        y = np.where(ok, t.f + (rows + 0.5) * t.e, y)
+        return shapely.points(x, y)
+
+    def walk_limit_m(self) -> float:
+        """Farthest a walk within the time limit can go (Tobler's top speed), metres."""
+        return settings.TOBLER_MAX_KMH / 3.6 * self.tp.internet_walk_min * 60.0
+
+    def _walk_windows(self, x: np.ndarray, y: np.ndarray) -> list:
+        """Walking reach of each point: geo.terrain's Dijkstra (``_walk``) from the point alone, on
+        the window of cells a walk within the limit can reach (every cell of such a walk lies in
+        it too, so the times equal the full grid's), several points in parallel."""
+        from geo import terrain
+
+        dem = self.dem
+        z = dem.elevation_m
+        rows, cols = terrain.observer_cell(dem, x, y)
+        ok = np.flatnonzero((rows >= 0) & np.isfinite(z[np.maximum(rows, 0), np.maximum(cols, 0)]))
+        half = int(np.ceil(self.walk_limit_m() / min(self.cell_x, self.cell_y))) + 2
+        size = 2 * half + 1
+        # NaN around the grid: impassable, as outside the grid is, so every window has one size
+        padded = np.pad(z, half, constant_values=np.nan)
+        limit = self.tp.internet_walk_min
+        out: list = [None] * len(x)
+        for start in range(0, len(ok), _WALK_BATCH):
+            idx = ok[start:start + _WALK_BATCH]
+            times = np.full((len(idx), size, size), np.inf)
+            _walk_batch(padded, rows[idx].astype(np.int64), cols[idx].astype(np.int64), half,
+                        self.cell_x, self.cell_y, limit * 60.0,
+                        settings.TOBLER_MAX_KMH / 3.6, times)
+            for k, i in enumerate(idx):
+                row, col = int(rows[i]), int(cols[i])
+                r0, c0 = max(row - half, 0), max(col - half, 0)
+                r1, c1 = min(row + half + 1, dem.shape[0]), min(col + half + 1, dem.shape[1])
+                mask = times[k, r0 - row + half:r1 - row + half, c0 - col + half:c1 - col + half] \
+                    / 60.0 <= limit
+                out[i] = terrain.Viewshed(np.packbits(mask, axis=1), r1 - r0, c1 - c0, r0, c0, row,
+                                          col, float("inf"))
+        return out
+
+    def covers(self, windows: list, c_idx: np.ndarray, rows: np.ndarray,
+               cols: np.ndarray) -> np.ndarray:
+        """For (candidate, demand cell) pairs, whether the candidate's window reaches the cell."""
+        ok = np.array([w is not None for w in windows], bool)
+        if not ok.any() or not len(c_idx):
+            return np.zeros(len(c_idx), bool)
+        meta = np.array([[w.row0, w.col0, w.rows, w.cols, w.orow, w.ocol, w.bits.shape[1]]
+                         if w is not None else [0, 0, 0, 0, 0, 0, 0] for w in windows], np.int64)
+        radius = np.array([w.radius_m if w is not None else 0.0 for w in windows])
+        sizes = np.array([w.bits.size if w is not None else 0 for w in windows], np.int64)
+        offset = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        flat = np.concatenate([w.bits.ravel() for w in windows if w is not None])
+        m = meta[c_idx]
+        rr, cc = rows - m[:, 0], cols - m[:, 1]
+        inside = ok[c_idx] & (rows >= 0) & (rr >= 0) & (cc >= 0) & (rr < m[:, 2]) & (cc < m[:, 3])
+        rr, cc = np.where(inside, rr, 0), np.where(inside, cc, 0)
+        byte = flat[np.where(inside, offset[c_idx] + rr * m[:, 6] + (cc >> 3), 0)]
+        bit = (byte >> (7 - (cc & 7))) & 1
+        dy = (rows - m[:, 4]) * self.cell_y
+        dx = (cols - m[:, 5]) * self.cell_x
+        near = dx * dx + dy * dy <= radius[c_idx] ** 2  # paint's cut (inf for walking)
+        return inside & (bit == 1) & near
+
+    def mask(self, w) -> np.ndarray:
+        """A window's reached cells (bool, window shape), cut to the radius as paint cuts it."""
+        vis = w.visible()
+        if np.isfinite(w.radius_m):
+            ii, jj = np.ogrid[:w.rows, :w.cols]
+            dy = (w.row0 + ii - w.orow) * self.cell_y
+            dx = (w.col0 + jj - w.ocol) * self.cell_x
+            vis &= dx * dx + dy * dy <= w.radius_m ** 2
+        return vis
+
+    def gains(self, zones, zone_area, population, scope, base_mask: np.ndarray, people,
+              chosen_windows: list) -> tuple[np.ndarray, np.ndarray]:
+        """People and km² each chosen window adds within the scope units, in order, from the
+        rasters (as :func:`_exact_gains` does from polygons, without unions of cell squares).
+
+        A unit's covered area is the area of its covered cells' squares clipped to it (as
+        :func:`geo.terrain.raster_areas` makes it): cells away from every unit boundary count
+        whole for the unit holding their centre, the others are clipped exactly. A settlement is
+        covered when its cell is; units without settlements count people by area share.
+        """
+        from rasterio import features
+
+        from geo import terrain
+
+        dem = self.dem
+        shape, t = dem.shape, dem.transform
+        cell_area = abs(t.a * t.e)
+        zone_id = features.rasterize([(z, i + 1) for i, z in enumerate(zones)], out_shape=shape,
+                                     transform=t, fill=0, all_touched=False, dtype="int32") - 1
+        edge = features.rasterize([(b, 1) for b in shapely.boundary(zones)], out_shape=shape,
+                                  transform=t, fill=0, all_touched=True, dtype="uint8").astype(bool)
+        grown = edge.copy()  # one cell more around every boundary: those are clipped exactly
+        grown[1:] |= edge[:-1]
+        grown[:-1] |= edge[1:]
+        grown[:, 1:] |= grown[:, :-1].copy()
+        grown[:, :-1] |= grown[:, 1:].copy()
+        tree = STRtree(zones)
+        pair_ok = people.has[people.pair_zone] & scope[people.pair_zone] if len(people.pair_zone) \
+            else np.zeros(0, bool)
+        pts = people.points[people.pair_pt] if len(people.pair_pt) else np.array([], dtype=object)
+        pr, pc = terrain.observer_cell(dem, shapely.get_x(pts), shapely.get_y(pts))
+        pair_in = pr >= 0
+        covered = base_mask.copy()
+        people_new = np.zeros(len(chosen_windows))
+        area_new = np.zeros(len(chosen_windows))
+        for r, w in enumerate(chosen_windows):
+            if w is None:
+                continue
+            sub = covered[w.row0:w.row0 + w.rows, w.col0:w.col0 + w.cols]
+            new = self.mask(w) & ~sub
+            ii, jj = np.nonzero(new)
+            ii, jj = ii + w.row0, jj + w.col0
+            d_area = np.zeros(len(zones))
+            inner = ~grown[ii, jj] & (zone_id[ii, jj] >= 0)
+            d_area += np.bincount(zone_id[ii[inner], jj[inner]], minlength=len(zones)) * cell_area
+            bi, bj = ii[~inner], jj[~inner]
+            if len(bi):
+                boxes = shapely.box(t.c + bj * t.a, t.f + (bi + 1) * t.e,
+                                    t.c + (bj + 1) * t.a, t.f + bi * t.e)
+                b_idx, z_idx = tree.query(boxes, predicate="intersects")
+                d_area += np.bincount(z_idx, weights=shapely.area(
+                    shapely.intersection(boxes[b_idx], zones[z_idx])), minlength=len(zones))
+            was = np.zeros(len(pr), bool)
+            was[pair_in] = covered[pr[pair_in], pc[pair_in]]
+            sub |= new
+            now = np.zeros(len(pr), bool)
+            now[pair_in] = covered[pr[pair_in], pc[pair_in]]
+            d_area = np.where(scope, d_area, 0.0)
+            share = d_area / np.where(zone_area > 0, zone_area, np.nan)
+            touched = d_area > 0
+            if len(pr):
+                gained = pair_ok & now & ~was
+                d_people = np.bincount(people.pair_zone[gained],
+                                       weights=people.pop[people.pair_pt[gained]],
+                                       minlength=len(zones))
+                share = np.where(people.has, d_people / np.where(people.has, people.total, 1),
+                                 share)
+                touched |= d_people > 0
+            touched &= scope
+            area_new[r] = d_area.sum() / 1e6
+            people_new[r] = float(np.sum(population[touched] * share[touched]))
+        return people_new, area_new
 
 
 def with_sites(dataset: Dataset, plan_: Plan) -> Dataset:
@@ -547,10 +919,23 @@ def with_sites(dataset: Dataset, plan_: Plan) -> Dataset:
     return dataclasses.replace(dataset, **{name: combined})
 
 
-def compare(dataset: Dataset, plan_: Plan):
-    """The analysis before and after adding the plan's sites: ``(before, after)`` GapAnalysis."""
+def compare(dataset: Dataset, plan_: Plan, *, dem=None, cache=None):
+    """The analysis before and after adding the plan's sites: ``(before, after)`` GapAnalysis.
+
+    A terrain plan (``plan_.model == "terrain"``) is analysed with
+    :func:`geo.terrain.analyse_terrain` over ``dem`` (the DEM it was planned on) and
+    ``plan_.terrain``; ``cache`` (a ViewshedCache) saves recomputing the existing sites.
+    """
     from geo import gaps
 
+    if plan_.model == "terrain":
+        from geo import terrain
+
+        if dem is None:
+            raise PlanError(["this plan was made with the terrain model: pass the DEM to compare"])
+        kw = dict(vintage=plan_.vintage, params=plan_.params, terrain=plan_.terrain, cache=cache)
+        return (terrain.analyse_terrain(dataset, dem, **kw),
+                terrain.analyse_terrain(with_sites(dataset, plan_), dem, **kw))
     before = gaps.analyse(dataset, vintage=plan_.vintage, params=plan_.params)
     after = gaps.analyse(with_sites(dataset, plan_), vintage=plan_.vintage, params=plan_.params)
     return before, after
@@ -570,7 +955,9 @@ def check_consistency(plan_: Plan, before, after, *, rel_tol: float = 1e-6) -> l
     """Differences between the plan's reported gains and the analyses' (empty when consistent).
 
     The tolerance covers the round trip of site coordinates through EPSG:4326 (≈1e-9 m) and the
-    order of polygon unions; nothing else differs.
+    order of polygon unions; nothing else differs. Terrain plans: the same rasters make both
+    figures (cell squares clipped to the units), so the same tolerance holds, with an absolute
+    floor of ``TERRAIN_ABS_TOL_KM2`` for the area.
     """
     people, area = gains_by_analysis(plan_, before, after)
     problems = []
@@ -578,7 +965,8 @@ def check_consistency(plan_: Plan, before, after, *, rel_tol: float = 1e-6) -> l
     if plan_.objective == "people":  # people are known in every unit of the scope
         pairs.append(("people", plan_.people_new, people))
     for what, reported, measured in pairs:
-        if not np.isclose(reported, measured, rtol=rel_tol, atol=1e-6):
+        atol = TERRAIN_ABS_TOL_KM2 if plan_.model == "terrain" and what.startswith("area") else 1e-6
+        if not np.isclose(reported, measured, rtol=rel_tol, atol=atol):
             problems.append(f"{what} newly covered: plan says {reported:.6f}, the analysis "
                             f"{measured:.6f}")
     return problems
@@ -652,10 +1040,11 @@ def _lacking_c03(dataset: Dataset, units: gpd.GeoDataFrame, crs) -> np.ndarray:
 
 def _candidates(units: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame | None,
                 extra: gpd.GeoDataFrame | None, exclude: gpd.GeoDataFrame | None, crs,
-                spacing_m: float):
+                spacing_m: float, snap: Callable[[np.ndarray], np.ndarray] | None = None):
     """Candidate points (working CRS), the unit each stands in, and (unit, candidate) pairs.
 
     Order: unit centres, settlements, extra points, grid (ties in the solver go to the first).
+    ``snap`` moves points (e.g. to their DEM cell's centre) before coincident ones are merged.
     """
     zones = units.geometry.to_numpy()
     parts = [shapely.point_on_surface(zones)]
@@ -670,6 +1059,8 @@ def _candidates(units: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame | None,
     parts.append(shapely.points(gx.ravel(), gy.ravel()))
     pts = np.concatenate(parts)
     pts = pts[~(shapely.is_missing(pts) | shapely.is_empty(pts))]
+    if snap is not None:
+        pts = snap(pts)
     # merge coincident points, keeping the first
     xy = shapely.get_coordinates(pts)
     _, first = np.unique(xy, axis=0, return_index=True)

@@ -301,3 +301,182 @@ def test_cli_plan(tmp_path, capsys):
     code = cli.main(["plan", "--service", "loudspeaker", "--k", "2", "--carrier", "Viettel",
                      "--data", str(tmp_path / "data"), "--out", str(out)])
     assert code == 2 and "apply to --service bts only" in capsys.readouterr().err
+
+
+# --- terrain: line of sight on a synthetic DEM ----------------------------------------------------
+
+from affine import Affine  # noqa: E402
+
+from geo import dem as dem_io  # noqa: E402
+from geo import terrain  # noqa: E402
+
+CELL = 30.0
+
+
+def synthetic_dem(surface, *, half=12 * KM):
+    """A 30 m DEM in UTM 48N over (X0 ± half, Y0 ± half); ``surface(x, y)`` gives heights."""
+    n = int(2 * half / CELL)
+    x0, y0 = b.X0 - half, b.Y0 + half
+    xs = x0 + (np.arange(n) + 0.5) * CELL
+    ys = y0 - (np.arange(n) + 0.5) * CELL
+    heights = surface(xs[None, :], ys[:, None]) + np.zeros((n, n))
+    return dem_io.from_array(heights.astype(np.float32), transform=Affine(CELL, 0, x0, 0, -CELL, y0),
+                             crs="EPSG:32648")
+
+
+def ridge(x, y):
+    """Flat ground at 200 m with a 300 m high north–south ridge along x = X0."""
+    return 200.0 + 300.0 * np.exp(-(((x - b.X0) / 300.0) ** 2)) + 0 * y
+
+
+def one_commune(population=1000.0, **extra):
+    return [{"code": "A", "name": "A", "population": population,
+             "geometry": b.square(b.X0 - 10 * KM, b.Y0 - 10 * KM, 20 * KM), **extra}]
+
+
+def sees(d, site, target_xy, *, h=30.0, radius=3 * KM):
+    shed = terrain.viewsheds(d, [site[0]], [site[1]], observer_height_m=h, target_height_m=1.5,
+                             radius_m=radius)[0]
+    rows, cols = terrain.observer_cell(d, np.array([target_xy[0]]), np.array([target_xy[1]]))
+    r, c = rows[0] - shed.row0, cols[0] - shed.col0
+    return bool(0 <= r < shed.rows and 0 <= c < shed.cols and shed.visible()[r, c])
+
+
+def test_terrain_a_ridge_hides_a_valley_and_the_plan_picks_a_site_that_sees_it():
+    d = synthetic_dem(ridge)
+    hidden = [(0.6, 0.3), (0.8, -0.4), (0.9, 0.2)]  # km east of the ridge, < 3 km from the site
+    settlements = [{"name": "w", "x": b.X0 - 2.5 * KM, "y": b.Y0, "population": 100.0}] + [
+        {"name": f"e{i}", "x": b.X0 + dx * KM, "y": b.Y0 + dy * KM, "population": 300.0}
+        for i, (dx, dy) in enumerate(hidden)]
+    ds = b.dataset(one_commune(), bts=[{"x": b.X0 - 2 * KM, "y": b.Y0, "technologies": "4G"}],
+                   settlements=settlements)
+    site = (b.X0 - 2 * KM, b.Y0)
+    assert not any(sees(d, site, (b.X0 + dx * KM, b.Y0 + dy * KM)) for dx, dy in hidden)
+    assert sees(d, site, (b.X0 - 2.5 * KM, b.Y0))
+    # the circle model thinks the valley is covered; line of sight knows it is not
+    circle = siting.plan(ds, service="bts", k=1, params=FLAT)
+    assert circle.uncovered_people == pytest.approx(0.0, abs=1e-6) and len(circle.sites) == 0
+    plan = siting.plan(ds, service="bts", k=1, params=FLAT, dem=d)
+    assert plan.model == "terrain"
+    assert plan.uncovered_people == pytest.approx(1000 * 900 / 1000)
+    assert len(plan.sites) == 1 and plan.people_new == pytest.approx(900.0)
+    pt = plan.sites.geometry.iloc[0]
+    assert all(sees(d, (pt.x, pt.y), (b.X0 + dx * KM, b.Y0 + dy * KM)) for dx, dy in hidden)
+    before, after = siting.compare(ds, plan, dem=d)
+    assert siting.check_consistency(plan, before, after) == []
+    a = after.communes.set_index("code")
+    assert a.loc["A", "covered_4g_pop"] == pytest.approx(1000.0)
+
+
+def test_terrain_hilltops_are_candidates():
+    peak = (b.X0 + 3 * KM, b.Y0 + 3 * KM)
+
+    def cone(x, y):
+        return 200.0 + np.maximum(0.0, 400.0 * (1 - np.hypot(x - peak[0], y - peak[1]) / (2 * KM)))
+
+    def bumpy(x, y):  # the cone on rolling ground that hides most things from the valleys
+        return cone(x, y) + 60.0 * np.sin(2 * np.pi * x / 1500) * np.sin(2 * np.pi * y / 1500)
+
+    tops = siting.hilltops(synthetic_dem(cone))
+    assert len(tops) >= 1
+    top = tops.geometry.iloc[0]
+    assert abs(top.x - peak[0]) <= CELL and abs(top.y - peak[1]) <= CELL
+    # prominence: the height above the lowest cell of the 1.5 km square (its corners on the cone)
+    assert tops["prominence_m"].iloc[0] == pytest.approx(400 * math.hypot(750, 750) / 2000, abs=15)
+    assert len(siting.hilltops(synthetic_dem(lambda x, y: 200.0 + 0 * x * y))) == 0  # flat: none
+    d = synthetic_dem(bumpy)
+    top = siting.hilltops(d).geometry.iloc[0]
+    assert abs(top.x - peak[0]) <= 2 * CELL and abs(top.y - peak[1]) <= 2 * CELL
+    ds = b.dataset(one_commune())
+    # no grid (spacing wider than the commune), no settlements: the commune centre or a hilltop
+    plan = siting.plan(ds, service="bts", k=1, params=FLAT, dem=d, spacing_m=50 * KM,
+                       settlement_candidates=False)
+    inside = siting.hilltops(d, zones=ds.communes.to_crs(32648).geometry.to_numpy())
+    assert plan.n_candidates == 1 + len(inside)
+    pt = plan.sites.geometry.iloc[0]
+    assert any(pt.equals(h) for h in inside.geometry)  # a hilltop, not the commune centre
+    no_tops = siting.plan(ds, service="bts", k=1, params=FLAT, dem=d, spacing_m=50 * KM,
+                          settlement_candidates=False, hilltops_n=0)
+    assert no_tops.n_candidates == 1 and no_tops.area_new_km2 < plan.area_new_km2
+
+
+@pytest.mark.parametrize("service", siting.SERVICES)
+def test_terrain_plan_gains_are_reproduced_by_the_terrain_model(service):
+    def hills(x, y):
+        return (200.0 + 300.0 * np.exp(-(((x - b.X0) / 300.0) ** 2))
+                + 150.0 * np.exp(-(((x - b.X0 + 6 * KM) ** 2 + (y - b.Y0 - 4 * KM) ** 2) / (1.5 * KM) ** 2)))
+
+    d = synthetic_dem(hills)
+    rng = np.random.default_rng(3)
+    settlements = [{"name": f"v{i}", "x": b.X0 + float(x) * KM, "y": b.Y0 + float(y) * KM,
+                    "population": float(p)}
+                   for i, (x, y, p) in enumerate(zip(rng.uniform(-9, 9, 30), rng.uniform(-9, 9, 30),
+                                                     rng.integers(20, 400, 30)))]
+    ds = b.dataset(one_commune(especially_difficult=True),
+                   bts=[{"x": b.X0 - 2 * KM, "y": b.Y0, "technologies": "4G"}],
+                   loudspeakers=[{"x": b.X0 + 5 * KM, "y": b.Y0, "radius_m": 1 * KM}],
+                   internet=[{"x": b.X0 - 5 * KM, "y": b.Y0}],
+                   settlements=settlements)
+    cache = terrain.ViewshedCache()
+    plan = siting.plan(ds, service=service, k=3, params=FLAT, dem=d, spacing_m=2 * KM, cache=cache)
+    assert len(plan.sites) == 3 and plan.people_new > 0
+    before, after = siting.compare(ds, plan, dem=d, cache=cache)
+    assert siting.check_consistency(plan, before, after) == []
+    people, area = siting.gains_by_analysis(plan, before, after)
+    assert plan.people_new == pytest.approx(people, rel=1e-6)
+    assert plan.area_new_km2 == pytest.approx(area, rel=1e-6)
+
+
+def test_cli_plan_with_a_dem(tmp_path, capsys):
+    import rasterio
+
+    from geo import cli
+
+    ds = b.dataset(two_communes(), bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}])
+    b.write_folder(ds, tmp_path / "data")
+    cell, half = 100.0, 30 * KM
+    n = int(2 * half / cell)
+    xs = b.X0 - half + (np.arange(n) + 0.5) * cell
+    z = (ridge(xs[None, :], 0.0) + np.zeros((n, 1))).astype(np.float32)
+    path = tmp_path / "dem.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=1, dtype="float32",
+                       crs="EPSG:32648", transform=Affine(cell, 0, b.X0 - half, 0, -cell, b.Y0 + half)) as out:
+        out.write(z, 1)
+    out = tmp_path / "out"
+    code = cli.main(["plan", "--service", "bts", "--k", "2", "--data", str(tmp_path / "data"),
+                     "--dem", str(path), "--out", str(out), "--lang", "en"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "terrain model" in err and "warning" not in err and "hilltop" in err
+    assert (out / "suggested_sites.csv").read_text(encoding="utf-8-sig").startswith("rank,site_id")
+
+
+def test_app_planning_tab_uses_the_dem_when_the_terrain_model_is_on(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import rasterio
+    from streamlit.testing.v1 import AppTest
+
+    ds = b.dataset(two_communes(), bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}])
+    b.write_folder(ds, tmp_path / "data")
+    cell, half = 100.0, 25 * KM
+    n = int(2 * half / cell)
+    xs = b.X0 - half + (np.arange(n) + 0.5) * cell
+    z = (ridge(xs[None, :], 0.0) + np.zeros((n, 1))).astype(np.float32)
+    (tmp_path / "dem").mkdir()
+    with rasterio.open(tmp_path / "dem" / "ridge.tif", "w", driver="GTiff", width=n, height=n,
+                       count=1, dtype="float32", crs="EPSG:32648",
+                       transform=Affine(cell, 0, b.X0 - half, 0, -cell, b.Y0 + half)) as out:
+        out.write(z, 1)
+    monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "data"))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
+    at.run()
+    at.radio(key="model").set_value("terrain").run()
+    at.text_input(key="dem_folder").set_value(str(tmp_path / "dem")).run()
+    assert not at.exception, at.exception
+    at.number_input(key="plan_k_bts_legacy").set_value(2).run()
+    at.toggle(key="plan_run").set_value(True).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any("terrain model: line of sight" in c.value for c in at.caption)
+    assert any("2 vị trí mới" in s.value for s in at.success)
