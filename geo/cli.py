@@ -159,8 +159,8 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _terrain(dataset, args: argparse.Namespace):
-    """The terrain model's analysis of ``dataset`` over the DEM files of ``--dem``."""
+def _read_dem(dataset, args: argparse.Namespace):
+    """The DEM of ``--dem`` over the communes plus the largest default reach, in their UTM zone."""
     from geo import dem, terrain
     from geo.settings import CoverageParams
 
@@ -170,6 +170,16 @@ def _terrain(dataset, args: argparse.Namespace):
     _progress(f"reading the elevation model: {', '.join(map(str, args.dem))}")
     grid = dem.read_dem(args.dem, crs=crs, bounds=bounds)
     _progress(grid.summary())
+    return grid
+
+
+def _terrain(dataset, args: argparse.Namespace):
+    """The terrain model's analysis of ``dataset`` over the DEM files of ``--dem``."""
+    from geo import terrain
+    from geo.settings import CoverageParams
+
+    params = CoverageParams()
+    grid = _read_dem(dataset, args)
     _progress("terrain model: line of sight from every site, walking time to internet points")
     analysis = terrain.analyse_terrain(dataset, grid, vintage=args.vintage, params=params)
     for line in analysis.notes[2:]:
@@ -189,15 +199,9 @@ def _plan(args: argparse.Namespace) -> int:
     communes = [c.strip() for c in args.communes.split(",") if c.strip()] if args.communes else None
     grid = cache = None
     if args.dem:
-        from geo import dem, terrain
-        from geo.settings import CoverageParams
+        from geo import terrain
 
-        params = CoverageParams()
-        reach = max([r for _, r in params.radius_m] + [r for _, r in params.loudspeaker_radius_m])
-        crs, bounds = terrain.dem_area(dataset, vintage=args.vintage, margin_m=reach)
-        _progress(f"reading the elevation model: {', '.join(map(str, args.dem))}")
-        grid = dem.read_dem(args.dem, crs=crs, bounds=bounds)
-        _progress(grid.summary())
+        grid = _read_dem(dataset, args)
         cache = terrain.ViewshedCache()
     _progress(f"planning {args.k} new {args.service} site(s)"
               + (" with the terrain model" if grid is not None else ""))
