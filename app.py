@@ -374,7 +374,7 @@ with tab_plan:
             st.info(T("plan.none"))
         # a terrain plan's notes (English: no i18n key yet) say which model and heights were used
         st.caption(T("plan.model_note") if proposal.model == "circle"
-                   else " · ".join(proposal.notes))
+                   else T("plan.model_note_terrain"))
         plan_metric = siting_export.map_metric(proposal)
         st_folium(maps.build_map(plan_after, metric=plan_metric, lang=lang,
                                  show_gaps=(maps.metric_for_gap(plan_metric),),

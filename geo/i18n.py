@@ -324,6 +324,12 @@ TEXT |= _g("plan", {
                 "một điểm trước.",
                 "At least {n}: each especially difficult commune lacking a support point gets "
                 "one first."),
+    "model_note_terrain": ("Mô hình địa hình: tầm nhìn thẳng trên mô hình số độ cao (trạm BTS, "
+                           "loa), thời gian đi bộ theo độ dốc (điểm hỗ trợ); đỉnh đồi được thêm "
+                           "làm vị trí ứng viên",
+                           "Terrain model: line of sight over the elevation model (BTS, "
+                           "loudspeakers), walking time over the slopes (support points); hilltops "
+                           "added as candidates"),
     "model_note": ("Mô hình vòng tròn (không tính địa hình); người được phủ tính như bảng theo xã.",
                    "Circle model (terrain not considered); people counted as in the commune "
                    "table."),

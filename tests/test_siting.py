@@ -478,5 +478,5 @@ def test_app_planning_tab_uses_the_dem_when_the_terrain_model_is_on(tmp_path, mo
     at.toggle(key="plan_run").set_value(True).run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert any("terrain model: line of sight" in c.value for c in at.caption)
+    assert any("tầm nhìn thẳng" in c.value for c in at.caption)  # the terrain model is named
     assert any("2 vị trí mới" in s.value for s in at.success)
