@@ -43,19 +43,28 @@ def commune_table(analysis: GapAnalysis, *, lang: str = "vi") -> pd.DataFrame:
     """
     settings.check_choice("lang", lang, settings.LANGS)
     cols = table_columns(analysis)
-    table = pd.DataFrame(analysis.communes[cols]).sort_values("gap_rank")
-    for col in cols:
-        if col.endswith("_pct") or col == "gap_score":
-            table[col] = table[col].round(1)
-        elif col.endswith("_pop") or col == "population":
+    table = _for_reading(pd.DataFrame(analysis.communes[cols]).sort_values("gap_rank"), lang)
+    return table.rename(columns={c: i18n.t(f"col.{c}", lang) for c in cols}).reset_index(drop=True)
+
+
+def _for_reading(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Round figures for reading (shares one decimal, people whole, km² two decimals; a
+    ``_terrain`` suffix counts as its base column) and translate the label columns."""
+    for col in table.columns:
+        base = col.removesuffix("_terrain")
+        if base.endswith("_pct") or base == "gap_score":
+            table[col] = table[col].astype(float).round(1)
+        elif base.endswith("_pop") or base == "population":
             table[col] = table[col].round(0).astype("Int64")
         elif col == "area_km2":
             table[col] = table[col].round(2)
-    table["population_basis"] = table["population_basis"].map(lambda v: i18n.t(f"basis.{v}", lang))
+    if "population_basis" in table:
+        table["population_basis"] = table["population_basis"].map(
+            lambda v: i18n.t(f"basis.{v}", lang))
     for col in ("c03_required", "c03_present"):
         if col in table:
             table[col] = table[col].map(lambda v: i18n.t("unit.yes" if v else "unit.no", lang))
-    return table.rename(columns={c: i18n.t(f"col.{c}", lang) for c in cols}).reset_index(drop=True)
+    return table
 
 
 def compare_table(circle: GapAnalysis, terrain: GapAnalysis, *, lang: str = "vi") -> pd.DataFrame:
@@ -68,17 +77,7 @@ def compare_table(circle: GapAnalysis, terrain: GapAnalysis, *, lang: str = "vi"
     wide = pd.DataFrame(circle.communes[cols]).merge(
         pd.DataFrame(terrain.communes[["code"] + figures + extra]), on="code",
         suffixes=("", "_terrain")).sort_values("gap_rank")
-    for col in wide.columns:
-        base = col.removesuffix("_terrain")
-        if base.endswith("_pct") or base == "gap_score":
-            wide[col] = wide[col].astype(float).round(1)
-        elif base.endswith("_pop") or base == "population":
-            wide[col] = wide[col].round(0).astype("Int64")
-        elif col == "area_km2":
-            wide[col] = wide[col].round(2)
-    wide["population_basis"] = wide["population_basis"].map(lambda v: i18n.t(f"basis.{v}", lang))
-    for col in ("c03_required", "c03_present"):
-        wide[col] = wide[col].map(lambda v: i18n.t("unit.yes" if v else "unit.no", lang))
+    wide = _for_reading(wide, lang)
     circle_tag, terrain_tag = i18n.t("terrain.tag_circle", lang), i18n.t("terrain.tag_terrain", lang)
     order, names = [], {}
     for col in cols:
