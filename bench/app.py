@@ -31,8 +31,14 @@ SCRIPT_RUNS: list[float] = []
 def _time_script_runs() -> None:
     """Record how long each script run takes inside Streamlit's runner (AppTest's own polling,
     a few hundred ms, is not part of the app's rerun)."""
+    import streamlit.testing.v1.app_test as app_test
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
     from streamlit.runtime.scriptrunner.script_runner import ScriptRunner
 
+    # A server compiles app.py once (its ScriptCache lives as long as the server); AppTest makes
+    # a new cache per run, which would add a compile of the whole script to every rerun.
+    shared_cache = ScriptCache()
+    app_test.ScriptCache = lambda: shared_cache
     original = ScriptRunner._run_script
 
     def timed(self, rerun_data):
@@ -132,28 +138,53 @@ def terrain_rerun_times(repeat: int) -> dict[str, list[float]]:
     return out
 
 
-def browser_load() -> dict[str, float]:
-    from playwright.sync_api import sync_playwright
-
+def _serve(run_log: Path | None = None):
+    """Start the app with ``streamlit run`` (through :mod:`timed_server` when ``run_log``) on a
+    free port; return (process, URL) once it answers."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
+    runner = [str(REPO / "bench" / "timed_server.py")] if run_log else ["-m", "streamlit"]
+    proc = subprocess.Popen([sys.executable, *runner, "run", str(REPO / "app.py"),
                              "--server.port", str(port), "--server.address", "127.0.0.1"],
                             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ})
+                            env={**os.environ, **({"PHUSONG_RUN_LOG": str(run_log)}
+                                                  if run_log else {})})
     url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return proc, url
+
+
+def _chromium(p):
+    return p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"])
+
+
+def _wait_drawn(page, start: float, communes: int = 13) -> float:
+    while True:
+        frames = page.locator('iframe[title="streamlit_folium.st_folium"]')
+        if (not page.locator('[data-testid="stStatusWidget"]').count() and frames.count() == 1
+                and frames.first.content_frame.locator(
+                    ".leaflet-phusong_communes-pane path").count() == communes):
+            return time.perf_counter() - start
+        if time.perf_counter() - start > 120:
+            raise RuntimeError("map not drawn within 120 s")
+        page.wait_for_timeout(20)
+
+
+def browser_load() -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    proc, url = _serve()
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"])
+            browser = _chromium(p)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             received = {"ws": 0, "http": 0}
 
@@ -164,23 +195,60 @@ def browser_load() -> dict[str, float]:
             page.on("websocket", on_ws)
             page.on("response", lambda r: received.__setitem__(
                 "http", received["http"] + int(r.headers.get("content-length", 0) or 0)))
-            start = time.perf_counter()
-            page.goto(url)
-            while True:
-                frames = page.locator('iframe[title="streamlit_folium.st_folium"]')
-                if frames.count() == 1 and frames.first.content_frame.locator(
-                        ".leaflet-phusong_communes-pane path").count() == 13:
-                    break
-                if time.perf_counter() - start > 120:
-                    raise RuntimeError("map not drawn within 120 s")
-                page.wait_for_timeout(50)
-            drawn = time.perf_counter() - start
+            drawn = _wait_drawn(page, _goto(page, url))
             browser.close()
     finally:
         proc.terminate()
         proc.wait(timeout=10)
     return {"first load to drawn map (s)": drawn, "websocket bytes (MB)": received["ws"] / 1e6,
             "http bytes (MB)": received["http"] / 1e6}
+
+
+def _goto(page, url: str) -> float:
+    start = time.perf_counter()
+    page.goto(url)
+    return start
+
+
+def server_rerun_times(repeat: int) -> dict[str, list[float]]:
+    """Reruns in the real server, driven by keyboard in Chromium: each press moves a slider one
+    step to a value not seen before (a new state: the analysis and map are computed)."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "runs.txt"
+        proc, url = _serve(log)
+        out: dict[str, list[float]] = {"server, new state: script wall": [],
+                                       "server, new state: script thread CPU": []}
+        try:
+            with sync_playwright() as p:
+                browser = _chromium(p)
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                _wait_drawn(page, _goto(page, url))
+                sliders = page.locator('[data-testid="stSlider"]')
+                for label, presses in (("4G", repeat), ("(m)", repeat), ("3G", repeat)):
+                    thumb = sliders.filter(has_text=label).first.get_by_role("slider")
+                    for _ in range(presses):
+                        before = len(log.read_text().splitlines())
+                        thumb.focus()
+                        page.keyboard.press("ArrowRight")
+                        deadline = time.perf_counter() + 60
+                        while len(log.read_text().splitlines()) <= before:
+                            if time.perf_counter() > deadline:
+                                raise RuntimeError(f"no rerun after moving the {label} slider")
+                            page.wait_for_timeout(20)
+                        _wait_drawn(page, time.perf_counter())
+                        lines = log.read_text().splitlines()[before:]
+                        wall, cpu = (float(v) for v in lines[-1].split())
+                        out["server, new state: script wall"].append(wall)
+                        out["server, new state: script thread CPU"].append(cpu)
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    return out
 
 
 def main() -> None:
@@ -193,6 +261,8 @@ def main() -> None:
     times = rerun_times(args.repeat)
     if args.terrain:
         times |= terrain_rerun_times(args.repeat)
+    if not args.no_browser:
+        times |= server_rerun_times(args.repeat)
     print("| rerun after a widget change | median ms | max ms | n |")
     print("|---|---:|---:|---:|")
     for name, values in times.items():

@@ -434,7 +434,8 @@ def district_totals(analysis: GapAnalysis) -> dict[str, float]:
     """Totals over all communes: area (km²), people, area-weighted ``*_pct`` shares and summed
     ``*_pop`` counts (NaN if any commune's population is unknown), communes needing and lacking
     a Circular 03 support point."""
-    c = analysis.communes
+    # a plain DataFrame: a GeoDataFrame's column access costs far more than the sums
+    c = pd.DataFrame(analysis.communes.drop(columns=analysis.communes.geometry.name))
     area = c["area_km2"].to_numpy(float)
     totals: dict[str, float] = {"area_km2": float(area.sum()),
                                 "population": float(c["population"].sum(min_count=len(c)))

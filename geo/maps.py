@@ -45,8 +45,9 @@ import json
 import math
 import re
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import folium
@@ -59,6 +60,7 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
+from geo import _folium_speedups
 from geo.errors import PhusongError
 from geo.i18n import t
 from geo.settings import (
@@ -70,6 +72,8 @@ from geo.settings import (
     STATIC_DIR,
     check_choice,
 )
+
+_folium_speedups.install()  # same HTML, without jinja-compiling the map's data
 
 # --- metrics and their classes (shared with geo.snapshot) ---------------------------------------
 
@@ -384,17 +388,78 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, what: str, *, coverage: bool = False) -> gp
     return gpd.GeoSeries(_round_coords(np.asarray(out.values)), crs=4326, index=gdf.index)
 
 
-def _feature_collection(geoms: gpd.GeoSeries, props: list[dict]) -> dict:
-    """A FeatureCollection with its GeoJSON ``bbox`` (read by :class:`_GeoJson`)."""
-    feats = []
-    for i, (g, p) in enumerate(zip(geoms, props, strict=True)):
-        if g is None or g.is_empty:
-            continue
-        feats.append({"type": "Feature", "id": str(i), "properties": p,
-                      "geometry": shapely.geometry.mapping(g)})
-    fc = {"type": "FeatureCollection", "features": feats}
+class _FeatureCollection(dict):
+    """A GeoJSON FeatureCollection (a plain dict to folium and json) that keeps its own JSON text.
+
+    The map of every rerun embeds the same site collections, and streamlit-folium renders each
+    layer twice per rerun; folium's ``tojson`` filter (through :func:`_json_dumps`) encodes each
+    collection once. Never modified after it is made.
+    """
+
+    @cached_property
+    def sorted_json(self) -> str:
+        return json.dumps(self, sort_keys=True)
+
+
+def _json_dumps(obj, **kwargs) -> str:
+    """``json.dumps`` for folium's templates, reusing a collection's own text when it has one."""
+    if isinstance(obj, _FeatureCollection) and kwargs == {"sort_keys": True}:
+        return obj.sorted_json
+    return json.dumps(obj, **kwargs)
+
+
+# jinja's tojson filter reads this policy at each call; folium's templates share one environment.
+folium.GeoJson._template.environment.policies["json.dumps_function"] = _json_dumps
+
+
+def _split(seq: list, offsets: np.ndarray) -> list[list]:
+    bounds = offsets.tolist()
+    return [seq[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _geometry_dicts(arr: np.ndarray) -> list[dict]:
+    """GeoJSON geometry dicts of ``arr`` (none missing or empty): one ragged-array call and list
+    slicing, instead of shapely's Python walk over every coordinate (``mapping``)."""
+    try:
+        kind, coords, offsets = shapely.to_ragged_array(arr)
+    except (ValueError, NotImplementedError):  # geometry collections
+        return [shapely.geometry.mapping(g) for g in arr]
+    xy = coords.tolist()
+    if kind == shapely.GeometryType.POINT:
+        return [{"type": "Point", "coordinates": p} for p in xy]
+    parts = _split(xy, offsets[0])  # rings, lines or multipoint members
+    for level in offsets[1:]:
+        parts = _split(parts, level)
+    names = {shapely.GeometryType.MULTIPOINT: "MultiPoint", shapely.GeometryType.LINESTRING:
+             "LineString", shapely.GeometryType.POLYGON: "Polygon",
+             shapely.GeometryType.MULTILINESTRING: "MultiLineString",
+             shapely.GeometryType.MULTIPOLYGON: "MultiPolygon"}
+    out = [{"type": names[kind], "coordinates": p} for p in parts]
+    # a mixed array comes back all multi-part: give single parts their own type back
+    single = {shapely.GeometryType.MULTILINESTRING: "LineString",
+              shapely.GeometryType.MULTIPOLYGON: "Polygon"}.get(kind)
+    if single:
+        for g, type_id in zip(out, shapely.get_type_id(arr).tolist()):
+            if type_id in (1, 3):
+                g["type"], g["coordinates"] = single, g["coordinates"][0]
+    return out
+
+
+def _feature_collection(geoms: gpd.GeoSeries, props: list[dict],
+                        shapes: list[dict] | None = None) -> _FeatureCollection:
+    """A FeatureCollection with its GeoJSON ``bbox`` (read by :class:`_GeoJson`); ``shapes`` are
+    the geometry dicts of the non-empty ``geoms`` when already made (:func:`_outlines`)."""
+    arr = np.asarray(geoms.values)
+    if len(props) != len(arr):
+        raise ValueError(f"{len(props)} property rows for {len(arr)} geometries")
+    keep = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    if shapes is None:
+        shapes = _geometry_dicts(arr[keep]) if keep.any() else []
+    feats = [{"type": "Feature", "id": str(i), "properties": props[i], "geometry": g}
+             for i, g in zip(np.flatnonzero(keep).tolist(), shapes, strict=True)]
+    fc = _FeatureCollection(type="FeatureCollection", features=feats)
     if feats:
-        fc["bbox"] = [float(v) for v in shapely.total_bounds(np.asarray(geoms.values))]
+        fc["bbox"] = [float(v) for v in shapely.total_bounds(arr)]
     return fc
 
 
@@ -623,16 +688,39 @@ def _site_collection(g: gpd.GeoDataFrame, layer: str, lang: str) -> dict:
     return _feature_collection(_to_wgs84(g, layer), props)
 
 
+_OUTLINES: OrderedDict[tuple, tuple] = OrderedDict()
+
+
+def _outlines(communes: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, list[dict], "_FeatureCollection"]:
+    """Commune shapes for the map (EPSG:4326, and as GeoJSON geometries) and the district
+    outline, kept by content: every analysis of the same communes (any radius, filter or model)
+    draws the same shapes."""
+    _check_crs(communes, "communes")
+    key = (hashlib.sha1(b"".join(shapely.to_wkb(communes.geometry.values))).hexdigest(),
+           communes.crs.to_string(), tuple(communes.index))
+    if key not in _OUTLINES:
+        geoms = _to_wgs84(communes, "communes", coverage=True)
+        arr = np.asarray(geoms.values)
+        keep = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+        district = gpd.GeoDataFrame(  # union of the communes, in the metric CRS
+            geometry=[shapely.union_all(communes.geometry.values).boundary], crs=communes.crs)
+        _OUTLINES[key] = (geoms, _geometry_dicts(arr[keep]) if keep.any() else [],
+                          _feature_collection(_to_wgs84(district, "district"), [
+                              {"style": {"color": "#333333", "weight": 2.5, "fill": False}}]))
+        while len(_OUTLINES) > 16:
+            _OUTLINES.popitem(last=False)
+    else:
+        _OUTLINES.move_to_end(key)
+    return _OUTLINES[key]
+
+
 def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -> dict:
     """The data of a map (GeoJSON in EPSG:4326, styles, legend): the costly, state-free part of
     :func:`build_map`, computed once per analysis and view."""
     communes = analysis.communes
-    geoms = _to_wgs84(communes, "communes", coverage=True)
+    geoms, shapes, district = _outlines(communes)
     props = _commune_props(communes, metric, lang)
     styles = {str(i): p.pop("style") for i, p in enumerate(props)}
-    # district outline: union of the communes (in the metric CRS)
-    district = gpd.GeoDataFrame(geometry=[shapely.union_all(communes.geometry.values).boundary],
-                                crs=communes.crs)
     gap_layers = []
     gaps = analysis.gap_polygons(tuple(show_gaps))
     for kind in show_gaps:
@@ -657,11 +745,9 @@ def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -
                                                                                       lang))))
     return {
         "bounds": tuple(float(v) for v in geoms.total_bounds),
-        "communes": _feature_collection(geoms, props),
+        "communes": _feature_collection(geoms, props, shapes),
         "commune_styles": styles,
-        "district": _feature_collection(
-            _to_wgs84(district, "district"),
-            [{"style": {"color": "#333333", "weight": 2.5, "fill": False}}]),
+        "district": district,
         "gaps": gap_layers,
         "sites": site_layers,
         "legend": legend_html(analysis, metric=metric, lang=lang, show_gaps=show_gaps),

@@ -314,3 +314,37 @@ def test_renders_offline_in_chromium(page, tmp_path, browser):
     assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
     assert n_paths >= 3 + 6 + 7  # communes, gap polygons, sites
     assert banner == i18n.t("notice.illustrative", "vi")
+
+
+def test_geometry_dicts_match_shapely_mapping():
+    import numpy as np
+    import shapely
+    from shapely.geometry import mapping
+
+    poly = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2), (1, 1)]])
+    multi = shapely.MultiPolygon([poly, shapely.box(10, 10, 11, 11)])
+    line, mline = shapely.LineString([(0, 0), (1, 2)]), shapely.MultiLineString([[(0, 0), (1, 1)],
+                                                                                  [(5, 5), (6, 7)]])
+    cases = [[poly, multi, shapely.box(0, 0, 1, 1)], [line, mline], [shapely.Point(1.5, 2.5)],
+             [shapely.MultiPoint([(0, 0), (1, 1)])], [poly], [multi],
+             [shapely.GeometryCollection([line, poly])]]
+
+    def plain(obj):  # tuples → lists, as JSON sees them
+        return json.loads(json.dumps(obj))
+
+    for geoms in cases:
+        arr = np.array(geoms, dtype=object)
+        assert plain(maps._geometry_dicts(arr)) == plain([mapping(g) for g in arr]), geoms
+
+
+def test_embedded_collections_are_the_json_folium_would_write():
+    analysis = synthetic_analysis(n_bts=12)
+    m = maps.build_map(analysis, metric="no_4g_pct", lang="vi", show_gaps=("no_4g",))
+    page = maps.to_html(m)
+    data = maps._map_data(analysis, metric="no_4g_pct", lang="vi", show_gaps=("no_4g",))
+    for fc in [data["communes"], data["district"]] + [fc for _, fc in data["sites"]]:
+        assert isinstance(fc, maps._FeatureCollection)
+        text = json.dumps(dict(fc), sort_keys=True)  # folium: {{ data|tojson }}, html-safe
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") \
+            .replace("'", "\\u0027")
+        assert text in page
