@@ -41,7 +41,7 @@ def _communes(names) -> gpd.GeoDataFrame:
         "name": list(names),
         "area_km2": [25.0] * n,
         "population": pop,
-        "population_basis": ["census_2019" if p == p else "unknown" for p in pop],
+        "population_basis": ["uniform"] * n,
     })
     pct = {
         "no_4g_pct": no_4g,
@@ -66,6 +66,7 @@ def _communes(names) -> gpd.GeoDataFrame:
         df[f"{g}_pop"] = df[f"{g}_pct"] / 100 * df["population"]
     df["c03_required"] = _cycle([1, 0, 1, 0, 0], n).astype(bool)
     df["c03_present"] = _cycle([0, 0, 1, 0, 0], n).astype(bool)
+    df["support_points"] = df["c03_present"].astype(int)
     df["gap_score"] = _cycle([62.0, 31.0, 8.0, 40.0, 12.0], n)
     df["gap_rank"] = df["gap_score"].rank(ascending=False, method="first").astype(int)
     return gpd.GeoDataFrame(df, geometry=geoms, crs=CRS)

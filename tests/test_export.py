@@ -1,0 +1,43 @@
+"""geo.export's reading tables and KPI totals, on the hand-made analysis of maps_fixture."""
+
+from __future__ import annotations
+
+import math
+
+from geo import export, gaps
+
+try:
+    from maps_fixture import synthetic_analysis
+except ImportError:  # tests/ made a package
+    from .maps_fixture import synthetic_analysis
+
+FIVE = ("A", "B", "C", "D", "E")  # communes 10000…10004, 25 km² each
+
+
+def test_c03_table_lists_communes_lacking_a_point_first_in_the_chosen_language():
+    # required: A (absent), C (present); the others not required
+    table = export.c03_table(synthetic_analysis(FIVE), lang="en")
+    assert list(table["Commune"]) == ["A", "B", "D", "E", "C"]
+    assert list(table["Circular 03 support point required"]) == ["yes", "no", "no", "no", "yes"]
+    assert table["Population"].dtype == "Int64" and table["Population"].isna().sum() == 1
+    vi = export.c03_table(synthetic_analysis(FIVE), lang="vi")
+    assert vi.iloc[0, 3] == "có"
+
+
+def test_commune_table_rounds_and_sorts_by_gap_rank():
+    table = export.commune_table(synthetic_analysis(FIVE), lang="en")
+    # gap scores 62, 31, 8, 40, 12 → ranks A, D, B, E, C
+    assert list(table["Commune"]) == ["A", "D", "B", "E", "C"]
+    assert list(table["Gap score"]) == [62.0, 40.0, 31.0, 12.0, 8.0]
+    assert table["People without 4G"].tolist()[0] == 2800  # 70 % of 4,000
+    assert table["Circular 03 support point present"].tolist() == ["no", "no", "no", "no", "yes"]
+
+
+def test_district_totals_weight_shares_by_area_and_propagate_unknown_people():
+    totals = gaps.district_totals(synthetic_analysis(FIVE))
+    assert totals["area_km2"] == 125.0
+    assert math.isclose(totals["no_4g_pct"], (70 + 30 + 3 + 45 + 10) / 5)
+    assert math.isnan(totals["no_4g_pop"])  # B's population is unknown
+    assert totals["c03_required"] == 2 and totals["c03_missing"] == 1
+    known = gaps.district_totals(synthetic_analysis(("A",)))
+    assert known["no_4g_pop"] == 2800 and known["population"] == 4000
