@@ -272,7 +272,8 @@ st.caption(f"{analysis.dataset_name} · {T(f'app.vintage_{vintage}')} · "
 if analysis.illustrative:
     st.warning("⚠️ " + T("notice.illustrative"), icon=None)
 if analysis.model == "terrain":
-    st.info(T("terrain.caption") + "\n\n" + "\n\n".join(analysis.notes[1:]))
+    st.info(T("terrain.caption") + "\n\n"
+            + "\n\n".join(i18n.note_text(n, lang) for n in analysis.notes[1:]))
 if dataset.problems:
     n_problems = importing.counts(dataset.problems)
     with st.expander(f"⚠️ {n_problems['rows_out']} {T('app.problems')}, "
@@ -372,9 +373,10 @@ with tab_plan:
             st.info(T("plan.objective_area"))
         if not len(proposal.sites):
             st.info(T("plan.none"))
-        # a terrain plan's notes (English: no i18n key yet) say which model and heights were used
         st.caption(T("plan.model_note") if proposal.model == "circle"
                    else T("plan.model_note_terrain"))
+        for plan_note in proposal.notes:  # model, heights, hilltops, fewer sites than asked
+            st.caption(i18n.note_text(plan_note, lang))
         plan_metric = siting_export.map_metric(proposal)
         st_folium(maps.build_map(plan_after, metric=plan_metric, lang=lang,
                                  show_gaps=(maps.metric_for_gap(plan_metric),),

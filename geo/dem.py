@@ -21,6 +21,7 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS
 
+from geo import i18n
 from geo.errors import PhusongError
 
 GEOTIFF_SUFFIXES = (".tif", ".tiff")
@@ -95,19 +96,22 @@ class DEM:
             object.__setattr__(self, "_id", cached)
         return cached
 
-    def summary(self) -> str:
-        """One line for reports: grid, cell size, voids filled and left."""
+    def notes(self) -> tuple[i18n.Note, ...]:
+        """For reports, in any language: grid, cell size, voids filled and left."""
         rows, cols = self.shape
         cell_km2 = self.cell_m ** 2 / 1e6
-        text = (f"DEM {cols}×{rows} cells of {self.cell_m:g} m ({rows * cols * cell_km2:,.0f} km²) "
-                f"from {', '.join(self.sources) or 'arrays'}")
-        if self.filled_cells:
-            text += f"; {self.filled_cells:,} void cells ({self.filled_cells * cell_km2:.2f} km²) " \
-                    "filled by interpolation"
-        if self.void_cells:
-            text += f"; {self.void_cells:,} void cells ({self.void_cells * cell_km2:.2f} km²) " \
-                    "left without data"
-        return text
+        cell_m = int(self.cell_m) if float(self.cell_m).is_integer() else round(self.cell_m, 1)
+        out = [i18n.note("dem", cols=int(cols), rows=int(rows), cell_m=cell_m,
+                         km2=int(round(rows * cols * cell_km2)),
+                         sources=", ".join(self.sources) or "arrays")]
+        for key, cells in (("dem_filled", self.filled_cells), ("dem_void", self.void_cells)):
+            if cells:
+                out.append(i18n.note(key, decimals=2, cells=int(cells), km2=cells * cell_km2))
+        return tuple(out)
+
+    def summary(self, lang: str = "en") -> str:
+        """One line for reports: grid, cell size, voids filled and left."""
+        return "; ".join(n.text(lang) for n in self.notes())
 
 
 # --- reading (I/O) ------------------------------------------------------------------------------

@@ -125,7 +125,7 @@ def notes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis | Non
     lines = [f"{i18n.t('map.vintage', lang)}: {i18n.t('map.vintage_' + analysis.vintage, lang)}"]
     if terrain is not None or analysis.model == "terrain":
         lines.append(i18n.t("terrain.note_models", lang))
-        lines += list((terrain or analysis).notes)
+        lines += [i18n.note_text(n, lang) for n in (terrain or analysis).notes]
     lines += assumption_lines(analysis.params, lang)
     if analysis.illustrative:
         lines.append(i18n.t("notice.illustrative", lang))

@@ -15,7 +15,9 @@ The app adds its own ``app.*`` keys; the upload section and import report use ``
 
 from __future__ import annotations
 
+import math
 import unicodedata
+from dataclasses import dataclass
 
 from geo.errors import ChoiceError
 from geo.settings import LANGS
@@ -413,6 +415,43 @@ TEXT |= _g("import", {
     "severity_warning": ("cảnh báo", "warning"),
 })
 
+# Notes a model leaves for the reader (geo.i18n.Note): {names} are filled in the reader's language.
+TEXT |= _g("note", {
+    "terrain_model": ("mô hình địa hình: tầm nhìn thẳng trên DEM (k = 4/3), thời gian đi bộ "
+                      "(hàm đi bộ Tobler)",
+                      "terrain model: line of sight over the DEM (k = 4/3), walking time (Tobler)"),
+    "dem": ("DEM {cols}×{rows} ô, mỗi ô {cell_m} m ({km2} km²), từ {sources}",
+            "DEM {cols}×{rows} cells of {cell_m} m ({km2} km²) from {sources}"),
+    "dem_filled": ("{cells} ô trống của DEM ({km2} km²) được lấp bằng nội suy",
+                   "{cells} void cells ({km2} km²) filled by interpolation"),
+    "dem_void": ("{cells} ô trống của DEM ({km2} km²) để trống, không có số liệu",
+                 "{cells} void cells ({km2} km²) left without data"),
+    "void_in_communes": ("{cells} ô DEM trong các xã không có số liệu; ở đó không tính là nhìn thấy",
+                         "{cells} DEM cells inside the communes have no data; nothing is seen "
+                         "there"),
+    "skipped": ("{n} {what} nằm ngoài DEM hoặc trên ô trống, không được tính: {ids}",
+                "{n} {what} outside the DEM or on a void, not counted: {ids}"),
+    "what_bts": ("trạm BTS", "BTS"),
+    "what_loudspeaker": ("cụm loa", "loudspeaker"),
+    "path_loss": ("cột signal_*: ƯỚC TÍNH suy hao đường truyền (Okumura–Hata / COST-231, vùng "
+                  "trống), không phải đo đạc",
+                  "signal_* columns: path-loss ESTIMATE (Okumura–Hata / COST-231, open area), "
+                  "not a measurement"),
+    "plan_walk": ("mô hình địa hình: tiếp cận = đi bộ tối đa {minutes} phút trên DEM (hàm đi bộ "
+                  "Tobler)",
+                  "terrain model: access = at most {minutes} minutes' walk over the DEM "
+                  "(Tobler's hiking function)"),
+    "plan_sight": ("mô hình địa hình: tầm nhìn thẳng trên DEM từ độ cao {h} m tới {to} m so với "
+                   "mặt đất, trong bán kính {radius} m",
+                   "terrain model: line of sight over the DEM from {h} m to {to} m above the "
+                   "ground, within {radius} m"),
+    "hilltops": ("thêm {n} đỉnh đồi của DEM làm vị trí ứng viên",
+                 "{n} hilltop(s) of the DEM added as candidates"),
+    "fewer_sites": ("chỉ {n} vị trí mới làm tăng vùng phủ; {rest} vị trí còn lại không lấp thêm "
+                    "vùng trống nào",
+                    "only {n} new site(s) add coverage; the other {rest} would close no gap"),
+})
+
 
 def t(key: str, lang: str = "vi") -> str:
     """The label ``key`` in ``lang`` ("vi" or "en").
@@ -439,3 +478,54 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def number(x, lang: str = "vi", decimals: int = 0) -> str:
+    """``x`` formatted for ``lang`` (vi: 1.234,5; en: 1,234.5); an en dash for a missing value."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    text = f"{float(x):,.{decimals}f}"
+    if lang == "vi":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+@dataclass(frozen=True)
+class Note:
+    """A sentence a model leaves for the reader (DEM used, voids, skipped sites …), kept as a
+    ``note.*`` label key and its values so that each reader gets it in their language.
+
+    Numbers in ``values`` are written with ``lang``'s separators (floats with ``decimals``
+    decimals); ``str(note)`` and ``"word" in note`` use English (logs, tests).
+    """
+
+    key: str
+    values: tuple[tuple[str, object], ...] = ()
+    decimals: int = 0
+
+    def text(self, lang: str = "vi") -> str:
+        def show(v):
+            if isinstance(v, Note):
+                return v.text(lang)
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                return str(v)
+            return number(v, lang, 0 if isinstance(v, int) else self.decimals)
+        return t(f"note.{self.key}", lang).format(**{k: show(v) for k, v in self.values})
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+    def __contains__(self, part: str) -> bool:
+        return part in self.text("en")
+
+
+def note(key: str, decimals: int = 0, **values) -> Note:
+    """A :class:`Note` with label ``note.<key>`` and ``values`` (checked to exist now, not when
+    read)."""
+    t(f"note.{key}", "en")
+    return Note(key, tuple(values.items()), decimals)
+
+
+def note_text(item, lang: str = "vi") -> str:
+    """A note in ``lang``; plain strings (older callers) are returned as they are."""
+    return item.text(lang) if isinstance(item, Note) else str(item)

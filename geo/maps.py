@@ -62,6 +62,7 @@ from folium.template import Template
 
 from geo import _folium_speedups
 from geo.errors import PhusongError
+from geo import i18n
 from geo.i18n import t
 from geo.settings import (
     CARRIERS,
@@ -142,12 +143,7 @@ def class_colors(values, metric: str) -> list[str]:
 
 def fmt_number(x, lang: str = "vi", decimals: int = 0) -> str:
     """``x`` formatted for ``lang`` (vi: 1.234,5; en: 1,234.5); an en dash for a missing value."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    s = f"{float(x):,.{decimals}f}"
-    if lang == "vi":
-        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return s
+    return i18n.number(x, lang, decimals)
 
 
 def class_labels(metric: str, lang: str = "vi") -> list[str]:

@@ -57,7 +57,7 @@ import shapely
 from numba import njit, prange
 from shapely import STRtree
 
-from geo import coverage, settings
+from geo import coverage, i18n, settings
 from geo.crs import WGS84, working_crs
 from geo.errors import PhusongError
 from geo.loading import Dataset
@@ -448,7 +448,7 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
     spacing = float(spacing_m) if spacing_m else default_spacing_m(radius)
     cell = float(cell_m) if cell_m else default_cell_m(radius)
 
-    notes: list[str] = []
+    notes: list[i18n.Note] = []
     tr = None
     if dem is not None:
         from geo import terrain as terrain_model
@@ -461,13 +461,12 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
         base_mask = tr.existing(dataset, vintage)
         base = terrain_model.raster_areas(base_mask, dem.transform, zones)
         if service == "support-point":
-            notes.append(f"terrain model: access = at most {terrain.internet_walk_min:g} minutes' "
-                         "walk over the DEM (Tobler's hiking function)")
+            notes.append(i18n.note("plan_walk", decimals=1, minutes=float(terrain.internet_walk_min)))
         else:
             h = terrain.bts_height_m if service == "bts" else terrain.loudspeaker_height_m
             to = terrain.handset_height_m if service == "bts" else terrain.listener_height_m
-            notes.append(f"terrain model: line of sight over the DEM from {h:g} m to {to:g} m "
-                         f"above the ground, within {radius:,.0f} m")
+            notes.append(i18n.note("plan_sight", decimals=1, h=float(h), to=float(to),
+                                   radius=int(round(radius))))
     else:
         base = coverage.clipped_union(zones, _existing_reach(dataset, service, aparams, crs,
                                                               technology=technology))
@@ -486,7 +485,7 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
             parts = ([extra.to_crs(crs).geometry.to_numpy()] if extra is not None else []) \
                 + [tops.geometry.to_numpy()]
             extra = gpd.GeoDataFrame(geometry=np.concatenate(parts), crs=crs)
-            notes.append(f"{len(tops)} hilltop(s) of the DEM added as candidates")
+            notes.append(i18n.note("hilltops", n=len(tops)))
     cand_pts, cand_zone, zone_pairs = _candidates(
         units, settlements if settlement_candidates else None, extra, exclude, crs, spacing,
         snap=None if tr is None else tr.snap)
@@ -556,8 +555,7 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
         chosen, _ = greedy(matrix, dem_w, k, required=required)
     lap("solve")
     if len(chosen) < k:
-        notes.append(f"only {len(chosen)} new site(s) add coverage; the other {k - len(chosen)} "
-                     "would close no gap")
+        notes.append(i18n.note("fewer_sites", n=len(chosen), rest=k - len(chosen)))
 
     # --- exact figures per site, in rank order
     progress("figures per site")

@@ -34,7 +34,7 @@ from affine import Affine
 from numba import njit, prange
 from shapely import STRtree
 
-from geo import coverage, gaps, settings
+from geo import coverage, gaps, i18n, settings
 from geo.dem import DEM
 from geo.errors import PhusongError
 from geo.loading import Dataset
@@ -541,7 +541,7 @@ def terrain_coverage(prepared: gaps.Prepared, dem: DEM, params: CoverageParams,
         raise PhusongError(f"the DEM is in {dem.crs.name} but the communes are analysed in "
                            f"{prepared.crs.name}; read the DEM with crs= the working CRS")
     zones = prepared.zones
-    notes = [dem.summary()]
+    notes = list(dem.notes())
     _check_extent(dem, zones, notes)
     bts, loud, inet = prepared.bts, prepared.loudspeakers, prepared.internet_points
 
@@ -559,7 +559,7 @@ def terrain_coverage(prepared: gaps.Prepared, dem: DEM, params: CoverageParams,
     sheds = viewsheds(dem, xs, ys, observer_height_m=heights,
                       target_height_m=terrain.handset_height_m, radius_m=radii[0] if len(bts) else 0.0,
                       curvature_coeff=terrain.curvature_coeff, cache=cache)
-    _note_skipped(bts, "site_id", sheds, radii[0] if len(bts) else [], notes, "BTS")
+    _note_skipped(bts, "site_id", sheds, radii[0] if len(bts) else [], notes, "what_bts")
     counts = paint(dem, sheds, radii)
     rasters = {name: counts[k] > 0 for k, name in enumerate(layer_names)}
     servers = counts[0]
@@ -571,7 +571,7 @@ def terrain_coverage(prepared: gaps.Prepared, dem: DEM, params: CoverageParams,
                         observer_height_m=_heights(loud, terrain.loudspeaker_height_m),
                         target_height_m=terrain.listener_height_m, radius_m=l_radius,
                         curvature_coeff=terrain.sound_curvature_coeff, cache=cache)
-    _note_skipped(loud, "id", l_sheds, l_radius, notes, "loudspeaker")
+    _note_skipped(loud, "id", l_sheds, l_radius, notes, "what_loudspeaker")
     rasters["loudspeaker_covered"] = paint(dem, l_sheds, l_radius[None, :])[0] > 0
 
     # Internet points: walking time over the terrain.
@@ -590,8 +590,7 @@ def terrain_coverage(prepared: gaps.Prepared, dem: DEM, params: CoverageParams,
         signal = np.where(rasters["mobile_covered"], signal_classes(loss), NO_SIGNAL)
         for name, value in SIGNAL_CLASSES.items():
             extra[name] = raster_areas(signal == value, dem.transform, zones)
-        notes.append("signal_* columns: path-loss ESTIMATE (Okumura–Hata / COST-231, open area), "
-                     "not a measurement")
+        notes.append(i18n.note("path_loss"))
     return TerrainCoverage(rasters, servers, minutes, signal, covered, extra, tuple(notes))
 
 
@@ -607,8 +606,7 @@ def analyse_terrain(dataset: Dataset, dem: DEM, *, vintage: str = "legacy",
     """
     prepared = gaps.prepare(dataset, vintage=vintage, params=params)
     result = terrain_coverage(prepared, dem, params, terrain, cache=cache)
-    notes = ("terrain model: line of sight over the DEM (k = 4/3), walking time (Tobler)",) \
-        + result.notes
+    notes = (i18n.note("terrain_model"),) + result.notes
     return gaps.summarise(dataset, prepared, result.covered, vintage=vintage, params=params,
                           model="terrain", notes=notes, extra=result.extra)
 
@@ -644,15 +642,15 @@ def _site_band_mhz(bts: gpd.GeoDataFrame, params: CoverageParams) -> np.ndarray:
     return freq
 
 
-def _note_skipped(layer, id_col, sheds, radius, notes: list[str], what: str) -> None:
+def _note_skipped(layer, id_col, sheds, radius, notes: list, what: str) -> None:
     skipped = [str(layer[id_col].iloc[i]) for i, s in enumerate(sheds)
                if s is None and radius[i] > 0]
     if skipped:
-        notes.append(f"{len(skipped)} {what} outside the DEM or on a void, not counted: "
-                     + ", ".join(skipped[:10]) + (" …" if len(skipped) > 10 else ""))
+        notes.append(i18n.note("skipped", n=len(skipped), what=i18n.note(what),
+                               ids=", ".join(skipped[:10]) + (" …" if len(skipped) > 10 else "")))
 
 
-def _check_extent(dem: DEM, zones: np.ndarray, notes: list[str]) -> None:
+def _check_extent(dem: DEM, zones: np.ndarray, notes: list) -> None:
     """Raise if the DEM misses part of the communes (naming the 1° tiles needed)."""
     from rasterio import features
 
@@ -673,5 +671,4 @@ def _check_extent(dem: DEM, zones: np.ndarray, notes: list[str]) -> None:
             f"({int(void.sum()):,} cells without data inside them); add the tiles "
             + ", ".join(tile_names(tuple(shapely.total_bounds(zones)), dem.crs)))
     if void.any():
-        notes.append(f"{int(void.sum()):,} DEM cells inside the communes have no data; "
-                     "nothing is seen there")
+        notes.append(i18n.note("void_in_communes", cells=int(void.sum())))
