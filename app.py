@@ -84,6 +84,20 @@ def map_for(data_key: str, vintage: str, params: CoverageParams, metric: str, la
                           show_gaps=show_gaps, tiles=tiles, asset_base_url=ASSET_BASE_URL)
 
 
+# The reading tables of one state and language (KPIs, the commune table or the circle/terrain
+# comparison, the C03 view): a colour, layer or search change reuses them.
+@st.cache_data(show_spinner=False, max_entries=64)
+def tables_for(data_key: str, vintage: str, params: CoverageParams, lang: str,
+               _dataset: loading.Dataset | None = None, terrain_state: tuple | None = None,
+               _dem=None) -> dict:
+    analysis = analysis_for(data_key, vintage, params, _dataset, terrain_state, _dem)
+    communes = export.commune_table(analysis, lang=lang)
+    return {"kpis": export.kpis(analysis, lang=lang), "card": communes,
+            "communes": communes if analysis.model == "circle" else export.compare_table(
+                analysis_for(data_key, vintage, params, _dataset), analysis, lang=lang),
+            "c03": export.c03_table(analysis, lang=lang)}
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def export_bytes(kind: str, data_key: str, vintage: str, params: CoverageParams, metric: str,
                  lang: str, show_gaps: tuple[str, ...], _dataset: loading.Dataset | None = None,
@@ -285,7 +299,8 @@ if dataset.problems:
                            file_name="import_report.csv", mime="text/csv", on_click="ignore",
                            key="download_dataset_report")
 
-kpis = export.kpis(analysis, lang=lang)
+tables = tables_for(data_key, vintage, params, lang, dataset, terrain_state, dem_grid)
+kpis = tables["kpis"]
 for row_start in range(0, len(kpis), 4):
     row = kpis[row_start:row_start + 4]
     for column, (label, value, help_text) in zip(st.columns(4), row):
@@ -318,20 +333,18 @@ with tab_map:
         if codes:
             chosen = st.selectbox(T("app.commune"), codes, key="chosen",
                                   format_func=lambda c: export.commune_name(analysis, c))
-            st.dataframe(export.commune_card(analysis, chosen, lang=lang), hide_index=True,
-                         width="stretch")
+            st.dataframe(export.commune_card(analysis, chosen, lang=lang, table=tables["card"]),
+                         hide_index=True, width="stretch")
         else:
             st.caption(T("app.click_hint"))
 
 with tab_table:
-    st.dataframe(export.commune_table(analysis, lang=lang) if analysis.model == "circle" else
-                 export.compare_table(analysis_for(data_key, vintage, params, dataset), analysis,
-                                      lang=lang), hide_index=True, width="stretch")
+    st.dataframe(tables["communes"], hide_index=True, width="stretch")
     st.caption(T("app.population_note"))
 
 with tab_c03:
     st.markdown(T("app.c03_intro"))
-    st.dataframe(export.c03_table(analysis, lang=lang), hide_index=True, width="stretch")
+    st.dataframe(tables["c03"], hide_index=True, width="stretch")
 
 with tab_plan:
     st.markdown(T("plan.intro"))

@@ -32,13 +32,14 @@ def _time_script_runs() -> None:
     """Record how long each script run takes inside Streamlit's runner (AppTest's own polling,
     a few hundred ms, is not part of the app's rerun)."""
     import streamlit.testing.v1.app_test as app_test
+    import streamlit.testing.v1.local_script_runner as local_script_runner
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
     from streamlit.runtime.scriptrunner.script_runner import ScriptRunner
 
     # A server compiles app.py once (its ScriptCache lives as long as the server); AppTest makes
     # a new cache per run, which would add a compile of the whole script to every rerun.
     shared_cache = ScriptCache()
-    app_test.ScriptCache = lambda: shared_cache
+    app_test.ScriptCache = local_script_runner.ScriptCache = lambda: shared_cache
     original = ScriptRunner._run_script
 
     def timed(self, rerun_data):

@@ -249,9 +249,11 @@ def commune_name(analysis: GapAnalysis, code: str) -> str:
     return str(analysis.communes.set_index("code").at[code, "name"])
 
 
-def commune_card(analysis: GapAnalysis, code: str, *, lang: str = "vi") -> pd.DataFrame:
-    """One commune's figures as a two-column table (label, value) for a side panel."""
-    table = commune_table(analysis, lang=lang)
+def commune_card(analysis: GapAnalysis, code: str, *, lang: str = "vi",
+                 table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One commune's figures as a two-column table (label, value) for a side panel; ``table`` is
+    :func:`commune_table` of ``analysis`` in ``lang`` when the caller already has it."""
+    table = commune_table(analysis, lang=lang) if table is None else table
     row = table[table[i18n.t("col.code", lang)] == code].iloc[0]
     return pd.DataFrame({i18n.t("export.field", lang): row.index,
                          i18n.t("export.value", lang): [str(v) for v in row.to_numpy()]})
