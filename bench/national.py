@@ -13,9 +13,12 @@
      baseline grows faster than linearly and would take > 10 minutes nationally), with the national
      baseline time extrapolated from them (clearly labelled); ``--baseline-sample 0`` runs the
      baseline on the whole country instead;
-   - with ``--prototype``, the faster variant of bench/prototype.py on the same inputs.
-4. Both methods' covered shares are compared commune by commune (max absolute difference in
-   percentage points), then a markdown table is printed.
+   - with ``--prototype``, the faster variant of bench/prototype.py on the same inputs;
+   - grid: ``geo.gaps.analyse(dataset, vintage="legacy", method="grid")`` (geo.grid) on the whole
+     country and on the samples, timed warm: a first call on three communes loads (or compiles)
+     the numba kernels and is reported apart.
+4. The methods' covered shares are compared commune by commune (largest and mean absolute
+   difference in percentage points), then a markdown table is printed.
 """
 
 from __future__ import annotations
@@ -101,6 +104,14 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
         elapsed = time.perf_counter() - t0
         cpu = _cpu_s() - cpu0
         extra["layers"] = prototype.LAST_COUNTS
+    elif kind == "grid":
+        # Warm-up apart: the first call loads the numba kernels (compiles them when no cache).
+        elapsed_warm = _warm_up_grid(dataset)
+        cpu0, t0 = _cpu_s(), time.perf_counter()
+        result = gaps.analyse(dataset, vintage="legacy", method="grid")
+        elapsed = time.perf_counter() - t0
+        cpu = _cpu_s() - cpu0
+        extra["warmup_s"] = elapsed_warm
     elif kind == "baseline":
         shares = baseline.naive_shares(dataset)
         elapsed = time.perf_counter() - t0
@@ -116,6 +127,20 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
             "communes": int(len(dataset.communes)), "bts_sites": int(len(dataset.bts_sites)),
             "loudspeakers": int(len(dataset.loudspeakers)),
             "internet_points": int(len(dataset.internet_points)), **extra}
+
+
+def _warm_up_grid(dataset) -> float:
+    """Seconds of a first grid analysis of three communes (numba kernels loaded or compiled)."""
+    import dataclasses
+
+    from geo import gaps
+    small = dataclasses.replace(dataset, communes=dataset.communes.iloc[:3],
+                                bts_sites=dataset.bts_sites.iloc[:20],
+                                loudspeakers=dataset.loudspeakers.iloc[:5],
+                                internet_points=dataset.internet_points.iloc[:5])
+    t0 = time.perf_counter()
+    gaps.analyse(small, vintage="legacy", method="grid")
+    return time.perf_counter() - t0
 
 
 WAIT_IDLE_S = 0.0
@@ -145,18 +170,32 @@ def run_part(kind: str, dataset_path: Path, label: str) -> tuple[dict, pd.DataFr
         raise RuntimeError(f"{kind} on {label} failed:\n{figures}")
     figures["label"] = label
     gaps_txt = (f" + gap polygons {figures['gaps_seconds']:.1f} s" if "gaps_seconds" in figures else "")
+    if "warmup_s" in figures:
+        gaps_txt += f" (after a {figures['warmup_s']:.1f} s numba warm-up)"
     print(f"  {label:<22} {kind:<10} {figures['seconds']:7.1f} s{gaps_txt} (CPU {figures['cpu_s']:.1f} s)"
           f"  peak {figures['peak_rss_mb']:6.0f} MB  load {figures['load_before']:.1f}→"
           f"{figures['load_after']:.1f}  [process {time.perf_counter() - t0:.0f} s]", flush=True)
     return figures, pd.read_pickle(shares_path)
 
 
-def max_diff(a: pd.DataFrame, b: pd.DataFrame) -> float:
-    """Largest absolute difference (percentage points) over communes and the ten layers."""
+def abs_diff(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
+    """Absolute differences (percentage points), communes × the ten layers."""
     a, b = a.sort_index()[SHARE_COLUMNS], b.sort_index()[SHARE_COLUMNS]
     if not a.index.equals(b.index):
         raise AssertionError("the two methods returned different communes")
-    return float(np.nanmax(np.abs(a.to_numpy(float) - b.to_numpy(float))))
+    return np.abs(a.to_numpy(float) - b.to_numpy(float))
+
+
+def max_diff(a: pd.DataFrame, b: pd.DataFrame) -> float:
+    """Largest absolute difference (percentage points) over communes and the ten layers."""
+    return float(np.nanmax(abs_diff(a, b)))
+
+
+def compare(what: str, a: pd.DataFrame, b: pd.DataFrame) -> dict:
+    """Largest, mean and 99th-percentile absolute difference (pp) of two methods' shares."""
+    d = abs_diff(a, b)
+    return {"what": what, "max_abs_pp": float(np.nanmax(d)), "mean_abs_pp": float(np.nanmean(d)),
+            "p99_abs_pp": float(np.nanpercentile(d, 99))}
 
 
 # ------------------------------------------------------------------------------ environment
@@ -199,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-ours-national", action="store_true",
                     help="do not time geo.gaps.analyse on the whole country (samples only)")
     ap.add_argument("--no-baseline", action="store_true", help="skip the baseline and the samples")
+    ap.add_argument("--no-grid", action="store_true",
+                    help='do not time analyse(method="grid") (national and samples)')
     ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
                     help="before each part, wait up to S seconds for the 1-min load average to "
                          "drop below 1 (other work on the machine inflates wall times)")
@@ -242,6 +283,13 @@ def main(argv: list[str] | None = None) -> int:
         fig, shares_ours_nat = run_part("ours", national_path, "national")
         fig["area_km2"] = national_km2
         rows.append(fig)
+    if not args.no_grid:
+        fig, shares_grid_nat = run_part("grid", national_path, "national")
+        fig["area_km2"] = national_km2
+        rows.append(fig)
+        if shares_ours_nat is not None:
+            checks.append(compare("grid vs exact analyse, national", shares_grid_nat,
+                                  shares_ours_nat))
     if args.prototype:
         fig, shares_proto = run_part("prototype", national_path, "national")
         fig["area_km2"] = national_km2
@@ -276,6 +324,12 @@ def main(argv: list[str] | None = None) -> int:
             checks.append({"what": f"baseline vs analyse, {label}", "max_abs_pp": max_diff(sb, so)})
             samples.append({"n": n, "area_km2": sub_km2, "baseline_s": fb["seconds"],
                             "ours_s": fo["seconds"]})
+            if not args.no_grid:
+                fg, sg = run_part("grid", path, label)
+                fg["area_km2"] = sub_km2
+                rows.append(fg)
+                checks.append(compare(f"grid vs exact analyse, {label}", sg, so))
+                samples[-1]["grid_s"] = fg["seconds"]
 
     env = machine()
     report = render(rows, checks, samples, national_km2, len(polys), build_s
@@ -314,8 +368,9 @@ def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) 
              "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     base_by_label = {r["label"]: r["seconds"] for r in rows if r["kind"] == "baseline"}
     ext = extrapolate(samples, national_km2)
-    method = {"ours": "geo.gaps.analyse", "baseline": "naive geopandas",
-              "prototype": "bench/prototype.py (PROTOTYPE, 2 workers)"}
+    method = {"ours": "geo.gaps.analyse (exact)", "baseline": "naive geopandas",
+              "prototype": "bench/prototype.py (PROTOTYPE, 2 workers)",
+              "grid": 'geo.gaps.analyse(method="grid")'}
     for r in rows:
         base = base_by_label.get(r["label"])
         speed = "" if r["kind"] == "baseline" or base is None else f"{base / r['seconds']:.1f}×"
@@ -327,6 +382,8 @@ def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) 
             gaps = f"{r['gaps_seconds']:.1f}"
         elif r["kind"] == "prototype":
             gaps = "included"
+        elif r["kind"] == "grid":
+            gaps = f"on request (exact); numba warm-up {r['warmup_s']:.1f} s apart"
         else:
             gaps = "not computed"
         cpu = r["cpu_s"] + r.get("gaps_cpu_s", 0.0)
@@ -344,8 +401,13 @@ def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) 
         lines.append(txt + " | | | | | |")
     lines.append("")
     for c in checks:
-        lines.append(f"- same covered shares, {c['what']}: max |Δ| = {c['max_abs_pp']:.2g} "
-                     f"percentage points over all communes × 10 layers")
+        if "mean_abs_pp" in c:
+            lines.append(f"- covered shares, {c['what']}: max |Δ| = {c['max_abs_pp']:.2f}, mean "
+                         f"|Δ| = {c['mean_abs_pp']:.3f}, 99th percentile {c['p99_abs_pp']:.2f} "
+                         "percentage points over all communes × 10 layers")
+        else:
+            lines.append(f"- same covered shares, {c['what']}: max |Δ| = {c['max_abs_pp']:.2g} "
+                         f"percentage points over all communes × 10 layers")
     if build_s is not None:
         lines.append(f"- approximate communes for all of Vietnam ({n_communes:,}): built in "
                      f"{build_s:.0f} s (not part of the timed statistics; cached)")

@@ -89,17 +89,35 @@ def site_radius_m(bts_sites: gpd.GeoDataFrame, params: CoverageParams, *,
         allowed &= np.isin(carriers, params.carriers)
     if carrier is not None:
         allowed &= carriers == carrier
-    techs = [technology] if technology else list(settings.TECHNOLOGIES)
-    if params.technologies:
-        techs = [t for t in techs if t in params.technologies]
-    radius = np.zeros(len(bts_sites))
-    tech_lists = bts_sites["technologies"].str.split(";")
-    for tech in techs:  # at most four technologies; vectorised over sites
-        has = tech_lists.map(lambda ts, tech=tech: tech in ts).to_numpy(bool)
-        per_site = np.array([params.radius_for(tech, c) for c in carriers]) if params.carrier_radius_m \
-            else np.full(len(bts_sites), params.radius_for(tech))
-        radius = np.where(has, np.maximum(radius, per_site), radius)
-    return np.where(allowed, radius, 0.0)
+    tech_r = technology_radius_m(bts_sites, params)
+    if technology is not None:
+        tech_r = tech_r[:, [settings.TECHNOLOGIES.index(technology)]]
+    return np.where(allowed, tech_r.max(axis=1), 0.0)
+
+
+def technology_radius_m(bts_sites: gpd.GeoDataFrame, params: CoverageParams) -> np.ndarray:
+    """Reach in metres of each BTS site for each technology (columns: ``settings.TECHNOLOGIES``).
+
+    0 where the site lacks the technology or the params' technology filter leaves it out; the
+    radius is the technology's, or the site carrier's override.
+    """
+    out = np.zeros((len(bts_sites), len(settings.TECHNOLOGIES)))
+    if len(bts_sites) == 0:
+        return out
+    carriers = bts_sites["carrier"].to_numpy()
+    # ";2G;3G;" holds ";3G;" exactly when "3G" is one of the ";"-separated items (one C call).
+    padded = np.char.add(np.char.add(";", bts_sites["technologies"].to_numpy(str)), ";")
+    for j, tech in enumerate(settings.TECHNOLOGIES):
+        if params.technologies and tech not in params.technologies:
+            continue
+        has = np.char.find(padded, f";{tech};") >= 0
+        if params.carrier_radius_m:  # overrides: one radius per distinct carrier
+            kinds, inverse = np.unique(carriers.astype(str), return_inverse=True)
+            per_site = np.array([params.radius_for(tech, c) for c in kinds])[inverse]
+        else:
+            per_site = params.radius_for(tech)
+        out[:, j] = np.where(has, per_site, 0.0)
+    return out
 
 
 def loudspeaker_radius_m(loudspeakers: gpd.GeoDataFrame, params: CoverageParams) -> np.ndarray:

@@ -38,12 +38,14 @@ class UncoveredAreas:
     """Uncovered-area polygons per gap kind, computed on first request and then kept.
 
     Polygon differences are the costly part of an analysis and most views draw one or two kinds,
-    so :func:`analyse` only records what they are made of. Build one from a finished table with
-    :meth:`from_table`.
+    so :func:`analyse` only records what they are made of: per kind a (whole, covered) pair of
+    geometry arrays, or a function returning it (the grid method makes no polygons until asked).
+    Build one from a finished table with :meth:`from_table`.
     """
 
     def __init__(self, units: pd.DataFrame | None = None, zones: np.ndarray | None = None,
-                 parts: dict[str, tuple[np.ndarray, np.ndarray]] | None = None, crs=None):
+                 parts: dict[str, tuple[np.ndarray, np.ndarray]
+                             | Callable[[], tuple[np.ndarray, np.ndarray]]] | None = None, crs=None):
         self._units, self._zones, self._parts, self._crs = units, zones, parts or {}, crs
         self._tables: dict[str, gpd.GeoDataFrame] = {}
 
@@ -60,7 +62,8 @@ class UncoveredAreas:
         for kind in kinds:
             if kind not in self._tables:
                 settings.check_choice("gap kind", kind, settings.GAP_KINDS)
-                whole, covered = self._parts[kind]
+                part = self._parts[kind]
+                whole, covered = part() if callable(part) else part
                 self._tables[kind] = _gap_table(self._units, kind,
                                                 shapely.difference(whole, covered), self._crs)
         frames = [self._tables[k] for k in kinds]
@@ -92,6 +95,8 @@ class GapAnalysis:
     sources : attribution lines shown on maps and exports.
     model : the coverage model that made the figures: "circle" or "terrain" (``geo.terrain``).
     notes : lines about how the figures were made (DEM used, voids filled, sites skipped …).
+    method : how the circle model's shares were computed: "exact" (polygon overlays) or "grid"
+        (cells, :mod:`geo.grid`); the gap polygons are exact either way.
     """
 
     communes: gpd.GeoDataFrame
@@ -103,6 +108,7 @@ class GapAnalysis:
     sources: tuple[str, ...] = field(default_factory=tuple)
     model: str = "circle"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    method: str = "exact"
     # Derived views (map layers …) kept with the analysis, keyed by their builder and arguments;
     # an analysis is never modified, so they stay valid.
     memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -165,7 +171,8 @@ class Prepared:
 
 def analyse(dataset: Dataset, *, vintage: str = "legacy",
             params: CoverageParams = CoverageParams(),
-            cache: LayerCache | None = None) -> GapAnalysis:
+            cache: LayerCache | None = None, method: settings.Method = "exact",
+            cell_m: float = settings.GRID_CELL_M) -> GapAnalysis:
     """Coverage shares, people reached, gap score and uncovered areas per commune.
 
     Parameters
@@ -175,14 +182,53 @@ def analyse(dataset: Dataset, *, vintage: str = "legacy",
     params : radii, access distance and carrier/technology filters of the circle model.
     cache : a :class:`LayerCache` kept for this dataset and vintage (the app keeps one), so a
         changed parameter recomputes only the layers it affects.
+    method : "exact" (polygon overlays; the default), "grid" (shares counted on ``cell_m`` cells,
+        :mod:`geo.grid`: seconds for all of Vietnam, within about a percentage point of exact; see
+        bench/README.md) or "auto" (grid above ``settings.GRID_AUTO_COMMUNES`` communes). Gap
+        polygons are exact with either, made on request.
+    cell_m : cell side in metres of the grid method.
     """
+    settings.check_choice("method", method, settings.METHODS)
+    if not (np.isfinite(cell_m) and cell_m > 0):
+        raise PhusongError(f"cell_m must be a positive number of metres; got {cell_m!r}")
     if cache is None:
         prepared = prepare(dataset, vintage=vintage, params=params)
     else:  # the same layers for the same filters: maps reuse what they drew from them
         prepared = cache.get(("prepared", params.carriers, params.technologies),
                              lambda: prepare(dataset, vintage=vintage, params=params))
+    if method == "auto":
+        method = "grid" if len(prepared.units) > settings.GRID_AUTO_COMMUNES else "exact"
+    if method == "grid":
+        return _grid_analysis(dataset, prepared, vintage=vintage, params=params, cell_m=cell_m,
+                              cache=cache if cache is not None else LayerCache())
     return summarise(dataset, prepared, circle_coverage(prepared, params, cache=cache),
                      vintage=vintage, params=params)
+
+
+def _grid_analysis(dataset: Dataset, prepared: Prepared, *, vintage: str, params: CoverageParams,
+                   cell_m: float, cache: LayerCache) -> GapAnalysis:
+    """The circle model's statistics counted on cells (:func:`geo.grid.shares`); the gap polygons
+    come from the exact layers of :func:`circle_coverage`, computed (and cached) when asked for."""
+    from geo import grid  # numba compiles (or loads) its kernels on first use
+
+    names = coverage_keys(prepared.carriers)
+    shares = grid.shares(prepared, params, names, cell_m=cell_m)
+    zones = prepared.zones
+
+    def layer(name: str) -> np.ndarray:
+        if name == "any_channel":
+            return _any_channel({k: layer(k) for k in _ANY_CHANNEL})
+        if name == "modern":
+            return _modern({k: layer(k) for k in _MODERN})
+        return circle_coverage(prepared, params, cache=cache, names=(name,))[name]
+
+    parts = {kind: (lambda whole=whole, part=part:
+                    (zones if whole is None else layer(whole), layer(part)))
+             for kind, (whole, part) in _GAP_PARTS.items()}
+    note = (f"Coverage shares counted on {cell_m:g} m cells (cell centre inside a disc and a "
+            "commune); gap polygons exact.")
+    return _analysis(dataset, prepared, shares, names, parts, vintage=vintage, params=params,
+                     model="circle", notes=(note,), method="grid")
 
 
 def prepare(dataset: Dataset, *, vintage: str = "legacy",
@@ -231,10 +277,12 @@ class LayerCache:
 
 
 def circle_coverage(prepared: Prepared, params: CoverageParams, *,
-                    cache: LayerCache | None = None) -> dict[str, np.ndarray]:
+                    cache: LayerCache | None = None,
+                    names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
     """The circle model: per layer (:func:`coverage_keys`), the covered area of each commune.
 
-    ``cache`` (for one dataset and vintage) keeps layers between calls with other parameters.
+    ``cache`` (for one dataset and vintage) keeps layers between calls with other parameters;
+    ``names`` limits the work to those layers (default: all).
     """
     zones, bts = prepared.zones, prepared.bts
     site_filter = (params.carriers, params.technologies)
@@ -259,7 +307,7 @@ def circle_coverage(prepared: Prepared, params: CoverageParams, *,
             lambda carrier=carrier: coverage.site_reach(bts, params, carrier=carrier))
     cache = cache if cache is not None else LayerCache()
     return {name: cache.get(key, lambda discs=discs: coverage.clipped_union(zones, discs()))
-            for name, (key, discs) in layers.items()}
+            for name, (key, discs) in layers.items() if names is None or name in names}
 
 
 def summarise(dataset: Dataset, prepared: Prepared, covered: dict[str, np.ndarray], *,
@@ -279,52 +327,74 @@ def summarise(dataset: Dataset, prepared: Prepared, covered: dict[str, np.ndarra
     missing = [k for k in coverage_keys(prepared.carriers) if k not in covered]
     if missing:
         raise PhusongError(f"coverage model returned no layer for {', '.join(missing)}")
-    units, crs, zones = prepared.units, prepared.crs, prepared.zones
-    bts, loud = prepared.bts, prepared.loudspeakers
-    inet, settlements = prepared.internet_points, prepared.settlements
-    any_channel = shapely.union_all(np.stack([covered["mobile_covered"],
-                                              covered["loudspeaker_covered"],
-                                              covered["internet_access"]], axis=1), axis=1)
-    modern = shapely.union(covered["covered_4g"], covered["covered_5g"])
+    zones = prepared.zones
+    layers = {**covered, "any_channel": _any_channel(covered), "modern": _modern(covered)}
     # Uncovered area of each gap kind = whole − part; the polygons are made on demand.
-    parts = {
-        "no_4g": (zones, covered["covered_4g"]),
-        "no_mobile": (zones, covered["mobile_covered"]),
-        "no_loudspeaker": (zones, covered["loudspeaker_covered"]),
-        "no_internet": (zones, covered["internet_access"]),
-        "no_service": (zones, any_channel),
-        "at_risk": (covered["mobile_covered"], modern),
-    }
+    parts = {kind: (zones if whole is None else layers[whole], layers[part])
+             for kind, (whole, part) in _GAP_PARTS.items()}
+    area_m2 = shapely.area(zones)
+    share_of = _people_shares(zones, prepared.settlements)
+    shares: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (area share, people share)
+    for name, geoms in {**layers, **(extra or {})}.items():
+        area_share = _safe_div(shapely.area(geoms), area_m2)
+        shares[name] = (area_share, share_of(geoms, area_share))
+    return _analysis(dataset, prepared, shares, list(covered), parts, extra=list(extra or {}),
+                     vintage=vintage, params=params, model=model, notes=notes,
+                     has_settlements=share_of.has_settlements)
+
+
+# Gap kind -> (whole, covered part): layer names (None = the whole commune). at_risk: served by
+# mobile but by neither 4G nor 5G.
+_GAP_PARTS: dict[str, tuple[str | None, str]] = {
+    "no_4g": (None, "covered_4g"), "no_mobile": (None, "mobile_covered"),
+    "no_loudspeaker": (None, "loudspeaker_covered"), "no_internet": (None, "internet_access"),
+    "no_service": (None, "any_channel"), "at_risk": ("mobile_covered", "modern")}
+_ANY_CHANNEL = ("mobile_covered", "loudspeaker_covered", "internet_access")
+_MODERN = ("covered_4g", "covered_5g")
+
+
+def _any_channel(covered: dict[str, np.ndarray]) -> np.ndarray:
+    """Per commune, the area reached by mobile, a loudspeaker or an internet point."""
+    return shapely.union_all(np.stack([covered[k] for k in _ANY_CHANNEL], axis=1), axis=1)
+
+
+def _modern(covered: dict[str, np.ndarray]) -> np.ndarray:
+    """Per commune, the area served by 4G or 5G."""
+    return shapely.union(*(covered[k] for k in _MODERN))
+
+
+def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.ndarray, np.ndarray]],
+              reported: list[str], parts: dict, *, vintage: str, params: CoverageParams,
+              model: str, notes: tuple[str, ...], extra: list[str] = (), method: str = "exact",
+              has_settlements: np.ndarray | None = None) -> GapAnalysis:
+    """The commune table and the result from covered shares (0–1 of area and of people) per layer.
+
+    ``shares`` holds every name of ``reported`` and ``extra`` (a ``*_pct``/``*_pop`` pair each,
+    the gap kinds between them) plus "any_channel" and "modern", from which the gap kinds are
+    derived. ``parts``: per gap kind, what :class:`UncoveredAreas` makes its polygons from.
+    """
+    units, crs, zones = prepared.units, prepared.crs, prepared.zones
+    if has_settlements is None:
+        has_settlements = _people_shares(zones, prepared.settlements).has_settlements
     area_m2 = shapely.area(zones)
     population = units["population"].to_numpy(float)
-    share_of = _people_shares(zones, settlements)
     columns: dict[str, np.ndarray] = {  # built as arrays, one DataFrame at the end (cheap rerun)
         "code": units["code"].to_numpy(), "name": units["name"].to_numpy(),
         "legacy_codes": units["legacy_codes"].to_numpy(), "area_km2": area_m2 / 1e6,
         "population": population,
-        "population_basis": np.where(share_of.has_settlements, "settlements", "uniform")}
-
-    shares: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (area share, people share)
-    for name, geoms in {**covered, "any_channel": any_channel, "modern": modern}.items():
-        area_share = _safe_div(shapely.area(geoms), area_m2)
-        shares[name] = (area_share, share_of(geoms, area_share))
-    for kind, (whole, part) in parts.items():  # uncovered = whole − covered, no overlay needed
-        whole_name = "mobile_covered" if kind == "at_risk" else None
-        part_name = {"no_4g": "covered_4g", "no_mobile": "mobile_covered",
-                     "no_loudspeaker": "loudspeaker_covered", "no_internet": "internet_access",
-                     "no_service": "any_channel", "at_risk": "modern"}[kind]
-        whole_area, whole_people = shares[whole_name] if whole_name else (1.0, 1.0)
-        shares[kind] = (whole_area - shares[part_name][0], whole_people - shares[part_name][1])
-    for name, geoms in (extra or {}).items():
-        area_share = _safe_div(shapely.area(geoms), area_m2)
-        shares[name] = (area_share, share_of(geoms, area_share))
-    for name in list(covered) + ["no_service", "at_risk", "no_4g", "no_mobile", "no_loudspeaker",
-                                 "no_internet"] + list(extra or {}):
+        "population_basis": np.where(has_settlements, "settlements", "uniform")}
+    shares = dict(shares)
+    for kind, (whole, part) in _GAP_PARTS.items():  # uncovered = whole − covered, no overlay needed
+        whole_area, whole_people = shares[whole] if whole else (1.0, 1.0)
+        shares[kind] = (whole_area - shares[part][0], whole_people - shares[part][1])
+    for name in list(reported) + ["no_service", "at_risk", "no_4g", "no_mobile", "no_loudspeaker",
+                                  "no_internet"] + list(extra):
         area_share, people_share = shares[name]
         columns[f"{name}_pct"] = np.clip(100 * area_share, 0, 100)
         columns[f"{name}_pop"] = population * np.clip(people_share, 0, 1)
     stats = pd.DataFrame(columns)
 
+    inet = prepared.internet_points
     support = inet[inet["kind"] == "support_point"]
     stats["support_points"] = _count_points(zones, support.geometry.to_numpy()).astype(int)
     stats["c03_required"] = units["especially_difficult"].fillna(False).astype(bool).to_numpy()
@@ -334,11 +404,12 @@ def summarise(dataset: Dataset, prepared: Prepared, covered: dict[str, np.ndarra
     communes = gpd.GeoDataFrame(stats, geometry=zones, crs=crs)
 
     return GapAnalysis(communes=communes,
-                       sites={"bts_sites": bts, "loudspeakers": loud, "internet_points": inet},
+                       sites={"bts_sites": prepared.bts, "loudspeakers": prepared.loudspeakers,
+                              "internet_points": inet},
                        vintage=vintage, params=params,
                        uncovered=UncoveredAreas(units[["code", "name"]], zones, parts, crs),
                        dataset_name=dataset.name, sources=dataset.sources, model=model,
-                       notes=tuple(notes))
+                       notes=tuple(notes), method=method)
 
 
 def gap_score(stats: pd.DataFrame) -> np.ndarray:
