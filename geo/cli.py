@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--metric", default="no_4g_pct",
                         help="gap the map colours communes by (default no_4g_pct)")
     report.add_argument("--out", type=Path, required=True, help="folder to write into")
+    report.add_argument("--method", choices=settings.METHODS, default="auto",
+                        help="per-commune shares by exact polygon overlays, or counted on "
+                             f"{settings.GRID_CELL_M:g} m cells (seconds for a whole province or "
+                             f"country); auto = grid above {settings.GRID_AUTO_COMMUNES:,} communes")
     report.add_argument("--dem", type=Path, nargs="+", metavar="FILE",
                         help="elevation model: GeoTIFF(s) in any CRS, SRTM .hgt tiles or a folder "
                              "of them; adds terrain figures beside the circle figures")
@@ -139,7 +143,7 @@ def _report(args: argparse.Namespace) -> int:
         for problem in dataset.problems[:20]:
             _progress(f"  - {problem}")
     _progress(f"analysing {len(dataset.communes)} communes ({args.vintage})")
-    analysis = gaps.analyse(dataset, vintage=args.vintage)
+    analysis = gaps.analyse(dataset, vintage=args.vintage, method=args.method)
     if args.metric not in analysis.communes.columns:
         raise PhusongError(f"--metric {args.metric!r} is not a commune column; try no_4g_pct, "
                            "no_mobile_pct, no_loudspeaker_pct, no_internet_pct, no_service_pct, "

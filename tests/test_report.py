@@ -136,3 +136,13 @@ def test_default_data_holds_the_seed_facts():
     assert 7 <= len(with_4g) < 13  # "most", not all, communes
     assert ds.bts_sites["illustrative"].all() and ds.loudspeakers["illustrative"].all()
     assert ds.internet_points["illustrative"].all()
+
+
+def test_grid_method_report_agrees_with_exact_within_a_point(tmp_path):
+    exact_out, grid_out = tmp_path / "exact", tmp_path / "grid"
+    assert main(["report", "--lang", "en", "--out", str(exact_out)]) == 0
+    assert main(["report", "--lang", "en", "--method", "grid", "--out", str(grid_out)]) == 0
+    exact = pd.read_csv(exact_out / "communes.csv", encoding="utf-8-sig").set_index("Commune code")
+    grid = pd.read_csv(grid_out / "communes.csv", encoding="utf-8-sig").set_index("Commune code")
+    share = [c for c in exact.columns if c.endswith("(%)")]
+    assert share and (exact[share] - grid.loc[exact.index, share]).abs().max().max() <= 1.0
