@@ -13,16 +13,14 @@ is drawn (the map payload), and the time from navigation to 13 commune shapes dr
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+from appserver import app_server, launch_chromium, wait_for_map  # noqa: E402
 
 
 SCRIPT_RUNS: list[float] = []
@@ -140,67 +138,35 @@ def terrain_rerun_times(repeat: int) -> dict[str, list[float]]:
 
 
 def _serve(run_log: Path | None = None):
-    """Start the app with ``streamlit run`` (through :mod:`timed_server` when ``run_log``) on a
-    free port; return (process, URL) once it answers."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    runner = [str(REPO / "bench" / "timed_server.py")] if run_log else ["-m", "streamlit"]
-    proc = subprocess.Popen([sys.executable, *runner, "run", str(REPO / "app.py"),
-                             "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, **({"PHUSONG_RUN_LOG": str(run_log)}
-                                                  if run_log else {})})
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    return proc, url
-
-
-def _chromium(p):
-    return p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"])
+    """The app in ``streamlit run`` (through :mod:`timed_server` when ``run_log``)."""
+    if run_log is None:
+        return app_server()
+    return app_server(runner=[str(REPO / "bench" / "timed_server.py")],
+                      env={"PHUSONG_RUN_LOG": str(run_log)})
 
 
 def _wait_drawn(page, start: float, communes: int = 13) -> float:
-    while True:
-        frames = page.locator('iframe[title="streamlit_folium.st_folium"]')
-        if (not page.locator('[data-testid="stStatusWidget"]').count() and frames.count() == 1
-                and frames.first.content_frame.locator(
-                    ".leaflet-phusong_communes-pane path").count() == communes):
-            return time.perf_counter() - start
-        if time.perf_counter() - start > 120:
-            raise RuntimeError("map not drawn within 120 s")
-        page.wait_for_timeout(20)
+    wait_for_map(page, communes, timeout_s=120, poll_ms=20)
+    return time.perf_counter() - start
 
 
 def browser_load() -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
-    proc, url = _serve()
-    try:
-        with sync_playwright() as p:
-            browser = _chromium(p)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            received = {"ws": 0, "http": 0}
+    with _serve() as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        received = {"ws": 0, "http": 0}
 
-            def on_ws(ws):
-                ws.on("framereceived", lambda frame: received.__setitem__(
-                    "ws", received["ws"] + len(frame if isinstance(frame, (bytes, str)) else b"")))
+        def on_ws(ws):
+            ws.on("framereceived", lambda frame: received.__setitem__(
+                "ws", received["ws"] + len(frame if isinstance(frame, (bytes, str)) else b"")))
 
-            page.on("websocket", on_ws)
-            page.on("response", lambda r: received.__setitem__(
-                "http", received["http"] + int(r.headers.get("content-length", 0) or 0)))
-            drawn = _wait_drawn(page, _goto(page, url))
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        page.on("websocket", on_ws)
+        page.on("response", lambda r: received.__setitem__(
+            "http", received["http"] + int(r.headers.get("content-length", 0) or 0)))
+        drawn = _wait_drawn(page, _goto(page, url))
+        browser.close()
     return {"first load to drawn map (s)": drawn, "websocket bytes (MB)": received["ws"] / 1e6,
             "http bytes (MB)": received["http"] / 1e6}
 
@@ -218,37 +184,32 @@ def server_rerun_times(repeat: int) -> dict[str, list[float]]:
 
     from playwright.sync_api import sync_playwright
 
+    out: dict[str, list[float]] = {"server, new state: script wall": [],
+                                   "server, new state: script thread CPU": []}
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "runs.txt"
-        proc, url = _serve(log)
-        out: dict[str, list[float]] = {"server, new state: script wall": [],
-                                       "server, new state: script thread CPU": []}
-        try:
-            with sync_playwright() as p:
-                browser = _chromium(p)
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                _wait_drawn(page, _goto(page, url))
-                sliders = page.locator('[data-testid="stSlider"]')
-                for label, presses in (("4G", repeat), ("(m)", repeat), ("3G", repeat)):
-                    thumb = sliders.filter(has_text=label).first.get_by_role("slider")
-                    for _ in range(presses):
-                        before = len(log.read_text().splitlines())
-                        thumb.focus()
-                        page.keyboard.press("ArrowRight")
-                        deadline = time.perf_counter() + 60
-                        while len(log.read_text().splitlines()) <= before:
-                            if time.perf_counter() > deadline:
-                                raise RuntimeError(f"no rerun after moving the {label} slider")
-                            page.wait_for_timeout(20)
-                        _wait_drawn(page, time.perf_counter())
-                        lines = log.read_text().splitlines()[before:]
-                        wall, cpu = (float(v) for v in lines[-1].split())
-                        out["server, new state: script wall"].append(wall)
-                        out["server, new state: script thread CPU"].append(cpu)
-                browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+        log.touch()
+        with _serve(log) as url, sync_playwright() as p:
+            browser = launch_chromium(p)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            _wait_drawn(page, _goto(page, url))
+            sliders = page.locator('[data-testid="stSlider"]')
+            for label in ("4G", "(m)", "3G"):  # 4G radius, loudspeaker reach, 3G radius
+                thumb = sliders.filter(has_text=label).first.get_by_role("slider")
+                for _ in range(repeat):
+                    before = len(log.read_text().splitlines())
+                    thumb.focus()
+                    page.keyboard.press("ArrowRight")
+                    deadline = time.perf_counter() + 60
+                    while len(log.read_text().splitlines()) <= before:
+                        if time.perf_counter() > deadline:
+                            raise RuntimeError(f"no rerun after moving the {label} slider")
+                        page.wait_for_timeout(20)
+                    _wait_drawn(page, time.perf_counter())
+                    wall, cpu = (float(v) for v in log.read_text().splitlines()[-1].split())
+                    out["server, new state: script wall"].append(wall)
+                    out["server, new state: script thread CPU"].append(cpu)
+            browser.close()
     return out
 
 

@@ -17,10 +17,6 @@ def shared_raw() -> Path:
     return SHARED_RAW
 
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
 @pytest.fixture(scope="session")
 def browser():
     """A headless Chromium: Debian's /usr/bin/chromium, or Playwright's own build where the test
@@ -35,7 +31,9 @@ def browser():
     if path is not None and not Path(path).exists():
         pytest.fail("no Chromium: install Debian's chromium (apt-get install chromium) or run "
                     "bash scripts/test.sh, which installs one")
+    from appserver import launch_chromium
+
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        launched = launch_chromium(p, path)
         yield launched
         launched.close()

@@ -9,52 +9,24 @@ from __future__ import annotations
 
 import io
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from appserver import COMMUNE_PATHS, REPO, app_server, wait_for_map
+
 pytestmark = pytest.mark.browser
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve(data_dir: Path):
     """Start ``streamlit run app.py`` on ``data_dir``; yield its URL; stop it."""
-    port = free_port()
-    env = {**os.environ, "PHUSONG_DATA": str(data_dir)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited: {proc.stdout.read().decode(errors='replace')}")
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        with app_server(data_dir=data_dir) as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -62,25 +34,15 @@ def server():
     yield from serve(REPO / "data" / "dakrong")
 
 
-COMMUNE_PATHS = ".leaflet-phusong_communes-pane path"
 SITE_PATHS = ".leaflet-phusong_sites-pane path"
 
 
 def settle(page, *, communes: int, timeout_s: float = 60):
-    """Wait until Streamlit is idle and the Map tab's frame (the first; the planning tab holds a
-    second) draws ``communes``."""
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').count()
-        frames = page.locator('iframe[title="streamlit_folium.st_folium"]')
-        if not running and frames.count() >= 1:
-            frame = frames.first.content_frame
-            last = frame.locator(COMMUNE_PATHS).count()
-            if last == communes:
-                return frame
-        page.wait_for_timeout(200)
-    pytest.fail(f"page did not settle on {communes} communes (last count {last})")
+    """Wait until Streamlit is idle and the Map tab's frame draws ``communes``."""
+    try:
+        return wait_for_map(page, communes, timeout_s=timeout_s)
+    except TimeoutError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture
@@ -139,16 +101,8 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 def main_map(page, *, communes: int = 13, timeout_s: float = 90):
-    """The Map tab's frame (the first st_folium frame; other tabs may hold more) once idle."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        frames = page.locator('iframe[title="streamlit_folium.st_folium"]')
-        if not page.locator('[data-testid="stStatusWidget"]').count() and frames.count():
-            frame = frames.first.content_frame
-            if frame.locator(COMMUNE_PATHS).count() == communes:
-                return frame
-        page.wait_for_timeout(200)
-    pytest.fail(f"the map did not draw {communes} communes")
+    """The Map tab's frame once idle."""
+    return settle(page, communes=communes, timeout_s=timeout_s)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """`python -m geo report` end to end on the embedded Đakrông default, and its failures."""
 
-import io
 import json
 import re
 import subprocess
