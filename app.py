@@ -309,35 +309,6 @@ for row_start in range(0, len(kpis), 4):
 tab_map, tab_table, tab_c03, tab_plan, tab_export = st.tabs(
     [T("app.tab_map"), T("app.tab_table"), T("app.tab_c03"), T("plan.tab"), T("app.tab_export")])
 
-with tab_map:
-    left, right = st.columns([3, 1])
-    with left:
-        folium_map = map_for(data_key, vintage, params, metric, lang, show_gaps, tiles, dataset,
-                             terrain_state, dem_grid)
-        # render=False: st_folium renders the fresh map itself once more; its extra full pass
-        # (documented as skippable) would double the rerun's cost.
-        clicked = st_folium(folium_map, key=f"map_{vintage}", height=620,
-                            width="stretch", returned_objects=["last_active_drawing"],
-                            return_on_hover=False, render=False)
-    with right:
-        codes = []
-        if query:
-            codes = [analysis.communes["code"].iloc[i]
-                     for i in search.find_communes(analysis.communes["name"], query)]
-            if not codes:
-                st.info(T("app.search_none").format(query=query))
-        drawing = (clicked or {}).get("last_active_drawing") or {}
-        clicked_code = (drawing.get("properties") or {}).get("code")
-        if clicked_code and clicked_code in set(analysis.communes["code"]):
-            codes = [clicked_code] + [c for c in codes if c != clicked_code]
-        if codes:
-            chosen = st.selectbox(T("app.commune"), codes, key="chosen",
-                                  format_func=lambda c: export.commune_name(analysis, c))
-            st.dataframe(export.commune_card(analysis, chosen, lang=lang, table=tables["card"]),
-                         hide_index=True, width="stretch")
-        else:
-            st.caption(T("app.click_hint"))
-
 with tab_table:
     st.dataframe(tables["communes"], hide_index=True, width="stretch")
     st.caption(T("app.population_note"))
@@ -419,3 +390,34 @@ with tab_export:
             T(f"app.download_{kind}"), data=lambda kind=kind: export_bytes(kind, *state),
             file_name=filename, mime=mime, key=f"download_{kind}", on_click="ignore",
             width="stretch")
+
+# The map last: the browser redraws it while nothing else of this run is left to compute (two
+# cores shared with the browser on a laptop).
+with tab_map:
+    left, right = st.columns([3, 1])
+    with left:
+        folium_map = map_for(data_key, vintage, params, metric, lang, show_gaps, tiles, dataset,
+                             terrain_state, dem_grid)
+        # render=False: st_folium renders the fresh map itself once more; its extra full pass
+        # (documented as skippable) would double the rerun's cost.
+        clicked = st_folium(folium_map, key=f"map_{vintage}", height=620,
+                            width="stretch", returned_objects=["last_active_drawing"],
+                            return_on_hover=False, render=False)
+    with right:
+        codes = []
+        if query:
+            codes = [analysis.communes["code"].iloc[i]
+                     for i in search.find_communes(analysis.communes["name"], query)]
+            if not codes:
+                st.info(T("app.search_none").format(query=query))
+        drawing = (clicked or {}).get("last_active_drawing") or {}
+        clicked_code = (drawing.get("properties") or {}).get("code")
+        if clicked_code and clicked_code in set(analysis.communes["code"]):
+            codes = [clicked_code] + [c for c in codes if c != clicked_code]
+        if codes:
+            chosen = st.selectbox(T("app.commune"), codes, key="chosen",
+                                  format_func=lambda c: export.commune_name(analysis, c))
+            st.dataframe(export.commune_card(analysis, chosen, lang=lang, table=tables["card"]),
+                         hide_index=True, width="stretch")
+        else:
+            st.caption(T("app.click_hint"))
