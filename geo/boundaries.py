@@ -24,8 +24,9 @@ Method (details in :func:`approximate_communes`)
    are dropped (bbox corners at the national border and the coast), unless they end up enclosed.
 5. A 2025 commune whose legacy members cover less than 85 % of its official 2025 area
    (``wardAreaKm2``) lets its members grow beyond their bboxes, inside their district's zone
-   (package district bbox ∩ envelope of the district's unit bboxes), into free cells and into cells
-   of other districts' communes that exceed their own official area (:func:`_grow`).
+   (package district bbox ∩ envelope of the district's unit bboxes), into cells of other
+   districts' communes that exceed their own official area, and only then into free cells
+   (:func:`_grow`).
 6. The cells are polygonised exactly (noded boundary runs + :func:`shapely.polygonize`) and the
    coverage is simplified with :func:`shapely.coverage_simplify`, which keeps shared edges shared.
 
@@ -659,13 +660,18 @@ def _grow(
     The point cell of a unit is never taken. Each short commune takes its eligible cells in order
     of the weighted score of :func:`_assign` (bbox-normalised distance from the member's point,
     which simply keeps growing outside the bbox; the member with the lowest score takes the cell)
-    until the deficit is met, i.e. up to a score threshold found for that commune alone. Two short
-    communes wanting one cell: the lower score wins, ties to the lower code. Every step depends
-    only on package data and on cells in a window that :func:`_growth_window` makes large enough,
-    not on the run, so a district alone, its province and the national run agree.
+    until the deficit is met, cells of long communes first and free cells only for what remains
+    (:func:`_pick_cells`), i.e. up to score thresholds found for that commune alone. So the
+    deficit goes to the member next to the land that a long neighbour holds in excess, not to
+    every member alike: a member with no such neighbour grows only when that land runs out. Two
+    short communes wanting one cell: the lower score wins, ties to the lower code. Every step
+    depends only on package data and on cells in a window that :func:`_growth_window` makes large
+    enough, not on the run, so a district alone, its province and the national run agree.
 
-    A long commune may lose more than its surplus, and may be left with an enclave (its point
-    cell) inside a grown commune.
+    A long commune gives each short commune at most its surplus, but several short communes
+    together may take more (capping them jointly would make the result depend on which short
+    communes a run includes). It may be left with an enclave (its point cell) inside a grown
+    commune.
     """
     t, _ = _tables()
     xc = (xe[:-1] + xe[1:]) / 2
@@ -717,6 +723,10 @@ def _grow(
     takeable = lab_long & ~fixed
     nxg = label.shape[1]
     area_f = area.ravel()
+    # The long 2025 commune holding each cell (-1: a free cell), and what it holds beyond its
+    # official area: the most it gives a short neighbour.
+    holder_f = np.where(lab_long, lab_c, -1).ravel()
+    spare_km2 = np.where(long_, have - official, 0.0)
     best_f = np.full(label.size, np.inf)
     won_f = np.full(label.size, -1, dtype=label.dtype)
     # Bboxes as cell index ranges (bbox edges are grid lines).
@@ -784,23 +794,69 @@ def _grow(
             idx, sc, mm = idx[o], sc[o], mm[o]
             first = np.r_[True, idx[1:] != idx[:-1]]
             idx, sc, mm = idx[first], sc[first], mm[first]
-        need = official[g] - have[g]
-        cell_a = area_f[idx]
-        # The lowest-scoring k cells cover at least `need`, so only they need sorting.
-        k = int(np.ceil(need / max(cell_a.min(), 1e-12))) + 1
-        if k < sc.size:
-            sub = sc <= np.partition(sc, k)[k]
-        else:
-            sub = np.ones(sc.size, dtype=bool)
-        order = np.argsort(sc[sub], kind="stable")
-        cum = np.cumsum(cell_a[sub][order])
-        radius = sc[sub][order][np.searchsorted(cum, need)] if cum[-1] > need else np.inf
-        take = (sc <= radius) & (sc < best_f[idx])
+        want = _pick_cells(sc, area_f[idx], holder_f[idx], spare_km2, official[g] - have[g])
+        take = want & (sc < best_f[idx])
         best_f[idx[take]], won_f[idx[take]] = sc[take], mm[take]
     won = won_f.reshape(label.shape)
     grown = won >= 0
     label[grown] = won[grown]
     claim[grown] = won[grown]
+
+
+def _lowest(score: np.ndarray, cell_km2: np.ndarray, km2: float, *, reach: bool) -> np.ndarray:
+    """Mask of the lowest-scoring cells by area: with ``reach``, the fewest that cover ``km2`` (all
+    cells when they never do); without, as many as fit within ``km2``. Decided by a score
+    threshold, so cells of equal score are all in or all out, whatever their order."""
+    if km2 <= 0 or not score.size:
+        return np.zeros(score.size, dtype=bool)
+    # The lowest-scoring k cells cover at least km2, so only they need sorting.
+    k = int(np.ceil(km2 / max(cell_km2.min(), 1e-12))) + 1
+    sub = score <= np.partition(score, k)[k] if k < score.size else np.ones(score.size, bool)
+    order = np.argsort(score[sub], kind="stable")
+    sc, cum = score[sub][order], np.cumsum(cell_km2[sub][order])
+    if cum[-1] <= km2:  # only when every cell was sorted (k cells alone exceed km2)
+        return np.ones(score.size, dtype=bool)
+    if reach:
+        return score <= sc[np.searchsorted(cum, km2)]
+    return score < sc[np.searchsorted(cum, km2, side="right")]
+
+
+def _pick_cells(
+    score: np.ndarray,
+    cell_km2: np.ndarray,
+    holder: np.ndarray,
+    spare_km2: np.ndarray,
+    need_km2: float,
+) -> np.ndarray:
+    """Mask of the candidate cells a short 2025 commune takes to cover ``need_km2``.
+
+    ``holder`` is the long 2025 commune holding each cell (an index into ``spare_km2``, its area
+    beyond its official area), or -1 for a free cell. Cells of long communes come first, in order
+    of score, each long commune giving at most its spare area; free cells come only for what they
+    leave short. A long commune's surplus is evidence that some of its cells belong to a short
+    neighbour, and only that much; a free cell (claimed by no bbox, or only as the far corner of a
+    single bbox) carries no such evidence: it may lie abroad or at sea. Cells of long communes
+    scoring more than the farthest free cell that growing into free cells alone would need are
+    left out, so that the preference never fetches a distant piece. Within each group the
+    lowest-scoring cells are taken until their area reaches ``need_km2`` (all when it never does).
+    """
+    held = holder >= 0
+    ok = ~held
+    for v in np.unique(holder[held]):
+        cells = np.flatnonzero(holder == v)
+        ok[cells] = _lowest(score[cells], cell_km2[cells], spare_km2[v], reach=False)
+    # No farther than free cells alone would reach: the surplus says that some cells of a long
+    # commune belong to a short neighbour, the nearest ones, not that a distant piece does.
+    free = np.flatnonzero(~held)
+    by_free = _lowest(score[free], cell_km2[free], need_km2, reach=True)
+    if cell_km2[free].sum() >= need_km2 and by_free.any():
+        ok &= score <= score[free][by_free].max()
+    want = np.zeros(score.size, dtype=bool)
+    for tier in (held & ok, ~held):
+        cells = np.flatnonzero(tier)
+        want[cells] = _lowest(score[cells], cell_km2[cells], need_km2, reach=True)
+        need_km2 -= cell_km2[want & tier].sum()
+    return want
 
 
 def _raw_polygons(
@@ -933,13 +989,16 @@ def approximate_communes(
     other units of their district, free cells (claimed by no bbox, or trimmed) and cells of units
     of other districts whose 2025 commune is long (never a unit's point cell). The cells go in
     order of the same weighted score, extended beyond the bbox, to the member that scores lowest,
-    until the official area is reached. Every quantity involved (areas of whole 2025 communes,
-    the order of the cells) is computed on a window large enough to be the same in every run.
+    until the official area is reached: cells of long communes first (each giving at most its
+    surplus, and none farther than the free cells that would otherwise be needed), free cells
+    (which may lie abroad or at sea) only for what remains. Every quantity involved (areas of
+    whole 2025 communes, the order of the cells) is computed on a window large enough to be the
+    same in every run.
 
     Areas (``area_km2``) are computed in the UTM zone of the area (``estimate_utm_crs`` rule).
 
-    Measured on Đa Krông (district 467) against derived commune polygons: mean IoU 0.649 over the
-    13 legacy communes, 0.71 over the five 2025 communes, total area +2 % against the official
+    Measured on Đa Krông (district 467) against derived commune polygons: mean IoU 0.66 over the
+    13 legacy communes, 0.72 over the five 2025 communes, total area +1 % against the official
     1,228 km² (``scripts/measure_boundaries.py``). Holes remain only where no bbox covers the ground,
     or as small enclaves where a grown commune surrounds a neighbour's point cell.
     """
