@@ -11,6 +11,7 @@ the area share (``"uniform"``).
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,14 +65,33 @@ class UncoveredAreas:
                 settings.check_choice("gap kind", kind, settings.GAP_KINDS)
                 part = self._parts[kind]
                 whole, covered = part() if callable(part) else part
-                self._tables[kind] = _gap_table(self._units, kind,
-                                                shapely.difference(whole, covered), self._crs)
+                self._tables[kind] = _gap_table(self._units, kind, _difference(whole, covered),
+                                                self._crs)
         frames = [self._tables[k] for k in kinds]
         if not frames or all(len(f) == 0 for f in frames):
             return gpd.GeoDataFrame({"code": [], "name": [], "gap": [], "area_km2": []},
                                     geometry=gpd.GeoSeries([], crs=self._crs))
         return gpd.GeoDataFrame(pd.concat([f for f in frames if len(f)], ignore_index=True),
                                 geometry="geometry", crs=self._crs)
+
+
+_DIFFERENCES: OrderedDict[tuple[int, int], tuple[weakref.ref, weakref.ref, np.ndarray]] = \
+    OrderedDict()
+
+
+def _difference(whole: np.ndarray, covered: np.ndarray) -> np.ndarray:
+    """``whole − covered`` row by row, kept while both arrays live: analyses that share a layer
+    (a slider moved that leaves it alone; :class:`LayerCache` returns the same arrays) share its
+    uncovered polygons instead of overlaying them again."""
+    key = (id(whole), id(covered))
+    hit = _DIFFERENCES.get(key)
+    if hit is not None and hit[0]() is whole and hit[1]() is covered:
+        return hit[2]
+    result = shapely.difference(whole, covered)
+    _DIFFERENCES[key] = (weakref.ref(whole), weakref.ref(covered), result)
+    while len(_DIFFERENCES) > 64:
+        _DIFFERENCES.popitem(last=False)
+    return result
 
 
 @dataclass(frozen=True)
