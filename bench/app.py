@@ -213,6 +213,17 @@ def server_rerun_times(repeat: int) -> dict[str, list[float]]:
     return out
 
 
+def reference_loop_ms() -> float:
+    """A fixed pure-Python loop (5 M additions), timed: how fast this machine is right now. The
+    2-core VM slows down under sustained load (the same loop takes 0.47 s idle and up to 0.9 s
+    after a minute of benchmarks), so every figure here is printed with it."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    return 1000 * (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
@@ -220,6 +231,7 @@ def main() -> None:
     parser.add_argument("--terrain", action="store_true",
                         help="also terrain mode with a synthetic 30 m DEM of the district")
     args = parser.parse_args()
+    print(f"reference loop before: {reference_loop_ms():.0f} ms")
     times = rerun_times(args.repeat)
     if args.terrain:
         times |= terrain_rerun_times(args.repeat)
@@ -233,6 +245,7 @@ def main() -> None:
     if not args.no_browser:
         for name, value in browser_load().items():
             print(f"| {name} | {value:.2f} |")
+    print(f"reference loop after: {reference_loop_ms():.0f} ms")
 
 
 if __name__ == "__main__":
