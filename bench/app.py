@@ -137,12 +137,13 @@ def terrain_rerun_times(repeat: int) -> dict[str, list[float]]:
     return out
 
 
-def _serve(run_log: Path | None = None):
-    """The app in ``streamlit run`` (through :mod:`timed_server` when ``run_log``)."""
+def _serve(run_log: Path | None = None, cpu: int | None = None):
+    """The app in ``streamlit run`` (through :mod:`timed_server` when ``run_log``; on core ``cpu``
+    alone when given)."""
     if run_log is None:
         return app_server()
     return app_server(runner=[str(REPO / "bench" / "timed_server.py")],
-                      env={"PHUSONG_RUN_LOG": str(run_log)})
+                      env={"PHUSONG_RUN_LOG": str(run_log)}, cpus=None if cpu is None else {cpu})
 
 
 def _wait_drawn(page, start: float, communes: int = 13) -> float:
@@ -177,19 +178,28 @@ def _goto(page, url: str) -> float:
     return start
 
 
-def server_rerun_times(repeat: int) -> dict[str, list[float]]:
+def server_rerun_times(repeat: int, *, separate_cores: bool = False) -> dict[str, list[float]]:
     """Reruns in the real server, driven by keyboard in Chromium: each press moves a slider one
-    step to a value not seen before (a new state: the analysis and map are computed)."""
+    step to a value not seen before (a new state: the analysis and map are computed).
+
+    ``separate_cores``: the server on core 0, Chromium (and this process) on core 1, as when the
+    browser runs on another machine; otherwise both share the machine's two cores, and Chromium
+    redrawing the page competes with the rerun it is waiting for."""
+    import os
     import tempfile
 
     from playwright.sync_api import sync_playwright
 
-    out: dict[str, list[float]] = {"server, new state: script wall": [],
-                                   "server, new state: script thread CPU": []}
+    tag = "server, browser on " + ("another core" if separate_cores else "the same cores")
+    out: dict[str, list[float]] = {f"{tag}: new state: script wall": [],
+                                   f"{tag}: new state: script thread CPU": []}
+    own_cpus = os.sched_getaffinity(0)
+    if separate_cores:
+        os.sched_setaffinity(0, {1})  # Playwright's driver and Chromium inherit it
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "runs.txt"
         log.touch()
-        with _serve(log) as url, sync_playwright() as p:
+        with _serve(log, cpu=0 if separate_cores else None) as url, sync_playwright() as p:
             browser = launch_chromium(p)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             _wait_drawn(page, _goto(page, url))
@@ -207,9 +217,10 @@ def server_rerun_times(repeat: int) -> dict[str, list[float]]:
                         page.wait_for_timeout(20)
                     _wait_drawn(page, time.perf_counter())
                     wall, cpu = (float(v) for v in log.read_text().splitlines()[-1].split())
-                    out["server, new state: script wall"].append(wall)
-                    out["server, new state: script thread CPU"].append(cpu)
+                    out[f"{tag}: new state: script wall"].append(wall)
+                    out[f"{tag}: new state: script thread CPU"].append(cpu)
             browser.close()
+    os.sched_setaffinity(0, own_cpus)
     return out
 
 
@@ -237,6 +248,7 @@ def main() -> None:
         times |= terrain_rerun_times(args.repeat)
     if not args.no_browser:
         times |= server_rerun_times(args.repeat)
+        times |= server_rerun_times(args.repeat, separate_cores=True)
     print("| rerun after a widget change | median ms | max ms | n |")
     print("|---|---:|---:|---:|")
     for name, values in times.items():

@@ -30,10 +30,11 @@ def free_port() -> int:
 
 @contextmanager
 def app_server(*, data_dir: Path | None = None, runner: Sequence[str] = ("-m", "streamlit"),
-               env: dict[str, str] | None = None, timeout_s: float = 90) -> Iterator[str]:
-    """Run ``python <runner> run app.py`` (on ``data_dir`` through ``PHUSONG_DATA``) and yield
-    its URL once it answers; stop it afterwards. RuntimeError, with the server's output, if it
-    exits or does not answer within ``timeout_s``."""
+               env: dict[str, str] | None = None, cpus: set[int] | None = None,
+               timeout_s: float = 90) -> Iterator[str]:
+    """Run ``python <runner> run app.py`` (on ``data_dir`` through ``PHUSONG_DATA``; on the CPU
+    cores ``cpus`` only, when given) and yield its URL once it answers; stop it afterwards.
+    RuntimeError, with the server's output, if it exits or does not answer within ``timeout_s``."""
     port = free_port()
     env = {**os.environ, **(env or {})}
     if data_dir is not None:
@@ -42,7 +43,8 @@ def app_server(*, data_dir: Path | None = None, runner: Sequence[str] = ("-m", "
         [sys.executable, *runner, "run", str(REPO / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        preexec_fn=None if cpus is None else (lambda: os.sched_setaffinity(0, cpus)))
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
