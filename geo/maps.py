@@ -31,6 +31,10 @@ Offline assets: what folium and streamlit-folium do with them (folium 0.20, stre
   draws and the page makes no request off localhost; with the relative ``"app/static/"`` the
   iframe asks ``/component/streamlit_folium.st_folium/app/static/…``, gets 404s and draws
   nothing, so :func:`asset_urls` refuses a base URL that does not start with ``/``.
+- The app (``app.py``) serves ``geo/static`` as the files of a component that draws nothing
+  (``components.declare_component(path=...)``, URL ``/component/app.phusong_assets/``): no
+  server configuration, and the ~0.4 MB of ``data:`` URIs is not sent again with every rerun.
+  Exports (:func:`to_html`) inline everything.
 - Element ids are set deterministically (hex digests of a counter), so the same inputs give
   byte-identical HTML; they stay 32 hex digits long because st_folium rewrites ``_<id>`` suffixes
   by regex and a short id such as ``1`` would also hit data such as ``BTS_1``.
