@@ -34,7 +34,8 @@ class SitePlan:
 def build_area_dataset(out_dir: str | Path, *, district_code: str | None = None,
                        province_code: str | None = None, illustrative_sites: bool = True,
                        facts: pd.DataFrame | None = None, plan: SitePlan = SitePlan(),
-                       name: str | None = None, sources: tuple[str, ...] = ()) -> Path:
+                       name: str | None = None,
+                       sources: tuple[str | dict[str, str], ...] = ()) -> Path:
     """Write a dataset folder for a legacy district or province.
 
     Parameters
@@ -86,8 +87,10 @@ def build_area_dataset(out_dir: str | Path, *, district_code: str | None = None,
 
     title = name or _area_title(units, district_code)
     meta = {"name": title, "sources": list(sources) or [
-        "Commune polygons: approximated by phusong from commune centroids and bounding boxes of "
-        "the vietnamadminunits package (MIT); not surveyed boundaries"]}
+        {"vi": "Ranh giới xã: ước lượng bởi phusong từ tâm và khung bao của gói vietnamadminunits "
+               "(MIT); không phải ranh giới đo đạc",
+         "en": "Commune polygons: approximated by phusong from commune centroids and bounding "
+               "boxes of the vietnamadminunits package (MIT); not surveyed boundaries"}]}
     write_atomic(out / "dataset.json", (json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
                  .encode("utf-8"))
     return out

@@ -129,7 +129,7 @@ def notes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis | Non
     lines += assumption_lines(analysis.params, lang)
     if analysis.illustrative:
         lines.append(i18n.t("notice.illustrative", lang))
-    lines += [f"{i18n.t('map.sources', lang)}: {s}" for s in analysis.sources]
+    lines += [f"{i18n.t('map.sources', lang)}: {i18n.localized(s, lang)}" for s in analysis.sources]
     return lines
 
 

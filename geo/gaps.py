@@ -125,7 +125,7 @@ class GapAnalysis:
     params: CoverageParams
     uncovered: UncoveredAreas
     dataset_name: str = ""
-    sources: tuple[str, ...] = field(default_factory=tuple)
+    sources: tuple[str | dict[str, str], ...] = field(default_factory=tuple)
     model: str = "circle"
     notes: tuple[str, ...] = field(default_factory=tuple)
     method: str = "exact"

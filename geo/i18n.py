@@ -529,3 +529,12 @@ def note(key: str, decimals: int = 0, **values) -> Note:
 def note_text(item, lang: str = "vi") -> str:
     """A note in ``lang``; plain strings (older callers) are returned as they are."""
     return item.text(lang) if isinstance(item, Note) else str(item)
+
+
+def localized(text: str | dict, lang: str = "vi") -> str:
+    """A text that is either the same in every language (a string) or given per language
+    (``{"vi": …, "en": …}``, e.g. a source line of ``dataset.json``): its ``lang`` version, else
+    the Vietnamese one, else the first given."""
+    if isinstance(text, str):
+        return text
+    return str(text.get(lang) or text.get("vi") or next(iter(text.values()), ""))

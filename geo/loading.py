@@ -95,7 +95,7 @@ class Dataset:
     internet_points: gpd.GeoDataFrame
     settlements: gpd.GeoDataFrame | None = None
     name: str = ""
-    sources: tuple[str, ...] = ()
+    sources: tuple[str | dict[str, str], ...] = ()  # per language where a dict
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -161,7 +161,7 @@ def load_dataset(folder: str | Path, *, strict: bool = True,
     return Dataset(communes=layers["communes"], bts_sites=layers["bts_sites"],
                    loudspeakers=layers["loudspeakers"], internet_points=layers["internet_points"],
                    settlements=layers["settlements"], name=meta.get("name", folder.name),
-                   sources=tuple(meta.get("sources", ())), problems=problems)
+                   sources=_sources(meta, problems), problems=problems)
 
 
 def read_layer(path: str | Path, layer: str, *, crs=None,
@@ -189,6 +189,22 @@ def _dtype(col: Column) -> str:
 
 def _default(col: Column):
     return {"number": np.nan, "bool": False}.get(col.kind, "")
+
+
+def _sources(meta: dict, problems: list[Problem]) -> tuple[str | dict[str, str], ...]:
+    """The ``sources`` of dataset.json: strings, or objects with one string per language
+    (``{"vi": "…", "en": "…"}``); any other entry is reported and left out."""
+    kept = []
+    for i, entry in enumerate(meta.get("sources", ()) or ()):
+        if isinstance(entry, str) or (
+                isinstance(entry, dict) and entry and set(entry) <= set(settings.LANGS)
+                and all(isinstance(v, str) for v in entry.values())):
+            kept.append(entry)
+        else:
+            problems.append(Problem("dataset.json", i + 1, "sources", str(entry)[:80],
+                                    "a source is a text, or one text per language "
+                                    f"({', '.join(settings.LANGS)}); left out", severity="warning"))
+    return tuple(kept)
 
 
 def _read_meta(path: Path, problems: list[Problem]) -> dict:

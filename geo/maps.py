@@ -829,7 +829,7 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
         style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
               "font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px"))
     # The full source lines are long: the attribution shows a short label, the lines on hover.
-    sources = " · ".join(_esc(s) for s in analysis.sources)
+    sources = " · ".join(_esc(i18n.localized(s, lang)) for s in analysis.sources)
     if sources:
         label = f'<span title="{sources}" style="cursor:help">ⓘ {_esc(t("map.sources", lang))}</span>'
         m.add_child(_Script("{map}.attributionControl.addAttribution(" +

@@ -27,7 +27,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from geo import maps
 from geo.errors import PhusongError
-from geo.i18n import TEXT, t
+from geo.i18n import TEXT, localized, t
 from geo.settings import GAP_KINDS, LANGS, check_choice
 
 A4_LANDSCAPE_IN = (11.69, 8.27)
@@ -329,7 +329,7 @@ def _side_panel(fig, analysis, *, metric: str, lang: str, show_gaps, date: _dt.d
 
     blocks = [(t("map.assumptions", lang), assumption_lines(analysis.params, lang))]
     if analysis.sources:
-        blocks.append((t("map.sources", lang), list(analysis.sources)))
+        blocks.append((t("map.sources", lang), [localized(s, lang) for s in analysis.sources]))
     for heading, lines in blocks:
         fig.text(_SIDE_X, y, heading, fontsize=9, fontweight="bold", va="top")
         body = "\n".join(_wrap(f"• {line}", 58) for line in lines)

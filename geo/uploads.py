@@ -237,7 +237,8 @@ def import_uploads(layer_files: Mapping[str, tuple[str, bytes]], *,
     names = [n for n, _ in layer_files.values()] + ([folder_zip[0]] if folder_zip else [])
     shown = ", ".join(PurePosixPath(n.replace("\\", "/")).name for n in names)
     return replace(dataset, name=f"{dataset.name} + {shown}" if folder_zip is None else
-                   dataset.name, sources=dataset.sources + (f"Uploaded: {shown}",))
+                   dataset.name, sources=dataset.sources + (
+                       {"vi": f"Tải lên: {shown}", "en": f"Uploaded: {shown}"},))
 
 
 def usable(dataset) -> bool:

@@ -24,6 +24,10 @@ KRONG_KLANG, TA_RUT = "19555", "19588"
 ARTICLE = ("Báo Quảng Trị (QTO), Ngọc Trang, article on ICT for ethnic minorities in Đakrông "
            "(undated): 141 cụm loa, 13 đài truyền thanh xã + 1 đài huyện; 3 cơ sở internet tại xã Tà "
            "Rụt và thị trấn Krông Klang; 3 nhà mạng; hầu hết các xã có BTS 3G và 4G")
+ARTICLE_VI = ("Báo Quảng Trị (QTO), Ngọc Trang, bài về CNTT cho đồng bào dân tộc thiểu số ở "
+              "Đakrông (không ghi ngày): 141 cụm loa, 13 đài truyền thanh xã + 1 đài huyện; 3 cơ sở "
+              "internet tại xã Tà Rụt và thị trấn Krông Klang; 3 nhà mạng; hầu hết các xã có BTS 3G "
+              "và 4G")
 
 
 def main() -> None:
@@ -40,14 +44,22 @@ def main() -> None:
         # "Most (not all) communes" have 3G/4G: the two communes farthest from the town get 2G only.
         communes_without_modern=2,
     )
+    # One line per source, in each language of the UI (dataset.json; see data/README.md).
     sources = (
-        "Commune polygons: APPROXIMATED by phusong from centroids and bounding boxes of the "
-        "vietnamadminunits package (MIT); not surveyed boundaries (accuracy: data/README.md)",
-        "Population: Cơ sở dữ liệu đầu tư tỉnh Quảng Trị, huyện Đakrông (posted 20/11/2021)",
-        f"Site counts: {ARTICLE}; site positions ILLUSTRATIVE",
-        "Especially difficult communes (Circular 03 scope): ILLUSTRATIVE assumption (all 12 xã, "
-        "not the town); Decision 861/QĐ-TTg list not verified",
-        "2025 communes: NQ 1680/NQ-UBTVQH15 via vietnamadminunits crosswalk",
+        {"vi": "Ranh giới xã: ƯỚC LƯỢNG bởi phusong từ tâm và khung bao của gói vietnamadminunits "
+               "(MIT); không phải ranh giới đo đạc (độ chính xác: data/README.md)",
+         "en": "Commune polygons: APPROXIMATED by phusong from centroids and bounding boxes of the "
+               "vietnamadminunits package (MIT); not surveyed boundaries (accuracy: data/README.md)"},
+        {"vi": "Dân số: Cơ sở dữ liệu đầu tư tỉnh Quảng Trị, huyện Đakrông (đăng 20/11/2021)",
+         "en": "Population: Cơ sở dữ liệu đầu tư tỉnh Quảng Trị, huyện Đakrông (posted 20/11/2021)"},
+        {"vi": f"Số trạm, loa, điểm internet: {ARTICLE_VI}; vị trí là MINH HOẠ",
+         "en": f"Site counts: {ARTICLE}; site positions ILLUSTRATIVE"},
+        {"vi": "Xã đặc biệt khó khăn (phạm vi Thông tư 03): giả định MINH HOẠ (cả 12 xã, không gồm "
+               "thị trấn); chưa đối chiếu danh sách Quyết định 861/QĐ-TTg",
+         "en": "Especially difficult communes (Circular 03 scope): ILLUSTRATIVE assumption (all 12 "
+               "xã, not the town); Decision 861/QĐ-TTg list not verified"},
+        {"vi": "Xã từ 1/7/2025: Nghị quyết 1680/NQ-UBTVQH15, bảng chuyển đổi của vietnamadminunits",
+         "en": "2025 communes: NQ 1680/NQ-UBTVQH15 via vietnamadminunits crosswalk"},
     )
     out = build_area_dataset(REPO / "data/dakrong", district_code="467", facts=facts, plan=plan,
                              name="Đakrông (Quảng Trị)", sources=sources)

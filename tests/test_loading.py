@@ -105,3 +105,18 @@ def test_user_files_are_not_modified(folder):
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(PhusongError, match="dataset folder not found"):
         loading.load_dataset(tmp_path / "nope")
+
+
+def test_dataset_sources_per_language_and_bad_entries_reported(tmp_path):
+    from geo import i18n, settings
+
+    folder = tmp_path / "d"
+    shutil.copytree(settings.DEFAULT_DATA_DIR, folder)
+    json.dump({"name": "x", "sources": ["plain", {"vi": "nguồn", "en": "source"}, {"fr": "non"}, 3]},
+              (folder / "dataset.json").open("w", encoding="utf-8"))
+    ds = loading.load_dataset(folder, strict=False)
+    assert [i18n.localized(s, "vi") for s in ds.sources] == ["plain", "nguồn"]
+    assert [i18n.localized(s, "en") for s in ds.sources] == ["plain", "source"]
+    bad = [p for p in ds.problems if p.file == "dataset.json"]
+    assert [(p.row, p.column, p.severity) for p in bad] == [(3, "sources", "warning"),
+                                                            (4, "sources", "warning")]

@@ -110,7 +110,8 @@ def test_uploaded_layer_replaces_the_default_one(tmp_path):
     assert [str(p) for p in ds.problems] == [
         "tram.csv, row 3, column 'lat': not a coordinate (use decimal degrees such as 16.7061 or "
         "degrees-minutes-seconds such as 16°42'23.5\"N) (value 'x')"]
-    assert ds.name.endswith("+ tram.csv") and ds.sources[-1] == "Uploaded: tram.csv"
+    assert ds.name.endswith("+ tram.csv")
+    assert ds.sources[-1] == {"vi": "Tải lên: tram.csv", "en": "Uploaded: tram.csv"}
 
 
 def test_uploaded_dataset_zip_with_a_top_folder():
