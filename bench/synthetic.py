@@ -30,8 +30,15 @@ INTERNET_MIX = {"internet_shop": 0.7, "public_access": 0.2, "support_point": 0.1
 
 
 def cache_dir() -> Path:
-    """Where the national GeoPackage is cached ($PHUSONG_BENCH_CACHE, else /tmp/phusong-bench)."""
-    d = Path(os.environ.get("PHUSONG_BENCH_CACHE", "/tmp/phusong-bench"))
+    """Where the national GeoPackage and the inputs made from it are cached
+    ($PHUSONG_BENCH_CACHE, else /tmp/phusong-bench), in a folder named after the code of
+    geo/boundaries.py: a changed polygon method never reuses polygons of the old one."""
+    import hashlib
+
+    import geo.boundaries
+
+    version = hashlib.sha256(Path(geo.boundaries.__file__).read_bytes()).hexdigest()[:10]
+    d = Path(os.environ.get("PHUSONG_BENCH_CACHE", "/tmp/phusong-bench")) / f"boundaries-{version}"
     d.mkdir(parents=True, exist_ok=True)
     return d
 
