@@ -831,7 +831,9 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
     # The full source lines are long: the attribution shows a short label, the lines on hover.
     sources = " · ".join(_esc(i18n.localized(s, lang)) for s in analysis.sources)
     if sources:
-        label = f'<span title="{sources}" style="cursor:help">ⓘ {_esc(t("map.sources", lang))}</span>'
+        # a dotted underline, not an "ⓘ" glyph: common Linux fonts lack it (an empty box)
+        label = (f'<span title="{sources}" style="cursor:help;border-bottom:1px dotted">'
+                 f'{_esc(t("map.sources", lang))}</span>')
         m.add_child(_Script("{map}.attributionControl.addAttribution(" +
                             _js_string(label) + ");"))
     if analysis.illustrative:
