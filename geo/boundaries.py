@@ -411,6 +411,12 @@ def _weights(allu: pd.DataFrame) -> np.ndarray:
     return np.maximum(bbox_km2, 1e-6) ** _GAMMA / (fill / 0.5) ** _KAPPA
 
 
+def _edge_offset(v: np.ndarray, c: float, lo: float, hi: float) -> np.ndarray:
+    """Offset of ``v`` from the point ``c`` along one axis, over the distance from ``c`` to the
+    bbox edge ``lo``/``hi`` on that side: 1 on both edges, whatever the point's place in the bbox."""
+    return np.where(v >= c, (v - c) / max(hi - c, 1e-12), (c - v) / max(c - lo, 1e-12))
+
+
 def _assign(
     allu: pd.DataFrame, xe: np.ndarray, ye: np.ndarray, step: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -452,16 +458,8 @@ def _assign(
         xs, ys = xr[ix0[i] : ix1[i]], yr[iy0[i] : iy1[i]]
         # Offsets over the point-to-edge distance on that side: the commune touches all four
         # edges, so every edge is at distance 1 whatever the point's place in the bbox.
-        ux = np.where(
-            xs >= cx[i],
-            (xs - cx[i]) / max(x1[i] - cx[i], 1e-12),
-            (cx[i] - xs) / max(cx[i] - x0[i], 1e-12),
-        )
-        uy = np.where(
-            ys >= cy[i],
-            (ys - cy[i]) / max(y1[i] - cy[i], 1e-12),
-            (cy[i] - ys) / max(cy[i] - y0[i], 1e-12),
-        )
+        ux = _edge_offset(xs, cx[i], x0[i], x1[i])
+        uy = _edge_offset(ys, cy[i], y0[i], y1[i])
         r = (ux[None, :] ** p + uy[:, None] ** p) ** (1 / p)
         s = r * weight[i]
         win = (slice(iy0[i], iy1[i]), slice(ix0[i], ix1[i]))
@@ -770,16 +768,8 @@ def _grow(
             sc = np.full(rr.size, np.inf)
             sm = np.full(rr.size, -1, dtype=label.dtype)
             for m in dm:
-                ux = np.where(
-                    xs >= cx[m],
-                    (xs - cx[m]) / max(x1[m] - cx[m], 1e-12),
-                    (cx[m] - xs) / max(cx[m] - x0[m], 1e-12),
-                )
-                uy = np.where(
-                    ys >= cy[m],
-                    (ys - cy[m]) / max(y1[m] - cy[m], 1e-12),
-                    (cy[m] - ys) / max(cy[m] - y0[m], 1e-12),
-                )
+                ux = _edge_offset(xs, cx[m], x0[m], x1[m])
+                uy = _edge_offset(ys, cy[m], y0[m], y1[m])
                 s_m = np.hypot(ux, uy) * weight[m]
                 better = s_m < sc
                 sc[better], sm[better] = s_m[better], m

@@ -11,7 +11,6 @@ the area share (``"uniform"``).
 
 from __future__ import annotations
 
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,8 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from geo import coverage, settings
+from geo import coverage, i18n, settings
+from geo._identity_cache import IdentityCache
 from geo.crs import working_crs
 from geo.errors import PhusongError
 from geo.loading import Dataset
@@ -75,23 +75,15 @@ class UncoveredAreas:
                                 geometry="geometry", crs=self._crs)
 
 
-_DIFFERENCES: OrderedDict[tuple[int, int], tuple[weakref.ref, weakref.ref, np.ndarray]] = \
-    OrderedDict()
+# Analyses that share a layer (a slider moved that leaves it alone: LayerCache returns the same
+# arrays) share its uncovered polygons instead of overlaying them again.
+_DIFFERENCES = IdentityCache(max_entries=64)
 
 
 def _difference(whole: np.ndarray, covered: np.ndarray) -> np.ndarray:
-    """``whole − covered`` row by row, kept while both arrays live: analyses that share a layer
-    (a slider moved that leaves it alone; :class:`LayerCache` returns the same arrays) share its
-    uncovered polygons instead of overlaying them again."""
-    key = (id(whole), id(covered))
-    hit = _DIFFERENCES.get(key)
-    if hit is not None and hit[0]() is whole and hit[1]() is covered:
-        return hit[2]
-    result = shapely.difference(whole, covered)
-    _DIFFERENCES[key] = (weakref.ref(whole), weakref.ref(covered), result)
-    while len(_DIFFERENCES) > 64:
-        _DIFFERENCES.popitem(last=False)
-    return result
+    """``whole − covered`` row by row, kept while both arrays live."""
+    return _DIFFERENCES.get((whole, covered), "difference",
+                            lambda: shapely.difference(whole, covered))
 
 
 @dataclass(frozen=True)
@@ -127,7 +119,7 @@ class GapAnalysis:
     dataset_name: str = ""
     sources: tuple[str | dict[str, str], ...] = field(default_factory=tuple)
     model: str = "circle"
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[i18n.Note | str, ...] = field(default_factory=tuple)
     method: str = "exact"
     # Derived views (map layers …) kept with the analysis, keyed by their builder and arguments;
     # an analysis is never modified, so they stay valid.
@@ -245,8 +237,8 @@ def _grid_analysis(dataset: Dataset, prepared: Prepared, *, vintage: str, params
     parts = {kind: (lambda whole=whole, part=part:
                     (zones if whole is None else layer(whole), layer(part)))
              for kind, (whole, part) in _GAP_PARTS.items()}
-    note = (f"Coverage shares counted on {cell_m:g} m cells (cell centre inside a disc and a "
-            "commune); gap polygons exact.")
+    note = i18n.note("grid", decimals=1,
+                     cell_m=int(cell_m) if float(cell_m).is_integer() else float(cell_m))
     return _analysis(dataset, prepared, shares, names, parts, vintage=vintage, params=params,
                      model="circle", notes=(note,), method="grid")
 

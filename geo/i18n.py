@@ -417,6 +417,10 @@ TEXT |= _g("import", {
 
 # Notes a model leaves for the reader (geo.i18n.Note): {names} are filled in the reader's language.
 TEXT |= _g("note", {
+    "grid": ("tỉ lệ phủ đếm trên các ô {cell_m} m (tâm ô nằm trong vòng phủ và trong xã); vùng "
+             "trống vẽ chính xác",
+             "coverage shares counted on {cell_m} m cells (cell centre inside a disc and a "
+             "commune); gap polygons exact"),
     "terrain_model": ("mô hình địa hình: tầm nhìn thẳng trên DEM (k = 4/3), thời gian đi bộ "
                       "(hàm đi bộ Tobler)",
                       "terrain model: line of sight over the DEM (k = 4/3), walking time (Tobler)"),

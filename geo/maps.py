@@ -48,7 +48,6 @@ import html
 import json
 import math
 import re
-import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -65,6 +64,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from geo import _folium_speedups
+from geo._identity_cache import IdentityCache
 from geo.errors import PhusongError
 from geo import i18n
 from geo.i18n import t
@@ -664,21 +664,8 @@ def _memo(analysis, key: tuple, build):
     return memo[key]
 
 
-_FRAME_MEMO: dict[int, tuple[weakref.ref, dict]] = {}
-
-
-def _memo_on(frame: gpd.GeoDataFrame, key: tuple, build):
-    """``build()`` once per (unchanged, still alive) ``frame`` and key: site layers stay the same
-    objects while only radii change, so their map data is made once."""
-    ref, memo = _FRAME_MEMO.get(id(frame), (None, None))
-    if ref is None or ref() is not frame:
-        for dead in [k for k, (r, _) in _FRAME_MEMO.items() if r() is None]:
-            del _FRAME_MEMO[dead]
-        ref, memo = weakref.ref(frame), {}
-        _FRAME_MEMO[id(frame)] = (ref, memo)
-    if key not in memo:
-        memo[key] = build()
-    return memo[key]
+# Site layers stay the same frames while only radii change, so their map data is made once.
+_SITE_DATA = IdentityCache(max_entries=64)
 
 
 def _site_collection(g: gpd.GeoDataFrame, layer: str, lang: str) -> dict:
@@ -691,7 +678,8 @@ def _site_collection(g: gpd.GeoDataFrame, layer: str, lang: str) -> dict:
 _OUTLINES: OrderedDict[tuple, tuple] = OrderedDict()
 
 
-def _outlines(communes: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, list[dict], "_FeatureCollection"]:
+def _outlines(communes: gpd.GeoDataFrame
+              ) -> tuple[gpd.GeoSeries, list[dict], "_FeatureCollection"]:
     """Commune shapes for the map (EPSG:4326, and as GeoJSON geometries) and the district
     outline, kept by content: every analysis of the same communes (any radius, filter or model)
     draws the same shapes."""
@@ -740,9 +728,9 @@ def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -
         g = analysis.sites.get(layer)
         if g is None or not len(g):
             continue
-        site_layers.append((layer, _memo_on(g, ("sites", layer, lang),
-                                            lambda g=g, layer=layer: _site_collection(g, layer,
-                                                                                      lang))))
+        site_layers.append((layer, _SITE_DATA.get(
+            (g,), ("sites", layer, lang),
+            lambda g=g, layer=layer: _site_collection(g, layer, lang))))
     return {
         "bounds": tuple(float(v) for v in geoms.total_bounds),
         "communes": _feature_collection(geoms, props, shapes),
