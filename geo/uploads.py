@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from geo.errors import DataError, Problem
+from geo.i18n import reason
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_ZIP_MEMBERS = 200
@@ -50,10 +51,10 @@ def check_size(data: bytes, *, name: str, limits: Limits = Limits()) -> None:
     """Refuse ``data`` larger than the upload limit or empty."""
     if len(data) > limits.max_upload_bytes:
         raise UploadError([Problem(name, None, None, f"{len(data)} bytes",
-                                   f"the upload is larger than the limit of "
-                                   f"{limits.max_upload_bytes / 1e6:.0f} MB")])
+                                   reason("upload_too_large",
+                                          limit=round(limits.max_upload_bytes / 1e6)))])
     if not data:
-        raise UploadError([Problem(name, None, None, None, "the file is empty")])
+        raise UploadError([Problem(name, None, None, None, reason("file_empty"))])
 
 
 def member_name(info: zipfile.ZipInfo) -> str:
@@ -84,18 +85,17 @@ def check_zip(data: bytes, *, name: str, limits: Limits = Limits()) -> list[tupl
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UploadError([Problem(name, None, None, None, f"not a readable zip file: {exc}")]) \
+        raise UploadError([Problem(name, None, None, None, reason("not_zip", detail=str(exc)))]) \
             from None
     problems: list[Problem] = []
     if len(infos) > limits.max_members:
         problems.append(Problem(name, None, None, str(len(infos)),
-                                f"the zip holds {len(infos)} members; the limit is "
-                                f"{limits.max_members}"))
+                                reason("zip_members", n=len(infos), limit=limits.max_members)))
     declared = sum(i.file_size for i in infos)
     if declared > limits.max_expanded_bytes:
         problems.append(Problem(name, None, None, f"{declared} bytes",
-                                f"the zip expands to {declared / 1e6:.1f} MB; the limit is "
-                                f"{limits.max_expanded_bytes / 1e6:.0f} MB (zip bomb?)"))
+                                reason("zip_expands", 1, size=declared / 1e6,
+                                       limit=round(limits.max_expanded_bytes / 1e6))))
     safe = []
     seen: set[str] = set()
     for info in infos:
@@ -103,19 +103,19 @@ def check_zip(data: bytes, *, name: str, limits: Limits = Limits()) -> list[tupl
         text = raw.replace("\\", "/")
         mode = info.external_attr >> 16
         parts = PurePosixPath(text).parts
-        reason = None
+        why = None
         if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
-            reason = "absolute path: members must be relative"
+            why = "member_absolute"
         elif ".." in parts:
-            reason = "path goes outside the zip folder ('..')"
+            why = "member_dotdot"
         elif mode and stat.S_ISLNK(mode):
-            reason = "symbolic link: not extracted"
+            why = "member_symlink"
         elif stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-            reason = "not a regular file"
+            why = "member_not_regular"
         elif any(ord(ch) < 32 for ch in text):
-            reason = "control characters in the name"
-        if reason:
-            problems.append(Problem(name, None, "member", raw, reason))
+            why = "member_control"
+        if why:
+            problems.append(Problem(name, None, "member", raw, reason(why)))
             continue
         if info.is_dir() or text.endswith("/"):
             continue
@@ -123,7 +123,7 @@ def check_zip(data: bytes, *, name: str, limits: Limits = Limits()) -> list[tupl
         if clean.name.startswith("._") or "__MACOSX" in clean.parts:
             continue  # macOS resource forks: not data
         if str(clean).lower() in seen:
-            problems.append(Problem(name, None, "member", raw, "the same name twice"))
+            problems.append(Problem(name, None, "member", raw, reason("member_twice")))
             continue
         seen.add(str(clean).lower())
         safe.append((info, clean))
@@ -143,21 +143,19 @@ def extract_zip(data: bytes, dest: Path, *, name: str, limits: Limits = Limits()
     for info, rel in members:
         target = (dest / rel).resolve()
         if dest not in target.parents:  # belt and braces after check_zip
-            raise UploadError([Problem(name, None, "member", str(rel), "path outside the folder")])
+            raise UploadError([Problem(name, None, "member", str(rel), reason("member_outside"))])
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             with archive.open(info) as src, open(target, "wb") as out:
                 while chunk := src.read(_CHUNK):
                     total += len(chunk)
                     if total > limits.max_expanded_bytes:
-                        raise UploadError([Problem(name, None, "member", str(rel),
-                                                   f"the zip expands beyond "
-                                                   f"{limits.max_expanded_bytes / 1e6:.0f} MB "
-                                                   "(zip bomb?): nothing used")])
+                        raise UploadError([Problem(name, None, "member", str(rel), reason(
+                            "zip_bomb", limit=round(limits.max_expanded_bytes / 1e6)))])
                     out.write(chunk)
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as exc:
             raise UploadError([Problem(name, None, "member", str(rel),
-                                       f"cannot be extracted: {exc}")]) from None
+                                       reason("member_extract", detail=str(exc)))]) from None
         written.append(target)
     return written
 

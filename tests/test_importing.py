@@ -300,7 +300,7 @@ def test_communes_matched_to_codes_by_name_without_diacritics_or_prefix(tmp_path
     assert list(gdf["code_2025"]) == ["19588", "19594"]
     assert list(gdf["name"]) == ["Ta Rut", "XÃ A NGO"]
     text = messages(problems)
-    assert "xa.geojson, row 3, column 'name': no commune of this name in the given reference" in text[0]
+    assert "xa.geojson, row 3, column 'Tên xã': no commune of this name in the given reference" in text[0]
     assert "2 of 3 communes matched to GSO codes by name" in text[1]
 
 
@@ -376,12 +376,13 @@ def test_cli_per_layer_file_with_errors_exits_2_and_writes_the_report(tmp_path, 
                  "--import-report", str(report)])
     assert code == 2
     err = capsys.readouterr().err
-    assert "tram.csv, row 2, column 'lat': not a coordinate" in err
-    assert "tram.csv, row 3, column 'carrier': not one of Viettel" in err
+    assert "tram.csv, row 2, column 'Vĩ độ': not a coordinate" in err  # the user's own column
+    assert "tram.csv, row 3, column 'Nhà mạng': not one of Viettel" in err
     assert "Traceback" not in err and not (tmp_path / "out").exists()
     table = pd.read_csv(report, encoding="utf-8-sig", dtype=str)
-    assert table[["file", "row", "column"]].values.tolist() == [["tram.csv", "2", "lat"],
-                                                                ["tram.csv", "3", "carrier"]]
+    assert table[["file", "row", "column"]].values.tolist() == [["tram.csv", "2", "Vĩ độ"],
+                                                                ["tram.csv", "3", "Nhà mạng"]]
+    assert table["reason"].str.startswith(("not a coordinate", "not one of")).all()  # English
 
 
 def test_cli_options_override_the_folder_and_warnings_go_to_the_report(tmp_path):
@@ -391,7 +392,7 @@ def test_cli_options_override_the_folder_and_warnings_go_to_the_report(tmp_path)
     out = tmp_path / "out"
     assert main(["report", "--internet", str(internet), "--out", str(out)]) == 0
     table = pd.read_csv(out / "import_report.csv", encoding="utf-8-sig", dtype=str)
-    assert table[["severity", "row", "column"]].values.tolist() == [["warning", "3", "lat"]]
+    assert table[["severity", "row", "column"]].values.tolist() == [["warning", "3", "Tọa độ"]]
     communes = pd.read_csv(out / "communes.csv", encoding="utf-8-sig", dtype=str)
     assert (communes["Có điểm hỗ trợ theo TT 03"] == "có").sum() == 1
 

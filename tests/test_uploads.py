@@ -108,7 +108,7 @@ def test_uploaded_layer_replaces_the_default_one(tmp_path):
     assert list(ds.bts_sites["site_id"]) == ["U1"]
     assert len(ds.communes) == 13 and len(ds.loudspeakers) > 100  # the rest from the default
     assert [str(p) for p in ds.problems] == [
-        "tram.csv, row 3, column 'lat': not a coordinate (use decimal degrees such as 16.7061 or "
+        "tram.csv, row 3, column 'Vĩ độ': not a coordinate (use decimal degrees such as 16.7061 or "
         "degrees-minutes-seconds such as 16°42'23.5\"N) (value 'x')"]
     assert ds.name.endswith("+ tram.csv")
     assert ds.sources[-1] == {"vi": "Tải lên: tram.csv", "en": "Uploaded: tram.csv"}
