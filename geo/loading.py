@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import settings
+from geo import i18n, settings
 from geo.crs import WGS84
 from geo.errors import DataError, PhusongError, Problem
 
@@ -143,8 +143,7 @@ def load_dataset(folder: str | Path, *, strict: bool = True,
                 layers[layer] = None
                 continue
             problems.append(Problem(str(folder / f"{layer}.*"), None, None, None,
-                                    f"layer '{layer}' is missing: add {layer}.csv or "
-                                    f"{layer}.geojson (see data/README.md)"))
+                                    i18n.reason("layer_missing", layer=layer)))
             layers[layer] = _empty_layer(layer)
             continue
         gdf, layer_problems = read_layer(path, layer, crs=layer_crs.get(layer),
@@ -152,8 +151,7 @@ def load_dataset(folder: str | Path, *, strict: bool = True,
         layers[layer] = gdf
         problems += layer_problems
         if layer == "communes" and not len(gdf) and not any(p.is_error for p in layer_problems):
-            problems.append(Problem(path.name, None, None, None,
-                                    "the communes layer holds no commune"))
+            problems.append(Problem(path.name, None, None, None, i18n.reason("no_commune")))
 
     errors = [p for p in problems if p.is_error]
     if strict and errors:

@@ -440,3 +440,51 @@ def test_real_files_are_not_modified(shared_raw):
     before = path.read_bytes()
     importing.import_layer(path, "communes")
     assert path.read_bytes() == before
+
+
+# --- problems in the user's own words: their column, the reader's language ------------------------
+
+def test_problems_name_the_users_own_column_and_read_in_either_language(tmp_path):
+    text = ("Mã trạm;Vĩ độ;Kinh độ;Nhà mạng;Công nghệ;Độ cao (m)\n"
+            "A1;abc;106,88;VTL;4G;30\n"
+            "A2;16,7;106,88;Viettell;4G;-3\n"
+            "A3;16,7;106,9;VTL;4G;\n")
+    gdf, problems = imported(tmp_path, "tram.csv", text)
+    assert list(gdf["site_id"]) == ["A3"]
+    assert [(p.row, p.column) for p in problems] == [(2, "Vĩ độ"), (3, "Nhà mạng"),
+                                                     (3, "Độ cao (m)")]
+    assert [p.text("vi") for p in problems] == [
+        "không phải toạ độ (dùng độ thập phân như 16.7061 hoặc độ-phút-giây như 16°42'23.5\"N)",
+        "không phải một trong Viettel, VinaPhone, MobiFone, Vietnamobile, other (hiểu được cả "
+        "tên viết tắt như VTL, VNPT, Vina, MBF; ghi 'other' cho nhà mạng khác)",
+        "phải ≥ 0"]
+    assert problems[2].text("en") == problems[2].reason == "must be ≥ 0"
+
+
+def test_one_coordinate_column_is_named_as_the_user_wrote_it(tmp_path):
+    text = "Mã điểm,Tọa độ,Loại\nP1,\"16.7, 200\",Điểm hỗ trợ\nP2,\"16.7, 106.9, 3\",Điểm hỗ trợ\n"
+    _, problems = imported(tmp_path, "diem.csv", text, "internet_points")
+    assert sorted((p.row, p.column, p.text("vi")) for p in problems) == [
+        (2, "Tọa độ", "nằm ngoài ±180°"),
+        (3, "Tọa độ", "cần hai toạ độ 'vĩ độ, kinh độ' (ví dụ 16.7061, 106.8827)")]
+
+
+def test_a_file_that_cannot_be_read_says_why_in_vietnamese(tmp_path):
+    _, problems = imported(tmp_path, "sites.csv", b"\x00\x81\x8d\x8f\x90\x9d" * 50)
+    assert [(p.file, p.row, p.column) for p in problems] == [("sites.csv", None, None)]
+    assert problems[0].text("vi") == ("không đọc được: văn bản không phải UTF-8, UTF-16, "
+                                      "Windows-1258 hay Windows-1252; hãy lưu tệp dạng CSV UTF-8")
+
+
+def test_report_csv_in_the_apps_language_matches_its_table(tmp_path):
+    _, problems = imported(tmp_path, "tram.csv", "Mã trạm;Vĩ độ;Kinh độ;Nhà mạng;Công nghệ\n"
+                           "A;=1+1;106,8;Viettel;4G\n")
+    vi = pd.read_csv(io.BytesIO(importing.report_csv(problems, lang="vi")), encoding="utf-8-sig",
+                     dtype=str)
+    assert list(vi.columns) == ["Mức độ", "Tệp", "Dòng", "Cột", "Giá trị", "Lý do"]
+    assert vi.values.tolist() == [["lỗi", "tram.csv", "2", "Vĩ độ", "'=1+1",
+                                   problems[0].text("vi")]]
+    assert vi["Lý do"][0].startswith("không phải toạ độ")
+    en = pd.read_csv(io.BytesIO(importing.report_csv(problems)), encoding="utf-8-sig", dtype=str)
+    assert en.values.tolist() == [["error", "tram.csv", "2", "Vĩ độ", "'=1+1",
+                                   problems[0].reason]]  # the CLI's report stays English
