@@ -610,6 +610,10 @@ TEXT |= _g("reason", {
                       "layer '{layer}' is missing: add {layer}.csv or {layer}.geojson (see "
                       "data/README.md)"),
     "no_commune": ("lớp xã không có xã nào", "the communes layer holds no commune"),
+    "bad_source": ("nguồn phải là một đoạn văn bản, hoặc một đoạn cho mỗi ngôn ngữ ({langs}); đã "
+                   "bỏ qua",
+                   "a source is a text, or one text per language ({langs}); left out"),
+    "not_json": ("không đọc được dạng JSON: {detail}", "cannot be read as JSON: {detail}"),
     # geometry and coordinates (geo.importing)
     "metres_hint": ("x tới {x}, y tới {y}: đây có vẻ là mét của hệ toạ độ phẳng (VN-2000 hoặc UTM, "
                     "ví dụ x≈500.000, y≈1.800.000), không phải độ WGS 84",

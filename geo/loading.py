@@ -200,8 +200,8 @@ def _sources(meta: dict, problems: list[Problem]) -> tuple[str | dict[str, str],
             kept.append(entry)
         else:
             problems.append(Problem("dataset.json", i + 1, "sources", str(entry)[:80],
-                                    "a source is a text, or one text per language "
-                                    f"({', '.join(settings.LANGS)}); left out", severity="warning"))
+                                    i18n.reason("bad_source", langs=", ".join(settings.LANGS)),
+                                    severity="warning"))
     return tuple(kept)
 
 
@@ -211,6 +211,7 @@ def _read_meta(path: Path, problems: list[Problem]) -> dict:
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        problems.append(Problem(path.name, None, None, None, f"cannot be read as JSON: {exc}"))
+        problems.append(Problem(path.name, None, None, None,
+                                i18n.reason("not_json", detail=str(exc))))
         return {}
     return meta if isinstance(meta, dict) else {}

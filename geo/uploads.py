@@ -10,6 +10,9 @@
   bytes are copied, so the user's own files are never touched.
 
 Every refusal is a :class:`UploadError` listing each problem (file, member, reason).
+:func:`review_upload` also refuses a layer file without a single usable row (nothing of the upload
+is used) and says which layers would lose most of their rows (:class:`LayerChange`), for the app to
+ask before it applies them.
 """
 
 from __future__ import annotations
