@@ -269,9 +269,8 @@ if st.sidebar.toggle(T("import.title"), key="show_import"):
             pending = PENDING in st.session_state
             if not report["usable"]:  # refused: which file, and why, in the message itself
                 st.error("\n\n".join([T("import.unusable") if report["counts"] is not None
-                                       else T("import.failed")] + [
-                    f"**{p.file}**: {p.text(lang)}" for p in report["problems"]
-                    if p.is_error and p.row is None][:5]))
+                                       else T("import.failed")]
+                                      + importing.refusals(report["problems"], lang=lang)))
             elif pending:
                 st.warning("\n\n".join([T("import.confirm_intro")] + [
                     "- " + c.text(lang) for c in report["to_confirm"]]))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
@@ -553,6 +554,15 @@ def report_table(problems: list[Problem], *, lang: str = "vi") -> pd.DataFrame:
     frame["row"] = frame["row"].astype(object).where(frame["row"].notna(), "")
     frame = frame.fillna("")
     return frame.rename(columns={c: i18n.t(f"import.col_{c}", lang) for c in REPORT_COLUMNS})
+
+
+def refusals(problems: list[Problem], *, lang: str = "vi", limit: int = 5) -> list[str]:
+    """The first ``limit`` problems that refused a whole file, as Markdown lines "**file**: reason"
+    in ``lang`` (file names and reasons escaped: they are text, never markup)."""
+    def text(value: str) -> str:
+        return re.sub(r"([\\`*_{}\[\]()#+\-.!|$<>~])", r"\\\1", value)
+    return [f"**{text(p.file)}**: {text(p.text(lang))}" for p in problems
+            if p.is_error and p.row is None][:limit]
 
 
 def layer_table(dataset, *, lang: str = "vi") -> pd.DataFrame:

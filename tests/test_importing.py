@@ -20,6 +20,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from geo import gaps, importing, loading, normalise
+from geo.errors import Problem
+from geo.i18n import reason
 from geo.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -488,3 +490,10 @@ def test_report_csv_in_the_apps_language_matches_its_table(tmp_path):
     en = pd.read_csv(io.BytesIO(importing.report_csv(problems)), encoding="utf-8-sig", dtype=str)
     assert en.values.tolist() == [["error", "tram.csv", "2", "Vĩ độ", "'=1+1",
                                    problems[0].reason]]  # the CLI's report stays English
+
+
+def test_refusals_are_markdown_lines_whose_names_stay_text():
+    problems = [Problem("a_b*[x](javascript:y).csv", None, None, None, reason("file_empty")),
+                Problem("ok.csv", 3, "lat", "x", reason("not_number"))]  # a row: not a refusal
+    assert importing.refusals(problems, lang="vi") == [
+        "**a\\_b\\*\\[x\\]\\(javascript:y\\)\\.csv**: tệp rỗng"]
