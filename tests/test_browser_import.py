@@ -107,6 +107,10 @@ def test_a_layer_that_would_lose_most_rows_waits_for_confirmation(page):
     sidebar_shot(page, "confirm.png")
     assert page.get_by_text("Đang dùng dữ liệu bạn tải lên").count() == 0
     assert kpis(page) == before  # nothing applied yet
+    page.get_by_role("button", name="Huỷ, giữ dữ liệu đang dùng").click()
+    page.get_by_text("Đã huỷ: vẫn dùng dữ liệu trước đó.").wait_for(timeout=60_000)
+    assert kpis(page) == before
+    apply(page)
     page.get_by_role("button", name="Xác nhận dùng dữ liệu này").click()
     page.get_by_text("Đang dùng dữ liệu bạn tải lên").wait_for(timeout=60_000)
     after = kpis(page)
