@@ -32,7 +32,10 @@ _ASSETS = components.declare_component("phusong_assets", path=str(settings.STATI
 _BASE_PATH = st.get_option("server.baseUrlPath").strip("/")
 ASSET_BASE_URL = f"/{_BASE_PATH + '/' if _BASE_PATH else ''}component/{_ASSETS.name}/"
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "gpkg", "zip", "kml", "kmz", "fgb"]
-USER_DATA, IMPORT_REPORT = "user_data", "import_report"  # st.session_state keys (this session only)
+# st.session_state keys (this session only): the data in use, the last import's report, an upload
+# waiting for confirmation, and a counter in the uploaders' keys (reset empties them).
+USER_DATA, IMPORT_REPORT, PENDING, UPLOAD_ROUND = ("user_data", "import_report", "import_pending",
+                                                   "upload_round")
 
 
 # --- cached data and computed layers (shared, never mutated) ----------------------------------
@@ -187,10 +190,23 @@ tiles = st.sidebar.checkbox(T("app.tiles"), value=False, key="tiles")
 st.sidebar.caption(T("app.defaults_source"))
 
 
-def import_uploaded(files: dict[str, tuple[str, bytes]], folder_zip: tuple[str, bytes] | None):
-    """Import this session's uploads into st.session_state (never a module global)."""
+def data_in_use() -> loading.Dataset | None:
+    """The dataset this session uses now (its upload, else the default; None if that is broken)."""
+    if USER_DATA in st.session_state:
+        return st.session_state[USER_DATA]["dataset"]
     try:
-        ds = uploads.import_uploads(files, folder_zip=folder_zip, default_dir=DATA_DIR)
+        return load(str(DATA_DIR))
+    except PhusongError:
+        return None
+
+
+def import_uploaded(files: dict[str, tuple[str, bytes]], folder_zip: tuple[str, bytes] | None):
+    """Import this session's uploads into st.session_state (never a module global): applied at
+    once, or kept under PENDING until the user confirms a layer that loses most of its rows."""
+    st.session_state.pop(PENDING, None)
+    try:
+        upload = uploads.review_upload(files, folder_zip=folder_zip, default_dir=DATA_DIR,
+                                       previous=data_in_use())
     except PhusongError as exc:
         problems = getattr(exc, "problems", None) or [Problem("upload", None, None, None, str(exc))]
         st.session_state[IMPORT_REPORT] = {"problems": problems, "counts": None, "usable": False}
@@ -198,11 +214,31 @@ def import_uploaded(files: dict[str, tuple[str, bytes]], folder_zip: tuple[str, 
     except Exception as exc:  # a bug: a message, never a traceback
         st.session_state[IMPORT_REPORT] = {"internal": type(exc).__name__}
         return
+    ds = upload.dataset
     usable = uploads.usable(ds)
-    st.session_state[IMPORT_REPORT] = {"problems": ds.problems, "counts": ds, "usable": usable}
+    st.session_state[IMPORT_REPORT] = {"problems": ds.problems, "counts": ds, "usable": usable,
+                                       "to_confirm": upload.to_confirm if usable else ()}
     if usable:
         key = uploads.digest(files, extra=folder_zip[1] if folder_zip else b"")
-        st.session_state[USER_DATA] = {"key": f"upload:{key}", "dataset": ds}
+        chosen = {"key": f"upload:{key}", "dataset": ds}
+        st.session_state[PENDING if upload.to_confirm else USER_DATA] = chosen
+
+
+def confirm_upload() -> None:
+    st.session_state[USER_DATA] = st.session_state.pop(PENDING)
+    st.session_state[IMPORT_REPORT]["to_confirm"] = ()
+
+
+def cancel_upload() -> None:
+    st.session_state.pop(PENDING, None)
+    st.session_state[IMPORT_REPORT] = {"cancelled": True}
+
+
+def reset_upload() -> None:
+    """Back to the default data; the uploaders get new keys, so they come back empty."""
+    for key in (USER_DATA, PENDING, IMPORT_REPORT):
+        st.session_state.pop(key, None)
+    st.session_state[UPLOAD_ROUND] = st.session_state.get(UPLOAD_ROUND, 0) + 1
 
 
 # A toggle, not an expander: an expander's uploaders are made on every rerun even when closed
@@ -210,9 +246,12 @@ def import_uploaded(files: dict[str, tuple[str, bytes]], folder_zip: tuple[str, 
 if st.sidebar.toggle(T("import.title"), key="show_import"):
     with st.sidebar.container(border=True):
         st.caption(T("import.intro"))
+        upload_round = st.session_state.get(UPLOAD_ROUND, 0)
         uploaded = {layer: st.file_uploader(T(f"import.layer_{layer}"), type=UPLOAD_TYPES,
-                                            key=f"upload_{layer}") for layer in loading.LAYERS}
-        folder_upload = st.file_uploader(T("import.folder_zip"), type=["zip"], key="upload_folder")
+                                            key=f"upload_{layer}_{upload_round}")
+                    for layer in loading.LAYERS}
+        folder_upload = st.file_uploader(T("import.folder_zip"), type=["zip"],
+                                         key=f"upload_folder_{upload_round}")
         if st.button(T("import.apply"), key="import_apply", type="primary", width="stretch"):
             files = {k: (f.name, f.getvalue()) for k, f in uploaded.items() if f is not None}
             if files or folder_upload is not None:
@@ -220,30 +259,41 @@ if st.sidebar.toggle(T("import.title"), key="show_import"):
                                 if folder_upload is not None else None)
             else:
                 st.info(T("import.nothing"))
-        if st.button(T("import.reset"), key="import_reset", width="stretch"):
-            st.session_state.pop(USER_DATA, None)
-            st.session_state.pop(IMPORT_REPORT, None)
+        st.button(T("import.reset"), key="import_reset", width="stretch", on_click=reset_upload)
         report = st.session_state.get(IMPORT_REPORT)
         if report and "internal" in report:
             st.error(T("import.internal").format(kind=report["internal"]))
+        elif report and "cancelled" in report:
+            st.info(T("import.cancelled"))
         elif report:
-            if not report["usable"]:
-                st.error(T("import.unusable") if report["counts"] is not None
-                         else T("import.failed"))
+            pending = PENDING in st.session_state
+            if not report["usable"]:  # refused: which file, and why, in the message itself
+                st.error("\n\n".join([T("import.unusable") if report["counts"] is not None
+                                       else T("import.failed")]
+                                      + importing.refusals(report["problems"], lang=lang)))
+            elif pending:
+                st.warning("\n\n".join([T("import.confirm_intro")] + [
+                    "- " + c.text(lang) for c in report["to_confirm"]]))
+                st.button(T("import.confirm"), key="import_confirm", type="primary",
+                          width="stretch", on_click=confirm_upload)
+                st.button(T("import.cancel"), key="import_cancel", width="stretch",
+                          on_click=cancel_upload)
             elif USER_DATA in st.session_state:
                 st.success(T("import.in_use"))
             if report["counts"] is not None:
                 st.dataframe(importing.layer_table(report["counts"], lang=lang), hide_index=True,
                              width="stretch")
             n = importing.counts(report["problems"])
-            st.caption(T("import.summary").format(errors=n["error"], warnings=n["warning"])
-                       if report["problems"] else T("import.clean"))
-            if not report["usable"]:  # not applied: its report shows here (else above the map)
+            st.caption(T("import.summary").format(
+                errors=i18n.count("import.n_errors", n["error"], lang),
+                warnings=i18n.count("import.n_warnings", n["warning"], lang))
+                if report["problems"] else T("import.clean"))
+            if not report["usable"] or pending:  # not applied: its report shows here
                 if report["problems"]:
                     st.dataframe(importing.report_table(report["problems"], lang=lang),
                                  hide_index=True, width="stretch")
                 st.download_button(T("import.download_report"),
-                                   importing.report_csv(report["problems"]),
+                                   importing.report_csv(report["problems"], lang=lang),
                                    file_name="import_report.csv", mime="text/csv",
                                    on_click="ignore", key="download_import_report",
                                    width="stretch")
@@ -301,12 +351,13 @@ if analysis.model == "terrain":
             + "\n\n".join(i18n.note_text(n, lang) for n in analysis.notes[1:]))
 if dataset.problems:
     n_problems = importing.counts(dataset.problems)
-    with st.expander(f"⚠️ {n_problems['rows_out']} {T('app.problems')}, "
-                     f"{n_problems['warning']} {T('import.warnings')}",
+    with st.expander(f"⚠️ {i18n.count('import.rows_out', n_problems['rows_out'], lang)}, "
+                     f"{i18n.count('import.n_import_warnings', n_problems['warning'], lang)}",
                      expanded=USER_DATA in st.session_state):
         st.dataframe(importing.report_table(dataset.problems, lang=lang), hide_index=True,
                      width="stretch")
-        st.download_button(T("import.download_report"), importing.report_csv(dataset.problems),
+        st.download_button(T("import.download_report"),
+                           importing.report_csv(dataset.problems, lang=lang),
                            file_name="import_report.csv", mime="text/csv", on_click="ignore",
                            key="download_dataset_report")
 

@@ -251,12 +251,26 @@ def commune_name(analysis: GapAnalysis, code: str) -> str:
 
 def commune_card(analysis: GapAnalysis, code: str, *, lang: str = "vi",
                  table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One commune's figures as a two-column table (label, value) for a side panel; ``table`` is
-    :func:`commune_table` of ``analysis`` in ``lang`` when the caller already has it."""
+    """One commune's figures as a two-column table (label, value) for a side panel, numbers in
+    ``lang``'s format (vi 3.911 / 181,51; en 3,911 / 181.51) with the decimals of
+    :func:`commune_table`; ``table`` is that table of ``analysis`` in ``lang`` when the caller
+    already has it."""
+    from geo.maps import fmt_number
+
     table = commune_table(analysis, lang=lang) if table is None else table
     row = table[table[i18n.t("col.code", lang)] == code].iloc[0]
+    column = {i18n.t(f"col.{c}", lang): c for c in table_columns(analysis)}
+
+    def show(header: str, value) -> str:
+        col = column.get(header, "")
+        if isinstance(value, str) or col == "code" or isinstance(value, (bool, np.bool_)):
+            return str(value)
+        decimals = 2 if col == "area_km2" else 1 if col.endswith("_pct") or col == "gap_score" \
+            else 0
+        return fmt_number(None if pd.isna(value) else value, lang, decimals)
+
     return pd.DataFrame({i18n.t("export.field", lang): row.index,
-                         i18n.t("export.value", lang): [str(v) for v in row.to_numpy()]})
+                         i18n.t("export.value", lang): [show(h, v) for h, v in row.items()]})
 
 
 def c03_table(analysis: GapAnalysis, *, lang: str = "vi") -> pd.DataFrame:
