@@ -301,8 +301,8 @@ def layer_csv(dataset: Dataset, sites: list[WhatIfSite], layer: str, *,
     keep = [c for c in g.columns if c != "geometry" and not c.startswith("proposed_")
             and c not in ("people_new", "area_new_km2")]
     table = pd.DataFrame(g[keep]).copy()
-    table.insert(1, "lat", np.round(shapely.get_y(g.geometry.to_numpy()), 7))
-    table.insert(2, "lon", np.round(shapely.get_x(g.geometry.to_numpy()), 7))
+    table.insert(1, "lat", shapely.get_y(g.geometry.to_numpy()))  # unrounded: the same figures
+    table.insert(2, "lon", shapely.get_x(g.geometry.to_numpy()))
     for col in ("illustrative", "hypothetical"):
         table[col] = np.where(table[col].fillna(False).astype(bool), "true", "false")
     return table.to_csv(index=False, lineterminator="\n").encode("utf-8")

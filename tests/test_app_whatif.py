@@ -1,0 +1,119 @@
+"""The point card and what-if sites through AppTest, with hand-computed figures.
+
+Dataset (tests/builders.py, UTM 48N): one empty 20 × 20 km commune (400 km², 4,000 people spread
+evenly) with a single Viettel 2G site in its south-west corner and an internet shop beside it.
+A spot at the centre is 14.1 km from both. A what-if Viettel 4G site there adds a 3 km disc:
+π × 9 = 28.27 km² and 4,000 × 28.27 / 400 = 282.7 people; a loudspeaker cluster π × 0.09 km².
+AppTest cannot click inside the map's frame, so the tests set the clicked spot
+(``st.session_state["whatif_point"]``), as the map's click does.
+"""
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+from pyproj import Transformer
+from streamlit.testing.v1 import AppTest
+
+import builders as b
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+KM = 1000.0
+AREA, PEOPLE = 400.0, 4000.0
+LON, LAT = Transformer.from_crs(b.UTM48N, "EPSG:4326", always_xy=True).transform(
+    b.X0 + 10 * KM, b.Y0 + 10 * KM)
+DISC = math.pi * 9  # km², 3 km 4G radius
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    ds = b.dataset([{"code": "C", "name": "Xã Giữa", "geometry": b.square(b.X0, b.Y0, 20 * KM),
+                     "population": PEOPLE}],
+                   bts=[{"site_id": "S1", "x": b.X0, "y": b.Y0, "technologies": "2G"}],
+                   internet=[{"id": "N1", "x": b.X0 + 10, "y": b.Y0}])
+    b.write_folder(ds, tmp_path / "data")
+    monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "data"))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def vi_number(text: str) -> float:
+    return float(re.search(r"-?[\d.,]+", text).group().replace(".", "").replace(",", "."))
+
+
+def kpi(at, label: str) -> float:
+    return next(vi_number(m.value) for m in at.metric if m.label == label)
+
+
+def gains(at) -> dict[str, tuple[float, float]]:
+    table = next(d.value for d in at.dataframe if "Kênh" in d.value.columns)
+    return {r["Kênh"]: (vi_number(r["Diện tích phủ thêm (km²)"]),
+                        vi_number(r["Người được phủ thêm"])) for _, r in table.iterrows()}
+
+
+def markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown).replace("\\", "")
+
+
+def click(at, lat=LAT, lon=LON):
+    at.session_state["whatif_point"] = (lat, lon)
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_point_card_reads_what_reaches_the_spot(app):
+    assert any("Bấm vào bất kỳ đâu" in c.value for c in app.caption)
+    click(app)
+    text = markdown(app)
+    assert "Không có sóng di động" in text
+    # the internet shop is 10 m east of the corner: √(9,990² + 10,000²) m ≈ 14,1 km
+    assert "Đại lý internet N1, cách 14,1 km" in text and "Xa điểm internet" in text
+    assert any("Xã Giữa" in c.value for c in app.caption)
+    click(app, *Transformer.from_crs(b.UTM48N, "EPSG:4326").transform(b.X0 + 3 * KM,
+                                                                      b.Y0 + 4 * KM))
+    table = next(d.value for d in app.dataframe if "Trạm" in d.value.columns)
+    assert table.to_dict("records") == [{"Nhà mạng": "Viettel", "Công nghệ": "2G", "Trạm": "S1",
+                                         "Khoảng cách": "5,0 km"}]
+
+
+def test_what_if_bts_adds_a_disc_and_can_be_removed(app):
+    assert kpi(app, "Diện tích chưa có 4G") == 100.0
+    assert kpi(app, "Số người chưa có 4G") == PEOPLE
+    click(app)
+    app.selectbox(key="whatif_carrier").set_value("Viettel")
+    app.multiselect(key="whatif_techs").set_value(["4G"])
+    app.button(key="whatif_add").click().run()
+    assert not app.exception, app.exception
+    assert [s.site_id for s in app.session_state["whatif_sites"]] == ["WHATIF-1"]
+    area, people = gains(app)["Sóng 4G"]
+    assert area == pytest.approx(DISC, rel=0.005)
+    assert people == pytest.approx(PEOPLE * DISC / AREA, rel=0.005)
+    assert kpi(app, "Diện tích chưa có 4G") == pytest.approx(100 * (1 - DISC / AREA), abs=0.06)
+    assert kpi(app, "Số người chưa có 4G") == pytest.approx(PEOPLE * (1 - DISC / AREA), abs=1)
+    # the card now reads the hypothetical site, 0 m away
+    table = next(d.value for d in app.dataframe if "Trạm" in d.value.columns)
+    assert table.iloc[0]["Trạm"] == "WHATIF-1 (giả định)"
+    # the planning tab builds on it
+    assert any("1 công trình giả định" in c.value for c in app.caption)
+    app.button(key="whatif_remove").click().run()
+    assert app.session_state["whatif_sites"] == []
+    assert kpi(app, "Diện tích chưa có 4G") == 100.0
+
+
+def test_what_if_loudspeaker_and_a_bad_bts(app):
+    click(app)
+    app.selectbox(key="whatif_kind").set_value("loudspeaker").run()
+    app.button(key="whatif_add").click().run()
+    area, people = gains(app)["Loa truyền thanh"]  # shown as 0,28 km² and 3 people
+    assert area == pytest.approx(math.pi * 0.09, abs=0.005)
+    assert people == pytest.approx(PEOPLE * math.pi * 0.09 / AREA, abs=0.5)
+    app.selectbox(key="whatif_kind").set_value("bts").run()
+    app.multiselect(key="whatif_techs").set_value([]).run()
+    app.button(key="whatif_add").click().run()
+    assert any("Không thêm được" in e.value for e in app.error)
+    assert len(app.session_state["whatif_sites"]) == 1
+    app.button(key="whatif_clear").click().run()
+    assert app.session_state["whatif_sites"] == []
