@@ -345,11 +345,12 @@ def point_card(clicked) -> None:
     report = pointquery.query_point(analysis, *point, **terrain_kw)
     lines = pointquery.summary_lines(report, lang)
     with st.container(border=True, key="point_card"):
-        st.markdown(f"**📍 {T('point.title')}**")
+        st.markdown(f"**{T('point.title')}**")
         st.caption(md(lines[0]))
         st.markdown(md(lines[1]))
-        if report.mobile or report.blocked:
-            st.dataframe(pointquery.mobile_table(report, lang), hide_index=True, width="stretch")
+        sites = pointquery.mobile_lines(report, lang)
+        if sites:
+            st.markdown("\n".join(f"- {md(line)}" for line in sites))
         for line in lines[2:]:
             st.markdown(md(line))
     with st.container(border=True, key="whatif_form"):

@@ -321,26 +321,22 @@ def _site_label(site_id: str, hypothetical: bool, lang: str) -> str:
     return f"{site_id} ({i18n.t('whatif.tag', lang)})" if hypothetical else site_id
 
 
-def mobile_table(report: PointReport, lang: str = "vi") -> pd.DataFrame:
-    """One row per BTS site reaching the point (then, terrain model, those out of sight):
-    carrier, technologies, site, distance, and with a DEM line of sight and the signal."""
+def mobile_lines(report: PointReport, lang: str = "vi") -> list[str]:
+    """One line per BTS site reaching the point (then, terrain model, those out of sight):
+    carrier, technologies, site, distance; with a DEM line of sight and the signal estimate."""
     t = lambda k: i18n.t(k, lang)  # noqa: E731
-    rows = []
+    lines = []
     for s in report.mobile + report.blocked:
-        row = {t("col.carrier"): t(f"carrier.{s.carrier}") if s.carrier in settings.CARRIERS
-               else s.carrier,
-               t("col.technologies"): ", ".join(s.technologies),
-               t("point.site"): _site_label(s.site_id, s.hypothetical, lang),
-               t("point.distance"): distance_text(s.distance_m, lang)}
+        carrier = t(f"carrier.{s.carrier}") if s.carrier in settings.CARRIERS else s.carrier
+        line = t("point.site_line").format(
+            carrier=carrier, technologies="/".join(s.technologies),
+            site=_site_label(s.site_id, s.hypothetical, lang),
+            distance=distance_text(s.distance_m, lang))
         if report.model == "terrain":
-            row[t("point.sight")] = t("unit.yes" if s.line_of_sight else "unit.no")
-            row[t("point.signal")] = (t(f"point.signal_{s.signal}") if s.signal
-                                      else t("point.signal_none"))
-        rows.append(row)
-    columns = [t("col.carrier"), t("col.technologies"), t("point.site"), t("point.distance")]
-    if report.model == "terrain":
-        columns += [t("point.sight"), t("point.signal")]
-    return pd.DataFrame(rows, columns=columns)
+            line += ", " + (t("point.signal_line").format(signal=t(f"point.signal_{s.signal}"))
+                            if s.line_of_sight else t("point.hidden"))
+        lines.append(line)
+    return lines
 
 
 def summary_lines(report: PointReport, lang: str = "vi") -> list[str]:
