@@ -353,8 +353,8 @@ def point_card(clicked) -> None:
             st.markdown("\n".join(f"- {md(line)}" for line in sites))
         for line in lines[2:]:
             st.markdown(md(line))
-    with st.container(border=True, key="whatif_form"):
-        st.markdown(f"**{T('whatif.here')}**")
+    # folded: a click on a commune also shows its card below, which should stay in sight
+    with st.expander(T("whatif.here"), key="whatif_form"):
         kind = st.selectbox(T("whatif.kind"), whatif.KINDS, key="whatif_kind",
                             format_func=lambda k: T(f"whatif.kind_{k}"))
         if kind == "bts":

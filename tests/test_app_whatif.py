@@ -114,3 +114,33 @@ def test_what_if_loudspeaker_and_a_bad_bts(app):
     assert len(app.session_state["whatif_sites"]) == 1
     app.button(key="whatif_clear").click().run()
     assert app.session_state["whatif_sites"] == []
+
+
+def test_terrain_mode_card_and_what_if_site(app, tmp_path):
+    """Flat ground (a 60 m GeoTIFF tile): the what-if site is seen 1 km away with a strong
+    estimated signal, and its 4G disc is counted on the terrain model's cells."""
+    import numpy as np
+    import rasterio
+    from affine import Affine
+
+    (tmp_path / "dem").mkdir()
+    with rasterio.open(tmp_path / "dem" / "flat.tif", "w", driver="GTiff", width=400, height=400,
+                       count=1, dtype="float32", crs=b.UTM48N,
+                       transform=Affine(60, 0, b.X0 - 2 * KM, 0, -60, b.Y0 + 22 * KM)) as out:
+        out.write(np.full((400, 400), 300.0, np.float32), 1)
+    app.radio(key="model").set_value("terrain").run()
+    app.text_input(key="dem_folder").set_value(str(tmp_path / "dem")).run()
+    assert not app.exception, app.exception
+    click(app)
+    app.button(key="whatif_add").click().run()  # the defaults: Viettel, 4G, 30 m
+    assert not app.exception, app.exception
+    area, people = gains(app)["Sóng 4G"]
+    assert area == pytest.approx(DISC, rel=0.02)  # 60 m cells along the circle's edge
+    lon, lat = Transformer.from_crs(b.UTM48N, "EPSG:4326", always_xy=True).transform(
+        b.X0 + 11 * KM, b.Y0 + 10 * KM)
+    click(app, lat, lon)
+    text = markdown(app)
+    assert ("- Viettel 4G: trạm WHATIF-1 (giả định), cách 1,0 km, nhìn thẳng, sóng mạnh "
+            "(ước tính)") in text
+    # the shop is 13.5 km away: more than 2 × 24 minutes' walk at Tobler's 5 km/h
+    assert "Đi bộ hơn 48 phút tới điểm internet gần nhất" in text

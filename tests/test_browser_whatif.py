@@ -68,6 +68,7 @@ def test_click_shows_the_point_card_and_a_what_if_bts_changes_the_figures(browse
     assert re.search(r"Điểm internet gần nhất: .* cách [\d.,]+ (m|km)", text), text
 
     form = page.locator(".st-key-whatif_form")
+    form.get_by_text("Đặt tại điểm đã chọn").click()  # unfold
     form.get_by_role("button", name="Thêm").click()
     # the card names the new site (the tables are drawn on a canvas, the card is text)
     page.locator(".st-key-point_card").filter(has_text="WHATIF-1").wait_for(timeout=60_000)
