@@ -399,7 +399,8 @@ def whatif_section(analysis) -> None:
     for column, layer in zip(st.columns(max(len(layers), 1)), layers):
         column.download_button(
             T("whatif.download").format(layer=T(f"layer.{layer}")),
-            data=whatif.layer_csv(base_dataset, whatif_sites, layer, include_existing=include),
+            data=lambda layer=layer: whatif.layer_csv(base_dataset, whatif_sites, layer,
+                                                      include_existing=include),
             file_name=f"{layer}_whatif.csv", mime="text/csv", on_click="ignore",
             key=f"whatif_download_{layer}", width="stretch")
     st.caption(T("whatif.export_note"))

@@ -40,7 +40,8 @@ def idle(page, timeout_ms: int = 60_000) -> None:
 
 
 def test_click_shows_the_point_card_and_a_what_if_bts_changes_the_figures(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    context = browser.new_context(viewport={"width": 1400, "height": 1100},
+                                  accept_downloads=True)
     page = context.new_page()
     page.goto(server)
     frame = wait_for_map(page, 13)
@@ -87,4 +88,16 @@ def test_click_shows_the_point_card_and_a_what_if_bts_changes_the_figures(browse
     assert "WHATIF-1 (giả định), cách 0 m" in page.locator(".st-key-point_card").inner_text()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "whatif.png"), full_page=True)
+    # the download is the bts_sites layer with the what-if row, read back as --sites reads it
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Tải Trạm BTS (CSV)").click()
+    assert info.value.suggested_filename == "bts_sites_whatif.csv"
+    path = SHOTS / info.value.suggested_filename
+    info.value.save_as(path)
+    from geo import loading
+
+    back, problems = loading.read_layer(path, "bts_sites")
+    assert [p for p in problems if p.is_error] == []
+    assert len(back) == 29 and back["site_id"].iloc[-1] == "WHATIF-1"
+    assert back["illustrative"].iloc[-1] and back["technologies"].iloc[-1] == "4G"
     context.close()
