@@ -22,13 +22,13 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from pyproj import Transformer
 
 from geo import coverage, i18n, settings, terrain
 from geo._identity_cache import IdentityCache
 from geo.crs import WGS84
+from geo.gaps import GapAnalysis
 from geo.settings import TerrainParams
 
 SIGNAL_NAMES = {terrain.STRONG: "strong", terrain.VARIABLE: "variable", terrain.WEAK: "weak"}
@@ -113,7 +113,7 @@ def to_metric(lat: float, lon: float, crs) -> tuple[float, float]:
     return float(x), float(y)
 
 
-def query_point(analysis, lat: float, lon: float, *, dem=None,
+def query_point(analysis: GapAnalysis, lat: float, lon: float, *, dem=None,
                 terrain_params: TerrainParams | None = None,
                 cache: terrain.ViewshedCache | None = None) -> PointReport:
     """What reaches the point (``lat``, ``lon``, WGS 84 degrees) in ``analysis``.

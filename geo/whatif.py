@@ -24,7 +24,7 @@ import shapely
 from geo import coverage, i18n, settings
 from geo.crs import WGS84
 from geo.errors import PhusongError
-from geo.gaps import district_totals
+from geo.gaps import GapAnalysis, district_totals
 from geo.loading import Dataset
 
 KINDS: tuple[str, ...] = ("bts", "loudspeaker", "support_point")
@@ -195,7 +195,7 @@ GAIN_LAYERS: tuple[str, ...] = ("covered_4g", "mobile_covered", "loudspeaker_cov
                                 "internet_access", "any_channel")
 
 
-def gains(before, after) -> pd.DataFrame:
+def gains(before: GapAnalysis, after: GapAnalysis) -> pd.DataFrame:
     """What the what-if sites add, district-wide: per layer of :data:`GAIN_LAYERS` the area
     (km²) and people newly covered, ``after − before`` (two analyses of the same communes, CRS
     and model). People NaN where a commune's population is unknown. ``any_channel`` is the
@@ -222,7 +222,7 @@ def gains_table(table: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
         t("whatif.people_added"): [i18n.number(v, lang) for v in table["people"]]})
 
 
-def footprints(analysis) -> gpd.GeoDataFrame:
+def footprints(analysis: GapAnalysis) -> gpd.GeoDataFrame:
     """Reach discs of the hypothetical sites in ``analysis`` (its metric CRS; the circle of
     the active radii and filters, the terrain model's limit), columns ``site_id``, ``layer``,
     ``radius_m``, ``geometry``. Sites the filters leave out have no row."""
@@ -248,7 +248,7 @@ def footprints(analysis) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=analysis.crs)
 
 
-def hypothetical_points(analysis) -> gpd.GeoDataFrame:
+def hypothetical_points(analysis: GapAnalysis) -> gpd.GeoDataFrame:
     """The hypothetical sites among the analysis' layers (metric CRS): ``site_id``, ``layer``,
     ``geometry`` (after the filters)."""
     frames = []
