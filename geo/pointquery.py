@@ -284,7 +284,15 @@ def _loudspeaker(loud, params, point, dem, tp: TerrainParams, cache) -> Nearest 
                    line_of_sight=None if sight is None else bool(sight[i]))
 
 
+# Walking times per (DEM, internet layer), kept as the cells within the limit only: a full
+# float64 raster of a district DEM is tens of MB.
 _WALKS = IdentityCache(max_entries=8)
+
+
+def _reachable(minutes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted flat indices, minutes) of the cells with a finite walking time."""
+    cells = np.flatnonzero(np.isfinite(minutes))
+    return cells, minutes.ravel()[cells].astype(np.float32)
 
 
 def _internet(inet, params, point, dem, tp: TerrainParams) -> Nearest | None:
@@ -297,11 +305,13 @@ def _internet(inet, params, point, dem, tp: TerrainParams) -> Nearest | None:
     within = bool(d[i] <= params.internet_access_m)
     if dem is not None:
         limit = WALK_QUERY_FACTOR * tp.internet_walk_min
-        minutes = _WALKS.get((dem, inet), ("walk", limit), lambda: terrain.walking_minutes(
-            dem, shapely.get_x(inet.geometry.to_numpy()), shapely.get_y(inet.geometry.to_numpy()),
-            max_minutes=limit))
+        cells, minutes = _WALKS.get((dem, inet), ("walk", limit), lambda: _reachable(
+            terrain.walking_minutes(dem, shapely.get_x(inet.geometry.to_numpy()),
+                                    shapely.get_y(inet.geometry.to_numpy()), max_minutes=limit)))
         row, col = (int(v[0]) for v in terrain.observer_cell(dem, [point.x], [point.y]))
-        walk = float(minutes[row, col]) if row >= 0 else math.inf
+        k = int(np.searchsorted(cells, row * dem.shape[1] + col)) if row >= 0 else len(cells)
+        walk = (float(minutes[k]) if k < len(cells) and cells[k] == row * dem.shape[1] + col
+                else math.inf)
         within = walk <= tp.internet_walk_min
     return Nearest(str(inet["id"].iloc[i]), str(inet["kind"].iloc[i]), float(d[i]),
                    float(params.internet_access_m), within, bool(_hypothetical(inet)[i]),
