@@ -422,6 +422,8 @@ TEXT |= _g("point", {
              "Click anywhere on the map to see what reaches that spot."),
     "in_commune": ("{name}", "{name}"),
     "outside": ("Ngoài các xã của bộ dữ liệu", "Outside the dataset's communes"),
+    # a decimal comma in Vietnamese: the two numbers are set apart by a semicolon
+    "coords": ("{lat}; {lon}", "{lat}, {lon}"),
     "mobile_yes": ("Có sóng: {carriers}", "Mobile signal: {carriers}"),
     "mobile_no": ("Không có sóng di động (theo bộ lọc và bán kính đang chọn).",
                   "No mobile signal (with the filters and radii chosen)."),

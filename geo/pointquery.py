@@ -355,7 +355,9 @@ def summary_lines(report: PointReport, lang: str = "vi") -> list[str]:
     t = lambda k: i18n.t(k, lang)  # noqa: E731
     where = (t("point.in_commune").format(name=report.commune_name) if report.commune_name
              else t("point.outside"))
-    lines = [f"{where} · {i18n.number(report.lat, lang, 5)}, {i18n.number(report.lon, lang, 5)}"]
+    coords = t("point.coords").format(lat=i18n.number(report.lat, lang, 5),
+                                      lon=i18n.number(report.lon, lang, 5))
+    lines = [f"{where} · {coords}"]
     if report.mobile:
         parts = [f"{t(f'carrier.{c}') if c in settings.CARRIERS else c} "
                  f"{'/'.join(report.technologies(c))}" for c in report.carriers]

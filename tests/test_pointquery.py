@@ -109,6 +109,9 @@ def test_outside_every_commune():
 def test_card_text_in_both_languages_and_number_formats():
     r = query()
     vi, en = pointquery.summary_lines(r, "vi"), pointquery.summary_lines(r, "en")
+    lat, lon = lat_lon(*P)
+    assert vi[0] == f"Tà Rụt · {lat:.5f}; {lon:.5f}".replace(".", ",")
+    assert en[0] == f"Tà Rụt · {lat:.5f}, {lon:.5f}"
     assert vi[1] == "Có sóng: Viettel 3G/4G"
     assert en[1] == "Mobile signal: Viettel 3G/4G"
     assert "cách 1,8 km (tầm 300 m)" in vi[2] and "1.8 km away (reach 300 m)" in en[2]
