@@ -601,14 +601,19 @@ def _add_proposed(m: folium.Map, analysis, lang: str) -> None:
 HYPOTHETICAL_COLOR = "#e6550d"
 
 
+def _has_hypothetical(analysis) -> bool:
+    return any(g is not None and "hypothetical" in g and bool(g["hypothetical"].any())
+               for g in analysis.sites.values())
+
+
 def _add_hypothetical(m: folium.Map, analysis, lang: str) -> None:
     """What-if sites (``geo.whatif``, rows flagged ``hypothetical``): their reach as a dashed
     circle and a marker with their number, above the ordinary site dot."""
     from geo import whatif
 
-    points = whatif.hypothetical_points(analysis)
-    if not len(points):
+    if not _has_hypothetical(analysis):  # the usual case: no frame to build
         return
+    points = whatif.hypothetical_points(analysis)
     group = folium.FeatureGroup(name=t("whatif.map_layer", lang))
     discs = whatif.footprints(analysis)
     if len(discs):
@@ -679,8 +684,7 @@ def legend_html(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...])
     if proposed_sites(analysis) is not None:
         rows.append(f"<div style='margin-top:4px'>{_swatch(PROPOSED_COLOR, border='#fff', round_=True)}"
                     f"{_esc(t('plan.proposed', lang))}</div>")
-    if any("hypothetical" in g and g["hypothetical"].any() for g in analysis.sites.values()
-           if g is not None):
+    if _has_hypothetical(analysis):
         rows.append(f"<div style='margin-top:4px'>"
                     f"{_swatch(HYPOTHETICAL_COLOR, border='#fff', dashed=True)}"
                     f"{_esc(t('whatif.map_layer', lang))}</div>")
