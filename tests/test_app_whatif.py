@@ -93,8 +93,15 @@ def test_what_if_bts_adds_a_disc_and_can_be_removed(app):
     assert kpi(app, "Số người chưa có 4G") == pytest.approx(PEOPLE * (1 - DISC / AREA), abs=1)
     # the card now reads the hypothetical site, 0 m away
     assert "- Viettel 4G: trạm WHATIF-1 (giả định), cách 0 m" in markdown(app)
-    # the planning tab builds on it
+    # the planning tab builds on it: its gap before is what the what-if site leaves
     assert any("1 công trình giả định" in c.value for c in app.caption)
+    app.number_input(key="plan_k_bts_legacy").set_value(1)
+    app.toggle(key="plan_run").set_value(True).run()
+    assert not app.exception, app.exception
+    summary = next(s.value for s in app.success if "vùng trống trước đó" in s.value)
+    gap_people = vi_number(summary.split("vùng trống trước đó:")[1])
+    assert gap_people == pytest.approx(PEOPLE * (1 - DISC / AREA), abs=1)
+    app.toggle(key="plan_run").set_value(False).run()
     app.button(key="whatif_remove").click().run()
     assert app.session_state["whatif_sites"] == []
     assert kpi(app, "Diện tích chưa có 4G") == 100.0
