@@ -307,6 +307,13 @@ def add_whatif() -> None:
     """The "add" button: a what-if site at the last spot clicked (runs before the rerun)."""
     state = st.session_state
     kind = state.get("whatif_kind", "bts")
+    # the two refusals a user can meet get their own label; anything else is shown as it is
+    if kind == "bts" and not state.get("whatif_techs"):
+        state["whatif_error"] = "no_technology"
+        return
+    if len(state.get(WHATIF, [])) >= whatif.MAX_SITES:
+        state["whatif_error"] = "too_many"
+        return
     try:
         site = whatif.make_site(
             kind, *state[WHATIF_POINT], existing=state.get(WHATIF, []),
@@ -368,7 +375,9 @@ def point_card(clicked) -> None:
                   width="stretch")
         error = st.session_state.pop("whatif_error", None)
         if error:
-            st.error(T("whatif.invalid").format(reason=error))
+            st.error(T("whatif.invalid").format(
+                reason=T(f"whatif.{error}").format(n=whatif.MAX_SITES)
+                if error in ("no_technology", "too_many") else error))
 
 
 def whatif_section(analysis) -> None:

@@ -472,6 +472,8 @@ TEXT |= _g("whatif", {
     "height": ("Độ cao ăng-ten (m)", "Antenna height (m)"),
     "add": ("Thêm", "Add"),
     "invalid": ("Không thêm được: {reason}", "Not added: {reason}"),
+    "no_technology": ("chọn ít nhất một công nghệ.", "choose at least one technology."),
+    "too_many": ("tối đa {n} công trình giả định.", "at most {n} hypothetical sites."),
     "gains": ("Phủ thêm nhờ các công trình giả định (toàn huyện)",
               "What the hypothetical sites add (whole district)"),
     "channel": ("Kênh", "Channel"),

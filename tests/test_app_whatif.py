@@ -117,7 +117,7 @@ def test_what_if_loudspeaker_and_a_bad_bts(app):
     app.selectbox(key="whatif_kind").set_value("bts").run()
     app.multiselect(key="whatif_techs").set_value([]).run()
     app.button(key="whatif_add").click().run()
-    assert any("Không thêm được" in e.value for e in app.error)
+    assert any(e.value == "Không thêm được: chọn ít nhất một công nghệ." for e in app.error)
     assert len(app.session_state["whatif_sites"]) == 1
     app.button(key="whatif_clear").click().run()
     assert app.session_state["whatif_sites"] == []
