@@ -18,6 +18,7 @@ from geo import export, gaps, i18n, loading, maps, search, settings, siting, sit
 from geo import dem as dem_io
 from geo import terrain
 from geo import importing, uploads
+from geo import pointquery, whatif
 from geo.errors import PhusongError, Problem
 from geo.settings import CoverageParams, TerrainParams
 
@@ -36,6 +37,9 @@ UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "gpkg", "zip", "
 # waiting for confirmation, and a counter in the uploaders' keys (reset empties them).
 USER_DATA, IMPORT_REPORT, PENDING, UPLOAD_ROUND = ("user_data", "import_report", "import_pending",
                                                    "upload_round")
+# What-if sites (a list of geo.whatif.WhatIfSite) and the last spot clicked on the map (lat, lon);
+# this session only (geo.whatif.encode/decode put the sites in a URL).
+WHATIF, WHATIF_POINT = "whatif_sites", "whatif_point"
 
 
 # --- cached data and computed layers (shared, never mutated) ----------------------------------
@@ -128,6 +132,12 @@ def plan_for(data_key: str, vintage: str, params: CoverageParams, service: str, 
                          vintage=vintage, params=params, **kw)
     return (result,) + siting.compare(dataset, result, dem=dem,
                                       cache=viewshed_cache() if dem is not None else None)
+
+
+# key: geo.whatif.data_key(base key, sites), which names the sites; the base comes in _base.
+@st.cache_resource(show_spinner=False, max_entries=16)
+def whatif_dataset(key: str, _base: loading.Dataset, _sites: list) -> loading.Dataset:
+    return whatif.with_sites(_base, _sites)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -333,6 +343,128 @@ if model == "terrain":
     else:
         st.sidebar.info(T("terrain.dem_needed"))
 
+# --- what-if sites: the dataset with the session's hypothetical sites (geo/whatif.py) ---------
+# Everything below (figures, map, planning, exports) then counts them; base_* is the data as it
+# is, for the gains. No site placed: nothing changes.
+base_key, base_dataset = data_key, dataset
+whatif_sites = st.session_state.get(WHATIF, [])
+if whatif_sites:
+    data_key = whatif.data_key(base_key, whatif_sites)
+    dataset = whatif_dataset(data_key, base_dataset, whatif_sites)
+
+
+def add_whatif() -> None:
+    """The "add" button: a what-if site at the last spot clicked (runs before the rerun)."""
+    state = st.session_state
+    kind = state.get("whatif_kind", "bts")
+    # the two refusals a user can meet get their own label; anything else is shown as it is
+    if kind == "bts" and not state.get("whatif_techs"):
+        state["whatif_error"] = "no_technology"
+        return
+    if len(state.get(WHATIF, [])) >= whatif.MAX_SITES:
+        state["whatif_error"] = "too_many"
+        return
+    try:
+        site = whatif.make_site(
+            kind, *state[WHATIF_POINT], existing=state.get(WHATIF, []),
+            **(dict(carrier=state.get("whatif_carrier", "Viettel"),
+                    technologies=state.get("whatif_techs", ["4G"]),
+                    height_m=state.get("whatif_height")) if kind == "bts" else {}))
+    except (PhusongError, KeyError) as exc:
+        state["whatif_error"] = str(exc)
+        return
+    state[WHATIF] = state.get(WHATIF, []) + [site]
+
+
+def remove_whatif(everything: bool = False) -> None:
+    state = st.session_state
+    state[WHATIF] = [] if everything else whatif.remove(state.get(WHATIF, []),
+                                                        state.get("whatif_remove_which"))
+
+
+def md(text: str) -> str:
+    """Text from data (names, ids) shown as Markdown, never as markup or a directive."""
+    return "".join("\\" + c if c in "\\`*_[]()<>#|~$:!{}" else c for c in str(text))
+
+
+def point_card(clicked) -> None:
+    """The map tab's right column, top: what reaches the spot clicked last, and the what-if form
+    to place a hypothetical site there."""
+    spot = (clicked or {}).get("last_clicked")
+    if spot and spot.get("lat") is not None:
+        st.session_state[WHATIF_POINT] = (float(spot["lat"]), float(spot["lng"]))
+    point = st.session_state.get(WHATIF_POINT)
+    if not point:
+        st.caption(T("point.hint"))
+        return
+    terrain_kw = (dict(dem=dem_grid, terrain_params=terrain_state[1], cache=viewshed_cache())
+                  if terrain_state is not None else {})
+    report = pointquery.query_point(analysis, *point, **terrain_kw)
+    lines = pointquery.summary_lines(report, lang)
+    with st.container(border=True, key="point_card"):
+        st.markdown(f"**{T('point.title')}**")
+        st.caption(md(lines[0]))
+        st.markdown(md(lines[1]))
+        sites = pointquery.mobile_lines(report, lang)
+        if sites:
+            st.markdown("\n".join(f"- {md(line)}" for line in sites))
+        for line in lines[2:]:
+            st.markdown(md(line))
+    # folded: a click on a commune also shows its card below, which should stay in sight
+    with st.expander(T("whatif.here"), key="whatif_form"):
+        kind = st.selectbox(T("whatif.kind"), whatif.KINDS, key="whatif_kind",
+                            format_func=lambda k: T(f"whatif.kind_{k}"))
+        if kind == "bts":
+            st.selectbox(T("whatif.carrier"), settings.CARRIERS, key="whatif_carrier",
+                         format_func=lambda c: T(f"carrier.{c}"))
+            st.multiselect(T("whatif.technologies"), settings.TECHNOLOGIES, default=["4G"],
+                           key="whatif_techs")
+            st.number_input(T("whatif.height"), min_value=1.0, max_value=500.0,
+                            value=settings.DEFAULT_BTS_HEIGHT_M, step=1.0, key="whatif_height")
+        st.button(T("whatif.add"), key="whatif_add", on_click=add_whatif, type="primary",
+                  width="stretch")
+        error = st.session_state.pop("whatif_error", None)
+        if error:
+            st.error(T("whatif.invalid").format(
+                reason=T(f"whatif.{error}").format(n=whatif.MAX_SITES)
+                if error in ("no_technology", "too_many") else error))
+
+
+def whatif_section(analysis) -> None:
+    """Under the map: the session's what-if sites, what they add, remove and export them."""
+    st.markdown(f"**{T('whatif.title')}**")
+    if not whatif_sites:
+        st.caption(T("whatif.intro"))
+        return
+    st.dataframe(whatif.sites_table(whatif_sites, lang), hide_index=True, width="stretch")
+    shown = set(whatif.hypothetical_points(analysis)["site_id"])
+    left_out = sum(s.site_id not in shown for s in whatif_sites)
+    if left_out:
+        st.caption(T("whatif.filtered_out").format(n=left_out))
+    before = analysis_for(base_key, vintage, params, base_dataset, terrain_state, dem_grid)
+    st.caption(T("whatif.gains"))
+    st.dataframe(whatif.gains_table(whatif.gains(before, analysis), lang), hide_index=True,
+                 width="stretch", key="whatif_gains")
+    c_which, c_remove, c_clear = st.columns([2, 1, 1], vertical_alignment="bottom")
+    c_which.selectbox(T("whatif.remove_which"), [s.number for s in whatif_sites],
+                      key="whatif_remove_which",
+                      format_func=lambda n: f"{whatif.ID_PREFIX}{n}")
+    c_remove.button(T("whatif.remove"), key="whatif_remove", on_click=remove_whatif,
+                    width="stretch")
+    c_clear.button(T("whatif.clear"), key="whatif_clear", on_click=remove_whatif,
+                   kwargs={"everything": True}, width="stretch")
+    include = st.checkbox(T("whatif.include_existing"), value=True, key="whatif_include")
+    layers = whatif.layers_of(whatif_sites)
+    for column, layer in zip(st.columns(max(len(layers), 1)), layers):
+        column.download_button(
+            T("whatif.download").format(layer=T(f"layer.{layer}")),
+            data=lambda layer=layer: whatif.layer_csv(base_dataset, whatif_sites, layer,
+                                                      include_existing=include),
+            file_name=f"{layer}_whatif.csv", mime="text/csv", on_click="ignore",
+            key=f"whatif_download_{layer}", width="stretch")
+    st.caption(T("whatif.export_note"))
+
+
 # --- main -------------------------------------------------------------------------------------
 
 try:
@@ -400,6 +532,8 @@ with tab_plan:
     request = (data_key, vintage, params, service, k, plan_carrier, plan_tech, terrain_state)
     # Planning is an explicit action: an idle tab costs nothing on other reruns.
     proposal = None
+    if whatif_sites:
+        st.caption(T("whatif.plan_note").format(n=len(whatif_sites)))
     if st.toggle(T("plan.run"), key="plan_run"):
         try:
             with st.spinner("…"):
@@ -463,9 +597,12 @@ with tab_map:
         # render=False: st_folium renders the fresh map itself once more; its extra full pass
         # (documented as skippable) would double the rerun's cost.
         clicked = st_folium(folium_map, key=f"map_{vintage}", height=620,
-                            width="stretch", returned_objects=["last_active_drawing"],
+                            width="stretch",
+                            returned_objects=["last_active_drawing", "last_clicked"],
                             return_on_hover=False, render=False)
+        whatif_section(analysis)
     with right:
+        point_card(clicked)
         codes = []
         if query:
             codes = [analysis.communes["code"].iloc[i]

@@ -438,6 +438,95 @@ TEXT |= _g("import", {
     "severity_warning": ("cảnh báo", "warning"),
 })
 
+# --- the point card (geo.pointquery) and what-if sites (geo.whatif) ----------------------------
+TEXT |= _g("point", {
+    "title": ("Tại điểm đã chọn", "At the chosen spot"),
+    "hint": ("Bấm vào bất kỳ đâu trên bản đồ để xem nơi đó có sóng, loa và internet thế nào.",
+             "Click anywhere on the map to see what reaches that spot."),
+    "in_commune": ("{name}", "{name}"),
+    "outside": ("Ngoài các xã của bộ dữ liệu", "Outside the dataset's communes"),
+    # a decimal comma in Vietnamese: the two numbers are set apart by a semicolon
+    "coords": ("{lat}; {lon}", "{lat}, {lon}"),
+    "mobile_yes": ("Có sóng: {carriers}", "Mobile signal: {carriers}"),
+    "mobile_no": ("Không có sóng di động (theo bộ lọc và bán kính đang chọn).",
+                  "No mobile signal (with the filters and radii chosen)."),
+    "site_line": ("{carrier} {technologies}: trạm {site}, cách {distance}",
+                  "{carrier} {technologies}: site {site}, {distance} away"),
+    "signal_line": ("nhìn thẳng, sóng {signal} (ước tính)",
+                    "in line of sight, {signal} signal (estimate)"),
+    "hidden": ("bị địa hình che, không có sóng", "hidden by terrain, no signal"),
+    "signal_strong": ("mạnh", "strong"),
+    "signal_variable": ("chập chờn", "variable"),
+    "signal_weak": ("yếu", "weak"),
+    "loud_yes": ("Nghe được loa: {kind} {id}, cách {distance} (tầm {reach}).",
+                 "Loudspeaker in reach: {kind} {id}, {distance} away (reach {reach})."),
+    "loud_no": ("Ngoài tầm loa: gần nhất là {kind} {id}, cách {distance} (tầm {reach}).",
+                "Out of loudspeaker reach: nearest is {kind} {id}, {distance} away "
+                "(reach {reach})."),
+    "loud_hidden": ("Ngoài tầm loa: {kind} {id} cách {distance} nhưng bị địa hình che.",
+                    "Out of loudspeaker reach: {kind} {id} is {distance} away but hidden by "
+                    "terrain."),
+    "loud_none": ("Bộ dữ liệu không có loa nào.", "The dataset has no loudspeaker."),
+    "inet": ("Điểm internet gần nhất: {kind} {id}, cách {distance} (đường thẳng).",
+             "Nearest internet point: {kind} {id}, {distance} away (straight line)."),
+    "walk": ("Đi bộ khoảng {minutes} phút tới điểm internet gần nhất (theo địa hình, ước tính).",
+             "About {minutes} minutes' walk to the nearest internet point (over the terrain, "
+             "an estimate)."),
+    "walk_over": ("Đi bộ hơn {minutes} phút tới điểm internet gần nhất.",
+                  "More than {minutes} minutes' walk to the nearest internet point."),
+    "inet_within": ("Trong khoảng cách tiếp cận internet.", "Within internet access distance."),
+    "inet_far": ("Xa điểm internet (ngoài khoảng cách tiếp cận).",
+                 "Far from internet access (beyond the access distance)."),
+    "inet_none": ("Bộ dữ liệu không có điểm internet nào.", "The dataset has no internet point."),
+})
+TEXT |= _g("whatif", {
+    "title": ("Thử đặt công trình giả định", "What if: hypothetical sites"),
+    "intro": ("Bấm vào bản đồ, chọn loại công trình rồi bấm “Thêm”: số liệu, bản đồ và tab Quy "
+              "hoạch tính lại với các công trình giả định (chỉ trong phiên này).",
+              "Click the map, choose what to place and press “Add”: the figures, the map and "
+              "the Planning tab are recomputed with the hypothetical sites (this session only)."),
+    "here": ("Đặt tại điểm đã chọn", "Place at the chosen spot"),
+    "kind": ("Loại công trình", "What to place"),
+    "kind_bts": ("Trạm BTS", "BTS site"),
+    "kind_loudspeaker": ("Cụm loa thôn/bản", "Loudspeaker cluster"),
+    "kind_support_point": ("Điểm hỗ trợ (TT 03)", "Support point (Circular 03)"),
+    "carrier": ("Nhà mạng", "Carrier"),
+    "technologies": ("Công nghệ", "Technologies"),
+    "height": ("Độ cao ăng-ten (m)", "Antenna height (m)"),
+    "add": ("Thêm", "Add"),
+    "invalid": ("Không thêm được: {reason}", "Not added: {reason}"),
+    "no_technology": ("chọn ít nhất một công nghệ.", "choose at least one technology."),
+    "too_many": ("tối đa {n} công trình giả định.", "at most {n} hypothetical sites."),
+    "gains": ("Phủ thêm nhờ các công trình giả định (toàn huyện)",
+              "What the hypothetical sites add (whole district)"),
+    "channel": ("Kênh", "Channel"),
+    "area_added": ("Diện tích phủ thêm (km²)", "Area added (km²)"),
+    "people_added": ("Người được phủ thêm", "People added"),
+    "layer_covered_4g": ("Sóng 4G", "4G signal"),
+    "layer_mobile_covered": ("Sóng di động", "Mobile signal"),
+    "layer_loudspeaker_covered": ("Loa truyền thanh", "Loudspeakers"),
+    "layer_internet_access": ("Tiếp cận internet", "Internet access"),
+    "layer_any_channel": ("Ít nhất một kênh", "At least one channel"),
+    "remove_which": ("Chọn công trình", "Site"),
+    "remove": ("Xoá", "Remove"),
+    "clear": ("Xoá tất cả", "Remove all"),
+    "include_existing": ("Kèm các trạm/điểm hiện có của bộ dữ liệu",
+                         "Include the dataset's existing sites"),
+    "download": ("Tải {layer} (CSV)", "Download {layer} (CSV)"),
+    "export_note": ("Tệp CSV theo cấu trúc dữ liệu (data/README.md); công trình giả định có "
+                    "illustrative=true, hypothetical=true. Đọc lại bằng `python -m geo report "
+                    "--sites TỆP` (trạm BTS), `--loudspeakers`, `--internet`.",
+                    "CSV in the dataset schema (data/README.md); hypothetical sites carry "
+                    "illustrative=true, hypothetical=true. Read back with `python -m geo report "
+                    "--sites FILE` (BTS), `--loudspeakers`, `--internet`."),
+    "plan_note": ("Đề xuất được tính trên nền {n} công trình giả định của bạn, coi như đã có.",
+                  "The proposal builds on your {n} hypothetical site(s), taken as existing."),
+    "tag": ("giả định", "hypothetical"),
+    "map_layer": ("Công trình giả định (vùng phủ)", "Hypothetical sites (reach)"),
+    "filtered_out": ("{n} công trình giả định bị bộ lọc nhà mạng/công nghệ loại ra.",
+                     "{n} hypothetical site(s) left out by the carrier/technology filters."),
+})
+
 # Notes a model leaves for the reader (geo.i18n.Note): {names} are filled in the reader's language.
 TEXT |= _g("note", {
     "grid": ("tỉ lệ phủ đếm trên các ô {cell_m} m (tâm ô nằm trong vòng phủ và trong xã); vùng "

@@ -598,6 +598,48 @@ def _add_proposed(m: folium.Map, analysis, lang: str) -> None:
     group.add_to(m)
 
 
+HYPOTHETICAL_COLOR = "#e6550d"
+
+
+def _has_hypothetical(analysis) -> bool:
+    return any(g is not None and "hypothetical" in g and bool(g["hypothetical"].any())
+               for g in analysis.sites.values())
+
+
+def _add_hypothetical(m: folium.Map, analysis, lang: str) -> None:
+    """What-if sites (``geo.whatif``, rows flagged ``hypothetical``): their reach as a dashed
+    circle and a marker with their number, above the ordinary site dot."""
+    from geo import whatif
+
+    if not _has_hypothetical(analysis):  # the usual case: no frame to build
+        return
+    points = whatif.hypothetical_points(analysis)
+    group = folium.FeatureGroup(name=t("whatif.map_layer", lang))
+    discs = whatif.footprints(analysis)
+    if len(discs):
+        props = [{"tip": f"<b>{_esc(r['site_id'])}</b> ({_esc(t('whatif.tag', lang))})<br>"
+                         f"{_esc(t('col.radius_m', lang))}: {fmt_number(r['radius_m'], lang)}",
+                  "style": {"color": HYPOTHETICAL_COLOR, "weight": 2, "dashArray": "6 4",
+                            "fillColor": HYPOTHETICAL_COLOR, "fillOpacity": 0.12}}
+                 for r in pd.DataFrame(discs.drop(columns="geometry")).to_dict("records")]
+        _GeoJson(_feature_collection(_to_wgs84(discs, "what-if reach"), props), pane="phusong_gaps",
+                 tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(group)
+    for sid, layer, pt in zip(points["site_id"], points["layer"],
+                              _to_wgs84(points, "what-if sites"), strict=True):
+        number = _esc(sid.removeprefix(whatif.ID_PREFIX))
+        icon = folium.DivIcon(
+            html=f"<div class='phusong-whatif' style='width:20px;height:20px;"
+                 f"background:{HYPOTHETICAL_COLOR};color:#fff;border:2px dashed #fff;"
+                 f"box-shadow:0 0 3px rgba(0,0,0,.6);font:bold 11px/20px sans-serif;"
+                 f"text-align:center;transform:rotate(45deg)'>"
+                 f"<span style='display:inline-block;transform:rotate(-45deg)'>{number}</span></div>",
+            icon_size=(24, 24), icon_anchor=(12, 12))
+        folium.Marker([pt.y, pt.x], icon=icon,
+                      tooltip=f"<b>{_esc(sid)}</b> ({_esc(t('whatif.tag', lang))})<br>"
+                              f"{_esc(t('layer.' + layer, lang))}").add_to(group)
+    group.add_to(m)
+
+
 # --- legend -------------------------------------------------------------------------------------
 
 
@@ -642,6 +684,10 @@ def legend_html(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...])
     if proposed_sites(analysis) is not None:
         rows.append(f"<div style='margin-top:4px'>{_swatch(PROPOSED_COLOR, border='#fff', round_=True)}"
                     f"{_esc(t('plan.proposed', lang))}</div>")
+    if _has_hypothetical(analysis):
+        rows.append(f"<div style='margin-top:4px'>"
+                    f"{_swatch(HYPOTHETICAL_COLOR, border='#fff', dashed=True)}"
+                    f"{_esc(t('whatif.map_layer', lang))}</div>")
     return "".join(rows)
 
 
@@ -810,6 +856,7 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
                        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
 
     _add_proposed(m, analysis, lang)
+    _add_hypothetical(m, analysis, lang)
 
     m.add_child(_HtmlControl(
         data["legend"],
