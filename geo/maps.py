@@ -569,7 +569,7 @@ def _value_text(row, col: str, lang: str) -> str:
 _POPUP_COLUMNS = ("code", "area_km2", "population", "no_4g_pct", "no_mobile_pct",
                   "no_loudspeaker_pct", "no_internet_pct", "no_service_pct", "at_risk_pct",
                   "no_4g_pop", "no_mobile_pop", "no_loudspeaker_pop", "no_internet_pop",
-                  "no_service_pop", "c03_required", "c03_present", "gap_score", "gap_rank")
+                  "no_service_pop", "at_risk_pop", "c03_required", "c03_present", "gap_score", "gap_rank")
 
 
 def _commune_props(communes: gpd.GeoDataFrame, metric: str, lang: str) -> list[dict]:
@@ -974,6 +974,7 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
 
     _add_proposed(m, analysis, lang)
 
+    m.add_child(_Script("phusong.legendGivesWay({map});"))  # popups stay readable under it
     m.add_child(_HtmlControl(
         data["legend"],
         position="bottomright", css_class="phusong-legend",

@@ -121,6 +121,11 @@ def test_click_on_a_hatched_area_shows_its_commune_card(page):
     popup.wait_for(timeout=5000)
     assert popup.inner_text().startswith(name)
     assert tip.splitlines()[0] == name
+    # map controls are drawn above popups: the legend fades where the popup lies under it
+    page.wait_for_timeout(600)  # the popup's pan
+    legend = frame.locator(".phusong-legend")
+    if overlap(frame.locator(".leaflet-popup").bounding_box(), legend.bounding_box()):
+        assert float(legend.evaluate("e => getComputedStyle(e).opacity")) < 0.5
 
 
 # --- 3: every site visible and hoverable ----------------------------------------------------------

@@ -6,6 +6,7 @@
  *   after every zoom, pan or resize.
  * - phusong.linkGaps: a click on a hatched (uncovered) area acts as a click on its commune.
  * - phusong.clearOfBanner: popups open below the notice banner instead of under it.
+ * - phusong.legendGivesWay: the legend fades while an open popup lies under it.
  *
  * Nothing here touches Leaflet at load time, so the file may load before leaflet.js.
  */
@@ -20,7 +21,8 @@
     "width:max-content;max-width:8em;text-align:center;white-space:normal;" +
     "font:600 11px/1.15 sans-serif;color:#1a1a1a;" +
     "text-shadow:-1px -1px 0 #fff,1px -1px 0 #fff,-1px 1px 0 #fff,1px 1px 0 #fff,0 0 3px #fff}" +
-    ".phusong-label.phusong-label-hidden{visibility:hidden}";
+    ".phusong-label.phusong-label-hidden{visibility:hidden}" +
+    ".phusong-legend.phusong-legend-away{opacity:.15;pointer-events:none}";
 
   function addStyle() {
     if (document.getElementById("phusong-map-css")) return;
@@ -128,5 +130,24 @@
     }
     map.eachLayer(pad);
     map.on("layeradd", function (e) { pad(e.layer); });
+  };
+
+  /* Map controls are drawn above popups; the legend (class phusong-legend) is the large one, so
+   * it fades while the open popup overlaps it (checked again after the popup's pan). */
+  P.legendGivesWay = function (map) {
+    addStyle();
+    function check() {
+      var legend = map.getContainer().querySelector(".phusong-legend");
+      if (!legend) return;
+      var popup = map._popup && map.hasLayer(map._popup) && map._popup.getElement();
+      var away = false;
+      if (popup) {
+        var a = popup.getBoundingClientRect(), b = legend.getBoundingClientRect();
+        away = overlap({l: a.left, r: a.right, t: a.top, b: a.bottom},
+                       {l: b.left, r: b.right, t: b.top, b: b.bottom});
+      }
+      L.DomUtil[away ? "addClass" : "removeClass"](legend, "phusong-legend-away");
+    }
+    map.on("popupopen popupclose moveend zoomend", function () { setTimeout(check, 0); });
   };
 })();
