@@ -35,6 +35,9 @@ Offline assets: what folium and streamlit-folium do with them (folium 0.20, stre
   (``components.declare_component(path=...)``, URL ``/component/app.phusong_assets/``): no
   server configuration, and the ~0.4 MB of ``data:`` URIs is not sent again with every rerun.
   Exports (:func:`to_html`) inline everything.
+- phusong's own browser code (commune labels with a collision check, hatched areas that act as
+  their commune on click, popups kept clear of the banner and legend) is one plain script,
+  ``geo/static/phusong/phusong-map.js`` (:data:`OWN_JS`), loaded like the vendored files.
 - Element ids are set deterministically (hex digests of a counter), so the same inputs give
   byte-identical HTML; they stay 32 hex digits long because st_folium rewrites ``_<id>`` suffixes
   by regex and a short id such as ``1`` would also hit data such as ``BTS_1``.
@@ -814,7 +817,10 @@ def _label_points(communes: gpd.GeoDataFrame) -> list[tuple[int, float, float]]:
         if part.geom_type != "Polygon" or part.area <= 0:
             continue
         rows.append(i)
-        points.append(polylabel(part, tolerance=math.sqrt(part.area) / 50))
+        try:
+            points.append(polylabel(part, tolerance=math.sqrt(part.area) / 50))
+        except Exception:  # e.g. an invalid ring: any point inside will do
+            points.append(part.representative_point())
     if not rows:
         return []
     wgs = _round_coords(np.asarray(

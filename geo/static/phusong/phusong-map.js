@@ -88,6 +88,7 @@
     }
     map.on("zoomend moveend resize", layout);
     group.on("add", function () { setTimeout(layout, 0); });
+    if (document.fonts && document.fonts.ready) document.fonts.ready.then(layout); // sizes final
     group.phusongLayout = layout;
     return group;
   };
