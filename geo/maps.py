@@ -418,7 +418,9 @@ class _GapLink(MacroElement):
     _template = Template("""
         {% macro script(this, kwargs) %}
         phusong.linkGaps({{ this.communes.get_name() }}, [
-            {%- for g in this.gap_layers %}{{ g.get_name() }}{{ ", " if not loop.last }}{% endfor -%}
+            {%- for g in this.gap_layers %}
+            {{ g.get_name() }}{{ "," if not loop.last }}
+            {%- endfor %}
         ]);
         {% endmacro %}
     """)
@@ -572,7 +574,8 @@ def _value_text(row, col: str, lang: str) -> str:
 _POPUP_COLUMNS = ("code", "area_km2", "population", "no_4g_pct", "no_mobile_pct",
                   "no_loudspeaker_pct", "no_internet_pct", "no_service_pct", "at_risk_pct",
                   "no_4g_pop", "no_mobile_pop", "no_loudspeaker_pop", "no_internet_pop",
-                  "no_service_pop", "at_risk_pop", "c03_required", "c03_present", "gap_score", "gap_rank")
+                  "no_service_pop", "at_risk_pop", "c03_required", "c03_present", "gap_score",
+                  "gap_rank")
 
 
 def _commune_props(communes: gpd.GeoDataFrame, metric: str, lang: str) -> list[dict]:

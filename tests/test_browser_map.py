@@ -196,7 +196,7 @@ def test_commune_labels_do_not_overlap(page):
     assert "Xã Hướng Hiệp" in seen
 
 
-# --- 11: the hatching follows the colour metric; the 2G/3G-only KPI --------------------------------
+# --- 11: the hatching follows the colour metric; the 2G/3G-only KPI -------------------------------
 
 
 def hatched_kinds(page) -> set[str]:
@@ -233,14 +233,15 @@ def test_only_2g_3g_kpi_is_shown(page):
 
     settle(page)
     expected = gaps.district_totals(gaps.analyse(loading.load_dataset(DATA, strict=False)))
-    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Chỉ có 2G/3G (sắp tắt sóng)")
+    metric = page.locator('[data-testid="stMetric"]').filter(
+        has_text="Chỉ có 2G/3G (sắp tắt sóng)")
     assert metric.count() == 1
     value = metric.locator('[data-testid="stMetricValue"]').inner_text()
     assert value == f"{maps.fmt_number(expected['at_risk_pct'], 'vi', 1)} %"
     assert expected["at_risk_pct"] > 0
 
 
-# --- 13: the popup's title is not hidden under the illustrative notice -----------------------------
+# --- 13: the popup's title is not hidden under the illustrative notice ----------------------------
 
 
 def test_popup_title_opens_clear_of_the_illustrative_banner(page):
