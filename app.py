@@ -162,10 +162,16 @@ vintage = st.sidebar.radio(T("app.vintage"), settings.VINTAGES, key="vintage",
 metric = st.sidebar.selectbox(T("app.metric"), maps.MAP_METRICS, key="metric",
                               format_func=lambda m: T(f"metric.{m}"))
 # The browser matches a multiselect's choices by their labels, so a language switch would clear
-# it: one widget per language, seeded with the selection kept under "gaps".
+# it: one widget per language, seeded with the selection kept under "gaps". The hatching follows
+# the colour metric ("gaps_followed": the kind the metric put there); other kinds stay.
+gaps_key = f"gaps_{lang}"
+chosen_gaps, st.session_state["gaps_followed"] = maps.follow_metric(
+    st.session_state.get(gaps_key, st.session_state.get("gaps")),
+    st.session_state.get("gaps_followed"), metric)
+if st.session_state.get(gaps_key) != chosen_gaps:
+    st.session_state[gaps_key] = chosen_gaps  # before the widget is made: allowed
 show_gaps = tuple(st.sidebar.multiselect(
-    T("app.show_gaps"), settings.GAP_KINDS, format_func=lambda g: T(f"gap.{g}"), key=f"gaps_{lang}",
-    default=st.session_state.get("gaps", [maps.metric_for_gap(metric) or "no_4g"])))
+    T("app.show_gaps"), settings.GAP_KINDS, format_func=lambda g: T(f"gap.{g}"), key=gaps_key))
 st.session_state["gaps"] = list(show_gaps)
 query = st.sidebar.text_input(T("app.search"), key="search", placeholder="Tà Rụt / ta rut")
 

@@ -222,7 +222,9 @@ def write_report(analysis: GapAnalysis, out_dir: str | Path, *, lang: str = "vi"
 
 
 def kpis(analysis: GapAnalysis, *, lang: str = "vi") -> list[tuple[str, str, str]]:
-    """District totals for the KPI row: (label, formatted value, explanation)."""
+    """District totals for the KPI row: (label, formatted value, explanation); shares of the
+    district's area in percent, people as whole numbers (an em dash when a commune's population
+    is unknown)."""
     from geo.maps import fmt_number
 
     totals = district_totals(analysis)
@@ -230,12 +232,17 @@ def kpis(analysis: GapAnalysis, *, lang: str = "vi") -> list[tuple[str, str, str
     def pct(key: str) -> str:
         return f"{fmt_number(totals[key], lang, 1)} %"
 
-    people = totals["no_4g_pop"]
+    def people(key: str) -> str:
+        value = totals[key]
+        return "—" if value != value else fmt_number(value, lang, 0)  # NaN: some unknown
+
     return [
         (i18n.t("kpi.no_4g", lang), pct("no_4g_pct"), i18n.t("kpi.area_help", lang)),
-        (i18n.t("kpi.no_4g_people", lang),
-         "—" if people != people else fmt_number(people, lang, 0), i18n.t("kpi.people_help", lang)),
+        (i18n.t("kpi.no_4g_people", lang), people("no_4g_pop"), i18n.t("kpi.people_help", lang)),
         (i18n.t("kpi.no_mobile", lang), pct("no_mobile_pct"), i18n.t("kpi.area_help", lang)),
+        # served by 2G/3G only: what the 2G/3G switch-off would leave without mobile service
+        (i18n.t("kpi.at_risk", lang), pct("at_risk_pct"),
+         i18n.t("kpi.at_risk_help", lang).format(people=people("at_risk_pop"))),
         (i18n.t("kpi.no_loudspeaker", lang), pct("no_loudspeaker_pct"), i18n.t("kpi.area_help", lang)),
         (i18n.t("kpi.no_internet", lang), pct("no_internet_pct"), i18n.t("kpi.area_help", lang)),
         (i18n.t("kpi.no_service", lang), pct("no_service_pct"), i18n.t("kpi.area_help", lang)),

@@ -107,6 +107,7 @@ TEXT |= _g("layer", {
     "loudspeakers": ("Loa truyền thanh", "Public loudspeakers"),
     "internet_points": ("Điểm truy cập internet", "Internet access points"),
     "osm": ("Bản đồ nền OpenStreetMap (cần mạng)", "OpenStreetMap background (needs internet)"),
+    "labels": ("Tên xã", "Commune names"),
 })
 
 # --- carriers and site kinds --------------------------------------------------------------------
@@ -181,6 +182,7 @@ TEXT |= _g("map", {
     "north": ("B", "N"),
     "date": ("Ngày lập", "Date"),
     "sources": ("Nguồn dữ liệu", "Data sources"),
+    "colocated": ("Nhiều điểm cùng vị trí", "Several sites at one spot"),
     "assumptions": ("Giả định", "Assumptions"),
     "no_data": ("Không có số liệu", "No data"),
     "vintage": ("Địa giới", "Boundaries"),
@@ -240,6 +242,11 @@ TEXT |= _g("kpi", {
     "no_internet": ("Xa điểm internet", "Far from internet"),
     "no_service": ("Không có kênh nào", "No channel at all"),
     "c03_missing": ("Xã thiếu điểm hỗ trợ TT 03", "Communes lacking a C03 point"),
+    "at_risk": ("Chỉ có 2G/3G (sắp tắt sóng)", "Only 2G/3G (switch-off ahead)"),
+    "at_risk_help": ("Tỉ lệ diện tích toàn huyện có sóng 2G/3G nhưng không có 4G/5G, theo mô hình "
+                     "vòng tròn; số người ở đó: {people}",
+                     "Share of the district's area with 2G/3G but neither 4G nor 5G, circle "
+                     "model; people there: {people}"),
     "area_help": ("Tỉ lệ diện tích toàn huyện, theo mô hình vòng tròn",
                   "Share of the district's area, circle model"),
     "people_help": ("Dân cư dàn đều trong mỗi xã trừ khi có số liệu thôn/bản",
