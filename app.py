@@ -19,6 +19,7 @@ from geo import dem as dem_io
 from geo import terrain
 from geo import importing, uploads
 from geo import pointquery, whatif
+from geo.cache import BoundedCache
 from geo.errors import PhusongError, Problem
 from geo.settings import CoverageParams, TerrainParams
 
@@ -73,8 +74,8 @@ def layer_cache(data_key: str, vintage: str) -> gaps.LayerCache:
 
 
 @st.cache_resource(show_spinner=False)
-def viewshed_cache() -> terrain.ViewshedCache:
-    return terrain.ViewshedCache()
+def viewshed_cache() -> BoundedCache:
+    return terrain.viewshed_cache()
 
 
 # dem_key: "folder:<path>" or "upload:<file ids>"; the files come in _sources.

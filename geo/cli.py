@@ -206,7 +206,7 @@ def _plan(args: argparse.Namespace) -> int:
         from geo import terrain
 
         grid = _read_dem(dataset, args)
-        cache = terrain.ViewshedCache()
+        cache = terrain.viewshed_cache()
     _progress(f"planning {args.k} new {args.service} site(s)"
               + (" with the terrain model" if grid is not None else ""))
     result = siting.plan(dataset, service=args.service, k=args.k, carrier=args.carrier,

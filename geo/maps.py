@@ -51,7 +51,6 @@ import html
 import json
 import math
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -68,7 +67,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from geo import _folium_speedups
-from geo._identity_cache import IdentityCache
+from geo.cache import BoundedCache, IdentityCache
 from geo.errors import PhusongError
 from geo import i18n
 from geo.i18n import t
@@ -785,14 +784,14 @@ def _set_ids(m: folium.Map) -> None:
         el._id = hashlib.sha256(f"phusong-map-{i}".encode()).hexdigest()[:32]
 
 
+# Map data per analysis and view (metric, language, gap kinds): an analysis is never modified,
+# so its views stay valid while it lives; kept here, not on the analysis, bounded and locked.
+_MAP_DATA = IdentityCache(max_entries=32, max_bytes=256e6)
+
+
 def _memo(analysis, key: tuple, build):
-    """``build()`` once per analysis and key (kept in ``analysis.memo`` where it has one)."""
-    memo = getattr(analysis, "memo", None)
-    if memo is None:
-        return build()
-    if key not in memo:
-        memo[key] = build()
-    return memo[key]
+    """``build()`` once per live analysis and key."""
+    return _MAP_DATA.get((analysis,), key, build)
 
 
 # Site layers stay the same frames while only radii change, so their map data is made once.
@@ -851,7 +850,9 @@ def _site_collections(sites: dict, lang: str) -> list[tuple[str, "_FeatureCollec
     return out
 
 
-_OUTLINES: OrderedDict[tuple, tuple] = OrderedDict()
+# Commune outlines by content, shared by every session (bounded, locked: one session evicting an
+# entry never breaks another's lookup).
+_OUTLINES = BoundedCache(max_entries=16, max_bytes=64e6)
 
 
 def _label_points(communes: gpd.GeoDataFrame) -> list[tuple[int, float, float]]:
@@ -888,21 +889,19 @@ def _outlines(communes: gpd.GeoDataFrame
     _check_crs(communes, "communes")
     key = (hashlib.sha1(b"".join(shapely.to_wkb(communes.geometry.values))).hexdigest(),
            communes.crs.to_string(), tuple(communes.index))
-    if key not in _OUTLINES:
+
+    def build() -> tuple:
         geoms = _to_wgs84(communes, "communes", coverage=True)
         arr = np.asarray(geoms.values)
         keep = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
         district = gpd.GeoDataFrame(  # union of the communes, in the metric CRS
             geometry=[shapely.union_all(communes.geometry.values).boundary], crs=communes.crs)
-        _OUTLINES[key] = (geoms, _geometry_dicts(arr[keep]) if keep.any() else [],
-                          _feature_collection(_to_wgs84(district, "district"), [
-                              {"style": {"color": "#333333", "weight": 2.5, "fill": False}}]),
-                          _label_points(communes))
-        while len(_OUTLINES) > 16:
-            _OUTLINES.popitem(last=False)
-    else:
-        _OUTLINES.move_to_end(key)
-    return _OUTLINES[key]
+        return (geoms, _geometry_dicts(arr[keep]) if keep.any() else [],
+                _feature_collection(_to_wgs84(district, "district"), [
+                    {"style": {"color": "#333333", "weight": 2.5, "fill": False}}]),
+                _label_points(communes))
+
+    return _OUTLINES.get_or_build(key, build)
 
 
 def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -> dict:

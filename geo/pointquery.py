@@ -12,7 +12,7 @@ distance are the analysis' own):
 
 Distances are straight lines in the analysis' metric CRS (UTM), in metres. The terrain checks use
 :mod:`geo.terrain`'s own viewsheds with the keys the analysis used, so a
-:class:`geo.terrain.ViewshedCache` shared with it answers without recomputing.
+:func:`geo.terrain.viewshed_cache` shared with it answers without recomputing.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import shapely
 from pyproj import Transformer
 
 from geo import coverage, i18n, settings, terrain
-from geo._identity_cache import IdentityCache
+from geo.cache import BoundedCache, IdentityCache
 from geo.crs import WGS84
 from geo.gaps import GapAnalysis
 from geo.settings import TerrainParams
@@ -115,7 +115,7 @@ def to_metric(lat: float, lon: float, crs) -> tuple[float, float]:
 
 def query_point(analysis: GapAnalysis, lat: float, lon: float, *, dem=None,
                 terrain_params: TerrainParams | None = None,
-                cache: terrain.ViewshedCache | None = None) -> PointReport:
+                cache: BoundedCache | None = None) -> PointReport:
     """What reaches the point (``lat``, ``lon``, WGS 84 degrees) in ``analysis``.
 
     Parameters
@@ -125,7 +125,7 @@ def query_point(analysis: GapAnalysis, lat: float, lon: float, *, dem=None,
     dem, terrain_params : the DEM (in the analysis' CRS) and terrain parameters of a terrain
         analysis: adds line of sight, the signal estimate and walking time. Without them, the
         circle model (straight distance ≤ radius).
-    cache : the ViewshedCache the terrain analysis filled (optional; saves recomputing).
+    cache : the viewshed cache the terrain analysis filled (optional; saves recomputing).
     """
     crs, params = analysis.crs, analysis.params
     x, y = to_metric(lat, lon, crs)

@@ -414,7 +414,7 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
         ``terrain.internet_walk_min`` minutes' walk (Tobler); the ``hilltops_n`` most prominent
         hilltops (:func:`hilltops`) are added as candidates.
     terrain : terrain model parameters (with ``dem``).
-    cache : a :class:`geo.terrain.ViewshedCache` to reuse and fill (with ``dem``).
+    cache : a :func:`geo.terrain.viewshed_cache` to reuse and fill (with ``dem``).
     progress : called with a short message per step.
     """
     timings: dict[str, float] = {}
@@ -922,7 +922,7 @@ def compare(dataset: Dataset, plan_: Plan, *, dem=None, cache=None):
 
     A terrain plan (``plan_.model == "terrain"``) is analysed with
     :func:`geo.terrain.analyse_terrain` over ``dem`` (the DEM it was planned on) and
-    ``plan_.terrain``; ``cache`` (a ViewshedCache) saves recomputing the existing sites.
+    ``plan_.terrain``; ``cache`` (:func:`geo.terrain.viewshed_cache`) saves recomputing the existing sites.
     """
     from geo import gaps
 

@@ -13,7 +13,7 @@
 - **Internet points:** walking time over the terrain with Tobler's hiking function (a 16-neighbour
   Dijkstra cost-distance); access = at most ``internet_walk_min`` minutes' walk.
 
-Results per site are cached (:class:`ViewshedCache`, keyed by position, heights, radius,
+Results per site are cached (:func:`viewshed_cache`, keyed by position, heights, radius,
 curvature and DEM id), so moving one site recomputes one site. The per-commune statistics are
 made by the same code as the circle model (:func:`geo.gaps.summarise`), from coverage rasters
 turned into polygons clipped to each commune.
@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -35,6 +33,7 @@ from numba import njit, prange
 from shapely import STRtree
 
 from geo import coverage, gaps, i18n, settings
+from geo.cache import BoundedCache
 from geo.dem import DEM
 from geo.errors import PhusongError
 from geo.loading import Dataset
@@ -73,41 +72,11 @@ class Viewshed:
         return self.bits.nbytes
 
 
-class ViewshedCache:
-    """Per-site viewsheds by (x, y, observer and target heights, radius, curvature, DEM id).
-
-    Thread-safe and bounded (least recently used out first); shared by every app session, as the
-    results depend on nothing but the key. ``hits`` and ``misses`` count look-ups.
-    """
-
-    def __init__(self, max_bytes: float = 256e6):
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple, Viewshed | None] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key: tuple):
-        with self._lock:
-            if key in self._items:
-                self.hits += 1
-                self._items.move_to_end(key)
-                return True, self._items[key]
-            self.misses += 1
-            return False, None
-
-    def put(self, key: tuple, value: Viewshed | None) -> None:
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = value
-            self._bytes += value.nbytes if value is not None else 0
-            while self._bytes > self.max_bytes and len(self._items) > 1:
-                _, old = self._items.popitem(last=False)
-                self._bytes -= old.nbytes if old is not None else 0
-
-    def __len__(self) -> int:
-        return len(self._items)
+def viewshed_cache(max_bytes: float = 256e6) -> BoundedCache:
+    """A cache for per-site viewsheds (:func:`viewsheds`), keyed by position, heights, radius,
+    curvature and DEM id, bounded by the viewsheds' bytes; shared by every app session, as the
+    results depend on nothing but the key."""
+    return BoundedCache(max_entries=1_000_000, max_bytes=max_bytes)
 
 
 def observer_cell(dem: DEM, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +90,7 @@ def observer_cell(dem: DEM, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, n
 
 def viewsheds(dem: DEM, x, y, *, observer_height_m, target_height_m: float, radius_m,
               curvature_coeff: float = settings.RADIO_CURVATURE_COEFF,
-              cache: ViewshedCache | None = None) -> list[Viewshed | None]:
+              cache: BoundedCache | None = None) -> list[Viewshed | None]:
     """The viewshed of each observer at (x, y) (DEM CRS, metres), within ``radius_m``.
 
     Parameters
@@ -147,7 +116,7 @@ def viewsheds(dem: DEM, x, y, *, observer_height_m, target_height_m: float, radi
     results: list[Viewshed | None] = [None] * n
     todo = []
     for i, key in enumerate(keys):
-        found, value = cache.get(key) if cache is not None else (False, None)
+        found, value = cache.lookup(key) if cache is not None else (False, None)
         if found:
             results[i] = value
         else:
@@ -532,7 +501,7 @@ class TerrainCoverage:
 
 def terrain_coverage(prepared: gaps.Prepared, dem: DEM, params: CoverageParams,
                      terrain: TerrainParams = TerrainParams(), *,
-                     cache: ViewshedCache | None = None) -> TerrainCoverage:
+                     cache: BoundedCache | None = None) -> TerrainCoverage:
     """The terrain model for every layer of :func:`geo.gaps.coverage_keys`.
 
     ``prepared`` and ``dem`` must share the working CRS (see :func:`geo.dem.read_dem`'s ``crs``).
@@ -597,7 +566,7 @@ def terrain_coverage(prepared: gaps.Prepared, dem: DEM, params: CoverageParams,
 def analyse_terrain(dataset: Dataset, dem: DEM, *, vintage: str = "legacy",
                     params: CoverageParams = CoverageParams(),
                     terrain: TerrainParams = TerrainParams(),
-                    cache: ViewshedCache | None = None) -> gaps.GapAnalysis:
+                    cache: BoundedCache | None = None) -> gaps.GapAnalysis:
     """The per-commune statistics of :func:`geo.gaps.analyse`, made by the terrain model.
 
     Same columns as the circle model, plus ``single_server_pct``/``_pop`` (reached by exactly one

@@ -446,3 +446,31 @@ def test_hatching_follows_the_colour_metric():
     # the gap score measures no single kind: nothing changes
     assert follow(["no_mobile", "at_risk"], "no_mobile", "gap_score") == (
         ["no_mobile", "at_risk"], "no_mobile")
+
+
+def test_map_caches_give_every_thread_the_right_map_while_evicting():
+    """16 sessions at once over more commune sets than the outline cache holds (16): every map
+    holds its own communes, nothing raises (the old outline cache could raise KeyError when
+    another session evicted the entry between its check and its read)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from maps_fixture import NAMES, synthetic_analysis
+
+    sets = [NAMES + tuple(f"Q{i:02d}Z{j}" for j in range(i % 3 + 1)) for i in range(24)]
+    analyses = [synthetic_analysis(names) for names in sets]
+
+    def draw(i: int) -> list[str]:
+        wrong = []
+        for step in range(6):
+            k = (i * 7 + step * 5) % len(analyses)
+            html = maps.build_map(analyses[k], metric="no_4g_pct", lang="vi",
+                                  show_gaps=("no_4g",)).get_root().render()
+            own = {n for n in sets[k] if n.startswith("Q")}
+            found = set(re.findall(r"Q\d\dZ\d", html))
+            if found != own:
+                wrong.append(k)
+        return wrong
+
+    with ThreadPoolExecutor(16) as pool:
+        wrong = [k for found in pool.map(draw, range(16)) for k in found]
+    assert wrong == []

@@ -141,7 +141,7 @@ def test_terrain_line_of_sight_signal_and_walk():
     n = int(24 * KM / CELL)
     flat = grid(np.full((n, n), 100.0, np.float32))
     tp = TerrainParams()
-    cache = terrain.ViewshedCache()
+    cache = terrain.viewshed_cache()
     analysis = terrain.analyse_terrain(dataset(), flat, terrain=tp, cache=cache)
     misses = cache.misses
     r = pointquery.query_point(analysis, *lat_lon(*P), dem=flat, terrain_params=tp, cache=cache)

@@ -426,7 +426,7 @@ def test_terrain_plan_gains_are_reproduced_by_the_terrain_model(service):
                    loudspeakers=[{"x": b.X0 + 5 * KM, "y": b.Y0, "radius_m": 1 * KM}],
                    internet=[{"x": b.X0 - 5 * KM, "y": b.Y0}],
                    settlements=settlements)
-    cache = terrain.ViewshedCache()
+    cache = terrain.viewshed_cache()
     plan = siting.plan(ds, service=service, k=3, params=FLAT, dem=d, spacing_m=2 * KM, cache=cache)
     assert len(plan.sites) == 3 and plan.people_new > 0
     before, after = siting.compare(ds, plan, dem=d, cache=cache)

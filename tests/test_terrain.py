@@ -142,7 +142,7 @@ def test_earth_curvature_hides_far_low_ground():
 def test_moving_one_site_recomputes_one_site():
     ds = b.dataset([big_commune()], bts=[
         {"site_id": f"s{i}", "x": b.X0 + i * 2 * KM, "y": b.Y0} for i in range(-2, 3)])
-    cache = terrain.ViewshedCache()
+    cache = terrain.viewshed_cache()
     d = flat_dem()
     terrain.analyse_terrain(ds, d, params=FLAT, cache=cache)
     assert (cache.hits, cache.misses) == (0, 5)
