@@ -134,6 +134,12 @@ def plan_bytes(kind: str, lang: str, *request, _dataset: loading.Dataset | None 
     return siting_export.render(kind, *plan_for(*request, _dataset=_dataset, _dem=_dem), lang=lang)
 
 
+# A commune's outline for the map's highlight (its shapes depend on the data and vintage only).
+@st.cache_resource(show_spinner=False, max_entries=64)
+def outline_for(data_key: str, vintage: str, code: str, _communes):
+    return view.outline(_communes, code)
+
+
 # Terrain chosen without a usable DEM: what is shown instead, and the 1° tiles that would cover
 # the communes and the 15 km around them (geo.terrain.dem_area), by SRTM and Copernicus names.
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -510,7 +516,8 @@ with tab_map:
         # the drawn map (no new frame); centre and zoom are passed only to move the map.
         st_folium(folium_map, key=map_key, height=620, width="stretch",
                   returned_objects=["last_active_drawing", "center", "zoom"],
-                  feature_group_to_add=(view.highlight(communes, selected, fit=bool(fit))
+                  feature_group_to_add=(view.highlight(*outline_for(data_key, vintage, selected,
+                                                                    communes), fit=bool(fit))
                                         if selected else None),
                   center=goto[:2] if goto else None, zoom=goto[2] if goto else None,
                   return_on_hover=False, render=False)
