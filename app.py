@@ -12,6 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 import streamlit.components.v1 as components
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_folium import st_folium
 
 from geo import export, gaps, i18n, loading, maps, search, settings, siting, siting_export
@@ -160,11 +161,19 @@ def dem_help(data_key: str, vintage: str, _dataset: loading.Dataset, lang: str) 
 # or else the defaults; the widgets themselves pass no default. The query string follows the
 # state at the end of every run.
 URL_READ, URL_IGNORED = "url_read", "url_ignored"  # st.session_state keys (this session only)
+URL_WRITTEN = "url_written"  # the query string this session last wrote
 VIEW_REQUEST = "view_request"  # a view the map must move to once (the link's)
-if URL_READ not in st.session_state:  # the first run of this browser session
-    opened = urlstate.decode(st.query_params.to_dict())
+url_now = st.query_params.to_dict()
+# The first run of this browser session, or the browser went back or forward in its history
+# (Streamlit reruns with that entry's query string): the link's state replaces the session's.
+if URL_READ not in st.session_state or (
+        getattr(get_script_run_ctx(), "is_history_navigation", False)
+        and url_now != st.session_state.get(URL_WRITTEN)):
+    opened = urlstate.decode(url_now)
+    if URL_READ in st.session_state:  # what the entry leaves out is the default
+        st.session_state.update(urlstate.defaults())
     st.session_state.update(opened.values)
-    st.session_state[URL_READ] = True
+    st.session_state[URL_READ], st.session_state[URL_WRITTEN] = True, url_now
     st.session_state[URL_IGNORED] = list(opened.ignored)
     if opened.values.get(urlstate.MAP_VIEW):
         st.session_state[VIEW_REQUEST] = opened.values[urlstate.MAP_VIEW]
@@ -539,6 +548,7 @@ with tab_map:
 # The URL follows the state: an official can send this exact map to a colleague.
 url_params = urlstate.encode({f.key: st.session_state.get(f.key) for f in urlstate.FIELDS})
 if url_params != st.query_params.to_dict():
+    st.session_state[URL_WRITTEN] = url_params
     st.query_params.from_dict(url_params)
 if st.session_state[URL_IGNORED]:
     st.toast(T("view.url_ignored").format(params=urlstate.notice_text(

@@ -268,3 +268,18 @@ def test_a_link_restores_the_view(page, server):
     assert {k: v[0] for k, v in query.items()} == link
     assert "Traceback" not in page.content()
     assert page.errors == []
+
+
+def test_browser_back_restores_the_state_before(page, server):
+    open_app(page, server)
+    idle(page)
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text="Tầm phủ của loa (m)")
+    for _ in range(2):  # 300 → 350 → 400 m, one history entry each
+        slider.get_by_role("slider").press("ArrowRight")
+        idle(page)
+    assert parse_qs(urlparse(page.url).query)["loud"] == ["400"]
+    page.go_back()
+    idle(page)
+    settle(page)
+    assert slider_value(page, "Tầm phủ của loa (m)") == "350"
+    assert parse_qs(urlparse(page.url).query)["loud"] == ["350"]
