@@ -144,11 +144,12 @@ def outline_for(data_key: str, vintage: str, code: str, _communes):
 # Terrain chosen without a usable DEM: what is shown instead, and the 1° tiles that would cover
 # the communes and the 15 km around them (geo.terrain.dem_area), by SRTM and Copernicus names.
 @st.cache_data(show_spinner=False, max_entries=16)
-def dem_help(data_key: str, vintage: str, _dataset: loading.Dataset, lang: str) -> str:
+def dem_help(data_key: str, vintage: str, _dataset: loading.Dataset, lang: str,
+             unusable: bool) -> str:
     crs, bounds = terrain.dem_area(_dataset, vintage=vintage)
     names = dem_io.tile_names(bounds, crs)
     return "\n\n".join([
-        i18n.t("view.dem_missing", lang),
+        i18n.t("view.dem_unusable" if unusable else "view.dem_missing", lang),
         i18n.t("view.dem_tiles", lang).format(
             area=_dataset.name, srtm=", ".join(f"**{n}**" for n in names),
             copernicus=", ".join(f"`{dem_io.copernicus_tile_name(n)}`" for n in names)),
@@ -485,7 +486,7 @@ def url_ignored(name: str, value) -> None:
 
 with tab_map:
     if model == "terrain" and terrain_state is None:  # the figures are still the circle model's
-        st.warning(dem_help(data_key, vintage, dataset, lang))
+        st.warning(dem_help(data_key, vintage, dataset, lang, bool(dem_uploads or dem_folder)))
     left, right = st.columns([3, 1])
     communes = analysis.communes
     map_key = f"map_{vintage}"

@@ -173,6 +173,11 @@ TEXT |= _g("view", {
                     "và số liệu dưới đây vẫn theo mô hình vòng tròn.",
                     "**Terrain model chosen, but there is no elevation model (DEM)**: the map "
                     "and figures below are still the circle model's."),
+    "dem_unusable": ("**Đã chọn mô hình địa hình nhưng không dùng được mô hình số độ cao đã cho** "
+                     "(xem lỗi ở thanh bên): bản đồ và số liệu dưới đây vẫn theo mô hình vòng tròn.",
+                     "**Terrain model chosen, but the elevation model given cannot be used** (see "
+                     "the error in the sidebar): the map and figures below are still the circle "
+                     "model's."),
     "dem_tiles": ("{area} và 15 km quanh đó nằm trên các ô 1° {srtm} (tên SRTM 1 giây cung, tệp "
                   "`.hgt`); cùng các ô đó trong Copernicus DEM GLO-30 (GeoTIFF): {copernicus}.",
                   "{area} and the 15 km around it lie on the 1° tiles {srtm} (SRTM 1 arc-second "

@@ -1,5 +1,5 @@
-"""The app's view in the URL (geo.urlstate): encode/decode by hand, and a round trip through the
-Streamlit script (AppTest) on tests/test_app.py's two-commune dataset."""
+"""The app's state: its view in the URL (geo.urlstate by hand, then a round trip through the
+Streamlit script with AppTest) and the terrain notice, on tests/test_app.py's two-commune data."""
 
 from pathlib import Path
 
@@ -118,3 +118,16 @@ def test_bad_link_values_are_ignored_with_a_notice(app):  # noqa: F811
     assert at.query_params == {"metric": "no_mobile_pct"}  # the URL keeps only what was used
     at.run()
     assert not at.toast  # said once
+
+
+def test_terrain_without_a_usable_dem_names_the_tiles(app):  # noqa: F811
+    # The 40 km square around X0, Y0 (UTM 48N) grown by 15 km: 106.64°–107.30° E, 16.18°–16.82° N.
+    app.radio(key="model").set_value("terrain").run()
+    text = " ".join(w.value for w in app.warning)
+    assert "chưa có mô hình số độ cao" in text
+    assert "N16E106" in text and "N16E107" in text and "N17" not in text
+    assert "Copernicus_DSM_COG_10_N16_00_E107_00_DEM" in text
+    app.text_input(key="dem_folder").set_value("/no/such/folder").run()
+    assert not app.exception, app.exception
+    assert any("không dùng được mô hình số độ cao" in w.value for w in app.warning)
+    assert any("N16E107" in w.value for w in app.warning)
