@@ -489,9 +489,10 @@ with tab_map:
         st.warning(dem_help(data_key, vintage, dataset, lang, bool(dem_uploads or dem_folder)))
     left, right = st.columns([3, 1])
     communes = analysis.communes
-    map_key = f"map_{vintage}"
     # What the map sent back (streamlit-folium copies it under map_key before this run): its view
     # for the URL, a click for the selection. A new search selects its best match and zooms to it.
+    # One key for both vintages: a key per vintage would bring back that vintage's last click.
+    map_key = "map"
     reported = st.session_state.get(map_key)
     if view.reported_view(reported) is not None:
         st.session_state[urlstate.MAP_VIEW] = view.reported_view(reported)
@@ -509,10 +510,13 @@ with tab_map:
         if clicked_code is not None:
             selected, fit = clicked_code, False
     if selected is not None and selected not in set(communes["code"]):
-        if st.session_state.pop("commune_from_url", False):
+        unit = search.unit_holding(communes, selected)  # the other vintage's commune
+        if unit is None and st.session_state.pop("commune_from_url", False):
             url_ignored("commune", selected)
-        selected = fit = None
+        selected, fit = unit, bool(fit and unit)
     st.session_state.pop("commune_from_url", None)
+    if selected is None and matches:  # the search still stands (e.g. after a vintage switch)
+        selected = matches[0]
     st.session_state[urlstate.COMMUNE] = selected
     with left:
         folium_map = view.keep_view(map_for(data_key, vintage, params, metric, lang, show_gaps,

@@ -131,3 +131,15 @@ def test_terrain_without_a_usable_dem_names_the_tiles(app):  # noqa: F811
     assert not app.exception, app.exception
     assert any("không dùng được mô hình số độ cao" in w.value for w in app.warning)
     assert any("N16E107" in w.value for w in app.warning)
+
+
+def test_the_selected_commune_follows_a_vintage_switch(app):  # noqa: F811
+    app.text_input(key="search").set_value("xa tay").run()
+    assert app.selectbox(key="chosen").value == "W"
+    assert app.query_params["commune"] == "W"
+    app.radio(key="vintage").set_value("2025").run()
+    assert app.selectbox(key="chosen").value == "N"  # Xã Tây is part of Xã Mới since 2025
+    assert app.query_params["commune"] == "N"
+    app.button(key="clear_commune").click().run()
+    assert "commune" not in app.query_params and app.text_input(key="search").value == ""
+    assert not [s for s in app.selectbox if s.key == "chosen"]
