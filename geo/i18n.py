@@ -9,6 +9,7 @@
 - ``notice.<name>``: notices that must be visible (illustrative site positions …);
 - ``map.<name>``: map furniture (title, legend, scale, north, date, sources, assumptions …);
 - ``unit.<name>``: units and number words.
+- ``view.<name>``: the app's view (link notices, the selected commune, terrain without a DEM).
 
 The app adds its own ``app.*`` keys; the upload section and import report use ``import.*``. Every Vietnamese text carries full diacritics.
 """
