@@ -12,6 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 import streamlit.components.v1 as components
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_folium import st_folium
 
 from geo import export, gaps, i18n, loading, maps, search, settings, siting, siting_export
@@ -20,6 +21,7 @@ from geo import terrain
 from geo import importing, uploads
 from geo import pointquery, whatif
 from geo.cache import BoundedCache
+from geo import urlstate, view
 from geo.errors import PhusongError, Problem
 from geo.settings import CoverageParams, TerrainParams
 
@@ -147,10 +149,72 @@ def plan_bytes(kind: str, lang: str, *request, _dataset: loading.Dataset | None 
     return siting_export.render(kind, *plan_for(*request, _dataset=_dataset, _dem=_dem), lang=lang)
 
 
+# A commune's outline for the map's highlight (its shapes depend on the data and vintage only).
+@st.cache_resource(show_spinner=False, max_entries=64)
+def outline_for(data_key: str, vintage: str, code: str, _communes):
+    return view.outline(_communes, code)
+
+
+# Terrain chosen without a usable DEM: what is shown instead, and the 1° tiles that would cover
+# the communes and the 15 km around them (geo.terrain.dem_area), by SRTM and Copernicus names.
+@st.cache_data(show_spinner=False, max_entries=16)
+def dem_help(data_key: str, vintage: str, _dataset: loading.Dataset, lang: str,
+             unusable: bool) -> str:
+    crs, bounds = terrain.dem_area(_dataset, vintage=vintage)
+    names = dem_io.tile_names(bounds, crs)
+    return "\n\n".join([
+        i18n.t("view.dem_unusable" if unusable else "view.dem_missing", lang),
+        i18n.t("view.dem_tiles", lang).format(
+            area=_dataset.name, srtm=", ".join(f"**{n}**" for n in names),
+            copernicus=", ".join(f"`{dem_io.copernicus_tile_name(n)}`" for n in names)),
+        i18n.t("view.dem_sources", lang)])
+
+
 # --- sidebar: state ---------------------------------------------------------------------------
+# Every widget of the view lives in st.session_state under its key, seeded once per browser
+# session from the link's query string (geo.urlstate: the link an official sends a colleague)
+# or else the defaults; the widgets themselves pass no default. The query string follows the
+# state at the end of every run.
+URL_READ, URL_IGNORED = "url_read", "url_ignored"  # st.session_state keys (this session only)
+URL_WRITTEN = "url_written"  # the query string this session last wrote
+VIEW_REQUEST = "view_request"  # a view the map must move to once (the link's)
+url_now = st.query_params.to_dict()
+# The first run of this browser session, or the browser went back or forward in its history
+# (Streamlit reruns with that entry's query string): the link's state replaces the session's.
+if URL_READ not in st.session_state or (
+        getattr(get_script_run_ctx(), "is_history_navigation", False)
+        and url_now != st.session_state.get(URL_WRITTEN)):
+    opened = urlstate.decode(url_now)
+    if URL_READ in st.session_state:  # what the entry leaves out is the default
+        st.session_state.update(urlstate.defaults())
+    st.session_state.update(opened.values)
+    st.session_state[URL_READ], st.session_state[URL_WRITTEN] = True, url_now
+    st.session_state[URL_IGNORED] = list(opened.ignored)
+    if opened.values.get(urlstate.MAP_VIEW):
+        st.session_state[VIEW_REQUEST] = opened.values[urlstate.MAP_VIEW]
+    if opened.values.get(urlstate.COMMUNE):  # checked against the data's communes below
+        st.session_state["commune_from_url"] = True
+        st.session_state["fit_commune"] = not opened.values.get(urlstate.MAP_VIEW)
+for state_key, state_default in urlstate.defaults().items():
+    if state_key not in st.session_state:  # also a widget left out of the last run (terrain's)
+        st.session_state[state_key] = state_default
+
+# Widgets whose choices are shown by translated labels: the browser holds a choice as its label.
+LABELLED_CHOICES = ("vintage", "metric", "gaps", "carriers", "model", "plan_service",
+                    "plan_carrier")
+
+
+def keep_choices_across_languages() -> None:
+    """On a language switch, store each labelled choice again as its value (a callback reads it
+    with the labels of the run before), so every widget shows it in the new language."""
+    for choice_key in LABELLED_CHOICES:
+        if choice_key in st.session_state:
+            st.session_state[choice_key] = st.session_state[choice_key]
+
 
 lang = st.sidebar.radio("Ngôn ngữ / Language", settings.LANGS, horizontal=True,
-                        format_func=lambda v: {"vi": "Tiếng Việt", "en": "English"}[v], key="lang")
+                        format_func=lambda v: {"vi": "Tiếng Việt", "en": "English"}[v], key="lang",
+                        on_change=keep_choices_across_languages)
 
 
 def T(key: str) -> str:
@@ -162,34 +226,30 @@ vintage = st.sidebar.radio(T("app.vintage"), settings.VINTAGES, key="vintage",
                            format_func=lambda v: T(f"app.vintage_{v}"))
 metric = st.sidebar.selectbox(T("app.metric"), maps.MAP_METRICS, key="metric",
                               format_func=lambda m: T(f"metric.{m}"))
-# The browser matches a multiselect's choices by their labels, so a language switch would clear
-# it: one widget per language, seeded with the selection kept under "gaps". The hatching follows
-# the colour metric ("gaps_followed": the kind the metric put there); other kinds stay.
-gaps_key = f"gaps_{lang}"
+# The hatching follows the colour metric ("gaps_followed": the kind the metric put there); kinds
+# the user added stay. Set before the widget is made (it has no default=, urlstate seeds it).
 chosen_gaps, st.session_state["gaps_followed"] = maps.follow_metric(
-    st.session_state.get(gaps_key, st.session_state.get("gaps")),
-    st.session_state.get("gaps_followed"), metric)
-if st.session_state.get(gaps_key) != chosen_gaps:
-    st.session_state[gaps_key] = chosen_gaps  # before the widget is made: allowed
-show_gaps = tuple(st.sidebar.multiselect(
-    T("app.show_gaps"), settings.GAP_KINDS, format_func=lambda g: T(f"gap.{g}"), key=gaps_key))
-st.session_state["gaps"] = list(show_gaps)
+    st.session_state.get("gaps"), st.session_state.get("gaps_followed"), metric)
+if st.session_state.get("gaps") != chosen_gaps:
+    st.session_state["gaps"] = chosen_gaps
+show_gaps = tuple(st.sidebar.multiselect(T("app.show_gaps"), settings.GAP_KINDS, key="gaps",
+                                         format_func=lambda g: T(f"gap.{g}")))
 query = st.sidebar.text_input(T("app.search"), key="search", placeholder="Tà Rụt / ta rut")
 
 st.sidebar.header(T("app.mobile"))
 carriers = st.sidebar.multiselect(T("app.carriers"), settings.CARRIERS, key="carriers",
-                                  default=list(settings.MAIN_CARRIERS),
                                   format_func=lambda c: T(f"carrier.{c}"))
 technologies = st.sidebar.multiselect(T("app.technologies"), settings.TECHNOLOGIES,
-                                      default=list(settings.TECHNOLOGIES), key="technologies")
+                                      key="technologies")
+R = urlstate.RADIUS_KM
 radii = tuple((tech, 1000.0 * st.sidebar.slider(
-    T("app.radius").format(tech=tech), 0.5, 15.0, settings.DEFAULT_RADIUS_M[tech] / 1000, 0.5,
-    key=f"radius_{tech}")) for tech in settings.TECHNOLOGIES)
+    T("app.radius").format(tech=tech), R.lo, R.hi, step=R.step, key=f"radius_{tech}"))
+    for tech in settings.TECHNOLOGIES)
 st.sidebar.header(T("app.other_channels"))
-loud_m = st.sidebar.slider(T("app.loudspeaker_reach"), 50, 2000,
-                           int(settings.DEFAULT_LOUDSPEAKER_RADIUS_M["cluster"]), 50, key="loud")
-inet_km = st.sidebar.slider(T("app.internet_access"), 0.5, 10.0,
-                            settings.DEFAULT_INTERNET_ACCESS_M / 1000, 0.5, key="inet")
+loud_m = st.sidebar.slider(T("app.loudspeaker_reach"), urlstate.LOUDSPEAKER_M.lo,
+                           urlstate.LOUDSPEAKER_M.hi, step=urlstate.LOUDSPEAKER_M.step, key="loud")
+inet_km = st.sidebar.slider(T("app.internet_access"), urlstate.INTERNET_KM.lo,
+                            urlstate.INTERNET_KM.hi, step=urlstate.INTERNET_KM.step, key="inet")
 st.sidebar.header(T("terrain.header"))
 model = st.sidebar.radio(T("terrain.model"), settings.MODELS, key="model",
                          format_func=lambda m: T(f"terrain.model_{m}"))
@@ -199,9 +259,9 @@ if model == "terrain":
                                            accept_multiple_files=True)
     dem_folder = st.sidebar.text_input(T("terrain.dem_folder"), key="dem_folder").strip()
     terrain_params = TerrainParams(
-        internet_walk_min=float(st.sidebar.slider(T("terrain.walk_min"), 5, 120,
-                                                  int(settings.DEFAULT_INTERNET_WALK_MIN), 1,
-                                                  key="walk_min")),
+        internet_walk_min=float(st.sidebar.slider(
+            T("terrain.walk_min"), urlstate.WALK_MIN.lo, urlstate.WALK_MIN.hi,
+            step=urlstate.WALK_MIN.step, key="walk_min", persist_state="session")),
         path_loss=st.sidebar.checkbox(T("terrain.path_loss"), value=False, key="path_loss"))
 tiles = st.sidebar.checkbox(T("app.tiles"), value=False, key="tiles")
 st.sidebar.caption(T("app.defaults_source"))
@@ -596,34 +656,101 @@ with tab_export:
 
 # The map last: the browser redraws it while nothing else of this run is left to compute (two
 # cores shared with the browser on a laptop).
+FIT_COMMUNE, CHOSEN = "fit_commune", "chosen"  # st.session_state: zoom to the commune once; its box
+SEARCH_SEEN, CLICK_SEEN = "search_seen", "click_seen"  # the search and click already acted on
+
+
+def pick_commune() -> None:
+    """The commune box changed: select that commune and zoom to it."""
+    st.session_state[urlstate.COMMUNE] = st.session_state[CHOSEN]
+    st.session_state[FIT_COMMUNE] = True
+
+
+def clear_commune() -> None:
+    st.session_state[urlstate.COMMUNE] = None
+    st.session_state["search"] = ""
+
+
+def url_ignored(name: str, value) -> None:
+    """A value of the opening link that the data cannot use: one quiet notice, no error."""
+    st.session_state[URL_IGNORED].append((name, str(value)))
+
+
 with tab_map:
+    if model == "terrain" and terrain_state is None:  # the figures are still the circle model's
+        st.warning(dem_help(data_key, vintage, dataset, lang, bool(dem_uploads or dem_folder)))
     left, right = st.columns([3, 1])
+    communes = analysis.communes
+    # What the map sent back (streamlit-folium copies it under map_key before this run): its view
+    # for the URL, a click for the selection. A new search selects its best match and zooms to it.
+    # One key for both vintages: a key per vintage would bring back that vintage's last click.
+    map_key = "map"
+    reported = st.session_state.get(map_key)
+    if view.reported_view(reported) is not None:
+        st.session_state[urlstate.MAP_VIEW] = view.reported_view(reported)
+    matches = ([communes["code"].iloc[i] for i in search.find_communes(communes["name"], query)]
+               if query else [])
+    selected = st.session_state[urlstate.COMMUNE]
+    fit = st.session_state.pop(FIT_COMMUNE, False)
+    if query != st.session_state.get(SEARCH_SEEN):
+        st.session_state[SEARCH_SEEN] = query
+        if matches:
+            selected, fit = matches[0], True
+    clicked_code = view.clicked_code(reported)
+    if clicked_code != st.session_state.get(CLICK_SEEN):
+        st.session_state[CLICK_SEEN] = clicked_code
+        if clicked_code is not None:
+            selected, fit = clicked_code, False
+    if selected is not None and selected not in set(communes["code"]):
+        unit = search.unit_holding(communes, selected)  # the other vintage's commune
+        if unit is None and st.session_state.pop("commune_from_url", False):
+            url_ignored("commune", selected)
+        selected, fit = unit, bool(fit and unit)
+    st.session_state.pop("commune_from_url", None)
+    if selected is None and matches:  # the search still stands (e.g. after a vintage switch)
+        selected = matches[0]
+    st.session_state[urlstate.COMMUNE] = selected
     with left:
-        folium_map = map_for(data_key, vintage, params, metric, lang, show_gaps, tiles, dataset,
-                             terrain_state, dem_grid)
+        folium_map = view.keep_view(map_for(data_key, vintage, params, metric, lang, show_gaps,
+                                            tiles, dataset, terrain_state, dem_grid))
+        goto = st.session_state.pop(VIEW_REQUEST, None)  # the link's view, applied once
+        if goto is not None and not view.view_within(goto, view.fit_bounds_of(folium_map)):
+            url_ignored("view", urlstate.fmt_view(goto))
+            goto = st.session_state[urlstate.MAP_VIEW] = None
         # render=False: st_folium renders the fresh map itself once more; its extra full pass
-        # (documented as skippable) would double the rerun's cost.
-        clicked = st_folium(folium_map, key=f"map_{vintage}", height=620,
-                            width="stretch",
-                            returned_objects=["last_active_drawing", "last_clicked"],
-                            return_on_hover=False, render=False)
+        # (documented as skippable) would double the rerun's cost. The highlight is added to
+        # the drawn map (no new frame); centre and zoom are passed only to move the map.
+        highlight = (view.highlight(*outline_for(data_key, vintage, selected, communes),
+                                    fit=bool(fit)) if selected else None)
+        clicked = st_folium(
+            folium_map, key=map_key, height=620, width="stretch",
+            returned_objects=["last_active_drawing", "last_clicked", "center", "zoom"],
+            feature_group_to_add=highlight,
+            center=goto[:2] if goto else None, zoom=goto[2] if goto else None,
+            return_on_hover=False, render=False)
         whatif_section(analysis)
     with right:
         point_card(clicked)
-        codes = []
-        if query:
-            codes = [analysis.communes["code"].iloc[i]
-                     for i in search.find_communes(analysis.communes["name"], query)]
-            if not codes:
-                st.info(T("app.search_none").format(query=query))
-        drawing = (clicked or {}).get("last_active_drawing") or {}
-        clicked_code = (drawing.get("properties") or {}).get("code")
-        if clicked_code and clicked_code in set(analysis.communes["code"]):
-            codes = [clicked_code] + [c for c in codes if c != clicked_code]
-        if codes:
-            chosen = st.selectbox(T("app.commune"), codes, key="chosen",
+        if query and not matches:
+            st.info(T("app.search_none").format(query=query))
+        if selected or matches:
+            options = matches if selected in matches else [c for c in [selected] if c] + matches
+            if st.session_state.get(CHOSEN) != (selected or options[0]):
+                st.session_state[CHOSEN] = selected or options[0]
+            chosen = st.selectbox(T("app.commune"), options, key=CHOSEN, on_change=pick_commune,
                                   format_func=lambda c: export.commune_name(analysis, c))
             st.dataframe(export.commune_card(analysis, chosen, lang=lang, table=tables["card"]),
                          hide_index=True, width="stretch")
+            st.button(T("view.clear"), key="clear_commune", on_click=clear_commune)
         else:
             st.caption(T("app.click_hint"))
+
+# The URL follows the state: an official can send this exact map to a colleague.
+url_params = urlstate.encode({f.key: st.session_state.get(f.key) for f in urlstate.FIELDS})
+if url_params != st.query_params.to_dict():
+    st.session_state[URL_WRITTEN] = url_params
+    st.query_params.from_dict(url_params)
+if st.session_state[URL_IGNORED]:
+    st.toast(T("view.url_ignored").format(params=urlstate.notice_text(
+        st.session_state[URL_IGNORED])), icon="ℹ️")
+    st.session_state[URL_IGNORED] = []

@@ -324,6 +324,15 @@ def tile_names(bounds: tuple[float, float, float, float], crs) -> list[str]:
     return names
 
 
+
+def copernicus_tile_name(srtm_name: str) -> str:
+    """The Copernicus DEM GLO-30 name of the same 1° tile: ``N16E106`` →
+    ``Copernicus_DSM_COG_10_N16_00_E106_00_DEM`` (its folder in the public bucket)."""
+    m = re.fullmatch(r"([NS])(\d{2})([EW])(\d{3})", srtm_name)
+    if m is None:
+        raise ValueError(f"not an SRTM tile name: {srtm_name!r}")
+    return f"Copernicus_DSM_COG_10_{m[1]}{m[2]}_00_{m[3]}{m[4]}_00_DEM"
+
 # --- helpers ------------------------------------------------------------------------------------
 
 def _is_dem_file(path: Path) -> bool:

@@ -9,6 +9,7 @@
 - ``notice.<name>``: notices that must be visible (illustrative site positions …);
 - ``map.<name>``: map furniture (title, legend, scale, north, date, sources, assumptions …);
 - ``unit.<name>``: units and number words.
+- ``view.<name>``: the app's view (link notices, the selected commune, terrain without a DEM).
 
 The app adds its own ``app.*`` keys; the upload section and import report use ``import.*``. Every Vietnamese text carries full diacritics.
 """
@@ -164,6 +165,39 @@ TEXT |= _g("terrain", {
     "caption": ("Số liệu [địa hình] tính trên mô hình số độ cao; số liệu [vòng tròn] để so sánh.",
                 "[terrain] figures come from the elevation model; [circle] figures for comparison."),
     "compare": ("So sánh vòng tròn và địa hình", "Circle and terrain compared"),
+})
+
+# --- the app's view: URL state, selected commune, terrain without a DEM (app.py, geo.view) ------
+TEXT |= _g("view", {
+    "url_ignored": ("Một số giá trị trong liên kết không dùng được và đã được bỏ qua: {params}",
+                    "Some values in the link could not be used and were ignored: {params}"),
+    "clear": ("Bỏ chọn xã", "Clear the selection"),
+    "dem_missing": ("**Đã chọn mô hình địa hình nhưng chưa có mô hình số độ cao (DEM)**: bản đồ "
+                    "và số liệu dưới đây vẫn theo mô hình vòng tròn.",
+                    "**Terrain model chosen, but there is no elevation model (DEM)**: the map "
+                    "and figures below are still the circle model's."),
+    "dem_unusable": ("**Đã chọn mô hình địa hình nhưng không dùng được mô hình số độ cao đã cho** "
+                     "(xem lỗi ở thanh bên): bản đồ và số liệu dưới đây vẫn theo mô hình vòng tròn.",
+                     "**Terrain model chosen, but the elevation model given cannot be used** (see "
+                     "the error in the sidebar): the map and figures below are still the circle "
+                     "model's."),
+    "dem_tiles": ("{area} và 15 km quanh đó nằm trên các ô 1° {srtm} (tên SRTM 1 giây cung, tệp "
+                  "`.hgt`); cùng các ô đó trong Copernicus DEM GLO-30 (GeoTIFF): {copernicus}.",
+                  "{area} and the 15 km around it lie on the 1° tiles {srtm} (SRTM 1 arc-second "
+                  "names, `.hgt` files); the same tiles in Copernicus DEM GLO-30 (GeoTIFF): "
+                  "{copernicus}."),
+    "dem_sources": ("Tải miễn phí (một số nơi cần đăng ký): SRTM 1 giây cung — USGS EarthExplorer "
+                    "https://earthexplorer.usgs.gov (Digital Elevation → SRTM 1 Arc-Second "
+                    "Global) hoặc NASA Earthdata https://search.earthdata.nasa.gov (SRTMGL1); "
+                    "Copernicus GLO-30 — Copernicus Data Space https://dataspace.copernicus.eu "
+                    "hoặc kho công khai copernicus-dem-30m https://registry.opendata.aws/copernicus-dem. "
+                    "Sau đó tải các tệp lên ở mục Địa hình (thanh bên) hoặc nhập thư mục chứa chúng.",
+                    "Free downloads (some need an account): SRTM 1 arc-second — USGS EarthExplorer "
+                    "https://earthexplorer.usgs.gov (Digital Elevation → SRTM 1 Arc-Second "
+                    "Global) or NASA Earthdata https://search.earthdata.nasa.gov (SRTMGL1); "
+                    "Copernicus GLO-30 — Copernicus Data Space https://dataspace.copernicus.eu "
+                    "or the public bucket copernicus-dem-30m https://registry.opendata.aws/copernicus-dem. "
+                    "Then upload the files under Terrain (sidebar) or give their folder."),
 })
 
 # --- notices ------------------------------------------------------------------------------------

@@ -152,3 +152,12 @@ def test_dem_id_follows_content():
     b = dem.from_array(np.zeros((5, 5)), transform=t, crs=UTM48N)
     c = dem.from_array(np.ones((5, 5)), transform=t, crs=UTM48N)
     assert a.id == b.id != c.id
+
+
+def test_copernicus_names_the_same_tile():
+    from geo.dem import copernicus_tile_name
+
+    assert copernicus_tile_name("N16E106") == "Copernicus_DSM_COG_10_N16_00_E106_00_DEM"
+    assert copernicus_tile_name("S08W035") == "Copernicus_DSM_COG_10_S08_00_W035_00_DEM"
+    with pytest.raises(ValueError):
+        copernicus_tile_name("N16E06")

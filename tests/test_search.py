@@ -25,3 +25,14 @@ def test_exact_before_partial_and_no_match():
 
 def test_bare_name_drops_prefix():
     assert bare_name("Thị trấn Krông Klang") == "krongklang"
+
+
+def test_a_selected_commune_follows_to_the_unit_that_holds_it():
+    from geo.search import unit_holding
+
+    units = pd.DataFrame({"code": ["19555", "19588"],
+                          "legacy_codes": ["19555;19558;19561", "19582;19585;19588"]})
+    assert unit_holding(units, "19558") == "19555"  # Mò Ó is part of Hướng Hiệp since 2025
+    assert unit_holding(units, "19588") == "19588"
+    assert unit_holding(units, "99999") is None
+    assert unit_holding(units.drop(columns="legacy_codes"), "19558") is None
