@@ -253,13 +253,14 @@ def _frame(ax, communes) -> None:
 
 def place_labels(ax, communes, *, fontsize: float = 7.5) -> list:
     """Write each commune's name into ``ax`` (already framed) so that no two names overlap and
-    none covers the scale bar or the north arrow; returns the texts.
+    none covers the scale bar, the north arrow or another commune's point; returns the texts.
 
     A name goes at the commune's representative point when that spot is free; else at the free
     spot nearest to it, trying spots inside the commune first (rings around the point, in
-    display units, so the result does not depend on the map's scale); a name moved off its
-    point gets a thin leader line to it. Small communes are placed first: they have the least
-    room. Names whose point lies outside the view (a page zoomed to one commune) are left out.
+    display units, so the result does not depend on the map's scale). A name moved off its
+    point gets a thin leader line to it, which crosses no other name (nor does a later name
+    cover it). Small communes are placed first: they have the least room. Names whose point
+    lies outside the view (a page zoomed to one commune) are left out.
     """
     fig = ax.figure
     ax.apply_aspect()  # the axes' final box, as drawn
@@ -268,50 +269,86 @@ def place_labels(ax, communes, *, fontsize: float = 7.5) -> list:
     pad = 1.5 * fig.dpi / 72  # 1.5 pt between two names
     taken = [_padded(a.get_window_extent(renderer).extents, pad) for a in (*ax.texts, *ax.patches)
              if a.get_gid() == _FURNITURE_GID]
+    leaders: list[list[float]] = []
     points = communes.geometry.representative_point()
     anchors = ax.transData.transform(np.column_stack([points.x.to_numpy(), points.y.to_numpy()]))
+    shown = ~(points.isna() | points.is_empty).to_numpy() & np.array(
+        [view.contains(x, y) for x, y in anchors], dtype=bool)
+    dots = np.column_stack([anchors - 2 * pad, anchors + 2 * pad])  # other communes' points
     texts = []
     for i in np.argsort(communes.geometry.area.to_numpy(), kind="stable"):
-        point, (px, py) = points.iloc[i], anchors[i]
-        if point is None or point.is_empty or not view.contains(px, py):
+        if not shown[i]:
             continue
+        (px, py), point = anchors[i], points.iloc[i]
         text = ax.text(point.x, point.y, str(communes["name"].iloc[i]), ha="center",
                        va="center", fontsize=fontsize, color="#111111", path_effects=_HALO,
                        zorder=7, gid=LABEL_GID)
         extent = text.get_window_extent(renderer)
         w, h = extent.width, extent.height
         spots = _spots(px, py, w, h)
-        boxes = np.column_stack([spots[:, 0] - w / 2, spots[:, 1] - h / 2,
-                                 spots[:, 0] + w / 2, spots[:, 1] + h / 2])
-        fits = ((boxes[:, 0] >= view.x0) & (boxes[:, 1] >= view.y0)
-                & (boxes[:, 2] <= view.x1) & (boxes[:, 3] <= view.y1))
-        if taken:
-            t_ = np.asarray(taken)
-            hit = ((boxes[:, None, 0] < t_[None, :, 2]) & (boxes[:, None, 2] > t_[None, :, 0])
-                   & (boxes[:, None, 1] < t_[None, :, 3]) & (boxes[:, None, 3] > t_[None, :, 1]))
-            fits &= ~hit.any(axis=1)
+        boxes = np.column_stack([spots - (w / 2, h / 2), spots + (w / 2, h / 2)])
+        others = shown & (np.arange(len(dots)) != i)
+        obstacles = np.vstack([np.reshape(taken, (-1, 4)), dots[others]])
+        free = ((boxes[:, 0] >= view.x0) & (boxes[:, 1] >= view.y0)
+                & (boxes[:, 2] <= view.x1) & (boxes[:, 3] <= view.y1)
+                & ~_overlaps(boxes, obstacles).any(axis=1))
+        if leaders:
+            free &= ~_crosses(np.asarray(leaders), boxes).any(axis=0)
+        ends = np.column_stack([np.clip(px, boxes[:, 0], boxes[:, 2]),
+                                np.clip(py, boxes[:, 1], boxes[:, 3])])
         data = ax.transData.inverted().transform(spots)
         inside = shapely.contains_xy(communes.geometry.iloc[i], data[:, 0], data[:, 1])
         # inside the commune first, then by distance (spots are made nearest first)
         order = np.lexsort((np.arange(len(spots)), ~inside))
-        free = order[fits[order]]
-        k = int(free[0]) if len(free) else 0  # nowhere free (a crowded page): on its point
+        candidates = order[free[order]]
+        # a free spot whose leader crosses no name; else any free spot; else (a page too
+        # crowded for its names) the commune's point
+        k = int(candidates[0]) if len(candidates) else 0
+        for candidate in candidates:
+            leader = [px, py, *ends[candidate]]
+            if (ends[candidate] == (px, py)).all() or not taken or \
+                    not _crosses(np.asarray([leader]), np.asarray(taken)).any():
+                k = int(candidate)
+                break
         text.set_position(tuple(data[k]))
-        box = boxes[k]
-        if not (box[0] <= px <= box[2] and box[1] <= py <= box[3]):
-            _leader(ax, (px, py), box)
-        taken.append(_padded(box, pad))
+        if not (ends[k] == (px, py)).all():
+            _leader(ax, (px, py), ends[k])
+            leaders.append([px, py, *ends[k]])
+        taken.append(_padded(boxes[k], pad))
         texts.append(text)
     return texts
 
 
+def _overlaps(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """N × M: does box n overlap box m? Boxes are rows (x0, y0, x1, y1)."""
+    return ((boxes[:, None, 0] < others[None, :, 2]) & (boxes[:, None, 2] > others[None, :, 0])
+            & (boxes[:, None, 1] < others[None, :, 3]) & (boxes[:, None, 3] > others[None, :, 1]))
+
+
+def _crosses(segments: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """S × B: does segment s (rows x0, y0, x1, y1) pass through box b (rows x0, y0, x1, y1)?
+    Liang–Barsky clipping: the part of the segment inside the box is [lo, hi] of its length."""
+    x0, y0 = segments[:, 0, None], segments[:, 1, None]
+    dx, dy = segments[:, 2, None] - x0, segments[:, 3, None] - y0
+    shape = (len(segments), len(boxes))
+    p = np.stack([np.broadcast_to(v, shape) for v in (-dx, dx, -dy, dy)])
+    q = np.stack([x0 - boxes[None, :, 0], boxes[None, :, 2] - x0,
+                  y0 - boxes[None, :, 1], boxes[None, :, 3] - y0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = q / p
+    lo = np.where(p < 0, r, 0.0).max(axis=0)
+    hi = np.where(p > 0, r, 1.0).min(axis=0)
+    outside = ((p == 0) & (q < 0)).any(axis=0)  # parallel to an edge and beyond it
+    return (lo < hi) & ~outside
+
+
 def _spots(x: float, y: float, w: float, h: float) -> np.ndarray:
     """Candidate centres for a ``w`` × ``h`` label around (``x``, ``y``) in display units: the
-    point itself, then 16 directions on rings half a line apart (wider than high, like the
+    point itself, then 24 directions on 40 rings half a line apart (wider than high, like the
     label), nearest first."""
     step = 0.5 * h
-    ring = np.arange(1, 25)[:, None] * step
-    angle = np.arange(16)[None, :] * (2 * np.pi / 16)
+    ring = np.arange(1, 41)[:, None] * step
+    angle = np.arange(24)[None, :] * (2 * np.pi / 24)
     dx = (ring * np.cos(angle) * (0.5 + 0.5 * w / h) ** 0.5).ravel()
     dy = (ring * np.sin(angle)).ravel()
     order = np.argsort(np.hypot(dx / max(w, 1), dy / max(h, 1)), kind="stable")
@@ -323,11 +360,10 @@ def _padded(box, pad: float) -> list[float]:
     return [box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad]
 
 
-def _leader(ax, anchor: tuple[float, float], box: np.ndarray) -> None:
-    """A thin line from a commune's point to the nearest edge of its moved name, and a dot."""
-    x = min(max(anchor[0], box[0]), box[2])
-    y = min(max(anchor[1], box[1]), box[3])
-    (ax0, ay0), (bx, by) = ax.transData.inverted().transform([anchor, (x, y)])
+def _leader(ax, anchor: tuple[float, float], end: np.ndarray) -> None:
+    """A thin line from a commune's point to the nearest edge of its moved name, and a dot
+    (display coordinates in, drawn in data coordinates)."""
+    (ax0, ay0), (bx, by) = ax.transData.inverted().transform([anchor, end])
     ax.plot([ax0, bx], [ay0, by], color="#333333", linewidth=0.6, zorder=6.9,
             solid_capstyle="round")
     ax.plot([ax0], [ay0], marker="o", markersize=2.2, color="#333333", zorder=6.9)
