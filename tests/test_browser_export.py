@@ -50,11 +50,6 @@ def test_downloads_state_the_filters_of_the_view(page):
     settle(page, communes=COMMUNES)
     narrow_to_viettel_without_2g(page)
     page.get_by_role("tab", name="Xuất báo cáo").click()
-    page.get_by_text(FILTER_VI).wait_for(timeout=30_000)  # the tab says what the files state
-    shot = os.environ.get("PHUSONG_SCREENSHOT")
-    if shot:
-        page.screenshot(path=shot, full_page=False)
-
     snapshot = pdf_pages(download(page, "Bản đồ A4 (PDF)"))
     assert len(snapshot) == 1 and FILTER_VI in snapshot[0]
     assert "Mô hình phủ sóng: Vòng tròn (bán kính cố định)" in snapshot[0]
@@ -67,6 +62,10 @@ def test_downloads_state_the_filters_of_the_view(page):
     header = re.search(r'<header class="phusong-export-header".*?</header>', html, re.S).group(0)
     assert FILTER_VI in header and today in header
     assert "Tầm phủ của loa" in header and "Khoảng cách tới điểm internet: 2 km" in header
+    page.get_by_text(FILTER_VI).wait_for(timeout=30_000)  # the tab says what the files state
+    shot = os.environ.get("PHUSONG_SCREENSHOT")
+    if shot:
+        page.screenshot(path=shot, full_page=False)
 
 
 def test_report_has_a_district_page_and_one_page_per_commune(page):
