@@ -20,6 +20,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 
 from geo import i18n, precision, settings
 from geo.gaps import GapAnalysis, carrier_column, carriers_reported, district_totals
@@ -34,10 +35,15 @@ def filter_line(params, lang: str = "vi") -> str:
     """The active filters of a ``CoverageParams``, e.g. "Bộ lọc — nhà mạng: Viettel; công nghệ:
     3G, 4G, 5G" ("tất cả" / "all" where nothing is filtered out)."""
     every = i18n.t("settings.all", lang)
-    carriers = ", ".join(i18n.t(f"carrier.{c}", lang) if f"carrier.{c}" in i18n.TEXT else str(c)
-                         for c in getattr(params, "carriers", ()) or ()) or every
-    techs = ", ".join(getattr(params, "technologies", ()) or ()) or every
-    return i18n.t("settings.filters", lang).format(carriers=carriers, technologies=techs)
+    carriers = ", ".join(_carrier(c, lang) for c in getattr(params, "carriers", ()) or ())
+    techs = ", ".join(getattr(params, "technologies", ()) or ())
+    return i18n.t("settings.filters", lang).format(carriers=carriers or every,
+                                                   technologies=techs or every)
+
+
+def _carrier(name: str, lang: str) -> str:
+    """A carrier's name as the app shows it (a name the labels do not know stays as it is)."""
+    return i18n.t(f"carrier.{name}", lang) if f"carrier.{name}" in i18n.TEXT else str(name)
 
 
 def table_columns(analysis: GapAnalysis) -> list[str]:
@@ -207,8 +213,6 @@ def gpkg_bytes(analysis: GapAnalysis, **view) -> bytes:
                                      layer_options=about)
         _valid_wgs84(analysis.communes, None).to_file(path, layer="communes", driver="GPKG",
                                                       layer_options=about)
-        import pyogrio
-
         pyogrio.write_dataframe(shown, path, layer="settings", driver="GPKG")
         return path.read_bytes()
 
@@ -223,7 +227,7 @@ def settings_table(analysis: GapAnalysis, *, lang: str = "vi", metric: str | Non
     overrides), the reach of each loudspeaker kind, the internet access distance, the metric
     and gap kinds shown (when given), whether positions are illustrative, the model's notes and
     the sources."""
-    from geo.snapshot import distance_text
+    from geo.snapshot import day_text, distance_text
 
     settings.check_choice("lang", lang, settings.LANGS)
     params, day = analysis.params, date or dt.date.today()
@@ -243,12 +247,10 @@ def settings_table(analysis: GapAnalysis, *, lang: str = "vi", metric: str | Non
             ", ".join(map(text, values)) or t("settings.all"))
 
     add("dataset", analysis.dataset_name, t("settings.dataset"), analysis.dataset_name)
-    add("date", day.isoformat(), t("map.date"),
-        day.strftime("%d/%m/%Y" if lang == "vi" else "%Y-%m-%d"))
+    add("date", day.isoformat(), t("map.date"), day_text(day, lang))
     add("vintage", analysis.vintage, t("map.vintage"), t(f"map.vintage_{analysis.vintage}"))
     add("model", analysis.model, t("settings.model"), t(f"terrain.model_{analysis.model}"))
-    add_choice("carriers", t("settings.carriers"), params.carriers,
-               lambda c: t(f"carrier.{c}") if f"carrier.{c}" in i18n.TEXT else c)
+    add_choice("carriers", t("settings.carriers"), params.carriers, lambda c: _carrier(c, lang))
     add_choice("technologies", t("settings.technologies"), params.technologies, str)
     for tech, r in params.radius_m:
         add_distance(f"radius_{tech}_m", f"{t('map.radius')} {tech}", r)
@@ -319,16 +321,19 @@ def render(kind: str, analysis: GapAnalysis, *, metric: str = "no_4g_pct", lang:
     return makers[kind]()
 
 
+_FILTER_CSS = "color:#a50f15;font-weight:bold"  # the snapshot's red for a filtered view
+
+
 def html_bytes(analysis: GapAnalysis, *, lang: str = "vi", metric: str = "no_4g_pct",
                show_gaps: tuple[str, ...] = (), date: dt.date | None = None) -> bytes:
     """The interactive map as one self-contained HTML page (:func:`geo.maps.to_html`) under a
     header that says what it shows: the title and date (also the page's ``<title>``), the
     metric and boundaries, the filters (in red when some sites are left out) and the model's
-    settings (:func:`geo.snapshot.settings_lines`)."""
+    settings (:func:`geo.snapshot.model_lines`)."""
     from geo import maps, snapshot
 
     page = maps.to_html(maps.build_map(analysis, metric=metric, lang=lang, show_gaps=show_gaps))
-    day = (date or dt.date.today()).strftime("%d/%m/%Y" if lang == "vi" else "%Y-%m-%d")
+    day = snapshot.day_text(date or dt.date.today(), lang)
     title = snapshot.page_title(analysis, lang)
     sub = [i18n.t(f"metric.{metric}", lang),
            f"{i18n.t('map.vintage', lang)}: {i18n.t('map.vintage_' + analysis.vintage, lang)}",
@@ -350,9 +355,6 @@ def html_bytes(analysis: GapAnalysis, *, lang: str = "vi", metric: str = "no_4g_
     page = page.replace("<head>", f"<head>\n    <title>{esc(title)} — {esc(day)}</title>{css}", 1)
     at = page.index('<div class="folium-map"')
     return (page[:at] + header + page[at:]).encode("utf-8")
-
-
-_FILTER_CSS = "color:#a50f15;font-weight:bold"  # the snapshot's red for a filtered view
 
 
 def write_report(analysis: GapAnalysis, out_dir: str | Path, *, lang: str = "vi",

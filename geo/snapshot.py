@@ -74,7 +74,7 @@ def figure(analysis, *, metric: str, lang: str = "vi", title: str | None = None,
     """The page of :func:`render` as a drawn matplotlib :class:`Figure` (for tests, and to check
     what is on it); the commune names are its texts with gid :data:`LABEL_GID`."""
     show_gaps = check_args(analysis, metric=metric, lang=lang, fmt="png", dpi=dpi,
-                       show_gaps=show_gaps)
+                           show_gaps=show_gaps)
     with matplotlib.rc_context(RC):
         fig = _page(analysis, metric=metric, lang=lang, title=title, dpi=dpi,
                     show_gaps=show_gaps, date=date)
@@ -94,7 +94,7 @@ def save(fig: Figure, fmt: str) -> bytes:
 
 
 def check_args(analysis, *, metric: str, lang: str, fmt: str, dpi: int,
-           show_gaps: tuple[str, ...] | None) -> tuple[str, ...]:
+               show_gaps: tuple[str, ...] | None) -> tuple[str, ...]:
     """Check the arguments of :func:`render`; returns the gap kinds to hatch."""
     check_choice("metric", metric, maps.MAP_METRICS)
     check_choice("lang", lang, LANGS)
@@ -220,7 +220,6 @@ def _draw_map(ax, analysis, *, metric: str, show_gaps: tuple[str, ...]) -> None:
         for xi, yi, rank in zip(x, y, proposed["proposed_rank"].to_numpy(int), strict=True):
             ax.annotate(str(rank), (xi, yi), ha="center", va="center", fontsize=6.5,
                         fontweight="bold", color="white", zorder=9, annotation_clip=True)
-
 
 
 def _frame(ax, communes) -> None:
@@ -411,6 +410,9 @@ def _north_arrow(ax, lang: str) -> None:
 # --- text around the map ------------------------------------------------------------------------
 
 
+_FILTERED_STYLE = {"color": "#a50f15", "fontweight": "bold"}  # a filtered view stands out
+
+
 def page_title(analysis, lang: str, title: str | None = None) -> str:
     """The page title: ``title`` if given, else "<map title>: <dataset name>"."""
     name = analysis.dataset_name
@@ -418,7 +420,7 @@ def page_title(analysis, lang: str, title: str | None = None) -> str:
 
 
 def header(fig, analysis, *, metric: str, lang: str, title: str | None,
-            notice_at: tuple[float, float] = (_MAP_BOX[0] + _MAP_BOX[2] / 2, 0.07)) -> None:
+           notice_at: tuple[float, float] = (_MAP_BOX[0] + _MAP_BOX[2] / 2, 0.07)) -> None:
     """Title, metric and boundaries, the filter line; the illustrative notice centred at
     ``notice_at`` (figure fraction)."""
     head = page_title(analysis, lang, title)
@@ -479,8 +481,9 @@ def distance_text(m: float, lang: str) -> str:
     return f"{maps.fmt_number(m, lang, 0)} m"
 
 
-def assumption_lines(params, lang: str = "vi") -> list[str]:
-    """The model assumptions printed on the page, from a ``geo.settings.CoverageParams``."""
+def assumption_lines(params, lang: str = "vi", model: str = "circle") -> list[str]:
+    """The model assumptions printed on the page, from a ``geo.settings.CoverageParams``; the
+    circle model adds that its coverage is estimated, not measured."""
     def km(r) -> str:
         return distance_text(float(r), lang)
 
@@ -502,11 +505,9 @@ def assumption_lines(params, lang: str = "vi") -> list[str]:
     access = getattr(params, "internet_access_m", None)
     if access is not None:
         lines.append(f"{t('map.internet_access', lang)}: {km(access)}")
-    lines.append(t("notice.model", lang))
+    if model == "circle":
+        lines.append(t("notice.model", lang))
     return lines
-
-
-_FILTERED_STYLE = {"color": "#a50f15", "fontweight": "bold"}
 
 
 def model_lines(analysis, lang: str = "vi") -> list[str]:
@@ -514,7 +515,7 @@ def model_lines(analysis, lang: str = "vi") -> list[str]:
     left (DEM used, grid counting …), in ``lang``."""
     model = getattr(analysis, "model", "circle")
     return ([f"{t('terrain.model', lang)}: {t('terrain.model_' + model, lang)}"]
-            + assumption_lines(analysis.params, lang)
+            + assumption_lines(analysis.params, lang, model)
             + [note_text(n, lang) for n in getattr(analysis, "notes", ())])
 
 
