@@ -34,6 +34,12 @@ def narrow_to_viettel_without_2g(page) -> None:
         settle(page, communes=COMMUNES)
 
 
+def open_export_tab(page) -> None:
+    page.get_by_role("tab", name="Xuất báo cáo").click()
+    page.get_by_role("button", name="Bản đồ A4 (PDF)", exact=True).wait_for(timeout=30_000)
+    settle(page, communes=COMMUNES)
+
+
 def download(page, label: str) -> bytes:
     with page.expect_download(timeout=180_000) as info:
         page.get_by_role("button", name=label, exact=True).click()
@@ -49,7 +55,7 @@ def pdf_pages(data: bytes) -> list[str]:
 def test_downloads_state_the_filters_of_the_view(page):
     settle(page, communes=COMMUNES)
     narrow_to_viettel_without_2g(page)
-    page.get_by_role("tab", name="Xuất báo cáo").click()
+    open_export_tab(page)
     snapshot = pdf_pages(download(page, "Bản đồ A4 (PDF)"))
     assert len(snapshot) == 1 and FILTER_VI in snapshot[0]
     assert "Mô hình phủ sóng: Vòng tròn (bán kính cố định)" in snapshot[0]
@@ -71,7 +77,7 @@ def test_downloads_state_the_filters_of_the_view(page):
 def test_report_has_a_district_page_and_one_page_per_commune(page):
     settle(page, communes=COMMUNES)
     narrow_to_viettel_without_2g(page)
-    page.get_by_role("tab", name="Xuất báo cáo").click()
+    open_export_tab(page)
     pages = pdf_pages(download(page, "Báo cáo theo xã (PDF)"))
     assert len(pages) == 1 + COMMUNES
     assert "Số liệu toàn huyện" in pages[0]
