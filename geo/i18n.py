@@ -326,8 +326,9 @@ TEXT |= _g("report", {
     "rank": ("Hạng thiếu hụt {rank}/{n}", "Gap rank {rank} of {n}"),
     "legend_page1": ("Màu và ký hiệu như chú giải ở trang 1.",
                      "Colours and symbols as in the legend on page 1."),
-    "contents": ("Các trang theo xã (xếp theo hạng thiếu hụt)",
-                 "Commune pages (by gap rank)"),
+    "capped": ("Trang theo xã: {n} xã thiếu hụt nhất trong {total} xã; mọi xã có trong bảng "
+               "số liệu", "Commune pages: the {n} communes with the largest gaps of {total}; "
+               "every commune is in the table"),
 })
 
 # --- siting plan (geo.siting, the planning tab) -------------------------------------------------

@@ -27,13 +27,18 @@ _DISTRICT_MAP = (0.035, 0.215, 0.62, 0.665)  # the snapshot's map, raised for th
 _COMMUNE_MAP = (0.035, 0.245, 0.55, 0.635)
 _PANEL_X, _RIGHT = 0.62, 0.975  # the commune page's figures
 _BAND_Y = 0.185  # top of the sources at the foot of a commune page
+# A district has 5 to 30 communes, a province a few hundred: past this many the report keeps
+# the communes with the largest gaps (every commune stays in the tables), so that it stays a
+# report (about 0.4 s and 90 kB a page) and not a book.
+MAX_COMMUNE_PAGES = 100
 _C03_COLORS = {"missing": ("#fde0dd", "#a50f15"), "ok": ("#e5f5e0", "#006d2c"),
                "not_required": ("#f0f0f0", "#444444")}
 
 
 def render(analysis, *, metric: str = "no_4g_pct", lang: str = "vi",
            show_gaps: tuple[str, ...] | None = None, date: _dt.date | None = None) -> bytes:
-    """The report as PDF bytes: 1 + (number of communes) pages.
+    """The report as PDF bytes: 1 + (number of communes) pages (at most
+    :data:`MAX_COMMUNE_PAGES` commune pages, the largest gaps first; page 1 says so).
 
     ``metric`` colours the communes (:data:`geo.maps.MAP_METRICS`), ``show_gaps`` are the gap
     kinds hatched (default: the metric's own), ``date`` (default today) is printed on each page.
@@ -45,15 +50,17 @@ def render(analysis, *, metric: str = "no_4g_pct", lang: str = "vi",
     date = date or _dt.date.today()
     table = export.commune_table(analysis, lang=lang)
     communes = analysis.communes.sort_values("gap_rank", kind="stable")
-    pages = 1 + len(communes)
+    shown = communes.head(MAX_COMMUNE_PAGES)
+    pages = 1 + len(shown)
     buf = io.BytesIO()
     with matplotlib.rc_context(snapshot.RC):
         meta = {"Title": snapshot.page_title(analysis, lang), "Creator": "phusong",
                 "CreationDate": None, "ModDate": None}
         with PdfPages(buf, metadata=meta) as pdf:
             pdf.savefig(_district_page(analysis, metric=metric, lang=lang, show_gaps=show_gaps,
-                                       date=date, pages=pages))
-            for number, code in enumerate(communes["code"], 2):
+                                       date=date, pages=pages,
+                                       left_out=len(communes) - len(shown)))
+            for number, code in enumerate(shown["code"], 2):
                 pdf.savefig(_commune_page(analysis, code, table, metric=metric, lang=lang,
                                           show_gaps=show_gaps, date=date,
                                           page=(number, pages)))
@@ -61,7 +68,7 @@ def render(analysis, *, metric: str = "no_4g_pct", lang: str = "vi",
 
 
 def _district_page(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...],
-                   date: _dt.date, pages: int):
+                   date: _dt.date, pages: int, left_out: int):
     from geo import export
 
     fig = snapshot.new_page(100)
@@ -81,6 +88,9 @@ def _district_page(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ..
                  fontweight="bold")
         fig.text(x + cell / 2, 0.14, textwrap.fill(label, 17), ha="center", va="top",
                  fontsize=6.5, linespacing=1.2, color="#333333")
+    if left_out:
+        fig.text(left, 0.012, t("report.capped", lang).format(
+            n=pages - 1, total=pages - 1 + left_out), fontsize=7, va="bottom", color="#a50f15")
     _page_number(fig, 1, pages, lang)
     return fig
 

@@ -160,7 +160,9 @@ def draw_map(ax, analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]
     metric CRS; default every commune) is what the view fits; ``highlight`` is the code of a
     commune outlined in black."""
     communes = analysis.communes
-    _draw_map(ax, analysis, metric=metric, show_gaps=show_gaps)
+    # a page zoomed to a commune draws only what its view shows (a province has hundreds)
+    view = None if frame_to is None else _view(ax, frame_to)
+    _draw_map(ax, analysis, metric=metric, show_gaps=show_gaps, view=view)
     if highlight is not None:
         communes[communes["code"] == highlight].boundary.plot(ax=ax, color="#000000",
                                                                linewidth=2.2, zorder=3.5)
@@ -170,9 +172,19 @@ def draw_map(ax, analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]
     place_labels(ax, communes)
 
 
-def _draw_map(ax, analysis, *, metric: str, show_gaps: tuple[str, ...]) -> None:
-    communes = analysis.communes
-    crs = communes.crs
+def _draw_map(ax, analysis, *, metric: str, show_gaps: tuple[str, ...],
+              view: tuple[float, float, float, float] | None = None) -> None:
+    """The layers of the map; with ``view`` (x0, x1, y0, y1 in the analysis' CRS) only the
+    features that reach into it."""
+    def within(g):
+        if view is None or not len(g):
+            return g
+        x0, x1, y0, y1 = view
+        return g.cx[x0:x1, y0:y1]
+
+    all_communes = analysis.communes
+    crs = all_communes.crs
+    communes = within(all_communes)
     values = communes[metric] if metric in communes else [np.nan] * len(communes)
     communes.plot(ax=ax, color=maps.class_colors(values, metric), edgecolor="#666666",
                   linewidth=0.6, zorder=1)
@@ -180,24 +192,26 @@ def _draw_map(ax, analysis, *, metric: str, show_gaps: tuple[str, ...]) -> None:
     gaps = analysis.gap_polygons(tuple(show_gaps))
     for kind in show_gaps:
         sel = gaps[gaps["gap"] == kind] if len(gaps) else gaps
+        sel = within(sel.to_crs(crs) if len(sel) and sel.crs != crs else sel)
         if not len(sel):
             continue
-        sel = sel.to_crs(crs) if sel.crs != crs else sel
         color = maps.GAP_COLORS[kind]
         sel.plot(ax=ax, facecolor="none", edgecolor=color, hatch=GAP_HATCH[kind], linewidth=0,
                  zorder=2)
         sel.boundary.plot(ax=ax, color=color, linewidth=0.5, linestyle=(0, (3, 2)), zorder=2)
 
-    district = shapely.union_all(communes.geometry.values).boundary
-    type(communes.geometry)([district], crs=crs).plot(ax=ax, color="#222222", linewidth=1.6,
-                                                      zorder=3)
+    memo = getattr(analysis, "memo", {})  # the outline is the same on every page of a report
+    if "district_outline" not in memo:
+        memo["district_outline"] = shapely.union_all(all_communes.geometry.values).boundary
+    type(all_communes.geometry)([memo["district_outline"]], crs=crs).plot(
+        ax=ax, color="#222222", linewidth=1.6, zorder=3)
 
     for layer, z in (("loudspeakers", 4), ("internet_points", 5), ("bts_sites", 6)):
         g = analysis.sites.get(layer)
         if g is None or not len(g):
             continue
         g = g.to_crs(crs) if g.crs != crs else g
-        g = g[~(g.geometry.isna() | g.geometry.is_empty)]
+        g = within(g[~(g.geometry.isna() | g.geometry.is_empty)])
         x, y = g.geometry.x.to_numpy(), g.geometry.y.to_numpy()
         if layer == "bts_sites":
             carriers = g["carrier"].to_numpy() if "carrier" in g else np.array(["other"] * len(g))
@@ -224,6 +238,23 @@ def _draw_map(ax, analysis, *, metric: str, show_gaps: tuple[str, ...]) -> None:
 
 def _frame(ax, communes) -> None:
     """Fit the communes into the axes box at equal scale, with a margin."""
+    x0, x1, y0, y1 = _view(ax, communes)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_facecolor("#f4f4f0")
+    for s in ax.spines.values():
+        s.set_edgecolor("#888888")
+        s.set_linewidth(0.8)
+
+
+def _view(ax, communes) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1): the bounds of ``communes`` with a margin, grown to the shape of the
+    axes box."""
     x0, y0, x1, y1 = communes.total_bounds
     w, h = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
     x0, x1, y0, y1 = x0 - 0.05 * w, x1 + 0.05 * w, y0 - 0.12 * h, y1 + 0.05 * h
@@ -237,17 +268,7 @@ def _frame(ax, communes) -> None:
     else:
         grow = (h / target - w) / 2
         x0, x1 = x0 - grow, x1 + grow
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    ax.set_facecolor("#f4f4f0")
-    for s in ax.spines.values():
-        s.set_edgecolor("#888888")
-        s.set_linewidth(0.8)
+    return x0, x1, y0, y1
 
 
 def place_labels(ax, communes, *, fontsize: float = 7.5) -> list:

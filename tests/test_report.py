@@ -245,3 +245,23 @@ def test_report_pdf_pages_figures_and_c03_status():
     for number, text in enumerate(pages, 1):
         assert "Filters — carriers: Viettel; technologies: all" in text
         assert f"Page {number}/6" in text and "Date: 2025-07-01" in text
+
+
+def test_report_pdf_keeps_the_largest_gaps_past_its_page_limit(monkeypatch):
+    import io
+
+    from pypdf import PdfReader
+
+    from geo import report_pdf
+
+    try:
+        from maps_fixture import synthetic_analysis
+    except ImportError:  # tests/ made a package
+        from .maps_fixture import synthetic_analysis
+
+    monkeypatch.setattr(report_pdf, "MAX_COMMUNE_PAGES", 2)
+    pdf = report_pdf.render(synthetic_analysis(("A", "B", "C", "D", "E")), lang="en")
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) == 1 + 2
+    assert "the 2 communes with the largest gaps of 5" in pages[0]
+    assert re.search(r"^A — ", pages[1], re.M) and re.search(r"^D — ", pages[2], re.M)
