@@ -129,21 +129,21 @@ def csv_bytes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis |
 
 def xlsx_bytes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis | None = None,
                **view) -> bytes:
-    """The commune table, a settings sheet (:func:`settings_table`: filters, radii, reach,
-    access distance, model; ``view`` = its ``metric``, ``show_gaps``, ``date``) and a notes
-    sheet (assumptions, sources) as an XLSX workbook; with ``terrain``, circle and terrain
-    figures side by side."""
+    """The commune table, a notes sheet (assumptions, sources) and a settings sheet
+    (:func:`settings_table`: filters, radii, reach, access distance, model; ``view`` = its
+    ``metric``, ``show_gaps``, ``date``) as an XLSX workbook; with ``terrain``, circle and
+    terrain figures side by side."""
     buffer = io.BytesIO()
     table = commune_table(analysis, lang=lang) if terrain is None else \
         compare_table(analysis, terrain, lang=lang)
     shown = settings_table(analysis, lang=lang, **view)
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name=i18n.t("export.sheet_communes", lang), index=False)
+        pd.DataFrame({i18n.t("export.notes", lang): notes(analysis, lang=lang, terrain=terrain)}
+                     ).to_excel(writer, sheet_name=i18n.t("export.sheet_notes", lang), index=False)
         pd.DataFrame({i18n.t("settings.setting", lang): shown["label"],
                       i18n.t("settings.value", lang): shown["text"]}
                      ).to_excel(writer, sheet_name=i18n.t("settings.title", lang), index=False)
-        pd.DataFrame({i18n.t("export.notes", lang): notes(analysis, lang=lang, terrain=terrain)}
-                     ).to_excel(writer, sheet_name=i18n.t("export.sheet_notes", lang), index=False)
     return buffer.getvalue()
 
 

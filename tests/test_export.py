@@ -101,7 +101,7 @@ def test_xlsx_has_a_settings_sheet_and_csv_keeps_its_columns():
     analysis = filtered_analysis()
     book = pd.read_excel(io.BytesIO(export.render("xlsx", analysis, lang="en", date=DAY)),
                          sheet_name=None)
-    assert list(book) == ["Communes", "Settings", "Notes"]
+    assert list(book) == ["Communes", "Notes", "Settings"]
     rows = dict(zip(book["Settings"]["Setting"], book["Settings"]["Value"]))
     assert rows["Carriers counted"] == "Viettel" and rows["Technologies counted"] == "3G, 4G, 5G"
     assert rows["Coverage model"] == "Circle (fixed radius)"

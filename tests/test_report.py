@@ -53,7 +53,7 @@ def test_table_has_13_communes_vietnamese_headers_and_sane_shares(report):
         assert table[column].between(0, 100).all()
     assert table["Dân số"].sum() == 46140  # csdldautu.quangtri.gov.vn district total
     xlsx = pd.read_excel(out / "communes.xlsx", sheet_name=None)
-    assert list(xlsx) == ["Các xã", "Thiết lập", "Ghi chú"]
+    assert list(xlsx) == ["Các xã", "Ghi chú", "Thiết lập"]
     assert (out / "communes.csv").read_text(encoding="utf-8-sig").splitlines()[0] == CSV_HEADER
 
 
