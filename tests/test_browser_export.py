@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from test_browser import page, server, settle  # noqa: F401  (fixtures: the default app, a tab)
 
@@ -31,7 +32,17 @@ def narrow_to_viettel_without_2g(page) -> None:
                           ("Công nghệ", "2G")):
         box = sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text=widget)
         box.get_by_role("button", name=f"Remove {value}", exact=True).click()
-        settle(page, communes=COMMUNES)
+        rerun_done(page)
+
+
+def rerun_done(page) -> None:
+    """Wait for the rerun a widget change starts (its status widget shows up, unless it was
+    quicker than a poll), then for the page to settle."""
+    try:
+        page.locator('[data-testid="stStatusWidget"]').wait_for(timeout=3_000)
+    except PlaywrightTimeout:
+        pass
+    settle(page, communes=COMMUNES)
 
 
 def open_export_tab(page) -> None:
