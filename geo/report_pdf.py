@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
-from geo import snapshot
+from geo import export, snapshot
 from geo.i18n import t
 from geo.maps import fmt_number
 
@@ -29,7 +29,7 @@ _PANEL_X, _RIGHT = 0.62, 0.975  # the commune page's figures
 _BAND_Y = 0.185  # top of the sources at the foot of a commune page
 # A district has 5 to 30 communes, a province a few hundred: past this many the report keeps
 # the communes with the largest gaps (every commune stays in the tables), so that it stays a
-# report (about 0.4 s and 90 kB a page) and not a book.
+# report (about 100 kB and half a second a page) and not a book.
 MAX_COMMUNE_PAGES = 100
 _C03_COLORS = {"missing": ("#fde0dd", "#a50f15"), "ok": ("#e5f5e0", "#006d2c"),
                "not_required": ("#f0f0f0", "#444444")}
@@ -43,10 +43,8 @@ def render(analysis, *, metric: str = "no_4g_pct", lang: str = "vi",
     ``metric`` colours the communes (:data:`geo.maps.MAP_METRICS`), ``show_gaps`` are the gap
     kinds hatched (default: the metric's own), ``date`` (default today) is printed on each page.
     """
-    from geo import export
-
     show_gaps = snapshot.check_args(analysis, metric=metric, lang=lang, fmt="pdf", dpi=100,
-                                show_gaps=show_gaps)
+                                    show_gaps=show_gaps)
     date = date or _dt.date.today()
     table = export.commune_table(analysis, lang=lang)
     communes = analysis.communes.sort_values("gap_rank", kind="stable")
@@ -69,8 +67,6 @@ def render(analysis, *, metric: str = "no_4g_pct", lang: str = "vi",
 
 def _district_page(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...],
                    date: _dt.date, pages: int, left_out: int):
-    from geo import export
-
     fig = snapshot.new_page(100)
     snapshot.compose(fig, analysis, metric=metric, lang=lang, title=None, show_gaps=show_gaps,
                      date=date, map_box=_DISTRICT_MAP)
