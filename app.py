@@ -646,6 +646,7 @@ with tab_plan:
 
 with tab_export:
     st.caption(T("app.export_note"))
+    st.markdown(f"**{export.filter_line(params, lang)}**")
     state = (data_key, vintage, params, metric, lang, show_gaps, dataset, terrain_state, dem_grid)
     columns = st.columns(4)
     for i, (kind, filename, mime) in enumerate(export.DOWNLOADS):

@@ -262,6 +262,19 @@ TEXT |= _g("export", {
     "value": ("Giá trị", "Value"),
     "filters": ("Bộ lọc", "Filters"),
 })
+TEXT |= _g("settings", {
+    "title": ("Thiết lập", "Settings"),
+    "filters": ("Bộ lọc — nhà mạng: {carriers}; công nghệ: {technologies}",
+                "Filters — carriers: {carriers}; technologies: {technologies}"),
+    "all": ("tất cả", "all"),
+    "setting": ("Thiết lập", "Setting"),
+    "value": ("Giá trị", "Value"),
+    "dataset": ("Bộ dữ liệu", "Dataset"),
+    "carriers": ("Nhà mạng được tính", "Carriers counted"),
+    "technologies": ("Công nghệ được tính", "Technologies counted"),
+    "model": ("Mô hình phủ sóng", "Coverage model"),
+    "note": ("Ghi chú về cách tính", "How the figures were made"),
+})
 TEXT |= _g("c03", {
     "missing": ("Cần nhưng chưa có điểm hỗ trợ", "Required, none present"),
     "ok": ("Đã có điểm hỗ trợ", "Support point present"),
@@ -329,8 +342,14 @@ TEXT |= _g("app", {
                   "trợ đồng bào dân tộc thiểu số có ti vi kết nối Internet.",
                   "Circular 03/2023/TT-BTTTT: every especially difficult commune needs at least "
                   "one support point for ethnic-minority people with an internet-connected TV."),
-    "export_note": ("Cùng nội dung với lệnh `python -m geo report`.",
-                    "The same files as `python -m geo report` writes."),
+    "export_note": ("Tải bản đồ, báo cáo và bảng số liệu đúng như đang xem. Mỗi tệp ghi rõ nhà "
+                    "mạng, công nghệ, bán kính phủ sóng, tầm phủ của loa, khoảng cách tới điểm "
+                    "internet và mô hình đang chọn ở thanh bên. Báo cáo PDF gồm một trang toàn "
+                    "huyện và một trang cho mỗi xã.",
+                    "Download the maps, the report and the tables as you see them now. Every file "
+                    "states the carriers, technologies, coverage radii, loudspeaker reach, "
+                    "distance to an internet point and model chosen in the sidebar. The PDF "
+                    "report has a district page and one page per commune."),
     "download_png": ("Ảnh bản đồ (PNG)", "Map image (PNG)"),
     "download_pdf": ("Bản đồ A4 (PDF)", "A4 map (PDF)"),
     "download_html": ("Bản đồ tương tác (HTML)", "Interactive map (HTML)"),
@@ -338,6 +357,19 @@ TEXT |= _g("app", {
     "download_xlsx": ("Bảng số liệu (Excel)", "Table (Excel)"),
     "download_geojson": ("Vùng trống (GeoJSON)", "Uncovered areas (GeoJSON)"),
     "download_gpkg": ("Vùng trống (GeoPackage)", "Uncovered areas (GeoPackage)"),
+    "download_report": ("Báo cáo theo xã (PDF)", "Report by commune (PDF)"),
+    "download_settings": ("Thiết lập đã dùng (CSV)", "Settings used (CSV)"),
+})
+TEXT |= _g("report", {
+    "kpis": ("Số liệu toàn huyện", "District figures"),
+    "figures": ("Số liệu của xã", "Figures of the commune"),
+    "c03": ("Thông tư 03/2023", "Circular 03/2023"),
+    "rank": ("Hạng thiếu hụt {rank}/{n}", "Gap rank {rank} of {n}"),
+    "legend_page1": ("Màu và ký hiệu như chú giải ở trang 1.",
+                     "Colours and symbols as in the legend on page 1."),
+    "capped": ("Trang theo xã: {n} xã thiếu hụt nhất trong {total} xã; mọi xã có trong bảng "
+               "số liệu", "Commune pages: the {n} communes with the largest gaps of {total}; "
+               "every commune is in the table"),
 })
 
 # --- siting plan (geo.siting, the planning tab) -------------------------------------------------

@@ -69,7 +69,7 @@ from folium.template import Template
 from geo import _folium_speedups
 from geo.cache import BoundedCache, IdentityCache
 from geo.errors import PhusongError
-from geo import i18n
+from geo import i18n, precision
 from geo.i18n import t
 from geo.settings import (
     CARRIERS,
@@ -441,7 +441,8 @@ def _check_crs(gdf: gpd.GeoDataFrame, what: str) -> None:
 
 
 def _round_coords(geoms: np.ndarray) -> np.ndarray:
-    return shapely.transform(geoms, lambda xy: np.round(xy, COORD_DECIMALS))
+    # rounding can make a polygon self-intersect: those are snapped to the grid instead
+    return precision.round_valid(geoms, COORD_DECIMALS)
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame, what: str, *, coverage: bool = False) -> gpd.GeoSeries:

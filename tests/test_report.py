@@ -6,16 +6,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from geo import gaps, loading, settings
 from geo.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-FILES = ("communes.csv", "communes.xlsx", "gaps.geojson", "gaps.gpkg", "map.html", "map.png",
-         "map.pdf")
+FILES = ("communes.csv", "communes.xlsx", "settings.csv", "gaps.geojson", "gaps.gpkg",
+         "map.html", "map.png", "map.pdf", "report.pdf")
+# the columns of communes.csv before the settings sidecar: readers of the file rely on them
+CSV_HEADER = ("Thứ hạng thiếu hụt,Mã xã,Tên xã,Diện tích (km²),Dân số,Nguồn dân số,"
+              "Có sóng di động (%),Có 4G (%),Có 3G (%),Có 2G (%),Có 5G (%),Sóng Viettel (%),"
+              "Sóng VinaPhone (%),Sóng MobiFone (%),Trong vùng loa (%),Gần điểm internet (%),"
+              "Không có dịch vụ nào (%),Chỉ có 2G/3G (%),Số người chưa có 4G,"
+              "Số người không có sóng,Số người ngoài vùng loa,Số người xa điểm internet,"
+              "Số người không có dịch vụ nào,Số người chỉ có 2G/3G,Cần điểm hỗ trợ theo TT 03,"
+              "Có điểm hỗ trợ theo TT 03,Số điểm hỗ trợ TT 03,Điểm thiếu hụt")
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +40,7 @@ def report(tmp_path_factory):
 def test_report_writes_every_file_with_progress(report):
     out, stderr = report
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
-    assert "[7/7] map.pdf" in stderr and "illustrative" in stderr
+    assert "[9/9] report.pdf" in stderr and "illustrative" in stderr
 
 
 def test_table_has_13_communes_vietnamese_headers_and_sane_shares(report):
@@ -43,7 +53,8 @@ def test_table_has_13_communes_vietnamese_headers_and_sane_shares(report):
         assert table[column].between(0, 100).all()
     assert table["Dân số"].sum() == 46140  # csdldautu.quangtri.gov.vn district total
     xlsx = pd.read_excel(out / "communes.xlsx", sheet_name=None)
-    assert set(xlsx) == {"Các xã", "Ghi chú"}
+    assert list(xlsx) == ["Các xã", "Ghi chú", "Thiết lập"]
+    assert (out / "communes.csv").read_text(encoding="utf-8-sig").splitlines()[0] == CSV_HEADER
 
 
 def test_gap_layers_are_valid_wgs84(report):
@@ -53,6 +64,56 @@ def test_gap_layers_are_valid_wgs84(report):
     assert kinds <= set(settings.GAP_KINDS) and "no_4g" in kinds
     lon, lat = data["features"][0]["geometry"]["coordinates"][0][0][0]
     assert 106.5 < lon < 107.3 and 16.2 < lat < 16.9
+
+
+def feature_collections(html: str) -> list[dict]:
+    """The GeoJSON FeatureCollections a folium page embeds (``….addData({...})`` calls)."""
+    decoder = json.JSONDecoder()
+    return [decoder.raw_decode(html, m.start(1))[0]
+            for m in re.finditer(r'_add\((\{"bbox")', html)]
+
+
+def test_every_exported_geometry_is_valid(report):
+    import pyogrio
+    from shapely.geometry import shape
+
+    out, _ = report
+    checked = 0
+    for path in sorted([*out.glob("*.geojson"), *out.glob("*.gpkg")]):
+        for layer, geometry_type in pyogrio.list_layers(path):
+            if geometry_type is None:  # the settings table
+                continue
+            frame = gpd.read_file(path, layer=layer)
+            bad = frame[~frame.is_valid]
+            assert bad.empty, f"{path.name}:{layer}: {len(bad)} invalid, e.g. " \
+                              f"{shapely.is_valid_reason(bad.geometry.iloc[0])}"
+            assert set(frame.geom_type) <= {"Polygon", "MultiPolygon"}
+            checked += len(frame)
+    assert checked == 72 + 72 + 13  # gaps.geojson, gaps.gpkg (gaps, communes)
+    collections = feature_collections((out / "map.html").read_text(encoding="utf-8"))
+    shapes = [shape(f["geometry"]) for fc in collections for f in fc["features"]]
+    assert len(collections) == 6 and len(shapes) > 200
+    assert all(s.is_valid for s in shapes)
+
+
+def test_gpkg_is_geopackage_1_3(report):
+    header = (report[0] / "gaps.gpkg").read_bytes()[:100]
+    assert header[68:72] == b"GPKG" and int.from_bytes(header[60:64], "big") == 10300
+
+
+def test_settings_sidecar_and_report_pdf(report):
+    from pypdf import PdfReader
+
+    out, _ = report
+    shown = pd.read_csv(out / "settings.csv", encoding="utf-8-sig", dtype=str).set_index("key")
+    assert shown.at["carriers", "value"] == "all" and shown.at["radius_4G_m", "value"] == "3000"
+    assert shown.at["model", "text"] == "Vòng tròn (bán kính cố định)"
+    pages = [p.extract_text() for p in PdfReader(out / "report.pdf").pages]
+    assert len(pages) == 1 + 13
+    assert "Số liệu toàn huyện" in pages[0] and "Trang 1/14" in pages[0]
+    assert all("Bộ lọc — nhà mạng: tất cả; công nghệ: tất cả" in p for p in pages)
+    assert all("Nguồn dữ liệu" in p and "Vòng tròn (bán kính cố định)" in p for p in pages)
+    assert "Hạng thiếu hụt 1/13" in pages[1] and "Hạng thiếu hụt 13/13" in pages[13]
 
 
 def test_map_html_has_no_external_reference(report):
@@ -145,3 +206,62 @@ def test_grid_method_report_agrees_with_exact_within_a_point(tmp_path):
     grid = pd.read_csv(grid_out / "communes.csv", encoding="utf-8-sig").set_index("Commune code")
     share = [c for c in exact.columns if c.endswith("(%)")]
     assert share and (exact[share] - grid.loc[exact.index, share]).abs().max().max() <= 1.0
+
+
+# --- the report for officials (geo.report_pdf) on a hand-made analysis --------------------------
+
+
+def test_report_pdf_pages_figures_and_c03_status():
+    import datetime as dt
+    import io
+    from dataclasses import replace
+
+    from pypdf import PdfReader
+
+    from geo import report_pdf
+    from geo.settings import CoverageParams
+
+    try:
+        from maps_fixture import synthetic_analysis
+    except ImportError:  # tests/ made a package
+        from .maps_fixture import synthetic_analysis
+
+    day = dt.date(2025, 7, 1)
+    analysis = replace(synthetic_analysis(("A", "B", "C", "D", "E")),
+                       params=CoverageParams(carriers=("Viettel",)))
+    pdf = report_pdf.render(analysis, metric="no_4g_pct", lang="en", date=day)
+    assert pdf == report_pdf.render(analysis, metric="no_4g_pct", lang="en", date=day)
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) == 1 + 5
+    assert "District figures" in pages[0] and "62.0" not in pages[0]
+    # gap scores 62, 31, 8, 40, 12: A, D, B, E, C; C03 required for A (absent) and C (present)
+    order = [re.search(r"^(\w) — ", p, re.M).group(1) for p in pages[1:]]
+    assert order == ["A", "D", "B", "E", "C"]
+    assert "Gap rank 1 of 5" in pages[1] and "Circular 03/2023: Required, none present" in pages[1]
+    assert "Circular 03/2023: Support point present" in pages[5]
+    assert "Circular 03/2023: Not required" in pages[2]
+    assert "Gap score" in pages[1] and "62.0" in pages[1]  # A's own figures
+    assert "People without 4G" in pages[1] and "2,800" in pages[1]  # 70 % of 4,000
+    for number, text in enumerate(pages, 1):
+        assert "Filters — carriers: Viettel; technologies: all" in text
+        assert f"Page {number}/6" in text and "Date: 2025-07-01" in text
+
+
+def test_report_pdf_keeps_the_largest_gaps_past_its_page_limit(monkeypatch):
+    import io
+
+    from pypdf import PdfReader
+
+    from geo import report_pdf
+
+    try:
+        from maps_fixture import synthetic_analysis
+    except ImportError:  # tests/ made a package
+        from .maps_fixture import synthetic_analysis
+
+    monkeypatch.setattr(report_pdf, "MAX_COMMUNE_PAGES", 2)
+    pdf = report_pdf.render(synthetic_analysis(("A", "B", "C", "D", "E")), lang="en")
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) == 1 + 2
+    assert "the 2 communes with the largest gaps of 5" in pages[0]
+    assert re.search(r"^A — ", pages[1], re.M) and re.search(r"^D — ", pages[2], re.M)

@@ -6,10 +6,13 @@ import datetime as dt
 import io
 import re
 from dataclasses import replace
+from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pytest
 from matplotlib.image import imread
+from shapely.geometry import box
 
 from geo import snapshot
 from geo.errors import ChoiceError, PhusongError
@@ -108,3 +111,102 @@ def test_operator_data_has_no_notice_area():
     without = snapshot.render(synthetic_analysis(illustrative=False), metric="gap_score", dpi=60,
                               date=DAY)
     assert yellowish(with_notice) > 500 > yellowish(without)
+
+
+# --- commune names: never on top of each other ------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def label_boxes(fig) -> list[tuple[str, object]]:
+    """(name, window extent) of every commune name on the page, as the renderer draws it."""
+    renderer = fig.canvas.get_renderer()
+    return [(t.get_text(), t.get_window_extent(renderer)) for ax in fig.axes for t in ax.texts
+            if t.get_gid() == snapshot.LABEL_GID]
+
+
+def overlapping(boxes) -> set[frozenset[str]]:
+    return {frozenset((a, b)) for i, (a, box_a) in enumerate(boxes)
+            for b, box_b in boxes[i + 1:] if box_a.overlaps(box_b)}
+
+
+@pytest.fixture(scope="module")
+def dakrong():
+    from geo import gaps, loading
+
+    return gaps.analyse(loading.load_dataset(REPO / "data" / "dakrong"), vintage="legacy")
+
+
+def test_commune_names_on_the_default_page_do_not_overlap(dakrong):
+    fig = snapshot.figure(dakrong, metric="no_4g_pct", dpi=100, date=DAY)
+    boxes = label_boxes(fig)
+    assert sorted(name for name, _ in boxes) == sorted(dakrong.communes["name"])
+    assert overlapping(boxes) == set()
+    # the page needs it: written at their representative points, two names collide
+    ax, renderer = fig.axes[0], fig.canvas.get_renderer()
+    at_points = []
+    for name, p in zip(dakrong.communes["name"],
+                       dakrong.communes.geometry.representative_point()):
+        text = ax.text(p.x, p.y, name, ha="center", va="center", fontsize=7.5)
+        at_points.append((name, text.get_window_extent(renderer)))
+        text.remove()
+    assert frozenset(("Xã Mò Ó", "Xã Triệu Nguyên")) in overlapping(at_points)
+
+
+def crowded_analysis():
+    """Two 20 km × 40 km communes with nine 600 m squares huddled between them (like a town
+    of small wards), long names."""
+    base = synthetic_analysis(tuple(f"Xã Có Một Tên Khá Dài {i}" for i in range(11)))
+    x0, y0 = 700_000.0, 1_822_000.0
+    small = [(x0 + 20_000 + 600 * (i % 3), y0 + 19_000 + 600 * (i // 3)) for i in range(9)]
+    shapes = [box(x0, y0, x0 + 20_000, y0 + 40_000),
+              box(x0 + 21_800, y0, x0 + 41_800, y0 + 40_000)] + [
+        box(x, y, x + 600, y + 600) for x, y in small]
+    return replace(base, communes=base.communes.set_geometry(
+        gpd.GeoSeries(shapes, crs=base.communes.crs, index=base.communes.index)))
+
+
+def test_crowded_names_move_apart_with_leader_lines():
+    analysis = crowded_analysis()
+    fig = snapshot.figure(analysis, metric="no_4g_pct", dpi=100, date=DAY)
+    boxes = label_boxes(fig)
+    assert len(boxes) == 11 and overlapping(boxes) == set()
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    view = ax.get_window_extent(renderer)
+    assert all(view.contains(b.x0, b.y0) and view.contains(b.x1, b.y1) for _, b in boxes)
+    # a name that does not cover its commune's point has a leader line: a dot on the point
+    points = analysis.communes.geometry.representative_point()
+    anchors = dict(zip(analysis.communes["name"],
+                       ax.transData.transform(np.column_stack([points.x, points.y]))))
+    moved = {name for name, b in boxes if not b.contains(*anchors[name])}
+    dots = [ax.transData.transform(np.column_stack(line.get_data()))[0] for line in ax.lines
+            if line.get_marker() == "o"]
+    assert len(moved) >= 7  # nine names on 1.8 km: most must move
+    assert len(dots) == len(moved)
+    assert all(any(np.allclose(dot, anchors[name], atol=0.5) for dot in dots) for name in moved)
+
+
+# --- the page states the settings it shows -----------------------------------------------------
+
+
+def page_texts(fig) -> dict[str, object]:
+    return {t.get_text(): t for t in fig.texts}
+
+
+def test_page_states_filters_model_and_radii(analysis):
+    filtered = replace(analysis, params=CoverageParams(carriers=("Viettel",),
+                                                       technologies=("3G", "4G", "5G")))
+    texts = page_texts(snapshot.figure(filtered, metric="no_4g_pct", dpi=60, date=DAY))
+    line = texts["Bộ lọc — nhà mạng: Viettel; công nghệ: 3G, 4G, 5G"]
+    assert line.get_color() == "#a50f15" and line.get_fontweight() == "bold"  # stands out
+    body = "\n".join(texts)
+    assert "• Mô hình phủ sóng: Vòng tròn (bán kính cố định)" in body
+    assert "• Bán kính phủ sóng: 2G 5 km, 3G 3 km, 4G 3 km, 5G 1 km" in body
+    assert "• Khoảng cách tới điểm internet: 2 km" in body
+    assert "• Tầm phủ của loa: cụm loa thôn/bản 300 m" in body
+
+    english = page_texts(snapshot.figure(analysis, metric="no_4g_pct", lang="en", dpi=60,
+                                         date=DAY))
+    line = english["Filters — carriers: all; technologies: all"]
+    assert line.get_color() == "#333333"
