@@ -140,7 +140,8 @@ def test_language_switch_keeps_choices_both_ways(page, server):
     carriers = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Carriers")
     assert all(c in carriers.inner_text() for c in ("Viettel", "VinaPhone", "MobiFone"))
     gaps = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Draw uncovered areas")
-    assert gaps.inner_text().endswith(i18n.t("gap.no_4g", "en"))
+    # the hatching followed the colour metric (no mobile signal) and keeps it in English
+    assert gaps.inner_text().endswith(i18n.t("gap.no_mobile", "en"))
     assert slider_value(page, "4G radius (km)") == "3.50"
     assert page.get_by_role("heading", name="phusong — where information does not reach").count()
 
