@@ -19,13 +19,15 @@ from geo import export, gaps, i18n, loading, maps, search, settings, siting, sit
 from geo import dem as dem_io
 from geo import terrain
 from geo import importing, uploads
-from geo import pointquery, whatif
+from geo import folium_speedups, pointquery, whatif
 from geo.cache import BoundedCache
 from geo import urlstate, view
 from geo.errors import PhusongError, Problem
 from geo.settings import CoverageParams, TerrainParams
 
 st.set_page_config(page_title="phusong — phủ sóng", page_icon="📶", layout="wide")
+# Same HTML, rendered without jinja-compiling the map's data (tested folium/branca versions only).
+folium_speedups.install()
 
 DATA_DIR = Path(os.environ.get("PHUSONG_DATA", settings.DEFAULT_DATA_DIR))
 

@@ -66,7 +66,6 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from geo import _folium_speedups
 from geo.cache import BoundedCache, IdentityCache
 from geo.errors import PhusongError
 from geo import i18n, precision
@@ -80,8 +79,6 @@ from geo.settings import (
     STATIC_DIR,
     check_choice,
 )
-
-_folium_speedups.install()  # same HTML, without jinja-compiling the map's data
 
 # --- metrics and their classes (shared with geo.snapshot) ---------------------------------------
 

@@ -15,17 +15,27 @@ Second, the module keeps folium's tooltip/popup style template from being compil
 render (``GeoJsonDetail.render`` builds ``Template("<style>…")`` each time): compiled templates
 of the same source are shared, which jinja allows (a compiled template is immutable).
 
-Installed once, process-wide, when :mod:`geo.maps` is imported; the behaviour of branca and folium
-is unchanged apart from the time taken.
+Installed explicitly, process-wide, by whoever renders many maps (the app calls :func:`install`
+once; importing :mod:`geo.maps` changes nothing). The shims reach into branca's and folium's
+internals, so they install only on the versions they were tested with (:data:`TESTED`, the same
+range pyproject.toml pins); on any other version :func:`install` leaves both libraries alone and
+says so. The behaviour of branca and folium is unchanged apart from the time taken.
 """
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
+import branca
 import branca.element
+import folium
 import folium.features
 from folium.template import Template
+
+# (major, minor) versions the shims were tested with (tests/test_folium_speedups.py compares the
+# output with and without them); pyproject.toml pins the same range.
+TESTED: dict[str, tuple[tuple[int, int], ...]] = {"folium": ((0, 20),), "branca": ((0, 8),)}
 
 _JINJA_SYNTAX = ("{{", "{%", "{#", "\r")
 _original_init = branca.element.Element.__init__
@@ -63,11 +73,34 @@ def _shared_template(source: str) -> Template:
     return Template(source)
 
 
-def install() -> None:
+def untested_versions(versions: dict[str, str] | None = None) -> list[str]:
+    """``"name version"`` of each library whose version the shims were not tested with
+    (``versions``: name → version string, default the installed folium and branca)."""
+    versions = versions or {"folium": folium.__version__, "branca": branca.__version__}
+    out = []
+    for name, version in versions.items():
+        try:
+            major_minor = tuple(int(p) for p in version.split(".")[:2])
+        except ValueError:
+            major_minor = None
+        if major_minor not in TESTED[name]:
+            out.append(f"{name} {version}")
+    return out
+
+
+def install() -> bool:
     """Use :class:`VerbatimTemplate` for branca elements made from jinja-free text, and share
-    compiled templates inside folium's feature renders (idempotent)."""
+    compiled templates inside folium's feature renders (idempotent). Returns True when
+    installed; on untested folium/branca versions installs nothing, warns and returns False."""
+    untested = untested_versions()
+    if untested:
+        warnings.warn(f"phusong: folium/branca speed-ups not installed: tested with folium 0.20 "
+                      f"and branca 0.8, found {', '.join(untested)}; maps render the same, "
+                      f"more slowly", RuntimeWarning, stacklevel=2)
+        return False
     branca.element.Element.__init__ = _element_init
     folium.features.Template = _shared_template
+    return True
 
 
 def uninstall() -> None:
