@@ -5,8 +5,12 @@ snapshots, exports and the app show. Computation is in the dataset's UTM zone (m
 
 People figures: where a commune holds settlements with population, the share of its people reached
 is the share of its settlements' people inside the covered area (``population_basis =
-"settlements"``); elsewhere people are spread uniformly over the commune, so the people share equals
-the area share (``"uniform"``).
+"settlements"``); else, where the dataset has a population grid covering it, the share of its grid
+people inside (``"grid"``, :mod:`geo.population`; ``"mixed"`` for a 2025 commune whose parts differ);
+elsewhere people are spread uniformly over the commune, so the people share equals the area share
+(``"uniform"``). On the grid, people beyond loudspeaker reach and far from internet points are also
+given as a range (``*_pop_low``, ``*_pop_high``) between a cell's people spread evenly within it and
+gathered at one point.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from geo import coverage, i18n, settings
+from geo import coverage, i18n, population, settings
 from geo._identity_cache import IdentityCache
 from geo.crs import working_crs
 from geo.errors import PhusongError
@@ -171,6 +175,8 @@ class Prepared:
     internet_points: gpd.GeoDataFrame
     settlements: gpd.GeoDataFrame | None
     carriers: tuple[str, ...]
+    people: population.CellPeople | None = None  # pieces of the units with their grid people
+    grid_name: str = ""  # the population grid's file name
 
     @property
     def crs(self):
@@ -248,13 +254,27 @@ def prepare(dataset: Dataset, *, vintage: str = "legacy",
     """The communes of ``vintage`` and the site layers, in the working UTM CRS (inputs untouched)."""
     units = communes_for_vintage(dataset.communes, vintage)
     crs = working_crs(units)
+    people = None
+    if dataset.population is not None:
+        legacy = population.commune_people(dataset.communes, dataset.population, crs)
+        unknown = dataset.communes["population"].isna().to_numpy() & np.isfinite(legacy.population)
+        if unknown.any():  # the grid's own total where the commune's is not known
+            filled = dataset.communes.copy()
+            filled.loc[unknown, "population"] = legacy.population[unknown]
+            filled.loc[unknown, "population_source"] = dataset.population.name
+            units = communes_for_vintage(filled, vintage)
+        unit_index = {code: i for i, codes in enumerate(units["legacy_codes"])
+                      for code in str(codes).split(";")}
+        unit_of = dataset.communes["code"].map(unit_index).to_numpy(np.int64)
+        people = legacy if vintage == "legacy" else legacy.for_units(unit_of, len(units))
     return Prepared(
         units=units.to_crs(crs),
         bts=coverage.filter_sites(dataset.bts_sites, params).to_crs(crs),
         loudspeakers=dataset.loudspeakers.to_crs(crs),
         internet_points=dataset.internet_points.to_crs(crs),
         settlements=dataset.settlements.to_crs(crs) if dataset.settlements is not None else None,
-        carriers=tuple(carriers_reported(dataset.bts_sites)))
+        carriers=tuple(carriers_reported(dataset.bts_sites)), people=people,
+        grid_name=dataset.population.name if dataset.population is not None else "")
 
 
 def coverage_keys(carriers) -> list[str]:
@@ -345,14 +365,16 @@ def summarise(dataset: Dataset, prepared: Prepared, covered: dict[str, np.ndarra
     parts = {kind: (zones if whole is None else layers[whole], layers[part])
              for kind, (whole, part) in _GAP_PARTS.items()}
     area_m2 = shapely.area(zones)
-    share_of = _people_shares(zones, prepared.settlements)
+    share_of = _people_shares(prepared)
     shares: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (area share, people share)
     for name, geoms in {**layers, **(extra or {})}.items():
         area_share = _safe_div(shapely.area(geoms), area_m2)
         shares[name] = (area_share, share_of(geoms, area_share))
+    hamlet = {name: share_of(layers[name], shares[name][0], hamlet=True)
+              for name in RANGE_LAYERS} if share_of.on_grid.any() else {}
     return _analysis(dataset, prepared, shares, list(covered), parts, extra=list(extra or {}),
                      vintage=vintage, params=params, model=model, notes=notes,
-                     has_settlements=share_of.has_settlements)
+                     people=share_of, hamlet=hamlet)
 
 
 # Gap kind -> (whole, covered part): layer names (None = the whole commune). at_risk: served by
@@ -362,6 +384,10 @@ _GAP_PARTS: dict[str, tuple[str | None, str]] = {
     "no_loudspeaker": (None, "loudspeaker_covered"), "no_internet": (None, "internet_access"),
     "no_service": (None, "any_channel"), "at_risk": ("mobile_covered", "modern")}
 _ANY_CHANNEL = ("mobile_covered", "loudspeaker_covered", "internet_access")
+# Layers whose reach (300 m, 2 km) is near a 1 km population cell: their people are also given as a
+# range between the two readings of a cell (geo.population), on the gap kinds they make.
+RANGE_LAYERS: dict[str, str] = {"loudspeaker_covered": "no_loudspeaker",
+                                "internet_access": "no_internet"}
 _MODERN = ("covered_4g", "covered_5g")
 
 
@@ -378,23 +404,28 @@ def _modern(covered: dict[str, np.ndarray]) -> np.ndarray:
 def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.ndarray, np.ndarray]],
               reported: list[str], parts: dict, *, vintage: str, params: CoverageParams,
               model: str, notes: tuple[str, ...], extra: list[str] = (), method: str = "exact",
-              has_settlements: np.ndarray | None = None) -> GapAnalysis:
+              people: _PeopleShares | None = None,
+              hamlet: dict[str, np.ndarray] | None = None) -> GapAnalysis:
     """The commune table and the result from covered shares (0–1 of area and of people) per layer.
 
     ``shares`` holds every name of ``reported`` and ``extra`` (a ``*_pct``/``*_pop`` pair each,
     the gap kinds between them) plus "any_channel" and "modern", from which the gap kinds are
     derived. ``parts``: per gap kind, what :class:`UncoveredAreas` makes its polygons from.
+    ``hamlet``: people shares of :data:`RANGE_LAYERS` with each cell's people at one point (the
+    other end of the ``*_pop_low``/``*_pop_high`` range; empty without a population grid).
     """
     units, crs, zones = prepared.units, prepared.crs, prepared.zones
-    if has_settlements is None:
-        has_settlements = _people_shares(zones, prepared.settlements).has_settlements
+    if people is None:
+        people = _people_shares(prepared)
     area_m2 = shapely.area(zones)
     population = units["population"].to_numpy(float)
     columns: dict[str, np.ndarray] = {  # built as arrays, one DataFrame at the end (cheap rerun)
         "code": units["code"].to_numpy(), "name": units["name"].to_numpy(),
         "legacy_codes": units["legacy_codes"].to_numpy(), "area_km2": area_m2 / 1e6,
         "population": population,
-        "population_basis": np.where(has_settlements, "settlements", "uniform")}
+        "population_basis": people.basis}
+    if prepared.people is not None:
+        columns["grid_population"] = np.where(people.on_grid, prepared.people.grid_people, np.nan)
     shares = dict(shares)
     for kind, (whole, part) in _GAP_PARTS.items():  # uncovered = whole − covered, no overlay needed
         whole_area, whole_people = shares[whole] if whole else (1.0, 1.0)
@@ -404,6 +435,11 @@ def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.n
         area_share, people_share = shares[name]
         columns[f"{name}_pct"] = np.clip(100 * area_share, 0, 100)
         columns[f"{name}_pop"] = population * np.clip(people_share, 0, 1)
+    for layer, kind in RANGE_LAYERS.items():
+        if layer in (hamlet or {}):
+            even, point = 1 - shares[layer][1], 1 - hamlet[layer]
+            columns[f"{kind}_pop_low"] = population * np.clip(np.fmin(even, point), 0, 1)
+            columns[f"{kind}_pop_high"] = population * np.clip(np.fmax(even, point), 0, 1)
     stats = pd.DataFrame(columns)
 
     inet = prepared.internet_points
@@ -421,7 +457,8 @@ def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.n
                        vintage=vintage, params=params,
                        uncovered=UncoveredAreas(units[["code", "name"]], zones, parts, crs),
                        dataset_name=dataset.name, sources=dataset.sources, model=model,
-                       notes=tuple(notes), method=method)
+                       notes=tuple(notes) + _population_notes(prepared, people, bool(hamlet)),
+                       method=method)
 
 
 def gap_score(stats: pd.DataFrame) -> np.ndarray:
@@ -471,9 +508,14 @@ def _count_points(zones: np.ndarray, points: np.ndarray, weights: np.ndarray | N
 
 
 class _PeopleShares:
-    """Share of a commune's people inside a covered area, from settlements where it has any."""
+    """Share of a commune's people inside a covered area: from its settlements where it has any,
+    else from the population grid's pieces where it is on the grid, else the area share.
 
-    def __init__(self, zones: np.ndarray, settlements: gpd.GeoDataFrame | None):
+    ``basis`` names which per commune; ``on_grid`` marks the communes read from the grid.
+    """
+
+    def __init__(self, zones: np.ndarray, settlements: gpd.GeoDataFrame | None,
+                 people: population.CellPeople | None = None):
         self.zones = zones
         if settlements is None or len(settlements) == 0:
             self.points, self.pop = np.array([], dtype=object), np.array([])
@@ -483,16 +525,80 @@ class _PeopleShares:
             self.pop = settlements["population"].to_numpy(float)
             self.total = _count_points(zones, self.points, self.pop)
         self.has_settlements = self.total > 0
+        self.people = people
+        grid_basis = people.basis if people is not None else np.full(len(zones), "uniform")
+        self.on_grid = ~self.has_settlements & (grid_basis != "uniform")
+        self.basis = np.where(self.has_settlements, "settlements", grid_basis).astype(object)
+        if people is not None:
+            self.weight = np.bincount(people.zone, weights=people.people, minlength=len(zones))
 
-    def __call__(self, geoms: np.ndarray, area_share: np.ndarray) -> np.ndarray:
+    def __call__(self, geoms: np.ndarray, area_share: np.ndarray, *,
+                 hamlet: bool = False) -> np.ndarray:
+        """People share (0–1) per commune inside ``geoms`` (one covered area per commune); on the
+        grid, a cell's people spread evenly within it, or with ``hamlet`` at its one point."""
+        share = area_share
+        if self.on_grid.any():
+            p = self.people
+            inside = _piece_fractions(p, geoms, hamlet)
+            grid = _safe_div(np.bincount(p.zone, weights=p.people * inside,
+                                         minlength=len(self.zones)), self.weight)
+            share = np.where(self.on_grid & np.isfinite(grid), grid, share)
         if not self.has_settlements.any():
-            return area_share
+            return share
         inside = _count_points(geoms, self.points, self.pop)
-        return np.where(self.has_settlements, _safe_div(inside, self.total), area_share)
+        return np.where(self.has_settlements, _safe_div(inside, self.total), share)
 
 
-def _people_shares(zones: np.ndarray, settlements: gpd.GeoDataFrame | None) -> _PeopleShares:
-    return _PeopleShares(zones, settlements)
+def _people_shares(prepared: Prepared) -> _PeopleShares:
+    return _PeopleShares(prepared.zones, prepared.settlements, prepared.people)
+
+
+# Fractions of the grid pieces inside a covered layer, kept while the layer's array and the pieces
+# live (a moved slider leaves most layers as they are).
+_FRACTIONS = IdentityCache(max_entries=64)
+
+
+def _piece_fractions(people: population.CellPeople, geoms: np.ndarray, hamlet: bool) -> np.ndarray:
+    """Per piece, the share of its people inside its commune's covered area ``geoms[zone]``:
+    its area share (people even within the cell), or with ``hamlet`` 1/0 as its point is in or
+    out (whole-commune pieces of the even spread take their area share either way)."""
+    def build() -> np.ndarray:
+        covered = geoms[people.zone]
+        shapely.prepare(geoms)
+        frac = np.zeros(len(people.zone))
+        touch = shapely.intersects(covered, people.geoms)
+        full = touch & shapely.contains_properly(covered, people.geoms)
+        frac[full] = 1.0
+        cut = np.flatnonzero(touch & ~full)
+        area = shapely.area(people.geoms[cut])
+        frac[cut] = _safe_div(shapely.area(shapely.intersection(people.geoms[cut], covered[cut])),
+                              area)
+        if hamlet:
+            at_point = shapely.intersects(covered, people.points).astype(float)
+            frac = np.where(people.whole, frac, at_point)
+        return np.nan_to_num(frac)
+    return _FRACTIONS.get((geoms, people), ("hamlet" if hamlet else "even"), build)
+
+
+def _population_notes(prepared: Prepared, people: _PeopleShares,
+                      ranged: bool) -> tuple[i18n.Note, ...]:
+    """Notes saying where people figures come from when a population grid was given."""
+    if prepared.people is None:
+        return ()
+    units, on_grid = prepared.units, people.on_grid
+    notes = []
+    if on_grid.any():
+        given = units["population"].to_numpy(float)[on_grid]
+        notes.append(i18n.note("population_grid", name=prepared.grid_name, n=int(on_grid.sum()),
+                               grid=int(round(np.nansum(prepared.people.grid_people[on_grid]))),
+                               given=int(round(np.nansum(given)))))
+    off = (people.basis == "uniform") | (people.basis == "mixed")
+    if off.any():
+        notes.append(i18n.note("population_fallback",
+                               names=", ".join(map(str, units["name"].to_numpy()[off]))))
+    if ranged:
+        notes.append(i18n.note("population_range"))
+    return tuple(notes)
 
 
 def _gap_table(units: pd.DataFrame, kind: str, geoms: np.ndarray, crs) -> gpd.GeoDataFrame:

@@ -216,6 +216,21 @@ TEXT |= _g("col", {
 TEXT |= _g("basis", {
     "uniform": ("dân cư dàn đều theo diện tích", "spread evenly over the area"),
     "settlements": ("theo thôn/bản", "from villages"),
+    "grid": ("theo ô lưới dân số", "from the population grid"),
+    "mixed": ("theo ô lưới dân số một phần, phần còn lại dàn đều",
+              "partly from the population grid, the rest spread evenly"),
+})
+# People figures that depend on where people sit inside a 1 km population cell (geo.gaps).
+TEXT |= _g("col", {
+    "grid_population": ("Dân số theo ô lưới", "Population on the grid"),
+    "no_loudspeaker_pop_low": ("Số người ngoài vùng loa, thấp nhất",
+                               "People out of loudspeaker reach, low"),
+    "no_loudspeaker_pop_high": ("Số người ngoài vùng loa, cao nhất",
+                                "People out of loudspeaker reach, high"),
+    "no_internet_pop_low": ("Số người xa điểm internet, thấp nhất",
+                            "People far from internet access, low"),
+    "no_internet_pop_high": ("Số người xa điểm internet, cao nhất",
+                             "People far from internet access, high"),
 })
 TEXT |= _g("export", {
     "sheet_communes": ("Các xã", "Communes"),
@@ -417,6 +432,19 @@ TEXT |= _g("import", {
 
 # Notes a model leaves for the reader (geo.i18n.Note): {names} are filled in the reader's language.
 TEXT |= _g("note", {
+    "population_grid": ("số người đặt theo ô lưới dân số {name} ở {n} xã: lưới có {grid} người, "
+                        "được co giãn theo dân số của xã ({given} người)",
+                        "people placed by the population grid {name} in {n} communes: {grid} "
+                        "people on the grid, scaled to the communes' population ({given})"),
+    "population_fallback": ("ô lưới dân số không phủ (hết) {names}: dân cư ở đó dàn đều theo diện "
+                            "tích",
+                            "the population grid does not cover (all of) {names}: people there "
+                            "are spread evenly over the area"),
+    "population_range": ("số người ngoài vùng loa và xa điểm internet là một khoảng: thấp/cao giữa "
+                         "hai cách đọc ô 1 km (dân dàn đều trong ô, hoặc tụ ở một điểm)",
+                         "people out of loudspeaker reach and far from internet: a range (low/high) "
+                         "between two readings of a 1 km cell (people spread evenly within it, or "
+                         "gathered at one point)"),
     "grid": ("tỉ lệ phủ đếm trên các ô {cell_m} m (tâm ô nằm trong vòng phủ và trong xã); vùng "
              "trống vẽ chính xác",
              "coverage shares counted on {cell_m} m cells (cell centre inside a disc and a "
