@@ -76,17 +76,25 @@ def build_area_dataset(out_dir: str | Path, *, district_code: str | None = None,
     else:
         (out / "population.tif").unlink(missing_ok=True)  # a rebuild without a grid drops the old one
         (out / "population_SOURCE.md").unlink(missing_ok=True)
+    people = None
+    if population_grid is not None:  # sites where the (clipped) grid says people live
+        grid = population.read_grid(out / "population.tif", area=communes)
+        people = population.cell_people(metric, grid)
+        metric["population"] = metric["population"].fillna(pd.Series(people.population,
+                                                                      index=metric.index))
     if illustrative_sites:
         town = plan.district_station_code or _town_code(metric)
         without = plan.communes_without_modern
         if without is None:
             without = max(1, round(0.15 * len(metric)))
         layers = {
-            "bts_sites": illustrative.bts_sites(metric, without_modern=without, town_code=town),
+            "bts_sites": illustrative.bts_sites(metric, without_modern=without, town_code=town,
+                                                people=people),
             "loudspeakers": illustrative.loudspeakers(
                 metric, clusters=plan.clusters if plan.clusters is not None else 10 * len(metric),
-                district_station_code=town),
-            "internet_points": illustrative.internet_points(metric, plan.shops_by_code or {town: 1}),
+                district_station_code=town, people=people),
+            "internet_points": illustrative.internet_points(metric, plan.shops_by_code or {town: 1},
+                                                            people=people),
         }
         for layer_name, points in layers.items():
             table = illustrative.as_csv_table(points)

@@ -621,8 +621,9 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 
 def district_totals(analysis: GapAnalysis) -> dict[str, float]:
     """Totals over all communes: area (km²), people, area-weighted ``*_pct`` shares and summed
-    ``*_pop`` counts (NaN if any commune's population is unknown), communes needing and lacking
-    a Circular 03 support point."""
+    ``*_pop`` counts (and their ``*_pop_low``/``*_pop_high`` ranges and ``grid_population``
+    where a population grid was used; NaN if any commune's population is unknown), communes
+    needing and lacking a Circular 03 support point."""
     c = analysis.communes
     area = c["area_km2"].to_numpy(float)
     totals: dict[str, float] = {"area_km2": float(area.sum()),
@@ -630,7 +631,8 @@ def district_totals(analysis: GapAnalysis) -> dict[str, float]:
                                 if len(c) else 0.0}  # NaN when any commune's is unknown
     # whole blocks of columns at once: a GeoDataFrame's column access costs more than the sums
     pct_cols = [col for col in c.columns if col.endswith("_pct")]
-    pop_cols = [col for col in c.columns if col.endswith("_pop")]
+    pop_cols = [col for col in c.columns
+                if col.endswith(("_pop", "_pop_low", "_pop_high")) or col == "grid_population"]
     pct = pd.DataFrame(c[pct_cols]).to_numpy(float)
     pop = pd.DataFrame(c[pop_cols]).to_numpy(float)
     weighted = (pct * area[:, None]).sum(axis=0) / area.sum() if area.sum() else np.zeros(len(pct_cols))

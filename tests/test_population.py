@@ -227,3 +227,81 @@ def test_dakrong_outline_holds_about_39800_grid_people(shared_raw):
     grid = population.read_grid(DEFAULT_DATA_DIR / "population.tif", area=outline)
     people = population.cell_people(outline.to_crs(32648), grid)
     assert people.grid_people[0] == pytest.approx(39_800, rel=0.005)
+
+
+# --- illustrative sites where people live ----------------------------------------------------------
+
+def test_illustrative_sites_stand_in_the_most_populated_cells(tmp_path):
+    from geo import illustrative
+
+    values = np.zeros((10, 10))
+    values[1, 1], values[1, 2], values[8, 8], values[5, 5] = 400, 300, 200, 100
+    grid = population.read_grid(write_grid(tmp_path / "p.tif", values))
+    metric = b.communes([commune()]).to_crs(b.UTM48N)
+    people = population.cell_people(metric, grid)
+    centre = {(1, 1): (1.5, 8.5), (1, 2): (2.5, 8.5), (8, 8): (8.5, 1.5), (5, 5): (5.5, 4.5)}
+
+    def at(*cells):
+        return pytest.approx([v for c in cells for v in (b.X0 + centre[c][0] * KM,
+                                                         b.Y0 + centre[c][1] * KM)])
+
+    def xy(frame):
+        return [v for p in frame.geometry for v in (p.x, p.y)]
+
+    loud = illustrative.loudspeakers(metric, clusters=3, district_station_code=None, people=people)
+    clusters = loud[loud["kind"] == "cluster"]
+    assert xy(clusters) == at((1, 1), (1, 2), (8, 8))
+    # Two BTS (a commune of 1,000 people gets one Viettel site; VinaPhone only above 3,000): force
+    # three with the town's extra carriers; (1, 2) is 1 km from (1, 1): too close, skipped.
+    bts = illustrative.bts_sites(metric, without_modern=0, town_code="1", people=people)
+    assert xy(bts) == at((1, 1), (8, 8), (5, 5))
+    shops = illustrative.internet_points(metric, {"1": 1}, people=people)
+    assert xy(shops) == at((1, 1))
+
+
+def test_default_dataset_counts_people_where_the_worldpop_clip_puts_them():
+    """The Đakrông default: every commune on the grid; people without 4G checked against an
+    independent count on a 100 m lattice (each point carries its WorldPop cell's people per m²)."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.crs import working_crs
+    from geo.gaps import district_totals
+    from geo.settings import DEFAULT_DATA_DIR
+
+    ds = loading.load_dataset(DEFAULT_DATA_DIR)
+    assert ds.population is not None and not [p for p in ds.problems if not p.is_error]
+    analysis = gaps.analyse(ds)
+    c = analysis.communes
+    assert set(c["population_basis"]) == {"grid"} and c["population"].sum() == 46_140
+    assert c["grid_population"].sum() == pytest.approx(40_336, abs=5)
+    crs = working_crs(ds.communes)
+    zones = ds.communes.to_crs(crs)
+    x0, y0, x1, y1 = zones.total_bounds
+    gx, gy = np.meshgrid(np.arange(x0 + 50, x1, 100.0), np.arange(y0 + 50, y1, 100.0))
+    lattice = gpd.GeoSeries(gpd.points_from_xy(gx.ravel(), gy.ravel()), crs=crs)
+    lon_lat = shapely.get_coordinates(lattice.to_crs(4326).to_numpy())
+    a, _, c0, _, e, f0 = ds.population.transform
+    col = np.floor((lon_lat[:, 0] - c0) / a).astype(int)
+    row = np.floor((lon_lat[:, 1] - f0) / e).astype(int)
+    cell_km2 = (abs(a) * 111.32 * np.cos(np.radians(lon_lat[:, 1]))) * (abs(e) * 110.57)
+    weight = np.nan_to_num(ds.population.values[row, col]) / cell_km2 * 0.01  # people per point
+    sites = analysis.sites["bts_sites"]
+    four_g = sites[sites["technologies"].str.contains("4G")].geometry.to_numpy()
+    near = shapely.STRtree(four_g).query(lattice.to_numpy(), predicate="dwithin", distance=3000.0)
+    covered = np.zeros(len(lattice), bool)
+    covered[near[0]] = True
+    zone_of, point_of = shapely.STRtree(lattice.to_numpy()).query(zones.geometry.to_numpy(),
+                                                                   predicate="contains")
+    expected = 0.0
+    for z in range(len(zones)):
+        w = weight[point_of[zone_of == z]]
+        share = w[~covered[point_of[zone_of == z]]].sum() / w.sum()
+        expected += zones["population"].iloc[z] * share
+    assert district_totals(analysis)["no_4g_pop"] == pytest.approx(expected, rel=0.01)
+    # clusters stand in populated cells
+    clusters = ds.loudspeakers[ds.loudspeakers["kind"] == "cluster"]
+    xy = shapely.get_coordinates(clusters.geometry.to_numpy())
+    values = ds.population.values[np.floor((xy[:, 1] - f0) / e).astype(int),
+                                  np.floor((xy[:, 0] - c0) / a).astype(int)]
+    assert len(clusters) == 141 and (values > 0).all()
