@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+import functools
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -175,8 +176,9 @@ class Prepared:
     internet_points: gpd.GeoDataFrame
     settlements: gpd.GeoDataFrame | None
     carriers: tuple[str, ...]
-    people: population.CellPeople | None = None  # pieces of the units with their grid people
-    grid_name: str = ""  # the population grid's file name
+    population_grid: population.PopulationGrid | None = None  # people per cell, if given
+    legacy_communes: gpd.GeoDataFrame | None = None  # the dataset's communes (any CRS)
+    unit_of: np.ndarray | None = None  # per legacy commune, the row of its unit in ``units``
 
     @property
     def crs(self):
@@ -185,6 +187,18 @@ class Prepared:
     @property
     def zones(self) -> np.ndarray:
         return self.units.geometry.to_numpy()
+
+    @functools.cached_property
+    def people(self) -> population.CellPeople | None:
+        """The units cut by the population grid's cells with their people (None without a grid);
+        scaled per legacy commune, then relabelled to the units. Made when first asked for: the
+        grid method counts people on its own cells instead."""
+        if self.population_grid is None:
+            return None
+        legacy = population.commune_people(self.legacy_communes, self.population_grid, self.crs)
+        if len(self.unit_of) == len(self.units) and (self.unit_of == np.arange(len(self.units))).all():
+            return legacy
+        return legacy.for_units(self.unit_of, len(self.units))
 
 
 def analyse(dataset: Dataset, *, vintage: str = "legacy",
@@ -230,7 +244,8 @@ def _grid_analysis(dataset: Dataset, prepared: Prepared, *, vintage: str, params
     from geo import grid  # numba compiles (or loads) its kernels on first use
 
     names = coverage_keys(prepared.carriers)
-    shares = grid.shares(prepared, params, names, cell_m=cell_m)
+    shares, on_grid = grid.shares(prepared, params, names, cell_m=cell_m)
+    people = _PeopleShares(prepared.zones, prepared.settlements, grid_people=on_grid)
     zones = prepared.zones
 
     def layer(name: str) -> np.ndarray:
@@ -246,7 +261,7 @@ def _grid_analysis(dataset: Dataset, prepared: Prepared, *, vintage: str, params
     note = i18n.note("grid", decimals=1,
                      cell_m=int(cell_m) if float(cell_m).is_integer() else float(cell_m))
     return _analysis(dataset, prepared, shares, names, parts, vintage=vintage, params=params,
-                     model="circle", notes=(note,), method="grid")
+                     model="circle", notes=(note,), method="grid", people=people)
 
 
 def prepare(dataset: Dataset, *, vintage: str = "legacy",
@@ -254,27 +269,17 @@ def prepare(dataset: Dataset, *, vintage: str = "legacy",
     """The communes of ``vintage`` and the site layers, in the working UTM CRS (inputs untouched)."""
     units = communes_for_vintage(dataset.communes, vintage)
     crs = working_crs(units)
-    people = None
-    if dataset.population is not None:
-        legacy = population.commune_people(dataset.communes, dataset.population, crs)
-        unknown = dataset.communes["population"].isna().to_numpy() & np.isfinite(legacy.population)
-        if unknown.any():  # the grid's own total where the commune's is not known
-            filled = dataset.communes.copy()
-            filled.loc[unknown, "population"] = legacy.population[unknown]
-            filled.loc[unknown, "population_source"] = dataset.population.name
-            units = communes_for_vintage(filled, vintage)
-        unit_index = {code: i for i, codes in enumerate(units["legacy_codes"])
-                      for code in str(codes).split(";")}
-        unit_of = dataset.communes["code"].map(unit_index).to_numpy(np.int64)
-        people = legacy if vintage == "legacy" else legacy.for_units(unit_of, len(units))
+    unit_index = {code: i for i, codes in enumerate(units["legacy_codes"])
+                  for code in str(codes).split(";")}
     return Prepared(
         units=units.to_crs(crs),
         bts=coverage.filter_sites(dataset.bts_sites, params).to_crs(crs),
         loudspeakers=dataset.loudspeakers.to_crs(crs),
         internet_points=dataset.internet_points.to_crs(crs),
         settlements=dataset.settlements.to_crs(crs) if dataset.settlements is not None else None,
-        carriers=tuple(carriers_reported(dataset.bts_sites)), people=people,
-        grid_name=dataset.population.name if dataset.population is not None else "")
+        carriers=tuple(carriers_reported(dataset.bts_sites)),
+        population_grid=dataset.population, legacy_communes=dataset.communes,
+        unit_of=dataset.communes["code"].map(unit_index).to_numpy(np.int64))
 
 
 def coverage_keys(carriers) -> list[str]:
@@ -419,13 +424,15 @@ def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.n
         people = _people_shares(prepared)
     area_m2 = shapely.area(zones)
     population = units["population"].to_numpy(float)
+    if people.population is not None:  # the grid's own total where the commune's is not known
+        population = np.where(np.isfinite(population), population, people.population)
     columns: dict[str, np.ndarray] = {  # built as arrays, one DataFrame at the end (cheap rerun)
         "code": units["code"].to_numpy(), "name": units["name"].to_numpy(),
         "legacy_codes": units["legacy_codes"].to_numpy(), "area_km2": area_m2 / 1e6,
         "population": population,
         "population_basis": people.basis}
-    if prepared.people is not None:
-        columns["grid_population"] = np.where(people.on_grid, prepared.people.grid_people, np.nan)
+    if people.grid_people is not None:
+        columns["grid_population"] = np.where(people.on_grid, people.grid_people, np.nan)
     shares = dict(shares)
     for kind, (whole, part) in _GAP_PARTS.items():  # uncovered = whole − covered, no overlay needed
         whole_area, whole_people = shares[whole] if whole else (1.0, 1.0)
@@ -515,7 +522,8 @@ class _PeopleShares:
     """
 
     def __init__(self, zones: np.ndarray, settlements: gpd.GeoDataFrame | None,
-                 people: population.CellPeople | None = None):
+                 people: population.CellPeople | None = None,
+                 grid_people: dict[str, np.ndarray] | None = None):
         self.zones = zones
         if settlements is None or len(settlements) == 0:
             self.points, self.pop = np.array([], dtype=object), np.array([])
@@ -527,6 +535,13 @@ class _PeopleShares:
         self.has_settlements = self.total > 0
         self.people = people
         grid_basis = people.basis if people is not None else np.full(len(zones), "uniform")
+        # Per commune: the grid's people in it and the population it gives where none is known.
+        self.grid_people = self.population = None
+        if people is not None:
+            self.grid_people, self.population = people.grid_people, people.population
+        elif grid_people is not None:  # counted by the grid method
+            grid_basis = np.where(grid_people["on_grid"], "grid", "uniform")
+            self.grid_people = self.population = grid_people["grid_people"]
         self.on_grid = ~self.has_settlements & (grid_basis != "uniform")
         self.basis = np.where(self.has_settlements, "settlements", grid_basis).astype(object)
         if people is not None:
@@ -537,7 +552,7 @@ class _PeopleShares:
         """People share (0–1) per commune inside ``geoms`` (one covered area per commune); on the
         grid, a cell's people spread evenly within it, or with ``hamlet`` at its one point."""
         share = area_share
-        if self.on_grid.any():
+        if self.on_grid.any() and self.people is not None:
             p = self.people
             inside = _piece_fractions(p, geoms, hamlet)
             grid = _safe_div(np.bincount(p.zone, weights=p.people * inside,
@@ -583,14 +598,16 @@ def _piece_fractions(people: population.CellPeople, geoms: np.ndarray, hamlet: b
 def _population_notes(prepared: Prepared, people: _PeopleShares,
                       ranged: bool) -> tuple[i18n.Note, ...]:
     """Notes saying where people figures come from when a population grid was given."""
-    if prepared.people is None:
+    if prepared.population_grid is None:
         return ()
     units, on_grid = prepared.units, people.on_grid
     notes = []
     if on_grid.any():
-        given = units["population"].to_numpy(float)[on_grid]
-        notes.append(i18n.note("population_grid", name=prepared.grid_name, n=int(on_grid.sum()),
-                               grid=int(round(np.nansum(prepared.people.grid_people[on_grid]))),
+        given = np.where(np.isfinite(units["population"].to_numpy(float)),
+                         units["population"].to_numpy(float), people.population)[on_grid]
+        notes.append(i18n.note("population_grid", name=prepared.population_grid.name,
+                               n=int(on_grid.sum()),
+                               grid=int(round(np.nansum(people.grid_people[on_grid]))),
                                given=int(round(np.nansum(given)))))
     off = (people.basis == "uniform") | (people.basis == "mixed")
     if off.any():

@@ -56,41 +56,48 @@ def row(analysis, code="1"):
 
 # --- known answers --------------------------------------------------------------------------------
 
-def test_everyone_in_reach_nobody_without_4g_while_most_area_is_uncovered(tmp_path):
+@pytest.mark.parametrize("method", ["exact", "grid"])
+def test_everyone_in_reach_nobody_without_4g_while_most_area_is_uncovered(tmp_path, method):
     grid = write_grid(tmp_path / "p.tif", one_cell())
     ds = with_grid(b.dataset([commune()], bts=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}]), grid)
-    r = row(gaps.analyse(ds, params=PARAMS))
+    r = row(gaps.analyse(ds, params=PARAMS, method=method))
     assert r["population_basis"] == "grid"
     assert r["no_4g_pct"] == pytest.approx(100 - math.pi * 9, abs=0.1)  # 71.7 % of the area
     assert r["no_4g_pop"] == pytest.approx(0.0, abs=1e-6)
+    notes = [str(n) for n in gaps.analyse(ds, params=PARAMS, method=method).notes]
+    assert any("population grid p.tif in 1 communes: 500 people" in n for n in notes)
     assert r["population"] == 1000 and r["grid_population"] == pytest.approx(500)  # both totals
 
 
-def test_everyone_far_away_everybody_without_4g(tmp_path):
+@pytest.mark.parametrize("method", ["exact", "grid"])
+def test_everyone_far_away_everybody_without_4g(tmp_path, method):
     grid = write_grid(tmp_path / "p.tif", one_cell(row=0, col=0))  # the north-west corner cell
     ds = with_grid(b.dataset([commune()], bts=[{"x": b.X0 + 7 * KM, "y": b.Y0 + 3 * KM}]), grid)
-    r = row(gaps.analyse(ds, params=PARAMS))
+    r = row(gaps.analyse(ds, params=PARAMS, method=method))
     assert r["no_4g_pct"] == pytest.approx(100 - math.pi * 9, abs=0.1)
     assert r["no_4g_pop"] == pytest.approx(1000.0)
 
 
-def test_without_a_grid_people_are_spread_evenly(tmp_path):
+@pytest.mark.parametrize("method", ["exact", "grid"])
+def test_without_a_grid_people_are_spread_evenly(tmp_path, method):
     ds = b.dataset([commune()], bts=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}])
-    r = row(gaps.analyse(ds, params=PARAMS))
+    r = row(gaps.analyse(ds, params=PARAMS, method=method))
     assert r["population_basis"] == "uniform"
     assert r["no_4g_pop"] == pytest.approx(10 * r["no_4g_pct"])
     assert "no_loudspeaker_pop_low" not in r.index and "grid_population" not in r.index
 
 
-def test_unknown_population_takes_the_grids_total(tmp_path):
+@pytest.mark.parametrize("method", ["exact", "grid"])
+def test_unknown_population_takes_the_grids_total(tmp_path, method):
     grid = write_grid(tmp_path / "p.tif", one_cell(people=400, row=0, col=0))
     ds = with_grid(b.dataset([commune(population=float("nan"))],
                              bts=[{"x": b.X0 + 7 * KM, "y": b.Y0 + 3 * KM}]), grid)
-    r = row(gaps.analyse(ds, params=PARAMS))
+    r = row(gaps.analyse(ds, params=PARAMS, method=method))
     assert r["population"] == pytest.approx(400) and r["no_4g_pop"] == pytest.approx(400)
 
 
-def test_a_grid_in_another_crs_gives_the_same_answer(tmp_path):
+@pytest.mark.parametrize("method", ["exact", "grid"])
+def test_a_grid_in_another_crs_gives_the_same_answer(tmp_path, method):
     utm = write_grid(tmp_path / "utm.tif", one_cell())
     wgs = tmp_path / "wgs.tif"
     with rasterio.open(utm) as src:  # the same people on a geographic grid of ≈ 0.5 km cells
@@ -103,12 +110,13 @@ def test_a_grid_in_another_crs_gives_the_same_answer(tmp_path):
     for site, expected in (((5.5, 5.5), 0.0), ((8.5, 1.0), 1000.0)):
         ds = with_grid(b.dataset([commune()], bts=[{"x": b.X0 + site[0] * KM,
                                                    "y": b.Y0 + site[1] * KM}]), wgs)
-        r = row(gaps.analyse(ds, params=PARAMS))
+        r = row(gaps.analyse(ds, params=PARAMS, method=method))
         assert r["population_basis"] == "grid"
         assert r["no_4g_pop"] == pytest.approx(expected, abs=1.0)
 
 
-def test_nodata_cells_hold_nobody(tmp_path):
+@pytest.mark.parametrize("method", ["exact", "grid"])
+def test_nodata_cells_hold_nobody(tmp_path, method):
     values = one_cell(people=300)
     values[:, :3] = -99999  # declared nodata: not negative people
     values[9, 9] = 100
@@ -116,7 +124,7 @@ def test_nodata_cells_hold_nobody(tmp_path):
     assert grid.total == pytest.approx(400)
     ds = with_grid(b.dataset([commune()], bts=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}]),
                    tmp_path / "p.tif")
-    r = row(gaps.analyse(ds, params=PARAMS))
+    r = row(gaps.analyse(ds, params=PARAMS, method=method))
     assert r["no_4g_pop"] == pytest.approx(250)  # the corner cell's 100 of 400, scaled to 1,000
 
 
