@@ -370,7 +370,7 @@ def summarise(dataset: Dataset, prepared: Prepared, covered: dict[str, np.ndarra
     parts = {kind: (zones if whole is None else layers[whole], layers[part])
              for kind, (whole, part) in _GAP_PARTS.items()}
     area_m2 = shapely.area(zones)
-    share_of = _people_shares(prepared)
+    share_of = people_shares(prepared)
     shares: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (area share, people share)
     for name, geoms in {**layers, **(extra or {})}.items():
         area_share = _safe_div(shapely.area(geoms), area_m2)
@@ -421,7 +421,7 @@ def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.n
     """
     units, crs, zones = prepared.units, prepared.crs, prepared.zones
     if people is None:
-        people = _people_shares(prepared)
+        people = people_shares(prepared)
     area_m2 = shapely.area(zones)
     population = units["population"].to_numpy(float)
     if people.population is not None:  # the grid's own total where the commune's is not known
@@ -564,8 +564,12 @@ class _PeopleShares:
         return np.where(self.has_settlements, _safe_div(inside, self.total), share)
 
 
-def _people_shares(prepared: Prepared) -> _PeopleShares:
+def people_shares(prepared: Prepared) -> _PeopleShares:
+    """How people inside a covered area are counted for each unit of ``prepared`` (settlements,
+    population grid or area share): call the result with one covered geometry per unit and the
+    area shares to get the people shares (0–1); ``basis`` says which rule each unit follows."""
     return _PeopleShares(prepared.zones, prepared.settlements, prepared.people)
+
 
 
 # Fractions of the grid pieces inside a covered layer, kept while the layer's array and the pieces

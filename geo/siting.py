@@ -472,7 +472,9 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
                                                               technology=technology))
     settlements = (dataset.settlements.to_crs(crs) if dataset.settlements is not None
                    and len(dataset.settlements) else None)
-    people = _People(zones, settlements)
+    people = _People(zones, settlements, grid=_grid_people(dataset, vintage, tr is None))
+    if people.grid is not None and people.grid.population is not None:  # the grid's own total
+        population = np.where(np.isfinite(population), population, people.grid.population)
     objective: Objective = "people" if np.isfinite(population[scope]).all() else "area"
     lap("existing coverage")
 
@@ -1079,12 +1081,25 @@ def _candidates(units: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame | None,
     return pts, zone_of, (z, c)
 
 
+def _grid_people(dataset: Dataset, vintage: str, circle: bool):
+    """geo.gaps' people rule for the units (settlements > population grid > area) when the dataset
+    has a population grid and the circle model plans; else None (the terrain model counts people
+    on its DEM cells by area)."""
+    if dataset.population is None or not circle:
+        return None
+    from geo import gaps
+
+    return gaps.people_shares(gaps.prepare(dataset, vintage=vintage))
+
+
 class _People:
     """People of each unit inside a covered area, counted as geo.gaps.analyse counts them:
-    by the unit's settlements' people where it has any, else by area share."""
+    by the unit's settlements' people where it has any, else by its population-grid people
+    (``grid``: :func:`geo.gaps.people_shares`), else by area share."""
 
-    def __init__(self, zones: np.ndarray, settlements: gpd.GeoDataFrame | None):
+    def __init__(self, zones: np.ndarray, settlements: gpd.GeoDataFrame | None, grid=None):
         self.zones = zones
+        self.grid = grid
         if settlements is None:
             self.pair_zone = self.pair_pt = np.array([], np.int64)
             self.points, self.pop = np.array([], dtype=object), np.array([])
@@ -1105,6 +1120,8 @@ class _People:
     def covered(self, geoms: np.ndarray, zone_area: np.ndarray, population: np.ndarray) -> np.ndarray:
         """People of each unit inside ``geoms`` (one geometry per unit)."""
         share = shapely.area(geoms) / np.where(zone_area > 0, zone_area, np.nan)
+        if self.grid is not None:  # settlements, grid, area: geo.gaps' rule itself
+            return population * self.grid(geoms, share)
         if len(self.pair_zone):
             w = self.pop[self.pair_pt] * self.inside(geoms)
             inside = np.bincount(self.pair_zone, weights=w, minlength=len(self.zones))
@@ -1145,6 +1162,8 @@ def _demand(zones, zone_area, population, scope, base, people: _People, objectiv
             hit[p_idx[zi[p_idx] == own[b_idx]]] = True
         zi, area, reps = zi[~hit], area[~hit], reps[~hit]
         w = area / 1e6 if objective == "area" else population[zi] * area / zone_area[zi]
+        if objective == "people" and people.grid is not None and people.grid.on_grid.any():
+            w = _grid_demand(people.grid, reps, zi, cell_m, population, w)
         pts_parts.append(reps)
         w_parts.append(w)
     if not pts_parts:
@@ -1152,6 +1171,26 @@ def _demand(zones, zone_area, population, scope, base, people: _People, objectiv
     pts, w = np.concatenate(pts_parts), np.concatenate(w_parts)
     keep = np.isfinite(w) & (w > 0)
     return pts[keep], w[keep]
+
+
+def _grid_demand(grid, reps: np.ndarray, zi: np.ndarray, cell_m: float, population: np.ndarray,
+                 w: np.ndarray) -> np.ndarray:
+    """Demand weights of cells of units on the population grid: the people of the grid pieces of
+    their unit inside the cell's square (people even within a grid cell), scaled to the unit's
+    population; other cells keep ``w``."""
+    pieces = grid.people
+    xy = shapely.get_coordinates(reps)
+    half = cell_m / 2
+    squares = shapely.box(xy[:, 0] - half, xy[:, 1] - half, xy[:, 0] + half, xy[:, 1] + half)
+    ci, pi = STRtree(pieces.geoms).query(squares, predicate="intersects")
+    same = pieces.zone[pi] == zi[ci]
+    ci, pi = ci[same], pi[same]
+    frac = shapely.area(shapely.intersection(squares[ci], pieces.geoms[pi])) / np.maximum(
+        shapely.area(pieces.geoms[pi]), 1e-9)
+    weight_of_unit = np.bincount(pieces.zone, weights=pieces.people, minlength=len(population))
+    people = np.bincount(ci, weights=pieces.people[pi] * frac, minlength=len(reps))
+    scale = population[zi] / np.where(weight_of_unit[zi] > 0, weight_of_unit[zi], np.nan)
+    return np.where(grid.on_grid[zi], people * scale, w)
 
 
 def _exact_gains(zones, zone_area, population, scope, base, people: _People,
@@ -1178,6 +1217,13 @@ def _exact_gains(zones, zone_area, population, scope, base, people: _People,
         area_new[r] = d_area.sum() / 1e6
         share = d_area / zone_area[idx]
         has = people.has[idx]
+        if people.grid is not None:  # a new array each step: geo.gaps caches by array identity
+            grown = covered.copy()
+            grown[idx] = after
+            people_new[r] = float(np.nansum((people.covered(grown, zone_area, population)
+                                             - people.covered(covered, zone_area, population))[idx]))
+            covered = grown
+            continue
         if has.any():
             pairs = np.flatnonzero(np.isin(people.pair_zone, idx[has]))
             old = people.inside(covered, pairs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import shapely
 import pytest
 import rasterio
 from rasterio.transform import from_origin
@@ -313,3 +314,19 @@ def test_default_dataset_counts_people_where_the_worldpop_clip_puts_them():
     values = ds.population.values[np.floor((xy[:, 1] - f0) / e).astype(int),
                                   np.floor((xy[:, 0] - c0) / a).astype(int)]
     assert len(clusters) == 141 and (values > 0).all()
+
+
+# --- planning counts people where they live ----------------------------------------------------------
+
+def test_plan_reaches_the_people_of_the_grid_and_agrees_with_the_analysis(tmp_path):
+    from geo import siting
+
+    grid = write_grid(tmp_path / "p.tif", one_cell(row=0, col=9))  # people in the north-east cell
+    ds = with_grid(b.dataset([commune()]), grid)
+    plan = siting.plan(ds, service="bts", k=1, params=PARAMS)
+    assert plan.objective == "people"
+    assert plan.people_new == pytest.approx(1000)  # the site reaches the one populated cell
+    site = plan.sites.geometry.iloc[0]
+    assert site.distance(shapely.Point(b.X0 + 9.5 * KM, b.Y0 + 9.5 * KM)) <= 3 * KM
+    before, after = siting.compare(ds, plan)
+    assert siting.check_consistency(plan, before, after) == []
