@@ -85,8 +85,10 @@ def _parser() -> argparse.ArgumentParser:
                                          "(default: all)")
     plan.add_argument("--exclude", type=Path,
                       help="polygon file (GeoJSON, GeoPackage …) where no new site may stand")
-    plan.add_argument("--solver", choices=("greedy", "exact"), default="greedy",
-                      help="lazy greedy (default) or exact integer programming (CBC)")
+    plan.add_argument("--solver", choices=("auto", "greedy", "exact"), default="auto",
+                      help="auto (default): exact integer programming (CBC) within --time-limit, "
+                           "the better of its best and lazy greedy when it runs out; or greedy, "
+                           "or exact")
     plan.add_argument("--time-limit", type=float, default=60.0,
                       help="seconds for the exact solver (default 60)")
     plan.add_argument("--spacing-m", type=float,

@@ -479,6 +479,16 @@ TEXT |= _g("note", {
                    "ground, within {radius} m"),
     "hilltops": ("thêm {n} đỉnh đồi của DEM làm vị trí ứng viên",
                  "{n} hilltop(s) of the DEM added as candidates"),
+    "plan_auto_exact": ("bộ giải tự động: chính xác (tối ưu đã được chứng minh)",
+                        "solver auto: exact (proven optimal)"),
+    "plan_auto_greedy": ("bộ giải tự động: bản chính xác hết {seconds} giây; dùng kết quả tham lam "
+                         "(tốt hơn)",
+                         "solver auto: the exact solver ran out of its {seconds} s; the greedy "
+                         "answer (better) is used"),
+    "plan_auto_best": ("bộ giải tự động: bản chính xác hết {seconds} giây; dùng lời giải tốt nhất "
+                       "nó tìm được (chưa chứng minh tối ưu)",
+                       "solver auto: the exact solver ran out of its {seconds} s; its best answer "
+                       "(not proven optimal) is used"),
     "fewer_sites": ("chỉ {n} vị trí mới làm tăng vùng phủ; {rest} vị trí còn lại không lấp thêm "
                     "vùng trống nào",
                     "only {n} new site(s) add coverage; the other {rest} would close no gap"),

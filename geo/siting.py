@@ -67,8 +67,11 @@ from geo.vintages import communes_for_vintage
 
 Service = Literal["bts", "loudspeaker", "support-point"]
 SERVICES: tuple[str, ...] = ("bts", "loudspeaker", "support-point")
-Solver = Literal["greedy", "exact"]
-SOLVERS: tuple[str, ...] = ("greedy", "exact")
+Solver = Literal["auto", "greedy", "exact"]
+SOLVERS: tuple[str, ...] = ("auto", "greedy", "exact")
+# Demand weight per km² added to every demand cell when people are maximised: a tie-break only
+# (a person outweighs 10⁶ km²), so among equally populated choices the larger area wins.
+AREA_TIE_BREAK_PER_KM2 = 1e-6
 Objective = Literal["people", "area"]
 
 # Layer a new site of each service is added to, and the GapAnalysis column (without _pct/_pop)
@@ -264,16 +267,45 @@ def exact(matrix: CoverMatrix, weights: np.ndarray, k: int, *,
     return chosen, prob.sol_status == pulp.LpSolutionOptimal
 
 
+def _solve(matrix: CoverMatrix, weights: np.ndarray, k: int, required: Sequence[np.ndarray],
+           solver: str, time_limit_s: float, notes: list) -> tuple[list[int], bool | None, str]:
+    """Chosen candidates, whether proven optimal (None for greedy) and the solver that chose them.
+
+    "auto": the exact programme within ``time_limit_s``; when CBC runs out of time (or finds
+    nothing) the lazy greedy runs too and the better answer is kept; a note says which.
+    """
+    if solver == "greedy":
+        return greedy(matrix, weights, k, required=required)[0], None, "greedy"
+    try:
+        chosen, optimal = exact(matrix, weights, k, required=required, time_limit_s=time_limit_s)
+        chosen = _rank(matrix, weights, chosen, required, drop_idle=solver == "auto")
+    except PlanError:
+        if solver == "exact":
+            raise
+        chosen, optimal = None, False
+    if solver == "exact" or optimal:
+        if solver == "auto":
+            notes.append(i18n.note("plan_auto_exact"))
+        return chosen, optimal, "exact"
+    fallback = greedy(matrix, weights, k, required=required)[0]
+    if chosen is None or matrix.value(fallback, weights) > matrix.value(chosen, weights):
+        notes.append(i18n.note("plan_auto_greedy", decimals=0, seconds=float(time_limit_s)))
+        return fallback, None, "greedy"
+    notes.append(i18n.note("plan_auto_best", decimals=0, seconds=float(time_limit_s)))
+    return chosen, False, "exact"
+
+
 def _rank(matrix: CoverMatrix, weights: np.ndarray, chosen: list[int],
-          required: Sequence[np.ndarray]) -> list[int]:
-    """Order a chosen set as greedy would (required groups first), for meaningful ranks."""
+          required: Sequence[np.ndarray], *, drop_idle: bool = False) -> list[int]:
+    """Order a chosen set as greedy would (required groups first), for meaningful ranks; with
+    ``drop_idle`` leave out the chosen sites that add nothing after the others."""
     sub = CoverMatrix.from_pairs(
         np.concatenate([np.full(len(matrix.row(j)), i) for i, j in enumerate(chosen)] or [[]]),
         np.concatenate([matrix.row(j) for j in chosen] or [[]]), len(chosen), matrix.n_demand)
     pos = {j: i for i, j in enumerate(chosen)}
     groups = [np.array([pos[j] for j in grp if j in pos]) for grp in required]
     order, _ = greedy(sub, weights, len(chosen), required=[g for g in groups if len(g)])
-    rest = [i for i in range(len(chosen)) if i not in order]
+    rest = [] if drop_idle else [i for i in range(len(chosen)) if i not in order]
     return [chosen[i] for i in order + rest]
 
 
@@ -380,7 +412,7 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
          params: CoverageParams = CoverageParams(), communes: Sequence[str] | None = None,
          exclude: gpd.GeoDataFrame | None = None, extra_candidates: gpd.GeoDataFrame | None = None,
          spacing_m: float | None = None, cell_m: float | None = None,
-         settlement_candidates: bool = True, solver: str = "greedy",
+         settlement_candidates: bool = True, solver: str = "auto",
          time_limit_s: float = 60.0, reach: Reach = coverage.reach_discs,
          dem=None, terrain: TerrainParams = TerrainParams(), cache=None,
          hilltops_n: int = HILLTOPS_N,
@@ -404,7 +436,8 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
     spacing_m, cell_m : candidate grid spacing and demand cell size, metres (defaults:
         :func:`default_spacing_m`, :func:`default_cell_m`).
     settlement_candidates : also try a site at every settlement (default True).
-    solver : "greedy" (lazy greedy, default) or "exact" (CBC via PuLP, ``time_limit_s``).
+    solver : "auto" (default: exact within ``time_limit_s``, else the better of its best and the
+        greedy answer; a note says which), "greedy" (lazy greedy) or "exact" (CBC via PuLP).
     reach : candidate points and radii (metres) -> reach polygons; the circle model by default.
     dem : a :class:`geo.dem.DEM` in the working CRS (:func:`geo.terrain.dem_area`): use the terrain
         model instead of circles (``reach`` is then unused). Existing coverage is the terrain
@@ -549,15 +582,12 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
 
     # --- solve
     progress(f"solving ({solver}, k = {k})")
-    optimal = None
-    if solver == "exact":
-        chosen, optimal = exact(matrix, dem_w, k, required=required, time_limit_s=time_limit_s)
-        chosen = _rank(matrix, dem_w, chosen, required)
-    else:
-        chosen, _ = greedy(matrix, dem_w, k, required=required)
+    solver_notes: list[i18n.Note] = []
+    chosen, optimal, solver = _solve(matrix, dem_w, k, required, solver, time_limit_s, solver_notes)
     lap("solve")
     if len(chosen) < k:
         notes.append(i18n.note("fewer_sites", n=len(chosen), rest=k - len(chosen)))
+    notes += solver_notes
 
     # --- exact figures per site, in rank order
     progress("figures per site")
@@ -1169,6 +1199,10 @@ def _demand(zones, zone_area, population, scope, base, people: _People, objectiv
     if not pts_parts:
         return np.array([], dtype=object), np.array([])
     pts, w = np.concatenate(pts_parts), np.concatenate(w_parts)
+    if objective == "people" and cell_units.any():  # area as the tie-break (cells only)
+        n_cells = len(pts_parts[-1])
+        w = np.where(np.isfinite(w), w, 0.0)
+        w[len(w) - n_cells:] += AREA_TIE_BREAK_PER_KM2 * area / 1e6
     keep = np.isfinite(w) & (w > 0)
     return pts[keep], w[keep]
 
