@@ -508,18 +508,23 @@ def _pixel_affines(population: PopulationGrid | None, crs, boxes: list[tuple]) -
     to_grid = Transformer.from_crs(CRS.from_user_input(crs), population.crs, always_xy=True)
     a, b, c, d, e, f = population.transform
     det = a * e - b * d
-    t = np.array([0.0, 0.5, 1.0])
-    fx, fy = [g.ravel() for g in np.meshgrid(t, t)]
-    for k, (x0, y0, x1, y1) in enumerate(boxes):
-        x, y = x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)
-        gx, gy = (np.asarray(v) for v in to_grid.transform(x, y))
-        col = (e * (gx - c) - b * (gy - f)) / det
-        row = (-d * (gx - c) + a * (gy - f)) / det
-        xc, yc = (x0 + x1) / 2, (y0 + y1) / 2  # fitted about the centre: well conditioned
-        design = np.column_stack([np.ones_like(x), x - xc, y - yc])
-        for j, target in ((0, col), (3, row)):
-            q = np.linalg.lstsq(design, target, rcond=None)[0]
-            out[k, j:j + 3] = (q[0] - q[1] * xc - q[2] * yc, q[1], q[2])
+    box = np.asarray(boxes, dtype=float)
+    xc, yc = (box[:, 0] + box[:, 2]) / 2, (box[:, 1] + box[:, 3]) / 2
+    hx, hy = (box[:, 2] - box[:, 0]) / 2, (box[:, 3] - box[:, 1]) / 2
+    u, v = (g.ravel() for g in np.meshgrid([-1.0, 0.0, 1.0], [-1.0, 0.0, 1.0]))  # 3 × 3 layout
+    x = xc[:, None] + u[None, :] * hx[:, None]
+    y = yc[:, None] + v[None, :] * hy[:, None]
+    gx, gy = (np.asarray(t).reshape(x.shape) for t in to_grid.transform(x.ravel(), y.ravel()))
+    col = (e * (gx - c) - b * (gy - f)) / det
+    row = (-d * (gx - c) + a * (gy - f)) / det
+    # Least squares on the symmetric 3 × 3 layout: the centred design is orthogonal, so each
+    # coefficient is a projection (Σu² = Σv² = 6 over the nine points).
+    for j, target in ((0, col), (3, row)):
+        q0 = target.mean(axis=1)
+        q1 = (target * u).sum(axis=1) / 6 / np.where(hx > 0, hx, 1)
+        q2 = (target * v).sum(axis=1) / 6 / np.where(hy > 0, hy, 1)
+        out[:len(box), j], out[:len(box), j + 1], out[:len(box), j + 2] = (
+            q0 - q1 * xc - q2 * yc, q1, q2)
     return out
 
 
