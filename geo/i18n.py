@@ -295,10 +295,15 @@ TEXT |= _g("app", {
     "tab_table": ("Bảng theo xã", "Table by commune"),
     "tab_c03": ("Thông tư 03/2023", "Circular 03/2023"),
     "tab_export": ("Xuất báo cáo", "Export"),
-    "population_note": ("Số người: dân cư dàn đều theo diện tích trong mỗi xã (trừ khi có số liệu "
-                        "thôn/bản). Dân số: CSDL đầu tư tỉnh Quảng Trị (2021).",
-                        "People: spread evenly over each commune's area (unless villages are "
-                        "given). Population: Quảng Trị investment database (2021)."),
+    "population_note": ("Số người: theo thôn/bản nếu có, nếu không theo ô lưới dân số nếu có "
+                        "(WorldPop 1 km; người ngoài vùng loa, xa internet là một khoảng thấp–cao), "
+                        "nếu không dàn đều theo diện tích; cột «Nguồn dân số» ghi cách nào. "
+                        "Dân số: CSDL đầu tư tỉnh Quảng Trị (2021).",
+                        "People: at the villages where given, else where the population grid puts "
+                        "them (WorldPop 1 km; people beyond loudspeakers and far from internet as "
+                        "a low–high range), else spread evenly over the area; the 'Population "
+                        "basis' column says which. Population: Quảng Trị investment database "
+                        "(2021)."),
     "c03_intro": ("Thông tư 03/2023/TT-BTTTT: mỗi xã đặc biệt khó khăn cần ít nhất một điểm hỗ "
                   "trợ đồng bào dân tộc thiểu số có ti vi kết nối Internet.",
                   "Circular 03/2023/TT-BTTTT: every especially difficult commune needs at least "
