@@ -159,8 +159,11 @@ def load_dataset(folder: str | Path, *, strict: bool = True,
             problems.append(Problem(path.name, None, None, None,
                                     "the communes layer holds no commune"))
 
+    # The folder's own grid with other communes (e.g. uploaded for another district) may not fit
+    # them: then it is only a warning, since the user did not choose that grid.
     population = _read_population(overrides.get("population") or pop_module.find_grid(folder),
-                                  layers["communes"], problems)
+                                  layers["communes"], problems,
+                                  implicit="population" not in overrides and "communes" in overrides)
     errors = [p for p in problems if p.is_error]
     if strict and errors:
         raise DataError(problems, f"{len(errors)} problem(s) in dataset {folder}")
@@ -185,9 +188,10 @@ def read_layer(path: str | Path, layer: str, *, crs=None,
 # --- helpers -------------------------------------------------------------------------------------
 
 def _read_population(path: Path | None, communes: gpd.GeoDataFrame | None,
-                     problems: list[Problem]) -> PopulationGrid | None:
+                     problems: list[Problem], *, implicit: bool = False) -> PopulationGrid | None:
     """The population grid at ``path`` cut to the communes, or None; a grid that cannot be used is
-    one error and communes it does not cover are warnings, added to ``problems``."""
+    one error (a warning when ``implicit``: the folder's grid under communes given apart, people
+    then spread evenly) and communes it does not cover are warnings, added to ``problems``."""
     if path is None:
         return None
     if communes is None or not len(communes):
@@ -195,7 +199,13 @@ def _read_population(path: Path | None, communes: gpd.GeoDataFrame | None,
     try:
         grid = pop_module.read_grid(path, area=communes)
     except PhusongError as exc:
-        problems.append(Problem(Path(path).name, None, None, None, str(exc)))
+        if implicit:
+            problems.append(Problem(Path(path).name, None, None, None,
+                                    f"{exc}; the dataset folder's population grid is not used with "
+                                    "these communes: people are spread evenly",
+                                    severity="warning"))
+        else:
+            problems.append(Problem(Path(path).name, None, None, None, str(exc)))
         return None
     problems += pop_module.coverage_problems(communes, grid, working_crs(communes))
     return grid

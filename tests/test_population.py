@@ -330,3 +330,17 @@ def test_plan_reaches_the_people_of_the_grid_and_agrees_with_the_analysis(tmp_pa
     assert site.distance(shapely.Point(b.X0 + 9.5 * KM, b.Y0 + 9.5 * KM)) <= 3 * KM
     before, after = siting.compare(ds, plan)
     assert siting.check_consistency(plan, before, after) == []
+
+
+def test_the_folders_grid_under_other_communes_is_only_a_warning(tmp_path):
+    """Communes of another place given over a folder with a grid (the app's uploads over the
+    default, ``report --communes``): the grid does not fit, people are spread evenly, no error."""
+    folder = tmp_path / "ds"
+    b.write_folder(b.dataset([commune()]), folder)
+    write_grid(folder / "population.tif", one_cell())
+    elsewhere = tmp_path / "other.geojson"
+    b.communes([commune("7", x=400 * KM)]).to_file(elsewhere, driver="GeoJSON")
+    loaded = loading.load_dataset(folder, overrides={"communes": elsewhere})
+    assert loaded.population is None
+    assert [(p.file, p.severity) for p in loaded.problems] == [("population.tif", "warning")]
+    assert "spread evenly" in loaded.problems[0].reason
