@@ -505,7 +505,7 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
                                                               technology=technology))
     settlements = (dataset.settlements.to_crs(crs) if dataset.settlements is not None
                    and len(dataset.settlements) else None)
-    people = _People(zones, settlements, grid=_grid_people(dataset, vintage, tr is None))
+    people = _People(zones, settlements, grid=_grid_people(dataset, vintage))
     if people.grid is not None and people.grid.population is not None:  # the grid's own total
         population = np.where(np.isfinite(population), population, people.grid.population)
     objective: Objective = "people" if np.isfinite(population[scope]).all() else "area"
@@ -895,6 +895,9 @@ class _TerrainReach:
         covered = base_mask.copy()
         people_new = np.zeros(len(chosen_windows))
         area_new = np.zeros(len(chosen_windows))
+        # With a population grid, people follow geo.gaps' rule on the covered polygons the terrain
+        # analysis makes from the same mask (terrain.raster_areas), so the two agree.
+        grid_geoms = terrain.raster_areas(covered, t, zones) if people.grid is not None else None
         for r, w in enumerate(chosen_windows):
             if w is None:
                 continue
@@ -918,6 +921,14 @@ class _TerrainReach:
             now = np.zeros(len(pr), bool)
             now[pair_in] = covered[pr[pair_in], pc[pair_in]]
             d_area = np.where(scope, d_area, 0.0)
+            if grid_geoms is not None:
+                after = terrain.raster_areas(covered, t, zones)
+                d_people = (people.covered(after, zone_area, population)
+                            - people.covered(grid_geoms, zone_area, population))
+                people_new[r] = float(np.nansum(d_people[scope]))
+                area_new[r] = d_area.sum() / 1e6
+                grid_geoms = after
+                continue
             share = d_area / np.where(zone_area > 0, zone_area, np.nan)
             touched = d_area > 0
             if len(pr):
@@ -1111,11 +1122,10 @@ def _candidates(units: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame | None,
     return pts, zone_of, (z, c)
 
 
-def _grid_people(dataset: Dataset, vintage: str, circle: bool):
+def _grid_people(dataset: Dataset, vintage: str):
     """geo.gaps' people rule for the units (settlements > population grid > area) when the dataset
-    has a population grid and the circle model plans; else None (the terrain model counts people
-    on its DEM cells by area)."""
-    if dataset.population is None or not circle:
+    has a population grid; else None."""
+    if dataset.population is None:
         return None
     from geo import gaps
 
