@@ -266,11 +266,12 @@ def commune_people(communes: gpd.GeoDataFrame, grid: PopulationGrid, crs) -> Cel
 
 
 def coverage_problems(communes: gpd.GeoDataFrame, grid: PopulationGrid, crs) -> list[Problem]:
-    """Warnings for the communes (rows of ``communes``, features from 1) that the grid does not
-    cover and whose people are therefore spread evenly."""
+    """Warnings naming the communes (value: name; reason: code) that the grid does not cover and
+    whose people are therefore spread evenly."""
     people = commune_people(communes, grid, crs)
-    return [Problem(grid.name, i + 1, "population", str(communes["name"].iloc[i]),
-                    f"the population grid covers {100 * people.cover[i]:.0f} % of this commune"
+    return [Problem(grid.name, None, None, str(communes["name"].iloc[i]),
+                    f"the population grid covers {100 * people.cover[i]:.0f} % of commune "
+                    f"{communes['code'].iloc[i]}"
                     + (" and holds nobody there" if people.cover[i] >= settings.POPULATION_MIN_COVER
                        else "") + "; its people are spread evenly over its area", "warning")
             for i in np.flatnonzero(people.basis == "uniform")]
