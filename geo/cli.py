@@ -89,8 +89,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="auto (default): exact integer programming (CBC) within --time-limit, "
                            "the better of its best and lazy greedy when it runs out; or greedy, "
                            "or exact")
-    plan.add_argument("--time-limit", type=float, default=60.0,
-                      help="seconds for the exact solver (default 60)")
+    plan.add_argument("--time-limit", type=float, default=None,
+                      help="seconds for the exact solver (default 20 with auto, 60 with exact)")
     plan.add_argument("--spacing-m", type=float,
                       help="candidate grid spacing in metres (default: the reach, 250–1,000 m)")
     plan.add_argument("--dem", type=Path, nargs="+", metavar="FILE",

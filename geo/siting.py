@@ -72,6 +72,11 @@ SOLVERS: tuple[str, ...] = ("auto", "greedy", "exact")
 # Demand weight per km² added to every demand cell when people are maximised: a tie-break only
 # (a person outweighs 10⁶ km²), so among equally populated choices the larger area wins.
 AREA_TIE_BREAK_PER_KM2 = 1e-6
+# Seconds CBC may take: with "auto" the app and CLI wait for it before falling back to greedy, so
+# it is short (on the Đakrông default, 3 new BTS are proven optimal in about 3 s on two shared
+# cores; 5 loudspeaker clusters took 25 s, 12 support points ran out); "exact" gets a minute.
+AUTO_TIME_LIMIT_S = 20.0
+EXACT_TIME_LIMIT_S = 60.0
 Objective = Literal["people", "area"]
 
 # Layer a new site of each service is added to, and the GapAnalysis column (without _pct/_pop)
@@ -413,7 +418,7 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
          exclude: gpd.GeoDataFrame | None = None, extra_candidates: gpd.GeoDataFrame | None = None,
          spacing_m: float | None = None, cell_m: float | None = None,
          settlement_candidates: bool = True, solver: str = "auto",
-         time_limit_s: float = 60.0, reach: Reach = coverage.reach_discs,
+         time_limit_s: float | None = None, reach: Reach = coverage.reach_discs,
          dem=None, terrain: TerrainParams = TerrainParams(), cache=None,
          hilltops_n: int = HILLTOPS_N,
          progress: Callable[[str], None] = lambda message: None) -> Plan:
@@ -438,6 +443,8 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
     settlement_candidates : also try a site at every settlement (default True).
     solver : "auto" (default: exact within ``time_limit_s``, else the better of its best and the
         greedy answer; a note says which), "greedy" (lazy greedy) or "exact" (CBC via PuLP).
+    time_limit_s : seconds for CBC; default :data:`AUTO_TIME_LIMIT_S` with "auto" (the app waits
+        for it), :data:`EXACT_TIME_LIMIT_S` with "exact".
     reach : candidate points and radii (metres) -> reach polygons; the circle model by default.
     dem : a :class:`geo.dem.DEM` in the working CRS (:func:`geo.terrain.dem_area`): use the terrain
         model instead of circles (``reach`` is then unused). Existing coverage is the terrain
@@ -459,6 +466,8 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
         timings[name] = now - clock
         clock = now
 
+    if time_limit_s is None:
+        time_limit_s = AUTO_TIME_LIMIT_S if solver == "auto" else EXACT_TIME_LIMIT_S
     _validate(service=service, k=k, carrier=carrier, technology=technology, vintage=vintage,
               solver=solver, spacing_m=spacing_m, cell_m=cell_m, exclude=exclude,
               extra_candidates=extra_candidates, time_limit_s=time_limit_s)
