@@ -18,6 +18,7 @@ from geo import export, gaps, i18n, loading, maps, search, settings, siting, sit
 from geo import dem as dem_io
 from geo import terrain
 from geo import importing, uploads
+from geo import pointquery, whatif
 from geo.errors import PhusongError, Problem
 from geo.settings import CoverageParams, TerrainParams
 
@@ -32,7 +33,13 @@ _ASSETS = components.declare_component("phusong_assets", path=str(settings.STATI
 _BASE_PATH = st.get_option("server.baseUrlPath").strip("/")
 ASSET_BASE_URL = f"/{_BASE_PATH + '/' if _BASE_PATH else ''}component/{_ASSETS.name}/"
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "gpkg", "zip", "kml", "kmz", "fgb"]
-USER_DATA, IMPORT_REPORT = "user_data", "import_report"  # st.session_state keys (this session only)
+# st.session_state keys (this session only): the data in use, the last import's report, an upload
+# waiting for confirmation, and a counter in the uploaders' keys (reset empties them).
+USER_DATA, IMPORT_REPORT, PENDING, UPLOAD_ROUND = ("user_data", "import_report", "import_pending",
+                                                   "upload_round")
+# What-if sites (a list of geo.whatif.WhatIfSite) and the last spot clicked on the map (lat, lon);
+# this session only (geo.whatif.encode/decode put the sites in a URL).
+WHATIF, WHATIF_POINT = "whatif_sites", "whatif_point"
 
 
 # --- cached data and computed layers (shared, never mutated) ----------------------------------
@@ -127,6 +134,12 @@ def plan_for(data_key: str, vintage: str, params: CoverageParams, service: str, 
                                       cache=viewshed_cache() if dem is not None else None)
 
 
+# key: geo.whatif.data_key(base key, sites), which names the sites; the base comes in _base.
+@st.cache_resource(show_spinner=False, max_entries=16)
+def whatif_dataset(key: str, _base: loading.Dataset, _sites: list) -> loading.Dataset:
+    return whatif.with_sites(_base, _sites)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def plan_bytes(kind: str, lang: str, *request, _dataset: loading.Dataset | None = None,
                _dem=None) -> bytes:
@@ -149,10 +162,16 @@ vintage = st.sidebar.radio(T("app.vintage"), settings.VINTAGES, key="vintage",
 metric = st.sidebar.selectbox(T("app.metric"), maps.MAP_METRICS, key="metric",
                               format_func=lambda m: T(f"metric.{m}"))
 # The browser matches a multiselect's choices by their labels, so a language switch would clear
-# it: one widget per language, seeded with the selection kept under "gaps".
+# it: one widget per language, seeded with the selection kept under "gaps". The hatching follows
+# the colour metric ("gaps_followed": the kind the metric put there); other kinds stay.
+gaps_key = f"gaps_{lang}"
+chosen_gaps, st.session_state["gaps_followed"] = maps.follow_metric(
+    st.session_state.get(gaps_key, st.session_state.get("gaps")),
+    st.session_state.get("gaps_followed"), metric)
+if st.session_state.get(gaps_key) != chosen_gaps:
+    st.session_state[gaps_key] = chosen_gaps  # before the widget is made: allowed
 show_gaps = tuple(st.sidebar.multiselect(
-    T("app.show_gaps"), settings.GAP_KINDS, format_func=lambda g: T(f"gap.{g}"), key=f"gaps_{lang}",
-    default=st.session_state.get("gaps", [maps.metric_for_gap(metric) or "no_4g"])))
+    T("app.show_gaps"), settings.GAP_KINDS, format_func=lambda g: T(f"gap.{g}"), key=gaps_key))
 st.session_state["gaps"] = list(show_gaps)
 query = st.sidebar.text_input(T("app.search"), key="search", placeholder="Tà Rụt / ta rut")
 
@@ -187,10 +206,23 @@ tiles = st.sidebar.checkbox(T("app.tiles"), value=False, key="tiles")
 st.sidebar.caption(T("app.defaults_source"))
 
 
-def import_uploaded(files: dict[str, tuple[str, bytes]], folder_zip: tuple[str, bytes] | None):
-    """Import this session's uploads into st.session_state (never a module global)."""
+def data_in_use() -> loading.Dataset | None:
+    """The dataset this session uses now (its upload, else the default; None if that is broken)."""
+    if USER_DATA in st.session_state:
+        return st.session_state[USER_DATA]["dataset"]
     try:
-        ds = uploads.import_uploads(files, folder_zip=folder_zip, default_dir=DATA_DIR)
+        return load(str(DATA_DIR))
+    except PhusongError:
+        return None
+
+
+def import_uploaded(files: dict[str, tuple[str, bytes]], folder_zip: tuple[str, bytes] | None):
+    """Import this session's uploads into st.session_state (never a module global): applied at
+    once, or kept under PENDING until the user confirms a layer that loses most of its rows."""
+    st.session_state.pop(PENDING, None)
+    try:
+        upload = uploads.review_upload(files, folder_zip=folder_zip, default_dir=DATA_DIR,
+                                       previous=data_in_use())
     except PhusongError as exc:
         problems = getattr(exc, "problems", None) or [Problem("upload", None, None, None, str(exc))]
         st.session_state[IMPORT_REPORT] = {"problems": problems, "counts": None, "usable": False}
@@ -198,11 +230,31 @@ def import_uploaded(files: dict[str, tuple[str, bytes]], folder_zip: tuple[str, 
     except Exception as exc:  # a bug: a message, never a traceback
         st.session_state[IMPORT_REPORT] = {"internal": type(exc).__name__}
         return
+    ds = upload.dataset
     usable = uploads.usable(ds)
-    st.session_state[IMPORT_REPORT] = {"problems": ds.problems, "counts": ds, "usable": usable}
+    st.session_state[IMPORT_REPORT] = {"problems": ds.problems, "counts": ds, "usable": usable,
+                                       "to_confirm": upload.to_confirm if usable else ()}
     if usable:
         key = uploads.digest(files, extra=folder_zip[1] if folder_zip else b"")
-        st.session_state[USER_DATA] = {"key": f"upload:{key}", "dataset": ds}
+        chosen = {"key": f"upload:{key}", "dataset": ds}
+        st.session_state[PENDING if upload.to_confirm else USER_DATA] = chosen
+
+
+def confirm_upload() -> None:
+    st.session_state[USER_DATA] = st.session_state.pop(PENDING)
+    st.session_state[IMPORT_REPORT]["to_confirm"] = ()
+
+
+def cancel_upload() -> None:
+    st.session_state.pop(PENDING, None)
+    st.session_state[IMPORT_REPORT] = {"cancelled": True}
+
+
+def reset_upload() -> None:
+    """Back to the default data; the uploaders get new keys, so they come back empty."""
+    for key in (USER_DATA, PENDING, IMPORT_REPORT):
+        st.session_state.pop(key, None)
+    st.session_state[UPLOAD_ROUND] = st.session_state.get(UPLOAD_ROUND, 0) + 1
 
 
 # A toggle, not an expander: an expander's uploaders are made on every rerun even when closed
@@ -210,9 +262,12 @@ def import_uploaded(files: dict[str, tuple[str, bytes]], folder_zip: tuple[str, 
 if st.sidebar.toggle(T("import.title"), key="show_import"):
     with st.sidebar.container(border=True):
         st.caption(T("import.intro"))
+        upload_round = st.session_state.get(UPLOAD_ROUND, 0)
         uploaded = {layer: st.file_uploader(T(f"import.layer_{layer}"), type=UPLOAD_TYPES,
-                                            key=f"upload_{layer}") for layer in loading.LAYERS}
-        folder_upload = st.file_uploader(T("import.folder_zip"), type=["zip"], key="upload_folder")
+                                            key=f"upload_{layer}_{upload_round}")
+                    for layer in loading.LAYERS}
+        folder_upload = st.file_uploader(T("import.folder_zip"), type=["zip"],
+                                         key=f"upload_folder_{upload_round}")
         if st.button(T("import.apply"), key="import_apply", type="primary", width="stretch"):
             files = {k: (f.name, f.getvalue()) for k, f in uploaded.items() if f is not None}
             if files or folder_upload is not None:
@@ -220,30 +275,41 @@ if st.sidebar.toggle(T("import.title"), key="show_import"):
                                 if folder_upload is not None else None)
             else:
                 st.info(T("import.nothing"))
-        if st.button(T("import.reset"), key="import_reset", width="stretch"):
-            st.session_state.pop(USER_DATA, None)
-            st.session_state.pop(IMPORT_REPORT, None)
+        st.button(T("import.reset"), key="import_reset", width="stretch", on_click=reset_upload)
         report = st.session_state.get(IMPORT_REPORT)
         if report and "internal" in report:
             st.error(T("import.internal").format(kind=report["internal"]))
+        elif report and "cancelled" in report:
+            st.info(T("import.cancelled"))
         elif report:
-            if not report["usable"]:
-                st.error(T("import.unusable") if report["counts"] is not None
-                         else T("import.failed"))
+            pending = PENDING in st.session_state
+            if not report["usable"]:  # refused: which file, and why, in the message itself
+                st.error("\n\n".join([T("import.unusable") if report["counts"] is not None
+                                       else T("import.failed")]
+                                      + importing.refusals(report["problems"], lang=lang)))
+            elif pending:
+                st.warning("\n\n".join([T("import.confirm_intro")] + [
+                    "- " + c.text(lang) for c in report["to_confirm"]]))
+                st.button(T("import.confirm"), key="import_confirm", type="primary",
+                          width="stretch", on_click=confirm_upload)
+                st.button(T("import.cancel"), key="import_cancel", width="stretch",
+                          on_click=cancel_upload)
             elif USER_DATA in st.session_state:
                 st.success(T("import.in_use"))
             if report["counts"] is not None:
                 st.dataframe(importing.layer_table(report["counts"], lang=lang), hide_index=True,
                              width="stretch")
             n = importing.counts(report["problems"])
-            st.caption(T("import.summary").format(errors=n["error"], warnings=n["warning"])
-                       if report["problems"] else T("import.clean"))
-            if not report["usable"]:  # not applied: its report shows here (else above the map)
+            st.caption(T("import.summary").format(
+                errors=i18n.count("import.n_errors", n["error"], lang),
+                warnings=i18n.count("import.n_warnings", n["warning"], lang))
+                if report["problems"] else T("import.clean"))
+            if not report["usable"] or pending:  # not applied: its report shows here
                 if report["problems"]:
                     st.dataframe(importing.report_table(report["problems"], lang=lang),
                                  hide_index=True, width="stretch")
                 st.download_button(T("import.download_report"),
-                                   importing.report_csv(report["problems"]),
+                                   importing.report_csv(report["problems"], lang=lang),
                                    file_name="import_report.csv", mime="text/csv",
                                    on_click="ignore", key="download_import_report",
                                    width="stretch")
@@ -283,6 +349,128 @@ if model == "terrain":
     else:
         st.sidebar.info(T("terrain.dem_needed"))
 
+# --- what-if sites: the dataset with the session's hypothetical sites (geo/whatif.py) ---------
+# Everything below (figures, map, planning, exports) then counts them; base_* is the data as it
+# is, for the gains. No site placed: nothing changes.
+base_key, base_dataset = data_key, dataset
+whatif_sites = st.session_state.get(WHATIF, [])
+if whatif_sites:
+    data_key = whatif.data_key(base_key, whatif_sites)
+    dataset = whatif_dataset(data_key, base_dataset, whatif_sites)
+
+
+def add_whatif() -> None:
+    """The "add" button: a what-if site at the last spot clicked (runs before the rerun)."""
+    state = st.session_state
+    kind = state.get("whatif_kind", "bts")
+    # the two refusals a user can meet get their own label; anything else is shown as it is
+    if kind == "bts" and not state.get("whatif_techs"):
+        state["whatif_error"] = "no_technology"
+        return
+    if len(state.get(WHATIF, [])) >= whatif.MAX_SITES:
+        state["whatif_error"] = "too_many"
+        return
+    try:
+        site = whatif.make_site(
+            kind, *state[WHATIF_POINT], existing=state.get(WHATIF, []),
+            **(dict(carrier=state.get("whatif_carrier", "Viettel"),
+                    technologies=state.get("whatif_techs", ["4G"]),
+                    height_m=state.get("whatif_height")) if kind == "bts" else {}))
+    except (PhusongError, KeyError) as exc:
+        state["whatif_error"] = str(exc)
+        return
+    state[WHATIF] = state.get(WHATIF, []) + [site]
+
+
+def remove_whatif(everything: bool = False) -> None:
+    state = st.session_state
+    state[WHATIF] = [] if everything else whatif.remove(state.get(WHATIF, []),
+                                                        state.get("whatif_remove_which"))
+
+
+def md(text: str) -> str:
+    """Text from data (names, ids) shown as Markdown, never as markup or a directive."""
+    return "".join("\\" + c if c in "\\`*_[]()<>#|~$:!{}" else c for c in str(text))
+
+
+def point_card(clicked) -> None:
+    """The map tab's right column, top: what reaches the spot clicked last, and the what-if form
+    to place a hypothetical site there."""
+    spot = (clicked or {}).get("last_clicked")
+    if spot and spot.get("lat") is not None:
+        st.session_state[WHATIF_POINT] = (float(spot["lat"]), float(spot["lng"]))
+    point = st.session_state.get(WHATIF_POINT)
+    if not point:
+        st.caption(T("point.hint"))
+        return
+    terrain_kw = (dict(dem=dem_grid, terrain_params=terrain_state[1], cache=viewshed_cache())
+                  if terrain_state is not None else {})
+    report = pointquery.query_point(analysis, *point, **terrain_kw)
+    lines = pointquery.summary_lines(report, lang)
+    with st.container(border=True, key="point_card"):
+        st.markdown(f"**{T('point.title')}**")
+        st.caption(md(lines[0]))
+        st.markdown(md(lines[1]))
+        sites = pointquery.mobile_lines(report, lang)
+        if sites:
+            st.markdown("\n".join(f"- {md(line)}" for line in sites))
+        for line in lines[2:]:
+            st.markdown(md(line))
+    # folded: a click on a commune also shows its card below, which should stay in sight
+    with st.expander(T("whatif.here"), key="whatif_form"):
+        kind = st.selectbox(T("whatif.kind"), whatif.KINDS, key="whatif_kind",
+                            format_func=lambda k: T(f"whatif.kind_{k}"))
+        if kind == "bts":
+            st.selectbox(T("whatif.carrier"), settings.CARRIERS, key="whatif_carrier",
+                         format_func=lambda c: T(f"carrier.{c}"))
+            st.multiselect(T("whatif.technologies"), settings.TECHNOLOGIES, default=["4G"],
+                           key="whatif_techs")
+            st.number_input(T("whatif.height"), min_value=1.0, max_value=500.0,
+                            value=settings.DEFAULT_BTS_HEIGHT_M, step=1.0, key="whatif_height")
+        st.button(T("whatif.add"), key="whatif_add", on_click=add_whatif, type="primary",
+                  width="stretch")
+        error = st.session_state.pop("whatif_error", None)
+        if error:
+            st.error(T("whatif.invalid").format(
+                reason=T(f"whatif.{error}").format(n=whatif.MAX_SITES)
+                if error in ("no_technology", "too_many") else error))
+
+
+def whatif_section(analysis) -> None:
+    """Under the map: the session's what-if sites, what they add, remove and export them."""
+    st.markdown(f"**{T('whatif.title')}**")
+    if not whatif_sites:
+        st.caption(T("whatif.intro"))
+        return
+    st.dataframe(whatif.sites_table(whatif_sites, lang), hide_index=True, width="stretch")
+    shown = set(whatif.hypothetical_points(analysis)["site_id"])
+    left_out = sum(s.site_id not in shown for s in whatif_sites)
+    if left_out:
+        st.caption(T("whatif.filtered_out").format(n=left_out))
+    before = analysis_for(base_key, vintage, params, base_dataset, terrain_state, dem_grid)
+    st.caption(T("whatif.gains"))
+    st.dataframe(whatif.gains_table(whatif.gains(before, analysis), lang), hide_index=True,
+                 width="stretch", key="whatif_gains")
+    c_which, c_remove, c_clear = st.columns([2, 1, 1], vertical_alignment="bottom")
+    c_which.selectbox(T("whatif.remove_which"), [s.number for s in whatif_sites],
+                      key="whatif_remove_which",
+                      format_func=lambda n: f"{whatif.ID_PREFIX}{n}")
+    c_remove.button(T("whatif.remove"), key="whatif_remove", on_click=remove_whatif,
+                    width="stretch")
+    c_clear.button(T("whatif.clear"), key="whatif_clear", on_click=remove_whatif,
+                   kwargs={"everything": True}, width="stretch")
+    include = st.checkbox(T("whatif.include_existing"), value=True, key="whatif_include")
+    layers = whatif.layers_of(whatif_sites)
+    for column, layer in zip(st.columns(max(len(layers), 1)), layers):
+        column.download_button(
+            T("whatif.download").format(layer=T(f"layer.{layer}")),
+            data=lambda layer=layer: whatif.layer_csv(base_dataset, whatif_sites, layer,
+                                                      include_existing=include),
+            file_name=f"{layer}_whatif.csv", mime="text/csv", on_click="ignore",
+            key=f"whatif_download_{layer}", width="stretch")
+    st.caption(T("whatif.export_note"))
+
+
 # --- main -------------------------------------------------------------------------------------
 
 try:
@@ -301,12 +489,13 @@ if analysis.model == "terrain":
             + "\n\n".join(i18n.note_text(n, lang) for n in analysis.notes[1:]))
 if dataset.problems:
     n_problems = importing.counts(dataset.problems)
-    with st.expander(f"⚠️ {n_problems['rows_out']} {T('app.problems')}, "
-                     f"{n_problems['warning']} {T('import.warnings')}",
+    with st.expander(f"⚠️ {i18n.count('import.rows_out', n_problems['rows_out'], lang)}, "
+                     f"{i18n.count('import.n_import_warnings', n_problems['warning'], lang)}",
                      expanded=USER_DATA in st.session_state):
         st.dataframe(importing.report_table(dataset.problems, lang=lang), hide_index=True,
                      width="stretch")
-        st.download_button(T("import.download_report"), importing.report_csv(dataset.problems),
+        st.download_button(T("import.download_report"),
+                           importing.report_csv(dataset.problems, lang=lang),
                            file_name="import_report.csv", mime="text/csv", on_click="ignore",
                            key="download_dataset_report")
 
@@ -349,6 +538,8 @@ with tab_plan:
     request = (data_key, vintage, params, service, k, plan_carrier, plan_tech, terrain_state)
     # Planning is an explicit action: an idle tab costs nothing on other reruns.
     proposal = None
+    if whatif_sites:
+        st.caption(T("whatif.plan_note").format(n=len(whatif_sites)))
     if st.toggle(T("plan.run"), key="plan_run"):
         try:
             with st.spinner("…"):
@@ -412,9 +603,12 @@ with tab_map:
         # render=False: st_folium renders the fresh map itself once more; its extra full pass
         # (documented as skippable) would double the rerun's cost.
         clicked = st_folium(folium_map, key=f"map_{vintage}", height=620,
-                            width="stretch", returned_objects=["last_active_drawing"],
+                            width="stretch",
+                            returned_objects=["last_active_drawing", "last_clicked"],
                             return_on_hover=False, render=False)
+        whatif_section(analysis)
     with right:
+        point_card(clicked)
         codes = []
         if query:
             codes = [analysis.communes["code"].iloc[i]

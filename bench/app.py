@@ -172,6 +172,34 @@ def browser_load() -> dict[str, float]:
             "http bytes (MB)": received["http"] / 1e6}
 
 
+def first_loads(repeat: int, *, visitor_delay_s: float = 3.0) -> dict[str, list[float]]:
+    """Navigation → 13 communes drawn, on a fresh server (started ``visitor_delay_s`` before the
+    visitor arrives: a person opens the browser a few seconds after the start command) and then
+    again in a new tab of the same, warm server. For ``streamlit run app.py`` and for
+    ``scripts/serve.py`` (the README's command: libraries imported while the server starts),
+    alternately, ``repeat`` times each, in the same run."""
+    from playwright.sync_api import sync_playwright
+
+    launchers = {"streamlit run": ("-m", "streamlit"),
+                 "scripts/serve.py": (str(REPO / "scripts" / "serve.py"),)}
+    out: dict[str, list[float]] = {}
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        for _ in range(repeat):
+            for name, runner in launchers.items():
+                with app_server(runner=runner) as url:
+                    time.sleep(visitor_delay_s)
+                    for state in ("fresh server", "warm server, new tab"):
+                        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                        page = context.new_page()
+                        drawn = _wait_drawn(page, _goto(page, url))
+                        out.setdefault(f"first load to drawn map, {name}, {state} (s)",
+                                       []).append(drawn)
+                        context.close()
+        browser.close()
+    return out
+
+
 def _goto(page, url: str) -> float:
     start = time.perf_counter()
     page.goto(url)
@@ -239,10 +267,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--first-load", type=int, default=0, metavar="N",
+                        help="only time the first page load, N fresh servers per launcher")
     parser.add_argument("--terrain", action="store_true",
                         help="also terrain mode with a synthetic 30 m DEM of the district")
     args = parser.parse_args()
     print(f"reference loop before: {reference_loop_ms():.0f} ms")
+    if args.first_load:
+        print("| first page load | median s | max s | n |")
+        print("|---|---:|---:|---:|")
+        for name, values in first_loads(args.first_load).items():
+            print(f"| {name} | {statistics.median(values):.2f} | {max(values):.2f} "
+                  f"| {len(values)} |")
+        print(f"reference loop after: {reference_loop_ms():.0f} ms")
+        return
     times = rerun_times(args.repeat)
     if args.terrain:
         times |= terrain_rerun_times(args.repeat)

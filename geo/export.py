@@ -225,7 +225,9 @@ def write_report(analysis: GapAnalysis, out_dir: str | Path, *, lang: str = "vi"
 
 
 def kpis(analysis: GapAnalysis, *, lang: str = "vi") -> list[tuple[str, str, str]]:
-    """District totals for the KPI row: (label, formatted value, explanation)."""
+    """District totals for the KPI row: (label, formatted value, explanation); shares of the
+    district's area in percent, people as whole numbers (an em dash when a commune's population
+    is unknown)."""
     from geo.maps import fmt_number
 
     totals = district_totals(analysis)
@@ -233,12 +235,17 @@ def kpis(analysis: GapAnalysis, *, lang: str = "vi") -> list[tuple[str, str, str
     def pct(key: str) -> str:
         return f"{fmt_number(totals[key], lang, 1)} %"
 
-    people = totals["no_4g_pop"]
+    def people(key: str) -> str:
+        value = totals[key]
+        return "—" if value != value else fmt_number(value, lang, 0)  # NaN: some unknown
+
     return [
         (i18n.t("kpi.no_4g", lang), pct("no_4g_pct"), i18n.t("kpi.area_help", lang)),
-        (i18n.t("kpi.no_4g_people", lang),
-         "—" if people != people else fmt_number(people, lang, 0), i18n.t("kpi.people_help", lang)),
+        (i18n.t("kpi.no_4g_people", lang), people("no_4g_pop"), i18n.t("kpi.people_help", lang)),
         (i18n.t("kpi.no_mobile", lang), pct("no_mobile_pct"), i18n.t("kpi.area_help", lang)),
+        # served by 2G/3G only: what the 2G/3G switch-off would leave without mobile service
+        (i18n.t("kpi.at_risk", lang), pct("at_risk_pct"),
+         i18n.t("kpi.at_risk_help", lang).format(people=people("at_risk_pop"))),
         (i18n.t("kpi.no_loudspeaker", lang), pct("no_loudspeaker_pct"), i18n.t("kpi.area_help", lang)),
         (i18n.t("kpi.no_internet", lang), pct("no_internet_pct"), i18n.t("kpi.area_help", lang)),
         (i18n.t("kpi.no_service", lang), pct("no_service_pct"), i18n.t("kpi.area_help", lang)),
@@ -254,12 +261,26 @@ def commune_name(analysis: GapAnalysis, code: str) -> str:
 
 def commune_card(analysis: GapAnalysis, code: str, *, lang: str = "vi",
                  table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One commune's figures as a two-column table (label, value) for a side panel; ``table`` is
-    :func:`commune_table` of ``analysis`` in ``lang`` when the caller already has it."""
+    """One commune's figures as a two-column table (label, value) for a side panel, numbers in
+    ``lang``'s format (vi 3.911 / 181,51; en 3,911 / 181.51) with the decimals of
+    :func:`commune_table`; ``table`` is that table of ``analysis`` in ``lang`` when the caller
+    already has it."""
+    from geo.maps import fmt_number
+
     table = commune_table(analysis, lang=lang) if table is None else table
     row = table[table[i18n.t("col.code", lang)] == code].iloc[0]
+    column = {i18n.t(f"col.{c}", lang): c for c in table_columns(analysis)}
+
+    def show(header: str, value) -> str:
+        col = column.get(header, "")
+        if isinstance(value, str) or col == "code" or isinstance(value, (bool, np.bool_)):
+            return str(value)
+        decimals = 2 if col == "area_km2" else 1 if col.endswith("_pct") or col == "gap_score" \
+            else 0
+        return fmt_number(None if pd.isna(value) else value, lang, decimals)
+
     return pd.DataFrame({i18n.t("export.field", lang): row.index,
-                         i18n.t("export.value", lang): [str(v) for v in row.to_numpy()]})
+                         i18n.t("export.value", lang): [show(h, v) for h, v in row.items()]})
 
 
 def c03_table(analysis: GapAnalysis, *, lang: str = "vi") -> pd.DataFrame:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from dataclasses import dataclass
+from typing import ClassVar
 
 from geo.errors import ChoiceError
 from geo.settings import LANGS
@@ -106,6 +107,7 @@ TEXT |= _g("layer", {
     "loudspeakers": ("Loa truyền thanh", "Public loudspeakers"),
     "internet_points": ("Điểm truy cập internet", "Internet access points"),
     "osm": ("Bản đồ nền OpenStreetMap (cần mạng)", "OpenStreetMap background (needs internet)"),
+    "labels": ("Tên xã", "Commune names"),
 })
 
 # --- carriers and site kinds --------------------------------------------------------------------
@@ -180,6 +182,7 @@ TEXT |= _g("map", {
     "north": ("B", "N"),
     "date": ("Ngày lập", "Date"),
     "sources": ("Nguồn dữ liệu", "Data sources"),
+    "colocated": ("Nhiều điểm cùng vị trí", "Several sites at one spot"),
     "assumptions": ("Giả định", "Assumptions"),
     "no_data": ("Không có số liệu", "No data"),
     "vintage": ("Địa giới", "Boundaries"),
@@ -254,6 +257,11 @@ TEXT |= _g("kpi", {
     "no_internet": ("Xa điểm internet", "Far from internet"),
     "no_service": ("Không có kênh nào", "No channel at all"),
     "c03_missing": ("Xã thiếu điểm hỗ trợ TT 03", "Communes lacking a C03 point"),
+    "at_risk": ("Chỉ có 2G/3G (sắp tắt sóng)", "Only 2G/3G (switch-off ahead)"),
+    "at_risk_help": ("Tỉ lệ diện tích toàn huyện có sóng 2G/3G nhưng không có 4G/5G, theo mô hình "
+                     "vòng tròn; số người ở đó: {people}",
+                     "Share of the district's area with 2G/3G but neither 4G nor 5G, circle "
+                     "model; people there: {people}"),
     "area_help": ("Tỉ lệ diện tích toàn huyện, theo mô hình vòng tròn",
                   "Share of the district's area, circle model"),
     "people_help": ("Dân cư dàn đều trong mỗi xã trừ khi có số liệu thôn/bản",
@@ -290,7 +298,6 @@ TEXT |= _g("app", {
     "no_filter_selected": ("Chưa chọn nhà mạng hoặc công nghệ nào: mọi trạm đều được tính.",
                            "No carrier or technology selected: every site counts."),
     "communes": ("đơn vị", "units"),
-    "problems": ("dòng dữ liệu bị bỏ qua vì lỗi", "data rows left out because of errors"),
     "tab_map": ("Bản đồ", "Map"),
     "tab_table": ("Bảng theo xã", "Table by commune"),
     "tab_c03": ("Thông tư 03/2023", "Circular 03/2023"),
@@ -374,6 +381,9 @@ TEXT |= _g("plan", {
     "col_area_new_km2": ("Diện tích phủ thêm (km²)", "Area newly covered (km²)"),
     "col_people_cum": ("Cộng dồn: người", "Cumulative people"),
     "col_area_cum_km2": ("Cộng dồn: km²", "Cumulative km²"),
+    "col_service": ("Dịch vụ", "Service"),
+    "col_carrier": ("Nhà mạng", "Carrier"),
+    "col_technology": ("Công nghệ", "Technology"),
     "col_code": ("Mã xã", "Commune code"),
     "col_name": ("Tên xã", "Commune"),
     "col_new_sites": ("Số vị trí mới", "New sites"),
@@ -415,16 +425,36 @@ TEXT |= _g("import", {
     "rows": ("Số dòng đọc được theo lớp", "Rows read per layer"),
     "layer": ("Lớp", "Layer"),
     "count": ("Số dòng", "Rows"),
-    "summary": ("{errors} lỗi (dòng bị bỏ qua), {warnings} cảnh báo (dòng vẫn được dùng)",
-                "{errors} errors (rows left out), {warnings} warnings (rows kept)"),
+    "summary": ("{errors}, {warnings}", "{errors}, {warnings}"),
+    "n_errors": ("{n} lỗi (dòng bị bỏ qua)", "{n} errors (rows left out)"),
+    "n_errors_one": ("{n} lỗi (dòng bị bỏ qua)", "{n} error (row left out)"),
+    "n_warnings": ("{n} cảnh báo (dòng vẫn được dùng)", "{n} warnings (rows kept)"),
+    "n_warnings_one": ("{n} cảnh báo (dòng vẫn được dùng)", "{n} warning (row kept)"),
+    "rows_out": ("{n} dòng dữ liệu bị bỏ qua vì lỗi", "{n} data rows left out because of errors"),
+    "rows_out_one": ("{n} dòng dữ liệu bị bỏ qua vì lỗi", "{n} data row left out because of errors"),
+    "n_import_warnings": ("{n} cảnh báo khi nhập dữ liệu", "{n} import warnings"),
+    "n_import_warnings_one": ("{n} cảnh báo khi nhập dữ liệu", "{n} import warning"),
+    "confirm_intro": ("Dữ liệu tải lên sẽ làm mất phần lớn số dòng của lớp dưới đây. Chưa có gì "
+                      "được áp dụng: hãy kiểm tra rồi xác nhận.",
+                      "The upload would lose most of the rows of the layer(s) below. Nothing has "
+                      "been applied yet: check, then confirm."),
+    "shrink_before": ("{layer}: {before} dòng đang dùng → {after} dòng sau khi tải lên",
+                      "{layer}: {before} rows in use → {after} rows after the upload"),
+    "shrink_before_one": ("{layer}: {before} dòng đang dùng → {after} dòng sau khi tải lên",
+                          "{layer}: {before} rows in use → {after} row after the upload"),
+    "shrink_file": ("{layer}: chỉ {after} trong {in_file} dòng dữ liệu của tệp {file} dùng được",
+                    "{layer}: only {after} of the {in_file} data rows of {file} are usable"),
+    "confirm": ("Xác nhận dùng dữ liệu này", "Confirm: use this data"),
+    "cancel": ("Huỷ, giữ dữ liệu đang dùng", "Cancel, keep the data in use"),
+    "cancelled": ("Đã huỷ: vẫn dùng dữ liệu trước đó.", "Cancelled: the previous data stays."),
     "clean": ("Không có lỗi nào.", "No problems found."),
     "unusable": ("Không dùng được: lớp xã không có xã nào hợp lệ. Vẫn dùng dữ liệu trước đó.",
                  "Not usable: the commune layer holds no valid commune. The previous data stays."),
-    "failed": ("Không nhập được dữ liệu", "The data could not be imported"),
+    "failed": ("Không nhập được dữ liệu: chưa có gì được áp dụng, vẫn dùng dữ liệu trước đó.",
+               "The data could not be imported: nothing was applied, the previous data stays."),
     "internal": ("Lỗi nội bộ khi nhập dữ liệu ({kind}). Hãy báo lỗi kèm tệp đã dùng.",
                  "Internal error while importing ({kind}). Please report it with the file used."),
     "download_report": ("Tải báo cáo nhập dữ liệu (CSV)", "Download the import report (CSV)"),
-    "warnings": ("cảnh báo khi nhập dữ liệu", "import warnings"),
     "col_severity": ("Mức độ", "Severity"),
     "col_file": ("Tệp", "File"),
     "col_row": ("Dòng", "Row"),
@@ -433,6 +463,95 @@ TEXT |= _g("import", {
     "col_reason": ("Lý do", "Reason"),
     "severity_error": ("lỗi", "error"),
     "severity_warning": ("cảnh báo", "warning"),
+})
+
+# --- the point card (geo.pointquery) and what-if sites (geo.whatif) ----------------------------
+TEXT |= _g("point", {
+    "title": ("Tại điểm đã chọn", "At the chosen spot"),
+    "hint": ("Bấm vào bất kỳ đâu trên bản đồ để xem nơi đó có sóng, loa và internet thế nào.",
+             "Click anywhere on the map to see what reaches that spot."),
+    "in_commune": ("{name}", "{name}"),
+    "outside": ("Ngoài các xã của bộ dữ liệu", "Outside the dataset's communes"),
+    # a decimal comma in Vietnamese: the two numbers are set apart by a semicolon
+    "coords": ("{lat}; {lon}", "{lat}, {lon}"),
+    "mobile_yes": ("Có sóng: {carriers}", "Mobile signal: {carriers}"),
+    "mobile_no": ("Không có sóng di động (theo bộ lọc và bán kính đang chọn).",
+                  "No mobile signal (with the filters and radii chosen)."),
+    "site_line": ("{carrier} {technologies}: trạm {site}, cách {distance}",
+                  "{carrier} {technologies}: site {site}, {distance} away"),
+    "signal_line": ("nhìn thẳng, sóng {signal} (ước tính)",
+                    "in line of sight, {signal} signal (estimate)"),
+    "hidden": ("bị địa hình che, không có sóng", "hidden by terrain, no signal"),
+    "signal_strong": ("mạnh", "strong"),
+    "signal_variable": ("chập chờn", "variable"),
+    "signal_weak": ("yếu", "weak"),
+    "loud_yes": ("Nghe được loa: {kind} {id}, cách {distance} (tầm {reach}).",
+                 "Loudspeaker in reach: {kind} {id}, {distance} away (reach {reach})."),
+    "loud_no": ("Ngoài tầm loa: gần nhất là {kind} {id}, cách {distance} (tầm {reach}).",
+                "Out of loudspeaker reach: nearest is {kind} {id}, {distance} away "
+                "(reach {reach})."),
+    "loud_hidden": ("Ngoài tầm loa: {kind} {id} cách {distance} nhưng bị địa hình che.",
+                    "Out of loudspeaker reach: {kind} {id} is {distance} away but hidden by "
+                    "terrain."),
+    "loud_none": ("Bộ dữ liệu không có loa nào.", "The dataset has no loudspeaker."),
+    "inet": ("Điểm internet gần nhất: {kind} {id}, cách {distance} (đường thẳng).",
+             "Nearest internet point: {kind} {id}, {distance} away (straight line)."),
+    "walk": ("Đi bộ khoảng {minutes} phút tới điểm internet gần nhất (theo địa hình, ước tính).",
+             "About {minutes} minutes' walk to the nearest internet point (over the terrain, "
+             "an estimate)."),
+    "walk_over": ("Đi bộ hơn {minutes} phút tới điểm internet gần nhất.",
+                  "More than {minutes} minutes' walk to the nearest internet point."),
+    "inet_within": ("Trong khoảng cách tiếp cận internet.", "Within internet access distance."),
+    "inet_far": ("Xa điểm internet (ngoài khoảng cách tiếp cận).",
+                 "Far from internet access (beyond the access distance)."),
+    "inet_none": ("Bộ dữ liệu không có điểm internet nào.", "The dataset has no internet point."),
+})
+TEXT |= _g("whatif", {
+    "title": ("Thử đặt công trình giả định", "What if: hypothetical sites"),
+    "intro": ("Bấm vào bản đồ, chọn loại công trình rồi bấm “Thêm”: số liệu, bản đồ và tab Quy "
+              "hoạch tính lại với các công trình giả định (chỉ trong phiên này).",
+              "Click the map, choose what to place and press “Add”: the figures, the map and "
+              "the Planning tab are recomputed with the hypothetical sites (this session only)."),
+    "here": ("Đặt tại điểm đã chọn", "Place at the chosen spot"),
+    "kind": ("Loại công trình", "What to place"),
+    "kind_bts": ("Trạm BTS", "BTS site"),
+    "kind_loudspeaker": ("Cụm loa thôn/bản", "Loudspeaker cluster"),
+    "kind_support_point": ("Điểm hỗ trợ (TT 03)", "Support point (Circular 03)"),
+    "carrier": ("Nhà mạng", "Carrier"),
+    "technologies": ("Công nghệ", "Technologies"),
+    "height": ("Độ cao ăng-ten (m)", "Antenna height (m)"),
+    "add": ("Thêm", "Add"),
+    "invalid": ("Không thêm được: {reason}", "Not added: {reason}"),
+    "no_technology": ("chọn ít nhất một công nghệ.", "choose at least one technology."),
+    "too_many": ("tối đa {n} công trình giả định.", "at most {n} hypothetical sites."),
+    "gains": ("Phủ thêm nhờ các công trình giả định (toàn huyện)",
+              "What the hypothetical sites add (whole district)"),
+    "channel": ("Kênh", "Channel"),
+    "area_added": ("Diện tích phủ thêm (km²)", "Area added (km²)"),
+    "people_added": ("Người được phủ thêm", "People added"),
+    "layer_covered_4g": ("Sóng 4G", "4G signal"),
+    "layer_mobile_covered": ("Sóng di động", "Mobile signal"),
+    "layer_loudspeaker_covered": ("Loa truyền thanh", "Loudspeakers"),
+    "layer_internet_access": ("Tiếp cận internet", "Internet access"),
+    "layer_any_channel": ("Ít nhất một kênh", "At least one channel"),
+    "remove_which": ("Chọn công trình", "Site"),
+    "remove": ("Xoá", "Remove"),
+    "clear": ("Xoá tất cả", "Remove all"),
+    "include_existing": ("Kèm các trạm/điểm hiện có của bộ dữ liệu",
+                         "Include the dataset's existing sites"),
+    "download": ("Tải {layer} (CSV)", "Download {layer} (CSV)"),
+    "export_note": ("Tệp CSV theo cấu trúc dữ liệu (data/README.md); công trình giả định có "
+                    "illustrative=true, hypothetical=true. Đọc lại bằng `python -m geo report "
+                    "--sites TỆP` (trạm BTS), `--loudspeakers`, `--internet`.",
+                    "CSV in the dataset schema (data/README.md); hypothetical sites carry "
+                    "illustrative=true, hypothetical=true. Read back with `python -m geo report "
+                    "--sites FILE` (BTS), `--loudspeakers`, `--internet`."),
+    "plan_note": ("Đề xuất được tính trên nền {n} công trình giả định của bạn, coi như đã có.",
+                  "The proposal builds on your {n} hypothetical site(s), taken as existing."),
+    "tag": ("giả định", "hypothetical"),
+    "map_layer": ("Công trình giả định (vùng phủ)", "Hypothetical sites (reach)"),
+    "filtered_out": ("{n} công trình giả định bị bộ lọc nhà mạng/công nghệ loại ra.",
+                     "{n} hypothetical site(s) left out by the carrier/technology filters."),
 })
 
 # Notes a model leaves for the reader (geo.i18n.Note): {names} are filled in the reader's language.
@@ -499,6 +618,223 @@ TEXT |= _g("note", {
                     "only {n} new site(s) add coverage; the other {rest} would close no gap"),
 })
 
+# Reasons of import problems (geo.errors.Problem, made with geo.i18n.reason): file, row and column
+# are named beside them; {names} are filled in the reader's language. English is what the CLI prints.
+TEXT |= _g("reason", {
+    # values (geo.normalise)
+    "not_finite": ("không phải số hữu hạn", "not a finite number"),
+    "not_number": ("không phải số (ví dụ 30.5 hoặc 30,5)", "not a number (e.g. 30.5 or 30,5)"),
+    "empty": ("ô trống", "empty"),
+    "not_coordinate": ("không phải toạ độ (dùng độ thập phân như 16.7061 hoặc độ-phút-giây như "
+                       "16°42'23.5\"N)",
+                       "not a coordinate (use decimal degrees such as 16.7061 or "
+                       "degrees-minutes-seconds such as 16°42'23.5\"N)"),
+    "two_hemispheres": ("có hai chữ chỉ bán cầu", "two hemisphere letters"),
+    "dms_decimals": ("chỉ thành phần cuối (độ, phút hoặc giây) được có phần thập phân",
+                     "only the last of degrees, minutes, seconds may have decimals"),
+    "minutes_60": ("số phút phải nhỏ hơn 60", "minutes must be below 60"),
+    "seconds_60": ("số giây phải nhỏ hơn 60", "seconds must be below 60"),
+    "sign_and_hemisphere": ("vừa có dấu trừ vừa có chữ S/W chỉ bán cầu",
+                            "both a minus sign and a S/W hemisphere letter"),
+    "pair_expected": ("cần hai toạ độ 'vĩ độ, kinh độ' (ví dụ 16.7061, 106.8827)",
+                      "expected two coordinates 'lat, lon' (e.g. 16.7061, 106.8827)"),
+    "same_axis": ("cả hai toạ độ mang chữ bán cầu của cùng một trục",
+                  "both coordinates carry the same hemisphere axis"),
+    "minor_carrier": ("được tính là nhà mạng 'other' (khác); {carriers} có cột riêng",
+                      "counted as carrier 'other' ({carriers} have their own columns)"),
+    "unknown_carrier": ("không phải một trong {carriers} (hiểu được cả tên viết tắt như VTL, VNPT, "
+                        "Vina, MBF; ghi 'other' cho nhà mạng khác)",
+                        "not one of {carriers} (aliases such as VTL, VNPT, Vina, MBF are "
+                        "understood; write 'other' for another operator)"),
+    "unknown_technology": ("công nghệ không rõ {tech}; dùng {techs}, ngăn cách bằng ';' (hiểu "
+                           "được GSM, UMTS, LTE, NR)",
+                           "unknown technology {tech}; use any of {techs} separated by ';' "
+                           "(GSM, UMTS, LTE, NR are understood)"),
+    "not_choice": ("không phải một trong {choices}", "not one of {choices}"),
+    "not_bool": ("không phải giá trị có/không (dùng true hoặc false)",
+                 "not a yes/no value (use true or false)"),
+    "empty_required": ("ô trống, nhưng cột này bắt buộc", "empty, but this column is required"),
+    "minimum": ("phải ≥ {limit}", "must be ≥ {limit}"),
+    "maximum": ("phải ≤ {limit}", "must be ≤ {limit}"),
+    "duplicate_id": ("mã trùng: mỗi dòng cần một mã riêng", "duplicate id: each row needs its own"),
+    # reading files (geo.readers)
+    "cannot_read": ("không đọc được: {detail}", "cannot be read: {detail}"),
+    "unsupported_type": ("loại tệp {suffix} không được hỗ trợ; dùng một trong {suffixes}",
+                         "unsupported file type {suffix}; use one of {suffixes}"),
+    "file_empty": ("tệp rỗng", "the file is empty"),
+    "file_too_large": ("tệp nặng {size} MB; giới hạn là {limit} MB",
+                       "the file is {size} MB; the limit is {limit} MB"),
+    "not_utf8": ("không phải UTF-8 (byte {byte} ở vị trí {offset}); đã đọc theo {encoding}: hãy "
+                 "kiểm tra tên có đúng không, hoặc lưu tệp dạng CSV UTF-8",
+                 "not UTF-8 (byte {byte} at offset {offset}); read as {encoding}: check that "
+                 "names look right, or save the file as CSV UTF-8"),
+    "cp1258": ("Windows-1258 (tiếng Việt)", "Windows-1258 (Vietnamese)"),
+    "cp1252": ("Windows-1252 (Tây Âu)", "Windows-1252 (Western)"),
+    "bad_encoding": ("văn bản không phải UTF-8, UTF-16, Windows-1258 hay Windows-1252; hãy lưu "
+                     "tệp dạng CSV UTF-8",
+                     "the text is neither UTF-8, UTF-16, Windows-1258 nor Windows-1252; save it "
+                     "as CSV UTF-8"),
+    "nul_bytes": ("tệp chứa byte NUL: đây là tệp nhị phân hoặc UTF-16 không có BOM; hãy lưu tệp "
+                  "dạng CSV UTF-8",
+                  "the file holds NUL bytes: it is binary or UTF-16 without a BOM; save it as "
+                  "CSV UTF-8"),
+    "header_empty": ("dòng tiêu đề trống", "the header row is empty"),
+    "repeated_columns": ("tên cột lặp lại trong dòng tiêu đề: {names}",
+                         "column name(s) repeated in the header: {names}"),
+    "ragged": ("có {fields} trường nhưng dòng tiêu đề có {header} (dấu phân cách: {delimiter}); "
+               "hãy đặt trong ngoặc kép các giá trị chứa dấu phân cách",
+               "has {fields} fields but the header has {header} (delimiter {delimiter}); quote "
+               "values that contain the delimiter"),
+    "delimiter_tab": ("tab", "tab"),
+    "delimiter_comma": ("dấu phẩy", "comma"),
+    "delimiter_semicolon": ("dấu chấm phẩy", "semicolon"),
+    "delimiter_pipe": ("dấu |", "pipe"),
+    "not_xlsx": ("không phải sổ tính Excel (.xlsx) đọc được: {detail}",
+                 "not a readable Excel workbook (.xlsx): {detail}"),
+    "no_sheet": ("sổ tính không có trang nào có dòng tiêu đề",
+                 "the workbook has no sheet with a header row"),
+    "sheets": ("sổ tính có {n} trang ({names}); đã đọc trang {sheet}",
+               "the workbook has {n} sheets ({names}); read sheet {sheet}"),
+    "not_vector": ("không phải tệp bản đồ (vector) đọc được: {detail}",
+                   "not a readable vector file: {detail}"),
+    "layers": ("tệp có {n} lớp ({names}); đã đọc {chosen} (đặt tên một lớp là '{layer}' để chọn)",
+               "the file holds {n} layers ({names}); read {chosen} (name a layer '{layer}' to "
+               "choose)"),
+    "zip_no_kml": ("tệp zip không có tệp .kml nào; trong đó có: {listing}",
+                   "the zip holds no .kml file; it holds: {listing}"),
+    "zip_no_data": ("tệp zip không có tệp .shp nào (nén cùng các tệp .shx, .dbf và .prj của nó) "
+                    "hay tệp dữ liệu nào khác; trong đó có: {listing}",
+                    "the zip holds no .shp file (zip it with its .shx, .dbf and .prj) nor any "
+                    "other data file; it holds: {listing}"),
+    "zip_several": ("tệp zip có nhiều tệp dữ liệu ({listing}); mỗi zip chỉ để một lớp, hoặc đặt "
+                    "tên tệp là '{layer}'",
+                    "the zip holds several data files ({listing}); put one layer per zip or name "
+                    "the file '{layer}'"),
+    "shp_parts": ("Shapefile {name} thiếu tệp {missing}: hãy nén tất cả các phần của nó cùng nhau",
+                  "the Shapefile {name} comes without its {missing} file(s): zip all its parts "
+                  "together"),
+    # uploads (geo.uploads)
+    "upload_too_large": ("tệp tải lên vượt giới hạn {limit} MB",
+                         "the upload is larger than the limit of {limit} MB"),
+    "not_zip": ("không phải tệp zip đọc được: {detail}", "not a readable zip file: {detail}"),
+    "zip_members": ("tệp zip có {n} thành phần; giới hạn là {limit}",
+                    "the zip holds {n} members; the limit is {limit}"),
+    "zip_expands": ("tệp zip giải nén ra {size} MB; giới hạn là {limit} MB (bom zip?)",
+                    "the zip expands to {size} MB; the limit is {limit} MB (zip bomb?)"),
+    "zip_bomb": ("tệp zip giải nén vượt quá {limit} MB (bom zip?): không dùng gì cả",
+                 "the zip expands beyond {limit} MB (zip bomb?): nothing used"),
+    "member_absolute": ("đường dẫn tuyệt đối: thành phần phải là đường dẫn tương đối",
+                        "absolute path: members must be relative"),
+    "member_dotdot": ("đường dẫn đi ra ngoài thư mục zip ('..')",
+                      "path goes outside the zip folder ('..')"),
+    "member_symlink": ("liên kết tượng trưng: không giải nén", "symbolic link: not extracted"),
+    "member_not_regular": ("không phải tệp thông thường", "not a regular file"),
+    "member_control": ("tên chứa ký tự điều khiển", "control characters in the name"),
+    "member_twice": ("cùng một tên hai lần", "the same name twice"),
+    "member_outside": ("đường dẫn ra ngoài thư mục", "path outside the folder"),
+    "member_extract": ("không giải nén được: {detail}", "cannot be extracted: {detail}"),
+    "unknown_layer": ("lớp không rõ; các lớp là {layers}", "unknown layer; layers are {layers}"),
+    "no_usable_row": ("không có dòng nào dùng được ({detail}): cả tệp bị từ chối, chưa có gì được "
+                      "áp dụng, vẫn dùng dữ liệu trước đó",
+                      "no usable row ({detail}): the whole file is refused, nothing was applied "
+                      "and the previous data stays"),
+    "no_data_rows": ("tệp không có dòng dữ liệu nào", "the file holds no data row"),
+    "rows_left_out": ("{n} dòng bị bỏ qua vì lỗi, xem các dòng dưới đây",
+                      "{n} rows left out because of errors, see the rows below"),
+    "rows_left_out_one": ("{n} dòng bị bỏ qua vì lỗi, xem dòng dưới đây",
+                          "{n} row left out because of an error, see the row below"),
+    # layers and datasets (geo.loading)
+    "layer_missing": ("thiếu lớp '{layer}': thêm {layer}.csv hoặc {layer}.geojson (xem "
+                      "data/README.md)",
+                      "layer '{layer}' is missing: add {layer}.csv or {layer}.geojson (see "
+                      "data/README.md)"),
+    "no_commune": ("lớp xã không có xã nào", "the communes layer holds no commune"),
+    "bad_source": ("nguồn phải là một đoạn văn bản, hoặc một đoạn cho mỗi ngôn ngữ ({langs}); đã "
+                   "bỏ qua",
+                   "a source is a text, or one text per language ({langs}); left out"),
+    "not_json": ("không đọc được dạng JSON: {detail}", "cannot be read as JSON: {detail}"),
+    # geometry and coordinates (geo.importing)
+    "metres_hint": ("x tới {x}, y tới {y}: đây có vẻ là mét của hệ toạ độ phẳng (VN-2000 hoặc UTM, "
+                    "ví dụ x≈500.000, y≈1.800.000), không phải độ WGS 84",
+                    "x up to {x}, y up to {y}: these look like projected metres (VN-2000 or UTM, "
+                    "e.g. x≈500,000, y≈1,800,000), not WGS 84 degrees"),
+    "no_crs_degrees": ("tệp không khai báo hệ toạ độ (CRS); toạ độ trông như độ nên được đọc theo "
+                       "WGS 84 (EPSG:4326)",
+                       "the file declares no coordinate reference system (CRS); its coordinates "
+                       "look like degrees and were read as WGS 84 (EPSG:4326)"),
+    "no_crs_metres": ("tệp không khai báo hệ toạ độ (CRS) và toạ độ không phải độ WGS 84 hợp lý "
+                      "({hint}). Hãy lưu tệp kèm CRS (tệp .prj cạnh tệp .shp, hoặc GeoPackage) "
+                      "hoặc chuyển sang EPSG:4326",
+                      "the file declares no coordinate reference system (CRS) and its coordinates "
+                      "are not plausible WGS 84 degrees ({hint}). Save it with its CRS (a .prj "
+                      "beside the .shp, or a GeoPackage) or reproject it to EPSG:4326"),
+    "crs_not_degrees": ("tệp khai báo CRS theo độ nhưng toạ độ không phải độ ({hint}); hãy khai "
+                        "báo đúng CRS của toạ độ (ví dụ VN-2000 / UTM múi 48N, EPSG:3405)",
+                        "the file declares a CRS in degrees but its coordinates are not degrees "
+                        "({hint}); declare the CRS they are in (e.g. VN-2000 / UTM zone 48N, "
+                        "EPSG:3405)"),
+    "reproject": ("không chuyển được sang WGS 84: {detail}",
+                  "cannot be reprojected to WGS 84: {detail}"),
+    "geometry_empty": ("hình học trống", "geometry is empty"),
+    "expected_polygon": ("cần Polygon hoặc MultiPolygon", "expected Polygon or MultiPolygon"),
+    "expected_point": ("cần Point", "expected Point"),
+    "not_finite_coords": ("toạ độ không hữu hạn", "coordinates are not finite"),
+    "invalid_geometry": ("hình học không hợp lệ: {detail}; sửa nó sẽ làm diện tích thay đổi "
+                         "{change}%: hãy sửa trong phần mềm GIS (QGIS: Vector ▸ Geometry Tools ▸ "
+                         "Fix Geometries)",
+                         "invalid geometry: {detail}; repairing it would change its area by "
+                         "{change}%: fix it in a GIS (QGIS: Vector ▸ Geometry Tools ▸ Fix "
+                         "Geometries)"),
+    "repaired": ("hình học không hợp lệ: {detail}; đã sửa (diện tích thay đổi {change}%)",
+                 "invalid geometry: {detail}; repaired (area changed by {change}%)"),
+    "hemisphere_axis": ("chữ chỉ bán cầu cho biết đây là {axis}",
+                        "the hemisphere letter says this is a {axis}"),
+    "latitude": ("vĩ độ", "latitude"),
+    "longitude": ("kinh độ", "longitude"),
+    "missing_coordinate": ("thiếu cột bắt buộc '{column}' (độ WGS 84; cũng hiểu: {aliases}, hoặc "
+                           "một cột 'vĩ độ, kinh độ' như 'Tọa độ'); các cột có trong tệp: "
+                           "{found}{hint}",
+                           "required column '{column}' is missing (WGS 84 degrees; also "
+                           "understood: {aliases}, or one 'lat, lon' column such as 'Tọa độ'); "
+                           "columns found: {found}{hint}"),
+    "one_column_hint": ("; dòng tiêu đề đọc ra chỉ một cột: dấu phân cách là dấu phẩy, chấm phẩy "
+                        "hay tab?",
+                        "; the header reads as one column: is the delimiter a comma, semicolon "
+                        "or tab?"),
+    "not_degrees": ("toạ độ không phải độ WGS 84 ({hint}). Hãy đổi sang độ, hoặc lưu lớp dạng "
+                    "GeoPackage/Shapefile có khai báo CRS",
+                    "the coordinates are not WGS 84 degrees ({hint}). Convert them to degrees, or "
+                    "save the layer as a GeoPackage/Shapefile that declares its CRS"),
+    "swapped": ("vĩ độ và kinh độ có vẻ bị đảo (Việt Nam nằm ở 8–24° Bắc, 102–110° Đông); đã "
+                "đọc đảo lại",
+                "latitude and longitude look swapped (Vietnam lies at 8–24° N, 102–110° E); read "
+                "swapped"),
+    "out_of_range": ("nằm ngoài ±{limit}°", "outside ±{limit}°"),
+    "missing_column": ("thiếu cột bắt buộc '{column}'{also}{hint}; các cột có trong tệp: {found}",
+                       "required column '{column}' is missing{also}{hint}; columns found: "
+                       "{found}"),
+    "also_understood": (" (cũng hiểu: {aliases})", " (also understood: {aliases})"),
+    "code_by_name_hint": ("; hoặc cho tên xã ('name' / 'Tên xã') để tìm mã GSO theo tên",
+                          "; or give commune names ('name' / 'Tên xã') to match GSO codes by "
+                          "name"),
+    "none_found": ("không có", "none"),
+    "far_point": ("điểm nằm cách mọi xã {km} km: hãy kiểm tra toạ độ",
+                  "the point lies {km} km outside every commune: check its coordinates"),
+    # commune codes by name (geo.importing.join_codes)
+    "no_commune_name": ("không có xã nào tên này trong {reference}: thêm cột 'code' ghi mã GSO "
+                        "của xã{suggestion}",
+                        "no commune of this name in {reference}: add a 'code' column with its "
+                        "GSO code{suggestion}"),
+    "close_names": ("; tên gần giống: {names}", "; close names: {names}"),
+    "reference_given": ("danh sách tham chiếu đã cho", "the given reference"),
+    "reference_gso": ("danh sách xã GSO trước 1/7/2025 (vietnamadminunits)",
+                      "GSO communes before 1 July 2025 (vietnamadminunits)"),
+    "codes_by_name": ("không có cột 'code': {matched} trong {total} xã được gán mã GSO theo tên, "
+                      "đối chiếu với {reference}",
+                      "no 'code' column: {matched} of {total} communes matched to GSO codes by "
+                      "name against {reference}"),
+})
+
 
 def t(key: str, lang: str = "vi") -> str:
     """The label ``key`` in ``lang`` ("vi" or "en").
@@ -549,6 +885,7 @@ class Note:
     key: str
     values: tuple[tuple[str, object], ...] = ()
     decimals: int = 0
+    PREFIX: ClassVar[str] = "note"  # the label group of ``key``
 
     def text(self, lang: str = "vi") -> str:
         def show(v):
@@ -557,7 +894,7 @@ class Note:
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 return str(v)
             return number(v, lang, 0 if isinstance(v, int) else self.decimals)
-        return t(f"note.{self.key}", lang).format(**{k: show(v) for k, v in self.values})
+        return t(f"{self.PREFIX}.{self.key}", lang).format(**{k: show(v) for k, v in self.values})
 
     def __str__(self) -> str:
         return self.text("en")
@@ -571,6 +908,28 @@ def note(key: str, decimals: int = 0, **values) -> Note:
     read)."""
     t(f"note.{key}", "en")
     return Note(key, tuple(values.items()), decimals)
+
+
+class Reason(Note):
+    """Why an input row or file was refused or changed (the ``reason`` of a
+    :class:`geo.errors.Problem`): a ``reason.*`` label and its values, read in either language."""
+
+    PREFIX: ClassVar[str] = "reason"
+
+
+def reason(key: str, decimals: int = 0, **values) -> Reason:
+    """A :class:`Reason` with label ``reason.<key>`` (checked to exist now) and ``values``."""
+    t(f"reason.{key}", "en")
+    return Reason(key, tuple(values.items()), decimals)
+
+
+def count(key: str, n: int, lang: str = "vi", **values) -> str:
+    """Label ``key`` with ``{n}`` filled in ``lang``'s number format, in its singular form
+    ``<key>_one`` when ``n`` is 1 and that label exists ("1 data row", "2 data rows"; Vietnamese
+    has one form)."""
+    one = f"{key}_one"
+    label = t(one if n == 1 and one in TEXT else key, lang)
+    return label.format(n=number(n, lang), **values)
 
 
 def note_text(item, lang: str = "vi") -> str:

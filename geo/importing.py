@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,6 +30,7 @@ from pyproj import CRS, Transformer
 from geo import normalise, readers
 from geo.crs import WGS84, working_crs
 from geo.errors import PhusongError, Problem
+from geo.i18n import Reason, reason
 from geo.search import bare_name
 from geo.uploads import UploadError
 
@@ -79,17 +82,19 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
     try:
         raw = readers.read_raw(path, layer=layer)
     except readers.ReadError as exc:
-        return Imported(_empty_layer(layer), [Problem(name, None, None, None, f"cannot be read: {exc}")])
+        return Imported(_empty_layer(layer), [Problem(name, None, None, None,
+                                                      reason("cannot_read", detail=_why(exc)))])
     except UploadError as exc:
         return Imported(_empty_layer(layer), list(exc.problems))
     except Exception as exc:  # a reader failing in an unforeseen way still names the file
         return Imported(_empty_layer(layer),
-                        [Problem(name, None, None, None, f"cannot be read: {exc}")])
+                        [Problem(name, None, None, None, reason("cannot_read", detail=str(exc)))])
     problems = list(raw.problems)
     frame = raw.frame
     frame.columns = [str(c).strip() for c in frame.columns]
     attrs = [c for c in frame.columns if not (raw.is_vector and c == frame.geometry.name)]
-    frame = frame.rename(columns=normalise.resolve_columns(attrs, layer))
+    renamed = normalise.resolve_columns(attrs, layer)
+    frame = frame.rename(columns=renamed)
     first = raw.first_row
 
     if raw.is_vector:
@@ -97,6 +102,7 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
     else:
         geometry, geom_problems = _table_points(frame, name, first, crs)
     problems += geom_problems
+    user_column = {canonical: original for original, canonical in renamed.items()}
 
     columns = SCHEMA[layer]
     joined = None
@@ -109,7 +115,7 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
     for column in missing:
         problems.append(Problem(name, None, column, None, _missing_reason(column, layer, frame)))
     if missing or geometry is None:
-        return Imported(_empty_layer(layer), problems)
+        return Imported(_empty_layer(layer), _in_user_columns(problems, user_column))
 
     out = pd.DataFrame(index=frame.index)
     bad = {p.row - first for p in geom_problems if p.row is not None and p.is_error}
@@ -133,7 +139,7 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
         dup = out[id_col].duplicated(keep="first") & ~out.index.isin(bad) & (out[id_col] != "")
         for i in out.index[dup]:
             problems.append(Problem(name, int(i) + first, id_col, str(out.at[i, id_col]),
-                                    "duplicate id: each row needs its own"))
+                                    reason("duplicate_id")))
             bad.add(i)
     keep = ~out.index.isin(sorted(bad))
     geoms = gpd.GeoSeries(np.asarray(geometry, dtype=object)[keep], crs=WGS84)
@@ -148,7 +154,24 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
     if communes is not None and layer != "communes" and len(gdf) and len(communes):
         rows = (frame.index[keep] + first).to_numpy()
         problems += far_points(gdf, communes, file=name, rows=rows)
-    return Imported(gdf, problems)
+    return Imported(gdf, _in_user_columns(problems, user_column))
+
+
+def _in_user_columns(problems: list[Problem], user_column: dict[str, str]) -> list[Problem]:
+    """``problems`` with each column named as the user's file names it ("Vĩ độ", not ``lat``)."""
+    def own(column: str | None) -> str | None:
+        if column is None:
+            return None
+        if column == "lat/lon" and "lat" not in user_column and "latlon" in user_column:
+            return user_column["latlon"]  # one "Tọa độ" column
+        return "/".join(user_column.get(part, part) for part in column.split("/"))
+    return [p if own(p.column) == p.column else replace(p, column=own(p.column))
+            for p in problems]
+
+
+def _why(exc: Exception) -> Reason | str:
+    """The reason an exception carries: its :class:`~geo.i18n.Reason`, else its text."""
+    return exc.args[0] if exc.args and isinstance(exc.args[0], Reason) else str(exc)
 
 
 # --- geometry ---------------------------------------------------------------------------------------
@@ -159,9 +182,8 @@ def _plausible_degrees(bounds: np.ndarray) -> bool:
                 and -90 <= ymin <= ymax <= 90)
 
 
-def _metres_hint(bounds: np.ndarray) -> str:
-    return (f"x up to {bounds[2]:,.0f}, y up to {bounds[3]:,.0f}: these look like projected "
-            "metres (VN-2000 or UTM, e.g. x≈500,000, y≈1,800,000), not WGS 84 degrees")
+def _metres_hint(bounds: np.ndarray) -> Reason:
+    return reason("metres_hint", x=round(float(bounds[2])), y=round(float(bounds[3])))
 
 
 def _vector_geometry(frame: gpd.GeoDataFrame, name: str, layer: str, first: int,
@@ -174,59 +196,49 @@ def _vector_geometry(frame: gpd.GeoDataFrame, name: str, layer: str, first: int,
         if crs is not None:
             series = series.set_crs(crs)
         elif _plausible_degrees(bounds):
-            problems.append(Problem(name, None, "geometry", None,
-                                    "the file declares no coordinate reference system (CRS); its "
-                                    "coordinates look like degrees and were read as WGS 84 "
-                                    "(EPSG:4326)", "warning"))
+            problems.append(Problem(name, None, "geometry", None, reason("no_crs_degrees"),
+                                    "warning"))
             series = series.set_crs(WGS84)
         else:
             return None, [Problem(name, None, "geometry", None,
-                                  "the file declares no coordinate reference system (CRS) and its "
-                                  f"coordinates are not plausible WGS 84 degrees ({_metres_hint(bounds)}). "
-                                  "Save it with its CRS (a .prj beside the .shp, or a GeoPackage) "
-                                  "or reproject it to EPSG:4326")]
+                                  reason("no_crs_metres", hint=_metres_hint(bounds)))]
     elif series.crs.is_geographic and len(present) and not _plausible_degrees(bounds):
         return None, [Problem(name, None, "geometry", str(series.crs.name),
-                              f"the file declares a CRS in degrees but its coordinates are not "
-                              f"degrees ({_metres_hint(bounds)}); declare the CRS they are in "
-                              "(e.g. VN-2000 / UTM zone 48N, EPSG:3405)")]
+                              reason("crs_not_degrees", hint=_metres_hint(bounds)))]
     try:
         geoms = series.to_crs(WGS84).to_numpy()
     except Exception as exc:
         return None, [Problem(name, None, "geometry", str(series.crs),
-                              f"cannot be reprojected to WGS 84: {exc}")]
+                              reason("reproject", detail=str(exc)))]
     wanted = ("Polygon", "MultiPolygon") if layer == "communes" else ("Point",)
     out = geoms.copy()
     types = shapely.get_type_id(geoms)
     for i, geom in enumerate(geoms):
         row = i + first
         if geom is None or shapely.is_empty(geom):
-            problems.append(Problem(name, row, "geometry", None, "geometry is empty"))
+            problems.append(Problem(name, row, "geometry", None, reason("geometry_empty")))
             continue
         type_name = _GEOM_NAMES[types[i]] if 0 <= types[i] < len(_GEOM_NAMES) else "unknown"
         if type_name == "MultiPoint" and wanted == ("Point",) and shapely.get_num_geometries(geom) == 1:
             out[i] = geom = shapely.get_geometry(geom, 0)
             type_name = "Point"
         if type_name not in wanted:
-            problems.append(Problem(name, row, "geometry", type_name,
-                                    f"expected {' or '.join(wanted)}"))
+            problems.append(Problem(name, row, "geometry", type_name, reason(
+                "expected_polygon" if layer == "communes" else "expected_point")))
             continue
         if not np.isfinite(shapely.get_coordinates(geom)).all():
-            problems.append(Problem(name, row, "geometry", None, "coordinates are not finite"))
+            problems.append(Problem(name, row, "geometry", None, reason("not_finite_coords")))
             continue
         if not shapely.is_valid(geom):
-            reason = shapely.is_valid_reason(geom)
+            why = shapely.is_valid_reason(geom)
             repaired, change = repair_polygon(geom)
             if repaired is None:
-                problems.append(Problem(name, row, "geometry", None,
-                                        f"invalid geometry: {reason}; repairing it would change "
-                                        f"its area by {change:.0%}: fix it in a GIS (QGIS: "
-                                        "Vector ▸ Geometry Tools ▸ Fix Geometries)"))
+                problems.append(Problem(name, row, "geometry", None, reason(
+                    "invalid_geometry", detail=why, change=100.0 * change)))
                 continue
             out[i] = repaired
-            problems.append(Problem(name, row, "geometry", None,
-                                    f"invalid geometry: {reason}; repaired (area changed by "
-                                    f"{change:.4%})", "warning"))
+            problems.append(Problem(name, row, "geometry", None, reason(
+                "repaired", 4, detail=why, change=100.0 * change), "warning"))
     return out, problems
 
 
@@ -265,13 +277,13 @@ def _table_points(frame: pd.DataFrame, name: str, first: int,
                 try:
                     value, axis = normalise.parse_coordinate(text)
                 except ValueError as exc:
-                    problems.append(Problem(name, int(i) + first, column, _show(text), str(exc)))
+                    problems.append(Problem(name, int(i) + first, column, _show(text), _why(exc)))
                     bad[k] = True
                     continue
                 if axis is not None and axis != column:
-                    problems.append(Problem(name, int(i) + first, column, _show(text),
-                                            f"the hemisphere letter says this is a "
-                                            f"{'longitude' if axis == 'lon' else 'latitude'}"))
+                    problems.append(Problem(name, int(i) + first, column, _show(text), reason(
+                        "hemisphere_axis", axis=reason("longitude" if axis == "lon"
+                                                       else "latitude"))))
                     bad[k] = True
                 hemis[k] |= axis is not None
                 target[k] = value
@@ -280,17 +292,15 @@ def _table_points(frame: pd.DataFrame, name: str, first: int,
             try:
                 lat[k], lon[k] = normalise.parse_lat_lon(text)
             except ValueError as exc:
-                problems.append(Problem(name, int(i) + first, "latlon", _show(text), str(exc)))
+                problems.append(Problem(name, int(i) + first, "latlon", _show(text), _why(exc)))
                 bad[k] = True
     else:
-        found = ", ".join(map(str, frame.columns)) or "none"
+        found = ", ".join(map(str, frame.columns)) or reason("none_found")
         hint = ""
         if len(frame.columns) == 1 and any(d in str(frame.columns[0]) for d in " :"):
-            hint = "; the header reads as one column: is the delimiter a comma, semicolon or tab?"
-        return None, [Problem(name, None, c, None,
-                              f"required column '{c}' is missing (WGS 84 degrees; also "
-                              f"understood: {aliases}, or one 'lat, lon' column such as "
-                              f"'Tọa độ'); columns found: {found}{hint}")
+            hint = reason("one_column_hint")
+        return None, [Problem(name, None, c, None, reason(
+                          "missing_coordinate", column=c, aliases=aliases, found=found, hint=hint))
                       for c, aliases in (("lat", "Vĩ độ, vi_do, latitude, y"),
                                          ("lon", "Kinh độ, kinh_do, lng, long, longitude, x"))]
     ok = ~bad
@@ -302,25 +312,22 @@ def _table_points(frame: pd.DataFrame, name: str, first: int,
         if out_of_range.sum() > 0 and out_of_range.sum() >= 0.5 * ok.sum() and \
                 np.nanmax(np.abs(np.r_[lat[out_of_range], lon[out_of_range]])) > 1000:
             bounds = np.array([0, 0, np.nanmax(lon[ok]), np.nanmax(lat[ok])])
-            return None, problems + [Problem(
-                name, None, "lat/lon", None,
-                f"the coordinates are not WGS 84 degrees ({_metres_hint(bounds)}). Convert them "
-                "to degrees, or save the layer as a GeoPackage/Shapefile that declares its CRS")]
+            return None, problems + [Problem(name, None, "lat/lon", None,
+                                             reason("not_degrees", hint=_metres_hint(bounds)))]
     for k, i in enumerate(frame.index):
         if not ok[k]:
             continue
         swapped = (not hemis[k] and _in(lon[k], VIETNAM_LAT) and _in(lat[k], VIETNAM_LON)
                    and not (_in(lat[k], VIETNAM_LAT) and _in(lon[k], VIETNAM_LON)))
         if swapped:
-            problems.append(Problem(name, int(i) + first, "lat", f"{lat[k]:g}, {lon[k]:g}",
-                                    "latitude and longitude look swapped (Vietnam lies at "
-                                    "8–24° N, 102–110° E); read swapped", "warning"))
+            problems.append(Problem(name, int(i) + first, "latlon" if pair else "lat",
+                                    f"{lat[k]:g}, {lon[k]:g}", reason("swapped"), "warning"))
             lat[k], lon[k] = lon[k], lat[k]
         for column, value, limit in (("lat", lat[k], 90), ("lon", lon[k], 180)):
             if abs(value) > limit:
                 raw = frame.at[i, "latlon"] if pair else frame.at[i, column]
-                problems.append(Problem(name, int(i) + first, column, _show(raw),
-                                        f"outside ±{limit}°"))
+                problems.append(Problem(name, int(i) + first, "latlon" if pair else column,
+                                        _show(raw), reason("out_of_range", limit=limit)))
                 bad[k] = True
     geoms = shapely.points(lon, lat)
     geoms[bad] = None
@@ -336,14 +343,12 @@ def _show(value) -> str:
     return text if len(text) <= _MAX_VALUE_CHARS else text[:_MAX_VALUE_CHARS] + "…"
 
 
-def _missing_reason(column: str, layer: str, frame: pd.DataFrame) -> str:
-    found = ", ".join(str(c) for c in frame.columns if c != "geometry") or "none"
+def _missing_reason(column: str, layer: str, frame: pd.DataFrame) -> Reason:
+    found = ", ".join(str(c) for c in frame.columns if c != "geometry") or reason("none_found")
     aliases = [a for a in normalise.ALIASES[layer].get(column, ()) if a != column][:6]
-    also = f" (also understood: {', '.join(aliases)})" if aliases else ""
-    hint = ""
-    if column == "code" and layer == "communes":
-        hint = "; or give commune names ('name' / 'Tên xã') to match GSO codes by name"
-    return f"required column '{column}' is missing{also}{hint}; columns found: {found}"
+    also = reason("also_understood", aliases=", ".join(aliases)) if aliases else ""
+    hint = reason("code_by_name_hint") if column == "code" and layer == "communes" else ""
+    return reason("missing_column", column=column, also=also, hint=hint, found=found)
 
 
 def far_points(points: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, *, file: str,
@@ -357,8 +362,7 @@ def far_points(points: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, *, file: st
     for k in np.flatnonzero(dist > max_m):
         p = points.geometry.iloc[k]
         out.append(Problem(file, int(rows[k]), "lat/lon", f"{p.y:.6f}, {p.x:.6f}",
-                           f"the point lies {dist[k] / 1000:,.1f} km outside every commune: "
-                           "check its coordinates", "warning"))
+                           reason("far_point", 1, km=float(dist[k]) / 1000), "warning"))
     return out
 
 
@@ -369,29 +373,29 @@ def _parse_column(series: pd.Series, col, name: str, first: int) -> tuple[pd.Ser
     values = []
     for i, raw in series.items():
         text = "" if raw is None or (isinstance(raw, float) and math.isnan(raw)) else str(raw).strip()
-        value, reason, note = parse_value(text, col)
-        if reason:
-            problems.append(Problem(name, int(i) + first, col.name, _show(text), reason))
+        value, why, note = parse_value(text, col)
+        if why:
+            problems.append(Problem(name, int(i) + first, col.name, _show(text), why))
         elif note:
             problems.append(Problem(name, int(i) + first, col.name, _show(text), note, "warning"))
         values.append(value)
     return pd.Series(values, index=series.index, dtype=object), problems
 
 
-def parse_value(text: str, col) -> tuple[object, str | None, str | None]:
+def parse_value(text: str, col) -> tuple[object, Reason | str | None, Reason | None]:
     """(value, error reason, warning note) of one cell for schema column ``col``."""
     default = {"number": np.nan, "bool": False}.get(col.kind, "")
     if text == "":
-        return default, ("empty, but this column is required" if col.required else None), None
+        return default, (reason("empty_required") if col.required else None), None
     try:
         if col.kind == "text":
             return text, None, None
         if col.kind == "number":
             number = normalise.parse_number(text)
             if col.minimum is not None and number < col.minimum:
-                return default, f"must be ≥ {col.minimum:g}", None
+                return default, reason("minimum", limit=_limit(col.minimum)), None
             if col.maximum is not None and number > col.maximum:
-                return default, f"must be ≤ {col.maximum:g}", None
+                return default, reason("maximum", limit=_limit(col.maximum)), None
             return number, None, None
         if col.kind == "bool":
             return normalise.parse_bool(text), None, None
@@ -403,8 +407,12 @@ def parse_value(text: str, col) -> tuple[object, str | None, str | None]:
         if col.kind == "technologies":
             return normalise.parse_technologies(text), None, None
     except ValueError as exc:
-        return default if col.kind != "text" else text, str(exc), None
+        return default if col.kind != "text" else text, _why(exc), None
     raise AssertionError(col.kind)
+
+
+def _limit(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
 
 
 # --- commune codes ----------------------------------------------------------------------------------
@@ -429,8 +437,7 @@ def join_codes(names: pd.Series, geometry: np.ndarray | None, *, name: str, firs
     warning.
     """
     ref = reference if reference is not None else reference_communes()
-    label = "the given reference" if reference is not None else \
-        "GSO communes before 1 July 2025 (vietnamadminunits)"
+    label = reason("reference_given" if reference is not None else "reference_gso")
     ref = ref.reset_index(drop=True)
     bare_ref = ref["name"].map(bare_name)
     by_bare: dict[str, list[int]] = {}
@@ -444,11 +451,10 @@ def join_codes(names: pd.Series, geometry: np.ndarray | None, *, name: str, firs
         candidates = by_bare.get(bare_name(text), []) if text.strip() else []
         if not candidates:
             close = difflib.get_close_matches(bare_name(text), list(by_bare), n=3, cutoff=0.8)
-            suggestion = ("; close names: " + ", ".join(ref.at[by_bare[c][0], "name"] for c in close)
-                          if close else "")
-            problems.append(Problem(name, int(i) + first_row, "name", _show(text),
-                                    f"no commune of this name in {label}: add a 'code' column "
-                                    f"with its GSO code{suggestion}"))
+            suggestion = (reason("close_names", names=", ".join(ref.at[by_bare[c][0], "name"]
+                                                                for c in close)) if close else "")
+            problems.append(Problem(name, int(i) + first_row, "name", _show(text), reason(
+                "no_commune_name", reference=label, suggestion=suggestion)))
             continue
         chosen = candidates[0]
         if len(candidates) > 1 and has_points and geometry is not None and geometry[k] is not None:
@@ -461,9 +467,8 @@ def join_codes(names: pd.Series, geometry: np.ndarray | None, *, name: str, firs
             if col in ref.columns and isinstance(ref.at[chosen, col], str):
                 out.at[i, col] = ref.at[chosen, col]
     matched = int(out["code"].notna().sum())
-    problems.append(Problem(name, None, "code", None,
-                            f"no 'code' column: {matched} of {len(names)} communes matched to GSO "
-                            f"codes by name against {label}", "warning"))
+    problems.append(Problem(name, None, "code", None, reason(
+        "codes_by_name", matched=matched, total=len(names), reference=label), "warning"))
     if "code_2025" in ref.columns and matched:
         out["code_2025"] = out["code_2025"].where(out["code"].notna())
     return out, problems
@@ -474,10 +479,11 @@ def join_codes(names: pd.Series, geometry: np.ndarray | None, *, name: str, firs
 REPORT_COLUMNS = ("severity", "file", "row", "column", "value", "reason")
 
 
-def report_frame(problems: list[Problem]) -> pd.DataFrame:
-    """The problems as a table (severity, file, row, column, value, reason), errors first."""
+def report_frame(problems: list[Problem], *, lang: str = "en") -> pd.DataFrame:
+    """The problems as a table (severity, file, row, column, value, reason), errors first; the
+    reasons in ``lang``, the column named as the user's file names it."""
     rows = [{"severity": p.severity, "file": p.file, "row": p.row, "column": p.column,
-             "value": p.value, "reason": p.reason} for p in problems]
+             "value": p.value, "reason": p.text(lang)} for p in problems]
     frame = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
     frame["row"] = frame["row"].astype("Int64")
     order = frame["severity"].map({"error": 0, "warning": 1}).fillna(0)
@@ -492,12 +498,18 @@ def _cell(value) -> object:
     return value
 
 
-def report_csv(problems: list[Problem]) -> bytes:
+def report_csv(problems: list[Problem], *, lang: str | None = None) -> bytes:
     """The import report as UTF-8 CSV with a BOM (Excel-friendly); values that a spreadsheet would
-    run as formulas are prefixed with an apostrophe."""
-    frame = report_frame(problems)
-    for col in ("file", "value", "reason", "column"):
-        frame[col] = frame[col].map(_cell)
+    run as formulas are prefixed with an apostrophe.
+
+    Without ``lang`` (the CLI's ``--import-report``): English, headers :data:`REPORT_COLUMNS`.
+    With ``lang``: the table the app shows (:func:`report_table`), headers, severities and
+    reasons in ``lang``.
+    """
+    frame = report_frame(problems) if lang is None else report_table(problems, lang=lang)
+    for col in ("file", "value", "reason", "column"):  # headers may be in lang: by position
+        header = frame.columns[REPORT_COLUMNS.index(col)]
+        frame[header] = frame[header].map(_cell)
     return frame.to_csv(index=False).encode("utf-8-sig")
 
 
@@ -537,11 +549,20 @@ def report_table(problems: list[Problem], *, lang: str = "vi") -> pd.DataFrame:
     """:func:`report_frame` with headers and severities in ``lang`` (for the app)."""
     from geo import i18n
 
-    frame = report_frame(problems)
+    frame = report_frame(problems, lang=lang)
     frame["severity"] = frame["severity"].map(lambda s: i18n.t(f"import.severity_{s}", lang))
     frame["row"] = frame["row"].astype(object).where(frame["row"].notna(), "")
     frame = frame.fillna("")
     return frame.rename(columns={c: i18n.t(f"import.col_{c}", lang) for c in REPORT_COLUMNS})
+
+
+def refusals(problems: list[Problem], *, lang: str = "vi", limit: int = 5) -> list[str]:
+    """The first ``limit`` problems that refused a whole file, as Markdown lines "**file**: reason"
+    in ``lang`` (file names and reasons escaped: they are text, never markup)."""
+    def text(value: str) -> str:
+        return re.sub(r"([\\`*_{}\[\]()#+\-.!|$<>~])", r"\\\1", value)
+    return [f"**{text(p.file)}**: {text(p.text(lang))}" for p in problems
+            if p.is_error and p.row is None][:limit]
 
 
 def layer_table(dataset, *, lang: str = "vi") -> pd.DataFrame:

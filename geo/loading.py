@@ -20,8 +20,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo import i18n, settings
 from geo import population as pop_module
-from geo import settings
 from geo.crs import WGS84, working_crs
 from geo.errors import DataError, PhusongError, Problem
 from geo.population import PopulationGrid
@@ -147,8 +147,7 @@ def load_dataset(folder: str | Path, *, strict: bool = True,
                 layers[layer] = None
                 continue
             problems.append(Problem(str(folder / f"{layer}.*"), None, None, None,
-                                    f"layer '{layer}' is missing: add {layer}.csv or "
-                                    f"{layer}.geojson (see data/README.md)"))
+                                    i18n.reason("layer_missing", layer=layer)))
             layers[layer] = _empty_layer(layer)
             continue
         gdf, layer_problems = read_layer(path, layer, crs=layer_crs.get(layer),
@@ -156,8 +155,7 @@ def load_dataset(folder: str | Path, *, strict: bool = True,
         layers[layer] = gdf
         problems += layer_problems
         if layer == "communes" and not len(gdf) and not any(p.is_error for p in layer_problems):
-            problems.append(Problem(path.name, None, None, None,
-                                    "the communes layer holds no commune"))
+            problems.append(Problem(path.name, None, None, None, i18n.reason("no_commune")))
 
     # The folder's own grid with other communes (e.g. uploaded for another district) may not fit
     # them: then it is only a warning, since the user did not choose that grid.
@@ -236,8 +234,8 @@ def _sources(meta: dict, problems: list[Problem]) -> tuple[str | dict[str, str],
             kept.append(entry)
         else:
             problems.append(Problem("dataset.json", i + 1, "sources", str(entry)[:80],
-                                    "a source is a text, or one text per language "
-                                    f"({', '.join(settings.LANGS)}); left out", severity="warning"))
+                                    i18n.reason("bad_source", langs=", ".join(settings.LANGS)),
+                                    severity="warning"))
     return tuple(kept)
 
 
@@ -247,6 +245,7 @@ def _read_meta(path: Path, problems: list[Problem]) -> dict:
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        problems.append(Problem(path.name, None, None, None, f"cannot be read as JSON: {exc}"))
+        problems.append(Problem(path.name, None, None, None,
+                                i18n.reason("not_json", detail=str(exc))))
         return {}
     return meta if isinstance(meta, dict) else {}

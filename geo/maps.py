@@ -35,6 +35,9 @@ Offline assets: what folium and streamlit-folium do with them (folium 0.20, stre
   (``components.declare_component(path=...)``, URL ``/component/app.phusong_assets/``): no
   server configuration, and the ~0.4 MB of ``data:`` URIs is not sent again with every rerun.
   Exports (:func:`to_html`) inline everything.
+- phusong's own browser code (commune labels with a collision check, hatched areas that act as
+  their commune on click, popups kept clear of the banner and legend) is one plain script,
+  ``geo/static/phusong/phusong-map.js`` (:data:`OWN_JS`), loaded like the vendored files.
 - Element ids are set deterministically (hex digests of a counter), so the same inputs give
   byte-identical HTML; they stay 32 hex digits long because st_folium rewrites ``_<id>`` suffixes
   by regex and a short id such as ``1`` would also hit data such as ``BTS_1``.
@@ -59,6 +62,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.ops import polylabel
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
@@ -170,6 +174,26 @@ def metric_for_gap(metric: str) -> str | None:
     return None
 
 
+def follow_metric(chosen: list[str] | None, followed: str | None,
+                  metric: str) -> tuple[list[str], str]:
+    """The uncovered-area kinds to hatch once the colour metric is ``metric``, and the kind that
+    now follows the metric.
+
+    ``chosen`` is the current selection (None before the first one), ``followed`` the kind the
+    previous metric put there. The hatching follows the metric: ``followed`` gives way to
+    :func:`metric_for_gap` of ``metric`` (first in the list); kinds the user added stay, and a
+    kind the user removed stays removed while the metric's kind does not change. ``gap_score``
+    measures no single kind and changes nothing; with no selection yet it starts with "no_4g".
+    """
+    kind = metric_for_gap(metric)
+    if chosen is None or followed is None:
+        first = kind or "no_4g"
+        return (list(chosen) if chosen is not None else [first]), first
+    if kind is None or kind == followed:
+        return list(chosen), followed
+    return [kind] + [g for g in chosen if g not in (kind, followed)], kind
+
+
 # --- vendored assets ----------------------------------------------------------------------------
 
 
@@ -183,6 +207,7 @@ class Asset:
 
 
 LEAFLET = "leaflet-1.9.4"
+OWN_JS = "phusong/phusong-map.js"  # phusong's own map script (labels, clicks), not vendored
 FULLSCREEN = "leaflet.fullscreen-3.0.0"
 MEASURE = "leaflet-measure-2.1.7"
 ASSETS: dict[str, tuple[Asset, ...]] = {
@@ -193,6 +218,7 @@ ASSETS: dict[str, tuple[Asset, ...]] = {
                    Asset("Control.FullScreen.css", "css", f"{FULLSCREEN}/Control.FullScreen.css")),
     "MeasureControl": (Asset("leaflet_measure_js", "js", f"{MEASURE}/leaflet-measure.min.js"),
                        Asset("leaflet_measure_css", "css", f"{MEASURE}/leaflet-measure.css")),
+    "_PhusongJs": (Asset("phusong_map_js", "js", OWN_JS),),
 }
 _PLACEHOLDER = "phusong-asset:"  # base URL marking the links to_html() inlines
 
@@ -340,6 +366,7 @@ class _Banner(MacroElement):
             div.setAttribute('style', {{ this.style|tojson }});
             div.textContent = {{ this.text|tojson }};
             {{ this._parent.get_name() }}.getContainer().appendChild(div);
+            phusong.clearOfBanner({{ this._parent.get_name() }}, div);  // popups open below it
         })();
         {% endmacro %}
     """)
@@ -354,6 +381,55 @@ class _Banner(MacroElement):
         self._name = "PhusongBanner"
         self.text = text
         self.style = self._STYLE
+
+
+class _PhusongJs(JSCSSMixin, MacroElement):
+    """Loads phusong's own map script (:data:`OWN_JS`: labels, hatch clicks, banner); draws
+    nothing itself. Its URL is set like the vendored files' (:func:`use_local_assets`)."""
+
+    _template = Template("")
+    default_js = [("phusong_map_js", OWN_JS)]
+
+    def __init__(self):
+        super().__init__()
+        self._name = "PhusongJs"
+
+
+class _Labels(folium.map.Layer):
+    """Commune name labels (a layer in the layer control); the browser shows them in the given
+    order and hides any that would overlap one already shown (``phusong.labels``)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = phusong.labels({{ this._parent.get_name() }},
+                                                   {{ this.labels|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, labels: list, name: str):
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "PhusongLabels"
+        self.labels = labels
+
+
+class _GapLink(MacroElement):
+    """A click on a hatched area acts as a click on its commune (same ``properties.code``)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        phusong.linkGaps({{ this.communes.get_name() }}, [
+            {%- for g in this.gap_layers %}
+            {{ g.get_name() }}{{ "," if not loop.last }}
+            {%- endfor %}
+        ]);
+        {% endmacro %}
+    """)
+
+    def __init__(self, communes: folium.GeoJson, gap_layers: list[folium.GeoJson]):
+        super().__init__()
+        self._name = "PhusongGapLink"
+        self.communes = communes
+        self.gap_layers = gap_layers
 
 
 # --- geometry helpers ---------------------------------------------------------------------------
@@ -498,7 +574,8 @@ def _value_text(row, col: str, lang: str) -> str:
 _POPUP_COLUMNS = ("code", "area_km2", "population", "no_4g_pct", "no_mobile_pct",
                   "no_loudspeaker_pct", "no_internet_pct", "no_service_pct", "at_risk_pct",
                   "no_4g_pop", "no_mobile_pop", "no_loudspeaker_pop", "no_internet_pop",
-                  "no_service_pop", "c03_required", "c03_present", "gap_score", "gap_rank")
+                  "no_service_pop", "at_risk_pop", "c03_required", "c03_present", "gap_score",
+                  "gap_rank")
 
 
 def _commune_props(communes: gpd.GeoDataFrame, metric: str, lang: str) -> list[dict]:
@@ -598,6 +675,48 @@ def _add_proposed(m: folium.Map, analysis, lang: str) -> None:
     group.add_to(m)
 
 
+HYPOTHETICAL_COLOR = "#e6550d"
+
+
+def _has_hypothetical(analysis) -> bool:
+    return any(g is not None and "hypothetical" in g and bool(g["hypothetical"].any())
+               for g in analysis.sites.values())
+
+
+def _add_hypothetical(m: folium.Map, analysis, lang: str) -> None:
+    """What-if sites (``geo.whatif``, rows flagged ``hypothetical``): their reach as a dashed
+    circle and a marker with their number, above the ordinary site dot."""
+    from geo import whatif
+
+    if not _has_hypothetical(analysis):  # the usual case: no frame to build
+        return
+    points = whatif.hypothetical_points(analysis)
+    group = folium.FeatureGroup(name=t("whatif.map_layer", lang))
+    discs = whatif.footprints(analysis)
+    if len(discs):
+        props = [{"tip": f"<b>{_esc(r['site_id'])}</b> ({_esc(t('whatif.tag', lang))})<br>"
+                         f"{_esc(t('col.radius_m', lang))}: {fmt_number(r['radius_m'], lang)}",
+                  "style": {"color": HYPOTHETICAL_COLOR, "weight": 2, "dashArray": "6 4",
+                            "fillColor": HYPOTHETICAL_COLOR, "fillOpacity": 0.12}}
+                 for r in pd.DataFrame(discs.drop(columns="geometry")).to_dict("records")]
+        _GeoJson(_feature_collection(_to_wgs84(discs, "what-if reach"), props), pane="phusong_gaps",
+                 tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(group)
+    for sid, layer, pt in zip(points["site_id"], points["layer"],
+                              _to_wgs84(points, "what-if sites"), strict=True):
+        number = _esc(sid.removeprefix(whatif.ID_PREFIX))
+        icon = folium.DivIcon(
+            html=f"<div class='phusong-whatif' style='width:20px;height:20px;"
+                 f"background:{HYPOTHETICAL_COLOR};color:#fff;border:2px dashed #fff;"
+                 f"box-shadow:0 0 3px rgba(0,0,0,.6);font:bold 11px/20px sans-serif;"
+                 f"text-align:center;transform:rotate(45deg)'>"
+                 f"<span style='display:inline-block;transform:rotate(-45deg)'>{number}</span></div>",
+            icon_size=(24, 24), icon_anchor=(12, 12))
+        folium.Marker([pt.y, pt.x], icon=icon,
+                      tooltip=f"<b>{_esc(sid)}</b> ({_esc(t('whatif.tag', lang))})<br>"
+                              f"{_esc(t('layer.' + layer, lang))}").add_to(group)
+    group.add_to(m)
+
+
 # --- legend -------------------------------------------------------------------------------------
 
 
@@ -610,8 +729,10 @@ def _swatch(fill: str, *, border: str = "#666", opacity: float = 1.0, round_: bo
             f"border-radius:{radius}'></span>")
 
 
-def legend_html(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -> str:
-    """The legend as HTML (every data-derived text escaped)."""
+def legend_html(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...],
+                colocated: bool = False) -> str:
+    """The legend as HTML (every data-derived text escaped); ``colocated``: some markers are
+    stacked as rings (:func:`_site_collections`), which the legend then explains."""
     head = "<div style='font-weight:bold;margin:6px 0 4px'>{}</div>"
     rows = [head.format(_esc(t("metric." + metric, lang)))]
     for color, label in zip(CLASS_COLORS, class_labels(metric, lang), strict=True):
@@ -639,9 +760,19 @@ def legend_html(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...])
         if g is not None and len(g):
             rows.append(f"<div style='margin-top:4px'>{_swatch(color, border=border, round_=True)}"
                         f"{_esc(t('layer.' + layer, lang))}</div>")
+    if colocated:
+        ring = (f"<span style='display:inline-block;width:8px;height:8px;margin:0 8px 0 2px;"
+                f"vertical-align:-1px;background:{CARRIER_COLORS['Viettel']};border-radius:50%;"
+                f"box-shadow:0 0 0 1.5px #fff,0 0 0 4px {LOUDSPEAKER_COLOR},"
+                f"0 0 0 5px {LOUDSPEAKER_EDGE}'></span>")
+        rows.append(f"<div style='margin-top:4px'>{ring}{_esc(t('map.colocated', lang))}</div>")
     if proposed_sites(analysis) is not None:
         rows.append(f"<div style='margin-top:4px'>{_swatch(PROPOSED_COLOR, border='#fff', round_=True)}"
                     f"{_esc(t('plan.proposed', lang))}</div>")
+    if _has_hypothetical(analysis):
+        rows.append(f"<div style='margin-top:4px'>"
+                    f"{_swatch(HYPOTHETICAL_COLOR, border='#fff', dashed=True)}"
+                    f"{_esc(t('whatif.map_layer', lang))}</div>")
     return "".join(rows)
 
 
@@ -667,22 +798,93 @@ def _memo(analysis, key: tuple, build):
 # Site layers stay the same frames while only radii change, so their map data is made once.
 _SITE_DATA = IdentityCache(max_entries=64)
 
+# Site layers from the bottom of the drawing to the top (each in its own pane, so the order
+# survives layer toggling): the few BTS sites stay on top of the many loudspeakers, which often
+# share their position (a commune radio station beside a Viettel mast).
+SITE_STACK: tuple[str, ...] = ("loudspeakers", "internet_points", "bts_sites")
+RING_PX = 3  # a marker under another one at the same position is this much wider: a ring
+_TIP_SEPARATOR = "<hr style='margin:3px 0;border:0;border-top:1px solid #bbb'>"
 
-def _site_collection(g: gpd.GeoDataFrame, layer: str, lang: str) -> dict:
-    g = g[~(g.geometry.isna() | g.geometry.is_empty)]
-    rows = pd.DataFrame(g.drop(columns=g.geometry.name)).to_dict("records")  # fast rows
-    props = [{"tip": _site_tip(layer, r, lang), "style": _site_style(layer, r)} for r in rows]
-    return _feature_collection(_to_wgs84(g, layer), props)
+
+def _site_pane(layer: str) -> str:
+    return f"phusong_{layer}"
+
+
+def _site_collections(sites: dict, lang: str) -> list[tuple[str, "_FeatureCollection"]]:
+    """The site layers' GeoJSON (in :data:`SITE_LAYERS` order), every site drawn.
+
+    Sites at the same drawn position (coordinates rounded to :data:`COORD_DECIMALS`) are stacked:
+    the topmost (BTS over internet points over loudspeakers, then row order) keeps its size, each
+    one below is :data:`RING_PX` wider than the one above, so it shows as a ring around it; each
+    marker's tooltip lists every site at its position, so hovering any ring names them all.
+    """
+    parts = {}
+    for layer in SITE_LAYERS:
+        g = sites.get(layer)
+        if g is None or not len(g):
+            continue
+        g = g[~(g.geometry.isna() | g.geometry.is_empty)]
+        rows = pd.DataFrame(g.drop(columns=g.geometry.name)).to_dict("records")  # fast rows
+        parts[layer] = (_to_wgs84(g, layer), rows)
+    stacks: dict[tuple[float, float], list[tuple[str, int]]] = {}  # position -> top first
+    for layer in reversed(SITE_STACK):
+        if layer in parts:
+            pts = parts[layer][0]
+            for i, xy in enumerate(zip(pts.x.tolist(), pts.y.tolist())):
+                stacks.setdefault(xy, []).append((layer, i))
+    tips, radius, depth = {}, {}, {}
+    for stack in stacks.values():
+        tip = _TIP_SEPARATOR.join(_site_tip(layer, parts[layer][1][i], lang)
+                                  for layer, i in stack)
+        r = 0.0
+        for d, (layer, i) in enumerate(stack):
+            base = _site_style(layer, parts[layer][1][i])["radius"]
+            r = base if d == 0 else max(base, r + RING_PX)
+            tips[layer, i], radius[layer, i], depth[layer, i] = tip, r, d
+    out = []
+    for layer, (pts, rows) in parts.items():
+        order = sorted(range(len(rows)), key=lambda i: -depth[layer, i])  # rings drawn first
+        props = [{"tip": tips[layer, i],
+                  "style": {**_site_style(layer, rows[i]), "radius": radius[layer, i]}}
+                 for i in order]
+        out.append((layer, _feature_collection(pts.iloc[order], props)))
+    return out
 
 
 _OUTLINES: OrderedDict[tuple, tuple] = OrderedDict()
 
 
+def _label_points(communes: gpd.GeoDataFrame) -> list[tuple[int, float, float]]:
+    """Where each commune's name goes: (row position, lat, lon) in label priority order (larger
+    communes first, ties by row). The point is the pole of inaccessibility of the commune's
+    largest part (found to 1/50 of its size, in the data's CRS), so the name sits well inside."""
+    rows, points = [], []
+    for i, g in enumerate(communes.geometry.values):
+        if g is None or g.is_empty:
+            continue
+        part = max(getattr(g, "geoms", [g]), key=lambda q: q.area)
+        if part.geom_type != "Polygon" or part.area <= 0:
+            continue
+        rows.append(i)
+        try:
+            points.append(polylabel(part, tolerance=math.sqrt(part.area) / 50))
+        except Exception:  # e.g. an invalid ring: any point inside will do
+            points.append(part.representative_point())
+    if not rows:
+        return []
+    wgs = _round_coords(np.asarray(
+        gpd.GeoSeries(points, crs=communes.crs).to_crs(4326).values))
+    area = shapely.area(communes.geometry.values[rows])
+    order = sorted(range(len(rows)), key=lambda k: (-area[k], rows[k]))
+    return [(rows[k], float(wgs[k].y), float(wgs[k].x)) for k in order]
+
+
 def _outlines(communes: gpd.GeoDataFrame
-              ) -> tuple[gpd.GeoSeries, list[dict], "_FeatureCollection"]:
-    """Commune shapes for the map (EPSG:4326, and as GeoJSON geometries) and the district
-    outline, kept by content: every analysis of the same communes (any radius, filter or model)
-    draws the same shapes."""
+              ) -> tuple[gpd.GeoSeries, list[dict], "_FeatureCollection",
+                         list[tuple[int, float, float]]]:
+    """Commune shapes for the map (EPSG:4326, and as GeoJSON geometries), the district
+    outline and the label points (:func:`_label_points`), kept by content: every analysis of the
+    same communes (any radius, filter or model) draws the same shapes."""
     _check_crs(communes, "communes")
     key = (hashlib.sha1(b"".join(shapely.to_wkb(communes.geometry.values))).hexdigest(),
            communes.crs.to_string(), tuple(communes.index))
@@ -694,7 +896,8 @@ def _outlines(communes: gpd.GeoDataFrame
             geometry=[shapely.union_all(communes.geometry.values).boundary], crs=communes.crs)
         _OUTLINES[key] = (geoms, _geometry_dicts(arr[keep]) if keep.any() else [],
                           _feature_collection(_to_wgs84(district, "district"), [
-                              {"style": {"color": "#333333", "weight": 2.5, "fill": False}}]))
+                              {"style": {"color": "#333333", "weight": 2.5, "fill": False}}]),
+                          _label_points(communes))
         while len(_OUTLINES) > 16:
             _OUTLINES.popitem(last=False)
     else:
@@ -706,7 +909,7 @@ def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -
     """The data of a map (GeoJSON in EPSG:4326, styles, legend): the costly, state-free part of
     :func:`build_map`, computed once per analysis and view."""
     communes = analysis.communes
-    geoms, shapes, district = _outlines(communes)
+    geoms, shapes, district, label_points = _outlines(communes)
     props = _commune_props(communes, metric, lang)
     styles = {str(i): p.pop("style") for i, p in enumerate(props)}
     gap_layers = []
@@ -717,20 +920,23 @@ def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -
         if not len(sel):
             continue
         color = GAP_COLORS[kind]
-        gap_props = [{"tip": f"<b>{_esc(t('gap.' + kind, lang))}</b><br>{_esc(r.get('name'))}: "
+        # one piece per commune, with its code: a click here selects the commune (app.py reads
+        # properties.code of the clicked feature), and the tooltip names it
+        gap_props = [{"code": _esc(r.get("code")), "name": _esc(r.get("name")),
+                      "tip": f"<b>{_esc(r.get('name'))}</b><br>{_esc(t('gap.' + kind, lang))}: "
                              f"{fmt_number(r.get('area_km2'), lang, 2)} km²",
                       "style": {"color": color, "weight": 1.2, "dashArray": "4 3",
                                 "fillColor": f"url(#phusong-hatch-{kind})", "fillOpacity": 1.0}}
                      for r in pd.DataFrame(sel.drop(columns=sel.geometry.name)).to_dict("records")]
         gap_layers.append((kind, _feature_collection(_to_wgs84(sel, "gaps"), gap_props)))
-    site_layers = []
-    for layer in SITE_LAYERS:
-        g = analysis.sites.get(layer)
-        if g is None or not len(g):
-            continue
-        site_layers.append((layer, _SITE_DATA.get(
-            (g,), ("sites", layer, lang),
-            lambda g=g, layer=layer: _site_collection(g, layer, lang))))
+    present = tuple(layer for layer in SITE_LAYERS
+                    if analysis.sites.get(layer) is not None and len(analysis.sites[layer]))
+    site_layers = _SITE_DATA.get(
+        tuple(analysis.sites[layer] for layer in present), ("sites", present, lang),
+        lambda: _site_collections({layer: analysis.sites[layer] for layer in present}, lang))
+    names = communes["name"].tolist()
+    labels = [[lat, lon, str(names[i])] for i, lat, lon in label_points
+              if names[i] is not None and names[i] == names[i]]  # not missing
     return {
         "bounds": tuple(float(v) for v in geoms.total_bounds),
         "communes": _feature_collection(geoms, props, shapes),
@@ -738,7 +944,10 @@ def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -
         "district": district,
         "gaps": gap_layers,
         "sites": site_layers,
-        "legend": legend_html(analysis, metric=metric, lang=lang, show_gaps=show_gaps),
+        "labels": labels,
+        "legend": legend_html(analysis, metric=metric, lang=lang, show_gaps=show_gaps,
+                              colocated=any(_TIP_SEPARATOR in f["properties"]["tip"]
+                                            for _, fc in site_layers for f in fc["features"])),
     }
 
 
@@ -771,6 +980,7 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=11, tiles=None,
                    control_scale=False, prefer_canvas=False)
     folium.Figure().add_child(m)
+    m.add_child(_PhusongJs())
     m.add_child(_Script(
         "{map}.getContainer().style.background = '#f4f4f0';"
         "{map}.attributionControl.setPrefix('Leaflet');"
@@ -779,6 +989,10 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
     for name, z, events in (("phusong_communes", 410, True), ("phusong_district", 415, False),
                             ("phusong_gaps", 420, True), ("phusong_sites", 430, True)):
         folium.map.CustomPane(name, z_index=z, pointer_events=events).add_to(m)
+    # one pane per site layer inside the sites pane, stacked as SITE_STACK says
+    m.add_child(_Script("".join(
+        f"{{map}}.createPane({_js_string(_site_pane(layer))}, {{map}}.getPane('phusong_sites'))"
+        f".style.zIndex = {z};" for z, layer in enumerate(SITE_STACK, 1))))
 
     if tiles:
         folium.TileLayer("OpenStreetMap", name=t("layer.osm", lang), overlay=True, control=True,
@@ -786,7 +1000,7 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
 
     # communes (style through style_function: resetStyle after a highlight needs it)
     styles = data["commune_styles"]
-    _GeoJson(
+    communes_layer = _GeoJson(
         data["communes"], name=t("layer.communes", lang), pane="phusong_communes",
         style_function=lambda f: styles[f["id"]],
         highlight_function=lambda f: {"weight": 3, "color": "#222222"},
@@ -798,19 +1012,25 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
 
     # uncovered areas of the chosen kinds: SVG hatch patterns with a dashed edge
     m.add_child(_Script(_hatch_defs_js(show_gaps)))
-    for kind, fc in data["gaps"]:
-        _GeoJson(fc, name=t("gap." + kind, lang), pane="phusong_gaps",
-                       tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
+    gap_layers = [_GeoJson(fc, name=t("gap." + kind, lang), pane="phusong_gaps",
+                           tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
+                  for kind, fc in data["gaps"]]
+    if gap_layers:
+        m.add_child(_GapLink(communes_layer, gap_layers))
+    if data["labels"]:
+        m.add_child(_Labels(data["labels"], t("layer.labels", lang)))
 
     # sites as small circle markers (no icon fonts needed)
     for layer, fc in data["sites"]:
         marker = folium.CircleMarker(radius=5, fill=True)
-        marker.options["pane"] = "phusong_sites"  # folium's CircleMarker drops a pane argument
+        marker.options["pane"] = _site_pane(layer)  # folium's CircleMarker drops a pane argument
         _GeoJson(fc, name=t("layer." + layer, lang), marker=marker,
                        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
 
     _add_proposed(m, analysis, lang)
+    _add_hypothetical(m, analysis, lang)
 
+    m.add_child(_Script("phusong.legendGivesWay({map});"))  # popups stay readable under it
     m.add_child(_HtmlControl(
         data["legend"],
         position="bottomright", css_class="phusong-legend",

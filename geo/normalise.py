@@ -1,7 +1,8 @@
 """Pure parsers for the mess real files hold: column aliases, coordinates, carriers, technologies.
 
 Every function takes plain values and returns plain values, or raises :class:`ValueError` whose
-message is the *reason* shown to the user (``geo.importing`` adds file, row, column and value).
+one argument is the *reason* shown to the user, a :class:`geo.i18n.Reason` (``str(exc)`` is its
+English text; ``geo.importing`` adds file, row, column and value).
 Nothing here reads files.
 
 Column names are matched after :func:`header_key`: diacritics, case, spaces and punctuation are
@@ -15,7 +16,7 @@ import math
 import re
 
 from geo import settings
-from geo.i18n import fold
+from geo.i18n import Reason, fold, reason
 
 # --- column aliases -------------------------------------------------------------------------------
 # canonical column -> accepted header keys, in priority order (the first one present wins).
@@ -123,9 +124,9 @@ def parse_number(text: str) -> float:
     """A finite number from "30.5", "30,5" (decimal comma), " 1e3 " …; ValueError otherwise."""
     s = str(text).strip().replace("\u00a0", "").replace(" ", "").replace("−", "-")
     if s.lower() in _NONFINITE:
-        raise ValueError("not a finite number")
+        raise ValueError(reason("not_finite"))
     if not _NUMBER.match(s):
-        raise ValueError("not a number (e.g. 30.5 or 30,5)")
+        raise ValueError(reason("not_number"))
     return float(s.replace(",", "."))
 
 
@@ -148,35 +149,34 @@ def parse_coordinate(text: str) -> tuple[float, str | None]:
     """
     s = str(text).strip()
     if not s:
-        raise ValueError("empty")
+        raise ValueError(reason("empty"))
     if s.lower() in _NONFINITE:
-        raise ValueError("not a finite number")
+        raise ValueError(reason("not_finite"))
     m = _DMS.match(s)
     if not m:
-        raise ValueError("not a coordinate (use decimal degrees such as 16.7061 or "
-                         "degrees-minutes-seconds such as 16°42'23.5\"N)")
+        raise ValueError(reason("not_coordinate"))
     h1, h2 = (m.group("h1") or "").upper(), (m.group("h2") or "").upper()
     if h1 and h2:
-        raise ValueError("two hemisphere letters")
+        raise ValueError(reason("two_hemispheres"))
     hemi = h1 or h2
     d, mins, secs = m.group("d"), m.group("m"), m.group("s")
     if (mins is not None and not d.isdigit()) or (secs is not None and not mins.isdigit()):
-        raise ValueError("only the last of degrees, minutes, seconds may have decimals")
+        raise ValueError(reason("dms_decimals"))
     value = float(d.replace(",", "."))
     if mins is not None:
         minutes = float(mins.replace(",", "."))
         if minutes >= 60:
-            raise ValueError("minutes must be below 60")
+            raise ValueError(reason("minutes_60"))
         value += minutes / 60
     if secs is not None:
         seconds = float(secs.replace(",", "."))
         if seconds >= 60:
-            raise ValueError("seconds must be below 60")
+            raise ValueError(reason("seconds_60"))
         value += seconds / 3600
     negative = m.group("sign") in ("-", "−")
     if hemi in ("S", "W"):
         if negative:
-            raise ValueError("both a minus sign and a S/W hemisphere letter")
+            raise ValueError(reason("sign_and_hemisphere"))
         negative = True
     return (-value if negative else value), _AXIS_OF.get(hemi)
 
@@ -186,17 +186,17 @@ def parse_lat_lon(text: str) -> tuple[float, float]:
     "16.7061 106.8827", "16°42'23.5\"N 106°52'57\"E" (hemisphere letters may put lon first)."""
     s = str(text).strip()
     if not s:
-        raise ValueError("empty")
+        raise ValueError(reason("empty"))
     parts = _split_pair(s)
     if parts is None:
-        raise ValueError("expected two coordinates 'lat, lon' (e.g. 16.7061, 106.8827)")
+        raise ValueError(reason("pair_expected"))
     (a, axis_a), (b, axis_b) = (parse_coordinate(p) for p in parts)
     if axis_a == "lon" or axis_b == "lat":
         if axis_a == axis_b:
-            raise ValueError("both coordinates carry the same hemisphere axis")
+            raise ValueError(reason("same_axis"))
         a, b = b, a
     elif axis_a == axis_b == "lat":
-        raise ValueError("both coordinates carry the same hemisphere axis")
+        raise ValueError(reason("same_axis"))
     return a, b
 
 
@@ -239,7 +239,7 @@ def _carrier_key(text: str) -> str:
 _CARRIER_LOOKUP = {_carrier_key(a): c for c, aliases in _CARRIER_ALIASES.items() for a in aliases}
 
 
-def normalise_carrier(text: str) -> tuple[str, str | None]:
+def normalise_carrier(text: str) -> tuple[str, Reason | None]:
     """(carrier, note): "VIETTEL", "VTL", "Viettel Telecom" → Viettel; "VNPT", "Vina" →
     VinaPhone; "MBF" → MobiFone; minor operators (Gmobile, Itelecom …) → other with a note.
 
@@ -248,10 +248,8 @@ def normalise_carrier(text: str) -> tuple[str, str | None]:
     if key in _CARRIER_LOOKUP:
         return _CARRIER_LOOKUP[key], None
     if key in {_carrier_key(m) for m in _MINOR_CARRIERS}:
-        return "other", (f"counted as carrier 'other' ({', '.join(settings.CARRIERS[:-1])} "
-                         "have their own columns)")
-    raise ValueError(f"not one of {', '.join(settings.CARRIERS)} (aliases such as VTL, VNPT, "
-                     "Vina, MBF are understood; write 'other' for another operator)")
+        return "other", reason("minor_carrier", carriers=", ".join(settings.CARRIERS[:-1]))
+    raise ValueError(reason("unknown_carrier", carriers=", ".join(settings.CARRIERS)))
 
 
 _TECH_ALIASES = {"2G": ("2g", "gsm", "edge", "gprs"),
@@ -270,9 +268,8 @@ def parse_technologies(text: str) -> str:
         tech = _TECH_LOOKUP.get(token.strip("+") if token not in _TECH_LOOKUP else token)
         (found if tech else unknown).append(tech or token.upper())
     if unknown or not found:
-        raise ValueError(f"unknown technology {', '.join(unknown) or repr(text)}; use any of "
-                         f"{', '.join(settings.TECHNOLOGIES)} separated by ';' "
-                         "(GSM, UMTS, LTE, NR are understood)")
+        raise ValueError(reason("unknown_technology", tech=", ".join(unknown) or repr(text),
+                                techs=", ".join(settings.TECHNOLOGIES)))
     return ";".join(t for t in settings.TECHNOLOGIES if t in found)
 
 
@@ -300,7 +297,7 @@ def normalise_choice(text: str, choices: tuple[str, ...]) -> str:
     kind = _KIND_LOOKUP.get(key)
     if kind in choices:
         return kind
-    raise ValueError(f"not one of {', '.join(choices)}")
+    raise ValueError(reason("not_choice", choices=", ".join(choices)))
 
 
 _TRUE = {"true", "1", "1.0", "yes", "y", "x", "co", "dung", "t"}
@@ -314,7 +311,7 @@ def parse_bool(text: str) -> bool:
         return True
     if key in _FALSE:
         return False
-    raise ValueError("not a yes/no value (use true or false)")
+    raise ValueError(reason("not_bool"))
 
 
 def is_finite(value: float) -> bool:

@@ -25,6 +25,7 @@ import pandas as pd
 import pyogrio
 
 from geo import uploads
+from geo.i18n import reason
 from geo.errors import Problem
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
@@ -34,7 +35,8 @@ _DELIMITERS = (",", ";", "\t", "|")
 
 
 class ReadError(Exception):
-    """A file that cannot be read at all; carries the reason for the user."""
+    """A file that cannot be read at all; its one argument is the reason for the user (a
+    :class:`geo.i18n.Reason`; ``str(exc)`` is its English text)."""
 
 
 @dataclass
@@ -57,13 +59,13 @@ def read_raw(path: str | Path, *, layer: str = "", max_bytes: int = uploads.MAX_
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise ReadError(f"unsupported file type {path.suffix or '(none)'!r}; use one of "
-                        f"{', '.join(SUFFIXES)}")
+        raise ReadError(reason("unsupported_type", suffix=repr(path.suffix or "(none)"),
+                               suffixes=", ".join(SUFFIXES)))
     size = path.stat().st_size
     if size == 0:
-        raise ReadError("the file is empty")
+        raise ReadError(reason("file_empty"))
     if size > max_bytes:
-        raise ReadError(f"the file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+        raise ReadError(reason("file_too_large", 1, size=size / 1e6, limit=round(max_bytes / 1e6)))
     if suffix in (".csv", ".tsv", ".txt"):
         return read_text_table(path.read_bytes(), name=path.name)
     if suffix == ".xlsx":
@@ -86,23 +88,19 @@ def decode(data: bytes, *, name: str) -> tuple[str, list[Problem]]:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             text = None
-            for encoding, label in (("cp1258", "Windows-1258 (Vietnamese)"),
-                                    ("cp1252", "Windows-1252 (Western)")):
+            for encoding in ("cp1258", "cp1252"):
                 try:
                     text = data.decode(encoding)
                 except UnicodeDecodeError:
                     continue
-                notes.append(Problem(name, None, None, None,
-                                     f"not UTF-8 (byte {data[exc.start]:#04x} at offset "
-                                     f"{exc.start}); read as {label}: check that names look "
-                                     "right, or save the file as CSV UTF-8", "warning"))
+                notes.append(Problem(name, None, None, None, reason(
+                    "not_utf8", byte=f"{data[exc.start]:#04x}", offset=str(exc.start),
+                    encoding=reason(encoding)), "warning"))
                 break
             if text is None:
-                raise ReadError("the text is neither UTF-8, UTF-16, Windows-1258 nor "
-                                "Windows-1252; save it as CSV UTF-8") from None
+                raise ReadError(reason("bad_encoding")) from None
     if "\x00" in text:
-        raise ReadError("the file holds NUL bytes: it is binary or UTF-16 without a BOM; save it "
-                        "as CSV UTF-8")
+        raise ReadError(reason("nul_bytes"))
     return unicodedata.normalize("NFC", text), notes
 
 
@@ -120,18 +118,18 @@ def read_text_table(data: bytes, *, name: str) -> Raw:
     text, notes = decode(data, name=name)
     lines = text.splitlines()
     if not any(line.strip() for line in lines):
-        raise ReadError("the file is empty")
+        raise ReadError(reason("file_empty"))
     header_at = next(i for i, line in enumerate(lines) if line.strip())
     delimiter = sniff_delimiter(lines[header_at])
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     header = [h.strip() for h in rows[header_at]]
     problems = list(notes)
     if len(header) == 1 and not header[0]:
-        raise ReadError("the header row is empty")
+        raise ReadError(reason("header_empty"))
     blank = [h for h in header if not h]
     dupes = sorted({h for h in header if h and header.count(h) > 1})
     if dupes:
-        raise ReadError(f"column name(s) repeated in the header: {', '.join(dupes)}")
+        raise ReadError(reason("repeated_columns", names=", ".join(dupes)))
     if blank:
         header = [h or f"unnamed_{i + 1}" for i, h in enumerate(header)]
     records, index = [], []
@@ -142,10 +140,8 @@ def read_text_table(data: bytes, *, name: str) -> Raw:
             if len(row) > len(header) and not any(c.strip() for c in row[len(header):]):
                 row = row[:len(header)]  # trailing empty cells (spreadsheet exports)
             else:
-                problems.append(Problem(name, number, None, delimiter.join(row)[:80],
-                                        f"has {len(row)} fields but the header has {len(header)} "
-                                        f"(delimiter {_show(delimiter)}); quote values that "
-                                        "contain the delimiter"))
+                problems.append(Problem(name, number, None, delimiter.join(row)[:80], reason(
+                    "ragged", fields=len(row), header=len(header), delimiter=_show(delimiter))))
                 continue
         records.append([cell.strip() for cell in row])
         index.append(number - 2)
@@ -153,18 +149,18 @@ def read_text_table(data: bytes, *, name: str) -> Raw:
     return Raw(frame, 2, problems)
 
 
-def _show(delimiter: str) -> str:
-    return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}[delimiter]
+def _show(delimiter: str):
+    return reason("delimiter_" + {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}[delimiter])
 
 
 def _read_xlsx(path: Path, layer: str) -> Raw:
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, header=0, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many types for broken workbooks
-        raise ReadError(f"not a readable Excel workbook (.xlsx): {exc}") from None
+        raise ReadError(reason("not_xlsx", detail=str(exc))) from None
     sheets = {k: v for k, v in sheets.items() if len(v.columns)}
     if not sheets:
-        raise ReadError("the workbook has no sheet with a header row")
+        raise ReadError(reason("no_sheet"))
     sheet = next((k for k in sheets if k.strip().lower() == layer), next(iter(sheets)))
     frame = sheets[sheet].fillna("")
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -173,8 +169,8 @@ def _read_xlsx(path: Path, layer: str) -> Raw:
     problems = []
     if len(sheets) > 1:
         problems.append(Problem(path.name, None, None, sheet,
-                                f"the workbook has {len(sheets)} sheets ({', '.join(sheets)}); "
-                                f"read sheet {sheet!r}", "warning"))
+                                reason("sheets", n=len(sheets), names=", ".join(sheets),
+                                       sheet=repr(sheet)), "warning"))
     return Raw(frame, 2, problems)
 
 
@@ -201,7 +197,7 @@ def _read_vector_layers(path: Path, layer: str) -> Raw:
     try:
         names = [n for n, _ in pyogrio.list_layers(path)]
     except Exception as exc:
-        raise ReadError(f"not a readable vector file: {_gdal_reason(exc)}") from None
+        raise ReadError(reason("not_vector", detail=_gdal_reason(exc))) from None
     problems: list[Problem] = []
     if path.suffix.lower() == ".kml" and len(names) > 1:
         frames = [gpd.read_file(path, layer=n) for n in names]
@@ -216,13 +212,12 @@ def _read_vector_layers(path: Path, layer: str) -> Raw:
         if chosen is None:
             chosen = names[0]
             problems.append(Problem(path.name, None, None, chosen,
-                                    f"the file holds {len(names)} layers ({', '.join(names)}); "
-                                    f"read {chosen!r} (name a layer '{layer}' to choose)",
-                                    "warning"))
+                                    reason("layers", n=len(names), names=", ".join(names),
+                                           chosen=repr(chosen), layer=layer), "warning"))
     try:
         frame = gpd.read_file(path, layer=chosen) if chosen else gpd.read_file(path)
     except Exception as exc:
-        raise ReadError(f"not a readable vector file: {_gdal_reason(exc)}") from None
+        raise ReadError(reason("not_vector", detail=_gdal_reason(exc))) from None
     return Raw(frame, 1, problems)
 
 
@@ -239,21 +234,17 @@ def _read_zip(path: Path, layer: str, *, kmz: bool) -> Raw:
         found = [f for f in files if f.suffix.lower() in wanted]
         if not found:
             listing = ", ".join(sorted(str(f.relative_to(tmp)) for f in files)[:20]) or "nothing"
-            kind = ".kml file" if kmz else (".shp file (zip it with its .shx, .dbf and .prj) nor "
-                                            "any other data file")
-            raise ReadError(f"the zip holds no {kind}; it holds: {listing}")
+            raise ReadError(reason("zip_no_kml" if kmz else "zip_no_data", listing=listing))
         if len(found) > 1:
             named = [f for f in found if f.stem.lower() == layer]
             if len(named) != 1:
                 listing = ", ".join(str(f.relative_to(tmp)) for f in found[:20])
-                raise ReadError(f"the zip holds several data files ({listing}); put one layer per "
-                                f"zip or name the file '{layer}'")
+                raise ReadError(reason("zip_several", listing=listing, layer=layer))
             found = named
         member = found[0]
         if member.suffix.lower() == ".shp":
             parts = {g.suffix.lower() for g in files if g.with_suffix("") == member.with_suffix("")}
             missing = [ext for ext in (".shx", ".dbf") if ext not in parts]
             if missing:
-                raise ReadError(f"the Shapefile {member.name} comes without its "
-                                f"{' and '.join(missing)} file(s): zip all its parts together")
+                raise ReadError(reason("shp_parts", name=member.name, missing=" and ".join(missing)))
         return read_raw(member, layer=layer)

@@ -1,8 +1,9 @@
 """Writing a siting plan: the proposed sites, the before/after table, the maps.
 
 ``python -m geo plan`` and the app's planning downloads both call these functions, so a file and a
-download are the same bytes. Column names of ``suggested_sites.*`` stay English (they are a schema,
-like ``gaps.geojson``); the before/after table's headers follow ``lang``.
+download are the same bytes. The property names of ``suggested_sites.geojson`` stay English (a
+schema, like ``gaps.geojson``); the headers of ``suggested_sites.csv`` and of the before/after table
+follow ``lang`` (English: the schema names :data:`SITE_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -73,12 +74,20 @@ def sites_display(plan: Plan, *, lang: str = "vi") -> pd.DataFrame:
     else:
         table["mandatory"] = table["mandatory"].map(
             lambda v: i18n.t("unit.yes" if v else "unit.no", lang))
+    return _headers(table, lang)
+
+
+def _headers(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     return table.rename(columns={c: i18n.t(f"plan.col_{c}", lang) for c in table.columns})
 
 
-def sites_csv_bytes(plan: Plan) -> bytes:
-    """The proposed sites as UTF-8 CSV with a BOM (Excel shows Vietnamese letters)."""
-    return sites_table(plan).to_csv(index=False).encode("utf-8-sig")
+def sites_csv_bytes(plan: Plan, *, lang: str = "en") -> bytes:
+    """The proposed sites as UTF-8 CSV with a BOM (Excel shows Vietnamese letters); headers in
+    ``lang``, for "en" the schema names :data:`SITE_COLUMNS` (values stay machine-readable)."""
+    settings.check_choice("lang", lang, settings.LANGS)
+    table = sites_table(plan)
+    return (table if lang == "en" else _headers(table, lang)).to_csv(index=False) \
+        .encode("utf-8-sig")
 
 
 def sites_geojson_bytes(plan: Plan) -> bytes:
@@ -126,8 +135,7 @@ def before_after(plan: Plan, before, after, *, lang: str = "vi") -> pd.DataFrame
     key = (people_b - people_a).fillna(0).to_numpy() if plan.objective == "people" else \
         (table["gap_pct_before"] - table["gap_pct_after"]).to_numpy()
     table = table.iloc[np.lexsort((table["code"].to_numpy(), -key))]
-    return table.rename(columns={c: i18n.t(f"plan.col_{c}", lang) for c in table.columns}) \
-        .reset_index(drop=True)
+    return _headers(table, lang).reset_index(drop=True)
 
 
 def _c03_status(communes: pd.DataFrame, lang: str) -> list[str]:
@@ -147,7 +155,7 @@ def render(kind: str, plan: Plan, before, after, *, lang: str = "vi") -> bytes:
     metric = map_metric(plan)
     gap = (maps.metric_for_gap(metric),)
     if kind == "sites_csv":
-        return sites_csv_bytes(plan)
+        return sites_csv_bytes(plan, lang=lang)
     if kind == "sites_geojson":
         return sites_geojson_bytes(plan)
     if kind == "before_after":

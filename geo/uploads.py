@@ -10,6 +10,9 @@
   bytes are copied, so the user's own files are never touched.
 
 Every refusal is a :class:`UploadError` listing each problem (file, member, reason).
+:func:`review_upload` also refuses a layer file without a single usable row (nothing of the upload
+is used) and says which layers would lose most of their rows (:class:`LayerChange`), for the app to
+ask before it applies them.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from geo import i18n
 from geo.errors import DataError, Problem
+from geo.i18n import reason
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_ZIP_MEMBERS = 200
@@ -50,10 +55,10 @@ def check_size(data: bytes, *, name: str, limits: Limits = Limits()) -> None:
     """Refuse ``data`` larger than the upload limit or empty."""
     if len(data) > limits.max_upload_bytes:
         raise UploadError([Problem(name, None, None, f"{len(data)} bytes",
-                                   f"the upload is larger than the limit of "
-                                   f"{limits.max_upload_bytes / 1e6:.0f} MB")])
+                                   reason("upload_too_large",
+                                          limit=round(limits.max_upload_bytes / 1e6)))])
     if not data:
-        raise UploadError([Problem(name, None, None, None, "the file is empty")])
+        raise UploadError([Problem(name, None, None, None, reason("file_empty"))])
 
 
 def member_name(info: zipfile.ZipInfo) -> str:
@@ -84,18 +89,17 @@ def check_zip(data: bytes, *, name: str, limits: Limits = Limits()) -> list[tupl
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UploadError([Problem(name, None, None, None, f"not a readable zip file: {exc}")]) \
+        raise UploadError([Problem(name, None, None, None, reason("not_zip", detail=str(exc)))]) \
             from None
     problems: list[Problem] = []
     if len(infos) > limits.max_members:
         problems.append(Problem(name, None, None, str(len(infos)),
-                                f"the zip holds {len(infos)} members; the limit is "
-                                f"{limits.max_members}"))
+                                reason("zip_members", n=len(infos), limit=limits.max_members)))
     declared = sum(i.file_size for i in infos)
     if declared > limits.max_expanded_bytes:
         problems.append(Problem(name, None, None, f"{declared} bytes",
-                                f"the zip expands to {declared / 1e6:.1f} MB; the limit is "
-                                f"{limits.max_expanded_bytes / 1e6:.0f} MB (zip bomb?)"))
+                                reason("zip_expands", 1, size=declared / 1e6,
+                                       limit=round(limits.max_expanded_bytes / 1e6))))
     safe = []
     seen: set[str] = set()
     for info in infos:
@@ -103,19 +107,19 @@ def check_zip(data: bytes, *, name: str, limits: Limits = Limits()) -> list[tupl
         text = raw.replace("\\", "/")
         mode = info.external_attr >> 16
         parts = PurePosixPath(text).parts
-        reason = None
+        why = None
         if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
-            reason = "absolute path: members must be relative"
+            why = "member_absolute"
         elif ".." in parts:
-            reason = "path goes outside the zip folder ('..')"
+            why = "member_dotdot"
         elif mode and stat.S_ISLNK(mode):
-            reason = "symbolic link: not extracted"
+            why = "member_symlink"
         elif stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-            reason = "not a regular file"
+            why = "member_not_regular"
         elif any(ord(ch) < 32 for ch in text):
-            reason = "control characters in the name"
-        if reason:
-            problems.append(Problem(name, None, "member", raw, reason))
+            why = "member_control"
+        if why:
+            problems.append(Problem(name, None, "member", raw, reason(why)))
             continue
         if info.is_dir() or text.endswith("/"):
             continue
@@ -123,7 +127,7 @@ def check_zip(data: bytes, *, name: str, limits: Limits = Limits()) -> list[tupl
         if clean.name.startswith("._") or "__MACOSX" in clean.parts:
             continue  # macOS resource forks: not data
         if str(clean).lower() in seen:
-            problems.append(Problem(name, None, "member", raw, "the same name twice"))
+            problems.append(Problem(name, None, "member", raw, reason("member_twice")))
             continue
         seen.add(str(clean).lower())
         safe.append((info, clean))
@@ -143,21 +147,19 @@ def extract_zip(data: bytes, dest: Path, *, name: str, limits: Limits = Limits()
     for info, rel in members:
         target = (dest / rel).resolve()
         if dest not in target.parents:  # belt and braces after check_zip
-            raise UploadError([Problem(name, None, "member", str(rel), "path outside the folder")])
+            raise UploadError([Problem(name, None, "member", str(rel), reason("member_outside"))])
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             with archive.open(info) as src, open(target, "wb") as out:
                 while chunk := src.read(_CHUNK):
                     total += len(chunk)
                     if total > limits.max_expanded_bytes:
-                        raise UploadError([Problem(name, None, "member", str(rel),
-                                                   f"the zip expands beyond "
-                                                   f"{limits.max_expanded_bytes / 1e6:.0f} MB "
-                                                   "(zip bomb?): nothing used")])
+                        raise UploadError([Problem(name, None, "member", str(rel), reason(
+                            "zip_bomb", limit=round(limits.max_expanded_bytes / 1e6)))])
                     out.write(chunk)
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as exc:
             raise UploadError([Problem(name, None, "member", str(rel),
-                                       f"cannot be extracted: {exc}")]) from None
+                                       reason("member_extract", detail=str(exc)))]) from None
         written.append(target)
     return written
 
@@ -215,13 +217,74 @@ def staged(layer_files: Mapping[str, tuple[str, bytes]], *, folder_zip: tuple[st
         yield folder, overrides
 
 
-def import_uploads(layer_files: Mapping[str, tuple[str, bytes]], *,
-                   folder_zip: tuple[str, bytes] | None = None, default_dir: Path,
-                   limits: Limits = Limits()):
-    """A :class:`geo.loading.Dataset` from uploads (see :func:`staged`), read leniently: bad rows
-    are left out and listed in ``problems``. The temporary folder is gone when this returns.
+# An upload that leaves a layer with fewer than this share of the rows it had in the data in use,
+# or of the data rows its own file holds, is applied only once the user confirms it.
+CONFIRM_SHARE = 0.5
 
-    Raises :class:`UploadError` for a refused upload (size, unsafe zip).
+
+@dataclass(frozen=True)
+class LayerChange:
+    """What an upload does to one layer it brings: ``rows`` usable rows from ``file``,
+    ``left_out`` data rows of that file left out for errors, ``before`` rows of the layer in the
+    data in use (None when not known)."""
+
+    layer: str
+    file: str
+    rows: int
+    left_out: int
+    before: int | None = None
+
+    @property
+    def in_file(self) -> int:
+        """Data rows the file holds (usable and left out)."""
+        return self.rows + self.left_out
+
+    @property
+    def lost_most(self) -> bool:
+        """True when the layer keeps under :data:`CONFIRM_SHARE` of the rows it had, or of its
+        file's own data rows: to be confirmed before it is applied."""
+        return self._lost_rows_in_use or self.rows < CONFIRM_SHARE * self.in_file
+
+    @property
+    def _lost_rows_in_use(self) -> bool:
+        return self.before is not None and self.rows < CONFIRM_SHARE * self.before
+
+    def text(self, lang: str = "vi") -> str:
+        """What the upload does to the layer, in ``lang`` (for the confirmation)."""
+        layer = i18n.t(f"import.layer_{self.layer}", lang)
+        if self._lost_rows_in_use:
+            return i18n.count("import.shrink_before", self.rows, lang, layer=layer,
+                              before=i18n.number(self.before, lang),
+                              after=i18n.number(self.rows, lang))
+        return i18n.t("import.shrink_file", lang).format(
+            layer=layer, after=i18n.number(self.rows, lang),
+            in_file=i18n.number(self.in_file, lang), file=self.file)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An imported upload, not yet applied: its dataset and what it does to each layer it brings."""
+
+    dataset: object  # geo.loading.Dataset
+    changes: tuple[LayerChange, ...]
+
+    @property
+    def to_confirm(self) -> tuple[LayerChange, ...]:
+        """The layers that lose most of their rows (see :attr:`LayerChange.lost_most`)."""
+        return tuple(c for c in self.changes if c.lost_most)
+
+
+def review_upload(layer_files: Mapping[str, tuple[str, bytes]], *,
+                  folder_zip: tuple[str, bytes] | None = None, default_dir: Path,
+                  previous=None, limits: Limits = Limits()) -> Upload:
+    """Import uploads (see :func:`staged`) leniently, bad rows left out and listed in
+    ``dataset.problems``, and say what they do to each layer they bring compared with
+    ``previous`` (the :class:`geo.loading.Dataset` in use, if any). The temporary folder is gone
+    when this returns.
+
+    Raises :class:`UploadError` for a refused upload: size, unsafe zip, or a layer file (a
+    per-layer upload, or a layer of ``folder_zip``) without a single usable row; its problems
+    name that file and why, so nothing of the upload is used and the data in use stays.
     """
     from dataclasses import replace
 
@@ -229,16 +292,66 @@ def import_uploads(layer_files: Mapping[str, tuple[str, bytes]], *,
 
     unknown = sorted(set(layer_files) - set(loading.LAYERS))
     if unknown:
-        raise UploadError([Problem(k, None, None, None, f"unknown layer; layers are "
-                                   f"{', '.join(loading.LAYERS)}") for k in unknown])
+        raise UploadError([Problem(k, None, None, None, reason("unknown_layer",
+                                                               layers=", ".join(loading.LAYERS)))
+                           for k in unknown])
     with staged(layer_files, folder_zip=folder_zip, default_dir=default_dir,
                 limits=limits) as (folder, overrides):
         dataset = loading.load_dataset(folder, strict=False, overrides=overrides)
+        brought = {layer: path.name for layer, path in overrides.items()}
+        if folder_zip is not None:  # every layer of a zipped dataset folder comes from the user
+            for layer in loading.LAYERS:
+                path = loading.find_layer_file(folder, layer)
+                if layer not in brought and (path or layer not in loading.OPTIONAL_LAYERS):
+                    brought[layer] = path.name if path else f"{layer}.*"
+        temporary = str(folder) if folder_zip is not None else None
+        problems = [replace(p, file=PurePosixPath(p.file).name)  # never a temporary path
+                    if temporary and p.file.startswith(temporary) else p
+                    for p in dataset.problems]
+    changes = tuple(_change(dataset, layer, file, problems, previous)
+                    for layer, file in brought.items())
+    refused = [c for c in changes if c.rows == 0]
+    if refused:
+        raise UploadError([q for c in refused for q in _refusal(c, problems)],
+                          f"{', '.join(c.file for c in refused)}: no usable row; nothing used")
     names = [n for n, _ in layer_files.values()] + ([folder_zip[0]] if folder_zip else [])
     shown = ", ".join(PurePosixPath(n.replace("\\", "/")).name for n in names)
-    return replace(dataset, name=f"{dataset.name} + {shown}" if folder_zip is None else
-                   dataset.name, sources=dataset.sources + (
-                       {"vi": f"Tải lên: {shown}", "en": f"Uploaded: {shown}"},))
+    return Upload(replace(dataset, problems=problems,
+                          name=f"{dataset.name} + {shown}" if folder_zip is None else dataset.name,
+                          sources=dataset.sources + (
+                              {"vi": f"Tải lên: {shown}", "en": f"Uploaded: {shown}"},)), changes)
+
+
+def _change(dataset, layer: str, file: str, problems: list[Problem], previous) -> LayerChange:
+    def rows(ds) -> int:
+        frame = getattr(ds, layer)
+        return 0 if frame is None else len(frame)
+    left_out = len({p.row for p in problems if p.file == file and p.is_error and p.row is not None})
+    return LayerChange(layer, file, rows(dataset), left_out,
+                       None if previous is None else rows(previous))
+
+
+def _refusal(change: LayerChange, problems: list[Problem]) -> list[Problem]:
+    """The refusal of ``change``'s file (why it has no usable row) and that file's problems."""
+    own = [p for p in problems if p.file == change.file]
+    whole = [p for p in own if p.is_error and p.row is None]
+    if whole:  # said once: in the refusal
+        why = whole[0].note if whole[0].note is not None else whole[0].reason
+        own.remove(whole[0])
+    elif change.left_out:
+        why = reason("rows_left_out_one" if change.left_out == 1 else "rows_left_out",
+                     n=change.left_out)
+    else:
+        why = reason("no_data_rows")
+    return [Problem(change.file, None, None, None, reason("no_usable_row", detail=why))] + own
+
+
+def import_uploads(layer_files: Mapping[str, tuple[str, bytes]], *,
+                   folder_zip: tuple[str, bytes] | None = None, default_dir: Path,
+                   limits: Limits = Limits()):
+    """The :class:`geo.loading.Dataset` of :func:`review_upload` (same refusals)."""
+    return review_upload(layer_files, folder_zip=folder_zip, default_dir=default_dir,
+                         limits=limits).dataset
 
 
 def usable(dataset) -> bool:

@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure_uv.sh
 uv sync --frozen --no-dev --quiet
-exec uv run --frozen --no-dev streamlit run app.py --server.headless true \
+exec uv run --frozen --no-dev python scripts/serve.py run app.py --server.headless true \
   --browser.gatherUsageStats false "$@"

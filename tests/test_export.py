@@ -41,3 +41,32 @@ def test_district_totals_weight_shares_by_area_and_propagate_unknown_people():
     assert totals["c03_required"] == 2 and totals["c03_missing"] == 1
     known = gaps.district_totals(synthetic_analysis(("A",)))
     assert known["no_4g_pop"] == 2800 and known["population"] == 4000
+
+
+def test_commune_card_writes_numbers_in_the_language_of_the_reader():
+    analysis = synthetic_analysis(FIVE)
+    for lang, area, people, share in (("vi", "25,00", "4.000", "30,0"),
+                                      ("en", "25.00", "4,000", "30.0")):
+        card = export.commune_card(analysis, "10000", lang=lang)
+        values = dict(zip(card.iloc[:, 0], card.iloc[:, 1]))
+        col = {c: export.i18n.t(f"col.{c}", lang) for c in ("code", "area_km2", "population",
+                                                            "covered_4g_pct")}
+        assert values[col["code"]] == "10000"  # a code is not a number to group
+        assert values[col["area_km2"]] == area  # 25 km², two decimals as in the table
+        assert values[col["population"]] == people
+        assert values[col["covered_4g_pct"]] == share  # 70 % of A lacks 4G
+    unknown = export.commune_card(analysis, "10001", lang="en")  # B: population unknown
+    assert dict(zip(unknown.iloc[:, 0], unknown.iloc[:, 1]))["Population"] == "–"
+
+
+def test_kpis_include_area_and_people_served_only_by_2g_3g():
+    # at_risk_pct of the five communes: 10, 5, 0, 2, 1 (25 km² each) → 18 / 5 = 3.6 % of the area
+    kpis = export.kpis(synthetic_analysis(FIVE), lang="vi")
+    assert len(kpis) == 8  # two rows of four in the app
+    label, value, help_text = kpis[3]
+    assert label == "Chỉ có 2G/3G (sắp tắt sóng)" and value == "3,6 %"
+    assert help_text.endswith(": —")  # B's population is unknown, so the district's is too
+    # A alone: 10 % of 4,000 people = 400
+    label, value, help_text = export.kpis(synthetic_analysis(("A",)), lang="en")[3]
+    assert label == "Only 2G/3G (switch-off ahead)" and value == "10.0 %"
+    assert help_text.endswith("people there: 400")

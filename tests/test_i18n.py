@@ -29,7 +29,7 @@ def test_every_note_label_exists_in_both_languages_with_the_same_fields():
     import string
 
     for key, texts in i18n.TEXT.items():
-        if key.startswith("note."):
+        if key.startswith(("note.", "reason.")):
             fields = [{f for _, f, _, _ in string.Formatter().parse(texts[lang]) if f}
                       for lang in ("vi", "en")]
             assert fields[0] == fields[1], key
@@ -37,3 +37,22 @@ def test_every_note_label_exists_in_both_languages_with_the_same_fields():
 
 def test_plain_strings_pass_through():
     assert i18n.note_text("as is", "vi") == "as is"
+
+
+def test_counts_are_singular_for_one_in_english_and_use_the_number_format():
+    assert i18n.count("import.rows_out", 1, "en") == "1 data row left out because of errors"
+    assert i18n.count("import.rows_out", 2, "en") == "2 data rows left out because of errors"
+    assert i18n.count("import.rows_out", 0, "en") == "0 data rows left out because of errors"
+    assert i18n.count("import.rows_out", 1, "vi") == "1 dòng dữ liệu bị bỏ qua vì lỗi"
+    assert i18n.count("import.n_warnings", 1234, "vi") == "1.234 cảnh báo (dòng vẫn được dùng)"
+    assert i18n.count("import.n_warnings", 1234, "en") == "1,234 warnings (rows kept)"
+
+
+def test_a_reason_reads_in_either_language_and_nests():
+    why = i18n.reason("cannot_read", detail=i18n.reason("file_empty"))
+    assert why.text("vi") == "không đọc được: tệp rỗng"
+    assert str(why) == "cannot be read: the file is empty"
+    assert i18n.reason("far_point", 1, km=12.25).text("vi") == \
+        "điểm nằm cách mọi xã 12,2 km: hãy kiểm tra toạ độ"
+    with pytest.raises(KeyError, match="reason.nope"):
+        i18n.reason("nope")

@@ -20,6 +20,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from geo import gaps, importing, loading, normalise
+from geo.errors import Problem
+from geo.i18n import reason
 from geo.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -300,7 +302,7 @@ def test_communes_matched_to_codes_by_name_without_diacritics_or_prefix(tmp_path
     assert list(gdf["code_2025"]) == ["19588", "19594"]
     assert list(gdf["name"]) == ["Ta Rut", "XÃ A NGO"]
     text = messages(problems)
-    assert "xa.geojson, row 3, column 'name': no commune of this name in the given reference" in text[0]
+    assert "xa.geojson, row 3, column 'Tên xã': no commune of this name in the given reference" in text[0]
     assert "2 of 3 communes matched to GSO codes by name" in text[1]
 
 
@@ -376,12 +378,13 @@ def test_cli_per_layer_file_with_errors_exits_2_and_writes_the_report(tmp_path, 
                  "--import-report", str(report)])
     assert code == 2
     err = capsys.readouterr().err
-    assert "tram.csv, row 2, column 'lat': not a coordinate" in err
-    assert "tram.csv, row 3, column 'carrier': not one of Viettel" in err
+    assert "tram.csv, row 2, column 'Vĩ độ': not a coordinate" in err  # the user's own column
+    assert "tram.csv, row 3, column 'Nhà mạng': not one of Viettel" in err
     assert "Traceback" not in err and not (tmp_path / "out").exists()
     table = pd.read_csv(report, encoding="utf-8-sig", dtype=str)
-    assert table[["file", "row", "column"]].values.tolist() == [["tram.csv", "2", "lat"],
-                                                                ["tram.csv", "3", "carrier"]]
+    assert table[["file", "row", "column"]].values.tolist() == [["tram.csv", "2", "Vĩ độ"],
+                                                                ["tram.csv", "3", "Nhà mạng"]]
+    assert table["reason"].str.startswith(("not a coordinate", "not one of")).all()  # English
 
 
 def test_cli_options_override_the_folder_and_warnings_go_to_the_report(tmp_path):
@@ -391,7 +394,7 @@ def test_cli_options_override_the_folder_and_warnings_go_to_the_report(tmp_path)
     out = tmp_path / "out"
     assert main(["report", "--internet", str(internet), "--out", str(out)]) == 0
     table = pd.read_csv(out / "import_report.csv", encoding="utf-8-sig", dtype=str)
-    assert table[["severity", "row", "column"]].values.tolist() == [["warning", "3", "lat"]]
+    assert table[["severity", "row", "column"]].values.tolist() == [["warning", "3", "Tọa độ"]]
     communes = pd.read_csv(out / "communes.csv", encoding="utf-8-sig", dtype=str)
     assert (communes["Có điểm hỗ trợ theo TT 03"] == "có").sum() == 1
 
@@ -439,3 +442,58 @@ def test_real_files_are_not_modified(shared_raw):
     before = path.read_bytes()
     importing.import_layer(path, "communes")
     assert path.read_bytes() == before
+
+
+# --- problems in the user's own words: their column, the reader's language ------------------------
+
+def test_problems_name_the_users_own_column_and_read_in_either_language(tmp_path):
+    text = ("Mã trạm;Vĩ độ;Kinh độ;Nhà mạng;Công nghệ;Độ cao (m)\n"
+            "A1;abc;106,88;VTL;4G;30\n"
+            "A2;16,7;106,88;Viettell;4G;-3\n"
+            "A3;16,7;106,9;VTL;4G;\n")
+    gdf, problems = imported(tmp_path, "tram.csv", text)
+    assert list(gdf["site_id"]) == ["A3"]
+    assert [(p.row, p.column) for p in problems] == [(2, "Vĩ độ"), (3, "Nhà mạng"),
+                                                     (3, "Độ cao (m)")]
+    assert [p.text("vi") for p in problems] == [
+        "không phải toạ độ (dùng độ thập phân như 16.7061 hoặc độ-phút-giây như 16°42'23.5\"N)",
+        "không phải một trong Viettel, VinaPhone, MobiFone, Vietnamobile, other (hiểu được cả "
+        "tên viết tắt như VTL, VNPT, Vina, MBF; ghi 'other' cho nhà mạng khác)",
+        "phải ≥ 0"]
+    assert problems[2].text("en") == problems[2].reason == "must be ≥ 0"
+
+
+def test_one_coordinate_column_is_named_as_the_user_wrote_it(tmp_path):
+    text = "Mã điểm,Tọa độ,Loại\nP1,\"16.7, 200\",Điểm hỗ trợ\nP2,\"16.7, 106.9, 3\",Điểm hỗ trợ\n"
+    _, problems = imported(tmp_path, "diem.csv", text, "internet_points")
+    assert sorted((p.row, p.column, p.text("vi")) for p in problems) == [
+        (2, "Tọa độ", "nằm ngoài ±180°"),
+        (3, "Tọa độ", "cần hai toạ độ 'vĩ độ, kinh độ' (ví dụ 16.7061, 106.8827)")]
+
+
+def test_a_file_that_cannot_be_read_says_why_in_vietnamese(tmp_path):
+    _, problems = imported(tmp_path, "sites.csv", b"\x00\x81\x8d\x8f\x90\x9d" * 50)
+    assert [(p.file, p.row, p.column) for p in problems] == [("sites.csv", None, None)]
+    assert problems[0].text("vi") == ("không đọc được: văn bản không phải UTF-8, UTF-16, "
+                                      "Windows-1258 hay Windows-1252; hãy lưu tệp dạng CSV UTF-8")
+
+
+def test_report_csv_in_the_apps_language_matches_its_table(tmp_path):
+    _, problems = imported(tmp_path, "tram.csv", "Mã trạm;Vĩ độ;Kinh độ;Nhà mạng;Công nghệ\n"
+                           "A;=1+1;106,8;Viettel;4G\n")
+    vi = pd.read_csv(io.BytesIO(importing.report_csv(problems, lang="vi")), encoding="utf-8-sig",
+                     dtype=str)
+    assert list(vi.columns) == ["Mức độ", "Tệp", "Dòng", "Cột", "Giá trị", "Lý do"]
+    assert vi.values.tolist() == [["lỗi", "tram.csv", "2", "Vĩ độ", "'=1+1",
+                                   problems[0].text("vi")]]
+    assert vi["Lý do"][0].startswith("không phải toạ độ")
+    en = pd.read_csv(io.BytesIO(importing.report_csv(problems)), encoding="utf-8-sig", dtype=str)
+    assert en.values.tolist() == [["error", "tram.csv", "2", "Vĩ độ", "'=1+1",
+                                   problems[0].reason]]  # the CLI's report stays English
+
+
+def test_refusals_are_markdown_lines_whose_names_stay_text():
+    problems = [Problem("a_b*[x](javascript:y).csv", None, None, None, reason("file_empty")),
+                Problem("ok.csv", 3, "lat", "x", reason("not_number"))]  # a row: not a refusal
+    assert importing.refusals(problems, lang="vi") == [
+        "**a\\_b\\*\\[x\\]\\(javascript:y\\)\\.csv**: tệp rỗng"]

@@ -92,7 +92,7 @@ def test_streamlit_folium_gets_local_assets_only(analysis):
     m = maps.build_map(analysis, metric="no_4g_pct")
     urls = [u for el in maps._walk(m) for _, u in
             getattr(el, "default_js", []) + getattr(el, "default_css", [])]
-    assert len(urls) == 6
+    assert len(urls) == 7  # Leaflet, fullscreen, measure (js + css each), phusong-map.js
     assert all(u.startswith("data:text/") for u in urls)
     served = maps.use_local_assets(m, "/app/static/")
     urls = [u for el in maps._walk(served) for _, u in
@@ -118,7 +118,8 @@ def test_vendored_files_match_manifest(monkeypatch):
     for assets in maps.ASSETS.values():
         for a in assets:
             assert (STATIC_DIR / a.path).is_file()
-            assert f"`{a.path}`" in manifest
+            if a.path != maps.OWN_JS:  # the project's own script is not a vendored package
+                assert f"`{a.path}`" in manifest
     import importlib.util
     spec = importlib.util.spec_from_file_location(
         "vendor_assets", Path(__file__).resolve().parent.parent / "scripts" / "vendor_assets.py")
@@ -180,7 +181,8 @@ def test_illustrative_banner(page):
 def test_no_banner_for_operator_data():
     page = maps.to_html(maps.build_map(synthetic_analysis(illustrative=False),
                                        metric="no_4g_pct"))
-    assert "phusong-banner" not in page
+    assert "div.className = 'phusong-banner'" not in page  # (the map script names the class)
+    assert json.dumps(i18n.t("notice.illustrative", "vi")) not in page
 
 
 def test_english_labels(analysis):
@@ -348,3 +350,99 @@ def test_embedded_collections_are_the_json_folium_would_write():
         text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") \
             .replace("'", "\\u0027")
         assert text in page
+
+
+# --- issue 15: hatch clicks, co-located sites, labels, hatching that follows the metric ----------
+
+
+def test_gap_pieces_carry_their_commune_code_and_name(analysis):
+    data = maps._map_data(analysis, metric="no_4g_pct", lang="vi", show_gaps=("no_4g", "no_mobile"))
+    communes = [f["properties"]["code"] for f in data["communes"]["features"]]
+    for kind, fc in data["gaps"]:
+        props = [f["properties"] for f in fc["features"]]
+        assert [p["code"] for p in props] == communes == ["10000", "10001", "10002"]
+        assert [p["name"] for p in props] == ["Tà Rụt", "Hướng Hiệp", "A Ngo"]
+        assert props[0]["tip"].startswith("<b>Tà Rụt</b><br>" + i18n.t("gap." + kind, "vi"))
+    # 0.7 × 5 km by 0.6 × 5 km = 10.5 km² of no 4G in each commune
+    assert data["gaps"][0][1]["features"][0]["properties"]["tip"].endswith(": 10,50 km²")
+    page = maps.to_html(maps.build_map(analysis, metric="no_4g_pct", show_gaps=("no_4g",)))
+    assert "phusong.linkGaps(" in page  # a click on a hatch acts on its commune
+
+
+def test_co_located_sites_are_stacked_rings_listing_every_site():
+    from dataclasses import replace
+
+    analysis = synthetic_analysis()
+    bts = analysis.sites["bts_sites"]
+    speakers = analysis.sites["loudspeakers"]
+    mast = bts.geometry.iloc[0]  # VT_1's position; VNP_1 and loudspeaker L1 moved onto it
+    bts = bts.set_geometry(bts.geometry.where(bts["site_id"] != "VNP_1", mast))
+    speakers = speakers.set_geometry(speakers.geometry.where(speakers["id"] != "L1", mast))
+    stacked = replace(analysis, sites={**analysis.sites, "bts_sites": bts,
+                                       "loudspeakers": speakers})
+    layers = dict(maps._map_data(stacked, metric="no_4g_pct", lang="en", show_gaps=())["sites"])
+    assert list(layers) == ["bts_sites", "loudspeakers", "internet_points"]
+    bts_props = [f["properties"] for f in layers["bts_sites"]["features"]]
+    # top of the stack: VT_1 (first row) keeps its 6 px; VNP_1 under it, 6 + 3 = 9 px, comes
+    # first in its layer (drawn below); then VT_2 and MBF_1 alone
+    assert [p["style"]["radius"] for p in bts_props] == [9, 6, 6, 6]
+    assert "VNP_1" in bts_props[0]["tip"] and "VT_2" in bts_props[2]["tip"]
+    # L1, in the loudspeaker pane below the BTS pane, is a ring 9 + 3 = 12 px; L2 is alone
+    loud_props = [f["properties"] for f in layers["loudspeakers"]["features"]]
+    assert [p["style"]["radius"] for p in loud_props] == [12, 4]
+    # every marker at the mast lists the three sites, top first; each one says illustrative
+    tip = bts_props[0]["tip"]
+    assert bts_props[1]["tip"] == loud_props[0]["tip"] == tip
+    assert tip.count("<hr") == 2 and tip.index("VT_1") < tip.index("VNP_1") < tip.index("L1")
+    assert "Viettel" in tip and "VinaPhone" in tip
+    assert tip.count(i18n.t("col.illustrative", "en")) == 3
+    assert "<hr" not in bts_props[2]["tip"]
+    page = maps.to_html(maps.build_map(stacked, metric="no_4g_pct", lang="en"))
+    assert i18n.t("map.colocated", "en") in page  # the legend explains the rings
+    assert i18n.t("map.colocated", "en") not in maps.to_html(
+        maps.build_map(analysis, metric="no_4g_pct", lang="en"))
+    # the BTS pane is made after (above) the loudspeaker pane
+    assert page.index('"phusong_loudspeakers"') < page.index('"phusong_bts_sites"')
+
+
+def test_commune_labels_at_the_centre_of_each_square_larger_first():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from maps_fixture import CRS, SIDE, X0, Y0
+    analysis = synthetic_analysis()
+    data = maps._map_data(analysis, metric="no_4g_pct", lang="vi", show_gaps=())
+    # three equal 5 km squares: ties keep the row order; a square's pole is its centre
+    centres = gpd.GeoSeries([Point(X0 + SIDE * (i + 0.5), Y0 + SIDE / 2) for i in range(3)],
+                            crs=CRS).to_crs(4326)
+    assert [lab[2] for lab in data["labels"]] == ["Tà Rụt", "Hướng Hiệp", "A Ngo"]
+    for (lat, lon, _), c in zip(data["labels"], centres, strict=True):
+        assert abs(lat - c.y) < 2e-4 and abs(lon - c.x) < 2e-4  # within 1/50 of 5 km
+    # a larger commune is labelled first
+    from dataclasses import replace
+    communes = analysis.communes.copy()
+    communes.loc[2, "geometry"] = communes.geometry[2].buffer(1000, join_style="mitre")
+    bigger = replace(analysis, communes=communes)
+    assert [lab[2] for lab in maps._map_data(bigger, metric="no_4g_pct", lang="vi",
+                                            show_gaps=())["labels"]] == ["A Ngo", "Tà Rụt",
+                                                                         "Hướng Hiệp"]
+    page = maps.to_html(maps.build_map(analysis, metric="no_4g_pct"))
+    assert "phusong.labels(" in page and json.dumps(i18n.t("layer.labels", "vi")) in page
+
+
+def test_hatching_follows_the_colour_metric():
+    follow = maps.follow_metric
+    assert follow(None, None, "no_4g_pct") == (["no_4g"], "no_4g")  # first run
+    assert follow(None, None, "no_internet_pct") == (["no_internet"], "no_internet")
+    assert follow(None, None, "gap_score") == (["no_4g"], "no_4g")
+    # the metric's kind replaces the previous metric's; kinds the user added stay
+    assert follow(["no_4g", "no_service"], "no_4g", "no_loudspeaker_pct") == (
+        ["no_loudspeaker", "no_service"], "no_loudspeaker")
+    assert follow(["no_service", "no_4g"], "no_4g", "no_service_pct") == (
+        ["no_service"], "no_service")
+    # same kind (no_4g_pct → no_4g_pop): a kind the user removed stays removed
+    assert follow([], "no_4g", "no_4g_pop") == ([], "no_4g")
+    assert follow(["at_risk"], "no_4g", "no_mobile_pct") == (["no_mobile", "at_risk"], "no_mobile")
+    # the gap score measures no single kind: nothing changes
+    assert follow(["no_mobile", "at_risk"], "no_mobile", "gap_score") == (
+        ["no_mobile", "at_risk"], "no_mobile")

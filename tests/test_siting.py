@@ -280,6 +280,15 @@ def test_outputs_and_map_marking(tmp_path):
     assert html.count("phusong-proposed") >= 2 and "Proposed site (rank)" in html
     paths = siting_export.write_plan(plan, before, after, tmp_path, lang="vi")
     assert sorted(p.name for p in paths) == sorted(n for _, n, _ in siting_export.DOWNLOADS)
+    # the sites CSV: headers in the reader's language; English keeps the schema names
+    header = {lang: siting_export.render("sites_csv", plan, before, after, lang=lang)
+              .decode("utf-8-sig").splitlines()[0] for lang in ("vi", "en")}
+    assert header["en"] == ",".join(siting_export.SITE_COLUMNS)
+    assert header["vi"] == ("Thứ tự,Mã đề xuất,Vĩ độ,Kinh độ,Mã xã,Xã,Bắt buộc theo TT 03,"
+                            "Người được phủ thêm,Diện tích phủ thêm (km²),Cộng dồn: người,"
+                            "Cộng dồn: km²,Dịch vụ,Nhà mạng,Công nghệ")
+    assert (tmp_path / "suggested_sites.csv").read_text(encoding="utf-8-sig") \
+        .startswith(header["vi"])
 
 
 def test_cli_plan(tmp_path, capsys):

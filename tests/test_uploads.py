@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
 import zipfile
 from pathlib import Path
 
 import pytest
 from corpus.make_corpus import cp1258
 
-from geo import uploads
+from geo import loading, uploads
 from geo.errors import PhusongError
 from geo.uploads import Limits, UploadError
 
@@ -108,7 +109,7 @@ def test_uploaded_layer_replaces_the_default_one(tmp_path):
     assert list(ds.bts_sites["site_id"]) == ["U1"]
     assert len(ds.communes) == 13 and len(ds.loudspeakers) > 100  # the rest from the default
     assert [str(p) for p in ds.problems] == [
-        "tram.csv, row 3, column 'lat': not a coordinate (use decimal degrees such as 16.7061 or "
+        "tram.csv, row 3, column 'Vĩ độ': not a coordinate (use decimal degrees such as 16.7061 or "
         "degrees-minutes-seconds such as 16°42'23.5\"N) (value 'x')"]
     assert ds.name.endswith("+ tram.csv")
     assert ds.sources[-1] == {"vi": "Tải lên: tram.csv", "en": "Uploaded: tram.csv"}
@@ -121,10 +122,15 @@ def test_uploaded_dataset_zip_with_a_top_folder():
     assert len(ds.communes) == 13 and ds.problems == [] and uploads.usable(ds)
 
 
-def test_unusable_upload_is_reported_not_raised():
-    ds = uploads.import_uploads({"communes": ("xa.csv", b"code,name\n1,a\n")}, default_dir=DAKRONG)
-    assert not uploads.usable(ds)
-    assert any("required column 'lat' is missing" in str(p) for p in ds.problems)
+def test_a_layer_file_without_a_usable_row_refuses_the_whole_upload():
+    with pytest.raises(UploadError) as err:
+        uploads.import_uploads({"communes": ("xa.csv", b"code,name\n1,a\n")}, default_dir=DAKRONG)
+    first, *rest = err.value.problems
+    assert (first.file, first.row) == ("xa.csv", None)
+    assert first.reason.startswith("no usable row (required column 'lat' is missing")
+    assert "nothing was applied and the previous data stays" in first.reason
+    assert [p.file for p in rest] == ["xa.csv"]  # lon, said once beside the refusal
+    assert first.text("vi").startswith("không có dòng nào dùng được (thiếu cột bắt buộc 'lat'")
 
 
 def test_unsafe_dataset_zip_raises_upload_error():
@@ -137,3 +143,72 @@ def test_digest_depends_on_content_only():
     a = uploads.digest({"bts_sites": ("a.csv", b"1")})
     assert a == uploads.digest({"bts_sites": ("a.csv", b"1")})
     assert a != uploads.digest({"bts_sites": ("a.csv", b"2")})
+
+
+# --- an upload that would wipe or gut a layer --------------------------------------------------
+
+def test_random_bytes_refuse_the_whole_upload_naming_the_file_and_why():
+    noise = random.Random(0).randbytes(4096)
+    with pytest.raises(UploadError) as err:
+        uploads.review_upload({"bts_sites": ("sites.csv", noise)}, default_dir=DAKRONG)
+    assert [(p.file, p.row) for p in err.value.problems] == [("sites.csv", None)]
+    refusal = err.value.problems[0]
+    assert refusal.reason.startswith("no usable row (cannot be read: ")
+    assert refusal.text("vi").startswith("không có dòng nào dùng được (không đọc được: ")
+    assert "sites.csv" in str(err.value)
+
+
+def test_a_header_without_rows_is_refused_too():
+    with pytest.raises(UploadError) as err:
+        uploads.review_upload({"loudspeakers": ("loa.csv", b"id,lat,lon,kind\n")},
+                              default_dir=DAKRONG)
+    assert [p.reason for p in err.value.problems] == [
+        "no usable row (the file holds no data row): the whole file is refused, nothing was "
+        "applied and the previous data stays"]
+
+
+def test_a_zipped_folder_without_a_layer_is_refused_without_temporary_paths():
+    members = {p.name: p.read_bytes() for p in DAKRONG.iterdir()
+               if not p.name.startswith("internet_points")}
+    with pytest.raises(UploadError) as err:
+        uploads.review_upload({}, folder_zip=("mine.zip", zip_bytes(members)), default_dir=DAKRONG)
+    assert [p.file for p in err.value.problems] == ["internet_points.*"]
+    assert "layer 'internet_points' is missing" in err.value.problems[0].reason
+
+
+SITES = "Mã trạm,Vĩ độ,Kinh độ,Nhà mạng,Công nghệ\n"
+
+
+def test_a_layer_that_keeps_under_half_its_rows_in_use_asks_for_confirmation():
+    previous = loading.load_dataset(DAKRONG)  # 28 BTS sites
+    one = uploads.review_upload({"bts_sites": ("t.csv", (SITES + "U1,16.7,106.88,VTL,4G\n")
+                                                .encode())}, default_dir=DAKRONG,
+                                previous=previous)
+    assert one.changes == (uploads.LayerChange("bts_sites", "t.csv", 1, 0, 28),)
+    assert one.to_confirm == one.changes  # 1 < 14
+    assert one.to_confirm[0].text("en") == "BTS sites: 28 rows in use → 1 row after the upload"
+    assert one.to_confirm[0].text("vi") == "Trạm BTS: 28 dòng đang dùng → 1 dòng sau khi tải lên"
+    rows = "".join(f"U{i},16.{i:02d},106.88,VTL,4G\n" for i in range(14))  # 14 = half of 28
+    half = uploads.review_upload({"bts_sites": ("t.csv", (SITES + rows).encode())},
+                                 default_dir=DAKRONG, previous=previous)
+    assert half.changes[0].rows == 14 and half.to_confirm == ()
+
+
+def test_a_file_whose_rows_are_mostly_bad_asks_for_confirmation():
+    bad = SITES + "U1,16.7,106.88,VTL,4G\nU2,x,106.88,VTL,4G\nU3,y,106.88,VTL,4G\n"
+    upload = uploads.review_upload({"bts_sites": ("t.csv", bad.encode())}, default_dir=DAKRONG)
+    change = upload.changes[0]
+    assert (change.rows, change.left_out, change.in_file, change.before) == (1, 2, 3, None)
+    assert upload.to_confirm == (change,)  # 1 of 3 usable
+    assert change.text("en") == "BTS sites: only 1 of the 3 data rows of t.csv are usable"
+    good = SITES + "U1,16.7,106.88,VTL,4G\nU2,16.8,106.88,VTL,4G\nU3,y,106.88,VTL,4G\n"
+    assert uploads.review_upload({"bts_sites": ("t.csv", good.encode())},
+                                 default_dir=DAKRONG).to_confirm == ()  # 2 of 3
+
+
+def test_the_same_dataset_zipped_needs_no_confirmation():
+    members = {p.name: p.read_bytes() for p in DAKRONG.iterdir()}
+    upload = uploads.review_upload({}, folder_zip=("same.zip", zip_bytes(members)),
+                                   default_dir=DAKRONG, previous=loading.load_dataset(DAKRONG))
+    assert sorted(c.layer for c in upload.changes) == sorted(loading.LAYERS[:4])
+    assert all(c.rows == c.before > 0 for c in upload.changes) and upload.to_confirm == ()
