@@ -834,6 +834,39 @@ TEXT |= _g("reason", {
                       "no 'code' column: {matched} of {total} communes matched to GSO codes by "
                       "name against {reference}"),
 })
+# Population grids (geo.population, geo.loading).
+TEXT |= _g("reason", {
+    "grid_unreadable": ("không đọc được như một lưới dân số GeoTIFF ({detail})",
+                        "cannot be read as a GeoTIFF population grid ({detail})"),
+    "grid_no_crs": ("lưới dân số không khai báo hệ toạ độ (CRS); hãy lưu thành GeoTIFF kèm CRS "
+                    "(lưới WorldPop dùng EPSG:4326)",
+                    "the population grid declares no coordinate reference system (CRS); save it "
+                    "as a GeoTIFF with its CRS (WorldPop grids are EPSG:4326)"),
+    "grid_no_overlap": ("lưới dân số không chồng lên các xã (khung lưới {grid}, các xã {communes}, "
+                        "theo {crs})",
+                        "the population grid does not overlap the communes (grid bounds {grid}, "
+                        "communes {communes}, in {crs})"),
+    "grid_nodata": ("lưới dân số chỉ có ô không dữ liệu (nodata) trên các xã",
+                    "the population grid holds only nodata over the communes"),
+    "grid_negative": ("{n} ô có số người âm (ví dụ hàng {row}, cột {col} của phần đọc: {value}); "
+                      "lưới dân số ghi số người mỗi ô ≥ 0 — hãy khai báo giá trị nodata nếu các ô "
+                      "này là ô thiếu dữ liệu",
+                      "{n} cell(s) hold negative people (e.g. row {row}, column {col} of the part "
+                      "read: {value}); a population grid holds people per cell ≥ 0 — declare the "
+                      "grid's nodata value if these mark missing cells"),
+    "grid_partial": ("lưới dân số chỉ phủ {pct} % diện tích xã {code}; dân cư xã này dàn đều theo "
+                     "diện tích",
+                     "the population grid covers {pct} % of commune {code}; its people are spread "
+                     "evenly over its area"),
+    "grid_empty": ("lưới dân số không có người nào trong xã {code}; dân cư xã này dàn đều theo "
+                   "diện tích",
+                   "the population grid holds nobody in commune {code}; its people are spread "
+                   "evenly over its area"),
+    "grid_not_used": ("{reason}; không dùng lưới dân số của thư mục dữ liệu cho các xã này: dân cư "
+                      "dàn đều theo diện tích",
+                      "{reason}; the dataset folder's population grid is not used with these "
+                      "communes: people are spread evenly"),
+})
 
 
 def t(key: str, lang: str = "vi") -> str:

@@ -196,14 +196,13 @@ def _read_population(path: Path | None, communes: gpd.GeoDataFrame | None,
         return None
     try:
         grid = pop_module.read_grid(path, area=communes)
-    except PhusongError as exc:
-        if implicit:
-            problems.append(Problem(Path(path).name, None, None, None,
-                                    f"{exc}; the dataset folder's population grid is not used with "
-                                    "these communes: people are spread evenly",
-                                    severity="warning"))
-        else:
-            problems.append(Problem(Path(path).name, None, None, None, str(exc)))
+    except pop_module.GridError as exc:
+        problems.append(Problem(exc.name, None, None, None,
+                                i18n.reason("grid_not_used", reason=exc.reason) if implicit
+                                else exc.reason, severity="warning" if implicit else "error"))
+        return None
+    except PhusongError as exc:  # the file is missing
+        problems.append(Problem(Path(path).name, None, None, None, str(exc)))
         return None
     problems += pop_module.coverage_problems(communes, grid, working_crs(communes))
     return grid

@@ -26,12 +26,21 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely import STRtree
 
-from geo import settings
+from geo import i18n, settings
 from geo._identity_cache import IdentityCache
 from geo.errors import PhusongError, Problem
 
 # File names a dataset folder's population grid may have.
 POPULATION_SUFFIXES = (".tif", ".tiff")
+
+
+class GridError(PhusongError):
+    """A population grid that cannot be used: ``reason`` (a :class:`geo.i18n.Reason`) says why in
+    either language; the message names the file."""
+
+    def __init__(self, name: str, reason: i18n.Reason):
+        self.name, self.reason = name, reason
+        super().__init__(f"{name}: {reason}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,12 +93,10 @@ def read_grid(path: str | Path, *, area: gpd.GeoDataFrame | None = None,
     try:
         src = rasterio.open(path)
     except Exception as exc:  # any reader failure becomes a message naming the file
-        raise PhusongError(f"{name}: cannot be read as a GeoTIFF population grid ({exc})") from None
+        raise GridError(name, i18n.reason("grid_unreadable", detail=str(exc))) from None
     with src:
         if src.crs is None:
-            raise PhusongError(f"{name}: the population grid declares no coordinate reference "
-                               "system (CRS); save it as a GeoTIFF with its CRS (WorldPop grids "
-                               "are EPSG:4326)")
+            raise GridError(name, i18n.reason("grid_no_crs"))
         crs = CRS.from_user_input(src.crs.to_wkt())
         full = Window(0, 0, src.width, src.height)
         window = full
@@ -103,23 +110,20 @@ def read_grid(path: str | Path, *, area: gpd.GeoDataFrame | None = None,
             except Exception:  # rasterio raises when the windows do not intersect
                 window = None
             if window is None or window.width < 1 or window.height < 1:
-                raise PhusongError(f"{name}: the population grid does not overlap the communes "
-                                   f"(grid bounds {_fmt_bounds(src.bounds)} in {crs.name}; "
-                                   f"communes {_fmt_bounds((left, bottom, right, top))})")
+                raise GridError(name, i18n.reason(
+                    "grid_no_overlap", grid=_fmt_bounds(src.bounds), crs=crs.name,
+                    communes=_fmt_bounds((left, bottom, right, top))))
         data = src.read(1, window=window, masked=True)
         transform = tuple(src.window_transform(window))[:6]
     values = np.ma.filled(data.astype(np.float64), np.nan)
     values[~np.isfinite(values)] = np.nan
     if not np.isfinite(values).any():
-        where = "over the communes" if area is not None else "anywhere"
-        raise PhusongError(f"{name}: the population grid holds only nodata {where}")
+        raise GridError(name, i18n.reason("grid_nodata"))
     negative = np.argwhere(values < 0)
     if len(negative):
         r, c = negative[0]
-        raise PhusongError(f"{name}: {len(negative):,} cell(s) hold negative people (e.g. row "
-                           f"{r + 1}, column {c + 1} of the part read: {values[r, c]:g}); a "
-                           "population grid holds people per cell ≥ 0 — declare the grid's "
-                           "nodata value if these mark missing cells")
+        raise GridError(name, i18n.reason("grid_negative", n=len(negative), row=int(r) + 1,
+                                          col=int(c) + 1, value=f"{values[r, c]:g}"))
     return PopulationGrid(values, transform, crs, name)
 
 
@@ -270,10 +274,10 @@ def coverage_problems(communes: gpd.GeoDataFrame, grid: PopulationGrid, crs) -> 
     whose people are therefore spread evenly."""
     people = commune_people(communes, grid, crs)
     return [Problem(grid.name, None, None, str(communes["name"].iloc[i]),
-                    f"the population grid covers {100 * people.cover[i]:.0f} % of commune "
-                    f"{communes['code'].iloc[i]}"
-                    + (" and holds nobody there" if people.cover[i] >= settings.POPULATION_MIN_COVER
-                       else "") + "; its people are spread evenly over its area", "warning")
+                    i18n.reason("grid_empty", code=str(communes["code"].iloc[i]))
+                    if people.cover[i] >= settings.POPULATION_MIN_COVER else
+                    i18n.reason("grid_partial", pct=int(round(100 * people.cover[i])),
+                                code=str(communes["code"].iloc[i])), "warning")
             for i in np.flatnonzero(people.basis == "uniform")]
 
 

@@ -139,6 +139,8 @@ def test_partial_overlap_falls_back_to_even_spread_with_a_warning(tmp_path):
     warnings = [p for p in loaded.problems if not p.is_error]
     assert [(p.file, p.value) for p in warnings] == [("population.tif", "Xã 2")]
     assert "spread evenly" in warnings[0].reason
+    assert warnings[0].text("vi") == ("lưới dân số chỉ phủ 0 % diện tích xã 2; dân cư xã này dàn "
+                                      "đều theo diện tích")
     analysis = gaps.analyse(loaded, params=PARAMS)
     assert row(analysis, "1")["population_basis"] == "grid"
     assert row(analysis, "2")["population_basis"] == "uniform"
