@@ -21,14 +21,17 @@ The model (all in the dataset's UTM CRS, metres)
   all). Units with settlements: each settlement carries ``unit population × its share of the
   unit's settlement people`` (as :func:`geo.gaps.analyse` counts people). Other units: the centres of a
   square grid of cells (``cell_m``, default :func:`default_cell_m`) inside the unit, each carrying
-  ``unit population × cell area / unit area``. If any chosen unit has no population, the
-  objective is the uncovered **area** (km², cells everywhere) instead of people.
+  the people the dataset's population grid puts in the cell (units on the grid) or
+  ``unit population × cell area / unit area``, plus ``AREA_TIE_BREAK_PER_KM2`` per km² so that
+  area breaks ties. If any chosen unit has no population, the objective is the uncovered **area**
+  (km², cells everywhere) instead of people.
 - **Coverage matrix**: candidate × demand sparse boolean (CSR arrays), one STRtree query of the
   demand points against the reach polygons (no Python loop over candidates × demand).
-- **Solvers**: ``"greedy"`` (default), lazy greedy on marginal gains with a priority queue; the
-  objective is monotone submodular, so it is within (1 − 1/e) of the optimum (Nemhauser, Wolsey &
-  Fisher 1978). ``"exact"``: the maximal-covering integer programme solved by CBC through PuLP with
-  a time limit (small cases).
+- **Solvers**: ``"auto"`` (default): ``"exact"`` within a time limit, and when CBC runs out the
+  better of its best and ``"greedy"`` (a note says which). ``"greedy"``: lazy greedy on marginal
+  gains with a priority queue; the objective is monotone submodular, so it is within (1 − 1/e) of
+  the optimum (Nemhauser, Wolsey & Fisher 1978). ``"exact"``: the maximal-covering integer
+  programme solved by CBC through PuLP with a time limit.
 - **Support points** (Circular 03/2023/TT-BTTTT): first one inside each especially difficult unit
   that has none, each where it serves most uncovered people within the access distance (greedy
   over those units), then the remaining ones greedily anywhere.
