@@ -221,6 +221,11 @@ def test_cli_population_option(tmp_path, capsys):
     assert cli.main(["report", "--data", str(folder), "--population", str(bad),
                      "--out", str(tmp_path / "out")]) == 2
     assert "bad.tif" in capsys.readouterr().err
+    good = write_grid(tmp_path / "good.tif", one_cell())
+    assert cli.main(["report", "--data", str(folder), "--population", str(good), "--lang", "en",
+                     "--out", str(tmp_path / "out")]) == 0
+    table = (tmp_path / "out" / "communes.csv").read_text(encoding="utf-8-sig")
+    assert "from the population grid" in table and "People out of loudspeaker reach, low" in table
 
 
 # --- against ../shared -----------------------------------------------------------------------------
