@@ -220,7 +220,7 @@ def cell_people(communes: gpd.GeoDataFrame, grid: PopulationGrid, *,
     n = len(zones)
     known = communes["population"].to_numpy(float)
     zone_area = shapely.area(zones)
-    cells, centres, values = _cells(grid, communes.crs, shapely.bounds(shapely.union_all(zones)))
+    cells, centres, values = _cells(grid, communes.crs, shapely.total_bounds(zones))
     pieces_zone = np.zeros(0, dtype=np.int64)
     pieces = np.zeros(0, dtype=object)
     share = np.zeros(0)
@@ -287,8 +287,10 @@ def _cells(grid: PopulationGrid, crs, bounds: np.ndarray) -> tuple[np.ndarray, n
     rows, cols = grid.values.shape
     a, b, c, d, e, f = grid.transform
     to_grid = _transformer(CRS.from_user_input(crs), grid.crs)
-    bx = np.array([bounds[0], bounds[2], bounds[0], bounds[2]])
-    by = np.array([bounds[1], bounds[1], bounds[3], bounds[3]])
+    t = np.linspace(0.0, 1.0, 21)  # the box's edges, densified: they curve in another CRS
+    ex, ey = bounds[0] + t * (bounds[2] - bounds[0]), bounds[1] + t * (bounds[3] - bounds[1])
+    bx = np.concatenate([ex, ex, np.full(21, bounds[0]), np.full(21, bounds[2])])
+    by = np.concatenate([np.full(21, bounds[1]), np.full(21, bounds[3]), ey, ey])
     gx, gy = to_grid.transform(bx, by)
     det = a * e - b * d
     col = (e * (np.asarray(gx) - c) - b * (np.asarray(gy) - f)) / det
