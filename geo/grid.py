@@ -202,8 +202,9 @@ def _count(labels, mask, n_bits, derived, counts):  # pragma: no cover - compile
 def _people(weights, x0, y_top, cell, aff, values):  # pragma: no cover - compiled
     """People of each cell from the population grid ``values`` (NaN = nodata): the people of the
     grid cell holding the cell's centre times the share of its area the cell takes (people even
-    within a grid cell). ``aff`` maps metres to grid (col, row): col = aff[0] + aff[1]·x + aff[2]·y,
-    row = aff[3] + aff[4]·x + aff[5]·y (fitted per tile); NaN outside the grid."""
+    within a grid cell); 0 on nodata cells, NaN outside the grid's extent. ``aff`` maps metres to
+    grid (col, row): col = aff[0] + aff[1]·x + aff[2]·y, row = aff[3] + aff[4]·x + aff[5]·y
+    (fitted per tile)."""
     h, w = weights.shape
     rows, cols = values.shape
     scale = cell * cell * abs(aff[1] * aff[5] - aff[2] * aff[4])  # grid cells per cell
@@ -214,15 +215,16 @@ def _people(weights, x0, y_top, cell, aff, values):  # pragma: no cover - compil
             pc = aff[0] + aff[1] * x + aff[2] * y
             pr = aff[3] + aff[4] * x + aff[5] * y
             if pc < 0.0 or pr < 0.0 or pc >= cols or pr >= rows:
-                weights[r, c] = np.nan
+                weights[r, c] = np.nan  # outside the grid's extent
             else:
-                weights[r, c] = values[int(pr), int(pc)] * scale
+                v = values[int(pr), int(pc)]
+                weights[r, c] = 0.0 if v != v else v * scale  # nodata inside: nobody
 
 
 @njit(cache=True)
 def _count_people(labels, mask, weights, n_bits, derived, people):  # pragma: no cover - compiled
-    """Add per label: people of each bit and derived mask, valid cells (column -2) and people
-    (column -1); cells without grid data (NaN) count nowhere."""
+    """Add per label: people of each bit and derived mask, cells inside the grid's extent
+    (column -2) and people (column -1); cells outside it (NaN) count nowhere."""
     h, w = labels.shape
     n_derived = len(derived)
     for r in range(h):
@@ -231,7 +233,7 @@ def _count_people(labels, mask, weights, n_bits, derived, people):  # pragma: no
             if lab == 0:
                 continue
             wv = weights[r, c]
-            if wv != wv:  # NaN: nodata
+            if wv != wv:  # NaN: outside the grid's extent
                 continue
             people[lab, -2] += 1.0
             people[lab, -1] += wv
@@ -422,7 +424,7 @@ def cell_and_people_counts(zones: np.ndarray, stamps: Stamps, *, n_bits: int, de
     int64 array (len(zones), n_bits + len(derived) + 1); the cell size of a row is ``cell_m`` or,
     for refined zones, finer (shares are ratios within a row, so it does not matter). With
     ``population``, also a float array (len(zones), n_bits + len(derived) + 2): people of each bit
-    and derived mask, then cells on valid grid data, then people; else None.
+    and derived mask, then cells inside the grid's extent, then people; else None.
     """
     zones = np.asarray(zones, dtype=object)
     n = len(zones)
@@ -552,8 +554,8 @@ def shares(prepared, params: CoverageParams, names: list[str], *,
     prepared : a :class:`geo.gaps.Prepared` (working metric CRS).
     names : the layers (:func:`geo.gaps.coverage_keys`), one mask bit each.
     cell_m : cell side in metres.
-    min_cover : with a population grid, the share of a commune's cells on valid grid data needed
-        to read its people from the grid (:data:`geo.settings.POPULATION_MIN_COVER`).
+    min_cover : with a population grid, the share of a commune's cells inside the grid's extent
+        needed to read its people from the grid (:data:`geo.settings.POPULATION_MIN_COVER`).
 
     Returns
     -------

@@ -177,7 +177,8 @@ class CellPeople:
     grid_people : per commune, the grid's own people in it (NaN where it falls back).
     population : per commune, the population the pieces add up to (the given one, else the grid's;
         NaN where neither is known).
-    cover : per commune, the share of its area on valid grid cells (0–1).
+    cover : per commune, the share of its area inside the grid's extent (0–1); nodata cells
+        inside the extent (sea, another country) hold nobody.
     """
 
     zone: np.ndarray
@@ -212,8 +213,9 @@ def cell_people(communes: gpd.GeoDataFrame, grid: PopulationGrid, *,
                 min_cover: float = settings.POPULATION_MIN_COVER) -> CellPeople:
     """Dasymetric people of ``communes`` (polygons in a metric CRS, column ``population``).
 
-    A commune is read from the grid when valid cells cover at least ``min_cover`` of its area and
-    hold people; otherwise its people are spread evenly (``basis`` "uniform"). Cells are taken as
+    A commune is read from the grid when at least ``min_cover`` of its area lies inside the grid's
+    extent and its cells hold people; otherwise its people are spread evenly (``basis``
+    "uniform"). Nodata cells inside the extent hold nobody (WorldPop: sea, other countries). Cells are taken as
     quadrilaterals through their four corners reprojected to the communes' CRS.
     """
     zones = communes.geometry.to_numpy()
@@ -236,8 +238,8 @@ def cell_people(communes: gpd.GeoDataFrame, grid: PopulationGrid, *,
         values, centre = values[ci[keep]], centres[ci[keep]]
     piece_area = shapely.area(pieces) if len(pieces) else np.zeros(0)
     raw_people = np.bincount(pieces_zone, weights=values * share, minlength=n)
-    cover = np.bincount(pieces_zone, weights=piece_area, minlength=n) / np.where(
-        zone_area > 0, zone_area, 1)
+    extent = _extent(grid, communes.crs)
+    cover = shapely.area(shapely.intersection(zones, extent)) / np.where(zone_area > 0, zone_area, 1)
     on_grid = (cover >= min_cover) & (raw_people > 0)
 
     keep = on_grid[pieces_zone] if len(pieces) else np.zeros(0, bool)
@@ -313,6 +315,19 @@ def _cells(grid: PopulationGrid, crs, bounds: np.ndarray) -> tuple[np.ndarray, n
     mx, my = to_crs.transform(c + a * (c0 + j + 0.5) + b * (r0 + i + 0.5),
                               f + d * (c0 + j + 0.5) + e * (r0 + i + 0.5))
     return polys, shapely.points(np.asarray(mx), np.asarray(my)), sub[i, j]
+
+
+def _extent(grid: PopulationGrid, crs) -> shapely.Geometry:
+    """The footprint of the grid's cells (the part read) as a polygon in ``crs``, its edges
+    densified (they curve in another CRS)."""
+    rows, cols = grid.values.shape
+    a, b, c, d, e, f = grid.transform
+    t = np.linspace(0.0, 1.0, 101)
+    col = np.concatenate([t * cols, np.full(101, cols), (1 - t) * cols, np.zeros(101)])
+    row = np.concatenate([np.zeros(101), t * rows, np.full(101, rows), (1 - t) * rows])
+    x, y = _transformer(grid.crs, CRS.from_user_input(crs)).transform(c + a * col + b * row,
+                                                                       f + d * col + e * row)
+    return shapely.make_valid(shapely.Polygon(np.column_stack([x, y])))
 
 
 @functools.lru_cache(maxsize=32)

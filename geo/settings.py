@@ -96,10 +96,11 @@ GRID_MIN_CELLS = 2500
 GRID_REFINED_CELLS = 2500
 
 # --- population grid (geo.population) -------------------------------------------------------------
-# A commune is read from the population grid when valid (non-nodata) cells cover at least this share
-# of its area; below it (a grid that stops at a border, a partial clip) its people are spread evenly
-# and a warning names it. Half: a commune mostly outside the grid is better spread evenly.
-POPULATION_MIN_COVER = 0.5
+# A commune is read from the population grid when at least this share of its area lies inside the
+# grid's extent (nodata cells inside it hold nobody: WorldPop's sea and neighbouring countries);
+# below it (a clip that stops short, a grid of another area) its people are spread evenly and a
+# warning names it: the part outside would otherwise count as empty.
+POPULATION_MIN_COVER = 0.9
 # Margin read around the communes (m): a 1 km cell cut by a commune edge is read whole.
 POPULATION_MARGIN_M = 2000.0
 # Margin of the clip a built dataset ships (m): room for communes redrawn a little larger.

@@ -351,3 +351,14 @@ def test_the_folders_grid_under_other_communes_is_only_a_warning(tmp_path):
     assert loaded.population is None
     assert [(p.file, p.severity) for p in loaded.problems] == [("population.tif", "warning")]
     assert "spread evenly" in loaded.problems[0].reason
+
+
+def test_a_commune_reaching_into_the_sea_keeps_its_grid_people(tmp_path):
+    """Nodata inside the grid's extent is nobody (WorldPop's sea), not a gap in the grid: a coastal
+    commune drawn 70 % into the sea is still read from the grid."""
+    values = one_cell(people=300, row=4, col=8)
+    values[:, :7] = -99999  # the western 7 km: sea
+    ds = with_grid(b.dataset([commune()], bts=[{"x": b.X0 + 8.5 * KM, "y": b.Y0 + 5.5 * KM}]),
+                   write_grid(tmp_path / "p.tif", values))
+    r = row(gaps.analyse(ds, params=PARAMS))
+    assert r["population_basis"] == "grid" and r["no_4g_pop"] == pytest.approx(0.0, abs=1e-6)
