@@ -16,7 +16,10 @@
    - with ``--prototype``, the faster variant of bench/prototype.py on the same inputs;
    - grid: ``geo.gaps.analyse(dataset, vintage="legacy", method="grid")`` (geo.grid) on the whole
      country and on the samples, timed warm: a first call on three communes loads (or compiles)
-     the numba kernels and is reported apart.
+     the numba kernels and is reported apart;
+   - grid with people: the same with WorldPop's population grid of Viet Nam as the dataset's
+     ``population`` (people counted where they live; reading the GeoTIFF is timed apart), when the
+     file is found (``--population FILE``, ``$PHUSONG_WORLDPOP`` or ``../shared/data/open/worldpop``).
 4. The methods' covered shares are compared commune by commune (largest and mean absolute
    difference in percentage points), then a markdown table is printed.
 """
@@ -104,7 +107,15 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
         elapsed = time.perf_counter() - t0
         cpu = _cpu_s() - cpu0
         extra["layers"] = prototype.LAST_COUNTS
-    elif kind == "grid":
+    elif kind in ("grid", "grid_pop"):
+        if kind == "grid_pop":  # reading the population GeoTIFF is I/O, timed apart
+            import dataclasses
+
+            from geo import population
+            t_read = time.perf_counter()
+            grid = population.read_grid(POPULATION_FILE, area=dataset.communes)
+            extra["population_read_s"] = time.perf_counter() - t_read
+            dataset = dataclasses.replace(dataset, population=grid)
         # Warm-up apart: the first call loads the numba kernels (compiles them when no cache).
         elapsed_warm = _warm_up_grid(dataset)
         cpu0, t0 = _cpu_s(), time.perf_counter()
@@ -112,6 +123,12 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
         elapsed = time.perf_counter() - t0
         cpu = _cpu_s() - cpu0
         extra["warmup_s"] = elapsed_warm
+        if kind == "grid_pop":
+            c = result.communes
+            extra["on_grid_communes"] = int((c["population_basis"] == "grid").sum())
+            extra["grid_people"] = float(c["grid_population"].sum())
+            extra["no_4g_pop"] = float(c["no_4g_pop"].sum())
+            extra["no_4g_area_people"] = float((c["population"] * c["no_4g_pct"] / 100).sum())
     elif kind == "baseline":
         shares = baseline.naive_shares(dataset)
         elapsed = time.perf_counter() - t0
@@ -144,9 +161,12 @@ def _warm_up_grid(dataset) -> float:
 
 
 WAIT_IDLE_S = 0.0
+POPULATION_FILE = ""  # set by main (spawned children get it through _child)
 
 
-def _child(queue, kind: str, dataset_path: str, shares_path: str) -> None:
+def _child(queue, kind: str, dataset_path: str, shares_path: str, population_file: str) -> None:
+    global POPULATION_FILE
+    POPULATION_FILE = population_file
     try:
         queue.put((True, _measure(kind, dataset_path, shares_path)))
     except BaseException:  # report, do not hang the parent
@@ -162,7 +182,8 @@ def run_part(kind: str, dataset_path: Path, label: str) -> tuple[dict, pd.DataFr
     ctx = mp.get_context("spawn")
     t0 = time.perf_counter()
     queue = ctx.SimpleQueue()
-    proc = ctx.Process(target=_child, args=(queue, kind, str(dataset_path), str(shares_path)))
+    proc = ctx.Process(target=_child, args=(queue, kind, str(dataset_path), str(shares_path),
+                                            POPULATION_FILE))
     proc.start()  # not a daemon: the prototype may fork its own workers
     ok, figures = queue.get()
     proc.join()
@@ -243,10 +264,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
                     help="before each part, wait up to S seconds for the 1-min load average to "
                          "drop below 1 (other work on the machine inflates wall times)")
+    ap.add_argument("--population", type=Path, metavar="FILE",
+                    help="population grid for the grid-with-people part (default: WorldPop's "
+                         "grid of Viet Nam where geo.population.worldpop_path finds it)")
     ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = ap.parse_args(argv)
-    global WAIT_IDLE_S
+    global WAIT_IDLE_S, POPULATION_FILE
     WAIT_IDLE_S = args.wait_idle
+    from geo import population
+
+    found = args.population or population.worldpop_path()
+    POPULATION_FILE = str(found) if found else ""
 
     from bench import synthetic
 
@@ -290,6 +318,20 @@ def main(argv: list[str] | None = None) -> int:
         if shares_ours_nat is not None:
             checks.append(compare("grid vs exact analyse, national", shares_grid_nat,
                                   shares_ours_nat))
+        if POPULATION_FILE:
+            fig_pop, shares_pop = run_part("grid_pop", national_path, "national")
+            fig_pop["area_km2"] = national_km2
+            rows.append(fig_pop)
+            print(f"  with people: {fig_pop['seconds']:.1f} s vs {fig['seconds']:.1f} s without "
+                  f"({100 * (fig_pop['seconds'] / fig['seconds'] - 1):+.0f} %; reading the grid "
+                  f"{fig_pop['population_read_s']:.1f} s apart); {fig_pop['on_grid_communes']:,} "
+                  f"communes on the grid, {fig_pop['grid_people']:,.0f} grid people; people "
+                  f"without 4G {fig_pop['no_4g_pop']:,.0f} (even spread: "
+                  f"{fig_pop['no_4g_area_people']:,.0f})", flush=True)
+            checks.append(compare("grid with people vs grid, national (area shares)", shares_pop,
+                                  shares_grid_nat))
+        else:
+            print("  (no population grid found: the grid-with-people part is skipped)", flush=True)
     if args.prototype:
         fig, shares_proto = run_part("prototype", national_path, "national")
         fig["area_km2"] = national_km2
@@ -370,7 +412,8 @@ def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) 
     ext = extrapolate(samples, national_km2)
     method = {"ours": "geo.gaps.analyse (exact)", "baseline": "naive geopandas",
               "prototype": "bench/prototype.py (PROTOTYPE, 2 workers)",
-              "grid": 'geo.gaps.analyse(method="grid")'}
+              "grid": 'geo.gaps.analyse(method="grid")',
+              "grid_pop": 'geo.gaps.analyse(method="grid") + population grid'}
     for r in rows:
         base = base_by_label.get(r["label"])
         speed = "" if r["kind"] == "baseline" or base is None else f"{base / r['seconds']:.1f}×"
@@ -382,8 +425,10 @@ def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) 
             gaps = f"{r['gaps_seconds']:.1f}"
         elif r["kind"] == "prototype":
             gaps = "included"
-        elif r["kind"] == "grid":
+        elif r["kind"] in ("grid", "grid_pop"):
             gaps = f"on request (exact); numba warm-up {r['warmup_s']:.1f} s apart"
+            if "population_read_s" in r:
+                gaps += f", reading the population grid {r['population_read_s']:.1f} s apart"
         else:
             gaps = "not computed"
         cpu = r["cpu_s"] + r.get("gaps_cpu_s", 0.0)

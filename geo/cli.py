@@ -24,6 +24,14 @@ _LAYER_OF_OPTION = {"communes": "communes", "sites": "bts_sites", "loudspeakers"
                     "internet": "internet_points", "settlements": "settlements"}
 
 
+POPULATION_HELP = ("population grid (GeoTIFF in any CRS, people per cell, e.g. WorldPop) used "
+                   "instead of the dataset's population.tif: people counted where they live")
+
+
+def _population_override(args: argparse.Namespace) -> dict[str, Path]:
+    return {"population": args.population} if args.population is not None else {}
+
+
 def _progress(message: str) -> None:
     print(f"  {message}", file=sys.stderr, flush=True)
 
@@ -56,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     for layer in LAYER_OPTIONS:
         layers.add_argument(f"--{layer.replace('_', '-')}", type=Path, metavar="FILE",
                             dest=f"layer_{layer}", help=f"the {layer} layer")
+    report.add_argument("--population", type=Path, metavar="FILE", help=POPULATION_HELP)
     report.add_argument("--import-report", type=Path, metavar="FILE",
                         help="also write the import report (CSV: severity, file, row, column, "
                              "value, reason) here, also when the data cannot be used; a usable "
@@ -76,16 +85,19 @@ def _parser() -> argparse.ArgumentParser:
                                          "(default: all)")
     plan.add_argument("--exclude", type=Path,
                       help="polygon file (GeoJSON, GeoPackage …) where no new site may stand")
-    plan.add_argument("--solver", choices=("greedy", "exact"), default="greedy",
-                      help="lazy greedy (default) or exact integer programming (CBC)")
-    plan.add_argument("--time-limit", type=float, default=60.0,
-                      help="seconds for the exact solver (default 60)")
+    plan.add_argument("--solver", choices=("auto", "greedy", "exact"), default="auto",
+                      help="auto (default): exact integer programming (CBC) within --time-limit, "
+                           "the better of its best and lazy greedy when it runs out; or greedy, "
+                           "or exact")
+    plan.add_argument("--time-limit", type=float, default=None,
+                      help="seconds for the exact solver (default 20 with auto, 60 with exact)")
     plan.add_argument("--spacing-m", type=float,
                       help="candidate grid spacing in metres (default: the reach, 250–1,000 m)")
     plan.add_argument("--dem", type=Path, nargs="+", metavar="FILE",
                       help="elevation model files (GeoTIFF, SRTM .hgt) or folders: plan with line "
                            "of sight (BTS, loudspeakers) or walking time (support points) over the "
                            "terrain, hilltops as extra candidates")
+    plan.add_argument("--population", type=Path, metavar="FILE", help=POPULATION_HELP)
     plan.add_argument("--lang", choices=settings.LANGS, default="vi")
     plan.add_argument("--out", type=Path, required=True, help="folder to write into")
 
@@ -95,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     area.add_argument("--district", help="GSO district code before 2025, e.g. 467 (Đakrông)")
     area.add_argument("--province", help="GSO province code before 2025, e.g. 45 (Quảng Trị)")
     build.add_argument("--out", type=Path, required=True)
+    build.add_argument("--population", type=Path, metavar="FILE",
+                       help="population grid to clip into the dataset (default: WorldPop's grid "
+                            "of Viet Nam from $PHUSONG_WORLDPOP or ../shared/data/open/worldpop/)")
     build.add_argument("--illustrative-sites", action="store_true",
                        help="also place illustrative BTS, loudspeakers and internet points")
     return parser
@@ -125,7 +140,7 @@ def _report(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     overrides = {_LAYER_OF_OPTION[o]: getattr(args, f"layer_{o}") for o in LAYER_OPTIONS
-                 if getattr(args, f"layer_{o}") is not None}
+                 if getattr(args, f"layer_{o}") is not None} | _population_override(args)
     _progress(f"reading {args.data}" + "".join(f", {k} from {v}" for k, v in overrides.items()))
     try:
         dataset = loading.load_dataset(args.data, overrides=overrides)
@@ -199,7 +214,7 @@ def _plan(args: argparse.Namespace) -> int:
         raise PhusongError("--carrier and --technology apply to --service bts only")
     exclude = _read_polygons(args.exclude) if args.exclude else None
     _progress(f"reading {args.data}")
-    dataset = loading.load_dataset(args.data)
+    dataset = loading.load_dataset(args.data, overrides=_population_override(args))
     communes = [c.strip() for c in args.communes.split(",") if c.strip()] if args.communes else None
     grid = cache = None
     if args.dem:
@@ -246,11 +261,19 @@ def _read_polygons(path: Path):
 
 
 def _build(args: argparse.Namespace) -> int:
-    from geo import datasets
+    from geo import datasets, population
 
+    grid = args.population or population.worldpop_path()
+    if grid is None:
+        _progress("no population grid: people will be spread evenly over each commune (looked for "
+                  "WorldPop in " + ", ".join(map(str, settings.worldpop_candidates()))
+                  + "; give one with --population FILE or PHUSONG_WORLDPOP)")
+    else:
+        _progress(f"population grid: {grid} (clipped into the dataset)")
     _progress("building approximate commune polygons from vietnamadminunits")
     folder = datasets.build_area_dataset(args.out, district_code=args.district,
                                          province_code=args.province,
-                                         illustrative_sites=args.illustrative_sites)
+                                         illustrative_sites=args.illustrative_sites,
+                                         population_grid=grid)
     _progress(f"dataset written to {folder}")
     return 0

@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import boundaries, illustrative
+from geo import boundaries, illustrative, population, settings
 from geo.crs import working_crs
 from geo.errors import PhusongError
 from geo.export import write_atomic
@@ -35,7 +35,8 @@ def build_area_dataset(out_dir: str | Path, *, district_code: str | None = None,
                        province_code: str | None = None, illustrative_sites: bool = True,
                        facts: pd.DataFrame | None = None, plan: SitePlan = SitePlan(),
                        name: str | None = None,
-                       sources: tuple[str | dict[str, str], ...] = ()) -> Path:
+                       sources: tuple[str | dict[str, str], ...] = (),
+                       population_grid: str | Path | None = None) -> Path:
     """Write a dataset folder for a legacy district or province.
 
     Parameters
@@ -46,6 +47,10 @@ def build_area_dataset(out_dir: str | Path, *, district_code: str | None = None,
         without it the point layers are written empty, with their headers, to be filled.
     facts : optional table by ``code`` with population, population_source, especially_difficult.
     plan : counts of illustrative sites.
+    population_grid : a population GeoTIFF (people per cell, e.g. WorldPop's grid of Viet Nam):
+        clipped to the area plus a margin into ``population.tif``, with its attribution beside it
+        (``population_SOURCE.md``) and in ``dataset.json``; illustrative sites then stand where
+        its people live. None: no grid (people spread evenly over each commune).
     """
     units = boundaries.legacy_units(district_code=district_code, province_code=province_code)
     communes = boundaries.approximate_communes(units)
@@ -64,17 +69,32 @@ def build_area_dataset(out_dir: str | Path, *, district_code: str | None = None,
     write_atomic(out / "communes.geojson", layer.to_json(drop_id=True).encode("utf-8"))
 
     metric = communes.to_crs(working_crs(communes))
+    if population_grid is not None:
+        population.clip_grid(population_grid, out / "population.tif", area=communes,
+                             margin_m=settings.POPULATION_CLIP_MARGIN_M)
+        write_atomic(out / "population_SOURCE.md", _grid_note(Path(population_grid)).encode("utf-8"))
+    else:
+        (out / "population.tif").unlink(missing_ok=True)  # a rebuild without a grid drops the old one
+        (out / "population_SOURCE.md").unlink(missing_ok=True)
+    people = None
+    if population_grid is not None:  # sites where the (clipped) grid says people live
+        grid = population.read_grid(out / "population.tif", area=communes)
+        people = population.cell_people(metric, grid)
+        metric["population"] = metric["population"].fillna(pd.Series(people.population,
+                                                                      index=metric.index))
     if illustrative_sites:
         town = plan.district_station_code or _town_code(metric)
         without = plan.communes_without_modern
         if without is None:
             without = max(1, round(0.15 * len(metric)))
         layers = {
-            "bts_sites": illustrative.bts_sites(metric, without_modern=without, town_code=town),
+            "bts_sites": illustrative.bts_sites(metric, without_modern=without, town_code=town,
+                                                people=people),
             "loudspeakers": illustrative.loudspeakers(
                 metric, clusters=plan.clusters if plan.clusters is not None else 10 * len(metric),
-                district_station_code=town),
-            "internet_points": illustrative.internet_points(metric, plan.shops_by_code or {town: 1}),
+                district_station_code=town, people=people),
+            "internet_points": illustrative.internet_points(metric, plan.shops_by_code or {town: 1},
+                                                            people=people),
         }
         for layer_name, points in layers.items():
             table = illustrative.as_csv_table(points)
@@ -86,14 +106,34 @@ def build_area_dataset(out_dir: str | Path, *, district_code: str | None = None,
             write_atomic(out / f"{layer_name}.csv", (header + "\n").encode("utf-8"))
 
     title = name or _area_title(units, district_code)
-    meta = {"name": title, "sources": list(sources) or [
+    meta = {"name": title, "sources": (list(sources) or [
         {"vi": "Ranh giới xã: ước lượng bởi phusong từ tâm và khung bao của gói vietnamadminunits "
                "(MIT); không phải ranh giới đo đạc",
          "en": "Commune polygons: approximated by phusong from commune centroids and bounding "
-               "boxes of the vietnamadminunits package (MIT); not surveyed boundaries"}]}
+               "boxes of the vietnamadminunits package (MIT); not surveyed boundaries"}])
+        + ([settings.WORLDPOP_SOURCE if _is_worldpop(population_grid)
+            else f"Population grid: {Path(population_grid).name}"]
+           if population_grid is not None else [])}
     write_atomic(out / "dataset.json", (json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
                  .encode("utf-8"))
     return out
+
+
+def _is_worldpop(path: str | Path) -> bool:
+    return Path(path).name == settings.WORLDPOP_FILE
+
+
+def _grid_note(path: Path) -> str:
+    """The attribution kept beside a clipped population grid."""
+    if _is_worldpop(path):
+        return ("# population.tif\n\nA clip of WorldPop's 2020 population grid of Viet Nam "
+                f"(`{settings.WORLDPOP_FILE}`): estimated people per cell of 30 arc-seconds "
+                "(≈ 1 km), UN-adjusted, EPSG:4326, nodata −99999. Clipped by phusong "
+                "(`geo/population.py`, `clip_grid`) to the communes plus "
+                f"{settings.POPULATION_CLIP_MARGIN_M / 1000:g} km; values unchanged.\n\n"
+                f"{settings.WORLDPOP_SOURCE['en']}.\n")
+    return (f"# population.tif\n\nA clip of the population grid `{path.name}` (people per cell), "
+            "made by phusong (`geo/population.py`); give its source and licence here.\n")
 
 
 def _with_facts(communes: gpd.GeoDataFrame, facts: pd.DataFrame | None) -> gpd.GeoDataFrame:

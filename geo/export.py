@@ -52,11 +52,13 @@ def table_columns(analysis: GapAnalysis) -> list[str]:
     pct = (["mobile_covered_pct", "covered_4g_pct", "covered_3g_pct", "covered_2g_pct",
             "covered_5g_pct"] + carriers +
            ["loudspeaker_covered_pct", "internet_access_pct", "no_service_pct", "at_risk_pct"])
-    pop = ["no_4g_pop", "no_mobile_pop", "no_loudspeaker_pop", "no_internet_pop",
-           "no_service_pop", "at_risk_pop"]
+    pop = ["no_4g_pop", "no_mobile_pop", "no_loudspeaker_pop", "no_loudspeaker_pop_low",
+           "no_loudspeaker_pop_high", "no_internet_pop", "no_internet_pop_low",
+           "no_internet_pop_high", "no_service_pop", "at_risk_pop"]  # ranges: population grid
     tail = ["c03_required", "c03_present", "support_points", "gap_score", "gap_rank"]
     head = ["gap_rank", "code", "name"] + (["legacy_codes"] if analysis.vintage == "2025" else [])
-    cols = head + ["area_km2", "population", "population_basis"] + pct + pop + tail[:-1]
+    cols = (head + ["area_km2", "population", "grid_population", "population_basis"] + pct + pop
+            + tail[:-1])
     return [c for c in cols if c in analysis.communes.columns]
 
 
@@ -80,7 +82,8 @@ def _for_reading(table: pd.DataFrame, lang: str) -> pd.DataFrame:
         base, values = col.removesuffix("_terrain"), table[col]
         if base.endswith("_pct") or base == "gap_score":
             values = values.to_numpy(float).round(1)
-        elif base.endswith("_pop") or base == "population":
+        elif base.endswith(("_pop", "_pop_low", "_pop_high")) or base in ("population",
+                                                                            "grid_population"):
             values = pd.array(values.to_numpy(float).round(0), dtype="Int64")
         elif col == "area_km2":
             values = values.to_numpy(float).round(2)

@@ -5,14 +5,19 @@ snapshots, exports and the app show. Computation is in the dataset's UTM zone (m
 
 People figures: where a commune holds settlements with population, the share of its people reached
 is the share of its settlements' people inside the covered area (``population_basis =
-"settlements"``); elsewhere people are spread uniformly over the commune, so the people share equals
-the area share (``"uniform"``).
+"settlements"``); else, where the dataset has a population grid covering it, the share of its grid
+people inside (``"grid"``, :mod:`geo.population`; ``"mixed"`` for a 2025 commune whose parts differ);
+elsewhere people are spread uniformly over the commune, so the people share equals the area share
+(``"uniform"``). On the grid, people beyond loudspeaker reach and far from internet points are also
+given as a range (``*_pop_low``, ``*_pop_high``) between a cell's people spread evenly within it and
+gathered at one point.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+import functools
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -21,7 +26,7 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from geo import coverage, i18n, settings
+from geo import coverage, i18n, population, settings
 from geo._identity_cache import IdentityCache
 from geo.crs import working_crs
 from geo.errors import PhusongError
@@ -171,6 +176,9 @@ class Prepared:
     internet_points: gpd.GeoDataFrame
     settlements: gpd.GeoDataFrame | None
     carriers: tuple[str, ...]
+    population_grid: population.PopulationGrid | None = None  # people per cell, if given
+    legacy_communes: gpd.GeoDataFrame | None = None  # the dataset's communes (any CRS)
+    unit_of: np.ndarray | None = None  # per legacy commune, the row of its unit in ``units``
 
     @property
     def crs(self):
@@ -179,6 +187,18 @@ class Prepared:
     @property
     def zones(self) -> np.ndarray:
         return self.units.geometry.to_numpy()
+
+    @functools.cached_property
+    def people(self) -> population.CellPeople | None:
+        """The units cut by the population grid's cells with their people (None without a grid);
+        scaled per legacy commune, then relabelled to the units. Made when first asked for: the
+        grid method counts people on its own cells instead."""
+        if self.population_grid is None:
+            return None
+        legacy = population.commune_people(self.legacy_communes, self.population_grid, self.crs)
+        if len(self.unit_of) == len(self.units) and (self.unit_of == np.arange(len(self.units))).all():
+            return legacy
+        return legacy.for_units(self.unit_of, len(self.units))
 
 
 def analyse(dataset: Dataset, *, vintage: str = "legacy",
@@ -224,7 +244,8 @@ def _grid_analysis(dataset: Dataset, prepared: Prepared, *, vintage: str, params
     from geo import grid  # numba compiles (or loads) its kernels on first use
 
     names = coverage_keys(prepared.carriers)
-    shares = grid.shares(prepared, params, names, cell_m=cell_m)
+    shares, on_grid = grid.shares(prepared, params, names, cell_m=cell_m)
+    people = _PeopleShares(prepared.zones, prepared.settlements, grid_people=on_grid)
     zones = prepared.zones
 
     def layer(name: str) -> np.ndarray:
@@ -240,7 +261,7 @@ def _grid_analysis(dataset: Dataset, prepared: Prepared, *, vintage: str, params
     note = i18n.note("grid", decimals=1,
                      cell_m=int(cell_m) if float(cell_m).is_integer() else float(cell_m))
     return _analysis(dataset, prepared, shares, names, parts, vintage=vintage, params=params,
-                     model="circle", notes=(note,), method="grid")
+                     model="circle", notes=(note,), method="grid", people=people)
 
 
 def prepare(dataset: Dataset, *, vintage: str = "legacy",
@@ -248,13 +269,17 @@ def prepare(dataset: Dataset, *, vintage: str = "legacy",
     """The communes of ``vintage`` and the site layers, in the working UTM CRS (inputs untouched)."""
     units = communes_for_vintage(dataset.communes, vintage)
     crs = working_crs(units)
+    unit_index = {code: i for i, codes in enumerate(units["legacy_codes"])
+                  for code in str(codes).split(";")}
     return Prepared(
         units=units.to_crs(crs),
         bts=coverage.filter_sites(dataset.bts_sites, params).to_crs(crs),
         loudspeakers=dataset.loudspeakers.to_crs(crs),
         internet_points=dataset.internet_points.to_crs(crs),
         settlements=dataset.settlements.to_crs(crs) if dataset.settlements is not None else None,
-        carriers=tuple(carriers_reported(dataset.bts_sites)))
+        carriers=tuple(carriers_reported(dataset.bts_sites)),
+        population_grid=dataset.population, legacy_communes=dataset.communes,
+        unit_of=dataset.communes["code"].map(unit_index).to_numpy(np.int64))
 
 
 def coverage_keys(carriers) -> list[str]:
@@ -345,14 +370,16 @@ def summarise(dataset: Dataset, prepared: Prepared, covered: dict[str, np.ndarra
     parts = {kind: (zones if whole is None else layers[whole], layers[part])
              for kind, (whole, part) in _GAP_PARTS.items()}
     area_m2 = shapely.area(zones)
-    share_of = _people_shares(zones, prepared.settlements)
+    share_of = people_shares(prepared)
     shares: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (area share, people share)
     for name, geoms in {**layers, **(extra or {})}.items():
         area_share = _safe_div(shapely.area(geoms), area_m2)
         shares[name] = (area_share, share_of(geoms, area_share))
+    hamlet = {name: share_of(layers[name], shares[name][0], hamlet=True)
+              for name in RANGE_LAYERS} if share_of.on_grid.any() else {}
     return _analysis(dataset, prepared, shares, list(covered), parts, extra=list(extra or {}),
                      vintage=vintage, params=params, model=model, notes=notes,
-                     has_settlements=share_of.has_settlements)
+                     people=share_of, hamlet=hamlet)
 
 
 # Gap kind -> (whole, covered part): layer names (None = the whole commune). at_risk: served by
@@ -362,6 +389,10 @@ _GAP_PARTS: dict[str, tuple[str | None, str]] = {
     "no_loudspeaker": (None, "loudspeaker_covered"), "no_internet": (None, "internet_access"),
     "no_service": (None, "any_channel"), "at_risk": ("mobile_covered", "modern")}
 _ANY_CHANNEL = ("mobile_covered", "loudspeaker_covered", "internet_access")
+# Layers whose reach (300 m, 2 km) is near a 1 km population cell: their people are also given as a
+# range between the two readings of a cell (geo.population), on the gap kinds they make.
+RANGE_LAYERS: dict[str, str] = {"loudspeaker_covered": "no_loudspeaker",
+                                "internet_access": "no_internet"}
 _MODERN = ("covered_4g", "covered_5g")
 
 
@@ -378,23 +409,30 @@ def _modern(covered: dict[str, np.ndarray]) -> np.ndarray:
 def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.ndarray, np.ndarray]],
               reported: list[str], parts: dict, *, vintage: str, params: CoverageParams,
               model: str, notes: tuple[str, ...], extra: list[str] = (), method: str = "exact",
-              has_settlements: np.ndarray | None = None) -> GapAnalysis:
+              people: _PeopleShares | None = None,
+              hamlet: dict[str, np.ndarray] | None = None) -> GapAnalysis:
     """The commune table and the result from covered shares (0–1 of area and of people) per layer.
 
     ``shares`` holds every name of ``reported`` and ``extra`` (a ``*_pct``/``*_pop`` pair each,
     the gap kinds between them) plus "any_channel" and "modern", from which the gap kinds are
     derived. ``parts``: per gap kind, what :class:`UncoveredAreas` makes its polygons from.
+    ``hamlet``: people shares of :data:`RANGE_LAYERS` with each cell's people at one point (the
+    other end of the ``*_pop_low``/``*_pop_high`` range; empty without a population grid).
     """
     units, crs, zones = prepared.units, prepared.crs, prepared.zones
-    if has_settlements is None:
-        has_settlements = _people_shares(zones, prepared.settlements).has_settlements
+    if people is None:
+        people = people_shares(prepared)
     area_m2 = shapely.area(zones)
     population = units["population"].to_numpy(float)
+    if people.population is not None:  # the grid's own total where the commune's is not known
+        population = np.where(np.isfinite(population), population, people.population)
     columns: dict[str, np.ndarray] = {  # built as arrays, one DataFrame at the end (cheap rerun)
         "code": units["code"].to_numpy(), "name": units["name"].to_numpy(),
         "legacy_codes": units["legacy_codes"].to_numpy(), "area_km2": area_m2 / 1e6,
         "population": population,
-        "population_basis": np.where(has_settlements, "settlements", "uniform")}
+        "population_basis": people.basis}
+    if people.grid_people is not None:
+        columns["grid_population"] = np.where(people.on_grid, people.grid_people, np.nan)
     shares = dict(shares)
     for kind, (whole, part) in _GAP_PARTS.items():  # uncovered = whole − covered, no overlay needed
         whole_area, whole_people = shares[whole] if whole else (1.0, 1.0)
@@ -404,6 +442,11 @@ def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.n
         area_share, people_share = shares[name]
         columns[f"{name}_pct"] = np.clip(100 * area_share, 0, 100)
         columns[f"{name}_pop"] = population * np.clip(people_share, 0, 1)
+    for layer, kind in RANGE_LAYERS.items():
+        if layer in (hamlet or {}):
+            even, point = 1 - shares[layer][1], 1 - hamlet[layer]
+            columns[f"{kind}_pop_low"] = population * np.clip(np.fmin(even, point), 0, 1)
+            columns[f"{kind}_pop_high"] = population * np.clip(np.fmax(even, point), 0, 1)
     stats = pd.DataFrame(columns)
 
     inet = prepared.internet_points
@@ -421,7 +464,8 @@ def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.n
                        vintage=vintage, params=params,
                        uncovered=UncoveredAreas(units[["code", "name"]], zones, parts, crs),
                        dataset_name=dataset.name, sources=dataset.sources, model=model,
-                       notes=tuple(notes), method=method)
+                       notes=tuple(notes) + _population_notes(prepared, people, bool(hamlet)),
+                       method=method)
 
 
 def gap_score(stats: pd.DataFrame) -> np.ndarray:
@@ -471,9 +515,15 @@ def _count_points(zones: np.ndarray, points: np.ndarray, weights: np.ndarray | N
 
 
 class _PeopleShares:
-    """Share of a commune's people inside a covered area, from settlements where it has any."""
+    """Share of a commune's people inside a covered area: from its settlements where it has any,
+    else from the population grid's pieces where it is on the grid, else the area share.
 
-    def __init__(self, zones: np.ndarray, settlements: gpd.GeoDataFrame | None):
+    ``basis`` names which per commune; ``on_grid`` marks the communes read from the grid.
+    """
+
+    def __init__(self, zones: np.ndarray, settlements: gpd.GeoDataFrame | None,
+                 people: population.CellPeople | None = None,
+                 grid_people: dict[str, np.ndarray] | None = None):
         self.zones = zones
         if settlements is None or len(settlements) == 0:
             self.points, self.pop = np.array([], dtype=object), np.array([])
@@ -483,16 +533,93 @@ class _PeopleShares:
             self.pop = settlements["population"].to_numpy(float)
             self.total = _count_points(zones, self.points, self.pop)
         self.has_settlements = self.total > 0
+        self.people = people
+        grid_basis = people.basis if people is not None else np.full(len(zones), "uniform")
+        # Per commune: the grid's people in it and the population it gives where none is known.
+        self.grid_people = self.population = None
+        if people is not None:
+            self.grid_people, self.population = people.grid_people, people.population
+        elif grid_people is not None:  # counted by the grid method
+            grid_basis = np.where(grid_people["on_grid"], "grid", "uniform")
+            self.grid_people = self.population = grid_people["grid_people"]
+        self.on_grid = ~self.has_settlements & (grid_basis != "uniform")
+        self.basis = np.where(self.has_settlements, "settlements", grid_basis).astype(object)
+        if people is not None:
+            self.weight = np.bincount(people.zone, weights=people.people, minlength=len(zones))
 
-    def __call__(self, geoms: np.ndarray, area_share: np.ndarray) -> np.ndarray:
+    def __call__(self, geoms: np.ndarray, area_share: np.ndarray, *,
+                 hamlet: bool = False) -> np.ndarray:
+        """People share (0–1) per commune inside ``geoms`` (one covered area per commune); on the
+        grid, a cell's people spread evenly within it, or with ``hamlet`` at its one point."""
+        share = area_share
+        if self.on_grid.any() and self.people is not None:
+            p = self.people
+            inside = _piece_fractions(p, geoms, hamlet)
+            grid = _safe_div(np.bincount(p.zone, weights=p.people * inside,
+                                         minlength=len(self.zones)), self.weight)
+            share = np.where(self.on_grid & np.isfinite(grid), grid, share)
         if not self.has_settlements.any():
-            return area_share
+            return share
         inside = _count_points(geoms, self.points, self.pop)
-        return np.where(self.has_settlements, _safe_div(inside, self.total), area_share)
+        return np.where(self.has_settlements, _safe_div(inside, self.total), share)
 
 
-def _people_shares(zones: np.ndarray, settlements: gpd.GeoDataFrame | None) -> _PeopleShares:
-    return _PeopleShares(zones, settlements)
+def people_shares(prepared: Prepared) -> _PeopleShares:
+    """How people inside a covered area are counted for each unit of ``prepared`` (settlements,
+    population grid or area share): call the result with one covered geometry per unit and the
+    area shares to get the people shares (0–1); ``basis`` says which rule each unit follows."""
+    return _PeopleShares(prepared.zones, prepared.settlements, prepared.people)
+
+
+
+# Fractions of the grid pieces inside a covered layer, kept while the layer's array and the pieces
+# live (a moved slider leaves most layers as they are).
+_FRACTIONS = IdentityCache(max_entries=64)
+
+
+def _piece_fractions(people: population.CellPeople, geoms: np.ndarray, hamlet: bool) -> np.ndarray:
+    """Per piece, the share of its people inside its commune's covered area ``geoms[zone]``:
+    its area share (people even within the cell), or with ``hamlet`` 1/0 as its point is in or
+    out (whole-commune pieces of the even spread take their area share either way)."""
+    def build() -> np.ndarray:
+        covered = geoms[people.zone]
+        shapely.prepare(geoms)
+        frac = np.zeros(len(people.zone))
+        touch = shapely.intersects(covered, people.geoms)
+        full = touch & shapely.contains_properly(covered, people.geoms)
+        frac[full] = 1.0
+        cut = np.flatnonzero(touch & ~full)
+        area = shapely.area(people.geoms[cut])
+        frac[cut] = _safe_div(shapely.area(shapely.intersection(people.geoms[cut], covered[cut])),
+                              area)
+        if hamlet:
+            at_point = shapely.intersects(covered, people.points).astype(float)
+            frac = np.where(people.whole, frac, at_point)
+        return np.nan_to_num(frac)
+    return _FRACTIONS.get((geoms, people), ("hamlet" if hamlet else "even"), build)
+
+
+def _population_notes(prepared: Prepared, people: _PeopleShares,
+                      ranged: bool) -> tuple[i18n.Note, ...]:
+    """Notes saying where people figures come from when a population grid was given."""
+    if prepared.population_grid is None:
+        return ()
+    units, on_grid = prepared.units, people.on_grid
+    notes = []
+    if on_grid.any():
+        given = np.where(np.isfinite(units["population"].to_numpy(float)),
+                         units["population"].to_numpy(float), people.population)[on_grid]
+        notes.append(i18n.note("population_grid", name=prepared.population_grid.name,
+                               n=int(on_grid.sum()),
+                               grid=int(round(np.nansum(people.grid_people[on_grid]))),
+                               given=int(round(np.nansum(given)))))
+    off = (people.basis == "uniform") | (people.basis == "mixed")
+    if off.any():
+        notes.append(i18n.note("population_fallback",
+                               names=", ".join(map(str, units["name"].to_numpy()[off]))))
+    if ranged:
+        notes.append(i18n.note("population_range"))
+    return tuple(notes)
 
 
 def _gap_table(units: pd.DataFrame, kind: str, geoms: np.ndarray, crs) -> gpd.GeoDataFrame:
@@ -515,8 +642,9 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 
 def district_totals(analysis: GapAnalysis) -> dict[str, float]:
     """Totals over all communes: area (km²), people, area-weighted ``*_pct`` shares and summed
-    ``*_pop`` counts (NaN if any commune's population is unknown), communes needing and lacking
-    a Circular 03 support point."""
+    ``*_pop`` counts (and their ``*_pop_low``/``*_pop_high`` ranges and ``grid_population``
+    where a population grid was used; NaN if any commune's population is unknown), communes
+    needing and lacking a Circular 03 support point."""
     c = analysis.communes
     area = c["area_km2"].to_numpy(float)
     totals: dict[str, float] = {"area_km2": float(area.sum()),
@@ -524,7 +652,8 @@ def district_totals(analysis: GapAnalysis) -> dict[str, float]:
                                 if len(c) else 0.0}  # NaN when any commune's is unknown
     # whole blocks of columns at once: a GeoDataFrame's column access costs more than the sums
     pct_cols = [col for col in c.columns if col.endswith("_pct")]
-    pop_cols = [col for col in c.columns if col.endswith("_pop")]
+    pop_cols = [col for col in c.columns
+                if col.endswith(("_pop", "_pop_low", "_pop_high")) or col == "grid_population"]
     pct = pd.DataFrame(c[pct_cols]).to_numpy(float)
     pop = pd.DataFrame(c[pop_cols]).to_numpy(float)
     weighted = (pct * area[:, None]).sum(axis=0) / area.sum() if area.sum() else np.zeros(len(pct_cols))

@@ -13,7 +13,9 @@ instead of with polygon overlays:
 3. one pass over the tile counts, per commune, the cells of each bit and of the derived conditions
    (any channel = mobile, loudspeaker or internet; modern = 4G or 5G).
 
-A share is covered cells / commune cells. Communes with fewer than ``min_cells`` cells are counted
+A share is covered cells / commune cells. With a population grid (``Prepared.population_grid``)
+each cell also carries people (its share of the population-grid cell holding its centre, people
+even within a grid cell) and people shares are people-weighted counts in the same pass. Communes with fewer than ``min_cells`` cells are counted
 again on a finer grid of their own (``refined_cells`` cells over the commune), so the share of a
 small urban ward is not a handful of cells. People shares where a commune has settlements use exact
 point-in-circle tests (no raster).
@@ -35,6 +37,7 @@ from numba import njit
 from shapely import STRtree
 
 from geo import coverage, settings
+from geo.population import PopulationGrid
 from geo.settings import CoverageParams
 
 # Derived conditions counted besides the layer bits, named as geo.gaps names them.
@@ -196,6 +199,56 @@ def _count(labels, mask, n_bits, derived, counts):  # pragma: no cover - compile
 
 
 @njit(cache=True)
+def _people(weights, x0, y_top, cell, aff, values):  # pragma: no cover - compiled
+    """People of each cell from the population grid ``values`` (NaN = nodata): the people of the
+    grid cell holding the cell's centre times the share of its area the cell takes (people even
+    within a grid cell); 0 on nodata cells, NaN outside the grid's extent. ``aff`` maps metres to
+    grid (col, row): col = aff[0] + aff[1]·x + aff[2]·y, row = aff[3] + aff[4]·x + aff[5]·y
+    (fitted per tile)."""
+    h, w = weights.shape
+    rows, cols = values.shape
+    scale = cell * cell * abs(aff[1] * aff[5] - aff[2] * aff[4])  # grid cells per cell
+    for r in range(h):
+        y = y_top - (r + 0.5) * cell
+        for c in range(w):
+            x = x0 + (c + 0.5) * cell
+            pc = aff[0] + aff[1] * x + aff[2] * y
+            pr = aff[3] + aff[4] * x + aff[5] * y
+            if pc < 0.0 or pr < 0.0 or pc >= cols or pr >= rows:
+                weights[r, c] = np.nan  # outside the grid's extent
+            else:
+                v = values[int(pr), int(pc)]
+                weights[r, c] = 0.0 if v != v else v * scale  # nodata inside: nobody
+
+
+@njit(cache=True)
+def _count_people(labels, mask, weights, n_bits, derived, people):  # pragma: no cover - compiled
+    """Add per label: people of each bit and derived mask, cells inside the grid's extent
+    (column -2) and people (column -1); cells outside it (NaN) count nowhere."""
+    h, w = labels.shape
+    n_derived = len(derived)
+    for r in range(h):
+        for c in range(w):
+            lab = labels[r, c]
+            if lab == 0:
+                continue
+            wv = weights[r, c]
+            if wv != wv:  # NaN: outside the grid's extent
+                continue
+            people[lab, -2] += 1.0
+            people[lab, -1] += wv
+            m = mask[r, c]
+            if m == 0:
+                continue
+            for b in range(n_bits):
+                if (m >> b) & 1:
+                    people[lab, b] += wv
+            for d in range(n_derived):
+                if m & derived[d]:
+                    people[lab, n_bits + d] += wv
+
+
+@njit(cache=True)
 def _point_bits(px, py, xs, ys, radii, bits, pi, si, out):  # pragma: no cover - compiled
     """OR into ``out[p]`` the bits of every disc of site ``si`` whose circle holds point ``pi``."""
     for k in range(len(pi)):
@@ -268,19 +321,25 @@ def _burn(labels, x0, y_top, cell, xy, ring_start, ring_lo, ring_hi, label):  # 
 
 @njit(cache=True)
 def _tile(counts, zone_ids, x0, y_top, cell, h, w, xy, ring_start, zone_rings, site_ids, xs, ys,
-          radii, bits, n_bits, derived):  # pragma: no cover - compiled
-    """Burn ``zone_ids`` (label = id + 1) on a tile, stamp ``site_ids`` on it, add the counts."""
+          radii, bits, n_bits, derived, aff, values, people):  # pragma: no cover - compiled
+    """Burn ``zone_ids`` (label = id + 1) on a tile, stamp ``site_ids`` on it, add the counts;
+    with a population grid (``values`` not empty) add the people counts too."""
     labels = np.zeros((h, w), dtype=np.int32)
     for z in zone_ids:
         _burn(labels, x0, y_top, cell, xy, ring_start, zone_rings[z], zone_rings[z + 1], z + 1)
     mask = np.zeros((h, w), dtype=np.uint16)
     _stamp(mask, x0, y_top, cell, xs[site_ids], ys[site_ids], radii[site_ids], bits[site_ids])
     _count(labels, mask, n_bits, derived, counts)
+    if values.size:
+        weights = np.empty((h, w))
+        _people(weights, x0, y_top, cell, aff, values)
+        _count_people(labels, mask, weights, n_bits, derived, people)
 
 
 @njit(cache=True)
 def _refine(counts, zone_ids, x0s, y_tops, cells, hs, ws, xy, ring_start, zone_rings, site_ptr,
-            site_ids, xs, ys, radii, bits, n_bits, derived):  # pragma: no cover - compiled
+            site_ids, xs, ys, radii, bits, n_bits, derived, affs, values,
+            people):  # pragma: no cover - compiled
     """Count each of ``zone_ids`` again alone on its own finer grid; replace its row of counts
     (label = id + 1) when the finer grid holds any of its cells."""
     for k in range(len(zone_ids)):
@@ -295,6 +354,12 @@ def _refine(counts, zone_ids, x0s, y_tops, cells, hs, ws, xy, ring_start, zone_r
         _count(labels, mask, n_bits, derived, row)
         if row[1, -1] > 0:
             counts[z + 1, :] = row[1, :]
+            if values.size:
+                weights = np.empty((hs[k], ws[k]))
+                _people(weights, x0s[k], y_tops[k], cells[k], affs[k], values)
+                prow = np.zeros((2, people.shape[1]))
+                _count_people(labels, mask, weights, n_bits, derived, prow)
+                people[z + 1, :] = prow[1, :]
 
 
 # --- counting -------------------------------------------------------------------------------------
@@ -325,6 +390,23 @@ def cell_counts(zones: np.ndarray, stamps: Stamps, *, n_bits: int, derived: np.n
                 refined_cells: int = settings.GRID_REFINED_CELLS) -> np.ndarray:
     """Per zone, cells in it (last column) and covered cells of each bit and derived mask.
 
+    See :func:`cell_and_people_counts` for the parameters.
+    """
+    return cell_and_people_counts(zones, stamps, n_bits=n_bits, derived=derived, cell_m=cell_m,
+                                  tile_cells=tile_cells, min_cells=min_cells,
+                                  refined_cells=refined_cells)[0]
+
+
+def cell_and_people_counts(zones: np.ndarray, stamps: Stamps, *, n_bits: int, derived: np.ndarray,
+                           cell_m: float = settings.GRID_CELL_M,
+                           tile_cells: int = settings.GRID_TILE_CELLS,
+                           min_cells: int = settings.GRID_MIN_CELLS,
+                           refined_cells: int = settings.GRID_REFINED_CELLS,
+                           population: PopulationGrid | None = None,
+                           crs=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per zone, cells in it (last column) and covered cells of each bit and derived mask; with a
+    population grid also its people (even within each grid cell) in the same layout.
+
     Parameters
     ----------
     zones : polygons in the working metric CRS (metres).
@@ -335,18 +417,25 @@ def cell_counts(zones: np.ndarray, stamps: Stamps, *, n_bits: int, derived: np.n
     min_cells, refined_cells : zones with fewer than ``min_cells`` cells are counted again on a grid
         of their own with about ``refined_cells`` cells over the zone.
 
+    population, crs : a population grid and the zones' (metric) CRS: people are counted too.
+
     Returns
     -------
     int64 array (len(zones), n_bits + len(derived) + 1); the cell size of a row is ``cell_m`` or,
-    for refined zones, finer (shares are ratios within a row, so it does not matter).
+    for refined zones, finer (shares are ratios within a row, so it does not matter). With
+    ``population``, also a float array (len(zones), n_bits + len(derived) + 2): people of each bit
+    and derived mask, then cells inside the grid's extent, then people; else None.
     """
     zones = np.asarray(zones, dtype=object)
     n = len(zones)
     width = n_bits + len(derived) + 1
     counts = np.zeros((n + 1, width), dtype=np.int64)  # row 0: cells of no zone
+    people = np.zeros((n + 1, width + 1))
+    values = (np.ascontiguousarray(population.values, dtype=np.float64) if population is not None
+              else np.zeros((0, 0)))
     present = ~(shapely.is_missing(zones) | shapely.is_empty(zones)) if n else np.zeros(0, bool)
     if not present.any():
-        return counts[1:]
+        return counts[1:], (people[1:] if population is not None else None)
     safe = np.where(present, zones, shapely.Polygon())
     xy, ring_start, zone_rings = _rings(safe)
     derived = np.asarray(derived, dtype=np.uint16)
@@ -384,9 +473,12 @@ def cell_counts(zones: np.ndarray, stamps: Stamps, *, n_bits: int, derived: np.n
     tree = STRtree(shapely.points(stamps.x, stamps.y)) if len(stamps.x) else None
     box_of, sites = _near(stamps, tree, tile_boxes)
     site_ptr = np.searchsorted(box_of, np.arange(len(jobs) + 1))
+    affs = _pixel_affines(population, crs, [(j[1], j[2] - j[3] * cell_m, j[1] + j[4] * cell_m, j[2])
+                                            for j in jobs])
     for k, (members, x0, y_top, rows, cols) in enumerate(jobs):
         _tile(counts, members, x0, y_top, cell_m, rows, cols, xy, ring_start, zone_rings,
-              sites[site_ptr[k]:site_ptr[k + 1]], *site_args, n_bits, derived)
+              sites[site_ptr[k]:site_ptr[k + 1]], *site_args, n_bits, derived, affs[k], values,
+              people)
 
     # Small zones: counted again alone on a finer grid of their own, all in one compiled call.
     small = np.flatnonzero(present & (counts[1:, -1] < min_cells))
@@ -401,8 +493,41 @@ def cell_counts(zones: np.ndarray, stamps: Stamps, *, n_bits: int, derived: np.n
         box_of, sites = _near(stamps, tree, shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
         site_ptr = np.searchsorted(box_of, np.arange(len(small) + 1)).astype(np.int64)
         _refine(counts, small.astype(np.int64), x0s, y_tops, cell, hs, ws, xy, ring_start,
-                zone_rings, site_ptr, sites, *site_args, n_bits, derived)
-    return counts[1:]
+                zone_rings, site_ptr, sites, *site_args, n_bits, derived,
+                _pixel_affines(population, crs, list(map(tuple, b))), values, people)
+    return counts[1:], (people[1:] if population is not None else None)
+
+
+def _pixel_affines(population: PopulationGrid | None, crs, boxes: list[tuple]) -> np.ndarray:
+    """Per box (x0, y0, x1, y1 in ``crs``), the affine map from metres to the population grid's
+    (col, row), fitted by least squares on 3 × 3 points of the box (exact for a grid in ``crs``;
+    within metres over a 100 km tile for a geographic grid). Zeros without a grid."""
+    out = np.zeros((max(len(boxes), 1), 6))
+    if population is None or not boxes:
+        return out
+    from pyproj import CRS, Transformer
+
+    to_grid = Transformer.from_crs(CRS.from_user_input(crs), population.crs, always_xy=True)
+    a, b, c, d, e, f = population.transform
+    det = a * e - b * d
+    box = np.asarray(boxes, dtype=float)
+    xc, yc = (box[:, 0] + box[:, 2]) / 2, (box[:, 1] + box[:, 3]) / 2
+    hx, hy = (box[:, 2] - box[:, 0]) / 2, (box[:, 3] - box[:, 1]) / 2
+    u, v = (g.ravel() for g in np.meshgrid([-1.0, 0.0, 1.0], [-1.0, 0.0, 1.0]))  # 3 × 3 layout
+    x = xc[:, None] + u[None, :] * hx[:, None]
+    y = yc[:, None] + v[None, :] * hy[:, None]
+    gx, gy = (np.asarray(t).reshape(x.shape) for t in to_grid.transform(x.ravel(), y.ravel()))
+    col = (e * (gx - c) - b * (gy - f)) / det
+    row = (-d * (gx - c) + a * (gy - f)) / det
+    # Least squares on the symmetric 3 × 3 layout: the centred design is orthogonal, so each
+    # coefficient is a projection (Σu² = Σv² = 6 over the nine points).
+    for j, target in ((0, col), (3, row)):
+        q0 = target.mean(axis=1)
+        q1 = (target * u).sum(axis=1) / 6 / np.where(hx > 0, hx, 1)
+        q2 = (target * v).sum(axis=1) / 6 / np.where(hy > 0, hy, 1)
+        out[:len(box), j], out[:len(box), j + 1], out[:len(box), j + 2] = (
+            q0 - q1 * xc - q2 * yc, q1, q2)
+    return out
 
 
 def point_bits(points: np.ndarray, stamps: Stamps) -> np.ndarray:
@@ -419,7 +544,9 @@ def point_bits(points: np.ndarray, stamps: Stamps) -> np.ndarray:
 
 
 def shares(prepared, params: CoverageParams, names: list[str], *,
-           cell_m: float = settings.GRID_CELL_M) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+           cell_m: float = settings.GRID_CELL_M,
+           min_cover: float = settings.POPULATION_MIN_COVER
+           ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, np.ndarray] | None]:
     """Covered share of each commune for each layer of ``names`` and for :data:`DERIVED`.
 
     Parameters
@@ -427,12 +554,17 @@ def shares(prepared, params: CoverageParams, names: list[str], *,
     prepared : a :class:`geo.gaps.Prepared` (working metric CRS).
     names : the layers (:func:`geo.gaps.coverage_keys`), one mask bit each.
     cell_m : cell side in metres.
+    min_cover : with a population grid, the share of a commune's cells inside the grid's extent
+        needed to read its people from the grid (:data:`geo.settings.POPULATION_MIN_COVER`).
 
     Returns
     -------
-    name -> (area share 0–1, people share 0–1) per commune; the people share is the share of the
-    commune's settlements' people inside the layer where it has settlements, else the area share
-    (the definitions of :func:`geo.gaps.summarise`). NaN for a commune with no cell (empty).
+    name -> (area share 0–1, people share 0–1) per commune: the people share is the share of the
+    commune's settlements' people inside the layer where it has settlements, else of its grid
+    people (each cell carrying its share of its population-grid cell's people) where the grid
+    covers it, else the area share (the definitions of :func:`geo.gaps.summarise`); NaN for a
+    commune with no cell (empty). And, with a population grid, per commune ``on_grid`` (bool) and
+    ``grid_people`` (the grid's people in it); else None.
     """
     bit = layer_bits(names)
     derived_masks = {"any_channel": bit["mobile_covered"] | bit["loudspeaker_covered"]
@@ -441,12 +573,22 @@ def shares(prepared, params: CoverageParams, names: list[str], *,
     derived = np.array([derived_masks[d] for d in DERIVED], dtype=np.uint16)
     stamps = site_stamps(prepared, params, bit)
     zones = prepared.zones
-    counts = cell_counts(zones, stamps, n_bits=len(names), derived=derived, cell_m=cell_m)
+    counts, people = cell_and_people_counts(zones, stamps, n_bits=len(names), derived=derived,
+                                            cell_m=cell_m, population=prepared.population_grid,
+                                            crs=prepared.crs)
     total = counts[:, -1].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         area_share = np.where(total[:, None] > 0, counts[:, :-1] / total[:, None], np.nan)
 
     people_share = area_share.copy()
+    on_grid_info = None
+    if people is not None:
+        grid_people = people[:, -1]
+        on_grid = (people[:, -2] >= min_cover * total) & (grid_people > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            people_share = np.where(on_grid[:, None], people[:, :-2] / grid_people[:, None],
+                                    area_share)
+        on_grid_info = {"on_grid": on_grid, "grid_people": np.where(on_grid, grid_people, np.nan)}
     settlements = prepared.settlements
     if settlements is not None and len(settlements):
         points = settlements.geometry.to_numpy()
@@ -458,6 +600,6 @@ def shares(prepared, params: CoverageParams, names: list[str], *,
         for k, m in enumerate([bit[nm] for nm in names] + list(derived)):
             inside = np.bincount(zi, weights=pop[pi] * ((pbits[pi] & m) != 0), minlength=len(zones))
             with np.errstate(invalid="ignore", divide="ignore"):
-                people_share[:, k] = np.where(has, inside / people, area_share[:, k])
-    return {name: (area_share[:, k], people_share[:, k])
-            for k, name in enumerate(list(names) + list(DERIVED))}
+                people_share[:, k] = np.where(has, inside / people, people_share[:, k])
+    return ({name: (area_share[:, k], people_share[:, k])
+             for k, name in enumerate(list(names) + list(DERIVED))}, on_grid_info)

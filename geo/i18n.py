@@ -253,6 +253,21 @@ TEXT |= _g("col", {
 TEXT |= _g("basis", {
     "uniform": ("dân cư dàn đều theo diện tích", "spread evenly over the area"),
     "settlements": ("theo thôn/bản", "from villages"),
+    "grid": ("theo ô lưới dân số", "from the population grid"),
+    "mixed": ("theo ô lưới dân số một phần, phần còn lại dàn đều",
+              "partly from the population grid, the rest spread evenly"),
+})
+# People figures that depend on where people sit inside a 1 km population cell (geo.gaps).
+TEXT |= _g("col", {
+    "grid_population": ("Dân số theo ô lưới", "Population on the grid"),
+    "no_loudspeaker_pop_low": ("Số người ngoài vùng loa, thấp nhất",
+                               "People out of loudspeaker reach, low"),
+    "no_loudspeaker_pop_high": ("Số người ngoài vùng loa, cao nhất",
+                                "People out of loudspeaker reach, high"),
+    "no_internet_pop_low": ("Số người xa điểm internet, thấp nhất",
+                            "People far from internet access, low"),
+    "no_internet_pop_high": ("Số người xa điểm internet, cao nhất",
+                             "People far from internet access, high"),
 })
 TEXT |= _g("export", {
     "sheet_communes": ("Các xã", "Communes"),
@@ -334,10 +349,15 @@ TEXT |= _g("app", {
     "tab_table": ("Bảng theo xã", "Table by commune"),
     "tab_c03": ("Thông tư 03/2023", "Circular 03/2023"),
     "tab_export": ("Xuất báo cáo", "Export"),
-    "population_note": ("Số người: dân cư dàn đều theo diện tích trong mỗi xã (trừ khi có số liệu "
-                        "thôn/bản). Dân số: CSDL đầu tư tỉnh Quảng Trị (2021).",
-                        "People: spread evenly over each commune's area (unless villages are "
-                        "given). Population: Quảng Trị investment database (2021)."),
+    "population_note": ("Số người: theo thôn/bản nếu có, nếu không theo ô lưới dân số nếu có "
+                        "(WorldPop 1 km; người ngoài vùng loa, xa internet là một khoảng thấp–cao), "
+                        "nếu không dàn đều theo diện tích; cột «Nguồn dân số» ghi cách nào. "
+                        "Dân số: CSDL đầu tư tỉnh Quảng Trị (2021).",
+                        "People: at the villages where given, else where the population grid puts "
+                        "them (WorldPop 1 km; people beyond loudspeakers and far from internet as "
+                        "a low–high range), else spread evenly over the area; the 'Population "
+                        "basis' column says which. Population: Quảng Trị investment database "
+                        "(2021)."),
     "c03_intro": ("Thông tư 03/2023/TT-BTTTT: mỗi xã đặc biệt khó khăn cần ít nhất một điểm hỗ "
                   "trợ đồng bào dân tộc thiểu số có ti vi kết nối Internet.",
                   "Circular 03/2023/TT-BTTTT: every especially difficult commune needs at least "
@@ -602,6 +622,19 @@ TEXT |= _g("whatif", {
 
 # Notes a model leaves for the reader (geo.i18n.Note): {names} are filled in the reader's language.
 TEXT |= _g("note", {
+    "population_grid": ("số người đặt theo ô lưới dân số {name} ở {n} xã: lưới có {grid} người, "
+                        "được co giãn theo dân số của xã ({given} người)",
+                        "people placed by the population grid {name} in {n} communes: {grid} "
+                        "people on the grid, scaled to the communes' population ({given})"),
+    "population_fallback": ("ô lưới dân số không phủ (hết) {names}: dân cư ở đó dàn đều theo diện "
+                            "tích",
+                            "the population grid does not cover (all of) {names}: people there "
+                            "are spread evenly over the area"),
+    "population_range": ("số người ngoài vùng loa và xa điểm internet là một khoảng: thấp/cao giữa "
+                         "hai cách đọc ô 1 km (dân dàn đều trong ô, hoặc tụ ở một điểm)",
+                         "people out of loudspeaker reach and far from internet: a range (low/high) "
+                         "between two readings of a 1 km cell (people spread evenly within it, or "
+                         "gathered at one point)"),
     "grid": ("tỉ lệ phủ đếm trên các ô {cell_m} m (tâm ô nằm trong vòng phủ và trong xã); vùng "
              "trống vẽ chính xác",
              "coverage shares counted on {cell_m} m cells (cell centre inside a disc and a "
@@ -636,6 +669,16 @@ TEXT |= _g("note", {
                    "ground, within {radius} m"),
     "hilltops": ("thêm {n} đỉnh đồi của DEM làm vị trí ứng viên",
                  "{n} hilltop(s) of the DEM added as candidates"),
+    "plan_auto_exact": ("bộ giải tự động: chính xác (tối ưu đã được chứng minh)",
+                        "solver auto: exact (proven optimal)"),
+    "plan_auto_greedy": ("bộ giải tự động: bản chính xác hết {seconds} giây; dùng kết quả tham lam "
+                         "(tốt hơn)",
+                         "solver auto: the exact solver ran out of its {seconds} s; the greedy "
+                         "answer (better) is used"),
+    "plan_auto_best": ("bộ giải tự động: bản chính xác hết {seconds} giây; dùng lời giải tốt nhất "
+                       "nó tìm được (chưa chứng minh tối ưu)",
+                       "solver auto: the exact solver ran out of its {seconds} s; its best answer "
+                       "(not proven optimal) is used"),
     "fewer_sites": ("chỉ {n} vị trí mới làm tăng vùng phủ; {rest} vị trí còn lại không lấp thêm "
                     "vùng trống nào",
                     "only {n} new site(s) add coverage; the other {rest} would close no gap"),
@@ -856,6 +899,39 @@ TEXT |= _g("reason", {
                       "đối chiếu với {reference}",
                       "no 'code' column: {matched} of {total} communes matched to GSO codes by "
                       "name against {reference}"),
+})
+# Population grids (geo.population, geo.loading).
+TEXT |= _g("reason", {
+    "grid_unreadable": ("không đọc được như một lưới dân số GeoTIFF ({detail})",
+                        "cannot be read as a GeoTIFF population grid ({detail})"),
+    "grid_no_crs": ("lưới dân số không khai báo hệ toạ độ (CRS); hãy lưu thành GeoTIFF kèm CRS "
+                    "(lưới WorldPop dùng EPSG:4326)",
+                    "the population grid declares no coordinate reference system (CRS); save it "
+                    "as a GeoTIFF with its CRS (WorldPop grids are EPSG:4326)"),
+    "grid_no_overlap": ("lưới dân số không chồng lên các xã (khung lưới {grid}, các xã {communes}, "
+                        "theo {crs})",
+                        "the population grid does not overlap the communes (grid bounds {grid}, "
+                        "communes {communes}, in {crs})"),
+    "grid_nodata": ("lưới dân số chỉ có ô không dữ liệu (nodata) trên các xã",
+                    "the population grid holds only nodata over the communes"),
+    "grid_negative": ("{n} ô có số người âm (ví dụ hàng {row}, cột {col} của phần đọc: {value}); "
+                      "lưới dân số ghi số người mỗi ô ≥ 0 — hãy khai báo giá trị nodata nếu các ô "
+                      "này là ô thiếu dữ liệu",
+                      "{n} cell(s) hold negative people (e.g. row {row}, column {col} of the part "
+                      "read: {value}); a population grid holds people per cell ≥ 0 — declare the "
+                      "grid's nodata value if these mark missing cells"),
+    "grid_partial": ("lưới dân số chỉ phủ {pct} % diện tích xã {code}; dân cư xã này dàn đều theo "
+                     "diện tích",
+                     "the population grid covers {pct} % of commune {code}; its people are spread "
+                     "evenly over its area"),
+    "grid_empty": ("lưới dân số không có người nào trong xã {code}; dân cư xã này dàn đều theo "
+                   "diện tích",
+                   "the population grid holds nobody in commune {code}; its people are spread "
+                   "evenly over its area"),
+    "grid_not_used": ("{reason}; không dùng lưới dân số của thư mục dữ liệu cho các xã này: dân cư "
+                      "dàn đều theo diện tích",
+                      "{reason}; the dataset folder's population grid is not used with these "
+                      "communes: people are spread evenly"),
 })
 
 

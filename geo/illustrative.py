@@ -2,8 +2,10 @@
 
 Operators' BTS lists, loudspeaker inventories and internet-shop addresses are not published for
 Đakrông. To let phusong show something meaningful, these functions place the *number* of sites the
-sources state at plausible spots (commune centres, around them where people live) with a fixed
-random seed. Every row they make has ``illustrative = True``; replace the files with real lists as
+sources state at plausible spots with a fixed random seed: where a population grid says where people
+live (``people``, :class:`geo.population.CellPeople` of the communes), loudspeaker clusters and
+internet shops stand in the most populated cells (one per cell, as one per village-like cluster)
+and BTS sites at the population centres, a few km apart; without a grid, around the commune centres. Every row they make has ``illustrative = True``; replace the files with real lists as
 described in ``data/README.md``. Inputs and outputs are in a metric CRS (metres).
 """
 
@@ -14,6 +16,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.population import CellPeople
+
+# Illustrative BTS of one commune stand at least this far apart (m): about a 4G cell's radius, so
+# they serve different hamlets.
+BTS_SPACING_M = 2500.0
 
 def allocate(total: int, weights: np.ndarray, *, minimum: int = 1) -> np.ndarray:
     """Split ``total`` items over units in proportion to ``weights`` (largest remainder), at least
@@ -70,18 +77,50 @@ def commune_centres(communes: gpd.GeoDataFrame) -> np.ndarray:
     return surface
 
 
+def populated_spots(people: CellPeople | None, index: int, count: int, *,
+                    spacing_m: float = 0.0) -> np.ndarray:
+    """Up to ``count`` points in the most populated grid cells of commune ``index`` (one per cell,
+    most people first, at least ``spacing_m`` apart), each at its cell's hamlet point (the cell
+    centre where it lies in the commune): as if the cell's people lived in one hamlet there, the
+    "hamlet" reading of :mod:`geo.population`. Empty without a grid or where the commune is off it."""
+    if people is None or count <= 0:
+        return np.array([], dtype=object)
+    mine = np.flatnonzero((people.zone == index) & ~people.whole & (people.people > 0))
+    mine = mine[np.argsort(-people.people[mine], kind="stable")]
+    chosen: list[shapely.Point] = []
+    for k in mine:
+        if len(chosen) >= count:
+            break
+        spot = people.points[k]
+        if spacing_m and any(spot.distance(c) < spacing_m for c in chosen):
+            continue
+        chosen.append(spot)
+    return np.array(chosen, dtype=object)
+
+
+def _spots(polygon, centre, count: int, people: CellPeople | None, index: int, *,
+           rng: np.random.Generator, spread: float, spacing_m: float = 0.0) -> np.ndarray:
+    """``count`` points: in populated cells first (:func:`populated_spots`), the rest around the
+    commune's centre (:func:`points_around`)."""
+    found = populated_spots(people, index, count, spacing_m=spacing_m)
+    rest = points_around(polygon, centre, count - len(found), rng=rng, spread=spread)
+    return np.concatenate([found, rest]) if len(rest) else found
+
+
 def loudspeakers(communes: gpd.GeoDataFrame, *, clusters: int, district_station_code: str | None,
-                 seed: int = 2023) -> gpd.GeoDataFrame:
+                 seed: int = 2023, people: CellPeople | None = None) -> gpd.GeoDataFrame:
     """One commune radio station at each commune centre, one district station at the centre of
     ``district_station_code`` and ``clusters`` loudspeaker clusters split over communes by
-    population (at least one each), scattered around the centres."""
+    population (at least one each): one per populated cell of the grid (``people``), most people
+    first, else scattered around the centres."""
     rng = np.random.default_rng(seed)
     centres = commune_centres(communes)
-    counts = allocate(clusters, communes["population"].to_numpy(float))
+    counts = allocate(clusters, _population(communes, people))
     rows = []
     for i, (code, polygon) in enumerate(zip(communes["code"], communes.geometry)):
         rows.append({"id": f"CS-{code}", "kind": "commune_station", "geometry": centres[i]})
-        for j, point in enumerate(points_around(polygon, centres[i], counts[i], rng=rng), 1):
+        for j, point in enumerate(_spots(polygon, centres[i], counts[i], people, i, rng=rng,
+                                         spread=0.35), 1):
             rows.append({"id": f"CL-{code}-{j:02d}", "kind": "cluster", "geometry": point})
         if code == district_station_code:
             rows.append({"id": "DS-1", "kind": "district_station", "geometry": centres[i]})
@@ -92,15 +131,17 @@ def loudspeakers(communes: gpd.GeoDataFrame, *, clusters: int, district_station_
 
 
 def bts_sites(communes: gpd.GeoDataFrame, *, without_modern: int, town_code: str | None,
-              seed: int = 2023) -> gpd.GeoDataFrame:
+              seed: int = 2023, people: CellPeople | None = None) -> gpd.GeoDataFrame:
     """Illustrative BTS sites: per commune one Viettel site at the centre, a VinaPhone site where
     the commune has more than 3,000 people, a MobiFone site in the town and in communes over 5,000
     people, and an extra Viettel site for every further 2,500 people. The ``without_modern``
     communes farthest from the town get 2G only (the source says 3G and 4G reach *most*, not all,
-    communes); elsewhere sites carry 2G;3G;4G (MobiFone 2G;3G)."""
+    communes); elsewhere sites carry 2G;3G;4G (MobiFone 2G;3G). With a population grid
+    (``people``) the sites stand at the commune's population centres (most populated cells,
+    ``BTS_SPACING_M`` apart), else the first at the commune centre and the rest around it."""
     rng = np.random.default_rng(seed)
     centres = commune_centres(communes)
-    population = communes["population"].fillna(0).to_numpy(float)
+    population = np.nan_to_num(_population(communes, people))
     codes = communes["code"].to_numpy()
     town = centres[list(codes).index(town_code)] if town_code in set(codes) else centres[0]
     remote = set(codes[np.argsort(-shapely.distance(centres, town), kind="stable")[:without_modern]])
@@ -113,8 +154,11 @@ def bts_sites(communes: gpd.GeoDataFrame, *, without_modern: int, town_code: str
             plan.append(("VinaPhone", "2G;3G;4G" if modern else "2G"))
         if population[i] > 5000 or code == town_code:
             plan.append(("MobiFone", "2G;3G" if modern else "2G"))
-        spots = np.concatenate([[centres[i]], points_around(polygon, centres[i], len(plan) - 1,
-                                                            rng=rng, spread=0.3)])
+        spots = populated_spots(people, i, len(plan), spacing_m=BTS_SPACING_M)
+        if len(spots) == 0:
+            spots = np.array([centres[i]], dtype=object)
+        spots = np.concatenate([spots, points_around(polygon, centres[i], len(plan) - len(spots),
+                                                     rng=rng, spread=0.3)])
         for j, ((carrier, techs), point) in enumerate(zip(plan, spots), 1):
             rows.append({"site_id": f"BTS-{code}-{j:02d}", "carrier": carrier,
                          "technologies": techs, "height_m": 30.0 if modern else 24.0,
@@ -125,19 +169,27 @@ def bts_sites(communes: gpd.GeoDataFrame, *, without_modern: int, town_code: str
 
 
 def internet_points(communes: gpd.GeoDataFrame, shops_by_code: dict[str, int], *,
-                    seed: int = 2023) -> gpd.GeoDataFrame:
-    """``shops_by_code[code]`` internet shops near the centre of each named commune."""
+                    seed: int = 2023, people: CellPeople | None = None) -> gpd.GeoDataFrame:
+    """``shops_by_code[code]`` internet shops in each named commune: in its most populated cells
+    (``people``), else near its centre."""
     rng = np.random.default_rng(seed)
     centres = commune_centres(communes)
     rows = []
     for i, (code, polygon) in enumerate(zip(communes["code"], communes.geometry)):
         count = int(shops_by_code.get(code, 0))
-        for j, point in enumerate(points_around(polygon, centres[i], count, rng=rng, spread=0.05), 1):
+        for j, point in enumerate(_spots(polygon, centres[i], count, people, i, rng=rng,
+                                         spread=0.05), 1):
             rows.append({"id": f"NET-{code}-{j}", "kind": "internet_shop", "geometry": point})
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=communes.crs) if rows else \
         gpd.GeoDataFrame({"id": [], "kind": []}, geometry=gpd.GeoSeries([], crs=communes.crs))
     out["illustrative"] = True
     return out
+
+
+def _population(communes: gpd.GeoDataFrame, people: CellPeople | None) -> np.ndarray:
+    """Each commune's population: the given one, else the grid's where there is one."""
+    given = communes["population"].to_numpy(float)
+    return given if people is None else np.where(np.isfinite(given), given, people.population)
 
 
 def as_csv_table(points: gpd.GeoDataFrame) -> pd.DataFrame:

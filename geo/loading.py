@@ -21,8 +21,10 @@ import numpy as np
 import pandas as pd
 
 from geo import i18n, settings
-from geo.crs import WGS84
+from geo import population as pop_module
+from geo.crs import WGS84, working_crs
 from geo.errors import DataError, PhusongError, Problem
+from geo.population import PopulationGrid
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".kmz", ".fgb")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
@@ -97,6 +99,7 @@ class Dataset:
     name: str = ""
     sources: tuple[str | dict[str, str], ...] = ()  # per language where a dict
     problems: list[Problem] = field(default_factory=list)
+    population: PopulationGrid | None = None  # people per cell (geo.population), if given
 
     @property
     def sites(self) -> dict[str, gpd.GeoDataFrame]:
@@ -122,7 +125,8 @@ def load_dataset(folder: str | Path, *, strict: bool = True,
     strict : raise :class:`DataError` listing every problem if any row is bad; with
         ``strict=False`` bad rows are left out and listed in ``Dataset.problems``. Warnings
         (kept rows, e.g. swapped coordinates read swapped) never raise; they are listed too.
-    overrides : layer name -> file to read instead of the folder's own file.
+    overrides : layer name -> file to read instead of the folder's own file; ``"population"``
+        names a population grid (GeoTIFF) to use instead of the folder's ``population.tif``.
 
     Returns
     -------
@@ -153,13 +157,18 @@ def load_dataset(folder: str | Path, *, strict: bool = True,
         if layer == "communes" and not len(gdf) and not any(p.is_error for p in layer_problems):
             problems.append(Problem(path.name, None, None, None, i18n.reason("no_commune")))
 
+    # The folder's own grid with other communes (e.g. uploaded for another district) may not fit
+    # them: then it is only a warning, since the user did not choose that grid.
+    population = _read_population(overrides.get("population") or pop_module.find_grid(folder),
+                                  layers["communes"], problems,
+                                  implicit="population" not in overrides and "communes" in overrides)
     errors = [p for p in problems if p.is_error]
     if strict and errors:
         raise DataError(problems, f"{len(errors)} problem(s) in dataset {folder}")
     return Dataset(communes=layers["communes"], bts_sites=layers["bts_sites"],
                    loudspeakers=layers["loudspeakers"], internet_points=layers["internet_points"],
                    settlements=layers["settlements"], name=meta.get("name", folder.name),
-                   sources=_sources(meta, problems), problems=problems)
+                   sources=_sources(meta, problems), problems=problems, population=population)
 
 
 def read_layer(path: str | Path, layer: str, *, crs=None,
@@ -175,6 +184,30 @@ def read_layer(path: str | Path, layer: str, *, crs=None,
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+def _read_population(path: Path | None, communes: gpd.GeoDataFrame | None,
+                     problems: list[Problem], *, implicit: bool = False) -> PopulationGrid | None:
+    """The population grid at ``path`` cut to the communes, or None; a grid that cannot be used is
+    one error (a warning when ``implicit``: the folder's grid under communes given apart, people
+    then spread evenly) and communes it does not cover are warnings, added to ``problems``."""
+    if path is None:
+        return None
+    if communes is None or not len(communes):
+        return None
+    try:
+        grid = pop_module.read_grid(path, area=communes)
+    except pop_module.GridError as exc:
+        problems.append(Problem(exc.name, None, None, None,
+                                i18n.reason("grid_not_used", reason=exc.reason) if implicit
+                                else exc.reason, severity="warning" if implicit else "error"))
+        return None
+    except PhusongError as exc:  # the file is missing
+        problems.append(Problem(Path(path).name, None, None, None, str(exc)))
+        return None
+    problems += pop_module.coverage_problems(communes, grid, working_crs(communes))
+    return grid
+
+
 
 def _empty_layer(layer: str) -> gpd.GeoDataFrame:
     columns = {c.name: pd.Series(dtype=_dtype(c)) for c in SCHEMA[layer]}

@@ -95,6 +95,35 @@ GRID_TILE_CELLS = 1024
 GRID_MIN_CELLS = 2500
 GRID_REFINED_CELLS = 2500
 
+# --- population grid (geo.population) -------------------------------------------------------------
+# A commune is read from the population grid when at least this share of its area lies inside the
+# grid's extent (nodata cells inside it hold nobody: WorldPop's sea and neighbouring countries);
+# below it (a clip that stops short, a grid of another area) its people are spread evenly and a
+# warning names it: the part outside would otherwise count as empty.
+POPULATION_MIN_COVER = 0.9
+# Margin read around the communes (m): a 1 km cell cut by a commune edge is read whole.
+POPULATION_MARGIN_M = 2000.0
+# Margin of the clip a built dataset ships (m): room for communes redrawn a little larger.
+POPULATION_CLIP_MARGIN_M = 5000.0
+# The WorldPop 2020 1 km UN-adjusted grid of Viet Nam (CC BY 4.0, DOI 10.5258/SOTON/WP00671): the
+# population grid of the Đakrông default (clipped) and of build-dataset.
+WORLDPOP_FILE = "vnm_ppp_2020_1km_Aggregated_UNadj.tif"
+WORLDPOP_SOURCE = {
+    "vi": "Dân số theo ô lưới: WorldPop (www.worldpop.org, Đại học Southampton), 2020, Việt Nam "
+          "1 km điều chỉnh theo LHQ, CC BY 4.0, DOI 10.5258/SOTON/WP00671",
+    "en": "Population: WorldPop (www.worldpop.org, University of Southampton), 2020, Viet Nam "
+          "1 km UN-adjusted, CC BY 4.0, DOI 10.5258/SOTON/WP00671"}
+
+
+def worldpop_candidates() -> list[Path]:
+    """Where build-dataset and scripts/build_dakrong.py look for the WorldPop grid, in order: the
+    file named by ``PHUSONG_WORLDPOP``, then ``../shared/data/open/worldpop/`` beside the repo."""
+    import os
+
+    found = [Path(os.environ["PHUSONG_WORLDPOP"])] if os.environ.get("PHUSONG_WORLDPOP") else []
+    return found + [REPO_DIR.parent / "shared" / "data" / "open" / "worldpop" / WORLDPOP_FILE]
+
+
 # --- terrain model (a DEM; geo.dem, geo.terrain) --------------------------------------------------
 # Heights above ground, metres. Line of sight from the antenna to a handset, limited to the
 # technology's radius above; all PLANNING ASSUMPTIONS unless marked; sources cited on each line.

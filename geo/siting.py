@@ -21,14 +21,17 @@ The model (all in the dataset's UTM CRS, metres)
   all). Units with settlements: each settlement carries ``unit population × its share of the
   unit's settlement people`` (as :func:`geo.gaps.analyse` counts people). Other units: the centres of a
   square grid of cells (``cell_m``, default :func:`default_cell_m`) inside the unit, each carrying
-  ``unit population × cell area / unit area``. If any chosen unit has no population, the
-  objective is the uncovered **area** (km², cells everywhere) instead of people.
+  the people the dataset's population grid puts in the cell (units on the grid) or
+  ``unit population × cell area / unit area``, plus ``AREA_TIE_BREAK_PER_KM2`` per km² so that
+  area breaks ties. If any chosen unit has no population, the objective is the uncovered **area**
+  (km², cells everywhere) instead of people.
 - **Coverage matrix**: candidate × demand sparse boolean (CSR arrays), one STRtree query of the
   demand points against the reach polygons (no Python loop over candidates × demand).
-- **Solvers**: ``"greedy"`` (default), lazy greedy on marginal gains with a priority queue; the
-  objective is monotone submodular, so it is within (1 − 1/e) of the optimum (Nemhauser, Wolsey &
-  Fisher 1978). ``"exact"``: the maximal-covering integer programme solved by CBC through PuLP with
-  a time limit (small cases).
+- **Solvers**: ``"auto"`` (default): ``"exact"`` within a time limit, and when CBC runs out the
+  better of its best and ``"greedy"`` (a note says which). ``"greedy"``: lazy greedy on marginal
+  gains with a priority queue; the objective is monotone submodular, so it is within (1 − 1/e) of
+  the optimum (Nemhauser, Wolsey & Fisher 1978). ``"exact"``: the maximal-covering integer
+  programme solved by CBC through PuLP with a time limit.
 - **Support points** (Circular 03/2023/TT-BTTTT): first one inside each especially difficult unit
   that has none, each where it serves most uncovered people within the access distance (greedy
   over those units), then the remaining ones greedily anywhere.
@@ -67,8 +70,16 @@ from geo.vintages import communes_for_vintage
 
 Service = Literal["bts", "loudspeaker", "support-point"]
 SERVICES: tuple[str, ...] = ("bts", "loudspeaker", "support-point")
-Solver = Literal["greedy", "exact"]
-SOLVERS: tuple[str, ...] = ("greedy", "exact")
+Solver = Literal["auto", "greedy", "exact"]
+SOLVERS: tuple[str, ...] = ("auto", "greedy", "exact")
+# Demand weight per km² added to every demand cell when people are maximised: a tie-break only
+# (a person outweighs 10⁶ km²), so among equally populated choices the larger area wins.
+AREA_TIE_BREAK_PER_KM2 = 1e-6
+# Seconds CBC may take: with "auto" the app and CLI wait for it before falling back to greedy, so
+# it is short (on the Đakrông default, 3 new BTS are proven optimal in about 3 s on two shared
+# cores; 5 loudspeaker clusters took 25 s, 12 support points ran out); "exact" gets a minute.
+AUTO_TIME_LIMIT_S = 20.0
+EXACT_TIME_LIMIT_S = 60.0
 Objective = Literal["people", "area"]
 
 # Layer a new site of each service is added to, and the GapAnalysis column (without _pct/_pop)
@@ -264,16 +275,45 @@ def exact(matrix: CoverMatrix, weights: np.ndarray, k: int, *,
     return chosen, prob.sol_status == pulp.LpSolutionOptimal
 
 
+def _solve(matrix: CoverMatrix, weights: np.ndarray, k: int, required: Sequence[np.ndarray],
+           solver: str, time_limit_s: float, notes: list) -> tuple[list[int], bool | None, str]:
+    """Chosen candidates, whether proven optimal (None for greedy) and the solver that chose them.
+
+    "auto": the exact programme within ``time_limit_s``; when CBC runs out of time (or finds
+    nothing) the lazy greedy runs too and the better answer is kept; a note says which.
+    """
+    if solver == "greedy":
+        return greedy(matrix, weights, k, required=required)[0], None, "greedy"
+    try:
+        chosen, optimal = exact(matrix, weights, k, required=required, time_limit_s=time_limit_s)
+        chosen = _rank(matrix, weights, chosen, required, drop_idle=solver == "auto")
+    except PlanError:
+        if solver == "exact":
+            raise
+        chosen, optimal = None, False
+    if solver == "exact" or optimal:
+        if solver == "auto":
+            notes.append(i18n.note("plan_auto_exact"))
+        return chosen, optimal, "exact"
+    fallback = greedy(matrix, weights, k, required=required)[0]
+    if chosen is None or matrix.value(fallback, weights) > matrix.value(chosen, weights):
+        notes.append(i18n.note("plan_auto_greedy", decimals=0, seconds=float(time_limit_s)))
+        return fallback, None, "greedy"
+    notes.append(i18n.note("plan_auto_best", decimals=0, seconds=float(time_limit_s)))
+    return chosen, False, "exact"
+
+
 def _rank(matrix: CoverMatrix, weights: np.ndarray, chosen: list[int],
-          required: Sequence[np.ndarray]) -> list[int]:
-    """Order a chosen set as greedy would (required groups first), for meaningful ranks."""
+          required: Sequence[np.ndarray], *, drop_idle: bool = False) -> list[int]:
+    """Order a chosen set as greedy would (required groups first), for meaningful ranks; with
+    ``drop_idle`` leave out the chosen sites that add nothing after the others."""
     sub = CoverMatrix.from_pairs(
         np.concatenate([np.full(len(matrix.row(j)), i) for i, j in enumerate(chosen)] or [[]]),
         np.concatenate([matrix.row(j) for j in chosen] or [[]]), len(chosen), matrix.n_demand)
     pos = {j: i for i, j in enumerate(chosen)}
     groups = [np.array([pos[j] for j in grp if j in pos]) for grp in required]
     order, _ = greedy(sub, weights, len(chosen), required=[g for g in groups if len(g)])
-    rest = [i for i in range(len(chosen)) if i not in order]
+    rest = [] if drop_idle else [i for i in range(len(chosen)) if i not in order]
     return [chosen[i] for i in order + rest]
 
 
@@ -380,8 +420,8 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
          params: CoverageParams = CoverageParams(), communes: Sequence[str] | None = None,
          exclude: gpd.GeoDataFrame | None = None, extra_candidates: gpd.GeoDataFrame | None = None,
          spacing_m: float | None = None, cell_m: float | None = None,
-         settlement_candidates: bool = True, solver: str = "greedy",
-         time_limit_s: float = 60.0, reach: Reach = coverage.reach_discs,
+         settlement_candidates: bool = True, solver: str = "auto",
+         time_limit_s: float | None = None, reach: Reach = coverage.reach_discs,
          dem=None, terrain: TerrainParams = TerrainParams(), cache=None,
          hilltops_n: int = HILLTOPS_N,
          progress: Callable[[str], None] = lambda message: None) -> Plan:
@@ -404,7 +444,10 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
     spacing_m, cell_m : candidate grid spacing and demand cell size, metres (defaults:
         :func:`default_spacing_m`, :func:`default_cell_m`).
     settlement_candidates : also try a site at every settlement (default True).
-    solver : "greedy" (lazy greedy, default) or "exact" (CBC via PuLP, ``time_limit_s``).
+    solver : "auto" (default: exact within ``time_limit_s``, else the better of its best and the
+        greedy answer; a note says which), "greedy" (lazy greedy) or "exact" (CBC via PuLP).
+    time_limit_s : seconds for CBC; default :data:`AUTO_TIME_LIMIT_S` with "auto" (the app waits
+        for it), :data:`EXACT_TIME_LIMIT_S` with "exact".
     reach : candidate points and radii (metres) -> reach polygons; the circle model by default.
     dem : a :class:`geo.dem.DEM` in the working CRS (:func:`geo.terrain.dem_area`): use the terrain
         model instead of circles (``reach`` is then unused). Existing coverage is the terrain
@@ -426,6 +469,8 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
         timings[name] = now - clock
         clock = now
 
+    if time_limit_s is None:
+        time_limit_s = AUTO_TIME_LIMIT_S if solver == "auto" else EXACT_TIME_LIMIT_S
     _validate(service=service, k=k, carrier=carrier, technology=technology, vintage=vintage,
               solver=solver, spacing_m=spacing_m, cell_m=cell_m, exclude=exclude,
               extra_candidates=extra_candidates, time_limit_s=time_limit_s)
@@ -472,7 +517,9 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
                                                               technology=technology))
     settlements = (dataset.settlements.to_crs(crs) if dataset.settlements is not None
                    and len(dataset.settlements) else None)
-    people = _People(zones, settlements)
+    people = _People(zones, settlements, grid=_grid_people(dataset, vintage))
+    if people.grid is not None and people.grid.population is not None:  # the grid's own total
+        population = np.where(np.isfinite(population), population, people.grid.population)
     objective: Objective = "people" if np.isfinite(population[scope]).all() else "area"
     lap("existing coverage")
 
@@ -547,15 +594,12 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
 
     # --- solve
     progress(f"solving ({solver}, k = {k})")
-    optimal = None
-    if solver == "exact":
-        chosen, optimal = exact(matrix, dem_w, k, required=required, time_limit_s=time_limit_s)
-        chosen = _rank(matrix, dem_w, chosen, required)
-    else:
-        chosen, _ = greedy(matrix, dem_w, k, required=required)
+    solver_notes: list[i18n.Note] = []
+    chosen, optimal, solver = _solve(matrix, dem_w, k, required, solver, time_limit_s, solver_notes)
     lap("solve")
     if len(chosen) < k:
         notes.append(i18n.note("fewer_sites", n=len(chosen), rest=k - len(chosen)))
+    notes += solver_notes
 
     # --- exact figures per site, in rank order
     progress("figures per site")
@@ -863,6 +907,9 @@ class _TerrainReach:
         covered = base_mask.copy()
         people_new = np.zeros(len(chosen_windows))
         area_new = np.zeros(len(chosen_windows))
+        # With a population grid, people follow geo.gaps' rule on the covered polygons the terrain
+        # analysis makes from the same mask (terrain.raster_areas), so the two agree.
+        grid_geoms = terrain.raster_areas(covered, t, zones) if people.grid is not None else None
         for r, w in enumerate(chosen_windows):
             if w is None:
                 continue
@@ -886,6 +933,14 @@ class _TerrainReach:
             now = np.zeros(len(pr), bool)
             now[pair_in] = covered[pr[pair_in], pc[pair_in]]
             d_area = np.where(scope, d_area, 0.0)
+            if grid_geoms is not None:
+                after = terrain.raster_areas(covered, t, zones)
+                d_people = (people.covered(after, zone_area, population)
+                            - people.covered(grid_geoms, zone_area, population))
+                people_new[r] = float(np.nansum(d_people[scope]))
+                area_new[r] = d_area.sum() / 1e6
+                grid_geoms = after
+                continue
             share = d_area / np.where(zone_area > 0, zone_area, np.nan)
             touched = d_area > 0
             if len(pr):
@@ -1079,12 +1134,24 @@ def _candidates(units: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame | None,
     return pts, zone_of, (z, c)
 
 
+def _grid_people(dataset: Dataset, vintage: str):
+    """geo.gaps' people rule for the units (settlements > population grid > area) when the dataset
+    has a population grid; else None."""
+    if dataset.population is None:
+        return None
+    from geo import gaps
+
+    return gaps.people_shares(gaps.prepare(dataset, vintage=vintage))
+
+
 class _People:
     """People of each unit inside a covered area, counted as geo.gaps.analyse counts them:
-    by the unit's settlements' people where it has any, else by area share."""
+    by the unit's settlements' people where it has any, else by its population-grid people
+    (``grid``: :func:`geo.gaps.people_shares`), else by area share."""
 
-    def __init__(self, zones: np.ndarray, settlements: gpd.GeoDataFrame | None):
+    def __init__(self, zones: np.ndarray, settlements: gpd.GeoDataFrame | None, grid=None):
         self.zones = zones
+        self.grid = grid
         if settlements is None:
             self.pair_zone = self.pair_pt = np.array([], np.int64)
             self.points, self.pop = np.array([], dtype=object), np.array([])
@@ -1105,6 +1172,8 @@ class _People:
     def covered(self, geoms: np.ndarray, zone_area: np.ndarray, population: np.ndarray) -> np.ndarray:
         """People of each unit inside ``geoms`` (one geometry per unit)."""
         share = shapely.area(geoms) / np.where(zone_area > 0, zone_area, np.nan)
+        if self.grid is not None:  # settlements, grid, area: geo.gaps' rule itself
+            return population * self.grid(geoms, share)
         if len(self.pair_zone):
             w = self.pop[self.pair_pt] * self.inside(geoms)
             inside = np.bincount(self.pair_zone, weights=w, minlength=len(self.zones))
@@ -1145,13 +1214,39 @@ def _demand(zones, zone_area, population, scope, base, people: _People, objectiv
             hit[p_idx[zi[p_idx] == own[b_idx]]] = True
         zi, area, reps = zi[~hit], area[~hit], reps[~hit]
         w = area / 1e6 if objective == "area" else population[zi] * area / zone_area[zi]
+        if objective == "people" and people.grid is not None and people.grid.on_grid.any():
+            w = _grid_demand(people.grid, reps, zi, cell_m, population, w)
         pts_parts.append(reps)
         w_parts.append(w)
     if not pts_parts:
         return np.array([], dtype=object), np.array([])
     pts, w = np.concatenate(pts_parts), np.concatenate(w_parts)
+    if objective == "people" and cell_units.any():  # area as the tie-break (cells only)
+        n_cells = len(pts_parts[-1])
+        w = np.where(np.isfinite(w), w, 0.0)
+        w[len(w) - n_cells:] += AREA_TIE_BREAK_PER_KM2 * area / 1e6
     keep = np.isfinite(w) & (w > 0)
     return pts[keep], w[keep]
+
+
+def _grid_demand(grid, reps: np.ndarray, zi: np.ndarray, cell_m: float, population: np.ndarray,
+                 w: np.ndarray) -> np.ndarray:
+    """Demand weights of cells of units on the population grid: the people of the grid pieces of
+    their unit inside the cell's square (people even within a grid cell), scaled to the unit's
+    population; other cells keep ``w``."""
+    pieces = grid.people
+    xy = shapely.get_coordinates(reps)
+    half = cell_m / 2
+    squares = shapely.box(xy[:, 0] - half, xy[:, 1] - half, xy[:, 0] + half, xy[:, 1] + half)
+    ci, pi = STRtree(pieces.geoms).query(squares, predicate="intersects")
+    same = pieces.zone[pi] == zi[ci]
+    ci, pi = ci[same], pi[same]
+    frac = shapely.area(shapely.intersection(squares[ci], pieces.geoms[pi])) / np.maximum(
+        shapely.area(pieces.geoms[pi]), 1e-9)
+    weight_of_unit = np.bincount(pieces.zone, weights=pieces.people, minlength=len(population))
+    people = np.bincount(ci, weights=pieces.people[pi] * frac, minlength=len(reps))
+    scale = population[zi] / np.where(weight_of_unit[zi] > 0, weight_of_unit[zi], np.nan)
+    return np.where(grid.on_grid[zi], people * scale, w)
 
 
 def _exact_gains(zones, zone_area, population, scope, base, people: _People,
@@ -1178,6 +1273,13 @@ def _exact_gains(zones, zone_area, population, scope, base, people: _People,
         area_new[r] = d_area.sum() / 1e6
         share = d_area / zone_area[idx]
         has = people.has[idx]
+        if people.grid is not None:  # a new array each step: geo.gaps caches by array identity
+            grown = covered.copy()
+            grown[idx] = after
+            people_new[r] = float(np.nansum((people.covered(grown, zone_area, population)
+                                             - people.covered(covered, zone_area, population))[idx]))
+            covered = grown
+            continue
         if has.any():
             pairs = np.flatnonzero(np.isin(people.pair_zone, idx[has]))
             old = people.inside(covered, pairs)

@@ -7,7 +7,10 @@ Commune polygons are approximated from the ``vietnamadminunits`` package (centro
 numbers of sites come from the source article (Báo Quảng Trị, ``../shared/seed``):
 141 loudspeaker clusters, 13 commune radio stations + 1 district station, 3 internet shops in Tà Rụt
 commune and Krông Klang town, 3 carriers, "3G and 4G BTS in most communes". Their *positions* are
-illustrative (flagged in every row). Deterministic: the same package version gives the same files.
+illustrative (flagged in every row). People live where WorldPop's 2020 1 km grid of Viet Nam
+(CC BY 4.0) puts them: a clip of it covering the district with a 5 km margin is written as
+``data/dakrong/population.tif`` (looked for in ``$PHUSONG_WORLDPOP``, then
+``../shared/data/open/worldpop/``). Deterministic: the same inputs give the same files.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo import settings
 from geo.datasets import SitePlan, build_area_dataset
+from geo.population import worldpop_path
 
 REPO = Path(__file__).resolve().parents[1]
 KRONG_KLANG, TA_RUT = "19555", "19588"
@@ -61,8 +66,13 @@ def main() -> None:
         {"vi": "Xã từ 1/7/2025: Nghị quyết 1680/NQ-UBTVQH15, bảng chuyển đổi của vietnamadminunits",
          "en": "2025 communes: NQ 1680/NQ-UBTVQH15 via vietnamadminunits crosswalk"},
     )
+    grid = worldpop_path()
+    if grid is None:
+        raise SystemExit("the WorldPop grid is needed to build the default dataset; looked in: "
+                         + ", ".join(map(str, settings.worldpop_candidates()))
+                         + " (set PHUSONG_WORLDPOP=path/to/" + settings.WORLDPOP_FILE + ")")
     out = build_area_dataset(REPO / "data/dakrong", district_code="467", facts=facts, plan=plan,
-                             name="Đakrông (Quảng Trị)", sources=sources)
+                             name="Đakrông (Quảng Trị)", sources=sources, population_grid=grid)
     print(f"wrote {out}")
 
 

@@ -79,7 +79,7 @@ def sidebar_shot(page, name: str) -> None:
 
 def test_random_bytes_as_sites_are_refused_and_the_data_in_use_stays(page):
     before = kpis(page)
-    assert before[2] == "22,0 %"  # area without mobile signal, the 28 default sites (not 100 %)
+    assert before[2] == "31,5 %"  # area without mobile signal, the 28 default sites (not 100 %)
     upload(page, "Trạm BTS", "sites.csv", random.Random(15).randbytes(4096))
     apply(page)
     page.get_by_text("Không nhập được dữ liệu").wait_for(timeout=60_000)
@@ -114,6 +114,11 @@ def test_a_layer_that_would_lose_most_rows_waits_for_confirmation(page):
     page.get_by_role("button", name="Xác nhận dùng dữ liệu này").click()
     page.get_by_text("Đang dùng dữ liệu bạn tải lên").wait_for(timeout=60_000)
     after = kpis(page)
+    for _ in range(60):  # the notice may be drawn before the run's figures are
+        if after[2] != before[2]:
+            break
+        page.wait_for_timeout(500)
+        after = kpis(page)
     assert after != before and after[2] != before[2]  # one 4G site: far more area without signal
 
 

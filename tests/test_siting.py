@@ -238,7 +238,7 @@ def test_bad_requests_are_reported_together():
     for part in ("service must be one of bts, loudspeaker, support-point; got 'tower'",
                  "k must be a whole number from 1 to 500; got 0",
                  "technology must be one of 2G, 3G, 4G, 5G; got '6G'",
-                 "solver must be one of greedy, exact; got 'magic'"):
+                 "solver must be one of auto, greedy, exact; got 'magic'"):
         assert part in text
     with pytest.raises(siting.PlanError, match="unknown commune code"):
         siting.plan(ds, service="bts", k=1, communes=["nope"])
@@ -489,3 +489,49 @@ def test_app_planning_tab_uses_the_dem_when_the_terrain_model_is_on(tmp_path, mo
     assert not at.error, [e.value for e in at.error]
     assert any("tầm nhìn thẳng" in c.value for c in at.caption)  # the terrain model is named
     assert any("2 vị trí mới" in s.value for s in at.success)
+
+
+# --- the auto solver ----------------------------------------------------------------------------
+
+def test_auto_solver_is_exact_when_cbc_proves_optimality():
+    ds = b.dataset(two_communes(), bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}])
+    plan = siting.plan(ds, service="bts", k=2, params=FLAT)
+    assert plan.solver == "exact" and plan.optimal is True
+    assert any("solver auto: exact" in str(n) for n in plan.notes)
+
+
+def test_auto_solver_keeps_greedy_when_the_exact_solver_runs_out_of_time(monkeypatch):
+    ds = b.dataset(two_communes(), bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}])
+    greedy = siting.plan(ds, service="bts", k=2, params=FLAT, solver="greedy")
+    # CBC out of time with a poor incumbent: one candidate, not proven optimal
+    monkeypatch.setattr(siting, "exact", lambda matrix, w, k, **kw: ([0], False))
+    plan = siting.plan(ds, service="bts", k=2, params=FLAT, time_limit_s=5)
+    assert plan.solver == "greedy" and plan.people_new == pytest.approx(greedy.people_new)
+    assert any("ran out of its 5 s; the greedy answer" in str(n) for n in plan.notes)
+
+
+@pytest.mark.parametrize("service", ["bts", "loudspeaker"])
+def test_terrain_plan_with_a_population_grid_agrees_with_the_terrain_analysis(tmp_path, service):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from geo import population
+
+    def hills(x, y):
+        return 200.0 + 300.0 * np.exp(-(((x - b.X0) / 300.0) ** 2)) + 0 * y
+
+    d = synthetic_dem(hills)
+    values = np.random.default_rng(5).integers(0, 60, (20, 20)).astype(np.float32)
+    with rasterio.open(tmp_path / "p.tif", "w", driver="GTiff", width=20, height=20, count=1,
+                       dtype="float32", crs="EPSG:32648", nodata=-99999.0,
+                       transform=from_origin(b.X0 - 10 * KM, b.Y0 + 10 * KM, KM, KM)) as out:
+        out.write(values, 1)
+    ds = b.dataset(one_commune(), bts=[{"x": b.X0 - 2 * KM, "y": b.Y0, "technologies": "4G"}],
+                   loudspeakers=[{"x": b.X0 + 5 * KM, "y": b.Y0, "radius_m": 1 * KM}])
+    ds.population = population.read_grid(tmp_path / "p.tif", area=ds.communes)
+    cache = terrain.ViewshedCache()
+    plan = siting.plan(ds, service=service, k=2, params=FLAT, dem=d, spacing_m=2 * KM, cache=cache)
+    assert len(plan.sites) == 2 and plan.people_new > 0
+    before, after = siting.compare(ds, plan, dem=d, cache=cache)
+    assert after.communes["population_basis"].tolist() == ["grid"]
+    assert siting.check_consistency(plan, before, after) == []
