@@ -72,9 +72,9 @@ def analysis_for(data_key: str, vintage: str, params: CoverageParams,
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def layer_cache(data_key: str, vintage: str) -> gaps.LayerCache:
+def layer_cache(data_key: str, vintage: str) -> BoundedCache:
     """Covered areas per layer, so a slider recomputes only the layers it changes."""
-    return gaps.LayerCache()
+    return gaps.layer_cache()
 
 
 @st.cache_resource(show_spinner=False)

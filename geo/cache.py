@@ -34,9 +34,13 @@ def estimate_nbytes(value: Any) -> int:
     nbytes = getattr(value, "nbytes", None)
     if isinstance(nbytes, (int, np.integer)):
         if isinstance(value, np.ndarray) and value.dtype == object and value.size:
-            # shapely geometries: about 16 bytes a coordinate pair plus the object
             import shapely
-            return int(nbytes + 16 * shapely.get_num_coordinates(value).sum() + 64 * value.size)
+
+            try:  # shapely geometries: about 16 bytes a coordinate pair plus the object
+                coords = int(shapely.get_num_coordinates(value).sum())
+            except TypeError:  # other objects (strings …): a rough size per item
+                coords = 0
+            return int(nbytes + 16 * coords + 64 * value.size)
         return int(nbytes)
     if hasattr(value, "memory_usage") and hasattr(value, "columns"):  # DataFrame
         total = int(value.memory_usage(index=True, deep=False).sum())

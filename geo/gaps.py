@@ -15,7 +15,6 @@ gathered at one point.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 import functools
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ import shapely
 from shapely import STRtree
 
 from geo import coverage, i18n, population, settings
-from geo._identity_cache import IdentityCache
+from geo.cache import BoundedCache, IdentityCache
 from geo.crs import working_crs
 from geo.errors import PhusongError
 from geo.loading import Dataset
@@ -80,7 +79,7 @@ class UncoveredAreas:
                                 geometry="geometry", crs=self._crs)
 
 
-# Analyses that share a layer (a slider moved that leaves it alone: LayerCache returns the same
+# Analyses that share a layer (a slider moved that leaves it alone: the layer cache returns the same
 # arrays) share its uncovered polygons instead of overlaying them again.
 _DIFFERENCES = IdentityCache(max_entries=64)
 
@@ -126,9 +125,6 @@ class GapAnalysis:
     model: str = "circle"
     notes: tuple[i18n.Note | str, ...] = field(default_factory=tuple)
     method: str = "exact"
-    # Derived views (map layers …) kept with the analysis, keyed by their builder and arguments;
-    # an analysis is never modified, so they stay valid.
-    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def gaps(self) -> gpd.GeoDataFrame:
@@ -203,7 +199,7 @@ class Prepared:
 
 def analyse(dataset: Dataset, *, vintage: str = "legacy",
             params: CoverageParams = CoverageParams(),
-            cache: LayerCache | None = None, method: settings.Method = "exact",
+            cache: BoundedCache | None = None, method: settings.Method = "exact",
             cell_m: float = settings.GRID_CELL_M) -> GapAnalysis:
     """Coverage shares, people reached, gap score and uncovered areas per commune.
 
@@ -212,7 +208,7 @@ def analyse(dataset: Dataset, *, vintage: str = "legacy",
     dataset : layers in any CRS (normally EPSG:4326 from :func:`geo.loading.load_dataset`).
     vintage : "legacy" (units before 1 July 2025) or "2025".
     params : radii, access distance and carrier/technology filters of the circle model.
-    cache : a :class:`LayerCache` kept for this dataset and vintage (the app keeps one), so a
+    cache : a :func:`layer_cache` kept for this dataset and vintage (the app keeps one), so a
         changed parameter recomputes only the layers it affects.
     method : "exact" (polygon overlays; the default), "grid" (shares counted on ``cell_m`` cells,
         :mod:`geo.grid`: seconds for all of Vietnam, within about a percentage point of exact; see
@@ -226,19 +222,19 @@ def analyse(dataset: Dataset, *, vintage: str = "legacy",
     if cache is None:
         prepared = prepare(dataset, vintage=vintage, params=params)
     else:  # the same layers for the same filters: maps reuse what they drew from them
-        prepared = cache.get(("prepared", params.carriers, params.technologies),
+        prepared = cache.get_or_build(("prepared", params.carriers, params.technologies),
                              lambda: prepare(dataset, vintage=vintage, params=params))
     if method == "auto":
         method = "grid" if len(prepared.units) > settings.GRID_AUTO_COMMUNES else "exact"
     if method == "grid":
         return _grid_analysis(dataset, prepared, vintage=vintage, params=params, cell_m=cell_m,
-                              cache=cache if cache is not None else LayerCache())
+                              cache=cache if cache is not None else layer_cache())
     return summarise(dataset, prepared, circle_coverage(prepared, params, cache=cache),
                      vintage=vintage, params=params)
 
 
 def _grid_analysis(dataset: Dataset, prepared: Prepared, *, vintage: str, params: CoverageParams,
-                   cell_m: float, cache: LayerCache) -> GapAnalysis:
+                   cell_m: float, cache: BoundedCache) -> GapAnalysis:
     """The circle model's statistics counted on cells (:func:`geo.grid.shares`); the gap polygons
     come from the exact layers of :func:`circle_coverage`, computed (and cached) when asked for."""
     from geo import grid  # numba compiles (or loads) its kernels on first use
@@ -289,32 +285,20 @@ def coverage_keys(carriers) -> list[str]:
             + [carrier_column(c)[:-4] for c in carriers])
 
 
-class LayerCache:
-    """Covered areas of circle-model layers kept between analyses of one dataset and vintage.
+def layer_cache(max_entries: int = 256, max_bytes: float = 512e6) -> BoundedCache:
+    """A cache for the covered areas of circle-model layers, kept between analyses of one dataset
+    and vintage (:func:`analyse`'s ``cache``).
 
     A key names a layer and only the parameters it depends on, so moving one slider recomputes
     only the layers that slider changes (a loudspeaker reach leaves the mobile layers alone).
-    Bounded: the least recently used entries go first.
+    Bounded by entries and estimated bytes, least recently used out first; safe to share
+    between the app's sessions.
     """
-
-    def __init__(self, max_entries: int = 256):
-        self._entries: OrderedDict[tuple, object] = OrderedDict()
-        self.max_entries = max_entries
-
-    def get(self, key: tuple, compute: Callable[[], object]) -> object:
-        """The cached value of ``key``, computed once with ``compute``."""
-        if key in self._entries:
-            self._entries.move_to_end(key)
-            return self._entries[key]
-        value = compute()
-        self._entries[key] = value
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
-        return value
+    return BoundedCache(max_entries=max_entries, max_bytes=max_bytes)
 
 
 def circle_coverage(prepared: Prepared, params: CoverageParams, *,
-                    cache: LayerCache | None = None,
+                    cache: BoundedCache | None = None,
                     names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
     """The circle model: per layer (:func:`coverage_keys`), the covered area of each commune.
 
@@ -342,8 +326,8 @@ def circle_coverage(prepared: Prepared, params: CoverageParams, *,
         layers[carrier_column(carrier)[:-4]] = (
             ("carrier", carrier, radii, site_filter),
             lambda carrier=carrier: coverage.site_reach(bts, params, carrier=carrier))
-    cache = cache if cache is not None else LayerCache()
-    return {name: cache.get(key, lambda discs=discs: coverage.clipped_union(zones, discs()))
+    cache = cache if cache is not None else layer_cache()
+    return {name: cache.get_or_build(key, lambda discs=discs: coverage.clipped_union(zones, discs()))
             for name, (key, discs) in layers.items() if names is None or name in names}
 
 

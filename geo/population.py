@@ -27,7 +27,7 @@ from pyproj import CRS, Transformer
 from shapely import STRtree
 
 from geo import i18n, settings
-from geo._identity_cache import IdentityCache
+from geo.cache import IdentityCache
 from geo.errors import PhusongError, Problem
 
 # File names a dataset folder's population grid may have.

@@ -26,6 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from geo import maps
+from geo.cache import IdentityCache
 from geo.export import filter_line, is_filtered
 from geo.errors import PhusongError
 from geo.i18n import TEXT, localized, note_text, t
@@ -149,6 +150,8 @@ def compose(fig: Figure, analysis, *, metric: str, lang: str, title: str | None,
 
 _HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 LABEL_GID = "phusong-commune-label"  # gid of the commune names (tests find them by it)
+# District outlines by the commune frame they are made from (every page of a report draws it).
+_DISTRICT_OUTLINES = IdentityCache(max_entries=8)
 _FURNITURE_GID = "phusong-furniture"  # scale bar and north arrow: names keep off them
 
 
@@ -200,10 +203,10 @@ def _draw_map(ax, analysis, *, metric: str, show_gaps: tuple[str, ...],
                  zorder=2)
         sel.boundary.plot(ax=ax, color=color, linewidth=0.5, linestyle=(0, (3, 2)), zorder=2)
 
-    memo = getattr(analysis, "memo", {})  # the outline is the same on every page of a report
-    if "district_outline" not in memo:
-        memo["district_outline"] = shapely.union_all(all_communes.geometry.values).boundary
-    type(all_communes.geometry)([memo["district_outline"]], crs=crs).plot(
+    outline = _DISTRICT_OUTLINES.get(  # the same on every page of a report
+        (all_communes,), "outline",
+        lambda: shapely.union_all(all_communes.geometry.values).boundary)
+    type(all_communes.geometry)([outline], crs=crs).plot(
         ax=ax, color="#222222", linewidth=1.6, zorder=3)
 
     for layer, z in (("loudspeakers", 4), ("internet_points", 5), ("bts_sites", 6)):

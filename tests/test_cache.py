@@ -135,3 +135,7 @@ def test_estimate_nbytes_counts_arrays_and_geometries():
     polys = np.array([shapely.box(0, 0, 1, 1)] * 10)  # 5 coordinates each
     assert estimate_nbytes(polys) >= 10 * 5 * 16
     assert estimate_nbytes((np.zeros(10), np.zeros(10))) >= 160
+
+
+def test_estimate_nbytes_of_object_arrays_that_are_not_geometries():
+    assert estimate_nbytes(np.array(["a", None, 3], dtype=object)) >= 3 * 8

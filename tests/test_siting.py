@@ -529,7 +529,7 @@ def test_terrain_plan_with_a_population_grid_agrees_with_the_terrain_analysis(tm
     ds = b.dataset(one_commune(), bts=[{"x": b.X0 - 2 * KM, "y": b.Y0, "technologies": "4G"}],
                    loudspeakers=[{"x": b.X0 + 5 * KM, "y": b.Y0, "radius_m": 1 * KM}])
     ds.population = population.read_grid(tmp_path / "p.tif", area=ds.communes)
-    cache = terrain.ViewshedCache()
+    cache = terrain.viewshed_cache()
     plan = siting.plan(ds, service=service, k=2, params=FLAT, dem=d, spacing_m=2 * KM, cache=cache)
     assert len(plan.sites) == 2 and plan.people_new > 0
     before, after = siting.compare(ds, plan, dem=d, cache=cache)
