@@ -44,7 +44,7 @@ USER_DATA, IMPORT_REPORT, PENDING, UPLOAD_ROUND = ("user_data", "import_report",
                                                    "upload_round")
 # What-if sites (a list of geo.whatif.WhatIfSite) and the last spot clicked on the map (lat, lon);
 # this session only (geo.whatif.encode/decode put the sites in a URL).
-WHATIF, WHATIF_POINT = "whatif_sites", "whatif_point"
+WHATIF, WHATIF_POINT = urlstate.WHATIF, "whatif_point"
 
 
 # --- cached data and computed layers (shared, never mutated) ----------------------------------

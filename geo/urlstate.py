@@ -6,7 +6,7 @@ values that differ from their default go into the URL, so a fresh app has a clea
 
 :func:`decode` reads a query string into session-state values and lists what it could not use
 (unknown names, bad or out-of-range values); :func:`encode` writes session-state values back.
-Neither needs Streamlit. To add state to the URL (e.g. what-if sites), add a :class:`Field` to
+Neither needs Streamlit. What-if sites travel as :func:`geo.whatif.encode`'s text. To add state to the URL, add a :class:`Field` to
 :data:`FIELDS` (or pass your own tuple of fields): a ``parse`` that raises ``ValueError`` on a bad
 value and a ``fmt`` that ``parse`` reads back.
 
@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from geo import settings
+from geo import settings, whatif
 from geo.maps import MAP_METRICS, metric_for_gap
 
 
@@ -135,7 +135,17 @@ def fmt_view(view: Sequence[float]) -> str:
 
 
 # st.session_state keys of state that is not a widget's
-COMMUNE, MAP_VIEW = "commune", "map_view"
+COMMUNE, MAP_VIEW, WHATIF = "commune", "map_view", "whatif_sites"
+
+
+def parse_whatif(raw: str) -> list:
+    """What-if sites (:func:`geo.whatif.encode`'s text) → a list of ``WhatIfSite``; a link with
+    any entry that cannot be read is refused whole (named in the app's notice), never half read."""
+    problems: list = []
+    sites = whatif.decode(raw, problems=problems)
+    if problems:
+        raise ValueError("; ".join(str(p) for p in problems))
+    return sites
 
 FIELDS: tuple[Field, ...] = (
     choice("lang", "lang", settings.LANGS),
@@ -153,6 +163,7 @@ FIELDS: tuple[Field, ...] = (
     number("walk_min", "walk", WALK_MIN, settings.DEFAULT_INTERNET_WALK_MIN, integer=True),
     code(COMMUNE, "commune"),
     Field(MAP_VIEW, "view", None, parse_view, fmt_view),
+    Field(WHATIF, "whatif", [], parse_whatif, whatif.encode),
 )
 
 # Streamlit's own query parameters: neither ours nor an error.

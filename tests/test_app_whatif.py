@@ -151,3 +151,27 @@ def test_terrain_mode_card_and_what_if_site(app, tmp_path):
             "(ước tính)") in text
     # the shop is 13.5 km away: more than 2 × 24 minutes' walk at Tobler's 5 km/h
     assert "Đi bộ hơn 48 phút tới điểm internet gần nhất" in text
+
+
+def test_what_if_sites_travel_in_the_url(app):
+    click(app)
+    app.selectbox(key="whatif_carrier").set_value("Viettel")
+    app.multiselect(key="whatif_techs").set_value(["4G"])
+    app.button(key="whatif_add").click().run()
+    link = dict(app.query_params)
+    assert link["whatif"].startswith("b1,") and ",Viettel,4G," in link["whatif"]
+    # a colleague opens the link: the same site, the same figures
+    again = AppTest.from_file(APP, default_timeout=90)
+    again.query_params.update(link)
+    again.run()
+    assert not again.exception, again.exception
+    assert [s.site_id for s in again.session_state["whatif_sites"]] == ["WHATIF-1"]
+    assert kpi(again, "Diện tích chưa có 4G") == kpi(app, "Diện tích chưa có 4G") < 100
+    # a broken entry is refused whole, with the notice, and the figures stay the data's own
+    bad = AppTest.from_file(APP, default_timeout=90)
+    bad.query_params.update({"whatif": "b1,16.7,106.9,Viettel,4G,;x9,1,2"})
+    bad.run()
+    assert not bad.exception, bad.exception
+    assert bad.session_state["whatif_sites"] == []
+    assert len(bad.toast) == 1 and "whatif=" in bad.toast[0].value
+    assert kpi(bad, "Diện tích chưa có 4G") == 100.0
