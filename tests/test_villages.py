@@ -127,3 +127,16 @@ def test_csv_english_headers_plain_numbers_and_note():
                     "c (Tà Rụt), d (A Vao), ear (Tà Rụt), deaf (Tà Rụt)"]
     vi = villages.csv_bytes(analysis).decode("utf-8-sig").splitlines()[0]
     assert vi.startswith("Thôn/bản,Mã xã,Xã,Dân số,Có sóng di động")
+
+
+def test_map_markers_only_with_villages():
+    from geo import maps
+
+    page = maps.to_html(maps.build_map(gaps.analyse(dataset(), params=FLAT), metric="no_4g_pct",
+                                       lang="en"))
+    assert page.count("phusong_villages") == 2  # the pane and its markers
+    assert "<b>No mobile signal (l" in page and "Village with mobile signal" in page  # tip, legend
+    assert maps.VILLAGE_STYLE["lom_song"][0] in page and maps.VILLAGE_STYLE["covered"][0] in page
+    plain = maps.to_html(maps.build_map(gaps.analyse(b.dataset(COMMUNES, bts=BTS), params=FLAT),
+                                        metric="no_4g_pct", lang="en"))
+    assert "phusong_villages" not in plain and "Village" not in plain
