@@ -135,7 +135,7 @@ def test_map_markers_only_with_villages():
     page = maps.to_html(maps.build_map(gaps.analyse(dataset(), params=FLAT), metric="no_4g_pct",
                                        lang="en"))
     assert page.count("phusong_villages") == 2  # the pane and its markers
-    assert "<b>No mobile signal (l" in page and "Village with mobile signal" in page  # tip, legend
+    assert "No mobile signal (l\\u00f5m" in page and "Village with mobile signal" in page  # tip, legend
     assert maps.VILLAGE_STYLE["lom_song"][0] in page and maps.VILLAGE_STYLE["covered"][0] in page
     plain = maps.to_html(maps.build_map(gaps.analyse(b.dataset(COMMUNES, bts=BTS), params=FLAT),
                                         metric="no_4g_pct", lang="en"))
