@@ -957,6 +957,7 @@ TEXT |= _g("village", {
     "no_mobile": ("Lõm sóng (không có sóng di động)", "No mobile signal (lõm sóng)"),
     "sheet": ("Thôn bản", "Villages"),
     "tab": ("Thôn/bản", "Villages"),
+    "download": ("Tải bảng thôn/bản (CSV)", "Download the village table (CSV)"),
     "layer": ("Thôn/bản", "Villages"),
     "covered_marker": ("Thôn/bản có sóng di động", "Village with mobile signal"),
     "lom_song_marker": ("Thôn/bản lõm sóng", "Village without mobile signal (lõm sóng)"),

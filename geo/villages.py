@@ -140,5 +140,9 @@ def header(col: str, lang: str = "vi") -> str:
 
 def csv_bytes(analysis: GapAnalysis, *, lang: str = "vi") -> bytes:
     """The village table as UTF-8 CSV with a BOM (``settlements.csv`` of the report)."""
-    return reading_table(village_table(analysis), analysis, lang).to_csv(index=False).encode(
-        "utf-8-sig")
+    return table_csv(reading_table(village_table(analysis), analysis, lang))
+
+
+def table_csv(reading: pd.DataFrame) -> bytes:
+    """A :func:`reading_table` as UTF-8 CSV with a BOM (Excel shows Vietnamese letters)."""
+    return reading.to_csv(index=False).encode("utf-8-sig")

@@ -215,16 +215,10 @@ def test_grid_method_report_agrees_with_exact_within_a_point(tmp_path):
 def test_report_with_settlements_writes_the_village_table(tmp_path):
     """A synthetic dataset with villages (tests/test_villages.py's): settlements.csv by village,
     the XLSX's sheet, the count of villages without signal in the notes; default radii."""
-    import builders
-    import test_villages as tv
+    import test_villages
 
     data, out = tmp_path / "data", tmp_path / "out"
-    ds = tv.dataset()
-    builders.write_folder(ds, data)
-    villages = pd.DataFrame({"name": ds.settlements["name"], "lat": ds.settlements.geometry.y,
-                             "lon": ds.settlements.geometry.x,
-                             "population": ds.settlements["population"]})
-    villages.to_csv(data / "settlements.csv", index=False)
+    test_villages.write_folder(data)
     result = subprocess.run([sys.executable, "-m", "geo", "report", "--data", str(data), "--out",
                              str(out), "--lang", "en"], cwd=REPO, capture_output=True, text=True,
                             timeout=300)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -34,6 +35,15 @@ VILLAGES = [
 
 def dataset():
     return b.dataset(COMMUNES, bts=BTS, loudspeakers=LOUD, internet=INET, settlements=VILLAGES)
+
+
+def write_folder(folder):
+    """:func:`dataset` as a dataset folder, with ``settlements.csv`` (name, lat, lon, population)."""
+    ds = dataset()
+    b.write_folder(ds, folder)
+    pd.DataFrame({"name": ds.settlements["name"], "lat": ds.settlements.geometry.y,
+                  "lon": ds.settlements.geometry.x, "population": ds.settlements["population"]}
+                 ).to_csv(folder / "settlements.csv", index=False)
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +150,21 @@ def test_map_markers_only_with_villages():
     plain = maps.to_html(maps.build_map(gaps.analyse(b.dataset(COMMUNES, bts=BTS), params=FLAT),
                                         metric="no_4g_pct", lang="en"))
     assert "phusong_villages" not in plain and "Village" not in plain
+
+
+def test_app_shows_the_village_table(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    write_folder(tmp_path / "data")
+    monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "data"))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    assert "Thôn/bản" in [h.value for h in at.subheader]
+    shown = [d.value for d in at.dataframe if "Lõm sóng (không có sóng di động)" in d.value.columns]
+    assert len(shown) == 1
+    table = shown[0].set_index("Thôn/bản")
+    assert list(table.index) == [v["name"] for v in VILLAGES]
+    assert table.loc["c", "Lõm sóng (không có sóng di động)"] == "có"
+    assert table.loc["b", "4G"] == "không" and table.loc["b", "VinaPhone"] == "có"
+    assert table.loc["a", "Khoảng cách đến điểm internet (m)"] == 3900
