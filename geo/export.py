@@ -150,7 +150,7 @@ def xlsx_bytes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis 
         if has_settlements(analysis):
             from geo import villages
 
-            villages.reading_table(villages.village_table(analysis), analysis, lang).to_excel(
+            villages.for_export(analysis, lang=lang, terrain=terrain).to_excel(
                 writer, sheet_name=i18n.t("village.sheet", lang), index=False)
     return buffer.getvalue()
 
@@ -174,6 +174,9 @@ def notes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis | Non
         from geo import villages
 
         lines.append(villages.note_line(villages.village_table(analysis), lang))
+        if terrain is not None:  # the terrain model's count (and which villages) too
+            lines.append(f"{villages.note_line(villages.village_table(terrain), lang)} "
+                         f"{i18n.t('terrain.tag_terrain', lang)}")
     if analysis.illustrative:
         lines.append(i18n.t("notice.illustrative", lang))
     lines += [f"{i18n.t('map.sources', lang)}: {i18n.localized(s, lang)}" for s in analysis.sources]
@@ -405,7 +408,8 @@ def write_report(analysis: GapAnalysis, out_dir: str | Path, *, lang: str = "vi"
         from geo import villages
 
         progress("villages: settlements.csv")
-        written.append(write_atomic(out / "settlements.csv", villages.csv_bytes(analysis, lang=lang)))
+        written.append(write_atomic(out / "settlements.csv",
+                                    villages.csv_bytes(analysis, lang=lang, terrain=terrain)))
     return written
 
 

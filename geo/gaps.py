@@ -113,7 +113,8 @@ class GapAnalysis:
     notes : lines about how the figures were made (DEM used, voids filled, sites skipped …).
     method : how the circle model's shares were computed: "exact" (polygon overlays) or "grid"
         (cells, :mod:`geo.grid`); the gap polygons are exact either way.
-    settlements : the dataset's villages in the working CRS (None when it has none).
+    settlements : the dataset's villages in the working CRS (None when it has none); the terrain
+        model adds ``internet_walk_min`` (:func:`geo.terrain.analyse_terrain`).
     layers : covered-area layer name (:func:`coverage_keys`) -> one covered geometry per commune,
         or a function returning it (made on request); read with :meth:`covered`.
     """

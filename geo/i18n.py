@@ -954,6 +954,8 @@ TEXT |= _g("village", {
     "loudspeaker_covered": ("Loa truyền thanh", "Loudspeaker"),
     "internet_access": ("Gần điểm internet", "Near an internet point"),
     "internet_distance_m": ("Khoảng cách đến điểm internet (m)", "Internet distance (m)"),
+    "internet_walk_min": ("Thời gian đi bộ đến điểm internet (phút)",
+                          "Internet walking time (min)"),
     "no_mobile": ("Lõm sóng (không có sóng di động)", "No mobile signal (lõm sóng)"),
     "sheet": ("Thôn bản", "Villages"),
     "tab": ("Thôn/bản", "Villages"),

@@ -747,9 +747,9 @@ def _village_collection(analysis, lang: str) -> "_FeatureCollection":
                        f"{_esc(t('village.mobile_covered', lang))}: {_esc(', '.join(reached))}")
             tip.append(f"{_esc(t('village.loudspeaker_covered', lang))}: "
                        f"{_esc(yes_no[bool(r['loudspeaker_covered'])])}")
-        if r["internet_distance_m"] == r["internet_distance_m"]:  # not NaN
-            tip.append(f"{_esc(t('village.internet_distance_m', lang))}: "
-                       f"{fmt_number(r['internet_distance_m'], lang)}")
+        for col in ("internet_distance_m", "internet_walk_min"):  # walking: terrain model only
+            if math.isfinite(r.get(col, math.nan)):
+                tip.append(f"{_esc(t(f'village.{col}', lang))}: {fmt_number(r[col], lang)}")
         fill, edge = VILLAGE_STYLE[key]
         props.append({"tip": "<br>".join(tip),
                       "style": {"fillColor": fill, "color": edge, "weight": 1.5, "fill": True,

@@ -45,7 +45,9 @@ def village_table(analysis: GapAnalysis,
     ``code`` and ``commune`` (the commune holding the village, empty outside every commune),
     ``population``, one nullable bool per :func:`channel_columns` layer (NA outside every commune:
     the analysis says nothing there), ``internet_distance_m`` (straight-line metres to the nearest
-    internet point, NaN without any) and ``no_mobile`` (the "lõm sóng" flag: no mobile signal).
+    internet point, NaN without any), with the terrain model ``internet_walk_min`` (minutes' walk
+    over the DEM, inf beyond its walking limit, NaN off the DEM) and ``no_mobile`` (the "lõm
+    sóng" flag: no mobile signal).
     Empty (same columns) without settlements.
     """
     if settlements is None:
@@ -73,6 +75,8 @@ def village_table(analysis: GapAnalysis,
         columns[name] = pd.array(np.where(inside, reached, None), dtype="boolean")
     columns["internet_distance_m"] = _nearest_m(points,
                                                 analysis.sites["internet_points"].geometry.to_numpy())
+    if "internet_walk_min" in villages:  # the terrain model's walking time
+        columns["internet_walk_min"] = villages["internet_walk_min"].to_numpy(float)
     columns["no_mobile"] = ~columns["mobile_covered"]
     return gpd.GeoDataFrame(columns, geometry=points, crs=analysis.crs)
 
@@ -116,21 +120,40 @@ def note_line(table: pd.DataFrame, lang: str = "vi") -> str:
 
 
 def reading_table(table: pd.DataFrame, analysis: GapAnalysis, lang: str = "vi") -> pd.DataFrame:
-    """:func:`village_table` for reading: headers in ``lang``, yes/no words for the channels,
-    population and distance whole numbers (plain numbers, no thousands separator)."""
+    """:func:`village_table` for reading: headers in ``lang``, yes/no words for the channels (empty
+    outside every commune), population, distance and minutes whole numbers (plain numbers, no
+    thousands separator; walking time empty beyond the walking limit or off the DEM)."""
     settings.check_choice("lang", lang, settings.LANGS)
     yes_no = {True: i18n.t("unit.yes", lang), False: i18n.t("unit.no", lang)}
-    flags = channel_columns(analysis) + ["no_mobile"]
+    flags = channel_columns(analysis)
+    order = (["name", "code", "commune", "population"] + flags + ["internet_distance_m"]
+             + (["internet_walk_min"] if "internet_walk_min" in table else []) + ["no_mobile"])
     out = {}
-    for col in ["name", "code", "commune", "population"] + flags[:-1] + ["internet_distance_m",
-                                                                           "no_mobile"]:
+    for col in order:
         values = table[col]
-        if col in flags:
+        if col in flags or col == "no_mobile":
             values = [yes_no[bool(v)] if not pd.isna(v) else "" for v in values]
-        elif col in ("population", "internet_distance_m"):
+        elif col != "population" and col.startswith("internet_"):
+            v = np.asarray(values, float)
+            values = pd.array(np.where(np.isfinite(v), v, np.nan).round(0), dtype="Int64")
+        elif col == "population":
             values = pd.array(np.asarray(values, float).round(0), dtype="Int64")
         out[header(col, lang)] = values
     return pd.DataFrame(out)
+
+
+def compare_table(circle: GapAnalysis, terrain: GapAnalysis, lang: str = "vi") -> pd.DataFrame:
+    """The circle model's :func:`reading_table` with the terrain model's channels, walking time
+    and lõm sóng flag beside it, each header tagged with its model (as the commune table)."""
+    left = reading_table(village_table(circle), circle, lang)
+    right = reading_table(village_table(terrain), terrain, lang)
+    fixed = [header(c, lang) for c in ("name", "code", "commune", "population",
+                                       "internet_distance_m")]
+    circle_tag, terrain_tag = i18n.t("terrain.tag_circle", lang), i18n.t("terrain.tag_terrain", lang)
+    left = left.rename(columns={c: f"{c} {circle_tag}" for c in left.columns if c not in fixed})
+    right = right.drop(columns=[c for c in fixed if c in right.columns])
+    return pd.concat([left, right.rename(columns={c: f"{c} {terrain_tag}" for c in right.columns})],
+                     axis=1)
 
 
 def header(col: str, lang: str = "vi") -> str:
@@ -138,9 +161,19 @@ def header(col: str, lang: str = "vi") -> str:
     return i18n.t(f"village.{col}", lang)
 
 
-def csv_bytes(analysis: GapAnalysis, *, lang: str = "vi") -> bytes:
-    """The village table as UTF-8 CSV with a BOM (``settlements.csv`` of the report)."""
-    return table_csv(reading_table(village_table(analysis), analysis, lang))
+def csv_bytes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis | None = None) -> bytes:
+    """The village table as UTF-8 CSV with a BOM (``settlements.csv`` of the report); with
+    ``terrain``, both models side by side (:func:`compare_table`)."""
+    return table_csv(for_export(analysis, lang=lang, terrain=terrain))
+
+
+def for_export(analysis: GapAnalysis, *, lang: str = "vi",
+               terrain: GapAnalysis | None = None) -> pd.DataFrame:
+    """The village table of the exports: :func:`reading_table`, or with ``terrain``
+    :func:`compare_table`."""
+    if terrain is None:
+        return reading_table(village_table(analysis), analysis, lang)
+    return compare_table(analysis, terrain, lang)
 
 
 def table_csv(reading: pd.DataFrame) -> bytes:

@@ -168,3 +168,31 @@ def test_app_shows_the_village_table(tmp_path, monkeypatch):
     assert table.loc["c", "Lõm sóng (không có sóng di động)"] == "có"
     assert table.loc["b", "4G"] == "không" and table.loc["b", "VinaPhone"] == "có"
     assert table.loc["a", "Khoảng cách đến điểm internet (m)"] == 3900
+
+
+def test_terrain_model_villages_and_walking_time():
+    """On a flat DEM (tests/test_terrain.py's) the terrain model reaches what the circle does;
+    the walking time is the straight walk between the cells' centres at Tobler's flat speed."""
+    from geo import terrain
+    from geo.settings import TerrainParams
+    from test_terrain import big_commune, flat_dem
+
+    ds = b.dataset([big_commune(population=100.0)], bts=BTS[:1], internet=INET,
+                   settlements=[{"name": "in", "x": b.X0 + 2.5 * KM, "y": b.Y0, "population": 10},
+                                {"name": "out", "x": b.X0 + 3.5 * KM, "y": b.Y0, "population": 10}])
+    analysis = terrain.analyse_terrain(ds, flat_dem(), params=FLAT,
+                                       terrain=TerrainParams(internet_walk_min=60.0))
+    t = village_rows(analysis)
+    assert t.loc["in", "covered_4g"] and t.loc["out", "no_mobile"]
+    # cell centres (30 m cells from X0 − 12 km): the point X0 − 1 km in the cell centred at
+    # X0 − 1005 m, the village X0 + 2.5 km in the one centred at X0 + 2505 m
+    assert t.loc["in", "internet_walk_min"] == pytest.approx(
+        3510 / (terrain.tobler_kmh(0.0) * 1000 / 60), rel=1e-6)
+    circle = gaps.analyse(ds, params=FLAT)
+    both = villages.compare_table(circle, analysis, lang="en")
+    assert list(both.columns[:5]) == ["Village", "Commune code", "Commune", "Population",
+                                      "Mobile signal [circle]"]
+    assert "Internet walking time (min) [terrain]" in both.columns
+    assert "No mobile signal (lõm sóng) [terrain]" in both.columns
+    # 3,510 m and 4,500 m (centre X0 + 3,495 m) at 83.9 m/min: 41.8 and 53.6 minutes
+    assert both["Internet walking time (min) [terrain]"].tolist() == [42, 54]
