@@ -407,7 +407,8 @@ def write_report(analysis: GapAnalysis, out_dir: str | Path, *, lang: str = "vi"
     if has_settlements(analysis):
         from geo import villages
 
-        progress("villages: settlements.csv")
+        n, total = villages.lom_song_count(villages.village_table(analysis))
+        progress(f"villages: settlements.csv ({n} of {total} without mobile signal, lõm sóng)")
         written.append(write_atomic(out / "settlements.csv",
                                     villages.csv_bytes(analysis, lang=lang, terrain=terrain)))
     return written

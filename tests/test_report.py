@@ -245,6 +245,7 @@ def test_report_with_settlements_writes_the_village_table(tmp_path):
     assert list(xlsx) == ["Communes", "Notes", "Settings", "Villages"]
     assert len(xlsx["Villages"]) == 7
     assert any(f"lõm sóng): {flagged} of 6" in line for line in xlsx["Notes"]["Notes"])
+    assert f"settlements.csv ({flagged} of 6 without mobile signal" in result.stderr
 
 
 # --- the report for officials (geo.report_pdf) on a hand-made analysis --------------------------
