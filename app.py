@@ -566,8 +566,10 @@ tables = tables_for(data_key, vintage, params, lang, dataset, terrain_state, dem
 kpis = tables["kpis"]
 for row_start in range(0, len(kpis), 4):
     row = kpis[row_start:row_start + 4]
-    for column, (label, value, help_text) in zip(st.columns(4), row):
-        column.metric(label, value, help=help_text)
+    # people first, the area share beside them in grey (a caption, not a change: no arrow)
+    for column, (label, value, beside, help_text) in zip(st.columns(4), row):
+        column.metric(label, value, beside or None, delta_color="off", delta_arrow="off",
+                      help=help_text)
 
 tab_map, tab_table, tab_c03, tab_plan, tab_export = st.tabs(
     [T("app.tab_map"), T("app.tab_table"), T("app.tab_c03"), T("plan.tab"), T("app.tab_export")])

@@ -297,22 +297,40 @@ TEXT |= _g("c03", {
 })
 # --- district totals (KPI row) ------------------------------------------------------------------
 TEXT |= _g("kpi", {
-    "no_4g": ("Diện tích chưa có 4G", "Area without 4G"),
-    "no_4g_people": ("Số người chưa có 4G", "People without 4G"),
+    "population": ("Dân số", "Population"),
+    "no_4g": ("Chưa có 4G", "Without 4G"),
     "no_mobile": ("Không có sóng di động", "No mobile signal"),
     "no_loudspeaker": ("Ngoài vùng loa", "Beyond loudspeakers"),
     "no_internet": ("Xa điểm internet", "Far from internet"),
     "no_service": ("Không có kênh nào", "No channel at all"),
     "c03_missing": ("Xã thiếu điểm hỗ trợ TT 03", "Communes lacking a C03 point"),
     "at_risk": ("Chỉ có 2G/3G (sắp tắt sóng)", "Only 2G/3G (switch-off ahead)"),
-    "at_risk_help": ("Tỉ lệ diện tích toàn huyện có sóng 2G/3G nhưng không có 4G/5G, theo mô hình "
-                     "vòng tròn; số người ở đó: {people}",
-                     "Share of the district's area with 2G/3G but neither 4G nor 5G, circle "
-                     "model; people there: {people}"),
-    "area_help": ("Tỉ lệ diện tích toàn huyện, theo mô hình vòng tròn",
-                  "Share of the district's area, circle model"),
-    "people_help": ("Dân cư dàn đều trong mỗi xã trừ khi có số liệu thôn/bản",
-                    "People spread evenly in each commune unless villages are given"),
+    "people": ("{n} người", "{n} people"),
+    "people_range": ("{low}–{high} người", "{low}–{high} people"),
+    "area_share": ("{pct} % diện tích", "{pct} % of the area"),
+    "area_total": ("{km2} km²", "{km2} km²"),
+    "people_unknown": ("số người: chưa rõ", "people: unknown"),
+    "population_help": ("Dân số các xã và diện tích toàn huyện",
+                        "People in the communes and the district's area"),
+    "people_help": ("Số người ở vùng này (dân cư dàn đều trong mỗi xã, hoặc theo thôn/bản hay ô "
+                    "lưới dân số nếu có); bên dưới: tỉ lệ diện tích toàn huyện, theo mô hình "
+                    "vòng tròn",
+                    "People in this area (spread evenly in each commune, or by villages or the "
+                    "population grid where given); below: share of the district's area, circle "
+                    "model"),
+    "range_help": ("Số người là một khoảng vì ô lưới dân số rộng 1 km: thấp khi dân cư dàn đều "
+                   "trong ô, cao khi dân cư tập trung ở một thôn/bản trong ô (hoặc ngược lại); "
+                   "bên dưới: tỉ lệ diện tích toàn huyện, theo mô hình vòng tròn",
+                   "People are a range because the population grid's cells are 1 km wide: one "
+                   "end with people spread evenly in each cell, the other with them gathered in "
+                   "one hamlet of the cell; below: share of the district's area, circle model"),
+    "unknown_help": ("Dân số của ít nhất một xã chưa rõ, nên chỉ có tỉ lệ diện tích toàn huyện "
+                     "(mô hình vòng tròn)",
+                     "At least one commune's population is unknown, so only the share of the "
+                     "district's area is shown (circle model)"),
+    "at_risk_help": ("Có sóng 2G/3G nhưng không có 4G/5G: nơi sẽ mất sóng khi tắt 2G/3G. ",
+                     "2G/3G but neither 4G nor 5G: where the 2G/3G switch-off would leave no "
+                     "signal. "),
     "c03_help": ("Số xã cần điểm hỗ trợ (Thông tư 03/2023/TT-BTTTT) mà chưa có / số xã cần",
                  "Communes needing a support point (Circular 03/2023) without one / needing one"),
 })
