@@ -113,6 +113,8 @@ class GapAnalysis:
     notes : lines about how the figures were made (DEM used, voids filled, sites skipped …).
     method : how the circle model's shares were computed: "exact" (polygon overlays) or "grid"
         (cells, :mod:`geo.grid`); the gap polygons are exact either way.
+    population : the dataset's population grid (:class:`geo.population.PopulationGrid`, people
+        per cell), drawn by the map's population layer; None without one.
     """
 
     communes: gpd.GeoDataFrame
@@ -125,6 +127,7 @@ class GapAnalysis:
     model: str = "circle"
     notes: tuple[i18n.Note | str, ...] = field(default_factory=tuple)
     method: str = "exact"
+    population: population.PopulationGrid | None = field(default=None, compare=False, repr=False)
 
     @property
     def gaps(self) -> gpd.GeoDataFrame:
@@ -449,7 +452,7 @@ def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.n
                        uncovered=UncoveredAreas(units[["code", "name"]], zones, parts, crs),
                        dataset_name=dataset.name, sources=dataset.sources, model=model,
                        notes=tuple(notes) + _population_notes(prepared, people, bool(hamlet)),
-                       method=method)
+                       method=method, population=dataset.population)
 
 
 def gap_score(stats: pd.DataFrame) -> np.ndarray:

@@ -109,6 +109,7 @@ TEXT |= _g("layer", {
     "internet_points": ("Điểm truy cập internet", "Internet access points"),
     "osm": ("Bản đồ nền OpenStreetMap (cần mạng)", "OpenStreetMap background (needs internet)"),
     "labels": ("Tên xã", "Commune names"),
+    "population": ("Nơi dân cư sống (người/km²)", "Where people live (people/km²)"),
 })
 
 # --- carriers and site kinds --------------------------------------------------------------------
@@ -216,6 +217,8 @@ TEXT |= _g("map", {
     "north": ("B", "N"),
     "date": ("Ngày lập", "Date"),
     "sources": ("Nguồn dữ liệu", "Data sources"),
+    "population_legend": ("Mật độ dân số (người/km²)", "People per km²"),
+    "population_file": ("Dân số theo ô lưới: {name}", "Population grid: {name}"),
     "colocated": ("Nhiều điểm cùng vị trí", "Several sites at one spot"),
     "assumptions": ("Giả định", "Assumptions"),
     "no_data": ("Không có số liệu", "No data"),
