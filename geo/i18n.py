@@ -41,6 +41,11 @@ TEXT |= _g("metric", {
     "no_internet_pct": ("Diện tích xa điểm internet (%)", "Area far from internet access (%)"),
     "no_service_pct": ("Diện tích không có dịch vụ nào (%)", "Area with no service at all (%)"),
     "no_4g_pop": ("Số người chưa có 4G", "People without 4G"),
+    "no_mobile_pop": ("Số người không có sóng di động", "People without mobile signal"),
+    "no_loudspeaker_pop": ("Số người ngoài vùng loa", "People out of loudspeaker reach"),
+    "no_internet_pop": ("Số người xa điểm internet", "People far from internet access"),
+    "no_service_pop": ("Số người không có dịch vụ nào", "People with no service at all"),
+    "at_risk_pop": ("Số người chỉ có 2G/3G", "People with only 2G/3G"),
     "at_risk_pct": ("Diện tích chỉ có 2G/3G (%)", "Area with only 2G/3G (%)"),
     "gap_score": ("Điểm thiếu hụt (0–100)", "Gap score (0–100)"),
 })

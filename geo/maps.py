@@ -83,10 +83,14 @@ from geo.settings import (
 # --- metrics and their classes (shared with geo.snapshot) ---------------------------------------
 
 MAP_METRICS: tuple[str, ...] = ("no_4g_pct", "no_mobile_pct", "no_loudspeaker_pct",
-                                "no_internet_pct", "no_service_pct", "no_4g_pop", "at_risk_pct",
-                                "gap_score")
+                                "no_internet_pct", "no_service_pct", "no_4g_pop", "no_mobile_pop",
+                                "no_loudspeaker_pop", "no_internet_pop", "no_service_pop",
+                                "at_risk_pct", "at_risk_pop", "gap_score")
 
 _PCT_BINS = (0.0, 5.0, 20.0, 40.0, 60.0, 100.0)
+# People in a commune: one scale for every "people without …" metric, so that switching from
+# 4G to loudspeakers shows the larger gap as darker communes, not as the same colours.
+_POP_BINS = (0.0, 100.0, 500.0, 1000.0, 2500.0, math.inf)
 # Fixed class edges per metric, so the same value always gets the same colour in every map.
 METRIC_BINS: dict[str, tuple[float, ...]] = {
     "no_4g_pct": _PCT_BINS,
@@ -96,7 +100,12 @@ METRIC_BINS: dict[str, tuple[float, ...]] = {
     "no_service_pct": _PCT_BINS,
     "at_risk_pct": _PCT_BINS,
     "gap_score": (0.0, 10.0, 20.0, 35.0, 50.0, 100.0),
-    "no_4g_pop": (0.0, 100.0, 500.0, 1000.0, 2500.0, math.inf),
+    "no_4g_pop": _POP_BINS,
+    "no_mobile_pop": _POP_BINS,
+    "no_loudspeaker_pop": _POP_BINS,
+    "no_internet_pop": _POP_BINS,
+    "no_service_pop": _POP_BINS,
+    "at_risk_pop": _POP_BINS,
 }
 # ColorBrewer YlOrRd, 5 classes: light = small gap, dark red = big gap.
 CLASS_COLORS: tuple[str, ...] = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")

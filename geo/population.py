@@ -301,7 +301,8 @@ def density_classes(grid: PopulationGrid, communes: gpd.GeoDataFrame,
     if not len(polys):
         return empty
     whole = shapely.union_all(shapely.make_valid(communes.geometry.to_numpy()))
-    inside = shapely.intersects(polys, whole)
+    shapely.prepare(whole)
+    inside = shapely.intersects(polys, whole) & ~shapely.touches(polys, whole)  # not an edge only
     polys, people = polys[inside], people[inside]
     density = people / (shapely.area(polys) / 1e6)
     klass = np.searchsorted(np.asarray(edges[1:-1], float), density, side="right")
