@@ -329,6 +329,10 @@ if st.sidebar.toggle(T("import.title"), key="show_import"):
         uploaded = {layer: st.file_uploader(T(f"import.layer_{layer}"), type=UPLOAD_TYPES,
                                             key=f"upload_{layer}_{upload_round}")
                     for layer in loading.LAYERS}
+        # where people live: a GeoTIFF of people per cell (WorldPop …), like the CLI's --population
+        uploaded[uploads.POPULATION] = st.file_uploader(
+            T("import.layer_population"), type=list(uploads.POPULATION_TYPES),
+            key=f"upload_{uploads.POPULATION}_{upload_round}", help=T("import.population_help"))
         folder_upload = st.file_uploader(T("import.folder_zip"), type=["zip"],
                                          key=f"upload_folder_{upload_round}")
         if st.button(T("import.apply"), key="import_apply", type="primary", width="stretch"):

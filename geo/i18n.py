@@ -509,6 +509,13 @@ TEXT |= _g("import", {
     "layer_loudspeakers": ("Cụm loa truyền thanh", "Loudspeakers"),
     "layer_internet_points": ("Điểm truy cập internet", "Internet access points"),
     "layer_settlements": ("Thôn/bản có dân số (tuỳ chọn)", "Villages with population (optional)"),
+    "layer_population": ("Lưới dân số GeoTIFF (tuỳ chọn)", "Population grid GeoTIFF (optional)"),
+    "population_help": ("Số người mỗi ô, hệ toạ độ bất kỳ có khai báo (ví dụ WorldPop 1 km, "
+                        "EPSG:4326); thay lưới dân số của thư mục dữ liệu. Lưới không có CRS, không "
+                        "chồng lên các xã, toàn ô nodata hay có số âm bị từ chối.",
+                        "People per cell, any declared CRS (e.g. WorldPop 1 km, EPSG:4326); "
+                        "replaces the dataset folder's grid. A grid with no CRS, not overlapping "
+                        "the communes, only nodata or negative values is refused."),
     "folder_zip": ("Cả bộ dữ liệu (.zip của thư mục)", "A whole dataset (.zip of the folder)"),
     "apply": ("Dùng dữ liệu này", "Use this data"),
     "reset": ("Trở về dữ liệu mặc định", "Back to the default data"),
