@@ -568,12 +568,18 @@ if dataset.problems:
 
 tables = tables_for(data_key, vintage, params, lang, dataset, terrain_state, dem_grid)
 kpis = tables["kpis"]
-for row_start in range(0, len(kpis), 4):
-    row = kpis[row_start:row_start + 4]
-    # people first, the area share beside them in grey (a caption, not a change: no arrow)
-    for column, (label, value, beside, help_text) in zip(st.columns(4), row):
-        column.metric(label, value, beside or None, delta_color="off", delta_arrow="off",
-                      help=help_text)
+# A range of people ("32.788–41.280 người") is wider than a quarter of the page at Streamlit's
+# metric size: smaller figures that may wrap after the dash instead of an ellipsis.
+st.html("<style>.st-key-kpis [data-testid='stMetricValue'] {font-size: 1.75rem; line-height: 1.2}"
+        ".st-key-kpis [data-testid='stMetricValue'] * {white-space: normal; overflow: visible;"
+        " text-overflow: clip}</style>")
+with st.container(key="kpis"):
+    for row_start in range(0, len(kpis), 4):
+        row = kpis[row_start:row_start + 4]
+        # people first, the area share beside them in grey (a caption, not a change: no arrow)
+        for column, (label, value, beside, help_text) in zip(st.columns(4), row):
+            column.metric(label, value, beside or None, delta_color="off", delta_arrow="off",
+                          help=help_text)
 
 tab_map, tab_table, tab_c03, tab_plan, tab_export = st.tabs(
     [T("app.tab_map"), T("app.tab_table"), T("app.tab_c03"), T("plan.tab"), T("app.tab_export")])

@@ -224,6 +224,7 @@ TEXT |= _g("map", {
     "sources": ("Nguồn dữ liệu", "Data sources"),
     "population_legend": ("Mật độ dân số (người/km²)", "People per km²"),
     "population_file": ("Dân số theo ô lưới: {name}", "Population grid: {name}"),
+    "population_worldpop": ("Dân số: WorldPop", "Population: WorldPop"),
     "colocated": ("Nhiều điểm cùng vị trí", "Several sites at one spot"),
     "assumptions": ("Giả định", "Assumptions"),
     "no_data": ("Không có số liệu", "No data"),

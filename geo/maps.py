@@ -978,17 +978,30 @@ def population_layer(analysis) -> "_FeatureCollection | None":
     return _POPULATION.get((grid,), key, build)
 
 
-def population_attribution(analysis, lang: str = "vi") -> str:
-    """The credit shown while the population layer is on: the dataset's source line that names
-    WorldPop for the folder's own grid (``population.tif``, e.g. "Population: WorldPop …, CC BY
-    4.0"), else the grid's file name."""
+def population_attribution(analysis, lang: str = "vi") -> tuple[str, str]:
+    """The credit shown while the population layer is on, short and in full (on hover): for the
+    folder's own grid (``population.tif``) the dataset's source line naming WorldPop (e.g.
+    "Population: WorldPop …, CC BY 4.0", short "Population: WorldPop, CC BY 4.0"), else the
+    grid's file name."""
     grid = analysis.population
     if grid.name.startswith("population."):
         for source in analysis.sources:
             text = i18n.localized(source, lang)
             if "worldpop" in text.lower():
-                return text
-    return t("map.population_file", lang).format(name=grid.name)
+                licence = ", CC BY 4.0" if "CC BY 4.0" in text else ""
+                return t("map.population_worldpop", lang) + licence, text
+    text = t("map.population_file", lang).format(name=grid.name)
+    return text, text
+
+
+def _population_credit(analysis, lang: str) -> str:
+    """The population layer's attribution HTML: the short credit, the full line on hover (a long
+    line would cover the scale bar)."""
+    short, full = population_attribution(analysis, lang)
+    if short == full:
+        return _esc(short)
+    return (f'<span title="{_esc(full)}" style="cursor:help;border-bottom:1px dotted">'
+            f'{_esc(short)}</span>')
 
 
 def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -> dict:
@@ -1098,7 +1111,7 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
     if data["population"] is not None:  # off at first: a toggle in the layer control
         population = _GeoJson(data["population"], name=t("layer.population", lang),
                               pane="phusong_population", show=False, interactive=False,
-                              attribution=_esc(population_attribution(analysis, lang))).add_to(m)
+                              attribution=_population_credit(analysis, lang)).add_to(m)
         m.add_child(_LegendPart(population, ".phusong-legend-population"))
     _GeoJson(data["district"], name=t("layer.district", lang),
                    pane="phusong_district").add_to(m)

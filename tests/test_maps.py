@@ -557,7 +557,11 @@ def test_population_layer_credits_worldpop_for_the_folders_grid():
                 "en": "Population: WorldPop …, CC BY 4.0"}
     analysis = replace(one, population=_grid([[5]], name="population.tif"),
                        sources=one.sources + (worldpop,))
-    assert maps.population_attribution(analysis, "en") == "Population: WorldPop …, CC BY 4.0"
-    assert maps.population_attribution(analysis, "vi").startswith("Dân số theo ô lưới: WorldPop")
+    assert maps.population_attribution(analysis, "en") == (
+        "Population: WorldPop, CC BY 4.0", "Population: WorldPop …, CC BY 4.0")
+    assert maps.population_attribution(analysis, "vi") == (
+        "Dân số: WorldPop, CC BY 4.0", "Dân số theo ô lưới: WorldPop …, CC BY 4.0")
+    page = maps.to_html(maps.build_map(analysis, metric="no_4g_pop", lang="en"))
+    assert r'title=\"Population: WorldPop \u2026, CC BY 4.0\"' in page  # the full line on hover
     uploaded = replace(analysis, population=_grid([[5]], name="mine.tif"))
-    assert maps.population_attribution(uploaded, "vi") == "Dân số theo ô lưới: mine.tif"
+    assert maps.population_attribution(uploaded, "vi") == ("Dân số theo ô lưới: mine.tif",) * 2
