@@ -120,3 +120,10 @@ def test_planning_tab_proposes_numbered_sites(app):
     app.selectbox(key="plan_service").set_value("support-point").run()
     assert not app.exception, app.exception
     assert len(plan_rows(app)) == 5
+
+
+def test_a_people_metric_hatches_its_own_gap(app):
+    app.selectbox(key="metric").set_value("no_loudspeaker_pop").run()
+    assert not app.exception, app.exception
+    assert app.session_state["gaps"] == ["no_loudspeaker"]
+    assert app.session_state["gaps_followed"] == "no_loudspeaker"
