@@ -156,5 +156,5 @@ def test_back_to_the_default_data_empties_the_uploaders(page):
     settle(page)
     page.wait_for_timeout(500)
     sidebar_shot(page, "reset.png")
-    assert page.locator(UPLOADER).count() == 6  # five layers and the dataset zip, all empty
+    assert page.locator(UPLOADER).count() == 7  # five layers, the population grid, the zip: empty
     assert page.locator(UPLOADED_FILE).count() == 0
