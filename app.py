@@ -19,7 +19,7 @@ from geo import export, gaps, i18n, loading, maps, search, settings, siting, sit
 from geo import dem as dem_io
 from geo import terrain
 from geo import importing, uploads
-from geo import folium_speedups, pointquery, whatif
+from geo import folium_speedups, pointquery, villages, whatif
 from geo.cache import BoundedCache
 from geo import urlstate, view
 from geo.errors import PhusongError, Problem
@@ -113,7 +113,9 @@ def tables_for(data_key: str, vintage: str, params: CoverageParams, lang: str,
     return {"kpis": export.kpis(analysis, lang=lang), "card": communes,
             "communes": communes if analysis.model == "circle" else export.compare_table(
                 analysis_for(data_key, vintage, params, _dataset), analysis, lang=lang),
-            "c03": export.c03_table(analysis, lang=lang)}
+            "c03": export.c03_table(analysis, lang=lang),
+            "villages": villages.reading_table(villages.village_table(analysis), analysis, lang)
+            if export.has_settlements(analysis) else None}
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -587,6 +589,13 @@ tab_map, tab_table, tab_c03, tab_plan, tab_export = st.tabs(
 with tab_table:
     st.dataframe(tables["communes"], hide_index=True, width="stretch")
     st.caption(T("app.population_note"))
+    if tables["villages"] is not None:  # only with a settlements layer
+        st.subheader(T("village.tab"))
+        st.caption(T("village.caption"))
+        st.dataframe(tables["villages"], hide_index=True, width="stretch")
+        st.download_button(T("village.download"), villages.table_csv(tables["villages"]),
+                           file_name="settlements.csv", mime="text/csv", on_click="ignore",
+                           key="download_settlements")
 
 with tab_c03:
     st.markdown(T("app.c03_intro"))

@@ -148,7 +148,17 @@ def xlsx_bytes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis 
         pd.DataFrame({i18n.t("settings.setting", lang): shown["label"],
                       i18n.t("settings.value", lang): shown["text"]}
                      ).to_excel(writer, sheet_name=i18n.t("settings.title", lang), index=False)
+        if has_settlements(analysis):
+            from geo import villages
+
+            villages.for_export(analysis, lang=lang, terrain=terrain).to_excel(
+                writer, sheet_name=i18n.t("village.sheet", lang), index=False)
     return buffer.getvalue()
+
+
+def has_settlements(analysis: GapAnalysis) -> bool:
+    """True when the analysis carries villages (a settlements layer with rows)."""
+    return analysis.settlements is not None and len(analysis.settlements) > 0
 
 
 def notes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis | None = None) -> list[str]:
@@ -161,6 +171,13 @@ def notes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis | Non
         lines.append(i18n.t("terrain.note_models", lang))
         lines += [i18n.note_text(n, lang) for n in (terrain or analysis).notes]
     lines += assumption_lines(analysis.params, lang)
+    if has_settlements(analysis):
+        from geo import villages
+
+        lines.append(villages.note_line(villages.village_table(analysis), lang))
+        if terrain is not None:  # the terrain model's count (and which villages) too
+            lines.append(f"{villages.note_line(villages.village_table(terrain), lang)} "
+                         f"{i18n.t('terrain.tag_terrain', lang)}")
     if analysis.illustrative:
         lines.append(i18n.t("notice.illustrative", lang))
     lines += [f"{i18n.t('map.sources', lang)}: {i18n.localized(s, lang)}" for s in analysis.sources]
@@ -369,6 +386,7 @@ def write_report(analysis: GapAnalysis, out_dir: str | Path, *, lang: str = "vi"
 
     With ``terrain`` (the terrain model's analysis of the same data), the tables show circle and
     terrain figures side by side, and ``gaps_terrain.geojson`` and ``map_terrain.html`` are added.
+    With settlements, ``settlements.csv`` (:func:`geo.villages.csv_bytes`) is added.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -387,6 +405,13 @@ def write_report(analysis: GapAnalysis, out_dir: str | Path, *, lang: str = "vi"
                                            date=date)))
         written.append(write_atomic(out / "map_terrain.html",
                                     render("html", terrain, metric=metric, lang=lang, date=date)))
+    if has_settlements(analysis):
+        from geo import villages
+
+        n, total = villages.lom_song_count(villages.village_table(analysis))
+        progress(f"villages: settlements.csv ({n} of {total} without mobile signal, lõm sóng)")
+        written.append(write_atomic(out / "settlements.csv",
+                                    villages.csv_bytes(analysis, lang=lang, terrain=terrain)))
     return written
 
 

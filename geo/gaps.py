@@ -113,6 +113,10 @@ class GapAnalysis:
     notes : lines about how the figures were made (DEM used, voids filled, sites skipped …).
     method : how the circle model's shares were computed: "exact" (polygon overlays) or "grid"
         (cells, :mod:`geo.grid`); the gap polygons are exact either way.
+    settlements : the dataset's villages in the working CRS (None when it has none); the terrain
+        model adds ``internet_walk_min`` (:func:`geo.terrain.analyse_terrain`).
+    layers : covered-area layer name (:func:`coverage_keys`) -> one covered geometry per commune,
+        or a function returning it (made on request); read with :meth:`covered`.
     population : the dataset's population grid (:class:`geo.population.PopulationGrid`, people
         per cell), drawn by the map's population layer; None without one.
     """
@@ -127,7 +131,17 @@ class GapAnalysis:
     model: str = "circle"
     notes: tuple[i18n.Note | str, ...] = field(default_factory=tuple)
     method: str = "exact"
+    settlements: gpd.GeoDataFrame | None = None
+    layers: dict[str, np.ndarray | Callable[[], np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False)
     population: population.PopulationGrid | None = field(default=None, compare=False, repr=False)
+
+    def covered(self, name: str) -> np.ndarray:
+        """The covered area of layer ``name`` in each commune (working CRS, clipped to it)."""
+        if name not in self.layers:
+            raise PhusongError(f"this analysis holds no covered layer {name!r}")
+        layer = self.layers[name]
+        return layer() if callable(layer) else layer
 
     @property
     def gaps(self) -> gpd.GeoDataFrame:
@@ -260,7 +274,8 @@ def _grid_analysis(dataset: Dataset, prepared: Prepared, *, vintage: str, params
     note = i18n.note("grid", decimals=1,
                      cell_m=int(cell_m) if float(cell_m).is_integer() else float(cell_m))
     return _analysis(dataset, prepared, shares, names, parts, vintage=vintage, params=params,
-                     model="circle", notes=(note,), method="grid", people=people)
+                     model="circle", notes=(note,), method="grid", people=people,
+                     layers={name: functools.partial(layer, name) for name in names})
 
 
 def prepare(dataset: Dataset, *, vintage: str = "legacy",
@@ -366,7 +381,7 @@ def summarise(dataset: Dataset, prepared: Prepared, covered: dict[str, np.ndarra
               for name in RANGE_LAYERS} if share_of.on_grid.any() else {}
     return _analysis(dataset, prepared, shares, list(covered), parts, extra=list(extra or {}),
                      vintage=vintage, params=params, model=model, notes=notes,
-                     people=share_of, hamlet=hamlet)
+                     people=share_of, hamlet=hamlet, layers=dict(covered))
 
 
 # Gap kind -> (whole, covered part): layer names (None = the whole commune). at_risk: served by
@@ -397,7 +412,8 @@ def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.n
               reported: list[str], parts: dict, *, vintage: str, params: CoverageParams,
               model: str, notes: tuple[str, ...], extra: list[str] = (), method: str = "exact",
               people: _PeopleShares | None = None,
-              hamlet: dict[str, np.ndarray] | None = None) -> GapAnalysis:
+              hamlet: dict[str, np.ndarray] | None = None,
+              layers: dict | None = None) -> GapAnalysis:
     """The commune table and the result from covered shares (0–1 of area and of people) per layer.
 
     ``shares`` holds every name of ``reported`` and ``extra`` (a ``*_pct``/``*_pop`` pair each,
@@ -405,6 +421,7 @@ def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.n
     derived. ``parts``: per gap kind, what :class:`UncoveredAreas` makes its polygons from.
     ``hamlet``: people shares of :data:`RANGE_LAYERS` with each cell's people at one point (the
     other end of the ``*_pop_low``/``*_pop_high`` range; empty without a population grid).
+    ``layers``: the covered areas per layer the result carries (:meth:`GapAnalysis.covered`).
     """
     units, crs, zones = prepared.units, prepared.crs, prepared.zones
     if people is None:
@@ -452,7 +469,8 @@ def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.n
                        uncovered=UncoveredAreas(units[["code", "name"]], zones, parts, crs),
                        dataset_name=dataset.name, sources=dataset.sources, model=model,
                        notes=tuple(notes) + _population_notes(prepared, people, bool(hamlet)),
-                       method=method, population=dataset.population)
+                       method=method, settlements=prepared.settlements, layers=layers or {},
+                       population=dataset.population)
 
 
 def gap_score(stats: pd.DataFrame) -> np.ndarray:

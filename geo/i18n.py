@@ -969,6 +969,45 @@ TEXT |= _g("reason", {
 })
 
 
+# --- villages (geo.villages): settlements.csv, its sheet, the app's table, map markers ----------
+TEXT |= _g("village", {
+    "name": ("Thôn/bản", "Village"),
+    "code": ("Mã xã", "Commune code"),
+    "commune": ("Xã", "Commune"),
+    "population": ("Dân số", "Population"),
+    "mobile_covered": ("Có sóng di động", "Mobile signal"),
+    "covered_viettel": ("Viettel", "Viettel"),
+    "covered_vinaphone": ("VinaPhone", "VinaPhone"),
+    "covered_mobifone": ("MobiFone", "MobiFone"),
+    "covered_vietnamobile": ("Vietnamobile", "Vietnamobile"),
+    "covered_other": ("Nhà mạng khác", "Other carrier"),
+    "covered_2g": ("2G", "2G"),
+    "covered_3g": ("3G", "3G"),
+    "covered_4g": ("4G", "4G"),
+    "covered_5g": ("5G", "5G"),
+    "loudspeaker_covered": ("Loa truyền thanh", "Loudspeaker"),
+    "internet_access": ("Gần điểm internet", "Near an internet point"),
+    "internet_distance_m": ("Khoảng cách đến điểm internet (m)", "Internet distance (m)"),
+    "internet_walk_min": ("Thời gian đi bộ đến điểm internet (phút)",
+                          "Internet walking time (min)"),
+    "no_mobile": ("Lõm sóng (không có sóng di động)", "No mobile signal (lõm sóng)"),
+    "sheet": ("Thôn bản", "Villages"),
+    "tab": ("Thôn/bản", "Villages"),
+    "download": ("Tải bảng thôn/bản (CSV)", "Download the village table (CSV)"),
+    "layer": ("Thôn/bản", "Villages"),
+    "covered_marker": ("Thôn/bản có sóng di động", "Village with mobile signal"),
+    "lom_song_marker": ("Thôn/bản lõm sóng", "Village without mobile signal (lõm sóng)"),
+    "caption": ("Mỗi thôn/bản của lớp thôn/bản: xã chứa nó, dân số và các kênh đến được nó theo "
+                "kết quả phân tích (mô hình, bán kính và bộ lọc đang chọn). Khoảng cách đến điểm "
+                "internet là đường chim bay.",
+                "Each village of the settlements layer: the commune holding it, its population and "
+                "the channels that reach it in this analysis (the model, radii and filters chosen). "
+                "The internet distance is a straight line."),
+    "note": ("Thôn/bản lõm sóng (không có sóng di động): {n} trên {total} — {names}",
+             "Villages without mobile signal (lõm sóng): {n} of {total} — {names}"),
+})
+
+
 def t(key: str, lang: str = "vi") -> str:
     """The label ``key`` in ``lang`` ("vi" or "en").
 

@@ -141,6 +141,11 @@ LOUDSPEAKER_EDGE = "#222222"
 INTERNET_COLOR = "#ffd92f"
 INTERNET_EDGE = "#333333"
 SITE_LAYERS: tuple[str, ...] = ("bts_sites", "loudspeakers", "internet_points")
+# Villages (geo.villages): green with mobile signal, black ringed white without ("lõm sóng"; not
+# red, which the gap classes use), grey outside every commune (not known).
+VILLAGE_STYLE: dict[str, tuple[str, str]] = {"covered": ("#4daf4a", "#1b4d1a"),
+                                             "lom_song": ("#111111", "#ffffff"),
+                                             "unknown": ("#9e9e9e", "#555555")}
 
 COORD_DECIMALS = 5  # about 1 m at this latitude
 SIMPLIFY_M = 40.0  # tolerance of the map geometry simplification, metres (in the UTM CRS): the
@@ -751,6 +756,44 @@ def _add_hypothetical(m: folium.Map, analysis, lang: str) -> None:
     group.add_to(m)
 
 
+def _has_villages(analysis) -> bool:
+    settlements = getattr(analysis, "settlements", None)
+    return settlements is not None and len(settlements) > 0
+
+
+def _village_collection(analysis, lang: str) -> "_FeatureCollection":
+    """Village markers (:func:`geo.villages.village_table`): styled by mobile signal, the tooltip
+    naming the village, its commune, people and the channels that reach it."""
+    from geo import villages
+
+    table = villages.village_table(analysis)
+    layers = villages.channel_columns(analysis)
+    mobile = [c for c in layers if c not in ("mobile_covered", "loudspeaker_covered",
+                                             "internet_access")]
+    yes_no = {True: t("unit.yes", lang), False: t("unit.no", lang)}
+    rows = pd.DataFrame(table.drop(columns="geometry")).to_dict("records")
+    props = []
+    for r in rows:
+        known = not pd.isna(r["no_mobile"])
+        key = "unknown" if not known else ("lom_song" if r["no_mobile"] else "covered")
+        tip = [f"<b>{_esc(r['name'])}</b>" + (f" ({_esc(r['commune'])})" if r["commune"] else ""),
+               f"{_esc(t('village.population', lang))}: {fmt_number(r['population'], lang)}"]
+        if known:
+            reached = [t(f"village.{c}", lang) for c in mobile if r[c]]
+            tip.append(f"<b>{_esc(t('village.no_mobile', lang))}</b>" if r["no_mobile"] else
+                       f"{_esc(t('village.mobile_covered', lang))}: {_esc(', '.join(reached))}")
+            tip.append(f"{_esc(t('village.loudspeaker_covered', lang))}: "
+                       f"{_esc(yes_no[bool(r['loudspeaker_covered'])])}")
+        for col in ("internet_distance_m", "internet_walk_min"):  # walking: terrain model only
+            if math.isfinite(r.get(col, math.nan)):
+                tip.append(f"{_esc(t(f'village.{col}', lang))}: {fmt_number(r[col], lang)}")
+        fill, edge = VILLAGE_STYLE[key]
+        props.append({"tip": "<br>".join(tip),
+                      "style": {"fillColor": fill, "color": edge, "weight": 1.5, "fill": True,
+                                "fillOpacity": 0.95, "radius": 4}})
+    return _feature_collection(_to_wgs84(table, "settlements"), props)
+
+
 # --- legend -------------------------------------------------------------------------------------
 
 
@@ -802,6 +845,12 @@ def legend_html(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...],
         if g is not None and len(g):
             rows.append(f"<div style='margin-top:4px'>{_swatch(color, border=border, round_=True)}"
                         f"{_esc(t('layer.' + layer, lang))}</div>")
+    if _has_villages(analysis):
+        for key, label in (("covered", "village.covered_marker"),
+                           ("lom_song", "village.lom_song_marker")):
+            fill, edge = VILLAGE_STYLE[key]
+            rows.append(f"<div style='margin-top:4px'>{_swatch(fill, border=edge, round_=True)}"
+                        f"{_esc(t(label, lang))}</div>")
     if colocated:
         ring = (f"<span style='display:inline-block;width:8px;height:8px;margin:0 8px 0 2px;"
                 f"vertical-align:-1px;background:{CARRIER_COLORS['Viettel']};border-radius:50%;"
@@ -1033,6 +1082,7 @@ def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -
     site_layers = _SITE_DATA.get(
         tuple(analysis.sites[layer] for layer in present), ("sites", present, lang),
         lambda: _site_collections({layer: analysis.sites[layer] for layer in present}, lang))
+    villages = _village_collection(analysis, lang) if _has_villages(analysis) else None
     names = communes["name"].tolist()
     labels = [[lat, lon, str(names[i])] for i, lat, lon in label_points
               if names[i] is not None and names[i] == names[i]]  # not missing
@@ -1045,6 +1095,7 @@ def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -
         "sites": site_layers,
         "labels": labels,
         "population": population_layer(analysis),
+        "villages": villages,
         "legend": legend_html(analysis, metric=metric, lang=lang, show_gaps=show_gaps,
                               colocated=any(_TIP_SEPARATOR in f["properties"]["tip"]
                                             for _, fc in site_layers for f in fc["features"])),
@@ -1132,6 +1183,14 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
         marker.options["pane"] = _site_pane(layer)  # folium's CircleMarker drops a pane argument
         _GeoJson(fc, name=t("layer." + layer, lang), marker=marker,
                        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
+
+    if data["villages"] is not None:  # under the sites, in their pane: sites stay clickable
+        m.add_child(_Script(f"{{map}}.createPane('phusong_villages', {{map}}.getPane("
+                            f"'phusong_sites')).style.zIndex = 0;"))
+        marker = folium.CircleMarker(radius=4, fill=True)
+        marker.options["pane"] = "phusong_villages"
+        _GeoJson(data["villages"], name=t("village.layer", lang), marker=marker,
+                 tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
 
     _add_proposed(m, analysis, lang)
     _add_hypothetical(m, analysis, lang)

@@ -21,6 +21,7 @@ turned into polygons clipped to each commune.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 from dataclasses import dataclass
@@ -571,13 +572,24 @@ def analyse_terrain(dataset: Dataset, dem: DEM, *, vintage: str = "legacy",
 
     Same columns as the circle model, plus ``single_server_pct``/``_pop`` (reached by exactly one
     site) and, with ``terrain.path_loss``, ``signal_strong/variable/weak_pct``; ``model`` is
-    "terrain" and ``notes`` say which DEM made the figures.
+    "terrain", ``notes`` say which DEM made the figures; its ``settlements`` carry
+    ``internet_walk_min``, the minutes' walk to the nearest internet point (inf beyond
+    ``terrain.internet_walk_min``, NaN off the DEM), for :mod:`geo.villages`.
     """
     prepared = gaps.prepare(dataset, vintage=vintage, params=params)
     result = terrain_coverage(prepared, dem, params, terrain, cache=cache)
     notes = (i18n.note("terrain_model"),) + result.notes
-    return gaps.summarise(dataset, prepared, result.covered, vintage=vintage, params=params,
-                          model="terrain", notes=notes, extra=result.extra)
+    analysis = gaps.summarise(dataset, prepared, result.covered, vintage=vintage, params=params,
+                              model="terrain", notes=notes, extra=result.extra)
+    if analysis.settlements is None or not len(analysis.settlements):
+        return analysis
+    # the villages' walking time, read now: the raster is not kept with the analysis
+    villages = analysis.settlements
+    rows, cols = observer_cell(dem, villages.geometry.x.to_numpy(), villages.geometry.y.to_numpy())
+    on = rows >= 0
+    minutes = np.full(len(villages), np.nan)
+    minutes[on] = result.walk_minutes[rows[on], cols[on]]
+    return dataclasses.replace(analysis, settlements=villages.assign(internet_walk_min=minutes))
 
 
 def dem_area(dataset: Dataset, *, vintage: str = "legacy",

@@ -36,12 +36,23 @@ OPERATOR_CSV = ("Mã trạm;Vĩ độ;Kinh độ;Nhà mạng;Công nghệ\n"
                 "VT-03;abc;106,9;Viettel;4G\n").encode("utf-8")
 
 
+def spot_in(commune: str) -> tuple[float, float]:
+    """(lat, lon) of a point inside ``commune`` of the default data."""
+    import geopandas as gpd
+
+    communes = gpd.read_file(REPO / "data" / "dakrong" / "communes.geojson")
+    p = communes[communes["name"] == commune].geometry.iloc[0].representative_point()
+    return (p.y, p.x)
+
+
 def settled_map(page, communes: int) -> None:
     wait_for_map(page, communes)
     page.wait_for_timeout(800)  # let tiles-free rendering and fonts settle
 
 
 def guide_shots(browser, url: str, lang: str, out: Path) -> None:
+    global SPOT
+    SPOT = spot_in("Xã Tà Long")
     query = "" if lang == "vi" else "?lang=en"
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     page.goto(url + query)
@@ -59,11 +70,13 @@ def guide_shots(browser, url: str, lang: str, out: Path) -> None:
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     page.goto(url + (query + "&" if query else "?") + "carriers=Viettel")
     frame = wait_for_map(page, 13)
+    # a spot inside Tà Long: the point card beside the map
+    spot = frame.evaluate("([lat, lon]) => { const p = window.map.latLngToContainerPoint("
+                          "[lat, lon]); return [p.x, p.y]; }", list(SPOT))
     box = page.locator('iframe[title="streamlit_folium.st_folium"]').first.bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.55)
+    page.mouse.click(box["x"] + spot[0], box["y"] + spot[1])
     page.wait_for_timeout(1500)
     settled_map(page, 13)
-    assert frame is not None
     page.screenshot(path=out / f"guide_filter_{lang}.png")
     page.close()
 
@@ -78,6 +91,10 @@ def guide_shots(browser, url: str, lang: str, out: Path) -> None:
     page.get_by_role("button", name=APPLY[lang]).click()
     page.wait_for_timeout(3000)
     settled_map(page, 13)
+    # the confirmation the upload waits for, in view in the sidebar
+    page.get_by_test_id("stSidebar").locator('[data-testid="stAlert"]').last \
+        .scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
     page.screenshot(path=out / f"guide_upload_{lang}.png")
     page.close()
 

@@ -212,6 +212,42 @@ def test_grid_method_report_agrees_with_exact_within_a_point(tmp_path):
     assert share and (exact[share] - grid.loc[exact.index, share]).abs().max().max() <= 1.0
 
 
+def test_report_with_settlements_writes_the_village_table(tmp_path):
+    """A synthetic dataset with villages (tests/test_villages.py's): settlements.csv by village,
+    the XLSX's sheet, the count of villages without signal in the notes; default radii."""
+    import test_villages
+
+    data, out = tmp_path / "data", tmp_path / "out"
+    test_villages.write_folder(data)
+    result = subprocess.run([sys.executable, "-m", "geo", "report", "--data", str(data), "--out",
+                             str(out), "--lang", "en"], cwd=REPO, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    # the village far outside is kept, with a warning in the import report
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES + ("settlements.csv",
+                                                                    "import_report.csv"))
+    assert "settlements.csv,8,lat/lon" in (out / "import_report.csv").read_text(encoding="utf-8-sig")
+    table = pd.read_csv(out / "settlements.csv", encoding="utf-8-sig", keep_default_na=False,
+                        dtype={"Commune code": str}).set_index("Village")
+    assert list(table.index) == ["a", "b", "c", "d", "ear", "deaf", "out"]
+    assert table.loc["d", "Commune code"] == "2" and table.loc["d", "Commune"] == "A Vao"
+    assert table.loc["b", "Population"] == 200
+    # the report uses the default radii, which are tests/test_villages.py's: 4G 3 km, 2G 5 km
+    assert settings.DEFAULT_RADIUS_M["4G"] == 3000 and settings.DEFAULT_RADIUS_M["2G"] == 5000
+    assert (table.loc["a", "4G"], table.loc["b", "4G"], table.loc["b", "2G"]) == ("yes", "no", "yes")
+    assert (table.loc["c", "No mobile signal (lõm sóng)"], table.loc["a", "Viettel"],
+            table.loc["b", "VinaPhone"]) == ("yes", "yes", "yes")
+    assert table.loc["ear", "Loudspeaker"] == "yes" and table.loc["deaf", "Loudspeaker"] == "no"
+    assert table.loc["a", "Internet distance (m)"] == 3900  # a plain number
+    assert table.loc["out", "Mobile signal"] == ""  # outside every commune: not known
+    flagged = (table["No mobile signal (lõm sóng)"] == "yes").sum()
+    xlsx = pd.read_excel(out / "communes.xlsx", sheet_name=None)
+    assert list(xlsx) == ["Communes", "Notes", "Settings", "Villages"]
+    assert len(xlsx["Villages"]) == 7
+    assert any(f"lõm sóng): {flagged} of 6" in line for line in xlsx["Notes"]["Notes"])
+    assert f"settlements.csv ({flagged} of 6 without mobile signal" in result.stderr
+
+
 # --- the report for officials (geo.report_pdf) on a hand-made analysis --------------------------
 
 
