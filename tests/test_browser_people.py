@@ -105,25 +105,55 @@ def test_population_layer_toggle_people_metric_and_people_first_kpis(
         context.close()
 
 
-def test_a_population_grid_without_a_crs_is_refused_naming_the_file(browser, server, tmp_path):
+def grid_bytes(tmp_path, crs: str | None) -> bytes:
+    """10 people in every 0.01° cell over the whole district (106.6–107.2° E, 16.35–16.95° N)."""
     import numpy as np
     import rasterio
     from rasterio.transform import from_origin
 
     path = tmp_path / "dan_so.tif"
     with rasterio.open(path, "w", driver="GTiff", width=60, height=60, count=1, dtype="float32",
-                       transform=from_origin(106.6, 16.95, 0.01, 0.01)) as dst:  # no crs=
+                       crs=crs, transform=from_origin(106.6, 16.95, 0.01, 0.01)) as dst:
         dst.write(np.full((60, 60), 10.0, dtype=np.float32), 1)
+    return path.read_bytes()
+
+
+def upload_grid(page, data: bytes) -> None:
+    page.get_by_text("Dữ liệu của bạn").click()
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Lưới dân số GeoTIFF")
+    uploader.locator("input[type=file]").set_input_files(
+        files=[{"name": "dan_so.tif", "mimeType": "image/tiff", "buffer": data}])
+    uploader.locator('[data-testid="stFileChip"]').wait_for(timeout=30_000)
+    page.get_by_role("button", name="Dùng dữ liệu này").click()
+
+
+def test_an_uploaded_population_grid_places_the_people_and_is_credited(browser, server, tmp_path):
     context, page, _ = open_app(browser, server)
     try:
         before = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-        page.get_by_text("Dữ liệu của bạn").click()
-        uploader = page.locator('[data-testid="stFileUploader"]').filter(
-            has_text="Lưới dân số GeoTIFF")
-        uploader.locator("input[type=file]").set_input_files(
-            files=[{"name": "dan_so.tif", "mimeType": "image/tiff", "buffer": path.read_bytes()}])
-        uploader.locator('[data-testid="stFileChip"]').wait_for(timeout=30_000)
-        page.get_by_role("button", name="Dùng dữ liệu này").click()
+        upload_grid(page, grid_bytes(tmp_path, "EPSG:4326"))
+        page.get_by_text("Đang dùng dữ liệu bạn tải lên").wait_for(timeout=60_000)
+        # the communes' totals stay (46.140); where they live changes, so who lacks 4G does too
+        for _ in range(60):
+            after = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+            if after[1] != before[1]:
+                break
+            page.wait_for_timeout(500)
+        assert after[0] == before[0] == "46.140 người" and after[1] != before[1]
+        frame = wait_for_map(page, 13, timeout_s=90)
+        toggle_population(frame, "Nơi dân cư sống (người/km²)")
+        frame.locator(POPULATION_PATHS).first.wait_for(state="attached", timeout=10_000)
+        credit = frame.locator(".leaflet-control-attribution").inner_text()
+        assert "Dân số theo ô lưới: dan_so.tif" in credit and "WorldPop" not in credit
+    finally:
+        context.close()
+
+
+def test_a_population_grid_without_a_crs_is_refused_naming_the_file(browser, server, tmp_path):
+    context, page, _ = open_app(browser, server)
+    try:
+        before = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        upload_grid(page, grid_bytes(tmp_path, None))
         page.get_by_text("Không nhập được dữ liệu").wait_for(timeout=60_000)
         refusal = page.locator('[data-testid="stAlert"]').filter(has_text="dan_so.tif")
         assert "không khai báo hệ toạ độ (CRS)" in refusal.inner_text()
