@@ -331,6 +331,10 @@ if st.sidebar.toggle(T("import.title"), key="show_import"):
         uploaded = {layer: st.file_uploader(T(f"import.layer_{layer}"), type=UPLOAD_TYPES,
                                             key=f"upload_{layer}_{upload_round}")
                     for layer in loading.LAYERS}
+        # where people live: a GeoTIFF of people per cell (WorldPop …), like the CLI's --population
+        uploaded[uploads.POPULATION] = st.file_uploader(
+            T("import.layer_population"), type=list(uploads.POPULATION_TYPES),
+            key=f"upload_{uploads.POPULATION}_{upload_round}", help=T("import.population_help"))
         folder_upload = st.file_uploader(T("import.folder_zip"), type=["zip"],
                                          key=f"upload_folder_{upload_round}")
         if st.button(T("import.apply"), key="import_apply", type="primary", width="stretch"):
@@ -566,10 +570,18 @@ if dataset.problems:
 
 tables = tables_for(data_key, vintage, params, lang, dataset, terrain_state, dem_grid)
 kpis = tables["kpis"]
-for row_start in range(0, len(kpis), 4):
-    row = kpis[row_start:row_start + 4]
-    for column, (label, value, help_text) in zip(st.columns(4), row):
-        column.metric(label, value, help=help_text)
+# A range of people ("32.788–41.280 người") is wider than a quarter of the page at Streamlit's
+# metric size: smaller figures that may wrap after the dash instead of an ellipsis.
+st.html("<style>.st-key-kpis [data-testid='stMetricValue'] {font-size: 1.75rem; line-height: 1.2}"
+        ".st-key-kpis [data-testid='stMetricValue'] * {white-space: normal; overflow: visible;"
+        " text-overflow: clip}</style>")
+with st.container(key="kpis"):
+    for row_start in range(0, len(kpis), 4):
+        row = kpis[row_start:row_start + 4]
+        # people first, the area share beside them in grey (a caption, not a change: no arrow)
+        for column, (label, value, beside, help_text) in zip(st.columns(4), row):
+            column.metric(label, value, beside or None, delta_color="off", delta_arrow="off",
+                          help=help_text)
 
 tab_map, tab_table, tab_c03, tab_plan, tab_export = st.tabs(
     [T("app.tab_map"), T("app.tab_table"), T("app.tab_c03"), T("plan.tab"), T("app.tab_export")])

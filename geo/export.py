@@ -12,6 +12,7 @@ import datetime as dt
 import html as _html
 import io
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -414,34 +415,57 @@ def write_report(analysis: GapAnalysis, out_dir: str | Path, *, lang: str = "vi"
     return written
 
 
-def kpis(analysis: GapAnalysis, *, lang: str = "vi") -> list[tuple[str, str, str]]:
-    """District totals for the KPI row: (label, formatted value, explanation); shares of the
-    district's area in percent, people as whole numbers (an em dash when a commune's population
-    is unknown)."""
+# The KPI row: each uncovered kind's people, area share beside them (geo.gaps column stems).
+KPI_KINDS: tuple[str, ...] = ("no_4g", "no_mobile", "at_risk", "no_loudspeaker", "no_internet",
+                              "no_service")
+
+
+def kpis(analysis: GapAnalysis, *, lang: str = "vi") -> list[tuple[str, str, str, str]]:
+    """District totals for the KPI row: (label, value, beside, explanation), people first.
+
+    For each kind of :data:`KPI_KINDS` the value is the people there (whole numbers, e.g.
+    "18.322 người"), or the ``low–high`` range where a 1 km population grid makes it one
+    (``*_pop_low``/``*_pop_high``, loudspeaker and internet reach); ``beside`` is the share of the
+    district's area in percent. Where some commune's population is unknown the value falls back
+    to the area share and ``beside`` says the people are unknown. The first entry is the
+    district's population and area (km²), the last the Circular 03 communes: two rows of four.
+    """
     from geo.maps import fmt_number
 
     totals = district_totals(analysis)
 
-    def pct(key: str) -> str:
-        return f"{fmt_number(totals[key], lang, 1)} %"
+    def known(*values: float) -> bool:
+        return all(v == v for v in values)  # NaN: some commune's population is unknown
 
-    def people(key: str) -> str:
-        value = totals[key]
-        return "—" if value != value else fmt_number(value, lang, 0)  # NaN: some unknown
+    def people(value: float) -> str:
+        return i18n.t("kpi.people", lang).format(n=fmt_number(value, lang, 0))
 
-    return [
-        (i18n.t("kpi.no_4g", lang), pct("no_4g_pct"), i18n.t("kpi.area_help", lang)),
-        (i18n.t("kpi.no_4g_people", lang), people("no_4g_pop"), i18n.t("kpi.people_help", lang)),
-        (i18n.t("kpi.no_mobile", lang), pct("no_mobile_pct"), i18n.t("kpi.area_help", lang)),
-        # served by 2G/3G only: what the 2G/3G switch-off would leave without mobile service
-        (i18n.t("kpi.at_risk", lang), pct("at_risk_pct"),
-         i18n.t("kpi.at_risk_help", lang).format(people=people("at_risk_pop"))),
-        (i18n.t("kpi.no_loudspeaker", lang), pct("no_loudspeaker_pct"), i18n.t("kpi.area_help", lang)),
-        (i18n.t("kpi.no_internet", lang), pct("no_internet_pct"), i18n.t("kpi.area_help", lang)),
-        (i18n.t("kpi.no_service", lang), pct("no_service_pct"), i18n.t("kpi.area_help", lang)),
-        (i18n.t("kpi.c03_missing", lang), f"{totals['c03_missing']} / {totals['c03_required']}",
-         i18n.t("kpi.c03_help", lang)),
-    ]
+    population = totals["population"]
+    rows = [(i18n.t("kpi.population", lang),
+             people(population) if known(population) else "—",
+             i18n.t("kpi.area_total", lang).format(km2=fmt_number(totals["area_km2"], lang, 1)),
+             i18n.t("kpi.population_help", lang))]
+    for kind in KPI_KINDS:
+        share = fmt_number(totals[f"{kind}_pct"], lang, 1)
+        area = i18n.t("kpi.area_share", lang).format(pct=share)
+        lead = i18n.t("kpi.at_risk_help", lang) if kind == "at_risk" else ""
+        value, low, high = (totals.get(f"{kind}_pop{end}", math.nan)
+                            for end in ("", "_low", "_high"))
+        if not known(value):
+            rows.append((i18n.t(f"kpi.{kind}", lang), f"{share} %",
+                         i18n.t("kpi.people_unknown", lang), lead + i18n.t("kpi.unknown_help", lang)))
+        elif known(low, high) and round(low) != round(high):
+            rows.append((i18n.t(f"kpi.{kind}", lang),
+                         i18n.t("kpi.people_range", lang).format(
+                             low=fmt_number(low, lang, 0), high=fmt_number(high, lang, 0)),
+                         area, lead + i18n.t("kpi.range_help", lang)))
+        else:
+            rows.append((i18n.t(f"kpi.{kind}", lang), people(value), area,
+                         lead + i18n.t("kpi.people_help", lang)))
+    rows.append((i18n.t("kpi.c03_missing", lang),
+                 f"{totals['c03_missing']} / {totals['c03_required']}", "",
+                 i18n.t("kpi.c03_help", lang)))
+    return rows
 
 
 def commune_name(analysis: GapAnalysis, code: str) -> str:

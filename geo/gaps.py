@@ -117,6 +117,8 @@ class GapAnalysis:
         model adds ``internet_walk_min`` (:func:`geo.terrain.analyse_terrain`).
     layers : covered-area layer name (:func:`coverage_keys`) -> one covered geometry per commune,
         or a function returning it (made on request); read with :meth:`covered`.
+    population : the dataset's population grid (:class:`geo.population.PopulationGrid`, people
+        per cell), drawn by the map's population layer; None without one.
     """
 
     communes: gpd.GeoDataFrame
@@ -132,6 +134,7 @@ class GapAnalysis:
     settlements: gpd.GeoDataFrame | None = None
     layers: dict[str, np.ndarray | Callable[[], np.ndarray]] = field(
         default_factory=dict, repr=False, compare=False)
+    population: population.PopulationGrid | None = field(default=None, compare=False, repr=False)
 
     def covered(self, name: str) -> np.ndarray:
         """The covered area of layer ``name`` in each commune (working CRS, clipped to it)."""
@@ -466,7 +469,8 @@ def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.n
                        uncovered=UncoveredAreas(units[["code", "name"]], zones, parts, crs),
                        dataset_name=dataset.name, sources=dataset.sources, model=model,
                        notes=tuple(notes) + _population_notes(prepared, people, bool(hamlet)),
-                       method=method, settlements=prepared.settlements, layers=layers or {})
+                       method=method, settlements=prepared.settlements, layers=layers or {},
+                       population=dataset.population)
 
 
 def gap_score(stats: pd.DataFrame) -> np.ndarray:

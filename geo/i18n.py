@@ -41,6 +41,11 @@ TEXT |= _g("metric", {
     "no_internet_pct": ("Diện tích xa điểm internet (%)", "Area far from internet access (%)"),
     "no_service_pct": ("Diện tích không có dịch vụ nào (%)", "Area with no service at all (%)"),
     "no_4g_pop": ("Số người chưa có 4G", "People without 4G"),
+    "no_mobile_pop": ("Số người không có sóng di động", "People without mobile signal"),
+    "no_loudspeaker_pop": ("Số người ngoài vùng loa", "People out of loudspeaker reach"),
+    "no_internet_pop": ("Số người xa điểm internet", "People far from internet access"),
+    "no_service_pop": ("Số người không có dịch vụ nào", "People with no service at all"),
+    "at_risk_pop": ("Số người chỉ có 2G/3G", "People with only 2G/3G"),
     "at_risk_pct": ("Diện tích chỉ có 2G/3G (%)", "Area with only 2G/3G (%)"),
     "gap_score": ("Điểm thiếu hụt (0–100)", "Gap score (0–100)"),
 })
@@ -109,6 +114,7 @@ TEXT |= _g("layer", {
     "internet_points": ("Điểm truy cập internet", "Internet access points"),
     "osm": ("Bản đồ nền OpenStreetMap (cần mạng)", "OpenStreetMap background (needs internet)"),
     "labels": ("Tên xã", "Commune names"),
+    "population": ("Nơi dân cư sống (người/km²)", "Where people live (people/km²)"),
 })
 
 # --- carriers and site kinds --------------------------------------------------------------------
@@ -216,6 +222,9 @@ TEXT |= _g("map", {
     "north": ("B", "N"),
     "date": ("Ngày lập", "Date"),
     "sources": ("Nguồn dữ liệu", "Data sources"),
+    "population_legend": ("Mật độ dân số (người/km²)", "People per km²"),
+    "population_file": ("Dân số theo ô lưới: {name}", "Population grid: {name}"),
+    "population_worldpop": ("Dân số: WorldPop", "Population: WorldPop"),
     "colocated": ("Nhiều điểm cùng vị trí", "Several sites at one spot"),
     "assumptions": ("Giả định", "Assumptions"),
     "no_data": ("Không có số liệu", "No data"),
@@ -297,22 +306,40 @@ TEXT |= _g("c03", {
 })
 # --- district totals (KPI row) ------------------------------------------------------------------
 TEXT |= _g("kpi", {
-    "no_4g": ("Diện tích chưa có 4G", "Area without 4G"),
-    "no_4g_people": ("Số người chưa có 4G", "People without 4G"),
+    "population": ("Dân số", "Population"),
+    "no_4g": ("Chưa có 4G", "Without 4G"),
     "no_mobile": ("Không có sóng di động", "No mobile signal"),
     "no_loudspeaker": ("Ngoài vùng loa", "Beyond loudspeakers"),
     "no_internet": ("Xa điểm internet", "Far from internet"),
     "no_service": ("Không có kênh nào", "No channel at all"),
     "c03_missing": ("Xã thiếu điểm hỗ trợ TT 03", "Communes lacking a C03 point"),
     "at_risk": ("Chỉ có 2G/3G (sắp tắt sóng)", "Only 2G/3G (switch-off ahead)"),
-    "at_risk_help": ("Tỉ lệ diện tích toàn huyện có sóng 2G/3G nhưng không có 4G/5G, theo mô hình "
-                     "vòng tròn; số người ở đó: {people}",
-                     "Share of the district's area with 2G/3G but neither 4G nor 5G, circle "
-                     "model; people there: {people}"),
-    "area_help": ("Tỉ lệ diện tích toàn huyện, theo mô hình vòng tròn",
-                  "Share of the district's area, circle model"),
-    "people_help": ("Dân cư dàn đều trong mỗi xã trừ khi có số liệu thôn/bản",
-                    "People spread evenly in each commune unless villages are given"),
+    "people": ("{n} người", "{n} people"),
+    "people_range": ("{low}–{high} người", "{low}–{high} people"),
+    "area_share": ("{pct} % diện tích", "{pct} % of the area"),
+    "area_total": ("{km2} km²", "{km2} km²"),
+    "people_unknown": ("số người: chưa rõ", "people: unknown"),
+    "population_help": ("Dân số các xã và diện tích toàn huyện",
+                        "People in the communes and the district's area"),
+    "people_help": ("Số người ở vùng này (dân cư dàn đều trong mỗi xã, hoặc theo thôn/bản hay ô "
+                    "lưới dân số nếu có); bên dưới: tỉ lệ diện tích toàn huyện, theo mô hình "
+                    "vòng tròn",
+                    "People in this area (spread evenly in each commune, or by villages or the "
+                    "population grid where given); below: share of the district's area, circle "
+                    "model"),
+    "range_help": ("Số người là một khoảng vì ô lưới dân số rộng 1 km: thấp khi dân cư dàn đều "
+                   "trong ô, cao khi dân cư tập trung ở một thôn/bản trong ô (hoặc ngược lại); "
+                   "bên dưới: tỉ lệ diện tích toàn huyện, theo mô hình vòng tròn",
+                   "People are a range because the population grid's cells are 1 km wide: one "
+                   "end with people spread evenly in each cell, the other with them gathered in "
+                   "one hamlet of the cell; below: share of the district's area, circle model"),
+    "unknown_help": ("Dân số của ít nhất một xã chưa rõ, nên chỉ có tỉ lệ diện tích toàn huyện "
+                     "(mô hình vòng tròn)",
+                     "At least one commune's population is unknown, so only the share of the "
+                     "district's area is shown (circle model)"),
+    "at_risk_help": ("Có sóng 2G/3G nhưng không có 4G/5G: nơi sẽ mất sóng khi tắt 2G/3G. ",
+                     "2G/3G but neither 4G nor 5G: where the 2G/3G switch-off would leave no "
+                     "signal. "),
     "c03_help": ("Số xã cần điểm hỗ trợ (Thông tư 03/2023/TT-BTTTT) mà chưa có / số xã cần",
                  "Communes needing a support point (Circular 03/2023) without one / needing one"),
 })
@@ -483,6 +510,13 @@ TEXT |= _g("import", {
     "layer_loudspeakers": ("Cụm loa truyền thanh", "Loudspeakers"),
     "layer_internet_points": ("Điểm truy cập internet", "Internet access points"),
     "layer_settlements": ("Thôn/bản có dân số (tuỳ chọn)", "Villages with population (optional)"),
+    "layer_population": ("Lưới dân số GeoTIFF (tuỳ chọn)", "Population grid GeoTIFF (optional)"),
+    "population_help": ("Số người mỗi ô, hệ toạ độ bất kỳ có khai báo (ví dụ WorldPop 1 km, "
+                        "EPSG:4326); thay lưới dân số của thư mục dữ liệu. Lưới không có CRS, không "
+                        "chồng lên các xã, toàn ô nodata hay có số âm bị từ chối.",
+                        "People per cell, any declared CRS (e.g. WorldPop 1 km, EPSG:4326); "
+                        "replaces the dataset folder's grid. A grid with no CRS, not overlapping "
+                        "the communes, only nodata or negative values is refused."),
     "folder_zip": ("Cả bộ dữ liệu (.zip của thư mục)", "A whole dataset (.zip of the folder)"),
     "apply": ("Dùng dữ liệu này", "Use this data"),
     "reset": ("Trở về dữ liệu mặc định", "Back to the default data"),

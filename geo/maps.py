@@ -83,10 +83,14 @@ from geo.settings import (
 # --- metrics and their classes (shared with geo.snapshot) ---------------------------------------
 
 MAP_METRICS: tuple[str, ...] = ("no_4g_pct", "no_mobile_pct", "no_loudspeaker_pct",
-                                "no_internet_pct", "no_service_pct", "no_4g_pop", "at_risk_pct",
-                                "gap_score")
+                                "no_internet_pct", "no_service_pct", "no_4g_pop", "no_mobile_pop",
+                                "no_loudspeaker_pop", "no_internet_pop", "no_service_pop",
+                                "at_risk_pct", "at_risk_pop", "gap_score")
 
 _PCT_BINS = (0.0, 5.0, 20.0, 40.0, 60.0, 100.0)
+# People in a commune: one scale for every "people without …" metric, so that switching from
+# 4G to loudspeakers shows the larger gap as darker communes, not as the same colours.
+_POP_BINS = (0.0, 100.0, 500.0, 1000.0, 2500.0, math.inf)
 # Fixed class edges per metric, so the same value always gets the same colour in every map.
 METRIC_BINS: dict[str, tuple[float, ...]] = {
     "no_4g_pct": _PCT_BINS,
@@ -96,11 +100,23 @@ METRIC_BINS: dict[str, tuple[float, ...]] = {
     "no_service_pct": _PCT_BINS,
     "at_risk_pct": _PCT_BINS,
     "gap_score": (0.0, 10.0, 20.0, 35.0, 50.0, 100.0),
-    "no_4g_pop": (0.0, 100.0, 500.0, 1000.0, 2500.0, math.inf),
+    "no_4g_pop": _POP_BINS,
+    "no_mobile_pop": _POP_BINS,
+    "no_loudspeaker_pop": _POP_BINS,
+    "no_internet_pop": _POP_BINS,
+    "no_service_pop": _POP_BINS,
+    "at_risk_pop": _POP_BINS,
 }
 # ColorBrewer YlOrRd, 5 classes: light = small gap, dark red = big gap.
 CLASS_COLORS: tuple[str, ...] = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 NO_DATA_COLOR = "#d9d9d9"
+# The population layer (where people live): people per km² of each grid cell, fixed classes; WorldPop's
+# 1 km cells in Đakrông run from a few to a few hundred people per km² (mountains to town).
+POPULATION_BINS: tuple[float, ...] = (0.0, 10.0, 25.0, 50.0, 100.0, 250.0, math.inf)
+# ColorBrewer BuPu, 6 classes: apart from the communes' YlOrRd, light = few people.
+POPULATION_COLORS: tuple[str, ...] = ("#edf8fb", "#bfd3e6", "#9ebcda", "#8c96c6", "#8856a7",
+                                      "#810f7c")
+POPULATION_OPACITY = 0.75
 
 CARRIER_COLORS: dict[str, str] = {
     "Viettel": "#00897b",  # teal
@@ -157,7 +173,11 @@ def fmt_number(x, lang: str = "vi", decimals: int = 0) -> str:
 
 def class_labels(metric: str, lang: str = "vi") -> list[str]:
     """Legend label of each class of ``metric``, e.g. ``"5–20"`` or ``"≥ 2.500"``."""
-    edges = METRIC_BINS[metric]
+    return edge_labels(METRIC_BINS[metric], lang)
+
+
+def edge_labels(edges: tuple[float, ...], lang: str = "vi") -> list[str]:
+    """Legend label of each class between ``edges``, e.g. ``"5–20"`` or ``"≥ 2.500"``."""
     labels = []
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         if math.isinf(hi):
@@ -431,6 +451,23 @@ class _GapLink(MacroElement):
         self._name = "PhusongGapLink"
         self.communes = communes
         self.gap_layers = gap_layers
+
+
+class _LegendPart(MacroElement):
+    """The legend's part matching ``selector`` shows only while ``layer`` is on the map."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        phusong.toggleWithLayer({{ this._parent.get_name() }}, {{ this.layer.get_name() }},
+                                {{ this.selector|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, layer: folium.GeoJson, selector: str):
+        super().__init__()
+        self._name = "PhusongLegendPart"
+        self.layer = layer
+        self.selector = selector
 
 
 # --- geometry helpers ---------------------------------------------------------------------------
@@ -786,6 +823,14 @@ def legend_html(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...],
             hatch = f"repeating-linear-gradient({angle}deg,{c} 0 1.5px,transparent 1.5px 5px)"
             rows.append(f"<div>{_swatch(hatch, border=c, dashed=True)}"
                         f"{_esc(t('gap.' + kind, lang))}</div>")
+    if getattr(analysis, "population", None) is not None:
+        # shown by phusong.toggleWithLayer while the population layer is on (off at first)
+        pop = [head.format(_esc(t("map.population_legend", lang)))]
+        pop += [f"<div>{_swatch(color, opacity=POPULATION_OPACITY)}{_esc(label)}</div>"
+                for color, label in zip(POPULATION_COLORS, edge_labels(POPULATION_BINS, lang),
+                                        strict=True)]
+        rows.append(f"<div class='phusong-legend-population' style='display:none'>"
+                    f"{''.join(pop)}</div>")
     bts = analysis.sites.get("bts_sites")
     if bts is not None and len(bts):
         rows.append(head.format(_esc(t("layer.bts_sites", lang))))
@@ -951,6 +996,63 @@ def _outlines(communes: gpd.GeoDataFrame
     return _OUTLINES.get_or_build(key, build)
 
 
+# The population layer depends only on the grid and the communes' shapes: made once per dataset
+# and vintage, whatever the radii, filters, metric or language.
+_POPULATION = IdentityCache(max_entries=16, max_bytes=64e6)
+
+
+def population_layer(analysis) -> "_FeatureCollection | None":
+    """Where people live, for the map: the population grid's cells cut to the communes, merged
+    per class of people per km² (:data:`POPULATION_BINS`, :func:`geo.population.density_classes`),
+    as GeoJSON in EPSG:4326 with each feature's style; None without a grid or with nobody on it."""
+    grid = getattr(analysis, "population", None)
+    if grid is None:
+        return None
+    communes = analysis.communes
+    _check_crs(communes, "communes")
+    key = (hashlib.sha1(b"".join(shapely.to_wkb(communes.geometry.values))).hexdigest(),
+           communes.crs.to_string())
+
+    def build():
+        from geo.population import density_classes
+
+        classes = density_classes(grid, communes, POPULATION_BINS)
+        if not len(classes):
+            return None
+        props = [{"klass": int(k), "style": {"stroke": False, "fillColor": POPULATION_COLORS[k],
+                                             "fillOpacity": POPULATION_OPACITY}}
+                 for k in classes["klass"]]
+        return _feature_collection(_to_wgs84(classes, "population"), props)
+
+    return _POPULATION.get((grid,), key, build)
+
+
+def population_attribution(analysis, lang: str = "vi") -> tuple[str, str]:
+    """The credit shown while the population layer is on, short and in full (on hover): for the
+    folder's own grid (``population.tif``) the dataset's source line naming WorldPop (e.g.
+    "Population: WorldPop …, CC BY 4.0", short "Population: WorldPop, CC BY 4.0"), else the
+    grid's file name."""
+    grid = analysis.population
+    if grid.name.startswith("population."):
+        for source in analysis.sources:
+            text = i18n.localized(source, lang)
+            if "worldpop" in text.lower():
+                licence = ", CC BY 4.0" if "CC BY 4.0" in text else ""
+                return t("map.population_worldpop", lang) + licence, text
+    text = t("map.population_file", lang).format(name=grid.name)
+    return text, text
+
+
+def _population_credit(analysis, lang: str) -> str:
+    """The population layer's attribution HTML: the short credit, the full line on hover (a long
+    line would cover the scale bar)."""
+    short, full = population_attribution(analysis, lang)
+    if short == full:
+        return _esc(short)
+    return (f'<span title="{_esc(full)}" style="cursor:help;border-bottom:1px dotted">'
+            f'{_esc(short)}</span>')
+
+
 def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -> dict:
     """The data of a map (GeoJSON in EPSG:4326, styles, legend): the costly, state-free part of
     :func:`build_map`, computed once per analysis and view."""
@@ -992,6 +1094,7 @@ def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -
         "gaps": gap_layers,
         "sites": site_layers,
         "labels": labels,
+        "population": population_layer(analysis),
         "villages": villages,
         "legend": legend_html(analysis, metric=metric, lang=lang, show_gaps=show_gaps,
                               colocated=any(_TIP_SEPARATOR in f["properties"]["tip"]
@@ -1034,7 +1137,8 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
         "{map}.attributionControl.setPrefix('Leaflet');"
         "L.control.scale({imperial: false, position: 'bottomleft'}).addTo({map});"))
     # own panes above Leaflet's overlay pane (400): the drawing order survives layer toggling
-    for name, z, events in (("phusong_communes", 410, True), ("phusong_district", 415, False),
+    for name, z, events in (("phusong_communes", 410, True), ("phusong_population", 412, False),
+                            ("phusong_district", 415, False),
                             ("phusong_gaps", 420, True), ("phusong_sites", 430, True)):
         folium.map.CustomPane(name, z_index=z, pointer_events=events).add_to(m)
     # one pane per site layer inside the sites pane, stacked as SITE_STACK says
@@ -1055,6 +1159,11 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
         popup=folium.GeoJsonPopup(fields=["pop"], labels=False, max_width=360),
     ).add_to(m)
+    if data["population"] is not None:  # off at first: a toggle in the layer control
+        population = _GeoJson(data["population"], name=t("layer.population", lang),
+                              pane="phusong_population", show=False, interactive=False,
+                              attribution=_population_credit(analysis, lang)).add_to(m)
+        m.add_child(_LegendPart(population, ".phusong-legend-population"))
     _GeoJson(data["district"], name=t("layer.district", lang),
                    pane="phusong_district").add_to(m)
 

@@ -283,6 +283,42 @@ def coverage_problems(communes: gpd.GeoDataFrame, grid: PopulationGrid, crs) -> 
             for i in np.flatnonzero(people.basis == "uniform")]
 
 
+def density_classes(grid: PopulationGrid, communes: gpd.GeoDataFrame,
+                    edges: tuple[float, ...]) -> gpd.GeoDataFrame:
+    """Where people live, for a map: the grid's cells cut to the communes, classed by density.
+
+    ``communes`` are polygons in a metric CRS (UTM); ``edges`` are class edges in people per km²
+    (``edges[0]`` .. ``edges[-1]``, the last may be ``inf``). A cell's density is its people over
+    its own area (km², in the communes' CRS); cells of one class are merged into one polygon.
+    Returns a GeoDataFrame in the communes' CRS with columns ``klass`` (0-based index into the
+    classes; only classes that occur), ``people`` (the grid's people inside the communes' cells of
+    that class, whole cells) and ``geometry``; empty where the grid holds nobody there.
+    """
+    crs = communes.crs
+    polys, _, people = _cells(grid, crs, np.asarray(communes.total_bounds, float))
+    empty = gpd.GeoDataFrame({"klass": np.zeros(0, int), "people": np.zeros(0)},
+                             geometry=gpd.GeoSeries([], crs=crs))
+    if not len(polys):
+        return empty
+    whole = shapely.union_all(shapely.make_valid(communes.geometry.to_numpy()))
+    shapely.prepare(whole)
+    inside = shapely.intersects(polys, whole) & ~shapely.touches(polys, whole)  # not an edge only
+    polys, people = polys[inside], people[inside]
+    density = people / (shapely.area(polys) / 1e6)
+    klass = np.searchsorted(np.asarray(edges[1:-1], float), density, side="right")
+    keep = people > 0  # a cell with nobody is not drawn: the communes show through
+    rows = []
+    for k in np.unique(klass[keep]):
+        chosen = keep & (klass == k)
+        rows.append((int(k), float(people[chosen].sum()),
+                     shapely.intersection(shapely.union_all(polys[chosen]), whole)))
+    if not rows:
+        return empty
+    klasses, counts, geoms = zip(*rows)
+    return gpd.GeoDataFrame({"klass": list(klasses), "people": list(counts)},
+                            geometry=list(geoms), crs=crs)
+
+
 def _cells(grid: PopulationGrid, crs, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Valid cells of ``grid`` near ``bounds`` (x0, y0, x1, y1 in ``crs``) as polygons, their
     centres (both in ``crs``) and people."""

@@ -74,16 +74,24 @@ def _district_page(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ..
     left, width = _DISTRICT_MAP[0], _DISTRICT_MAP[2]
     fig.text(left, 0.2, t("report.kpis", lang), fontsize=9, fontweight="bold", va="top")
     cell = width / len(figures)
-    for i, (label, value, _) in enumerate(figures):
+    for i, (label, value, beside, _) in enumerate(figures):
         x = left + i * cell
+        if len(value) > 13:  # a range of people: two lines, after the dash
+            value = value.replace("–", "–\n", 1)
         fig.patches.append(FancyBboxPatch((x + 0.002, 0.1), cell - 0.004, 0.075,
                                           boxstyle="round,pad=0,rounding_size=0.006",
                                           transform=fig.transFigure, facecolor="#f4f4f0",
                                           edgecolor="#bbbbbb", linewidth=0.6))
-        fig.text(x + cell / 2, 0.168, value, ha="center", va="top", fontsize=11.5,
-                 fontweight="bold")
-        fig.text(x + cell / 2, 0.14, textwrap.fill(label, 17), ha="center", va="top",
-                 fontsize=6.5, linespacing=1.2, color="#333333")
+        two = "\n" in value
+        # as large as fits the cell (bold DejaVu: about 0.65 em a character)
+        longest = max(len(line) for line in value.split("\n"))
+        size = min(11.5, cell * fig.get_figwidth() * 72 / (0.65 * longest))
+        fig.text(x + cell / 2, 0.171, value, ha="center", va="top", fontsize=size,
+                 fontweight="bold", linespacing=1.0)
+        fig.text(x + cell / 2, 0.137 if two else 0.145, textwrap.fill(label, 17), ha="center",
+                 va="top", fontsize=6.5, linespacing=1.1, color="#333333")
+        fig.text(x + cell / 2, 0.104, beside, ha="center", va="bottom", fontsize=6,
+                 color="#666666")  # the area share beside the people
     if left_out:
         fig.text(left, 0.012, t("report.capped", lang).format(
             n=pages - 1, total=pages - 1 + left_out), fontsize=7, va="bottom", color="#a50f15")

@@ -217,6 +217,12 @@ def staged(layer_files: Mapping[str, tuple[str, bytes]], *, folder_zip: tuple[st
         yield folder, overrides
 
 
+# The key of an uploaded population grid (GeoTIFF, people per cell; geo.population) among the
+# layer files: read by geo.loading like the CLI's --population, refused whole when it cannot be
+# used (no CRS, no overlap with the communes, only nodata, negative people, not a GeoTIFF).
+POPULATION = "population"
+POPULATION_TYPES = ("tif", "tiff")
+
 # An upload that leaves a layer with fewer than this share of the rows it had in the data in use,
 # or of the data rows its own file holds, is applied only once the user confirms it.
 CONFIRM_SHARE = 0.5
@@ -290,7 +296,7 @@ def review_upload(layer_files: Mapping[str, tuple[str, bytes]], *,
 
     from geo import loading
 
-    unknown = sorted(set(layer_files) - set(loading.LAYERS))
+    unknown = sorted(set(layer_files) - set(loading.LAYERS) - {POPULATION})
     if unknown:
         raise UploadError([Problem(k, None, None, None, reason("unknown_layer",
                                                                layers=", ".join(loading.LAYERS)))
@@ -308,6 +314,12 @@ def review_upload(layer_files: Mapping[str, tuple[str, bytes]], *,
         problems = [replace(p, file=PurePosixPath(p.file).name)  # never a temporary path
                     if temporary and p.file.startswith(temporary) else p
                     for p in dataset.problems]
+    grid_file = brought.pop(POPULATION, None)  # a grid has no rows: used whole or refused whole
+    if grid_file is not None and dataset.population is None and usable(dataset):
+        own = [p for p in problems if p.file == grid_file and p.is_error]
+        raise UploadError(own or [Problem(grid_file, None, None, None,
+                                          reason("grid_unreadable", detail="?"))],
+                          f"{grid_file}: population grid not used; nothing used")
     changes = tuple(_change(dataset, layer, file, problems, previous)
                     for layer, file in brought.items())
     refused = [c for c in changes if c.rows == 0]

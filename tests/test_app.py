@@ -40,13 +40,18 @@ def app(tmp_path, monkeypatch):
     return at
 
 
-def kpi(at, label_start: str) -> float:
-    """The KPI whose label starts with ``label_start`` as a number (Vietnamese format)."""
+def kpi(at, label_start: str, part: str = "value") -> float:
+    """The KPI whose label starts with ``label_start`` as a number (Vietnamese format): its
+    ``value`` (people) or its ``delta`` (the share of the area, beside the people)."""
     for metric in at.metric:
         if metric.label.startswith(label_start):
-            text = metric.value.replace(".", "").replace(",", ".")
+            text = getattr(metric, part).replace(".", "").replace(",", ".")
             return float(re.search(r"[\d.]+", text).group())
     raise AssertionError(f"no KPI {label_start!r}: {[m.label for m in at.metric]}")
+
+
+def area(at, label_start: str) -> float:
+    return kpi(at, label_start, "delta")
 
 
 def pct_uncovered(covered_km2: float) -> float:
@@ -55,26 +60,26 @@ def pct_uncovered(covered_km2: float) -> float:
 
 def test_defaults_hand_computed(app):
     # 4G: a 3 km disc; mobile: the 3 km disc plus the 5 km 2G disc 10 km away (no overlap).
-    assert kpi(app, "Diện tích chưa có 4G") == pytest.approx(pct_uncovered(math.pi * 9), abs=0.06)
-    assert kpi(app, "Không có sóng di động") == pytest.approx(
+    assert area(app, "Chưa có 4G") == pytest.approx(pct_uncovered(math.pi * 9), abs=0.06)
+    assert area(app, "Không có sóng di động") == pytest.approx(
         pct_uncovered(math.pi * (9 + 25)), abs=0.06)
-    assert kpi(app, "Xa điểm internet") == pytest.approx(pct_uncovered(math.pi * 4), abs=0.06)
-    assert kpi(app, "Số người chưa có 4G") == pytest.approx(
+    assert area(app, "Xa điểm internet") == pytest.approx(pct_uncovered(math.pi * 4), abs=0.06)
+    assert kpi(app, "Chưa có 4G") == pytest.approx(
         1600 * (1 - math.pi * 9 / AREA), abs=1)
 
 
 def test_radius_slider_changes_figures(app):
     app.slider(key="radius_4G").set_value(5.0).run()
-    assert kpi(app, "Diện tích chưa có 4G") == pytest.approx(pct_uncovered(math.pi * 25), abs=0.06)
+    assert area(app, "Chưa có 4G") == pytest.approx(pct_uncovered(math.pi * 25), abs=0.06)
 
 
 def test_carrier_and_technology_filters(app):
     app.multiselect(key="carriers").set_value(["VinaPhone"]).run()
-    assert kpi(app, "Diện tích chưa có 4G") == pytest.approx(100.0)
-    assert kpi(app, "Không có sóng di động") == pytest.approx(pct_uncovered(math.pi * 25), abs=0.06)
+    assert area(app, "Chưa có 4G") == pytest.approx(100.0)
+    assert area(app, "Không có sóng di động") == pytest.approx(pct_uncovered(math.pi * 25), abs=0.06)
     app.multiselect(key="carriers").set_value(["Viettel", "VinaPhone", "MobiFone"]).run()
     app.multiselect(key="technologies").set_value(["4G"]).run()
-    assert kpi(app, "Không có sóng di động") == pytest.approx(pct_uncovered(math.pi * 9), abs=0.06)
+    assert area(app, "Không có sóng di động") == pytest.approx(pct_uncovered(math.pi * 9), abs=0.06)
 
 
 def test_vintage_switch_merges_communes(app):
@@ -82,12 +87,12 @@ def test_vintage_switch_merges_communes(app):
     app.radio(key="vintage").set_value("2025").run()
     assert "1 đơn vị" in app.caption[0].value
     # the merged unit has the same totals as its parts
-    assert kpi(app, "Diện tích chưa có 4G") == pytest.approx(pct_uncovered(math.pi * 9), abs=0.06)
+    assert area(app, "Chưa có 4G") == pytest.approx(pct_uncovered(math.pi * 9), abs=0.06)
 
 
 def test_english_switch_translates_labels(app):
     app.radio(key="lang").set_value("en").run()
-    assert any(m.label == "Area without 4G" for m in app.metric)
+    assert any(m.label == "Without 4G" and m.value.endswith(" people") for m in app.metric)
     assert app.title[0].value.startswith("phusong")
 
 
@@ -115,3 +120,10 @@ def test_planning_tab_proposes_numbered_sites(app):
     app.selectbox(key="plan_service").set_value("support-point").run()
     assert not app.exception, app.exception
     assert len(plan_rows(app)) == 5
+
+
+def test_a_people_metric_hatches_its_own_gap(app):
+    app.selectbox(key="metric").set_value("no_loudspeaker_pop").run()
+    assert not app.exception, app.exception
+    assert app.session_state["gaps"] == ["no_loudspeaker"]
+    assert app.session_state["gaps_followed"] == "no_loudspeaker"

@@ -79,7 +79,8 @@ def sidebar_shot(page, name: str) -> None:
 
 def test_random_bytes_as_sites_are_refused_and_the_data_in_use_stays(page):
     before = kpis(page)
-    assert before[2] == "31,5 %"  # area without mobile signal, the 28 default sites (not 100 %)
+    # people without mobile signal (31,5 % of the area), the 28 default sites (not everyone)
+    assert before[2] == "5.634 người"
     upload(page, "Trạm BTS", "sites.csv", random.Random(15).randbytes(4096))
     apply(page)
     page.get_by_text("Không nhập được dữ liệu").wait_for(timeout=60_000)
@@ -120,7 +121,7 @@ def test_a_layer_that_would_lose_most_rows_waits_for_confirmation(page):
             break
         page.wait_for_timeout(500)
         after = kpis(page)
-    assert after != before and after[2] != before[2]  # one 4G site: far more area without signal
+    assert after != before and after[2] != before[2]  # one 4G site: far more people without signal
 
 
 def test_problems_name_the_users_column_in_vietnamese(page):
@@ -157,5 +158,5 @@ def test_back_to_the_default_data_empties_the_uploaders(page):
     settle(page)
     page.wait_for_timeout(500)
     sidebar_shot(page, "reset.png")
-    assert page.locator(UPLOADER).count() == 6  # five layers and the dataset zip, all empty
+    assert page.locator(UPLOADER).count() == 7  # five layers, the population grid, the zip: empty
     assert page.locator(UPLOADED_FILE).count() == 0

@@ -238,9 +238,11 @@ def test_only_2g_3g_kpi_is_shown(page):
     metric = page.locator('[data-testid="stMetric"]').filter(
         has_text="Chỉ có 2G/3G (sắp tắt sóng)")
     assert metric.count() == 1
-    value = metric.locator('[data-testid="stMetricValue"]').inner_text()
-    assert value == f"{maps.fmt_number(expected['at_risk_pct'], 'vi', 1)} %"
-    assert expected["at_risk_pct"] > 0
+    value = metric.locator('[data-testid="stMetricValue"]').inner_text()  # people first
+    assert value == f"{maps.fmt_number(expected['at_risk_pop'], 'vi', 0)} người"
+    area = metric.locator('[data-testid="stMetricDelta"]').inner_text().strip()  # area beside
+    assert area == f"{maps.fmt_number(expected['at_risk_pct'], 'vi', 1)} % diện tích"
+    assert expected["at_risk_pct"] > 0 and expected["at_risk_pop"] > 0
 
 
 # --- 13: the popup's title is not hidden under the illustrative notice ----------------------------

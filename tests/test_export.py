@@ -73,17 +73,45 @@ def test_commune_card_writes_numbers_in_the_language_of_the_reader():
     assert dict(zip(unknown.iloc[:, 0], unknown.iloc[:, 1]))["Population"] == "–"
 
 
-def test_kpis_include_area_and_people_served_only_by_2g_3g():
-    # at_risk_pct of the five communes: 10, 5, 0, 2, 1 (25 km² each) → 18 / 5 = 3.6 % of the area
-    kpis = export.kpis(synthetic_analysis(FIVE), lang="vi")
+def test_kpis_lead_with_people_and_give_the_area_share_beside_them():
+    # A alone: 4,000 people on 25 km²; 70 % without 4G → 2,800 people, 10 % only 2G/3G → 400
+    one = synthetic_analysis(("A",))
+    kpis = export.kpis(one, lang="vi")
     assert len(kpis) == 8  # two rows of four in the app
-    label, value, help_text = kpis[3]
-    assert label == "Chỉ có 2G/3G (sắp tắt sóng)" and value == "3,6 %"
-    assert help_text.endswith(": —")  # B's population is unknown, so the district's is too
-    # A alone: 10 % of 4,000 people = 400
-    label, value, help_text = export.kpis(synthetic_analysis(("A",)), lang="en")[3]
-    assert label == "Only 2G/3G (switch-off ahead)" and value == "10.0 %"
-    assert help_text.endswith("people there: 400")
+    assert kpis[0][:3] == ("Dân số", "4.000 người", "25,0 km²")
+    assert kpis[1][:3] == ("Chưa có 4G", "2.800 người", "70,0 % diện tích")
+    assert kpis[2][:3] == ("Không có sóng di động", "1.400 người", "35,0 % diện tích")
+    label, value, beside, help_text = kpis[3]
+    assert (label, value, beside) == ("Chỉ có 2G/3G (sắp tắt sóng)", "400 người", "10,0 % diện tích")
+    assert "tắt 2G/3G" in help_text
+    assert kpis[4][1:3] == ("3.200 người", "80,0 % diện tích")  # loudspeakers: 80 % of 4,000
+    assert kpis[7][:3] == ("Xã thiếu điểm hỗ trợ TT 03", "1 / 1", "")
+    en = export.kpis(one, lang="en")
+    assert en[1][:3] == ("Without 4G", "2,800 people", "70.0 % of the area")
+
+
+def test_kpis_show_a_range_of_people_where_the_grid_cell_makes_one():
+    one = synthetic_analysis(("A",))
+    communes = one.communes.assign(no_loudspeaker_pop_low=3000.4, no_loudspeaker_pop_high=3600.0,
+                                   no_internet_pop_low=3600.0, no_internet_pop_high=3600.2)
+    kpis = export.kpis(replace(one, communes=communes), lang="vi")
+    label, value, beside, help_text = kpis[4]
+    assert (label, value, beside) == ("Ngoài vùng loa", "3.000–3.600 người", "80,0 % diện tích")
+    assert "1 km" in help_text and "một thôn/bản" in help_text  # the assumption, named
+    assert kpis[5][1] == "3.600 người"  # low and high round to the same number: no range
+    en = export.kpis(replace(one, communes=communes), lang="en")[4]
+    assert en[1] == "3,000–3,600 people" and "one hamlet" in en[3]
+
+
+def test_kpis_fall_back_to_area_where_a_population_is_unknown():
+    # B's population is unknown: the district's people are too; no_4g over five 25 km² communes
+    # (70 + 30 + 3 + 45 + 10) / 5 = 31.6 %, only 2G/3G (10 + 5 + 0 + 2 + 1) / 5 = 3.6 %
+    kpis = export.kpis(synthetic_analysis(FIVE), lang="vi")
+    assert kpis[0][1:3] == ("—", "125,0 km²")
+    assert kpis[1][1:3] == ("31,6 %", "số người: chưa rõ")
+    assert kpis[3][1] == "3,6 %" and "chưa rõ" in kpis[3][3]
+    en = export.kpis(synthetic_analysis(FIVE), lang="en")
+    assert en[3][:3] == ("Only 2G/3G (switch-off ahead)", "3.6 %", "people: unknown")
 
 
 # --- what an export shows: the settings it states -------------------------------------------

@@ -474,3 +474,94 @@ def test_map_caches_give_every_thread_the_right_map_while_evicting():
     with ThreadPoolExecutor(16) as pool:
         wrong = [k for found in pool.map(draw, range(16)) for k in found]
     assert wrong == []
+
+
+# --- people: "people without …" metrics and the population layer -------------------------------
+
+PEOPLE_METRICS = ("no_4g_pop", "no_mobile_pop", "no_loudspeaker_pop", "no_internet_pop",
+                  "no_service_pop", "at_risk_pop")
+
+
+def test_people_metrics_colour_communes_on_one_scale_and_hatch_their_gap():
+    assert set(PEOPLE_METRICS) <= set(maps.MAP_METRICS)
+    for metric in PEOPLE_METRICS:
+        assert maps.METRIC_BINS[metric] == maps.METRIC_BINS["no_4g_pop"]
+        assert maps.metric_for_gap(metric) == metric.removesuffix("_pop")
+        assert i18n.t(f"metric.{metric}", "vi").startswith("Số người")
+        assert i18n.t(f"metric.{metric}", "en").startswith("People")
+    # the fixture's five communes: no_internet_pct 90, 40, 10, 30, 20 of 4,000, unknown, 2,500,
+    # 1,200 and 800 people → 3,600 (≥ 2,500), unknown, 250, 360 and 160 (100–500)
+    five = synthetic_analysis(("A", "B", "C", "D", "E"))
+    values = five.communes["no_internet_pop"]
+    assert list(values.fillna(-1)) == pytest.approx([3600, -1, 250, 360, 160])
+    assert list(maps.classify(values, "no_internet_pop")) == [4, -1, 1, 1, 1]
+    assert maps.class_colors(values, "no_internet_pop")[:2] == [maps.CLASS_COLORS[4],
+                                                              maps.NO_DATA_COLOR]
+    page = maps.to_html(maps.build_map(five, metric="no_internet_pop", lang="en",
+                                       show_gaps=("no_internet",)))
+    assert "People far from internet access" in page
+
+
+def test_a_link_may_name_a_people_metric():
+    from geo import urlstate
+
+    decoded = urlstate.decode({"metric": "no_loudspeaker_pop"})
+    assert decoded.values["metric"] == "no_loudspeaker_pop" and not decoded.ignored
+
+
+def _grid(values, *, name: str = "test.tif"):
+    """A population grid of 1 km cells in the fixture's UTM CRS, its top-left corner at the first
+    commune's top-left corner (X0, Y0 + 5 km); ``values``: people per cell, rows from the top."""
+    import numpy as np
+    from pyproj import CRS
+
+    from geo.population import PopulationGrid
+    from maps_fixture import CRS as UTM, SIDE, X0, Y0
+
+    return PopulationGrid(np.asarray(values, float), (1000.0, 0.0, X0, 0.0, -1000.0, Y0 + SIDE),
+                          CRS.from_user_input(UTM), name)
+
+
+def test_population_layer_classes_people_per_km2_inside_the_communes():
+    from dataclasses import replace
+
+    from geo.population import density_classes
+
+    # one row of seven 1 km cells over the first commune (0–5 km) and 2 km beyond it (no
+    # commune there: cut away); 5 and 8 people per km² → class 0–10, 30 → 25–50, 0 → not drawn
+    one = synthetic_analysis(("A",))
+    grid = _grid([[5, 8, 30, 0, 30, 400, 400]])
+    classes = density_classes(grid, one.communes, maps.POPULATION_BINS)
+    assert list(classes["klass"]) == [0, 2]
+    assert list(classes["people"]) == pytest.approx([13, 60])
+    assert list(classes.area / 1e6) == pytest.approx([2.0, 2.0])
+    analysis = replace(one, population=grid)
+    page = maps.to_html(maps.build_map(analysis, metric="no_4g_pop", lang="en"))
+    layer = next(lyr for lyr in _geojson_layers(page)
+                 if lyr["features"] and "klass" in lyr["features"][0]["properties"])
+    assert [f["properties"]["style"]["fillColor"] for f in layer["features"]] == [
+        maps.POPULATION_COLORS[0], maps.POPULATION_COLORS[2]]
+    assert json.dumps("Where people live (people/km²)")[1:-1] in page  # its layer-control name
+    assert "Population grid: test.tif" in page  # the credit, shown while the layer is on
+    assert "phusong-legend-population" in page and "phusong.toggleWithLayer(" in page
+    assert page == maps.to_html(maps.build_map(analysis, metric="no_4g_pop", lang="en"))
+    # without a grid: no layer, no legend part
+    assert "phusong-legend-population" not in maps.to_html(maps.build_map(one, metric="no_4g_pop"))
+
+
+def test_population_layer_credits_worldpop_for_the_folders_grid():
+    from dataclasses import replace
+
+    one = synthetic_analysis(("A",))
+    worldpop = {"vi": "Dân số theo ô lưới: WorldPop …, CC BY 4.0",
+                "en": "Population: WorldPop …, CC BY 4.0"}
+    analysis = replace(one, population=_grid([[5]], name="population.tif"),
+                       sources=one.sources + (worldpop,))
+    assert maps.population_attribution(analysis, "en") == (
+        "Population: WorldPop, CC BY 4.0", "Population: WorldPop …, CC BY 4.0")
+    assert maps.population_attribution(analysis, "vi") == (
+        "Dân số: WorldPop, CC BY 4.0", "Dân số theo ô lưới: WorldPop …, CC BY 4.0")
+    page = maps.to_html(maps.build_map(analysis, metric="no_4g_pop", lang="en"))
+    assert r'title=\"Population: WorldPop \u2026, CC BY 4.0\"' in page  # the full line on hover
+    uploaded = replace(analysis, population=_grid([[5]], name="mine.tif"))
+    assert maps.population_attribution(uploaded, "vi") == ("Dân số theo ô lưới: mine.tif",) * 2

@@ -96,7 +96,7 @@ def test_every_exported_geometry_is_valid(report):
     assert n_gaps > 50 and checked == n_gaps + n_gaps + 13  # gaps.geojson, gaps.gpkg (+communes)
     collections = feature_collections((out / "map.html").read_text(encoding="utf-8"))
     shapes = [shape(f["geometry"]) for fc in collections for f in fc["features"]]
-    assert len(collections) == 6 and len(shapes) > 200
+    assert len(collections) == 7 and len(shapes) > 200  # with the population layer
     assert all(s.is_valid for s in shapes)
 
 

@@ -70,6 +70,16 @@ def test_english_and_other_metrics(analysis):
         assert out[:4] == b"\x89PNG"
 
 
+@pytest.mark.parametrize("metric", ["no_mobile_pop", "no_loudspeaker_pop", "no_internet_pop",
+                                    "no_service_pop", "at_risk_pop"])
+def test_people_metrics_draw_and_hatch_their_own_gap(analysis, metric):
+    kind = metric.removesuffix("_pop")
+    assert snapshot.check_args(analysis, metric=metric, lang="vi", fmt="png", dpi=60,
+                               show_gaps=None) == (kind,)
+    out = snapshot.render(analysis, metric=metric, lang="en", fmt="png", dpi=60, date=DAY)
+    assert out[:4] == b"\x89PNG"
+
+
 def test_assumption_lines_come_from_params():
     params = CoverageParams().with_radius("4G", 2500)
     vi = snapshot.assumption_lines(params, "vi")

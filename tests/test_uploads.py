@@ -212,3 +212,62 @@ def test_the_same_dataset_zipped_needs_no_confirmation():
                                    default_dir=DAKRONG, previous=loading.load_dataset(DAKRONG))
     assert sorted(c.layer for c in upload.changes) == sorted(loading.LAYERS[:4])
     assert all(c.rows == c.before > 0 for c in upload.changes) and upload.to_confirm == ()
+
+
+# --- a population grid (GeoTIFF) uploaded beside the layers --------------------------------------
+
+
+def geotiff(tmp_path, values, *, crs="EPSG:4326", west=106.6, north=16.95, cell=0.01,
+            nodata=-99999.0) -> bytes:
+    """A GeoTIFF of ``values`` (people per cell) with its top-left corner at (west, north)."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    values = np.asarray(values, dtype=np.float32)
+    path = tmp_path / "grid.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=values.shape[1], height=values.shape[0],
+                       count=1, dtype="float32", crs=crs, nodata=nodata,
+                       transform=from_origin(west, north, cell, cell)) as dst:
+        dst.write(values, 1)
+    return path.read_bytes()
+
+
+def test_an_uploaded_population_grid_is_used_with_the_default_layers(tmp_path):
+    import numpy as np
+
+    # 10 people in every 0.01° cell over the whole district (106.6–107.2° E, 16.35–16.95° N)
+    data = geotiff(tmp_path, np.full((60, 60), 10.0))
+    upload = uploads.review_upload({"population": ("dan_so.tif", data)}, default_dir=DAKRONG)
+    grid = upload.dataset.population
+    assert grid is not None and grid.name == "dan_so.tif"
+    assert np.nanmax(grid.values) == 10.0
+    assert upload.changes == ()  # a grid has no rows to confirm
+    assert upload.dataset.sources[-1] == {"vi": "Tải lên: dan_so.tif", "en": "Uploaded: dan_so.tif"}
+    assert len(upload.dataset.communes) == 13
+
+
+@pytest.mark.parametrize("case, why", [
+    ("no_crs", "declares no coordinate reference system"),
+    ("far_away", "does not overlap the communes"),
+    ("all_nodata", "holds only nodata over the communes"),
+    ("negative", "negative"),
+    ("not_a_tiff", "cannot be read as a GeoTIFF population grid"),
+])
+def test_a_population_grid_that_cannot_be_used_refuses_the_upload_naming_the_file(
+        tmp_path, case, why):
+    import numpy as np
+
+    data = {"no_crs": lambda: geotiff(tmp_path, np.full((60, 60), 10.0), crs=None),
+            "far_away": lambda: geotiff(tmp_path, np.full((5, 5), 10.0), west=2.0, north=48.0),
+            "all_nodata": lambda: geotiff(tmp_path, np.full((60, 60), -99999.0)),
+            "negative": lambda: geotiff(tmp_path, np.full((60, 60), -3.0)),
+            "not_a_tiff": lambda: random.Random(3).randbytes(2048)}[case]()
+    with pytest.raises(UploadError) as err:
+        uploads.review_upload({"population": ("pop.tif", data),
+                               "bts_sites": ("tram.csv", (DAKRONG / "bts_sites.csv").read_bytes())},
+                              default_dir=DAKRONG)
+    [problem] = err.value.problems
+    assert problem.file == "pop.tif" and problem.row is None
+    assert why in problem.text("en"), problem.text("en")
+    assert "pop.tif" in str(err.value)

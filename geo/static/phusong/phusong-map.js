@@ -7,6 +7,7 @@
  * - phusong.linkGaps: a click on a hatched (uncovered) area acts as a click on its commune.
  * - phusong.clearOfBanner: popups open below the notice banner instead of under it.
  * - phusong.legendGivesWay: the legend fades while an open popup lies under it.
+ * - phusong.toggleWithLayer: a part of the legend shows only while its layer is on.
  *
  * Nothing here touches Leaflet at load time, so the file may load before leaflet.js.
  */
@@ -150,5 +151,16 @@
       L.DomUtil[away ? "addClass" : "removeClass"](legend, "phusong-legend-away");
     }
     map.on("popupopen popupclose moveend zoomend", function () { setTimeout(check, 0); });
+  };
+
+  /* The legend's part for a layer that starts hidden (the population layer): shown while the
+   * layer is on the map; looked up at each toggle, since the legend is made after the layer. */
+  P.toggleWithLayer = function (map, layer, selector) {
+    function sync() {
+      var part = map.getContainer().querySelector(selector);
+      if (part) part.style.display = map.hasLayer(layer) ? "" : "none";
+    }
+    map.on("layeradd layerremove", function (e) { if (e.layer === layer) sync(); });
+    setTimeout(sync, 0);
   };
 })();
