@@ -71,10 +71,11 @@ def guide_shots(browser, url: str, lang: str, out: Path) -> None:
     page.goto(url + (query + "&" if query else "?") + "carriers=Viettel")
     frame = wait_for_map(page, 13)
     # a spot inside Tà Long: the point card beside the map
-    spot = frame.evaluate("([lat, lon]) => { const p = window.map.latLngToContainerPoint("
-                          "[lat, lon]); return [p.x, p.y]; }", list(SPOT))
-    box = page.locator('iframe[title="streamlit_folium.st_folium"]').first.bounding_box()
-    page.mouse.click(box["x"] + spot[0], box["y"] + spot[1])
+    container = frame.locator(".leaflet-container")
+    spot = container.evaluate("(el, [lat, lon]) => { const p = window.map"
+                              ".latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+                              list(SPOT))
+    container.click(position={"x": spot[0], "y": spot[1]})
     page.wait_for_timeout(1500)
     settled_map(page, 13)
     page.screenshot(path=out / f"guide_filter_{lang}.png")

@@ -40,6 +40,17 @@ def idle(page, timeout_ms: int = 60_000) -> None:
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=timeout_ms)
 
 
+def largest_no_4g_spot() -> tuple[float, float]:
+    """(lat, lon) well inside the largest piece without 4G of the default data (WGS84)."""
+    from geo import gaps, loading
+
+    analysis = gaps.analyse(loading.load_dataset(REPO / "data" / "dakrong"))
+    pieces = analysis.gap_polygons(("no_4g",)).explode(index_parts=False)
+    largest = pieces.loc[[pieces.area.idxmax()]].geometry
+    point = largest.representative_point().to_crs(4326).iloc[0]
+    return point.y, point.x
+
+
 def test_click_shows_the_point_card_and_a_what_if_bts_changes_the_figures(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 1100},
                                   accept_downloads=True)
@@ -47,18 +58,12 @@ def test_click_shows_the_point_card_and_a_what_if_bts_changes_the_figures(browse
     page.goto(server)
     frame = wait_for_map(page, 13)
     before = kpi_area(page, "Chưa có 4G")
-    # a spot drawn as "no 4G" (the hatched gap layer is on top there), away from any site
+    # a spot drawn as "no 4G": inside the largest uncovered piece of the default analysis
+    lat, lon = largest_no_4g_spot()
     container = frame.locator(".leaflet-container")
-    x, y = container.evaluate("""(map) => {
-        const box = map.getBoundingClientRect();
-        for (let fy = 0.3; fy < 0.8; fy += 0.05) for (let fx = 0.3; fx < 0.7; fx += 0.02) {
-            const x = box.left + fx * box.width, y = box.top + fy * box.height;
-            const hit = document.elementFromPoint(x, y);
-            if (hit && hit.closest('.leaflet-phusong_gaps-pane'))
-                return [fx * box.width, fy * box.height];
-        }
-        return null;
-    }""")
+    x, y = container.evaluate("(el, [lat, lon]) => { const p = window.map"
+                              ".latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+                              [lat, lon])
     container.click(position={"x": x, "y": y})
     card = page.locator(".st-key-point_card")
     card.wait_for(timeout=60_000)
