@@ -543,6 +543,10 @@ def model_lines(analysis, lang: str = "vi") -> list[str]:
             + [note_text(n, lang) for n in getattr(analysis, "notes", ())])
 
 
+_SIDE_FONT_SIZES = (7.5, 7.0, 6.5, 6.0, 5.5)  # points, largest first
+_SIDE_BOTTOM = 0.055  # figure fraction: the date line sits below
+
+
 def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width=width, break_long_words=False)) or text
 
@@ -565,7 +569,16 @@ def _side_panel(fig, analysis, *, metric: str, lang: str, show_gaps, date: _dt.d
         fig.canvas.draw()
         y = inv.transform(leg2.get_window_extent())[0][1] - 0.025
 
-    text_blocks(fig, _SIDE_X, y, info_blocks(analysis, lang))
+    # Assumptions and sources, in the largest size that keeps them above the date line (a
+    # dataset with many sources, e.g. the population grid's, would run off the page).
+    blocks = info_blocks(analysis, lang)
+    for size in _SIDE_FONT_SIZES:
+        drawn = len(fig.texts)
+        bottom = text_blocks(fig, _SIDE_X, y, blocks, fontsize=size, width=int(58 * 7.5 / size))
+        if bottom >= _SIDE_BOTTOM or size == _SIDE_FONT_SIZES[-1]:
+            break
+        for artist in fig.texts[drawn:]:
+            artist.remove()
     fig.text(0.975, 0.03, f"{t('map.date', lang)}: {day_text(date, lang)}  ·  phusong",
              fontsize=7.5, ha="right", va="bottom", color="#444444")
 

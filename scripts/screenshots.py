@@ -70,6 +70,7 @@ def guide_shots(browser, url: str, lang: str, out: Path) -> None:
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     page.goto(url + (query + "&" if query else "?") + "carriers=Viettel")
     frame = wait_for_map(page, 13)
+    page.wait_for_timeout(1500)  # the page settles (the KPI rows push the map down once)
     # a spot inside Tà Long: the point card beside the map
     container = frame.locator(".leaflet-container")
     spot = container.evaluate("(el, [lat, lon]) => { const p = window.map"

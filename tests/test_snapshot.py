@@ -220,3 +220,26 @@ def test_page_states_filters_model_and_radii(analysis):
                                          date=DAY))
     line = english["Filters — carriers: all; technologies: all"]
     assert line.get_color() == "#333333"
+
+
+def test_side_panel_text_stays_above_the_date_line_with_many_sources():
+    """A dataset with many long source lines: the assumptions and sources shrink to fit the page
+    instead of running under the date line or off the page."""
+    from dataclasses import replace
+
+    from maps_fixture import synthetic_analysis
+
+    from geo import snapshot
+
+    long_sources = tuple(f"Nguồn {i}: " + "dữ liệu rất dài về trạm, loa và dân cư " * 4
+                         for i in range(9))
+    analysis = replace(synthetic_analysis(), sources=long_sources)
+    fig = snapshot.figure(analysis, metric="no_4g_pct", lang="vi", show_gaps=("no_4g",))
+    fig.canvas.draw()
+    inv = fig.transFigure.inverted()
+    renderer = fig.canvas.get_renderer()
+    date = next(t for t in fig.texts if "phusong" in t.get_text())
+    date_top = inv.transform(date.get_window_extent(renderer))[1][1]
+    side = [t for t in fig.texts if t is not date and t.get_position()[0] > 0.6]
+    lowest = min(inv.transform(t.get_window_extent(renderer))[0][1] for t in side)
+    assert lowest >= date_top
