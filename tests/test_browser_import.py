@@ -56,10 +56,14 @@ def kpis(page) -> list[str]:
 
 
 def upload(page, layer_label: str, name: str, data: bytes) -> None:
+    """Choose a file in a layer's uploader, once Streamlit is idle (a file chosen while a rerun
+    redraws the sidebar can be lost), and wait until the uploader shows it."""
+    settle(page)
     uploader = page.locator(UPLOADER).filter(has_text=layer_label)
     uploader.locator("input[type=file]").set_input_files(
         files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
     uploader.locator(UPLOADED_FILE).wait_for(timeout=30_000)
+    settle(page)
 
 
 def apply(page) -> None:
