@@ -67,7 +67,9 @@ def guide_shots(browser, url: str, lang: str, out: Path) -> None:
     page.screenshot(path=out / f"guide_commune_{lang}.png")
     page.close()
 
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    # tall enough that the map needs no scrolling: Playwright places a click inside a frame
+    # before it scrolls the page, so a scrolled click lands off the spot
+    page = browser.new_page(viewport={"width": 1440, "height": 1300})
     page.goto(url + (query + "&" if query else "?") + "carriers=Viettel")
     frame = wait_for_map(page, 13)
     page.wait_for_timeout(1500)  # the page settles (the KPI rows push the map down once)
