@@ -95,13 +95,7 @@ class BoundedCache:
         """``(True, value)`` if ``key`` is cached (and marks it recently used), else
         ``(False, None)``."""
         with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                self.misses += 1
-                return False, None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return True, item[0]
+            return self._take(key)
 
     def put(self, key: Hashable, value: Any) -> None:
         """Keep ``value`` under ``key`` (replacing an older value), then evict to the bounds."""
@@ -111,28 +105,20 @@ class BoundedCache:
 
     def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
         """The value of ``key``, built with ``build()`` at most once at a time per key."""
-        while True:
-            with self._lock:
-                item = self._items.get(key)
-                if item is not None:
-                    self._items.move_to_end(key)
-                    self.hits += 1
-                    return item[0]
-                pending = self._building.get(key)
-                if pending is None:
-                    self.misses += 1
-                    pending = self._building[key] = threading.Event()
-                    break
+        with self._lock:
+            found, value = self._take(key)
+            if found:
+                return value
+            pending = self._building.get(key)
+            building_here = pending is None
+            if building_here:
+                pending = self._building[key] = threading.Event()
+        if not building_here:  # (a waiter counts its miss, then the hit or miss of its retry)
             pending.wait()  # another thread builds it: take its value (or build if it failed)
             with self._lock:
-                item = self._items.get(key)
-                if item is not None:
-                    self._items.move_to_end(key)
-                    self.hits += 1
-                    return item[0]
-                self.misses += 1
+                found, value = self._take(key)
             # evicted already (or its build raised, or it was too large to keep): build here
-            return build()
+            return value if found else build()
         try:
             value = build()
             size = int(self.sizeof(value))
@@ -148,6 +134,17 @@ class BoundedCache:
         with self._lock:
             self._items.clear()
             self.nbytes = 0
+
+    def _take(self, key: Hashable) -> tuple[bool, Any]:
+        """Under the lock: ``(True, value)`` for a cached key (marked recently used), else
+        ``(False, None)``; counts the hit or miss."""
+        item = self._items.get(key)
+        if item is None:
+            self.misses += 1
+            return False, None
+        self._items.move_to_end(key)
+        self.hits += 1
+        return True, item[0]
 
     def _store(self, key: Hashable, value: Any, size: int) -> None:
         """Under the lock: keep the entry unless it alone passes the byte budget; evict LRU."""

@@ -17,6 +17,24 @@ def shared_raw() -> Path:
     return SHARED_RAW
 
 
+def serve(data_dir: Path):
+    """Start ``streamlit run app.py`` on ``data_dir``; yield its URL; stop it. A server that does
+    not start is a failure with its output, not an error in a fixture."""
+    from appserver import app_server
+
+    try:
+        with app_server(data_dir=data_dir) as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The app on the default Đakrông data, one server per test module."""
+    yield from serve(TESTS.parent / "data" / "dakrong")
+
+
 @pytest.fixture(scope="session")
 def browser():
     """A headless Chromium: Debian's /usr/bin/chromium, or Playwright's own build where the test

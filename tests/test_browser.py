@@ -15,23 +15,10 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
-from appserver import COMMUNE_PATHS, REPO, app_server, wait_for_map
+from appserver import COMMUNE_PATHS, REPO, wait_for_map
+from conftest import serve
 
 pytestmark = pytest.mark.browser
-
-
-def serve(data_dir: Path):
-    """Start ``streamlit run app.py`` on ``data_dir``; yield its URL; stop it."""
-    try:
-        with app_server(data_dir=data_dir) as url:
-            yield url
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-
-
-@pytest.fixture(scope="module")
-def server():
-    yield from serve(REPO / "data" / "dakrong")
 
 
 SITE_PATHS = ".leaflet-phusong_sites-pane path"

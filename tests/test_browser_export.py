@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from test_browser import page, server, settle  # noqa: F401  (fixtures: the default app, a tab)
+from test_browser import page, settle  # noqa: F401  (fixture: a tab of the default app)
 
 pytestmark = pytest.mark.browser
 

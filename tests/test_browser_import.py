@@ -14,21 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from appserver import REPO, app_server, wait_for_map
+from appserver import wait_for_map
 
 pytestmark = pytest.mark.browser
 
 UPLOADER = '[data-testid="stFileUploader"]'
 UPLOADED_FILE = '[data-testid="stFileChip"]'
-
-
-@pytest.fixture(scope="module")
-def server():
-    try:
-        with app_server(data_dir=REPO / "data" / "dakrong") as url:
-            yield url
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
 
 
 @pytest.fixture

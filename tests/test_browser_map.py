@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from appserver import MAP_FRAME, REPO, app_server, wait_for_map
+from appserver import MAP_FRAME, REPO, wait_for_map
 
 pytestmark = pytest.mark.browser
 
@@ -34,15 +34,6 @@ VISIBLE_POINTS_JS = """([sel, step]) => {
     });
     return out;
 }"""
-
-
-@pytest.fixture(scope="module")
-def server():
-    try:
-        with app_server(data_dir=DATA) as url:
-            yield url
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
 
 
 @pytest.fixture

@@ -15,22 +15,13 @@ import geopandas as gpd
 import pytest
 
 from geo import i18n
-from appserver import MAP_FRAME, REPO, app_server, wait_for_map
+from appserver import MAP_FRAME, REPO, wait_for_map
 
 pytestmark = pytest.mark.browser
 
 DATA = REPO / "data" / "dakrong"
 HIGHLIGHT_PATHS = ".leaflet-phusong_highlight-pane path"
 STATUS = '[data-testid="stStatusWidget"]'
-
-
-@pytest.fixture(scope="module")
-def server():
-    try:
-        with app_server(data_dir=DATA) as url:
-            yield url
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
 
 
 @pytest.fixture

@@ -13,19 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from appserver import REPO, app_server, wait_for_map
+from appserver import REPO, wait_for_map
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("PHUSONG_SHOTS", "/tmp/phusong-shots"))
-
-
-@pytest.fixture(scope="module")
-def server():
-    try:
-        with app_server(data_dir=REPO / "data" / "dakrong") as url:
-            yield url
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
 
 
 def kpi_area(page, label: str) -> str:
