@@ -194,7 +194,8 @@ def versions_table(url: str | None = None, *, lang: str = "vi") -> pd.DataFrame:
         columns={c: i18n.t(f"workspace.col.{c}", lang) for c in columns})
 
 
-def _version_row(conn, version_id: int):
+def get_row(conn, version_id: int):
+    """The row of version ``version_id`` read on ``conn``; a WorkspaceError if there is none."""
     row = conn.execute(sa.select(schema.versions).where(schema.versions.c.id == version_id)).first()
     if row is None:
         where = conn.engine.url.render_as_string(hide_password=True)
@@ -207,7 +208,7 @@ def load_version(version_id: int, url: str | None = None) -> loading.Dataset:
     """The dataset saved as version ``version_id``, as it was loaded when it was saved."""
     version_id = int(version_id)
     with engine.engine(url).connect() as conn:
-        row = _version_row(conn, version_id)
+        row = get_row(conn, version_id)
         layer_rows = {r.layer: r for r in conn.execute(
             sa.select(schema.layers).where(schema.layers.c.version_id == version_id))}
         f = schema.features
@@ -241,7 +242,7 @@ def version_file(version_id: int, name: str, url: str | None = None) -> bytes | 
     """A stored file of a version: ``"dataset.json"``, the population grid's name, or
     ``"import_report.csv"``; None if the version has no such file."""
     with engine.engine(url).connect() as conn:
-        row = _version_row(conn, int(version_id))
+        row = get_row(conn, int(version_id))
     if name == "dataset.json":
         return row.dataset_json
     if name == "import_report.csv":
@@ -253,7 +254,7 @@ def check_version(version_id: int, url: str | None = None) -> bool:
     """True if version ``version_id`` holds exactly what was saved (its content digest)."""
     version_id = int(version_id)
     with engine.engine(url).connect() as conn:
-        row = _version_row(conn, version_id)
+        row = get_row(conn, version_id)
         layer_rows = [dict(r._mapping) for r in conn.execute(
             sa.select(schema.layers).where(schema.layers.c.version_id == version_id))]
         feature_rows = [dict(r._mapping) for r in conn.execute(

@@ -7,7 +7,6 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from geo.store.schema import GeometryType
 
 revision = "0001"
 down_revision = None
@@ -15,6 +14,22 @@ branch_labels = None
 depends_on = None
 
 _IMMUTABLE = ("versions", "layers", "features", "plans", "plan_sites")
+
+
+class _PostGIS(sa.types.UserDefinedType):
+    cache_ok = True
+
+    def get_col_spec(self, **_):
+        return "geometry(Geometry, 4326)"
+
+
+def _geom(nullable: bool = True) -> sa.Column:
+    """A geometry column (EWKB, EPSG:4326): PostGIS geometry on PostgreSQL, a BLOB on SQLite
+    (see geo.store.schema.GeometryType). Spelled out as DDL: GeoAlchemy2's table events do not
+    follow the type that changes with the dialect."""
+    if op.get_bind().dialect.name == "postgresql":
+        return sa.Column("geom", _PostGIS(), nullable=nullable)
+    return sa.Column("geom", sa.LargeBinary, nullable=nullable)
 
 
 def upgrade() -> None:
@@ -51,7 +66,7 @@ def upgrade() -> None:
         sa.Column("ord", sa.Integer, primary_key=True),
         sa.Column("row_index", sa.Integer, nullable=False),
         sa.Column("props", sa.Text, nullable=False),
-        sa.Column("geom", GeometryType))
+        _geom())
     op.create_table(
         "plans",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -68,11 +83,11 @@ def upgrade() -> None:
         sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id"), primary_key=True),
         sa.Column("ord", sa.Integer, primary_key=True),
         sa.Column("props", sa.Text, nullable=False),
-        sa.Column("geom", GeometryType))
+        _geom())
     op.create_table(
         "field_reports",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("geom", GeometryType, nullable=False),
+        _geom(nullable=False),
         sa.Column("carrier", sa.Text),
         sa.Column("technology", sa.Text),
         sa.Column("service", sa.Text, nullable=False),
