@@ -46,7 +46,9 @@ def compare(before, after) -> pd.DataFrame:
     a, b = _figures(before.communes), _figures(after.communes)
     merged = b.merge(a, on="code", how="outer", suffixes=("_after", "_before"), indicator=True,
                      sort=False)
-    order = {code: i for i, code in enumerate(list(b["code"]) + list(a["code"]))}
+    order: dict[str, int] = {}
+    for code in list(b["code"]) + list(a["code"]):
+        order.setdefault(code, len(order))
     merged = merged.iloc[np.argsort([order[c] for c in merged["code"]], kind="stable")]
     status = merged["_merge"].map({"both": "both", "left_only": "after_only",
                                    "right_only": "before_only"}).astype(str)
