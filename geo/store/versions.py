@@ -96,12 +96,14 @@ def folder_files(folder: Path, overrides: dict[str, Path] | None = None) -> list
 
 def save_folder(folder: str | Path, *, label: str, described_on: str | dt.date | None = None,
                 saved_by: str | None = None, overrides: dict[str, Path] | None = None,
-                url: str | None = None) -> int:
+                dataset: loading.Dataset | None = None, url: str | None = None) -> int:
     """Load the dataset in ``folder`` (strictly, as ``python -m geo report`` does) and save it as a
-    new version; returns its id."""
+    new version with its source files' names and hashes; returns its id. ``dataset``: the folder
+    as already loaded (e.g. leniently by the app), saved as it is instead of reading it again."""
     folder = Path(folder)
     overrides = {k: Path(v) for k, v in (overrides or {}).items()}
-    dataset = loading.load_dataset(folder, overrides=overrides)
+    if dataset is None:
+        dataset = loading.load_dataset(folder, overrides=overrides)
     paths = folder_files(folder, overrides)
     grid = overrides.get("population") or pop_module.find_grid(folder)
     meta = folder / "dataset.json"
@@ -118,16 +120,17 @@ def save_dataset(dataset: loading.Dataset, *, label: str,
     """Save ``dataset`` (as loaded) as a new version, in one transaction; returns its id.
 
     ``files``: the source files (name, size, SHA-256); ``dataset_json``: the bytes of its
-    ``dataset.json``; ``population``: ``(file name, GeoTIFF bytes)`` of its population grid, which
-    is required when ``dataset.population`` is set (the grid is re-read from it on loading).
+    ``dataset.json``; ``population``: ``(file name, GeoTIFF bytes)`` of its population grid (the
+    grid is re-read from it on loading); without it, ``dataset.population`` (already cut to the
+    communes) is written as a GeoTIFF.
     """
     from geo import importing
 
     label = (label or "").strip()
     if not label:
         raise PhusongError("a version needs a label (e.g. 'operator list of 2026-10')")
-    if dataset.population is not None and population is None:
-        raise PhusongError("the dataset has a population grid: give its file to save it")
+    if dataset.population is not None and population is None:  # e.g. an upload's grid
+        population = (dataset.population.name, grid_tif(dataset.population))
     row = {"label": label, "described_on": check_date(described_on),
            "saved_by": (saved_by or "").strip() or default_user(), "saved_at": now_utc(),
            "name": dataset.name, "sources": frames.dumps(list(dataset.sources)),
@@ -155,6 +158,21 @@ def save_dataset(dataset: loading.Dataset, *, label: str,
             conn.execute(sa.insert(schema.features), [dict(r, version_id=version_id)
                                                       for r in feature_rows])
     return version_id
+
+
+def grid_tif(grid: pop_module.PopulationGrid) -> bytes:
+    """A population grid as GeoTIFF bytes (float64, NaN as nodata, its CRS and transform)."""
+    import rasterio
+    from affine import Affine
+    from rasterio.io import MemoryFile
+
+    rows, cols = grid.values.shape
+    with MemoryFile() as memory:
+        with memory.open(driver="GTiff", width=cols, height=rows, count=1, dtype="float64",
+                         crs=rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()), nodata=float("nan"),
+                         transform=Affine(*grid.transform)) as out:
+            out.write(grid.values, 1)
+        return memory.read()
 
 
 def content_digest(row: dict, layer_rows: list[dict], feature_rows: list[dict]) -> str:
