@@ -760,7 +760,10 @@ def workspace_compare(url: str, listed: list) -> None:
         return  # an explicit action: two analyses
     with st.spinner("…"):
         table, after = version_change(url, a, b, vintage)
-    st.markdown("\n".join(f"- {md(line)}" for line in change.lines(table, lang)))
+    moved = change.changed(table)
+    st.markdown("\n".join(f"- {md(line)}" for line in change.lines(table[moved], lang)))
+    if (~moved).sum():
+        st.caption(T("workspace.unchanged").format(n=int((~moved).sum())))
     components.html(changes.map_html(table, after, lang=lang).decode("utf-8"), height=480)
     st.dataframe(changes.table_for_reading(table, lang=lang), hide_index=True, width="stretch")
     c_csv, c_xlsx = st.columns(2)

@@ -1025,6 +1025,7 @@ TEXT |= _g("workspace", {
     "compare_b": ("Phiên bản sau", "Later version"),
     "compare_run": ("So sánh", "Compare"),
     "need_two": ("Cần ít nhất hai phiên bản để so sánh.", "Two versions are needed to compare."),
+    "unchanged": ("{n} xã khác: không thay đổi.", "{n} other communes: no change."),
     "download_csv": ("Tải changes.csv", "Download changes.csv"),
     "download_xlsx": ("Tải bảng thay đổi (XLSX)", "Download the changes (XLSX)"),
     "plans": ("Phương án quy hoạch đã lưu", "Saved siting plans"),

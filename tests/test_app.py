@@ -154,7 +154,20 @@ def test_workspace_saves_opens_and_compares_versions(app):
     app.run()
     assert not app.exception, app.exception
     lines = " ".join(m.value for m in app.markdown)
-    assert r"- Xã Tây\: 4G 2 % → 2 %, số người như trước" in lines  # ":" escaped (md)
+    assert "Xã Tây" not in lines  # the same data twice: nothing changed
+    assert any(c.value == "2 xã khác: không thay đổi." for c in app.caption)
+
+    # a plan made on the version in use is kept, and reopened
+    app.toggle(key="plan_run").set_value(True)
+    app.run()
+    app.text_input(key="workspace_plan_label").input("5 trạm mới")
+    app.button(key="workspace_save_plan").click()
+    app.run()
+    assert not app.exception, app.exception
+    assert "Đã lưu phương án 1." in [s.value for s in app.success]
+    assert app.selectbox(key="workspace_plan").value == 1
+    assert "Phương án 1 (5 trạm mới) trên phiên bản 1" in app.selectbox(key="workspace_plan").options[0]
+    assert app.selectbox(key="workspace_plan_later").value == 2
 
     app.selectbox(key="workspace_open").select(None)
     app.button(key="workspace_open_button").click()

@@ -74,6 +74,12 @@ def test_communes_in_one_version_only_are_kept_and_marked(pair):
                                     "communes": 2}
 
 
+def test_changed_rows(pair):
+    table, _ = pair
+    assert dict(zip(table["code"], change.changed(table))) == {
+        "001": True, "002": False, "003": True, "004": True}
+
+
 def test_lines_for_a_report_in_both_languages(pair):
     table, _ = pair
     en = dict(zip(table["code"], change.lines(table, "en")))

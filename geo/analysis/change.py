@@ -85,6 +85,16 @@ def lines(table: pd.DataFrame, lang: str = "vi") -> list[str]:
     return [line(row, lang) for _, row in table.iterrows()]
 
 
+def changed(table: pd.DataFrame) -> np.ndarray:
+    """Rows of a :func:`compare` table that changed: in one version only, or a metric moved by
+    at least 0.05 percentage points / half a person (what the tables round away)."""
+    moved = np.zeros(len(table), dtype=bool)
+    for column, kind in METRICS:
+        step = {"pct": 0.05, "pop": 0.5, "flag": 0.5}[kind]
+        moved |= np.abs(table[f"{column}_change"].to_numpy(float)) >= step
+    return moved | (table["status"].to_numpy() != "both")
+
+
 def totals(table: pd.DataFrame) -> dict[str, float]:
     """District figures of a :func:`compare` table: the change of people reached by 4G and of
     people with no service, over the communes in both versions."""

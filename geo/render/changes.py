@@ -77,7 +77,7 @@ def change_map(table: pd.DataFrame, after, *, lang: str = "vi") -> folium.Map:
                          "properties": {"code": code, "line": text, "fill": color_of(value)}})
     west, south, east, north = communes.total_bounds
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None,
-                   control_scale=True)
+                   control_scale=False)  # folium's scale adds miles; the main map has the scale
     folium.GeoJson({"type": "FeatureCollection", "features": features}, name="change",
                    style_function=lambda f: {"fillColor": f["properties"]["fill"],
                                              "color": "#555", "weight": 1, "fillOpacity": 0.8},
