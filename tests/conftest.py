@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -7,6 +8,14 @@ TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
 SHARED_RAW = TESTS.parents[1] / "shared" / "data" / "raw"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def throwaway_workspace(tmp_path_factory):
+    """No test touches a real workspace (workspace/phusong.sqlite or $PHUSONG_DATABASE_URL): the
+    app, app servers and the CLI get a fresh SQLite file; store tests set their own per test."""
+    os.environ["PHUSONG_DATABASE_URL"] = (
+        f"sqlite:///{tmp_path_factory.mktemp('workspace') / 'phusong.sqlite'}")
 
 
 @pytest.fixture
