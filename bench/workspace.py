@@ -62,10 +62,12 @@ def bench(name: str, folder: Path, url: str, repeat: int) -> list[str]:
                                                                url=url), repeat)
     open_s, open_max, got = timed(lambda: versions.load_version(vid, url), repeat)
     assert len(got.communes) == len(ds.communes) and versions.check_version(vid, url)
-    rows = sum(len(getattr(ds, layer)) for layer in loading.LAYERS if getattr(ds, layer) is not None)
+    rows = sum(len(getattr(ds, layer)) for layer in loading.LAYERS
+               if getattr(ds, layer) is not None)
     backend = engine.database_url(url).split(":", 1)[0].split("+")[0]
-    return [f"| {name} | {len(ds.communes):,} | {rows:,} | {backend} | {load_s:.2f} ({load_max:.2f}) "
-            f"| {save_s:.2f} ({save_max:.2f}) | {open_s:.2f} ({open_max:.2f}) |"]
+    return [f"| {name} | {len(ds.communes):,} | {rows:,} | {backend} "
+            f"| {load_s:.2f} ({load_max:.2f}) | {save_s:.2f} ({save_max:.2f}) "
+            f"| {open_s:.2f} ({open_max:.2f}) |"]
 
 
 def main() -> None:

@@ -365,7 +365,8 @@ def _workspace_compare(args: argparse.Namespace) -> int:
         analyses.append(gaps.analyse(versions.load_version(version_id), vintage=args.vintage))
     table = change.compare(*analyses)
     args.out.mkdir(parents=True, exist_ok=True)
-    paths = [export.write_atomic(args.out / "changes.csv", changes.csv_bytes(table, lang=args.lang)),
+    paths = [export.write_atomic(args.out / "changes.csv",
+                                 changes.csv_bytes(table, lang=args.lang)),
              export.write_atomic(args.out / "changes.xlsx",
                                  changes.xlsx_bytes(table, lang=args.lang)),
              export.write_atomic(args.out / "change_map.html",

@@ -9,6 +9,8 @@ sys.path.insert(0, str(TESTS))
 
 SHARED_RAW = TESTS.parents[1] / "shared" / "data" / "raw"
 
+from store_backends import workspace_url  # noqa: E402,F401 - the workspace tests' fixture
+
 
 @pytest.fixture(autouse=True, scope="session")
 def throwaway_workspace(tmp_path_factory):

@@ -82,7 +82,8 @@ def test_add_list_compare_backup_restore(url, tmp_path, capsys):
 
 
 def test_user_errors_are_one_clear_line(url, tmp_path, capsys):
-    code, _, err = main(capsys, "workspace", "add", "--data", str(tmp_path / "nope"), "--label", "x")
+    code, _, err = main(capsys, "workspace", "add", "--data", str(tmp_path / "nope"),
+                        "--label", "x")
     assert code == 2 and "dataset folder not found" in err
     code, _, err = main(capsys, "workspace", "add", "--data", str(DAKRONG), "--label", "x",
                         "--date", "31/12/2025")

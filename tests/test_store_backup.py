@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from geo.store import backup, engine, fieldreports, versions
 from geo.store.engine import WorkspaceError
-from store_backends import fresh_url, workspace_url  # noqa: F401 - the fixture
+from store_backends import fresh_url
 from test_store_versions import DAKRONG, assert_same_dataset, small_dataset
 
 

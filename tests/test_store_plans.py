@@ -10,7 +10,6 @@ import builders as b
 from geo import siting
 from geo.errors import PhusongError
 from geo.store import fieldreports, plans, versions
-from store_backends import workspace_url  # noqa: F401 - the fixture
 
 COMMUNE = {"code": "001", "name": "A Bung", "population": 1000.0,
            "geometry": b.square(b.X0, b.Y0, 4000)}

@@ -24,9 +24,8 @@ import sqlalchemy as sa
 import builders as b
 from geo import i18n, loading
 from geo.errors import PhusongError, Problem
-from geo.store import engine, schema, versions
+from geo.store import engine, versions
 from geo.store.engine import WorkspaceError
-from store_backends import fresh_url, workspace_url  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 DAKRONG = ROOT / "data" / "dakrong"

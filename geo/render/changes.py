@@ -89,9 +89,12 @@ def change_map(table: pd.DataFrame, after, *, lang: str = "vi") -> folium.Map:
 
 def legend_html(lang: str = "vi") -> str:
     """The legend of :func:`change_map` (fixed in the map's corner)."""
-    labels = [f"&lt; {i18n.number(EDGES[0], lang)}"] + [
-        f"{i18n.number(a, lang, 0 if abs(a) >= 1 else 2)} … {i18n.number(b, lang, 0 if abs(b) >= 1 else 2)}"
-        for a, b in zip(EDGES[:-1], EDGES[1:])] + [f"≥ {i18n.number(EDGES[-1], lang)}"]
+    def edge(x: float) -> str:
+        return i18n.number(x, lang, 0 if abs(x) >= 1 else 2)
+
+    labels = [f"&lt; {edge(EDGES[0])}"] + [f"{edge(a)} … {edge(b)}"
+                                           for a, b in zip(EDGES[:-1], EDGES[1:])] \
+        + [f"≥ {edge(EDGES[-1])}"]
     labels[3] = i18n.t("change.legend_none", lang)
     items = "".join(f'<div><span style="display:inline-block;width:14px;height:10px;'
                     f'background:{c};border:1px solid #777;margin-right:4px"></span>{label}</div>'

@@ -67,7 +67,8 @@ def decode(columns_json: str, crs: str, rows: list, *, index_name: str | None = 
     frame = pd.DataFrame({n: s.to_numpy() for n, s in data.items()}, index=index)
     for name, dtype in names:  # an empty frame's columns still carry their dtypes
         frame[name] = frame[name].astype(dtype)
-    geoms = gpd.GeoSeries([r.geom for r in rows], index=index, crs=CRS.from_wkt(crs) if crs else None)
+    geoms = gpd.GeoSeries([r.geom for r in rows], index=index,
+                          crs=CRS.from_wkt(crs) if crs else None)
     frame[geometry] = geoms
     return gpd.GeoDataFrame(frame[[name for name, _ in columns]], geometry=geometry,
                             crs=geoms.crs)
