@@ -163,12 +163,12 @@ def _child(url: str, *, label: str, n: int = 200, repeat: int = 1) -> subprocess
 
 def test_two_processes_saving_at_once_both_succeed(workspace_url):
     versions.list_versions()  # schema made; the children race on the saves themselves
-    children = [_child(workspace_url, label=f"p{i}-", repeat=3) for i in range(3)]
+    children = [_child(workspace_url, label=f"p{i}-", repeat=4) for i in range(2)]
     outputs = [c.communicate(timeout=300) for c in children]
-    assert [c.returncode for c in children] == [0, 0, 0], [err for _, err in outputs]
+    assert [c.returncode for c in children] == [0, 0], [err for _, err in outputs]
     saved = [line.split()[1] for out, _ in outputs for line in out.splitlines()
              if line.startswith("saved")]
-    assert len(saved) == 9
+    assert len(saved) == 8
     assert sorted(int(s) for s in saved) == [v.id for v in versions.list_versions()]
 
 
