@@ -836,6 +836,8 @@ with tab_workspace:
         workspace_plans(versions_listed, version_in_use)
     except PhusongError as exc:
         st.error(T("workspace.error").format(error=exc))
+    except Exception as exc:  # the database itself failed (locked too long, server gone …)
+        st.error(T("workspace.error").format(error=f"{type(exc).__name__}: {exc}"))
 
 
 # The map last: the browser redraws it while nothing else of this run is left to compute (two

@@ -279,3 +279,12 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
     assert json.loads(json.dumps(engine.known_revisions() and sorted(engine.known_revisions())))
+
+
+def test_an_unreachable_server_or_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(WorkspaceError, match="cannot be reached: .*refused"):
+        versions.list_versions("postgresql://u:secret@127.0.0.1:1/db")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(WorkspaceError, match="cannot be made"):
+        versions.list_versions(f"sqlite:///{blocker / 'ws.sqlite'}")
