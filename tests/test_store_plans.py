@@ -76,3 +76,9 @@ def test_a_bad_field_report_is_refused(workspace_url, bad, message):
     with pytest.raises(PhusongError, match=message):
         fieldreports.add_field_report(**{**good, **bad})
     assert len(fieldreports.field_reports()) == 0
+
+
+def test_the_store_keeps_the_planners_constants():
+    """geo.store sits below the planner: its copies of the planner's constants must agree."""
+    assert plans.BUILT_WITHIN_M == siting.SPACING_CLAMP_M[1]
+    assert plans.SERVICE_LAYER == siting.SERVICE_LAYER

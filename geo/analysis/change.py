@@ -29,9 +29,8 @@ STATUSES = ("both", "before_only", "after_only")
 def _figures(communes: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame({"code": communes["code"].astype(str).to_numpy(),
                           "name": communes["name"].to_numpy()})
-    for column, kind in METRICS:
-        values = communes[column].to_numpy()
-        table[column] = values.astype(float)
+    for column, _ in METRICS:
+        table[column] = communes[column].to_numpy().astype(float)
     return table
 
 

@@ -148,10 +148,14 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _check_versions(name: str, tables: dict[str, pd.DataFrame]) -> None:
-    layers, features = _records(tables["layers"]), _records(tables["features"])
+    by_version: dict[str, dict[int, list]] = {"layers": {}, "features": {}}
+    for table, grouped in by_version.items():
+        for r in _records(tables[table]):
+            grouped.setdefault(r["version_id"], []).append(r)
     for row in _records(tables["versions"]):
-        mine = lambda rows: [r for r in rows if r["version_id"] == row["id"]]  # noqa: E731
-        if versions.content_digest(row, mine(layers), mine(features)) != row["content_sha256"]:
+        own_layers = by_version["layers"].get(row["id"], [])
+        own_features = by_version["features"].get(row["id"], [])
+        if versions.content_digest(row, own_layers, own_features) != row["content_sha256"]:
             raise WorkspaceError(f"{name}: version {row['id']} does not hold what was saved "
                                  "(content check failed): the backup is damaged")
 

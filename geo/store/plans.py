@@ -16,15 +16,18 @@ import pandas as pd
 import sqlalchemy as sa
 from pyproj import CRS
 
-from geo import siting
 from geo.crs import working_crs
 from geo.errors import PhusongError
 from geo.store import engine, frames, schema, versions
 from geo.store.engine import WorkspaceError
 
 # A site of the later version within this distance of a suggested one counts as built there:
-# the coarsest candidate grid spacing of the planner (geo.siting.SPACING_CLAMP_M), in metres.
-BUILT_WITHIN_M = siting.SPACING_CLAMP_M[1]
+# the coarsest candidate grid spacing of the planner (the upper bound of
+# geo.siting.SPACING_CLAMP_M; geo.store sits below the planner and does not import it), metres.
+BUILT_WITHIN_M = 1000.0
+# The dataset layer each planned service adds to (geo.SERVICE_LAYER).
+SERVICE_LAYER = {"bts": "bts_sites", "loudspeaker": "loudspeakers",
+                 "support-point": "internet_points"}
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,14 @@ class SavedPlan:
     saved_at: str
 
 
-def plan_inputs(plan: siting.Plan) -> dict:
-    """What a plan was asked for (JSON-ready)."""
+def plan_inputs(plan) -> dict:
+    """What a plan (a :class:`geo.siting.Plan`) was asked for (JSON-ready)."""
     return {"service": plan.service, "k": plan.k, "carrier": plan.carrier,
             "technology": plan.technology, "vintage": plan.vintage, "scope": list(plan.scope),
             "model": plan.model, "column": plan.column, "objective": plan.objective}
 
 
-def plan_summary(plan: siting.Plan) -> dict:
+def plan_summary(plan) -> dict:
     """What a plan found (JSON-ready): people and km² newly reached, solver, notes."""
     return {"people_new": plan.people_new, "area_new_km2": plan.area_new_km2,
             "solver": plan.solver, "optimal": plan.optimal, "n_candidates": plan.n_candidates,
@@ -59,9 +62,10 @@ def plan_summary(plan: siting.Plan) -> dict:
             "notes": [str(n) for n in plan.notes]}
 
 
-def save_plan(plan: siting.Plan, *, version_id: int, label: str, saved_by: str | None = None,
+def save_plan(plan, *, version_id: int, label: str, saved_by: str | None = None,
               url: str | None = None) -> int:
-    """Save ``plan`` (made on version ``version_id``) in one transaction; returns its id."""
+    """Save ``plan`` (a :class:`geo.siting.Plan` made on version ``version_id``) in one
+    transaction; returns its id."""
     label = (label or "").strip() or f"{plan.service} k={plan.k}"
     sites = plan.sites.to_crs(schema.SRID).reset_index(drop=True)
     columns, _crs, rows = frames.encode(sites)
@@ -122,7 +126,7 @@ def built_since(saved: SavedPlan, later_version: int, url: str | None = None) ->
     """
     if int(later_version) == saved.version_id:
         raise PhusongError("compare a plan with a LATER version than the one it was made on")
-    layer = siting.SERVICE_LAYER[saved.service]
+    layer = SERVICE_LAYER[saved.service]
     before = getattr(versions.load_version(saved.version_id, url), layer)
     later = versions.load_version(later_version, url)
     after = getattr(later, layer)
