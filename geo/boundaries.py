@@ -6,32 +6,12 @@ and the *tight* lat/lon envelope of the commune (``wardBounds``), plus a crosswa
 units of 1 July 2025 (with their official areas). This module turns those into a gap-free,
 non-overlapping set of approximate polygons.
 
-Method (details in :func:`approximate_communes`)
-------------------------------------------------
-1. Clean the package bboxes (:func:`legacy_units`): bboxes shared by several units, sharing a point,
-   missing, or far too large/small for the official 2025 area are replaced by a square around the
-   point and flagged ``bbox_reliable=False`` (~770 of 10,040 units).
-2. A single global lon/lat grid of about ``cell_m`` metres, refined with every bbox edge as an extra
-   grid line, so each bbox is an exact union of cells.
-3. A cell may only go to a commune whose bbox contains it. Cells inside exactly one bbox are decided;
-   contested cells go to the commune with the smallest *bbox-normalised* distance from its point
-   (offsets divided by the distance from the point to the bbox edge on that side, so every commune
-   reaches all four sides of its bbox), weighted mildly against large bboxes and in favour of units
-   whose 2025 commune fills its bboxes well (official area / bbox area). The cell holding a
-   commune's point is always that commune's.
-4. Every package unit whose bbox meets the area competes, so a district's outer edge is drawn
-   between neighbours, not at the bbox edges. Cells only one bbox claims and far from its point
-   are dropped (bbox corners at the national border and the coast), unless they end up enclosed.
-5. A 2025 commune whose legacy members cover less than 85 % of its official 2025 area
-   (``wardAreaKm2``) lets its members grow beyond their bboxes, inside their district's zone
-   (package district bbox ∩ envelope of the district's unit bboxes), into cells of other
-   districts' communes that exceed their own official area, and only then into free cells
-   (:func:`_grow`).
-6. The cells are polygonised exactly (noded boundary runs + :func:`shapely.polygonize`) and the
-   coverage is simplified with :func:`shapely.coverage_simplify`, which keeps shared edges shared.
+The method (bbox cleaning, one global raster, bbox-normalised scores, growth of 2025 communes short
+of their official area, exact polygonisation), its guarantees and its measured accuracy are
+described in one place: ``data/BOUNDARIES.md``.
 
-All output geometries are in EPSG:4326 (lon/lat). Areas are computed in the UTM zone that
-:meth:`pyproj.database.query_utm_crs_info` / ``estimate_utm_crs`` picks for the area.
+All output geometries are in EPSG:4326 (lon/lat). Areas are computed in the UTM zone of the area
+(:func:`geo.crs.utm_crs_for_bounds`).
 """
 
 from __future__ import annotations
@@ -40,12 +20,14 @@ import json
 import sqlite3
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from geo.crs import WGS84, utm_crs_for_bounds
 from geo.errors import PhusongError
 
 __all__ = [
@@ -54,8 +36,6 @@ __all__ = [
     "legacy_units",
     "merge_to_2025",
 ]
-
-WGS84 = "EPSG:4326"
 
 # One global grid for every run, so a district computed alone and the same district inside a
 # national run fall on the same cells.
@@ -583,11 +563,6 @@ def _group(faces: np.ndarray, flab: np.ndarray, keep: np.ndarray) -> dict[int, s
     return out
 
 
-def _utm(bounds: tuple[float, float, float, float]):
-    """UTM CRS for an area given as (west, south, east, north) degrees; never Web Mercator."""
-    return gpd.GeoSeries([shapely.box(*bounds)], crs=WGS84).estimate_utm_crs()
-
-
 def _boxes_meet(t: pd.DataFrame, cols: list[str], boxes: np.ndarray) -> np.ndarray:
     """Rows of ``t`` whose box (``cols`` = min_lat, min_lon, max_lat, max_lon) meets any of boxes.
 
@@ -630,66 +605,58 @@ def _growth_window(
     )
 
 
-def _grow(
-    allu: pd.DataFrame,
-    xe: np.ndarray,
-    ye: np.ndarray,
-    step: tuple[float, float],
-    label: np.ndarray,
-    claim: np.ndarray,
-    fixed: np.ndarray,
-    keep: tuple[float, float, float, float],
-) -> None:
-    """Let 2025 communes that are too small for their official area grow (in place).
+class _Cells(NamedTuple):
+    """The cells of a raster with edges ``xe`` (lon) and ``ye`` (lat), degrees WGS 84."""
 
-    Only communes whose zones meet ``keep`` (the window the run keeps) are grown; the others
-    cannot change a cell of it.
+    xc: np.ndarray  # column centres, degrees lon
+    yc: np.ndarray  # row centres, degrees lat
+    xr: np.ndarray  # lon of the centre of the regular grid cell holding each column (scores)
+    yr: np.ndarray  # lat of the same, per row
+    km2: np.ndarray  # (rows, columns): cell areas, km² (spherical approximation)
 
-    A 2025 commune is *short* when its legacy members' cells cover less than ``1 - _DEFICIT`` of
-    its official area (``wardAreaKm2``), *long* when they cover more than the official area. Only
-    communes whose members' bboxes lie wholly in the raster are judged. A member of a short
-    commune may take a cell of its district zone (:func:`_district_zones`) that lies in no bbox
-    of the *other* units of its district (no other unit of the district could own it) and is
 
-    - free: claimed by no bbox, or trimmed as a far bbox corner; or
-    - held by a unit of *another* district whose 2025 commune is long (this includes cells of the
-      member's own bbox that it lost to such a unit).
+def _cells(xe: np.ndarray, ye: np.ndarray, step: tuple[float, float]) -> _Cells:
+    """Centres and areas (km²) of the cells between grid lines ``xe``/``ye`` (degrees lon/lat).
 
-    The point cell of a unit is never taken. Each short commune takes its eligible cells in order
-    of the weighted score of :func:`_assign` (bbox-normalised distance from the member's point,
-    which simply keeps growing outside the bbox; the member with the lowest score takes the cell)
-    until the deficit is met, cells of long communes first and free cells only for what remains
-    (:func:`_pick_cells`), i.e. up to score thresholds found for that commune alone. So the
-    deficit goes to the member next to the land that a long neighbour holds in excess, not to
-    every member alike: a member with no such neighbour grows only when that land runs out. Two
-    short communes wanting one cell: the lower score wins, ties to the lower code. Every step
-    depends only on package data and on cells in a window that :func:`_growth_window` makes large
-    enough, not on the run, so a district alone, its province and the national run agree.
-
-    A long commune gives each short commune at most its surplus, but several short communes
-    together may take more (capping them jointly would make the result depend on which short
-    communes a run includes). It may be left with an enclave (its point cell) inside a grown
-    commune.
+    Scores are taken at the centre of the regular grid cell (``step`` = its size, degrees lon, lat)
+    holding each cell, as in :func:`_assign`.
     """
-    t, _ = _tables()
     xc = (xe[:-1] + xe[1:]) / 2
     yc = (ye[:-1] + ye[1:]) / 2
-    kx = np.floor((xc - _LON0) / step[0])
-    ky = np.floor((yc - _LAT0) / step[1])
-    xr = _LON0 + (kx + 0.5) * step[0]
-    yr = _LAT0 + (ky + 0.5) * step[1]
+    xr = _LON0 + (np.floor((xc - _LON0) / step[0]) + 0.5) * step[0]
+    yr = _LAT0 + (np.floor((yc - _LAT0) / step[1]) + 0.5) * step[1]
     km_lat = _M_PER_DEG_LAT / 1000.0
     km_lon = km_lat * np.cos(np.radians(yr))  # per row
-    area = np.diff(ye)[:, None] * km_lat * np.diff(xe)[None, :] * km_lon[:, None]
+    km2 = np.diff(ye)[:, None] * km_lat * np.diff(xe)[None, :] * km_lon[:, None]
+    return _Cells(xc, yc, xr, yr, km2)
 
+
+class _Balance(NamedTuple):
+    """Each 2025 commune's cells against its official area (arrays indexed like ``codes``)."""
+
+    codes: np.ndarray  # 2025 codes (str), sorted
+    member_of: np.ndarray  # per unit of allu: index into codes, -1 without a 2025 commune
+    official: np.ndarray  # official area, km²
+    have: np.ndarray  # area of its members' cells, km²
+    cell_commune: np.ndarray  # raster: the 2025 commune (index into codes) of each cell, or -1
+    long_: np.ndarray  # covers more than its official area
+    short: np.ndarray  # covers less than 1 - _DEFICIT of it
+
+
+def _balance(
+    allu: pd.DataFrame, label: np.ndarray, cells: _Cells, xe: np.ndarray, ye: np.ndarray
+) -> _Balance:
+    """Short and long 2025 communes of a label raster (areas in km²).
+
+    Only 2025 communes whose legacy members' bboxes lie wholly in the raster (edges ``xe``/``ye``,
+    degrees) are judged, so that their areas are the same in every run.
+    """
+    t, _ = _tables()
     c25 = allu["code_2025"].to_numpy(object)
     known = pd.notna(c25)
     codes, inv = np.unique(c25[known].astype(str), return_inverse=True)
-    c_idx = np.full(len(allu), -1)
-    c_idx[known] = inv
-    if not len(codes):
-        return
-    # Complete: every legacy member is in the raster, so its area is the same in every run.
+    member_of = np.full(len(allu), -1)
+    member_of[known] = inv
     tm = t[t["code_2025"].isin(codes)]
     inside = (
         (tm["min_lon"] >= xe[0])
@@ -701,96 +668,169 @@ def _grow(
     official = (
         allu.loc[known].groupby("code_2025")["area_2025_km2"].first().reindex(codes).to_numpy(float)
     )
-    lab_c = np.where(label >= 0, c_idx[np.maximum(label, 0)], -1)
-    have = np.bincount(lab_c[lab_c >= 0], weights=area[lab_c >= 0], minlength=len(codes))
+    lab_c = np.where(label >= 0, member_of[np.maximum(label, 0)], -1)
+    have = np.bincount(lab_c[lab_c >= 0], weights=cells.km2[lab_c >= 0], minlength=len(codes))
     ok = complete & np.isfinite(official) & (official > 0)
     long_ = ok & (have > official)
     short = ok & (have < (1.0 - _DEFICIT) * official)
-    if not short.any():
-        return
+    return _Balance(codes, member_of, official, have, lab_c, long_, short)
 
-    dist_code = pd.factorize(allu["district_code"].fillna(""))[0]  # integers: fast comparisons
-    lab_long = (lab_c >= 0) & long_[np.maximum(lab_c, 0)]
-    lab_dist = np.where(label >= 0, dist_code[np.maximum(label, 0)], -1)
+
+class _Units(NamedTuple):
+    """Per-unit arrays of ``allu`` (degrees WGS 84 unless said otherwise)."""
+
+    x0: np.ndarray  # bbox
+    x1: np.ndarray
+    y0: np.ndarray
+    y1: np.ndarray
+    cx: np.ndarray  # point
+    cy: np.ndarray
+    weight: np.ndarray  # score weight (_weights)
+    zones: np.ndarray  # district zone: min_lat, min_lon, max_lat, max_lon
+    district: np.ndarray  # district code as an integer (fast comparisons)
+    bbox_cells: np.ndarray  # bbox as cell index ranges: col0, col1, row0, row1 (edges are grid lines)
+
+
+def _units(allu: pd.DataFrame, cells: _Cells) -> _Units:
+    """The arrays of ``allu`` that growth needs, bboxes also as cell index ranges of ``cells``."""
     x0, x1 = allu["min_lon"].to_numpy(float), allu["max_lon"].to_numpy(float)
     y0, y1 = allu["min_lat"].to_numpy(float), allu["max_lat"].to_numpy(float)
-    cx, cy = allu["lon"].to_numpy(float), allu["lat"].to_numpy(float)
-    weight = _weights(allu)
-    zones = allu[_ZONE_COLUMNS].to_numpy(float)
-    free = label == -1
-    takeable = lab_long & ~fixed
-    nxg = label.shape[1]
-    area_f = area.ravel()
+    bbox_cells = np.column_stack([
+        np.searchsorted(cells.xc, x0), np.searchsorted(cells.xc, x1),
+        np.searchsorted(cells.yc, y0), np.searchsorted(cells.yc, y1),
+    ])
+    return _Units(
+        x0, x1, y0, y1,
+        allu["lon"].to_numpy(float), allu["lat"].to_numpy(float),
+        _weights(allu),
+        allu[_ZONE_COLUMNS].to_numpy(float),
+        pd.factorize(allu["district_code"].fillna(""))[0],
+        bbox_cells,
+    )
+
+
+def _zone_cells(
+    zone: np.ndarray, district: int, open_: np.ndarray, lab_dist: np.ndarray, cells: _Cells
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the cells of a district zone (min_lat, min_lon, max_lat, max_lon,
+    degrees) that a member of that district may take: ``open_`` (free, or held by a long commune
+    and not a point cell) and not held by a unit of the same district (``lab_dist``)."""
+    # Zone edges are grid lines: the zone is an exact union of cells.
+    zy0, zx0, zy1, zx1 = zone
+    c0, c1 = np.searchsorted(cells.xc, zx0), np.searchsorted(cells.xc, zx1)
+    r0, r1 = np.searchsorted(cells.yc, zy0), np.searchsorted(cells.yc, zy1)
+    if c0 >= c1 or r0 >= r1:
+        return np.zeros(0, int), np.zeros(0, int)
+    win = (slice(r0, r1), slice(c0, c1))
+    rr, cc = np.nonzero(open_[win] & (lab_dist[win] != district))  # free cells: lab_dist -1
+    return rr + r0, cc + c0
+
+
+def _growers(units: _Units, bal: _Balance, keep: tuple[float, float, float, float]) -> list[int]:
+    """Short 2025 communes (indices into ``bal.codes``) with a member whose district zone meets
+    ``keep`` (west, south, east, north degrees); the others cannot change a cell of it."""
+    kx0, ky0, kx1, ky1 = keep
+    z = units.zones
+    reach = (z[:, 1] < kx1) & (z[:, 3] > kx0) & (z[:, 0] < ky1) & (z[:, 2] > ky0)
+    return [int(g) for g in np.flatnonzero(bal.short) if reach[bal.member_of == g].any()]
+
+
+def _offers(
+    g: int, units: _Units, bal: _Balance, cells: _Cells, zone_cells: dict
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells short 2025 commune ``g`` may take: flat cell index, score and the member
+    (row of ``allu``) that scores lowest there, one entry per cell.
+
+    ``zone_cells`` maps a district to its candidate cells (:func:`_zone_cells`).
+    """
+    mem = np.flatnonzero(bal.member_of == g)
+    nxg = cells.xc.size
+    b = units.bbox_cells
+    idx_l, s_l, m_l = [], [], []
+    for d in np.unique(units.district[mem]):
+        dm = mem[units.district[mem] == d]  # ascending code: ties go to the lower code
+        rr, cc = zone_cells[d]
+        # Not in a bbox of another unit of the district (that unit could own the cell).
+        ok = np.ones(rr.size, dtype=bool)
+        for j in np.flatnonzero((units.district == d) & (bal.member_of != g)):
+            ok &= ~((cc >= b[j, 0]) & (cc < b[j, 1]) & (rr >= b[j, 2]) & (rr < b[j, 3]))
+        rr, cc = rr[ok], cc[ok]
+        xs, ys = cells.xr[cc], cells.yr[rr]
+        sc = np.full(rr.size, np.inf)
+        sm = np.full(rr.size, -1, dtype=np.int32)
+        for m in dm:
+            ux = _edge_offset(xs, units.cx[m], units.x0[m], units.x1[m])
+            uy = _edge_offset(ys, units.cy[m], units.y0[m], units.y1[m])
+            s_m = np.hypot(ux, uy) * units.weight[m]
+            better = s_m < sc
+            sc[better], sm[better] = s_m[better], m
+        idx_l.append(rr * nxg + cc)
+        s_l.append(sc)
+        m_l.append(sm)
+    idx, sc, mm = np.concatenate(idx_l), np.concatenate(s_l), np.concatenate(m_l)
+    if len(idx_l) > 1 and idx.size:  # members in several districts: lowest score per cell
+        o = np.lexsort((sc, idx))  # stable: equal scores keep the lower code first
+        idx, sc, mm = idx[o], sc[o], mm[o]
+        first = np.r_[True, idx[1:] != idx[:-1]]
+        idx, sc, mm = idx[first], sc[first], mm[first]
+    return idx, sc, mm
+
+
+def _grow(
+    allu: pd.DataFrame,
+    xe: np.ndarray,
+    ye: np.ndarray,
+    step: tuple[float, float],
+    label: np.ndarray,
+    claim: np.ndarray,
+    fixed: np.ndarray,
+    keep: tuple[float, float, float, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """``label`` and ``claim`` (rasters of :func:`_assign`, not modified) after the 2025 communes
+    too small for their official area have grown: step 5 of the method in data/BOUNDARIES.md.
+
+    ``xe``/``ye`` are the grid lines (degrees lon/lat), ``step`` the regular cell size (degrees),
+    ``fixed`` the point cells (never taken), ``keep`` the window the run keeps (west, south, east,
+    north degrees): only communes that may reach it are grown. Stages: cell areas
+    (:func:`_cells`), short and long communes (:func:`_balance`), candidate cells per district
+    zone (:func:`_zone_cells`), scored per short commune (:func:`_offers`), picked
+    (:func:`_pick_cells`); where two short communes want a cell, the lower score wins, ties to the
+    lower code.
+    """
+    cells = _cells(xe, ye, step)
+    bal = _balance(allu, label, cells, xe, ye)
+    if not bal.short.any():
+        return label.copy(), claim.copy()
+    units = _units(allu, cells)
+    growers = _growers(units, bal, keep)
+    lab_c = bal.cell_commune
+    lab_long = (lab_c >= 0) & bal.long_[np.maximum(lab_c, 0)]
+    lab_dist = np.where(label >= 0, units.district[np.maximum(label, 0)], -1)
+    open_ = (label == -1) | (lab_long & ~fixed)
+    # Each district's candidates from the zone of its first member met (zones are per district).
+    zone_cells: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for g in growers:
+        for m in np.flatnonzero(bal.member_of == g):
+            d = units.district[m]
+            if d not in zone_cells:
+                zone_cells[d] = _zone_cells(units.zones[m], d, open_, lab_dist, cells)
     # The long 2025 commune holding each cell (-1: a free cell), and what it holds beyond its
     # official area: the most it gives a short neighbour.
-    holder_f = np.where(lab_long, lab_c, -1).ravel()
-    spare_km2 = np.where(long_, have - official, 0.0)
-    best_f = np.full(label.size, np.inf)
-    won_f = np.full(label.size, -1, dtype=label.dtype)
-    # Bboxes as cell index ranges (bbox edges are grid lines).
-    bx0, bx1 = np.searchsorted(xc, x0), np.searchsorted(xc, x1)
-    by0, by1 = np.searchsorted(yc, y0), np.searchsorted(yc, y1)
-    kx0, ky0, kx1, ky1 = keep
-    reach = (zones[:, 1] < kx1) & (zones[:, 3] > kx0) & (zones[:, 0] < ky1) & (zones[:, 2] > ky0)
-    cand_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-    def candidates(m: int) -> tuple[np.ndarray, np.ndarray]:
-        """Cells of m's district zone that are free or held by a long commune of another
-        district and not a point cell (rows, columns); the same for every unit of the district."""
-        d = dist_code[m]
-        if d not in cand_cache:
-            # Zone edges are grid lines: the zone is an exact union of cells.
-            zy0, zx0, zy1, zx1 = zones[m]
-            c0, c1 = np.searchsorted(xc, zx0), np.searchsorted(xc, zx1)
-            r0, r1 = np.searchsorted(yc, zy0), np.searchsorted(yc, zy1)
-            if c0 >= c1 or r0 >= r1:
-                cand_cache[d] = (np.zeros(0, int), np.zeros(0, int))
-            else:
-                win = (slice(r0, r1), slice(c0, c1))
-                rr, cc = np.nonzero(free[win] | (takeable[win] & (lab_dist[win] != d)))
-                cand_cache[d] = (rr + r0, cc + c0)
-        return cand_cache[d]
-
-    for g in np.flatnonzero(short):
-        mem = np.flatnonzero(c_idx == g)
-        if not reach[mem].any():
-            continue  # cannot change a cell of the window the run keeps
-        idx_l, s_l, m_l = [], [], []
-        for d in np.unique(dist_code[mem]):
-            dm = mem[dist_code[mem] == d]  # ascending code: ties go to the lower code
-            rr, cc = candidates(dm[0])
-            # Not in a bbox of another unit of the district (that unit could own the cell).
-            ok = np.ones(rr.size, dtype=bool)
-            for j in np.flatnonzero((dist_code == d) & (c_idx != g)):
-                ok &= ~((cc >= bx0[j]) & (cc < bx1[j]) & (rr >= by0[j]) & (rr < by1[j]))
-            rr, cc = rr[ok], cc[ok]
-            xs, ys = xr[cc], yr[rr]
-            sc = np.full(rr.size, np.inf)
-            sm = np.full(rr.size, -1, dtype=label.dtype)
-            for m in dm:
-                ux = _edge_offset(xs, cx[m], x0[m], x1[m])
-                uy = _edge_offset(ys, cy[m], y0[m], y1[m])
-                s_m = np.hypot(ux, uy) * weight[m]
-                better = s_m < sc
-                sc[better], sm[better] = s_m[better], m
-            idx_l.append(rr * nxg + cc)
-            s_l.append(sc)
-            m_l.append(sm)
-        idx, sc, mm = np.concatenate(idx_l), np.concatenate(s_l), np.concatenate(m_l)
+    holder = np.where(lab_long, lab_c, -1).ravel()
+    spare_km2 = np.where(bal.long_, bal.have - bal.official, 0.0)
+    cell_km2 = cells.km2.ravel()
+    best = np.full(label.size, np.inf)
+    won = np.full(label.size, -1, dtype=label.dtype)
+    for g in growers:
+        idx, sc, mm = _offers(g, units, bal, cells, zone_cells)
         if not idx.size:
             continue
-        if len(idx_l) > 1:  # members in several districts: lowest score per cell
-            o = np.lexsort((sc, idx))  # stable: equal scores keep the lower code first
-            idx, sc, mm = idx[o], sc[o], mm[o]
-            first = np.r_[True, idx[1:] != idx[:-1]]
-            idx, sc, mm = idx[first], sc[first], mm[first]
-        want = _pick_cells(sc, area_f[idx], holder_f[idx], spare_km2, official[g] - have[g])
-        take = want & (sc < best_f[idx])
-        best_f[idx[take]], won_f[idx[take]] = sc[take], mm[take]
-    won = won_f.reshape(label.shape)
-    grown = won >= 0
-    label[grown] = won[grown]
-    claim[grown] = won[grown]
+        need_km2 = bal.official[g] - bal.have[g]
+        want = _pick_cells(sc, cell_km2[idx], holder[idx], spare_km2, need_km2)
+        take = want & (sc < best[idx])
+        best[idx[take]], won[idx[take]] = sc[take], mm[take]
+    won = won.reshape(label.shape)
+    return np.where(won >= 0, won, label), np.where(won >= 0, won, claim)
 
 
 def _lowest(score: np.ndarray, cell_km2: np.ndarray, km2: float, *, reach: bool) -> np.ndarray:
@@ -875,7 +915,7 @@ def _raw_polygons(
     xb = _axis(big[0], big[2], dlon, _LON0, np.r_[allu[lon_cols].to_numpy().ravel(), x0, x1])
     yb = _axis(big[1], big[3], dlat, _LAT0, np.r_[allu[lat_cols].to_numpy().ravel(), y0, y1])
     label, claim, fixed = _assign(allu, xb, yb, (dlon, dlat))
-    _grow(allu, xb, yb, (dlon, dlat), label, claim, fixed, window)
+    label, claim = _grow(allu, xb, yb, (dlon, dlat), label, claim, fixed, window)
     cx0, cx1 = np.searchsorted(xb, x0), np.searchsorted(xb, x1)
     cy0, cy1 = np.searchsorted(yb, y0), np.searchsorted(yb, y1)
     xe, ye = xb[cx0 : cx1 + 1], yb[cy0 : cy1 + 1]
@@ -923,7 +963,7 @@ def _area_km2(gdf: gpd.GeoDataFrame) -> np.ndarray:
     b = gdf.total_bounds
     if not np.all(np.isfinite(b)):
         return np.zeros(len(gdf))
-    return gdf.geometry.to_crs(_utm(tuple(b))).area.to_numpy() / 1e6
+    return gdf.geometry.to_crs(utm_crs_for_bounds(*b)).area.to_numpy() / 1e6
 
 
 def approximate_communes(
@@ -956,41 +996,12 @@ def approximate_communes(
 
     Notes
     -----
-    The raster is a global lon/lat grid (origin 100° E, 5° N; rows ``cell_m`` / 111.32 km high,
-    columns ``cell_m`` wide at 16° N) refined by every bbox and district-zone edge, so bboxes and
-    zones are exact unions of cells.
-
-    Every package unit whose bbox meets the area competes for cells (the result keeps only the
-    requested units), so a district's outer edge falls between it and its neighbours.
-
-    Score of a cell for a unit: offsets ``(dx, dy)`` from the unit's point, each divided by the
-    distance from the point to the bbox edge on that side, combined as ``hypot(ux, uy)`` (1 on the
-    bbox edges, about 1.41 at the corners), times ``bbox_km2 ** 0.1 / (fill / 0.5) ** 0.5`` where
-    ``fill`` = official area of the unit's 2025 commune / summed bbox area of its legacy members.
-    The score is a ratio of lengths measured along the same axis, so it is the same in lon/lat as in
-    a conformal metric CRS such as UTM; evaluating it in lon/lat at the centre of the regular grid
-    cell keeps overlapping runs (a district alone, the provinces of a national run) cell-for-cell
-    identical. The lowest score wins; cells claimed by one bbox only are dropped when their
-    unweighted score exceeds 0.95, unless the dropped cells form a hole enclosed by communes.
-
-    Then, official 2025 areas as targets (:func:`_grow`): a 2025 commune whose members' cells
-    cover less than 85 % of its official area is *short*, one whose cells cover more is *long*.
-    Members of a short commune take, inside their district zone and outside every bbox of the
-    other units of their district, free cells (claimed by no bbox, or trimmed) and cells of units
-    of other districts whose 2025 commune is long (never a unit's point cell). The cells go in
-    order of the same weighted score, extended beyond the bbox, to the member that scores lowest,
-    until the official area is reached: cells of long communes first (each giving at most its
-    surplus, and none farther than the free cells that would otherwise be needed), free cells
-    (which may lie abroad or at sea) only for what remains. Every quantity involved (areas of
-    whole 2025 communes, the order of the cells) is computed on a window large enough to be the
-    same in every run.
-
-    Areas (``area_km2``) are computed in the UTM zone of the area (``estimate_utm_crs`` rule).
-
-    Measured on Đa Krông (district 467) against derived commune polygons: mean IoU 0.66 over the
-    13 legacy communes, 0.72 over the five 2025 communes, total area +1 % against the official
-    1,228 km² (``scripts/measure_boundaries.py``). Holes remain only where no bbox covers the ground,
-    or as small enclaves where a grown commune surrounds a neighbour's point cell.
+    The method (a global lon/lat raster refined by every bbox and district-zone edge; every
+    package unit whose bbox meets the area competes for cells by a bbox-normalised score; 2025
+    communes short of their official area grow; exact polygonisation) is described, with its
+    guarantees and its accuracy on Đa Krông (``scripts/measure_boundaries.py``), in
+    ``data/BOUNDARIES.md``. Areas (``area_km2``) are computed in the UTM zone of the area
+    (:func:`geo.crs.utm_crs_for_bounds`).
     """
     missing = {"code", "name", "lat", "lon", *_BBOX_COLUMNS} - set(units.columns)
     if missing:
@@ -1066,7 +1077,7 @@ def merge_to_2025(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         parts = splits.get(code)
         if parts and len(parts) > 1 and geom is not None and not geom.is_empty:
             if utm is None:
-                utm = _utm(tuple(src.total_bounds))
+                utm = utm_crs_for_bounds(*src.total_bounds)
             for p, piece in zip(parts, _voronoi_split(geom, parts, utm)):
                 if not piece.is_empty:
                     pieces.append((p["code"], p["name"], code, piece))
