@@ -72,58 +72,96 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
         optionally ``lat``, ``lon``, ``code_2025``, ``name_2025``); default
         :func:`reference_communes` (the legacy GSO units of ``vietnamadminunits``), loaded only
         when needed.
+
+    Stages: read (:func:`_read`), map columns (:func:`_map_columns`), geometry
+    (:func:`_vector_geometry` or :func:`_table_points`), commune codes by name
+    (:func:`join_codes`), schema columns (:func:`_missing_columns`, :func:`_schema_columns`,
+    :func:`_duplicate_ids`), the kept rows (:func:`_assemble`), far points (:func:`far_points`),
+    the report in the user's column names (:func:`_in_user_columns`).
     """
-    from geo.loading import SCHEMA, _empty_layer
+    from geo.loading import ID_COLUMN, SCHEMA, _empty_layer
 
     path = Path(path)
     if layer not in SCHEMA:
         raise PhusongError(f"unknown layer {layer!r}; layers are {', '.join(SCHEMA)}")
     name = path.name
-    try:
-        raw = readers.read_raw(path, layer=layer)
-    except readers.ReadError as exc:
-        return Imported(_empty_layer(layer), [Problem(name, None, None, None,
-                                                      reason("cannot_read", detail=_why(exc)))])
-    except UploadError as exc:
-        return Imported(_empty_layer(layer), list(exc.problems))
-    except Exception as exc:  # a reader failing in an unforeseen way still names the file
-        return Imported(_empty_layer(layer),
-                        [Problem(name, None, None, None, reason("cannot_read", detail=str(exc)))])
-    problems = list(raw.problems)
-    frame = raw.frame
-    frame.columns = [str(c).strip() for c in frame.columns]
-    attrs = [c for c in frame.columns if not (raw.is_vector and c == frame.geometry.name)]
-    renamed = normalise.resolve_columns(attrs, layer)
-    frame = frame.rename(columns=renamed)
+    raw, refused = _read(path, layer)
+    if raw is None:
+        return Imported(_empty_layer(layer), refused)
+    frame, renamed = _map_columns(raw, layer)
+    user_column = {canonical: original for original, canonical in renamed.items()}
     first = raw.first_row
-
     if raw.is_vector:
         geometry, geom_problems = _vector_geometry(frame, name, layer, first, crs)
     else:
         geometry, geom_problems = _table_points(frame, name, first, crs)
-    problems += geom_problems
-    user_column = {canonical: original for original, canonical in renamed.items()}
-
-    columns = SCHEMA[layer]
+    problems = [*raw.problems, *geom_problems]
     joined = None
     if layer == "communes" and "code" not in frame.columns and "name" in frame.columns:
         joined, join_problems = join_codes(frame["name"], geometry, name=name, first_row=first,
                                            reference=reference)
         problems += join_problems
-    missing = [c.name for c in columns if c.required and c.name not in frame.columns
-               and not (joined is not None and c.name == "code")]
-    for column in missing:
-        problems.append(Problem(name, None, column, None, _missing_reason(column, layer, frame)))
+    missing = _missing_columns(frame, layer, SCHEMA[layer], joined, name)
+    problems += missing
     if missing or geometry is None:
         return Imported(_empty_layer(layer), _in_user_columns(problems, user_column))
-
-    out = pd.DataFrame(index=frame.index)
     bad = {p.row - first for p in geom_problems if p.row is not None and p.is_error}
+    out, col_problems, col_bad = _schema_columns(frame, SCHEMA[layer], joined, name, first)
+    problems += col_problems
+    dup_problems, dup_bad = _duplicate_ids(out, ID_COLUMN.get(layer), bad | col_bad, name, first)
+    problems += dup_problems
+    keep = ~out.index.isin(sorted(bad | col_bad | dup_bad))
+    gdf = _assemble(out[keep], np.asarray(geometry, dtype=object)[keep], SCHEMA[layer])
+    if communes is not None and layer != "communes" and len(gdf) and len(communes):
+        rows = (frame.index[keep] + first).to_numpy()
+        problems += far_points(gdf, communes, file=name, rows=rows)
+    return Imported(gdf, _in_user_columns(problems, user_column))
+
+
+def _read(path: Path, layer: str) -> tuple[readers.Raw | None, list[Problem]]:
+    """(what the file held, []), or (None, the problems that refuse the whole file)."""
+    name = path.name
+    try:
+        return readers.read_raw(path, layer=layer), []
+    except readers.ReadError as exc:
+        return None, [Problem(name, None, None, None, reason("cannot_read", detail=_why(exc)))]
+    except UploadError as exc:
+        return None, list(exc.problems)
+    except Exception as exc:  # a reader failing in an unforeseen way still names the file
+        return None, [Problem(name, None, None, None, reason("cannot_read", detail=str(exc)))]
+
+
+def _map_columns(raw: readers.Raw, layer: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """(a copy of the file's table with its aliased columns renamed to the schema's names,
+    {the user's column name: schema name}); column names are stripped of spaces."""
+    frame = raw.frame.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    attrs = [c for c in frame.columns if not (raw.is_vector and c == frame.geometry.name)]
+    renamed = normalise.resolve_columns(attrs, layer)
+    return frame.rename(columns=renamed), renamed
+
+
+def _missing_columns(frame: pd.DataFrame, layer: str, columns, joined: pd.DataFrame | None,
+                     name: str) -> list[Problem]:
+    """One problem per required schema column the file lacks (a joined ``code`` counts)."""
+    missing = [c.name for c in columns if c.required and c.name not in frame.columns
+               and not (joined is not None and c.name == "code")]
+    return [Problem(name, None, column, None, _missing_reason(column, layer, frame))
+            for column in missing]
+
+
+def _schema_columns(frame: pd.DataFrame, columns, joined: pd.DataFrame | None, name: str,
+                    first: int) -> tuple[pd.DataFrame, list[Problem], set]:
+    """The schema columns parsed from the file (or from the joined codes, or empty defaults),
+    the problems met, and the index labels of the rows refused."""
+    out = pd.DataFrame(index=frame.index)
+    problems: list[Problem] = []
+    bad: set = set()
     for col in columns:
         if joined is not None and col.name in joined.columns and col.name not in frame.columns:
-            out[col.name] = joined[col.name].reindex(frame.index)
-            bad |= set(frame.index[out[col.name].isna() & (col.name == "code")])
-            out[col.name] = out[col.name].fillna("")
+            values = joined[col.name].reindex(frame.index)
+            bad |= set(frame.index[values.isna() & (col.name == "code")])
+            out[col.name] = values.fillna("")
             continue
         if col.name not in frame.columns:
             out[col.name] = {"number": np.nan, "bool": False}.get(col.kind, "")
@@ -132,18 +170,24 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
         out[col.name] = values
         problems += col_problems
         bad |= {p.row - first for p in col_problems if p.is_error}
-    from geo.loading import ID_COLUMN
+    return out, problems, bad
 
-    id_col = ID_COLUMN.get(layer)
-    if id_col:
-        dup = out[id_col].duplicated(keep="first") & ~out.index.isin(bad) & (out[id_col] != "")
-        for i in out.index[dup]:
-            problems.append(Problem(name, int(i) + first, id_col, str(out.at[i, id_col]),
-                                    reason("duplicate_id")))
-            bad.add(i)
-    keep = ~out.index.isin(sorted(bad))
-    geoms = gpd.GeoSeries(np.asarray(geometry, dtype=object)[keep], crs=WGS84)
-    gdf = gpd.GeoDataFrame(out[keep].reset_index(drop=True), geometry=geoms.reset_index(drop=True))
+
+def _duplicate_ids(out: pd.DataFrame, id_col: str | None, bad: set, name: str,
+                   first: int) -> tuple[list[Problem], set]:
+    """A problem and a refusal for each repeated identifier after its first good row."""
+    if not id_col:
+        return [], set()
+    dup = out[id_col].duplicated(keep="first") & ~out.index.isin(bad) & (out[id_col] != "")
+    problems = [Problem(name, int(i) + first, id_col, str(out.at[i, id_col]),
+                        reason("duplicate_id")) for i in out.index[dup]]
+    return problems, set(out.index[dup])
+
+
+def _assemble(out: pd.DataFrame, geometry: np.ndarray, columns) -> gpd.GeoDataFrame:
+    """The kept rows as a layer in EPSG:4326 with every schema column typed."""
+    geoms = gpd.GeoSeries(geometry, crs=WGS84)
+    gdf = gpd.GeoDataFrame(out.reset_index(drop=True), geometry=geoms.reset_index(drop=True))
     for col in columns:
         if col.kind == "number":
             gdf[col.name] = pd.to_numeric(gdf[col.name], errors="coerce").astype(float)
@@ -151,10 +195,7 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
             gdf[col.name] = gdf[col.name].astype(bool)
         else:
             gdf[col.name] = gdf[col.name].astype(object)
-    if communes is not None and layer != "communes" and len(gdf) and len(communes):
-        rows = (frame.index[keep] + first).to_numpy()
-        problems += far_points(gdf, communes, file=name, rows=rows)
-    return Imported(gdf, _in_user_columns(problems, user_column))
+    return gdf
 
 
 def _in_user_columns(problems: list[Problem], user_column: dict[str, str]) -> list[Problem]:
@@ -264,58 +305,108 @@ def repair_polygon(geom) -> tuple[shapely.Geometry | None, float]:
 
 def _table_points(frame: pd.DataFrame, name: str, first: int,
                   crs) -> tuple[np.ndarray | None, list[Problem]]:
-    problems: list[Problem] = []
-    n = len(frame)
-    lat = np.full(n, np.nan)
-    lon = np.full(n, np.nan)
-    bad = np.zeros(n, bool)
-    hemis = np.zeros(n, bool)
+    """Points (EPSG:4326; None for refused rows) from a table's coordinate columns, and the
+    problems; (None, problems) when the file has no coordinates or they are not degrees.
+
+    Stages: parse (:func:`_parse_lat_lon` for two columns, :func:`_parse_pairs` for one
+    "lat, lon" column), convert to degrees (:func:`_to_degrees`), check each point
+    (:func:`_check_points`: swapped axes, range).
+    """
     pair = not ("lat" in frame.columns and "lon" in frame.columns)
     if not pair:
-        for k, (i, a, b) in enumerate(zip(frame.index, frame["lat"], frame["lon"])):
-            for column, text, target in (("lat", a, lat), ("lon", b, lon)):
-                try:
-                    value, axis = normalise.parse_coordinate(text)
-                except ValueError as exc:
-                    problems.append(Problem(name, int(i) + first, column, _show(text), _why(exc)))
-                    bad[k] = True
-                    continue
-                if axis is not None and axis != column:
-                    problems.append(Problem(name, int(i) + first, column, _show(text), reason(
-                        "hemisphere_axis", axis=reason("longitude" if axis == "lon"
-                                                       else "latitude"))))
-                    bad[k] = True
-                hemis[k] |= axis is not None
-                target[k] = value
+        lat, lon, bad, hemis, problems = _parse_lat_lon(frame, name, first)
     elif "latlon" in frame.columns:
-        for k, (i, text) in enumerate(zip(frame.index, frame["latlon"])):
-            try:
-                lat[k], lon[k] = normalise.parse_lat_lon(text)
-            except ValueError as exc:
-                problems.append(Problem(name, int(i) + first, "latlon", _show(text), _why(exc)))
-                bad[k] = True
+        lat, lon, bad, problems = _parse_pairs(frame, name, first)
+        hemis = np.zeros(len(frame), bool)
     else:
-        found = ", ".join(map(str, frame.columns)) or reason("none_found")
-        hint = ""
-        if len(frame.columns) == 1 and any(d in str(frame.columns[0]) for d in " :"):
-            hint = reason("one_column_hint")
-        return None, [Problem(name, None, c, None, reason(
-                          "missing_coordinate", column=c, aliases=aliases, found=found, hint=hint))
-                      for c, aliases in (("lat", "Vĩ độ, vi_do, latitude, y"),
-                                         ("lon", "Kinh độ, kinh_do, lng, long, longitude, x"))]
-    ok = ~bad
+        return None, _missing_coordinates(frame, name)
+    lat, lon, not_degrees = _to_degrees(lat, lon, ~bad, crs)
+    if not_degrees is not None:
+        return None, problems + [Problem(name, None, "lat/lon", None, not_degrees)]
+    lat, lon, bad, point_problems = _check_points(frame, lat, lon, bad, hemis, pair=pair,
+                                                  name=name, first=first)
+    geoms = shapely.points(lon, lat)
+    geoms[bad] = None
+    return geoms, problems + point_problems
+
+
+def _parse_lat_lon(frame: pd.DataFrame, name: str, first: int):
+    """(lat, lon, refused, hemisphere given, problems) parsed from the ``lat`` and ``lon``
+    columns (any notation of :func:`geo.normalise.parse_coordinate`); NaN where refused."""
+    n = len(frame)
+    lat, lon = np.full(n, np.nan), np.full(n, np.nan)
+    bad, hemis = np.zeros(n, bool), np.zeros(n, bool)
+    problems: list[Problem] = []
+    for k, (i, a, b) in enumerate(zip(frame.index, frame["lat"], frame["lon"])):
+        for column, text, target in (("lat", a, lat), ("lon", b, lon)):
+            try:
+                value, axis = normalise.parse_coordinate(text)
+            except ValueError as exc:
+                problems.append(Problem(name, int(i) + first, column, _show(text), _why(exc)))
+                bad[k] = True
+                continue
+            if axis is not None and axis != column:
+                problems.append(Problem(name, int(i) + first, column, _show(text), reason(
+                    "hemisphere_axis", axis=reason("longitude" if axis == "lon"
+                                                   else "latitude"))))
+                bad[k] = True
+            hemis[k] |= axis is not None
+            target[k] = value
+    return lat, lon, bad, hemis, problems
+
+
+def _parse_pairs(frame: pd.DataFrame, name: str, first: int):
+    """(lat, lon, refused, problems) parsed from one "lat, lon" column (``latlon``)."""
+    n = len(frame)
+    lat, lon = np.full(n, np.nan), np.full(n, np.nan)
+    bad = np.zeros(n, bool)
+    problems: list[Problem] = []
+    for k, (i, text) in enumerate(zip(frame.index, frame["latlon"])):
+        try:
+            lat[k], lon[k] = normalise.parse_lat_lon(text)
+        except ValueError as exc:
+            problems.append(Problem(name, int(i) + first, "latlon", _show(text), _why(exc)))
+            bad[k] = True
+    return lat, lon, bad, problems
+
+
+def _missing_coordinates(frame: pd.DataFrame, name: str) -> list[Problem]:
+    """The problems of a table with no coordinate columns, listing the names accepted."""
+    found = ", ".join(map(str, frame.columns)) or reason("none_found")
+    hint = ""
+    if len(frame.columns) == 1 and any(d in str(frame.columns[0]) for d in " :"):
+        hint = reason("one_column_hint")
+    return [Problem(name, None, c, None, reason(
+                "missing_coordinate", column=c, aliases=aliases, found=found, hint=hint))
+            for c, aliases in (("lat", "Vĩ độ, vi_do, latitude, y"),
+                               ("lon", "Kinh độ, kinh_do, lng, long, longitude, x"))]
+
+
+def _to_degrees(lat: np.ndarray, lon: np.ndarray, ok: np.ndarray,
+                crs) -> tuple[np.ndarray, np.ndarray, Reason | None]:
+    """(lat, lon) in WGS 84 degrees: the ``ok`` rows converted from ``crs`` when one is given.
+    Without one, the reason to refuse the file when most values look like metres, else None."""
+    lat, lon = lat.copy(), lon.copy()
     if crs is not None:
         transformer = Transformer.from_crs(CRS.from_user_input(crs), WGS84, always_xy=True)
         lon[ok], lat[ok] = transformer.transform(lon[ok], lat[ok])
-    else:
-        out_of_range = ok & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
-        if out_of_range.sum() > 0 and out_of_range.sum() >= 0.5 * ok.sum() and \
-                np.nanmax(np.abs(np.r_[lat[out_of_range], lon[out_of_range]])) > 1000:
-            bounds = np.array([0, 0, np.nanmax(lon[ok]), np.nanmax(lat[ok])])
-            return None, problems + [Problem(name, None, "lat/lon", None,
-                                             reason("not_degrees", hint=_metres_hint(bounds)))]
+        return lat, lon, None
+    out_of_range = ok & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
+    if out_of_range.sum() > 0 and out_of_range.sum() >= 0.5 * ok.sum() and \
+            np.nanmax(np.abs(np.r_[lat[out_of_range], lon[out_of_range]])) > 1000:
+        bounds = np.array([0, 0, np.nanmax(lon[ok]), np.nanmax(lat[ok])])
+        return lat, lon, reason("not_degrees", hint=_metres_hint(bounds))
+    return lat, lon, None
+
+
+def _check_points(frame: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, bad: np.ndarray,
+                  hemis: np.ndarray, *, pair: bool, name: str, first: int):
+    """(lat, lon, refused, problems): latitude and longitude swapped back where only the swap
+    puts a point in Vietnam (and no hemisphere letter fixed the axes), out-of-range rows refused."""
+    lat, lon, refused = lat.copy(), lon.copy(), bad.copy()
+    problems: list[Problem] = []
     for k, i in enumerate(frame.index):
-        if not ok[k]:
+        if bad[k]:
             continue
         swapped = (not hemis[k] and _in(lon[k], VIETNAM_LAT) and _in(lat[k], VIETNAM_LON)
                    and not (_in(lat[k], VIETNAM_LAT) and _in(lon[k], VIETNAM_LON)))
@@ -328,10 +419,8 @@ def _table_points(frame: pd.DataFrame, name: str, first: int,
                 raw = frame.at[i, "latlon"] if pair else frame.at[i, column]
                 problems.append(Problem(name, int(i) + first, "latlon" if pair else column,
                                         _show(raw), reason("out_of_range", limit=limit)))
-                bad[k] = True
-    geoms = shapely.points(lon, lat)
-    geoms[bad] = None
-    return geoms, problems
+                refused[k] = True
+    return lat, lon, refused, problems
 
 
 def _in(value: float, bounds: tuple[float, float]) -> bool:
