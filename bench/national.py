@@ -13,7 +13,6 @@
      baseline grows faster than linearly and would take > 10 minutes nationally), with the national
      baseline time extrapolated from them (clearly labelled); ``--baseline-sample 0`` runs the
      baseline on the whole country instead;
-   - with ``--prototype``, the faster variant of bench/prototype.py on the same inputs;
    - grid: ``geo.gaps.analyse(dataset, vintage="legacy", method="grid")`` (geo.grid) on the whole
      country and on the samples, timed warm: a first call on three communes loads (or compiles)
      the numba kernels and is reported apart;
@@ -84,8 +83,6 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
     from geo import gaps
 
     from bench import baseline
-    if kind == "prototype":
-        from bench import prototype
     before = _rss_mb()
     load_before = os.getloadavg()[0]
     cpu0 = _cpu_s()
@@ -101,12 +98,6 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
         extra["gap_polygons"] = int(len(result.gaps))
         extra["gaps_seconds"] = time.perf_counter() - t1
         extra["gaps_cpu_s"] = _cpu_s() - cpu1
-    elif kind == "prototype":
-        result = prototype.analyse(dataset, vintage="legacy")
-        extra["gap_polygons"] = int(len(result.gaps))  # already made: formatting only
-        elapsed = time.perf_counter() - t0
-        cpu = _cpu_s() - cpu0
-        extra["layers"] = prototype.LAST_COUNTS
     elif kind in ("grid", "grid_pop"):
         if kind == "grid_pop":  # reading the population GeoTIFF is I/O, timed apart
             import dataclasses
@@ -140,7 +131,6 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
     shares.to_pickle(shares_path)
     return {"kind": kind, "seconds": elapsed, "cpu_s": cpu, "load_before": load_before,
             "load_after": os.getloadavg()[0], "peak_rss_mb": _rss_mb(), "rss_before_mb": before,
-            "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             "communes": int(len(dataset.communes)), "bts_sites": int(len(dataset.bts_sites)),
             "loudspeakers": int(len(dataset.loudspeakers)),
             "internet_points": int(len(dataset.internet_points)), **extra}
@@ -184,7 +174,7 @@ def run_part(kind: str, dataset_path: Path, label: str) -> tuple[dict, pd.DataFr
     queue = ctx.SimpleQueue()
     proc = ctx.Process(target=_child, args=(queue, kind, str(dataset_path), str(shares_path),
                                             POPULATION_FILE))
-    proc.start()  # not a daemon: the prototype may fork its own workers
+    proc.start()
     ok, figures = queue.get()
     proc.join()
     if not ok:
@@ -254,8 +244,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--anchor", default="19555",
                     help="GSO code of the commune the regional samples are centred on "
                          "(default 19555, Krông Klang, Đakrông)")
-    ap.add_argument("--prototype", action="store_true",
-                    help="also time the faster prototype of bench/prototype.py (national)")
     ap.add_argument("--skip-ours-national", action="store_true",
                     help="do not time geo.gaps.analyse on the whole country (samples only)")
     ap.add_argument("--no-baseline", action="store_true", help="skip the baseline and the samples")
@@ -332,13 +320,6 @@ def main(argv: list[str] | None = None) -> int:
                                   shares_grid_nat))
         else:
             print("  (no population grid found: the grid-with-people part is skipped)", flush=True)
-    if args.prototype:
-        fig, shares_proto = run_part("prototype", national_path, "national")
-        fig["area_km2"] = national_km2
-        rows.append(fig)
-        if shares_ours_nat is not None:
-            checks.append({"what": "prototype vs analyse, national",
-                           "max_abs_pp": max_diff(shares_proto, shares_ours_nat)})
 
     samples: list[dict] = []
     if args.no_baseline:
@@ -411,7 +392,6 @@ def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) 
     base_by_label = {r["label"]: r["seconds"] for r in rows if r["kind"] == "baseline"}
     ext = extrapolate(samples, national_km2)
     method = {"ours": "geo.gaps.analyse (exact)", "baseline": "naive geopandas",
-              "prototype": "bench/prototype.py (PROTOTYPE, 2 workers)",
               "grid": 'geo.gaps.analyse(method="grid")',
               "grid_pop": 'geo.gaps.analyse(method="grid") + population grid'}
     for r in rows:
@@ -423,8 +403,6 @@ def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) 
                 speed += f"; {ext['power_s'] / r['seconds']:.0f}× vs power law"
         if r["kind"] == "ours":
             gaps = f"{r['gaps_seconds']:.1f}"
-        elif r["kind"] == "prototype":
-            gaps = "included"
         elif r["kind"] in ("grid", "grid_pop"):
             gaps = f"on request (exact); numba warm-up {r['warmup_s']:.1f} s apart"
             if "population_read_s" in r:
@@ -432,11 +410,9 @@ def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) 
         else:
             gaps = "not computed"
         cpu = r["cpu_s"] + r.get("gaps_cpu_s", 0.0)
-        workers = (f" (+ {r['worker_peak_rss_mb']:,.0f} per forked worker)"
-                   if r["kind"] == "prototype" and r.get("worker_peak_rss_mb") else "")
         lines.append(f"| {r['label']} | {r['communes']:,} | {r['bts_sites']:,} | {r['loudspeakers']:,} "
                      f"| {r['internet_points']:,} | {method[r['kind']]} | {r['seconds']:.1f} | {gaps} "
-                     f"| {cpu:.1f} | {r['peak_rss_mb']:,.0f}{workers} | {r['load_before']:.1f}→"
+                     f"| {cpu:.1f} | {r['peak_rss_mb']:,.0f} | {r['load_before']:.1f}→"
                      f"{r['load_after']:.1f} | {speed} |")
     if ext:
         txt = (f"| national | {n_communes:,} | {args.sites:,} | {args.loudspeakers:,} | {args.internet:,} "

@@ -25,7 +25,6 @@ from geo import i18n
 from geo.errors import PhusongError
 
 GEOTIFF_SUFFIXES = (".tif", ".tiff")
-HGT_SUFFIXES = (".hgt", ".zip")
 # Any value below this is a void marker, not ground: the lowest land surface (Dead Sea shore) is
 # about −430 m; SRTM voids are −32768, many GeoTIFFs use −9999 without declaring it.
 MIN_VALID_ELEVATION_M = -500.0

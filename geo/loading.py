@@ -208,7 +208,6 @@ def _read_population(path: Path | None, communes: gpd.GeoDataFrame | None,
     return grid
 
 
-
 def _empty_layer(layer: str) -> gpd.GeoDataFrame:
     columns = {c.name: pd.Series(dtype=_dtype(c)) for c in SCHEMA[layer]}
     return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=WGS84))
@@ -216,10 +215,6 @@ def _empty_layer(layer: str) -> gpd.GeoDataFrame:
 
 def _dtype(col: Column) -> str:
     return {"number": "float64", "bool": "bool"}.get(col.kind, "object")
-
-
-def _default(col: Column):
-    return {"number": np.nan, "bool": False}.get(col.kind, "")
 
 
 def _sources(meta: dict, problems: list[Problem]) -> tuple[str | dict[str, str], ...]:

@@ -312,7 +312,3 @@ def parse_bool(text: str) -> bool:
     if key in _FALSE:
         return False
     raise ValueError(reason("not_bool"))
-
-
-def is_finite(value: float) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)

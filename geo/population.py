@@ -236,7 +236,6 @@ def cell_people(communes: gpd.GeoDataFrame, grid: PopulationGrid, *,
         keep = share > 1e-9
         pieces_zone, pieces, share = zi[keep], pieces[keep], share[keep]
         values, centre = values[ci[keep]], centres[ci[keep]]
-    piece_area = shapely.area(pieces) if len(pieces) else np.zeros(0)
     raw_people = np.bincount(pieces_zone, weights=values * share, minlength=n)
     extent = _extent(grid, communes.crs)
     cover = shapely.area(shapely.intersection(zones, extent)) / np.where(zone_area > 0, zone_area, 1)
