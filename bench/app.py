@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
+from geo.testing import app_server, launch_chromium, wait_for_map
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-from appserver import app_server, launch_chromium, wait_for_map  # noqa: E402
 
 
 SCRIPT_RUNS: list[float] = []

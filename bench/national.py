@@ -38,12 +38,8 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 SHARE_COLUMNS = [  # the ten covered layers both methods compute
     "mobile_covered_pct", "covered_2g_pct", "covered_3g_pct", "covered_4g_pct", "covered_5g_pct",
@@ -82,7 +78,7 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
     import shapely  # noqa: F401
     from geo import gaps
 
-    from bench import baseline
+    import baseline  # bench/ is on sys.path: this script's folder (here and in spawned children)
     before = _rss_mb()
     load_before = os.getloadavg()[0]
     cpu0 = _cpu_s()
@@ -264,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     found = args.population or population.worldpop_path()
     POPULATION_FILE = str(found) if found else ""
 
-    from bench import synthetic
+    import synthetic
 
     cache = synthetic.cache_dir()
     print(f"# phusong national benchmark — {dt.datetime.now():%Y-%m-%d %H:%M}", flush=True)

@@ -23,16 +23,12 @@ import argparse
 import math
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+from synthetic import sample_points  # bench/synthetic.py: this script's folder is on sys.path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.synthetic import sample_points
 from geo import loading, settings, siting
 from geo.loading import Dataset
 
@@ -79,7 +75,7 @@ def large(dataset: Dataset, *, candidates: int, settlements: int, k: int, runs: 
 
 def terrain_large(dataset: Dataset, *, candidates: int, settlements: int, k: int,
                   runs: int) -> dict:
-    from bench.terrain import mountain_dem
+    from terrain import mountain_dem
     from geo import dem as dem_io
     from geo import terrain
     from affine import Affine

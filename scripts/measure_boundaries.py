@@ -12,7 +12,6 @@ official district outline, and the IoU of the five 2025 communes after merging.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -20,10 +19,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 from geo import boundaries
+
+ROOT = Path(__file__).resolve().parents[1]
 
 RAW = ROOT.parent / "shared" / "data" / "raw"
 REFERENCE = RAW / "derived" / "dakrong_communes_13_derived.geojson"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import runpy
 from pathlib import Path
 
 import geopandas as gpd
@@ -224,10 +224,8 @@ def test_bad_inputs():
 def _measure():
     if not REFERENCE.exists():
         pytest.skip(f"reference data not available at {RAW}")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    import measure_boundaries
-
-    return measure_boundaries.measure(100.0)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "measure_boundaries.py"
+    return runpy.run_path(str(script))["measure"](100.0)
 
 
 def test_dakrong_against_reference():

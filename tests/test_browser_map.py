@@ -1,7 +1,7 @@
 """The interactive map's defects of issue 15, each checked in a real browser against a real server.
 
 Every test drives Debian's headless Chromium against ``streamlit run app.py`` on the default
-Đakrông data (tests/appserver.py) and looks at what a user sees: which element is on top at a
+Đakrông data (geo/testing.py) and looks at what a user sees: which element is on top at a
 pixel, what its tooltip says, where labels and popups are drawn.
 """
 
@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from appserver import MAP_FRAME, REPO, wait_for_map
+from geo.testing import MAP_FRAME, REPO, wait_for_map
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from appserver import REPO, wait_for_map
+from geo.testing import REPO, wait_for_map
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("PHUSONG_SHOTS", "/tmp/phusong-shots"))

@@ -1,6 +1,10 @@
 """The app in a real server and a real browser, for the browser tests, ``bench/app.py`` and
 ``scripts/screenshots.py``: start ``streamlit run app.py`` on a free local port, launch Debian's
-headless Chromium, and tell when the page has settled with the map drawn."""
+headless Chromium, and tell when the page has settled with the map drawn.
+
+The one helper module that tests, bench and scripts share: they import it as ``geo.testing``
+(the project is installed in the environment), so none of them edits ``sys.path``. It runs the
+``app.py`` of the source tree it sits in (``REPO``); nothing in ``geo`` imports it."""
 
 from __future__ import annotations
 
