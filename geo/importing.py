@@ -9,7 +9,7 @@ or comma, degrees-minutes-seconds, one "lat, lon" column), checks and types the 
 A :class:`~geo.errors.Problem` with severity "error" left its row (or the file) out; a "warning"
 kept it and says what was assumed or changed (swapped latitude/longitude, a repaired polygon, a
 commune code found by name, a point far outside the communes). Rows are numbered as the user sees
-them: a table's header is row 1; a vector file's features count from 1.
+them (:mod:`geo.errors`, "Row numbers").
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ vector format GDAL reads), ``bts_sites``, ``loudspeakers``, ``internet_points`` 
 ``settlements`` (CSV with ``lat``/``lon`` in WGS 84, or any point vector file), plus an optional
 ``dataset.json`` with a title and attribution lines.
 
-Every problem is collected (file, row, column, value, reason) before anything is raised. Rows are
-numbered as a spreadsheet shows them: the header is row 1, the first data row is row 2; features of
-a vector file are numbered from 1. The user's files are only read, never written.
+Every problem is collected (file, row, column, value, reason) before anything is raised; rows are
+numbered as the user sees them (:mod:`geo.errors`, "Row numbers"). The user's files are only read,
+never written.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``read_raw(path)`` returns a :class:`Raw`: a ``pandas.DataFrame`` of strings (tables) or a
 ``GeoDataFrame`` with its declared CRS (vector files), the number of the first data row as the user
-sees it (2 for a table with a header, 1 for vector features) and the problems met while reading
+sees it (see :mod:`geo.errors`, "Row numbers") and the problems met while reading
 (encoding guesses, ragged rows). The user's file is only read; zip containers (zipped Shapefile,
 KMZ, a GeoPackage in a zip) are opened through :mod:`geo.uploads` inside a temporary folder.
 
@@ -114,7 +114,7 @@ def sniff_delimiter(header: str) -> str:
 
 def read_text_table(data: bytes, *, name: str) -> Raw:
     """A delimited text table as strings; ragged rows reported (and left out), blank lines
-    skipped. Header is row 1."""
+    skipped (rows numbered as in :mod:`geo.errors`)."""
     text, notes = decode(data, name=name)
     lines = text.splitlines()
     if not any(line.strip() for line in lines):
