@@ -6,7 +6,8 @@ is read at run time only; nothing from it is written into the repository.
     uv run python scripts/measure_boundaries.py [--cell-m 100] [--timings]
 
 Prints a markdown table: IoU per legacy commune, mean IoU, total area against the 1,228 km²
-official district outline, and the IoU of the five 2025 communes after merging.
+official district outline, and the IoU of the five 2025 communes after merging: the accuracy
+table of ``data/BOUNDARIES.md`` (which describes the method).
 """
 
 from __future__ import annotations
