@@ -264,33 +264,6 @@ def test_stops_when_nothing_is_left_to_cover():
 
 # --- outputs ------------------------------------------------------------------------------------
 
-def test_outputs_and_map_marking(tmp_path):
-    from geo import maps, siting_export
-
-    ds = b.dataset(two_communes(), bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}])
-    plan = siting.plan(ds, service="bts", k=2, params=FLAT, carrier="Viettel")
-    before, after = siting.compare(ds, plan)
-    table = siting_export.sites_table(plan)
-    assert list(table.columns) == list(siting_export.SITE_COLUMNS)
-    assert list(table["rank"]) == [1, 2] and (table["carrier"] == "Viettel").all()
-    assert table["people_cum"].iloc[-1] == round(plan.people_new)
-    ba = siting_export.before_after(plan, before, after, lang="en")
-    assert ba["People newly reached"].sum() == pytest.approx(plan.people_new, abs=2)
-    html = maps.to_html(maps.build_map(after, metric="no_4g_pct", lang="en"))
-    assert html.count("phusong-proposed") >= 2 and "Proposed site (rank)" in html
-    paths = siting_export.write_plan(plan, before, after, tmp_path, lang="vi")
-    assert sorted(p.name for p in paths) == sorted(n for _, n, _ in siting_export.DOWNLOADS)
-    # the sites CSV: headers in the reader's language; English keeps the schema names
-    header = {lang: siting_export.render("sites_csv", plan, before, after, lang=lang)
-              .decode("utf-8-sig").splitlines()[0] for lang in ("vi", "en")}
-    assert header["en"] == ",".join(siting_export.SITE_COLUMNS)
-    assert header["vi"] == ("Thứ tự,Mã đề xuất,Vĩ độ,Kinh độ,Mã xã,Xã,Bắt buộc theo TT 03,"
-                            "Người được phủ thêm,Diện tích phủ thêm (km²),Cộng dồn: người,"
-                            "Cộng dồn: km²,Dịch vụ,Nhà mạng,Công nghệ")
-    assert (tmp_path / "suggested_sites.csv").read_text(encoding="utf-8-sig") \
-        .startswith(header["vi"])
-
-
 def test_cli_plan(tmp_path, capsys):
     from geo import cli
 
