@@ -1,14 +1,14 @@
-"""PROTOTYPE — a faster ``geo.gaps.analyse`` for national runs, kept in bench/ to prove a point.
+"""PROTOTYPE — a faster ``geo.analysis.gaps.analyse`` for national runs, kept in bench/ to prove a point.
 
-Not used by phusong. It returns the same :class:`geo.gaps.GapAnalysis` (same columns, same gap
+Not used by phusong. It returns the same :class:`geo.analysis.gaps.GapAnalysis` (same columns, same gap
 polygons up to floating-point noise) for the default :class:`CoverageParams` and the legacy vintage,
-and is checked against ``geo.gaps.analyse`` by ``bench/national.py --prototype``. What it changes,
+and is checked against ``geo.analysis.gaps.analyse`` by ``bench/national.py --prototype``. What it changes,
 each measured in bench/README.md:
 
 1. Works with the *uncovered* remainder of each commune (``zone − ∪ discs``) instead of the clipped
    covered area. Shares are ``1 − area(rem)/area(zone)``; the gap polygons *are* the remainders; the
    covered geometries are never built. The difference is taken against the **unclipped** union, so
-   no overlay sees two nearly-coincident copies of the commune boundary (in geo/gaps.py
+   no overlay sees two nearly-coincident copies of the commune boundary (in geo/analysis/gaps.py
    ``difference(zones, clipped_union)`` is ~6× slower than ``difference(zones, union)`` for the same
    result).
 2. Discs are built once per distinct radius by translating one template polygon (no per-layer
@@ -37,9 +37,9 @@ import shapely
 from shapely import STRtree
 
 from geo import settings
-from geo.gaps import (GapAnalysis, UncoveredAreas, _count_points, _gap_table, _people_shares,
+from geo.analysis.gaps import (GapAnalysis, UncoveredAreas, _count_points, _gap_table, _people_shares,
                       _safe_div, carrier_column, carriers_reported, gap_rank, gap_score, prepare)
-from geo.loading import Dataset
+from geo.io.loading import Dataset
 from geo.settings import CoverageParams
 
 # The disc polygon (CIRCLE_QUAD_SEGS per quarter) contains the circle of this fraction of r.
@@ -219,7 +219,7 @@ def _pairs(zones: np.ndarray, points: np.ndarray, rmax: float) -> tuple[np.ndarr
 
 def analyse(dataset: Dataset, *, vintage: str = "legacy",
             params: CoverageParams = CoverageParams(), workers: int | None = None) -> GapAnalysis:
-    """PROTOTYPE of :func:`geo.gaps.analyse` (default params, no carrier radius overrides)."""
+    """PROTOTYPE of :func:`geo.analysis.gaps.analyse` (default params, no carrier radius overrides)."""
     if params.carrier_radius_m or params.carriers or params.technologies:
         raise NotImplementedError("prototype: default CoverageParams only")
     workers = workers or len(os.sched_getaffinity(0))
@@ -324,7 +324,7 @@ def analyse(dataset: Dataset, *, vintage: str = "legacy",
     stats["gap_score"] = gap_score(stats)
     stats["gap_rank"] = gap_rank(stats["gap_score"], stats["code"])
     communes = gpd.GeoDataFrame(stats, geometry=zones, crs=crs)
-    # The gap polygons are the remainders already computed: format them now (geo.gaps makes them
+    # The gap polygons are the remainders already computed: format them now (geo.analysis.gaps makes them
     # on demand with one more overlay per commune and kind).
     table = pd.concat([_gap_table(units, kind, uncovered[kind], crs) for kind in settings.GAP_KINDS],
                       ignore_index=True)

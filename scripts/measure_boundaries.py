@@ -1,4 +1,4 @@
-"""Measure geo.boundaries against the derived Đakrông commune polygons, where they are available.
+"""Measure geo.build.boundaries against the derived Đakrông commune polygons, where they are available.
 
 The reference (``../shared/data/raw/derived/dakrong_communes_13_derived.geojson``, next to the repo)
 is read at run time only; nothing from it is written into the repository.
@@ -23,7 +23,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo import boundaries
+from geo.build import boundaries  # noqa: E402  (after the sys.path line)
 
 RAW = ROOT.parent / "shared" / "data" / "raw"
 REFERENCE = RAW / "derived" / "dakrong_communes_13_derived.geojson"
