@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from geo.plan import siting
+from geo.plan import siting, solvers
 from geo.settings import CoverageParams
 
 import builders as b
@@ -504,7 +504,7 @@ def test_auto_solver_keeps_greedy_when_the_exact_solver_runs_out_of_time(monkeyp
     ds = b.dataset(two_communes(), bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}])
     greedy = siting.plan(ds, service="bts", k=2, params=FLAT, solver="greedy")
     # CBC out of time with a poor incumbent: one candidate, not proven optimal
-    monkeypatch.setattr(siting, "exact", lambda matrix, w, k, **kw: ([0], False))
+    monkeypatch.setattr(solvers, "exact", lambda matrix, w, k, **kw: ([0], False))
     plan = siting.plan(ds, service="bts", k=2, params=FLAT, time_limit_s=5)
     assert plan.solver == "greedy" and plan.people_new == pytest.approx(greedy.people_new)
     assert any("ran out of its 5 s; the greedy answer" in str(n) for n in plan.notes)
