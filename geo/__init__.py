@@ -11,7 +11,7 @@ The public API, for a notebook or a script::
     geo.write_report(analysis, "out/")            # CSV, XLSX, GeoJSON, GPKG, HTML, PNG, PDF
 
     terrain = geo.analyse(dataset, dem="tiles/")  # the terrain model over a DEM (SRTM/Copernicus)
-    proposal = geo.plan(dataset, service="bts", k=3)
+    proposal = geo.plan_sites(dataset, service="bts", k=3)
 
 Everything a function returns is in EPSG:4326 unless it says otherwise; distances and areas are
 computed in the data's UTM zone (metres, km²), never in EPSG:3857. ``import geo`` stays light:
@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # for the annotations only: nothing heavy is imported with ge
     from geo.plan.siting import Plan
     from geo.settings import CoverageParams, TerrainParams
 
-__all__ = ["analyse", "analyse_terrain", "build_map", "load_dataset", "plan", "read_dem",
+__all__ = ["analyse", "analyse_terrain", "build_map", "load_dataset", "plan_sites", "read_dem",
            "write_report"]
 
 
@@ -138,13 +138,17 @@ def analyse_terrain(dataset: Dataset, dem: DEM | str | Path | list, *, vintage: 
                                          terrain=terrain or TerrainParams())
 
 
-def plan(dataset: Dataset, *, service: str, k: int, dem: DEM | None = None, **options) -> Plan:
+def plan_sites(dataset: Dataset, *, service: str, k: int, dem: DEM | None = None,
+               **options) -> Plan:
     """Where ``k`` new sites of ``service`` (``"bts"``, ``"loudspeaker"`` or ``"support-point"``)
     would reach the most people still uncovered (or km² where populations are unknown).
 
     ``options`` are those of :func:`geo.plan.siting.plan` (carrier, technology, vintage, communes,
     exclude, solver, time limit …). Returns a :class:`geo.plan.siting.Plan`: the proposed sites in
     rank order (UTM CRS of the data, metres) with the people and km² each adds.
+
+    (Not ``geo.plan``: that name is the :mod:`geo.plan` package, which Python binds on ``geo``
+    as soon as any of its modules is imported.)
     """
     from geo.plan import siting
 

@@ -45,3 +45,11 @@ def test_every_public_function_is_documented():
     for name in geo.__all__:
         doc = getattr(geo, name).__doc__
         assert doc and len(doc.split()) > 15, name
+
+
+def test_plan_sites_proposes_sites_on_the_default_dataset():
+    import geo.plan.siting  # noqa: F401  (binds geo.plan to the package: the API is plan_sites)
+
+    proposal = geo.plan_sites(geo.load_dataset(), service="loudspeaker", k=2, solver="greedy")
+    assert list(proposal.sites["rank"]) == [1, 2]
+    assert (proposal.sites["people_new"] > 0).all()

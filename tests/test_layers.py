@@ -69,14 +69,35 @@ def test_the_cycle_finder_finds_a_cycle():
     assert _cycles(graph) == [["a", "b"]]
 
 
-def test_no_private_name_imported_across_modules():
-    found = []
-    for path in sorted(GEO.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("geo"):
-                found += [f"{path.relative_to(GEO.parent)}: {node.module}.{a.name}"
-                          for a in node.names if a.name.startswith("_")]
+def _private_uses(source: str) -> list[str]:
+    """Private names of geo modules a module takes: ``from geo.x import _y``, or ``x._y`` where
+    ``x`` is a geo module it imported."""
+    tree = ast.parse(source)
+    modules, found = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("geo"):
+            for a in node.names:
+                if a.name.startswith("_"):
+                    found.append(f"{node.module}.{a.name}")
+                elif a.name.islower():  # a module (geo's classes and constants are not lowercase)
+                    modules.add(a.asname or a.name)
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in modules and node.attr.startswith("_")
+                and not node.attr.startswith("__")):
+            found.append(f"{node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_private_name_used_across_modules():
+    found = [f"{path.relative_to(GEO.parent)}: {use}" for path in sorted(GEO.rglob("*.py"))
+             for use in _private_uses(path.read_text(encoding="utf-8"))]
     assert found == []
+
+
+def test_the_private_name_check_finds_both_forms():
+    source = "from geo.analysis import terrain\nfrom geo.io.loading import _x\nterrain._walk(1)\n"
+    assert _private_uses(source) == ["geo.io.loading._x", "terrain._walk"]
 
 
 def _loaded_after(statement: str) -> set[str]:
