@@ -2,18 +2,18 @@
 
     uv run python bench/national.py [--sites 100000] [--seed 1] [--baseline-sample N]
 
-1. Approximate polygons for all ~10,040 legacy communes (geo.boundaries, built once and cached as a
+1. Approximate polygons for all ~10,040 legacy communes (geo.build.boundaries, built once and cached as a
    GeoPackage in $PHUSONG_BENCH_CACHE or /tmp/phusong-bench; the build time is reported apart).
 2. Seeded synthetic layers: BTS sites (area-proportional, carriers Viettel/VinaPhone/MobiFone,
    technology mixes), loudspeakers and internet points.
 3. Each measured part runs in its own spawned process, so its peak memory (ru_maxrss) is its own:
-   - ours: ``geo.gaps.analyse(dataset, vintage="legacy")`` on the whole country;
+   - ours: ``geo.analysis.gaps.analyse(dataset, vintage="legacy")`` on the whole country;
    - the naive geopandas baseline (bench/baseline.py: buffer -> union_all -> overlay -> area per
      commune) and ``analyse`` on the same regional samples of N/2 and N communes (the naive
      baseline grows faster than linearly and would take > 10 minutes nationally), with the national
      baseline time extrapolated from them (clearly labelled); ``--baseline-sample 0`` runs the
      baseline on the whole country instead;
-   - grid: ``geo.gaps.analyse(dataset, vintage="legacy", method="grid")`` (geo.grid) on the whole
+   - grid: ``geo.analysis.gaps.analyse(dataset, vintage="legacy", method="grid")`` (geo.analysis.grid) on the whole
      country and on the samples, timed warm: a first call on three communes loads (or compiles)
      the numba kernels and is reported apart;
    - grid with people: the same with WorldPop's population grid of Viet Nam as the dataset's
@@ -76,7 +76,7 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
         dataset = pickle.load(fh)
     import geopandas  # noqa: F401  (imports are not part of the timed work)
     import shapely  # noqa: F401
-    from geo import gaps
+    from geo.analysis import gaps
 
     import baseline  # bench/ is on sys.path: this script's folder (here and in spawned children)
     before = _rss_mb()
@@ -89,7 +89,7 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
         elapsed = time.perf_counter() - t0
         cpu = _cpu_s() - cpu0
         extra["stats_peak_rss_mb"] = _rss_mb()
-        # geo.gaps makes the uncovered-area polygons on demand: time making all six kinds apart.
+        # geo.analysis.gaps makes the uncovered-area polygons on demand: time making all six kinds apart.
         t1, cpu1 = time.perf_counter(), _cpu_s()
         extra["gap_polygons"] = int(len(result.gaps))
         extra["gaps_seconds"] = time.perf_counter() - t1
@@ -98,7 +98,7 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
         if kind == "grid_pop":  # reading the population GeoTIFF is I/O, timed apart
             import dataclasses
 
-            from geo import population
+            from geo.io import population
             t_read = time.perf_counter()
             grid = population.read_grid(POPULATION_FILE, area=dataset.communes)
             extra["population_read_s"] = time.perf_counter() - t_read
@@ -136,7 +136,7 @@ def _warm_up_grid(dataset) -> float:
     """Seconds of a first grid analysis of three communes (numba kernels loaded or compiled)."""
     import dataclasses
 
-    from geo import gaps
+    from geo.analysis import gaps
     small = dataclasses.replace(dataset, communes=dataset.communes.iloc[:3],
                                 bts_sites=dataset.bts_sites.iloc[:20],
                                 loudspeakers=dataset.loudspeakers.iloc[:5],
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="GSO code of the commune the regional samples are centred on "
                          "(default 19555, Krông Klang, Đakrông)")
     ap.add_argument("--skip-ours-national", action="store_true",
-                    help="do not time geo.gaps.analyse on the whole country (samples only)")
+                    help="do not time geo.analysis.gaps.analyse on the whole country (samples only)")
     ap.add_argument("--no-baseline", action="store_true", help="skip the baseline and the samples")
     ap.add_argument("--no-grid", action="store_true",
                     help='do not time analyse(method="grid") (national and samples)')
@@ -250,12 +250,12 @@ def main(argv: list[str] | None = None) -> int:
                          "drop below 1 (other work on the machine inflates wall times)")
     ap.add_argument("--population", type=Path, metavar="FILE",
                     help="population grid for the grid-with-people part (default: WorldPop's "
-                         "grid of Viet Nam where geo.population.worldpop_path finds it)")
+                         "grid of Viet Nam where geo.io.population.worldpop_path finds it)")
     ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = ap.parse_args(argv)
     global WAIT_IDLE_S, POPULATION_FILE
     WAIT_IDLE_S = args.wait_idle
-    from geo import population
+    from geo.io import population
 
     found = args.population or population.worldpop_path()
     POPULATION_FILE = str(found) if found else ""
@@ -387,9 +387,9 @@ def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) 
              "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     base_by_label = {r["label"]: r["seconds"] for r in rows if r["kind"] == "baseline"}
     ext = extrapolate(samples, national_km2)
-    method = {"ours": "geo.gaps.analyse (exact)", "baseline": "naive geopandas",
-              "grid": 'geo.gaps.analyse(method="grid")',
-              "grid_pop": 'geo.gaps.analyse(method="grid") + population grid'}
+    method = {"ours": "geo.analysis.gaps.analyse (exact)", "baseline": "naive geopandas",
+              "grid": 'geo.analysis.gaps.analyse(method="grid")',
+              "grid_pop": 'geo.analysis.gaps.analyse(method="grid") + population grid'}
     for r in rows:
         base = base_by_label.get(r["label"])
         speed = "" if r["kind"] == "baseline" or base is None else f"{base / r['seconds']:.1f}×"

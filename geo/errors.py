@@ -6,8 +6,8 @@ can catch one type and show its message instead of a traceback.
 Row numbers
 -----------
 This is the one place that states how a :class:`Problem`'s ``row`` counts; the readers
-(:mod:`geo.readers`), the import (:mod:`geo.importing`, :mod:`geo.uploads`), the dataset loader
-(:mod:`geo.loading`) and ``data/README.md`` refer here. A row is numbered as the user sees it:
+(:mod:`geo.io.readers`), the import (:mod:`geo.io.importing`, :mod:`geo.io.uploads`), the dataset loader
+(:mod:`geo.io.loading`) and ``data/README.md`` refer here. A row is numbered as the user sees it:
 
 - a table (CSV/TSV/TXT, XLSX) as a spreadsheet shows it: the header is row 1 and the first data
   row is row 2; blank lines of a text table keep their number (the n-th record of the file is
@@ -16,7 +16,7 @@ This is the one place that states how a :class:`Problem`'s ``row`` counts; the r
 - ``dataset.json``: the n-th ``sources`` entry is row n;
 - ``None``: the problem concerns the whole file (or a whole column), not one row.
 
-In code, :attr:`geo.readers.Raw.first_row` is the number of the first data record (2 for a table,
+In code, :attr:`geo.io.readers.Raw.first_row` is the number of the first data record (2 for a table,
 1 for a vector file), and a record at index ``i`` of a reader's frame is row ``i + first_row``.
 """
 

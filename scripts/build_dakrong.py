@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from geo import settings
-from geo.datasets import SitePlan, build_area_dataset
-from geo.population import worldpop_path
+from geo.build.datasets import SitePlan, build_area_dataset
+from geo.io.population import worldpop_path
 
 REPO = Path(__file__).resolve().parents[1]
 KRONG_KLANG, TA_RUT = "19555", "19588"

@@ -1,4 +1,4 @@
-"""Measure geo.boundaries against the derived Đakrông commune polygons, where they are available.
+"""Measure geo.build.boundaries against the derived Đakrông commune polygons, where they are available.
 
 The reference (``../shared/data/raw/derived/dakrong_communes_13_derived.geojson``, next to the repo)
 is read at run time only; nothing from it is written into the repository.
@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo import boundaries
+from geo.build import boundaries
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Tests of geo.boundaries: approximate commune polygons from the vietnamadminunits package."""
+"""Tests of geo.build.boundaries: approximate commune polygons from the vietnamadminunits package."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import boundaries
+from geo.build import boundaries
 from geo.errors import PhusongError
 
 RAW = Path(__file__).resolve().parents[2] / "shared/data/raw"

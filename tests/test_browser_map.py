@@ -199,11 +199,11 @@ def hatched_kinds(page) -> set[str]:
 
 
 def test_changing_the_colour_metric_changes_what_is_hatched(page):
-    frame = settle(page)
+    settle(page)
     assert hatched_kinds(page) == {"no_4g"}
     choose(page, "Tô màu xã theo", "Diện tích ngoài vùng loa (%)")
     page.wait_for_timeout(500)
-    frame = settle(page)
+    settle(page)
     assert hatched_kinds(page) == {"no_loudspeaker"}
     chips = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Vẽ vùng trống")
     assert chips.get_by_role("button", name=re.compile("^Remove ")).count() == 1
@@ -212,17 +212,19 @@ def test_changing_the_colour_metric_changes_what_is_hatched(page):
     page.get_by_role("option", name="Vùng xa điểm internet").click()
     page.keyboard.press("Escape")
     page.wait_for_timeout(500)
-    frame = settle(page)
+    settle(page)
     assert hatched_kinds(page) == {"no_loudspeaker", "no_internet"}
     choose(page, "Tô màu xã theo", "Diện tích không có sóng di động (%)")
     page.wait_for_timeout(500)
-    frame = settle(page)
+    settle(page)
     assert hatched_kinds(page) == {"no_mobile", "no_internet"}
     assert page.errors == []
 
 
 def test_only_2g_3g_kpi_is_shown(page):
-    from geo import gaps, loading, maps
+    from geo.analysis import gaps
+    from geo.io import loading
+    from geo.render import maps
 
     settle(page)
     expected = gaps.district_totals(gaps.analyse(loading.load_dataset(DATA, strict=False)))

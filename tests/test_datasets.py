@@ -1,4 +1,4 @@
-"""geo.datasets: a dataset folder for any legacy district, built from the package tables."""
+"""geo.build.datasets: a dataset folder for any legacy district, built from the package tables."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo import datasets, loading
+from geo.build import datasets
+from geo.io import loading
 from geo.errors import PhusongError
 
 DAKRONG, KRONG_KLANG, TA_RUT = "467", "19555", "19588"

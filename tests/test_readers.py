@@ -1,4 +1,4 @@
-"""geo.readers: one user file into a raw table of text cells, rows numbered as the user sees them
+"""geo.io.readers: one user file into a raw table of text cells, rows numbered as the user sees them
 (geo/errors.py, "Row numbers")."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import readers
+from geo.io import readers
 
 
 @pytest.mark.parametrize(("header", "delimiter"), [

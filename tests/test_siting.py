@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from geo import siting
+from geo.plan import siting, solvers
 from geo.settings import CoverageParams
 
 import builders as b
@@ -107,7 +107,7 @@ def test_required_groups_are_filled_first_with_their_best_member():
     assert set(chosen) & {1, 2} and m.value(chosen, w) == 5
 
 
-# --- plans against geo.gaps.analyse -------------------------------------------------------------
+# --- plans against geo.analysis.gaps.analyse -------------------------------------------------------------
 
 def two_communes(**extra):
     return [{"code": "W", "name": "Tây", "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 10 * KM, 20 * KM),
@@ -289,8 +289,8 @@ def test_cli_plan(tmp_path, capsys):
 
 from affine import Affine  # noqa: E402
 
-from geo import dem as dem_io  # noqa: E402
-from geo import terrain  # noqa: E402
+from geo.io import dem as dem_io  # noqa: E402
+from geo.analysis import terrain  # noqa: E402
 
 CELL = 30.0
 
@@ -477,7 +477,7 @@ def test_auto_solver_keeps_greedy_when_the_exact_solver_runs_out_of_time(monkeyp
     ds = b.dataset(two_communes(), bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}])
     greedy = siting.plan(ds, service="bts", k=2, params=FLAT, solver="greedy")
     # CBC out of time with a poor incumbent: one candidate, not proven optimal
-    monkeypatch.setattr(siting, "exact", lambda matrix, w, k, **kw: ([0], False))
+    monkeypatch.setattr(solvers, "exact", lambda matrix, w, k, **kw: ([0], False))
     plan = siting.plan(ds, service="bts", k=2, params=FLAT, time_limit_s=5)
     assert plan.solver == "greedy" and plan.people_new == pytest.approx(greedy.people_new)
     assert any("ran out of its 5 s; the greedy answer" in str(n) for n in plan.notes)
@@ -488,7 +488,7 @@ def test_terrain_plan_with_a_population_grid_agrees_with_the_terrain_analysis(tm
     import rasterio
     from rasterio.transform import from_origin
 
-    from geo import population
+    from geo.io import population
 
     def hills(x, y):
         return 200.0 + 300.0 * np.exp(-(((x - b.X0) / 300.0) ** 2)) + 0 * y

@@ -1,4 +1,4 @@
-"""geo.siting_export: the files and downloads of a siting plan."""
+"""geo.render.siting_export: the files and downloads of a siting plan."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from geo import maps, siting, siting_export
+from geo.render import maps
+from geo.plan import siting
+from geo.render import siting_export
 from geo.settings import CoverageParams
 
 import builders as b

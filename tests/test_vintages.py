@@ -1,4 +1,4 @@
-"""geo.vintages: legacy communes, and the 2025 communes dissolved from them."""
+"""geo.analysis.vintages: legacy communes, and the 2025 communes dissolved from them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from geo import vintages
+from geo.analysis import vintages
 from geo.errors import PhusongError
 
 import builders as b

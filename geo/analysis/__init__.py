@@ -1,0 +1,1 @@
+"""Analyses on GeoDataFrames: coverage, people, gaps, terrain, search, what-if."""

@@ -1,0 +1,1 @@
+"""Rendering: map style, folium map, matplotlib snapshot, reports and exports."""
