@@ -15,13 +15,19 @@ import streamlit.components.v1 as components
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_folium import st_folium
 
-from geo import export, gaps, i18n, loading, maps, search, settings, siting, siting_export
-from geo import dem as dem_io
-from geo import terrain
-from geo import importing, uploads
-from geo import folium_speedups, pointquery, villages, whatif
+from geo.render import export, maps, siting_export
+from geo.analysis import gaps, search
+from geo import i18n, settings
+from geo.io import loading
+from geo.plan import siting
+from geo.io import dem as dem_io
+from geo.analysis import terrain
+from geo.io import importing, uploads
+from geo.render import folium_speedups
+from geo.analysis import pointquery, villages, whatif
 from geo.cache import BoundedCache
-from geo import urlstate, view
+from geo.ui import urlstate
+from geo.render import view
 from geo.errors import PhusongError, Problem
 from geo.settings import CoverageParams, TerrainParams
 from geo.analysis import change
@@ -47,8 +53,8 @@ UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "gpkg", "zip", "
 # waiting for confirmation, and a counter in the uploaders' keys (reset empties them).
 USER_DATA, IMPORT_REPORT, PENDING, UPLOAD_ROUND = ("user_data", "import_report", "import_pending",
                                                    "upload_round")
-# What-if sites (a list of geo.whatif.WhatIfSite) and the last spot clicked on the map (lat, lon);
-# this session only (geo.whatif.encode/decode put the sites in a URL).
+# What-if sites (a list of geo.analysis.whatif.WhatIfSite) and the last spot clicked on the map (lat, lon);
+# this session only (geo.analysis.whatif.encode/decode put the sites in a URL).
 WHATIF, WHATIF_POINT = urlstate.WHATIF, "whatif_point"
 
 
@@ -146,7 +152,7 @@ def plan_for(data_key: str, vintage: str, params: CoverageParams, service: str, 
                                       cache=viewshed_cache() if dem is not None else None)
 
 
-# key: geo.whatif.data_key(base key, sites), which names the sites; the base comes in _base.
+# key: geo.analysis.whatif.data_key(base key, sites), which names the sites; the base comes in _base.
 @st.cache_resource(show_spinner=False, max_entries=16)
 def whatif_dataset(key: str, _base: loading.Dataset, _sites: list) -> loading.Dataset:
     return whatif.with_sites(_base, _sites)
@@ -179,7 +185,7 @@ def outline_for(data_key: str, vintage: str, code: str, _communes):
 
 
 # Terrain chosen without a usable DEM: what is shown instead, and the 1° tiles that would cover
-# the communes and the 15 km around them (geo.terrain.dem_area), by SRTM and Copernicus names.
+# the communes and the 15 km around them (geo.analysis.terrain.dem_area), by SRTM and Copernicus names.
 @st.cache_data(show_spinner=False, max_entries=16)
 def dem_help(data_key: str, vintage: str, _dataset: loading.Dataset, lang: str,
              unusable: bool) -> str:
@@ -195,7 +201,7 @@ def dem_help(data_key: str, vintage: str, _dataset: loading.Dataset, lang: str,
 
 # --- sidebar: state ---------------------------------------------------------------------------
 # Every widget of the view lives in st.session_state under its key, seeded once per browser
-# session from the link's query string (geo.urlstate: the link an official sends a colleague)
+# session from the link's query string (geo.ui.urlstate: the link an official sends a colleague)
 # or else the defaults; the widgets themselves pass no default. The query string follows the
 # state at the end of every run.
 URL_READ, URL_IGNORED = "url_read", "url_ignored"  # st.session_state keys (this session only)
@@ -458,7 +464,7 @@ if model == "terrain":
     else:
         st.sidebar.info(T("terrain.dem_needed"))
 
-# --- what-if sites: the dataset with the session's hypothetical sites (geo/whatif.py) ---------
+# --- what-if sites: the dataset with the session's hypothetical sites (geo/analysis/whatif.py) ---------
 # Everything below (figures, map, planning, exports) then counts them; base_* is the data as it
 # is, for the gains. No site placed: nothing changes.
 base_key, base_dataset = data_key, dataset

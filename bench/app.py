@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
+from geo.testing import app_server, launch_chromium, wait_for_map
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-from appserver import app_server, launch_chromium, wait_for_map  # noqa: E402
 
 
 SCRIPT_RUNS: list[float] = []
@@ -66,7 +65,7 @@ def rerun_times(repeat: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {f"{n}: script": [] for n in names}
     out |= {f"{n}: AppTest wall": [] for n in names}
     for kind, key, value in changes:
-        for name, step in zip(names, (lambda: getattr(at, kind)(key=key).set_value(value).run(),
+        for name, step in zip(names, (lambda: getattr(at, kind)(key=key).set_value(value).run(),  # noqa: B023 (called at once)
                                       at.run,
                                       lambda: (st.cache_resource.clear(), st.cache_data.clear(),
                                                at.run()))):
@@ -84,7 +83,7 @@ def synthetic_dem(folder: Path) -> Path:
     import rasterio
     from rasterio.transform import from_origin
 
-    from geo import loading
+    from geo.io import loading
     from geo.crs import working_crs
 
     communes = loading.load_dataset(REPO / "data" / "dakrong", strict=False).communes

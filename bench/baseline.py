@@ -6,7 +6,7 @@ This is what one would write without thinking about scale:
     pieces = gpd.overlay(communes, GeoDataFrame(geometry=[coverage]), how="intersection")
     covered_km2 = pieces.area.groupby(pieces["code"]).sum()
 
-It computes the same covered shares as :func:`geo.gaps.analyse` (same circle model: a BTS site's
+It computes the same covered shares as :func:`geo.analysis.gaps.analyse` (same circle model: a BTS site's
 disc has the largest radius among the technologies that count, ``CIRCLE_QUAD_SEGS`` segments per
 quarter circle, same working UTM CRS), for the ten "covered" layers only. It does NOT compute what
 ``analyse`` additionally produces (the six uncovered-area layers and their gap polygons, at-risk,
@@ -21,7 +21,7 @@ import pandas as pd
 
 from geo import settings
 from geo.crs import working_crs
-from geo.loading import Dataset
+from geo.io.loading import Dataset
 from geo.settings import CoverageParams
 
 # analyse() column -> (layer, technology or None, carrier or None)

@@ -2,19 +2,18 @@
 
     uv run python bench/national.py [--sites 100000] [--seed 1] [--baseline-sample N]
 
-1. Approximate polygons for all ~10,040 legacy communes (geo.boundaries, built once and cached as a
+1. Approximate polygons for all ~10,040 legacy communes (geo.build.boundaries, built once and cached as a
    GeoPackage in $PHUSONG_BENCH_CACHE or /tmp/phusong-bench; the build time is reported apart).
 2. Seeded synthetic layers: BTS sites (area-proportional, carriers Viettel/VinaPhone/MobiFone,
    technology mixes), loudspeakers and internet points.
 3. Each measured part runs in its own spawned process, so its peak memory (ru_maxrss) is its own:
-   - ours: ``geo.gaps.analyse(dataset, vintage="legacy")`` on the whole country;
+   - ours: ``geo.analysis.gaps.analyse(dataset, vintage="legacy")`` on the whole country;
    - the naive geopandas baseline (bench/baseline.py: buffer -> union_all -> overlay -> area per
      commune) and ``analyse`` on the same regional samples of N/2 and N communes (the naive
      baseline grows faster than linearly and would take > 10 minutes nationally), with the national
      baseline time extrapolated from them (clearly labelled); ``--baseline-sample 0`` runs the
      baseline on the whole country instead;
-   - with ``--prototype``, the faster variant of bench/prototype.py on the same inputs;
-   - grid: ``geo.gaps.analyse(dataset, vintage="legacy", method="grid")`` (geo.grid) on the whole
+   - grid: ``geo.analysis.gaps.analyse(dataset, vintage="legacy", method="grid")`` (geo.analysis.grid) on the whole
      country and on the samples, timed warm: a first call on three communes loads (or compiles)
      the numba kernels and is reported apart;
    - grid with people: the same with WorldPop's population grid of Viet Nam as the dataset's
@@ -39,12 +38,8 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 SHARE_COLUMNS = [  # the ten covered layers both methods compute
     "mobile_covered_pct", "covered_2g_pct", "covered_3g_pct", "covered_4g_pct", "covered_5g_pct",
@@ -81,11 +76,9 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
         dataset = pickle.load(fh)
     import geopandas  # noqa: F401  (imports are not part of the timed work)
     import shapely  # noqa: F401
-    from geo import gaps
+    from geo.analysis import gaps
 
-    from bench import baseline
-    if kind == "prototype":
-        from bench import prototype
+    import baseline  # bench/ is on sys.path: this script's folder (here and in spawned children)
     before = _rss_mb()
     load_before = os.getloadavg()[0]
     cpu0 = _cpu_s()
@@ -96,22 +89,16 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
         elapsed = time.perf_counter() - t0
         cpu = _cpu_s() - cpu0
         extra["stats_peak_rss_mb"] = _rss_mb()
-        # geo.gaps makes the uncovered-area polygons on demand: time making all six kinds apart.
+        # geo.analysis.gaps makes the uncovered-area polygons on demand: time making all six kinds apart.
         t1, cpu1 = time.perf_counter(), _cpu_s()
         extra["gap_polygons"] = int(len(result.gaps))
         extra["gaps_seconds"] = time.perf_counter() - t1
         extra["gaps_cpu_s"] = _cpu_s() - cpu1
-    elif kind == "prototype":
-        result = prototype.analyse(dataset, vintage="legacy")
-        extra["gap_polygons"] = int(len(result.gaps))  # already made: formatting only
-        elapsed = time.perf_counter() - t0
-        cpu = _cpu_s() - cpu0
-        extra["layers"] = prototype.LAST_COUNTS
     elif kind in ("grid", "grid_pop"):
         if kind == "grid_pop":  # reading the population GeoTIFF is I/O, timed apart
             import dataclasses
 
-            from geo import population
+            from geo.io import population
             t_read = time.perf_counter()
             grid = population.read_grid(POPULATION_FILE, area=dataset.communes)
             extra["population_read_s"] = time.perf_counter() - t_read
@@ -140,7 +127,6 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
     shares.to_pickle(shares_path)
     return {"kind": kind, "seconds": elapsed, "cpu_s": cpu, "load_before": load_before,
             "load_after": os.getloadavg()[0], "peak_rss_mb": _rss_mb(), "rss_before_mb": before,
-            "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             "communes": int(len(dataset.communes)), "bts_sites": int(len(dataset.bts_sites)),
             "loudspeakers": int(len(dataset.loudspeakers)),
             "internet_points": int(len(dataset.internet_points)), **extra}
@@ -150,7 +136,7 @@ def _warm_up_grid(dataset) -> float:
     """Seconds of a first grid analysis of three communes (numba kernels loaded or compiled)."""
     import dataclasses
 
-    from geo import gaps
+    from geo.analysis import gaps
     small = dataclasses.replace(dataset, communes=dataset.communes.iloc[:3],
                                 bts_sites=dataset.bts_sites.iloc[:20],
                                 loudspeakers=dataset.loudspeakers.iloc[:5],
@@ -184,7 +170,7 @@ def run_part(kind: str, dataset_path: Path, label: str) -> tuple[dict, pd.DataFr
     queue = ctx.SimpleQueue()
     proc = ctx.Process(target=_child, args=(queue, kind, str(dataset_path), str(shares_path),
                                             POPULATION_FILE))
-    proc.start()  # not a daemon: the prototype may fork its own workers
+    proc.start()
     ok, figures = queue.get()
     proc.join()
     if not ok:
@@ -254,10 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--anchor", default="19555",
                     help="GSO code of the commune the regional samples are centred on "
                          "(default 19555, Krông Klang, Đakrông)")
-    ap.add_argument("--prototype", action="store_true",
-                    help="also time the faster prototype of bench/prototype.py (national)")
     ap.add_argument("--skip-ours-national", action="store_true",
-                    help="do not time geo.gaps.analyse on the whole country (samples only)")
+                    help="do not time geo.analysis.gaps.analyse on the whole country (samples only)")
     ap.add_argument("--no-baseline", action="store_true", help="skip the baseline and the samples")
     ap.add_argument("--no-grid", action="store_true",
                     help='do not time analyse(method="grid") (national and samples)')
@@ -266,17 +250,17 @@ def main(argv: list[str] | None = None) -> int:
                          "drop below 1 (other work on the machine inflates wall times)")
     ap.add_argument("--population", type=Path, metavar="FILE",
                     help="population grid for the grid-with-people part (default: WorldPop's "
-                         "grid of Viet Nam where geo.population.worldpop_path finds it)")
+                         "grid of Viet Nam where geo.io.population.worldpop_path finds it)")
     ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = ap.parse_args(argv)
     global WAIT_IDLE_S, POPULATION_FILE
     WAIT_IDLE_S = args.wait_idle
-    from geo import population
+    from geo.io import population
 
     found = args.population or population.worldpop_path()
     POPULATION_FILE = str(found) if found else ""
 
-    from bench import synthetic
+    import synthetic
 
     cache = synthetic.cache_dir()
     print(f"# phusong national benchmark — {dt.datetime.now():%Y-%m-%d %H:%M}", flush=True)
@@ -332,13 +316,6 @@ def main(argv: list[str] | None = None) -> int:
                                   shares_grid_nat))
         else:
             print("  (no population grid found: the grid-with-people part is skipped)", flush=True)
-    if args.prototype:
-        fig, shares_proto = run_part("prototype", national_path, "national")
-        fig["area_km2"] = national_km2
-        rows.append(fig)
-        if shares_ours_nat is not None:
-            checks.append({"what": "prototype vs analyse, national",
-                           "max_abs_pp": max_diff(shares_proto, shares_ours_nat)})
 
     samples: list[dict] = []
     if args.no_baseline:
@@ -410,10 +387,9 @@ def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) 
              "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     base_by_label = {r["label"]: r["seconds"] for r in rows if r["kind"] == "baseline"}
     ext = extrapolate(samples, national_km2)
-    method = {"ours": "geo.gaps.analyse (exact)", "baseline": "naive geopandas",
-              "prototype": "bench/prototype.py (PROTOTYPE, 2 workers)",
-              "grid": 'geo.gaps.analyse(method="grid")',
-              "grid_pop": 'geo.gaps.analyse(method="grid") + population grid'}
+    method = {"ours": "geo.analysis.gaps.analyse (exact)", "baseline": "naive geopandas",
+              "grid": 'geo.analysis.gaps.analyse(method="grid")',
+              "grid_pop": 'geo.analysis.gaps.analyse(method="grid") + population grid'}
     for r in rows:
         base = base_by_label.get(r["label"])
         speed = "" if r["kind"] == "baseline" or base is None else f"{base / r['seconds']:.1f}×"
@@ -423,8 +399,6 @@ def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) 
                 speed += f"; {ext['power_s'] / r['seconds']:.0f}× vs power law"
         if r["kind"] == "ours":
             gaps = f"{r['gaps_seconds']:.1f}"
-        elif r["kind"] == "prototype":
-            gaps = "included"
         elif r["kind"] in ("grid", "grid_pop"):
             gaps = f"on request (exact); numba warm-up {r['warmup_s']:.1f} s apart"
             if "population_read_s" in r:
@@ -432,11 +406,9 @@ def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) 
         else:
             gaps = "not computed"
         cpu = r["cpu_s"] + r.get("gaps_cpu_s", 0.0)
-        workers = (f" (+ {r['worker_peak_rss_mb']:,.0f} per forked worker)"
-                   if r["kind"] == "prototype" and r.get("worker_peak_rss_mb") else "")
         lines.append(f"| {r['label']} | {r['communes']:,} | {r['bts_sites']:,} | {r['loudspeakers']:,} "
                      f"| {r['internet_points']:,} | {method[r['kind']]} | {r['seconds']:.1f} | {gaps} "
-                     f"| {cpu:.1f} | {r['peak_rss_mb']:,.0f}{workers} | {r['load_before']:.1f}→"
+                     f"| {cpu:.1f} | {r['peak_rss_mb']:,.0f} | {r['load_before']:.1f}→"
                      f"{r['load_after']:.1f} | {speed} |")
     if ext:
         txt = (f"| national | {n_communes:,} | {args.sites:,} | {args.loudspeakers:,} | {args.internet:,} "

@@ -1,4 +1,4 @@
-"""Benchmark of geo.siting: a large greedy plan, and greedy against the exact optimum.
+"""Benchmark of geo.plan.siting: a large greedy plan, and greedy against the exact optimum.
 
     uv run python bench/siting.py                 # both parts, figures on stdout
     uv run python bench/siting.py --markdown      # also print the bench/README.md section
@@ -6,7 +6,7 @@
 Inputs: the Đakrông communes (data/dakrong) with its existing sites, plus seeded synthetic
 settlements (uniform over the communes, 20–600 people each). Part 1 plans k new 4G BTS sites
 over ≈ 2,000 candidates (grid only: settlements are not candidates here) and 5,000 settlements;
-the time is the whole :func:`geo.siting.plan` call (candidates, demand, matrix, solver, exact
+the time is the whole :func:`geo.plan.siting.plan` call (candidates, demand, matrix, solver, exact
 figures), median of 3 runs after a warm-up. Part 2 solves smaller instances with both solvers and
 reports greedy / optimum. Part 3 is part 1 with line of sight: the same 5,000 settlements and
 ≈ 2,000 candidates (grid plus the DEM's 100 hilltops) on a seeded synthetic 30 m mountain DEM
@@ -23,18 +23,16 @@ import argparse
 import math
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+from synthetic import sample_points  # bench/synthetic.py: this script's folder is on sys.path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.synthetic import sample_points
-from geo import loading, settings, siting
-from geo.loading import Dataset
+from geo import settings
+from geo.io import loading
+from geo.io.loading import Dataset
+from geo.plan import siting
 
 
 def with_settlements(dataset: Dataset, n: int, seed: int) -> Dataset:
@@ -79,9 +77,9 @@ def large(dataset: Dataset, *, candidates: int, settlements: int, k: int, runs: 
 
 def terrain_large(dataset: Dataset, *, candidates: int, settlements: int, k: int,
                   runs: int) -> dict:
-    from bench.terrain import mountain_dem
-    from geo import dem as dem_io
-    from geo import terrain
+    from terrain import mountain_dem
+    from geo.analysis import terrain
+    from geo.io import dem as dem_io
     from affine import Affine
 
     ds = with_settlements(dataset, settlements, seed=1)
@@ -192,7 +190,7 @@ def markdown(args, big, rows, worst, los) -> str:
     solved = [r for r in rows if r["optimal"]]
     lines = [
         "", "## Siting", "",
-        "`uv run python bench/siting.py` (geo.siting; circle model, then line of sight on a "
+        "`uv run python bench/siting.py` (geo.plan.siting; circle model, then line of sight on a "
         "synthetic 30 m DEM). Machine: "
         f"{platform.machine()}, Python {platform.python_version()}.", "",
         f"- **Large plan**: Đakrông communes, {big['candidates']:,} candidate sites (grid, "

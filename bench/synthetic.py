@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.loading import Dataset
+from geo.io.loading import Dataset
 
 WGS84 = "EPSG:4326"
 # Metric CRS used only to *place* synthetic points (area-proportional sampling); analyse()
@@ -32,12 +32,12 @@ INTERNET_MIX = {"internet_shop": 0.7, "public_access": 0.2, "support_point": 0.1
 def cache_dir() -> Path:
     """Where the national GeoPackage and the inputs made from it are cached
     ($PHUSONG_BENCH_CACHE, else /tmp/phusong-bench), in a folder named after the code of
-    geo/boundaries.py: a changed polygon method never reuses polygons of the old one."""
+    geo/build/boundaries.py: a changed polygon method never reuses polygons of the old one."""
     import hashlib
 
-    import geo.boundaries
+    import geo.build.boundaries
 
-    version = hashlib.sha256(Path(geo.boundaries.__file__).read_bytes()).hexdigest()[:10]
+    version = hashlib.sha256(Path(geo.build.boundaries.__file__).read_bytes()).hexdigest()[:10]
     d = Path(os.environ.get("PHUSONG_BENCH_CACHE", "/tmp/phusong-bench")) / f"boundaries-{version}"
     d.mkdir(parents=True, exist_ok=True)
     return d
@@ -48,7 +48,7 @@ def national_communes(cell_m: float = 100.0) -> tuple[gpd.GeoDataFrame, float | 
     path = cache_dir() / f"communes_national_{int(cell_m)}m.gpkg"
     if path.exists():
         return gpd.read_file(path), None
-    from geo import boundaries
+    from geo.build import boundaries
 
     t0 = time.perf_counter()
     if hasattr(boundaries, "approximate_communes_national"):
@@ -70,7 +70,7 @@ def cached_build_seconds(cell_m: float = 100.0) -> float | None:
 
 
 def communes_layer(polys: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The schema's communes layer (geo.loading.SCHEMA['communes']) from approximate polygons."""
+    """The schema's communes layer (geo.io.loading.SCHEMA['communes']) from approximate polygons."""
     n = len(polys)
     return gpd.GeoDataFrame({
         "code": polys["code"].astype(str).to_numpy(),
@@ -116,7 +116,7 @@ def _choice(rng: np.random.Generator, mix: dict[str, float], n: int) -> np.ndarr
 
 def synthetic_dataset(polys: gpd.GeoDataFrame, *, sites: int = 100_000, loudspeakers: int = 20_000,
                       internet: int = 2_000, seed: int = 1) -> tuple[Dataset, dict[str, np.ndarray]]:
-    """A :class:`geo.loading.Dataset` over ``polys`` with seeded synthetic point layers, and for
+    """A :class:`geo.io.loading.Dataset` over ``polys`` with seeded synthetic point layers, and for
     each point layer the row of ``polys`` each point lies in."""
     rng = np.random.default_rng(seed)
     bts_xy, bts_in = sample_points(polys, sites, rng)

@@ -8,7 +8,7 @@ km²), each within ``--radius-km``.
 
 - gdal_viewshed: one ``gdal_viewshed`` process per site on the DEM as a GeoTIFF (what a user of
   GDAL's command line runs), timed end to end.
-- phusong: ``geo.terrain.viewsheds`` for all sites (no cache) and ``geo.terrain.paint`` of the
+- phusong: ``geo.analysis.terrain.viewsheds`` for all sites (no cache) and ``geo.analysis.terrain.paint`` of the
   count-of-servers raster, in a fresh process (numba's compiled code loaded from its cache); the
   peak resident memory of that process is its ``ru_maxrss``.
 - agreement: share of in-range cells where both say the same, over the first 10 sites.
@@ -80,8 +80,8 @@ def child(path: str, n: int, radius_m: float, side: int) -> None:
     """Run in a fresh process: time phusong's viewsheds + servers raster; print JSON."""
     import rasterio
 
-    from geo import dem as dem_io
-    from geo import terrain
+    from geo.io import dem as dem_io
+    from geo.analysis import terrain
 
     with rasterio.open(path) as src:
         d = dem_io.from_array(src.read(1), transform=src.transform, crs=UTM48N)
@@ -104,8 +104,8 @@ def agreement(path: Path, z: np.ndarray, xs, ys, radius_m: float, out_dir: Path,
     import rasterio
     from affine import Affine
 
-    from geo import dem as dem_io
-    from geo import terrain
+    from geo.io import dem as dem_io
+    from geo.analysis import terrain
 
     d = dem_io.from_array(z, transform=Affine(CELL, 0, X0, 0, -CELL, Y0), crs=UTM48N)
     sheds = terrain.viewsheds(d, xs[:k], ys[:k], observer_height_m=30.0, target_height_m=1.5,

@@ -19,16 +19,21 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "bench"), str(REPO / "tests")]
+import pandas as pd
+import sqlalchemy as sa
 
-from geo import loading  # noqa: E402
-from geo.store import engine, versions  # noqa: E402
+from geo.io import loading
+from geo.store import engine, versions
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+DROP = ("DROP TABLE IF EXISTS field_reports, plan_sites, plans, features, layers, versions, "
+        "alembic_version CASCADE; DROP FUNCTION IF EXISTS phusong_refuse_change() CASCADE")
 
 
 def timed(fn, repeat: int) -> tuple[float, float, object]:
@@ -42,8 +47,7 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
 
 def province_folder(folder: Path) -> Path:
     """The 400-commune folder (communes GeoJSON, point layers CSV), written once."""
-    import builders
-    import synthetic
+    import synthetic  # bench/synthetic.py: this script's folder is on sys.path
 
     if (folder / "communes.geojson").exists():
         return folder
@@ -52,7 +56,13 @@ def province_folder(folder: Path) -> Path:
     at = int((national["code"] >= "19555").to_numpy().argmax())
     polys = national.iloc[at - 200:at + 200].reset_index(drop=True)
     ds, _ = synthetic.synthetic_dataset(polys, sites=4000, loudspeakers=4000, internet=400, seed=1)
-    builders.write_folder(ds, folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    ds.communes.to_file(folder / "communes.geojson", driver="GeoJSON")
+    for name, layer in ds.sites.items():  # point layers as CSV with lat/lon, as users give them
+        table = pd.DataFrame(layer.drop(columns="geometry"))
+        table.insert(1, "lat", layer.geometry.y)
+        table.insert(2, "lon", layer.geometry.x)
+        table.to_csv(folder / f"{name}.csv", index=False)
     return folder
 
 
@@ -77,11 +87,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="phusong-bench-ws-") as tmp:
         urls = [f"sqlite:///{tmp}/workspace.sqlite"]
-        if args.postgres:
-            from store_backends import fresh_url
-
-            os.environ["PHUSONG_TEST_POSTGRES_URL"] = args.postgres
-            urls.append(fresh_url("postgresql", Path(tmp)))
+        if args.postgres:  # its phusong tables dropped: a fresh workspace
+            wipe = sa.create_engine(engine.database_url(args.postgres))
+            with wipe.begin() as conn:
+                conn.exec_driver_sql(DROP)
+            wipe.dispose()
+            urls.append(args.postgres)
         province = province_folder(Path(tmp) / "province")
         lines = ["| dataset | communes | features | database | load folder s | save version s "
                  "| open version s |", "| --- | ---: | ---: | --- | ---: | ---: | ---: |"]

@@ -166,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from geo import export, gaps, importing, loading
+    from geo.render import export
+    from geo.analysis import gaps
+    from geo.io import importing, loading
 
     started = time.perf_counter()
     overrides = {_LAYER_OF_OPTION[o]: getattr(args, f"layer_{o}") for o in LAYER_OPTIONS
@@ -221,7 +223,8 @@ def _report(args: argparse.Namespace) -> int:
 
 def _read_dem(dataset, args: argparse.Namespace):
     """The DEM of ``--dem`` over the communes plus the largest default reach, in their UTM zone."""
-    from geo import dem, terrain
+    from geo.io import dem
+    from geo.analysis import terrain
     from geo.settings import CoverageParams
 
     params = CoverageParams()
@@ -235,7 +238,7 @@ def _read_dem(dataset, args: argparse.Namespace):
 
 def _terrain(dataset, args: argparse.Namespace):
     """The terrain model's analysis of ``dataset`` over the DEM files of ``--dem``."""
-    from geo import terrain
+    from geo.analysis import terrain
     from geo.settings import CoverageParams
 
     params = CoverageParams()
@@ -248,7 +251,9 @@ def _terrain(dataset, args: argparse.Namespace):
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from geo import loading, siting, siting_export
+    from geo.io import loading
+    from geo.plan import siting
+    from geo.render import siting_export
 
     started = time.perf_counter()
     if args.service != "bts" and (args.carrier or args.technology):
@@ -259,7 +264,7 @@ def _plan(args: argparse.Namespace) -> int:
     communes = [c.strip() for c in args.communes.split(",") if c.strip()] if args.communes else None
     grid = cache = None
     if args.dem:
-        from geo import terrain
+        from geo.analysis import terrain
 
         grid = _read_dem(dataset, args)
         cache = terrain.viewshed_cache()
@@ -302,7 +307,8 @@ def _read_polygons(path: Path):
 
 
 def _build(args: argparse.Namespace) -> int:
-    from geo import datasets, population
+    from geo.build import datasets
+    from geo.io import population
 
     grid = args.population or population.worldpop_path()
     if grid is None:
@@ -354,8 +360,8 @@ def _workspace(args: argparse.Namespace) -> int:
 
 
 def _workspace_compare(args: argparse.Namespace) -> int:
-    from geo import export, gaps
-    from geo.analysis import change
+    from geo.analysis import change, gaps
+    from geo.render import export
     from geo.render import changes
     from geo.store import versions
 

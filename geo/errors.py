@@ -2,6 +2,22 @@
 
 Every error a user can cause is a :class:`PhusongError` (a ``ValueError``), so the CLI and the app
 can catch one type and show its message instead of a traceback.
+
+Row numbers
+-----------
+This is the one place that states how a :class:`Problem`'s ``row`` counts; the readers
+(:mod:`geo.io.readers`), the import (:mod:`geo.io.importing`, :mod:`geo.io.uploads`), the dataset loader
+(:mod:`geo.io.loading`) and ``data/README.md`` refer here. A row is numbered as the user sees it:
+
+- a table (CSV/TSV/TXT, XLSX) as a spreadsheet shows it: the header is row 1 and the first data
+  row is row 2; blank lines of a text table keep their number (the n-th record of the file is
+  row n), so the row a message names is the row the user opens;
+- a vector file (GeoJSON, GeoPackage, Shapefile, KML …): features count from 1, in file order;
+- ``dataset.json``: the n-th ``sources`` entry is row n;
+- ``None``: the problem concerns the whole file (or a whole column), not one row.
+
+In code, :attr:`geo.io.readers.Raw.first_row` is the number of the first data record (2 for a table,
+1 for a vector file), and a record at index ``i`` of a reader's frame is row ``i + first_row``.
 """
 
 from __future__ import annotations
@@ -23,7 +39,7 @@ class Problem:
     """
 
     file: str
-    row: int | None  # as the user sees it: a table's header is row 1; None for a whole file
+    row: int | None  # as the user sees it (see "Row numbers" above); None for a whole file
     column: str | None
     value: str | None
     reason: str

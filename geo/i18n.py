@@ -136,7 +136,7 @@ TEXT |= _g("internet", {
     "support_point": ("Điểm hỗ trợ (TT 03)", "Support point (Circular 03)"),
 })
 
-# --- terrain model (geo.terrain, DEM) -----------------------------------------------------------
+# --- terrain model (geo.analysis.terrain, DEM) -----------------------------------------------------------
 TEXT |= _g("terrain", {
     "tag_circle": ("[vòng tròn]", "[circle]"),
     "tag_terrain": ("[địa hình]", "[terrain]"),
@@ -173,7 +173,7 @@ TEXT |= _g("terrain", {
     "compare": ("So sánh vòng tròn và địa hình", "Circle and terrain compared"),
 })
 
-# --- the app's view: URL state, selected commune, terrain without a DEM (app.py, geo.view) ------
+# --- the app's view: URL state, selected commune, terrain without a DEM (app.py, geo.render.view) ------
 TEXT |= _g("view", {
     "url_ignored": ("Một số giá trị trong liên kết không dùng được và đã được bỏ qua: {params}",
                     "Some values in the link could not be used and were ignored: {params}"),
@@ -266,7 +266,7 @@ TEXT |= _g("basis", {
     "mixed": ("theo ô lưới dân số một phần, phần còn lại dàn đều",
               "partly from the population grid, the rest spread evenly"),
 })
-# People figures that depend on where people sit inside a 1 km population cell (geo.gaps).
+# People figures that depend on where people sit inside a 1 km population cell (geo.analysis.gaps).
 TEXT |= _g("col", {
     "grid_population": ("Dân số theo ô lưới", "Population on the grid"),
     "no_loudspeaker_pop_low": ("Số người ngoài vùng loa, thấp nhất",
@@ -419,7 +419,7 @@ TEXT |= _g("report", {
                "every commune is in the table"),
 })
 
-# --- siting plan (geo.siting, the planning tab) -------------------------------------------------
+# --- siting plan (geo.plan.siting, the planning tab) -------------------------------------------------
 TEXT |= _g("plan", {
     "run": ("Tính đề xuất", "Compute the proposal"),
     "tab": ("Quy hoạch", "Planning"),
@@ -565,7 +565,7 @@ TEXT |= _g("import", {
     "severity_warning": ("cảnh báo", "warning"),
 })
 
-# --- the point card (geo.pointquery) and what-if sites (geo.whatif) ----------------------------
+# --- the point card (geo.analysis.pointquery) and what-if sites (geo.analysis.whatif) ----------------------------
 TEXT |= _g("point", {
     "title": ("Tại điểm đã chọn", "At the chosen spot"),
     "hint": ("Bấm vào bất kỳ đâu trên bản đồ để xem nơi đó có sóng, loa và internet thế nào.",
@@ -721,7 +721,7 @@ TEXT |= _g("note", {
 # Reasons of import problems (geo.errors.Problem, made with geo.i18n.reason): file, row and column
 # are named beside them; {names} are filled in the reader's language. English is what the CLI prints.
 TEXT |= _g("reason", {
-    # values (geo.normalise)
+    # values (geo.io.normalise)
     "not_finite": ("không phải số hữu hạn", "not a finite number"),
     "not_number": ("không phải số (ví dụ 30.5 hoặc 30,5)", "not a number (e.g. 30.5 or 30,5)"),
     "empty": ("ô trống", "empty"),
@@ -757,7 +757,7 @@ TEXT |= _g("reason", {
     "minimum": ("phải ≥ {limit}", "must be ≥ {limit}"),
     "maximum": ("phải ≤ {limit}", "must be ≤ {limit}"),
     "duplicate_id": ("mã trùng: mỗi dòng cần một mã riêng", "duplicate id: each row needs its own"),
-    # reading files (geo.readers)
+    # reading files (geo.io.readers)
     "cannot_read": ("không đọc được: {detail}", "cannot be read: {detail}"),
     "unsupported_type": ("loại tệp {suffix} không được hỗ trợ; dùng một trong {suffixes}",
                          "unsupported file type {suffix}; use one of {suffixes}"),
@@ -813,7 +813,7 @@ TEXT |= _g("reason", {
     "shp_parts": ("Shapefile {name} thiếu tệp {missing}: hãy nén tất cả các phần của nó cùng nhau",
                   "the Shapefile {name} comes without its {missing} file(s): zip all its parts "
                   "together"),
-    # uploads (geo.uploads)
+    # uploads (geo.io.uploads)
     "upload_too_large": ("tệp tải lên vượt giới hạn {limit} MB",
                          "the upload is larger than the limit of {limit} MB"),
     "not_zip": ("không phải tệp zip đọc được: {detail}", "not a readable zip file: {detail}"),
@@ -843,7 +843,7 @@ TEXT |= _g("reason", {
                       "{n} rows left out because of errors, see the rows below"),
     "rows_left_out_one": ("{n} dòng bị bỏ qua vì lỗi, xem dòng dưới đây",
                           "{n} row left out because of an error, see the row below"),
-    # layers and datasets (geo.loading)
+    # layers and datasets (geo.io.loading)
     "layer_missing": ("thiếu lớp '{layer}': thêm {layer}.csv hoặc {layer}.geojson (xem "
                       "data/README.md)",
                       "layer '{layer}' is missing: add {layer}.csv or {layer}.geojson (see "
@@ -853,7 +853,7 @@ TEXT |= _g("reason", {
                    "bỏ qua",
                    "a source is a text, or one text per language ({langs}); left out"),
     "not_json": ("không đọc được dạng JSON: {detail}", "cannot be read as JSON: {detail}"),
-    # geometry and coordinates (geo.importing)
+    # geometry and coordinates (geo.io.importing)
     "metres_hint": ("x tới {x}, y tới {y}: đây có vẻ là mét của hệ toạ độ phẳng (VN-2000 hoặc UTM, "
                     "ví dụ x≈500.000, y≈1.800.000), không phải độ WGS 84",
                     "x up to {x}, y up to {y}: these look like projected metres (VN-2000 or UTM, "
@@ -920,7 +920,7 @@ TEXT |= _g("reason", {
     "none_found": ("không có", "none"),
     "far_point": ("điểm nằm cách mọi xã {km} km: hãy kiểm tra toạ độ",
                   "the point lies {km} km outside every commune: check its coordinates"),
-    # commune codes by name (geo.importing.join_codes)
+    # commune codes by name (geo.io.importing.join_codes)
     "no_commune_name": ("không có xã nào tên này trong {reference}: thêm cột 'code' ghi mã GSO "
                         "của xã{suggestion}",
                         "no commune of this name in {reference}: add a 'code' column with its "
@@ -934,7 +934,7 @@ TEXT |= _g("reason", {
                       "no 'code' column: {matched} of {total} communes matched to GSO codes by "
                       "name against {reference}"),
 })
-# Population grids (geo.population, geo.loading).
+# Population grids (geo.io.population, geo.io.loading).
 TEXT |= _g("reason", {
     "grid_unreadable": ("không đọc được như một lưới dân số GeoTIFF ({detail})",
                         "cannot be read as a GeoTIFF population grid ({detail})"),
@@ -1048,7 +1048,7 @@ TEXT |= _g("workspace", {
     "col.files": ("Tệp nguồn", "Source files"),
 })
 
-# --- villages (geo.villages): settlements.csv, its sheet, the app's table, map markers ----------
+# --- villages (geo.analysis.villages): settlements.csv, its sheet, the app's table, map markers ----------
 TEXT |= _g("village", {
     "name": ("Thôn/bản", "Village"),
     "code": ("Mã xã", "Commune code"),

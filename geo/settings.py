@@ -25,7 +25,7 @@ MAIN_CARRIERS: tuple[str, ...] = ("Viettel", "VinaPhone", "MobiFone")
 LOUDSPEAKER_KINDS: tuple[str, ...] = ("cluster", "commune_station", "district_station")
 INTERNET_KINDS: tuple[str, ...] = ("internet_shop", "public_access", "support_point")
 
-# Uncovered-area layers computed per commune (see geo.gaps).
+# Uncovered-area layers computed per commune (see geo.analysis.gaps).
 GAP_KINDS: tuple[str, ...] = ("no_4g", "no_mobile", "no_loudspeaker", "no_internet", "no_service",
                               "at_risk")
 # Coverage models: circles of fixed radius, or line of sight / walking time over a DEM.
@@ -72,9 +72,9 @@ SWITCH_OFF = {"2G": "2026-09-15", "3G": "2028-09"}
 # Polygon approximation of a circle: 16 segments per quarter keeps area error < 0.2 %.
 CIRCLE_QUAD_SEGS = 16
 
-# --- statistics method (geo.gaps.analyse(method=...), geo.grid) ---------------------------------
+# --- statistics method (geo.analysis.gaps.analyse(method=...), geo.analysis.grid) ---------------------------------
 # "exact": polygon overlays (the reference; the app and the Đakrông default). "grid": shares counted
-# on square cells (geo.grid), for national runs. "auto": grid above GRID_AUTO_COMMUNES communes.
+# on square cells (geo.analysis.grid), for national runs. "auto": grid above GRID_AUTO_COMMUNES communes.
 Method = Literal["exact", "grid", "auto"]
 METHODS: tuple[str, ...] = ("exact", "grid", "auto")
 # The exact method takes about 15 s for 1,000 communes with national site densities (bench/README.md)
@@ -95,7 +95,7 @@ GRID_TILE_CELLS = 1024
 GRID_MIN_CELLS = 2500
 GRID_REFINED_CELLS = 2500
 
-# --- population grid (geo.population) -------------------------------------------------------------
+# --- population grid (geo.io.population) -------------------------------------------------------------
 # A commune is read from the population grid when at least this share of its area lies inside the
 # grid's extent (nodata cells inside it hold nobody: WorldPop's sea and neighbouring countries);
 # below it (a clip that stops short, a grid of another area) its people are spread evenly and a
@@ -124,7 +124,7 @@ def worldpop_candidates() -> list[Path]:
     return found + [REPO_DIR.parent / "shared" / "data" / "open" / "worldpop" / WORLDPOP_FILE]
 
 
-# --- terrain model (a DEM; geo.dem, geo.terrain) --------------------------------------------------
+# --- terrain model (a DEM; geo.io.dem, geo.analysis.terrain) --------------------------------------------------
 # Heights above ground, metres. Line of sight from the antenna to a handset, limited to the
 # technology's radius above; all PLANNING ASSUMPTIONS unless marked; sources cited on each line.
 # Okumura–Hata and ITU-R P.1546 take 1.5 m as the reference mobile (handset) antenna height.
@@ -219,7 +219,7 @@ class CoverageParams:
 
 @dataclass(frozen=True)
 class TerrainParams:
-    """Parameters of the terrain model (``geo.terrain``); hashable so the app can cache on it.
+    """Parameters of the terrain model (``geo.analysis.terrain``); hashable so the app can cache on it.
 
     Attributes
     ----------

@@ -3,14 +3,14 @@
     uv run python scripts/build_dakrong.py
 
 Commune polygons are approximated from the ``vietnamadminunits`` package (centroids, bounding boxes,
-2025 crosswalk); population comes from ``data/facts/dakrong_communes.csv`` (cited per row); the
-numbers of sites come from the source article (Báo Quảng Trị, ``../shared/seed``):
-141 loudspeaker clusters, 13 commune radio stations + 1 district station, 3 internet shops in Tà Rụt
-commune and Krông Klang town, 3 carriers, "3G and 4G BTS in most communes". Their *positions* are
-illustrative (flagged in every row). People live where WorldPop's 2020 1 km grid of Viet Nam
-(CC BY 4.0) puts them: a clip of it covering the district with a 5 km margin is written as
-``data/dakrong/population.tif`` (looked for in ``$PHUSONG_WORLDPOP``, then
-``../shared/data/open/worldpop/``). Deterministic: the same inputs give the same files.
+2025 crosswalk; the method is described in ``data/BOUNDARIES.md``); population comes from
+``data/facts/dakrong_communes.csv`` (cited per row); the numbers of sites come from the source
+article (Báo Quảng Trị, ``../shared/seed``): 141 loudspeaker clusters, 13 commune radio stations + 1
+district station, 3 internet shops in Tà Rụt commune and Krông Klang town, 3 carriers, "3G and 4G
+BTS in most communes". Their *positions* are illustrative (flagged in every row). People live where
+WorldPop's 2020 1 km grid of Viet Nam (CC BY 4.0) puts them: a clip of it covering the district with
+a 5 km margin is written as ``data/dakrong/population.tif`` (looked for in ``$PHUSONG_WORLDPOP``,
+then ``../shared/data/open/worldpop/``). Deterministic: the same inputs give the same files.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from geo import settings
-from geo.datasets import SitePlan, build_area_dataset
-from geo.population import worldpop_path
+from geo.build.datasets import SitePlan, build_area_dataset
+from geo.io.population import worldpop_path
 
 REPO = Path(__file__).resolve().parents[1]
 KRONG_KLANG, TA_RUT = "19555", "19588"

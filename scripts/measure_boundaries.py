@@ -1,4 +1,4 @@
-"""Measure geo.boundaries against the derived Đakrông commune polygons, where they are available.
+"""Measure geo.build.boundaries against the derived Đakrông commune polygons, where they are available.
 
 The reference (``../shared/data/raw/derived/dakrong_communes_13_derived.geojson``, next to the repo)
 is read at run time only; nothing from it is written into the repository.
@@ -6,13 +6,13 @@ is read at run time only; nothing from it is written into the repository.
     uv run python scripts/measure_boundaries.py [--cell-m 100] [--timings]
 
 Prints a markdown table: IoU per legacy commune, mean IoU, total area against the 1,228 km²
-official district outline, and the IoU of the five 2025 communes after merging.
+official district outline, and the IoU of the five 2025 communes after merging: the accuracy
+table of ``data/BOUNDARIES.md`` (which describes the method).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -20,10 +20,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from geo.build import boundaries
 
-from geo import boundaries
+ROOT = Path(__file__).resolve().parents[1]
 
 RAW = ROOT.parent / "shared" / "data" / "raw"
 REFERENCE = RAW / "derived" / "dakrong_communes_13_derived.geojson"

@@ -3,7 +3,7 @@ no network).
 
     uv run python scripts/screenshots.py [--out docs/screenshots]
 
-Starts the app server on a free local port (``tests/appserver.py``), waits until the map is drawn,
+Starts the app server on a free local port (:mod:`geo.testing`), waits until the map is drawn,
 and saves: ``app_map_vi.png`` (default view), ``app_2025_en.png`` (5 communes, English),
 ``app_table.png`` (per-commune table), ``report_map.png`` (the A4 snapshot of ``geo report``)
 and, for the user guides ``docs/guide.vi.md`` / ``docs/guide.en.md``, in each language:
@@ -20,9 +20,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from geo.testing import app_server, launch_chromium, wait_for_map
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-from appserver import app_server, launch_chromium, wait_for_map  # noqa: E402
 
 # (label in vi, label in en) of what the guide screenshots touch
 SEARCH = {"vi": "Tìm xã", "en": "Find a commune"}

@@ -17,8 +17,8 @@ import threading
 
 # What app.py imports (directly or through geo), heaviest first.
 PRELOAD = ("geopandas", "shapely", "pyproj", "folium",
-           "geo.maps", "geo.gaps", "geo.export", "geo.snapshot", "geo.terrain", "geo.siting",
-           "geo.importing", "geo.uploads")
+           "geo.render.maps", "geo.analysis.gaps", "geo.render.export", "geo.render.snapshot", "geo.analysis.terrain", "geo.plan.siting",
+           "geo.io.importing", "geo.io.uploads")
 
 
 def preload() -> None:

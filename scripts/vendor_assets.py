@@ -118,7 +118,7 @@ def write_manifest(rows: list[dict]) -> None:
         "# Vendored web assets",
         "",
         "Written by `scripts/vendor_assets.py`; do not edit by hand. Each file is an unmodified",
-        "copy from the npm package named, fetched with `npm pack NAME@VERSION`. `geo.maps` inlines",
+        "copy from the npm package named, fetched with `npm pack NAME@VERSION`. `geo.render.maps` inlines",
         "them into exported HTML maps and serves them to the app, so no map loads anything from",
         "the web.",
         "",

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo.loading import Dataset
+from geo.io.loading import Dataset
 
 UTM48N = "EPSG:32648"
 # A point at about 16.5° N, 106.9° E in UTM 48N (metres).

@@ -1,15 +1,12 @@
 import os
-import sys
 from pathlib import Path
 
 import pytest
+from store_backends import workspace_url  # noqa: F401 - the workspace tests' fixture
 
 TESTS = Path(__file__).resolve().parent
-sys.path.insert(0, str(TESTS))
 
 SHARED_RAW = TESTS.parents[1] / "shared" / "data" / "raw"
-
-from store_backends import workspace_url  # noqa: E402,F401 - the workspace tests' fixture
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -31,7 +28,7 @@ def shared_raw() -> Path:
 def serve(data_dir: Path):
     """Start ``streamlit run app.py`` on ``data_dir``; yield its URL; stop it. A server that does
     not start is a failure with its output, not an error in a fixture."""
-    from appserver import app_server
+    from geo.testing import app_server
 
     try:
         with app_server(data_dir=data_dir) as url:
@@ -60,7 +57,7 @@ def browser():
     if path is not None and not Path(path).exists():
         pytest.fail("no Chromium: install Debian's chromium (apt-get install chromium) or run "
                     "bash scripts/test.sh, which installs one")
-    from appserver import launch_chromium
+    from geo.testing import launch_chromium
 
     with sync_playwright() as p:
         launched = launch_chromium(p, path)

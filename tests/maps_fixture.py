@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point, box
 
-from geo.gaps import GapAnalysis, UncoveredAreas
+from geo.analysis.gaps import GapAnalysis, UncoveredAreas
 from geo.settings import CoverageParams
 
 CRS = "EPSG:32648"

@@ -1,4 +1,4 @@
-"""The app's state: its view in the URL (geo.urlstate by hand, then a round trip through the
+"""The app's state: its view in the URL (geo.ui.urlstate by hand, then a round trip through the
 Streamlit script with AppTest) and the terrain notice, on tests/test_app.py's two-commune data."""
 
 from pathlib import Path
@@ -7,7 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import builders as b
-from geo import settings, urlstate
+from geo import settings
+from geo.ui import urlstate
 from test_app import app  # noqa: F401  (fixture: writes the dataset, points PHUSONG_DATA at it)
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

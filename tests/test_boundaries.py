@@ -1,8 +1,8 @@
-"""Tests of geo.boundaries: approximate commune polygons from the vietnamadminunits package."""
+"""Tests of geo.build.boundaries: approximate commune polygons from the vietnamadminunits package."""
 
 from __future__ import annotations
 
-import sys
+import runpy
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import boundaries
+from geo.build import boundaries
 from geo.errors import PhusongError
 
 RAW = Path(__file__).resolve().parents[2] / "shared/data/raw"
@@ -224,10 +224,8 @@ def test_bad_inputs():
 def _measure():
     if not REFERENCE.exists():
         pytest.skip(f"reference data not available at {RAW}")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    import measure_boundaries
-
-    return measure_boundaries.measure(100.0)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "measure_boundaries.py"
+    return runpy.run_path(str(script))["measure"](100.0)
 
 
 def test_dakrong_against_reference():

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
-from appserver import COMMUNE_PATHS, REPO, wait_for_map
+from geo.testing import COMMUNE_PATHS, REPO, wait_for_map
 from conftest import serve
 
 pytestmark = pytest.mark.browser

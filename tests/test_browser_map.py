@@ -1,7 +1,7 @@
 """The interactive map's defects of issue 15, each checked in a real browser against a real server.
 
 Every test drives Debian's headless Chromium against ``streamlit run app.py`` on the default
-Đakrông data (tests/appserver.py) and looks at what a user sees: which element is on top at a
+Đakrông data (geo/testing.py) and looks at what a user sees: which element is on top at a
 pixel, what its tooltip says, where labels and popups are drawn.
 """
 
@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from appserver import MAP_FRAME, REPO, wait_for_map
+from geo.testing import MAP_FRAME, REPO, wait_for_map
 
 pytestmark = pytest.mark.browser
 
@@ -199,11 +199,11 @@ def hatched_kinds(page) -> set[str]:
 
 
 def test_changing_the_colour_metric_changes_what_is_hatched(page):
-    frame = settle(page)
+    settle(page)
     assert hatched_kinds(page) == {"no_4g"}
     choose(page, "Tô màu xã theo", "Diện tích ngoài vùng loa (%)")
     page.wait_for_timeout(500)
-    frame = settle(page)
+    settle(page)
     assert hatched_kinds(page) == {"no_loudspeaker"}
     chips = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Vẽ vùng trống")
     assert chips.get_by_role("button", name=re.compile("^Remove ")).count() == 1
@@ -212,17 +212,19 @@ def test_changing_the_colour_metric_changes_what_is_hatched(page):
     page.get_by_role("option", name="Vùng xa điểm internet").click()
     page.keyboard.press("Escape")
     page.wait_for_timeout(500)
-    frame = settle(page)
+    settle(page)
     assert hatched_kinds(page) == {"no_loudspeaker", "no_internet"}
     choose(page, "Tô màu xã theo", "Diện tích không có sóng di động (%)")
     page.wait_for_timeout(500)
-    frame = settle(page)
+    settle(page)
     assert hatched_kinds(page) == {"no_mobile", "no_internet"}
     assert page.errors == []
 
 
 def test_only_2g_3g_kpi_is_shown(page):
-    from geo import gaps, loading, maps
+    from geo.analysis import gaps
+    from geo.io import loading
+    from geo.render import maps
 
     settle(page)
     expected = gaps.district_totals(gaps.analyse(loading.load_dataset(DATA, strict=False)))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from appserver import wait_for_map
+from geo.testing import wait_for_map
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pytest
 
 from geo import i18n
-from appserver import MAP_FRAME, REPO, wait_for_map
+from geo.testing import MAP_FRAME, REPO, wait_for_map
 
 pytestmark = pytest.mark.browser
 

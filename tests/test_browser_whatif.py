@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from appserver import REPO, wait_for_map
+from geo.testing import REPO, wait_for_map
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("PHUSONG_SHOTS", "/tmp/phusong-shots"))
@@ -33,7 +33,8 @@ def idle(page, timeout_ms: int = 60_000) -> None:
 
 def largest_no_4g_spot() -> tuple[float, float]:
     """(lat, lon) well inside the largest piece without 4G of the default data (WGS84)."""
-    from geo import gaps, loading
+    from geo.analysis import gaps
+    from geo.io import loading
 
     analysis = gaps.analyse(loading.load_dataset(REPO / "data" / "dakrong"))
     pieces = analysis.gap_polygons(("no_4g",)).explode(index_parts=False)
@@ -93,7 +94,7 @@ def test_click_shows_the_point_card_and_a_what_if_bts_changes_the_figures(browse
     assert info.value.suggested_filename == "bts_sites_whatif.csv"
     path = SHOTS / info.value.suggested_filename
     info.value.save_as(path)
-    from geo import loading
+    from geo.io import loading
 
     back, problems = loading.read_layer(path, "bts_sites")
     assert [p for p in problems if p.is_error] == []

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import builders as b
-from geo import gaps
+from geo.analysis import gaps
 from geo.analysis import change
 from geo.render import changes
 

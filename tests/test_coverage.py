@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import coverage
+from geo.analysis import coverage
 from geo.settings import CoverageParams
 
 from builders import X0, Y0

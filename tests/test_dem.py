@@ -8,7 +8,7 @@ import rasterio
 from affine import Affine
 from pyproj import Transformer
 
-from geo import dem
+from geo.io import dem
 from geo.errors import PhusongError
 
 UTM48N = "EPSG:32648"
@@ -155,7 +155,7 @@ def test_dem_id_follows_content():
 
 
 def test_copernicus_names_the_same_tile():
-    from geo.dem import copernicus_tile_name
+    from geo.io.dem import copernicus_tile_name
 
     assert copernicus_tile_name("N16E106") == "Copernicus_DSM_COG_10_N16_00_E106_00_DEM"
     assert copernicus_tile_name("S08W035") == "Copernicus_DSM_COG_10_S08_00_W035_00_DEM"

@@ -1,4 +1,4 @@
-"""geo.export's reading tables and KPI totals, on the hand-made analysis of maps_fixture."""
+"""geo.render.export's reading tables and KPI totals, on the hand-made analysis of maps_fixture."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
-from geo import export, gaps, precision
+from geo.render import export
+from geo.analysis import gaps
+from geo import precision
 from geo.settings import CoverageParams
 
 try:

@@ -1,4 +1,4 @@
-"""geo.folium_speedups: jinja skipped for jinja-free texts, compiled templates shared: the
+"""geo.render.folium_speedups: jinja skipped for jinja-free texts, compiled templates shared: the
 same output, in less time."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from streamlit_folium import generate_leaflet_string
 
-from geo import folium_speedups, maps
+from geo.render import folium_speedups, maps
 
 try:
     from maps_fixture import synthetic_analysis
@@ -44,7 +44,7 @@ def _outputs() -> tuple[str, str]:
 
 @pytest.fixture
 def installed():
-    """The shims installed for one test, then removed (importing geo.maps installs nothing)."""
+    """The shims installed for one test, then removed (importing geo.render.maps installs nothing)."""
     assert folium_speedups.install()
     yield
     folium_speedups.uninstall()
@@ -54,7 +54,7 @@ def test_importing_maps_installs_nothing():
     import subprocess
     import sys
 
-    code = ("import branca.element, geo.maps, geo.export; "
+    code = ("import branca.element, geo.render.maps, geo.render.export; "
             "print(branca.element.Element.__init__.__module__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "branca.element"

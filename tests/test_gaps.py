@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from geo import gaps
+from geo.analysis import gaps
 from geo.settings import CoverageParams
 
 import builders as b

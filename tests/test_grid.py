@@ -1,4 +1,4 @@
-"""The grid method of geo.gaps.analyse (geo.grid): hand-computed areas in UTM 48N around 16.5° N."""
+"""The grid method of geo.analysis.gaps.analyse (geo.analysis.grid): hand-computed areas in UTM 48N around 16.5° N."""
 
 import math
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import gaps, grid, settings
+from geo.analysis import gaps, grid
+from geo import settings
 from geo.errors import ChoiceError, PhusongError
 from geo.settings import CoverageParams
 

@@ -19,7 +19,8 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from geo import gaps, importing, loading, normalise
+from geo.analysis import gaps
+from geo.io import importing, loading, normalise
 from geo.errors import Problem
 from geo.i18n import reason
 from geo.cli import main
@@ -336,7 +337,7 @@ def test_warnings_do_not_make_strict_loading_fail(tmp_path):
 
 
 def test_hostile_names_stay_text_in_tables_maps_and_exports(tmp_path):
-    from geo import export, maps
+    from geo.render import export, maps
 
     folder = _copy_default(tmp_path)
     communes = json.loads((folder / "communes.geojson").read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo import loading
+from geo.io import loading
 from geo.errors import DataError, PhusongError
 
 COMMUNES = {"type": "FeatureCollection", "features": [

@@ -1,4 +1,4 @@
-"""geo.maps (interactive folium map, offline) and the labels it takes from geo.i18n."""
+"""geo.render.maps (interactive folium map, offline) and the labels it takes from geo.i18n."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import folium
 import pytest
 
-from geo import i18n, maps
+from geo import i18n
+from geo.render import maps
 from geo.errors import ChoiceError, PhusongError
 from geo.settings import GAP_KINDS, STATIC_DIR
 
@@ -252,7 +253,7 @@ def test_multipolygons_and_empty_gaps(analysis):
     gaps = analysis.gaps.copy()
     gaps.loc[0, "geometry"] = shapely.MultiPolygon([gaps.geometry[0], gaps.geometry[1]])
     gaps.loc[1, "geometry"] = shapely.Polygon()
-    from geo.gaps import UncoveredAreas
+    from geo.analysis.gaps import UncoveredAreas
     page = maps.to_html(maps.build_map(replace(analysis, uncovered=UncoveredAreas.from_table(gaps)),
                                        metric="no_4g_pct"))
     types = [f["geometry"]["type"] for lyr in _geojson_layers(page) for f in lyr["features"]]
@@ -503,7 +504,7 @@ def test_people_metrics_colour_communes_on_one_scale_and_hatch_their_gap():
 
 
 def test_a_link_may_name_a_people_metric():
-    from geo import urlstate
+    from geo.ui import urlstate
 
     decoded = urlstate.decode({"metric": "no_loudspeaker_pop"})
     assert decoded.values["metric"] == "no_loudspeaker_pop" and not decoded.ignored
@@ -515,7 +516,7 @@ def _grid(values, *, name: str = "test.tif"):
     import numpy as np
     from pyproj import CRS
 
-    from geo.population import PopulationGrid
+    from geo.io.population import PopulationGrid
     from maps_fixture import CRS as UTM, SIDE, X0, Y0
 
     return PopulationGrid(np.asarray(values, float), (1000.0, 0.0, X0, 0.0, -1000.0, Y0 + SIDE),
@@ -525,7 +526,7 @@ def _grid(values, *, name: str = "test.tif"):
 def test_population_layer_classes_people_per_km2_inside_the_communes():
     from dataclasses import replace
 
-    from geo.population import density_classes
+    from geo.io.population import density_classes
 
     # one row of seven 1 km cells over the first commune (0–5 km) and 2 km beyond it (no
     # commune there: cut away); 5 and 8 people per km² → class 0–10, 30 → 25–50, 0 → not drawn

@@ -1,4 +1,4 @@
-"""The point card (geo.pointquery) on a synthetic dataset with hand-computed distances.
+"""The point card (geo.analysis.pointquery) on a synthetic dataset with hand-computed distances.
 
 One 20 × 20 km commune (UTM 48N, lower-left corner X0, Y0); a Viettel 3G/4G site at (+5, +5) km,
 a VinaPhone 2G site at (+15, +5) km, a loudspeaker cluster at (+5, +5.3) km, an internet shop at
@@ -14,8 +14,8 @@ import pytest
 from affine import Affine
 from pyproj import Transformer
 
-from geo import dem as dem_io
-from geo import gaps, pointquery, terrain
+from geo.io import dem as dem_io
+from geo.analysis import gaps, pointquery, terrain
 from geo.settings import CoverageParams, TerrainParams
 
 import builders as b

@@ -12,7 +12,9 @@ import rasterio
 from rasterio.transform import from_origin
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-from geo import gaps, loading, population
+from geo.analysis import gaps
+from geo.io import population
+from geo.io import loading
 from geo.errors import DataError, PhusongError
 from geo.settings import CoverageParams
 
@@ -248,7 +250,7 @@ def test_dakrong_outline_holds_about_39800_grid_people(shared_raw):
 # --- illustrative sites where people live ----------------------------------------------------------
 
 def test_illustrative_sites_stand_in_the_most_populated_cells(tmp_path):
-    from geo import illustrative
+    from geo.build import illustrative
 
     values = np.zeros((10, 10))
     values[1, 1], values[1, 2], values[8, 8], values[5, 5] = 400, 300, 200, 100
@@ -282,7 +284,7 @@ def test_default_dataset_counts_people_where_the_worldpop_clip_puts_them():
     import shapely
 
     from geo.crs import working_crs
-    from geo.gaps import district_totals
+    from geo.analysis.gaps import district_totals
     from geo.settings import DEFAULT_DATA_DIR
 
     ds = loading.load_dataset(DEFAULT_DATA_DIR)
@@ -326,7 +328,7 @@ def test_default_dataset_counts_people_where_the_worldpop_clip_puts_them():
 # --- planning counts people where they live ----------------------------------------------------------
 
 def test_plan_reaches_the_people_of_the_grid_and_agrees_with_the_analysis(tmp_path):
-    from geo import siting
+    from geo.plan import siting
 
     grid = write_grid(tmp_path / "p.tif", one_cell(row=0, col=9))  # people in the north-east cell
     ds = with_grid(b.dataset([commune()]), grid)

@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import gaps, loading, settings
+from geo.analysis import gaps
+from geo.io import loading
+from geo import settings
 from geo.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -248,7 +250,7 @@ def test_report_with_settlements_writes_the_village_table(tmp_path):
     assert f"settlements.csv ({flagged} of 6 without mobile signal" in result.stderr
 
 
-# --- the report for officials (geo.report_pdf) on a hand-made analysis --------------------------
+# --- the report for officials (geo.render.report_pdf) on a hand-made analysis --------------------------
 
 
 def test_report_pdf_pages_figures_and_c03_status():
@@ -258,7 +260,7 @@ def test_report_pdf_pages_figures_and_c03_status():
 
     from pypdf import PdfReader
 
-    from geo import report_pdf
+    from geo.render import report_pdf
     from geo.settings import CoverageParams
 
     try:
@@ -292,7 +294,7 @@ def test_report_pdf_keeps_the_largest_gaps_past_its_page_limit(monkeypatch):
 
     from pypdf import PdfReader
 
-    from geo import report_pdf
+    from geo.render import report_pdf
 
     try:
         from maps_fixture import synthetic_analysis

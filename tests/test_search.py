@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from geo.search import bare_name, find_communes, fold
+from geo.analysis.search import bare_name, find_communes, fold
 
 NAMES = pd.Series(["Thị trấn Krông Klang", "Xã Tà Rụt", "Xã Đakrông", "Xã A Ngo", "Xã Tà Long"])
 
@@ -28,7 +28,7 @@ def test_bare_name_drops_prefix():
 
 
 def test_a_selected_commune_follows_to_the_unit_that_holds_it():
-    from geo.search import unit_holding
+    from geo.analysis.search import unit_holding
 
     units = pd.DataFrame({"code": ["19555", "19588"],
                           "legacy_codes": ["19555;19558;19561", "19582;19585;19588"]})

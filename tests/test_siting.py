@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from geo import siting
+from geo.plan import siting, solvers
 from geo.settings import CoverageParams
 
 import builders as b
@@ -107,7 +107,7 @@ def test_required_groups_are_filled_first_with_their_best_member():
     assert set(chosen) & {1, 2} and m.value(chosen, w) == 5
 
 
-# --- plans against geo.gaps.analyse -------------------------------------------------------------
+# --- plans against geo.analysis.gaps.analyse -------------------------------------------------------------
 
 def two_communes(**extra):
     return [{"code": "W", "name": "Tây", "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 10 * KM, 20 * KM),
@@ -264,33 +264,6 @@ def test_stops_when_nothing_is_left_to_cover():
 
 # --- outputs ------------------------------------------------------------------------------------
 
-def test_outputs_and_map_marking(tmp_path):
-    from geo import maps, siting_export
-
-    ds = b.dataset(two_communes(), bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}])
-    plan = siting.plan(ds, service="bts", k=2, params=FLAT, carrier="Viettel")
-    before, after = siting.compare(ds, plan)
-    table = siting_export.sites_table(plan)
-    assert list(table.columns) == list(siting_export.SITE_COLUMNS)
-    assert list(table["rank"]) == [1, 2] and (table["carrier"] == "Viettel").all()
-    assert table["people_cum"].iloc[-1] == round(plan.people_new)
-    ba = siting_export.before_after(plan, before, after, lang="en")
-    assert ba["People newly reached"].sum() == pytest.approx(plan.people_new, abs=2)
-    html = maps.to_html(maps.build_map(after, metric="no_4g_pct", lang="en"))
-    assert html.count("phusong-proposed") >= 2 and "Proposed site (rank)" in html
-    paths = siting_export.write_plan(plan, before, after, tmp_path, lang="vi")
-    assert sorted(p.name for p in paths) == sorted(n for _, n, _ in siting_export.DOWNLOADS)
-    # the sites CSV: headers in the reader's language; English keeps the schema names
-    header = {lang: siting_export.render("sites_csv", plan, before, after, lang=lang)
-              .decode("utf-8-sig").splitlines()[0] for lang in ("vi", "en")}
-    assert header["en"] == ",".join(siting_export.SITE_COLUMNS)
-    assert header["vi"] == ("Thứ tự,Mã đề xuất,Vĩ độ,Kinh độ,Mã xã,Xã,Bắt buộc theo TT 03,"
-                            "Người được phủ thêm,Diện tích phủ thêm (km²),Cộng dồn: người,"
-                            "Cộng dồn: km²,Dịch vụ,Nhà mạng,Công nghệ")
-    assert (tmp_path / "suggested_sites.csv").read_text(encoding="utf-8-sig") \
-        .startswith(header["vi"])
-
-
 def test_cli_plan(tmp_path, capsys):
     from geo import cli
 
@@ -316,8 +289,8 @@ def test_cli_plan(tmp_path, capsys):
 
 from affine import Affine  # noqa: E402
 
-from geo import dem as dem_io  # noqa: E402
-from geo import terrain  # noqa: E402
+from geo.io import dem as dem_io  # noqa: E402
+from geo.analysis import terrain  # noqa: E402
 
 CELL = 30.0
 
@@ -504,7 +477,7 @@ def test_auto_solver_keeps_greedy_when_the_exact_solver_runs_out_of_time(monkeyp
     ds = b.dataset(two_communes(), bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}])
     greedy = siting.plan(ds, service="bts", k=2, params=FLAT, solver="greedy")
     # CBC out of time with a poor incumbent: one candidate, not proven optimal
-    monkeypatch.setattr(siting, "exact", lambda matrix, w, k, **kw: ([0], False))
+    monkeypatch.setattr(solvers, "exact", lambda matrix, w, k, **kw: ([0], False))
     plan = siting.plan(ds, service="bts", k=2, params=FLAT, time_limit_s=5)
     assert plan.solver == "greedy" and plan.people_new == pytest.approx(greedy.people_new)
     assert any("ran out of its 5 s; the greedy answer" in str(n) for n in plan.notes)
@@ -515,7 +488,7 @@ def test_terrain_plan_with_a_population_grid_agrees_with_the_terrain_analysis(tm
     import rasterio
     from rasterio.transform import from_origin
 
-    from geo import population
+    from geo.io import population
 
     def hills(x, y):
         return 200.0 + 300.0 * np.exp(-(((x - b.X0) / 300.0) ** 2)) + 0 * y

@@ -1,4 +1,4 @@
-"""geo.snapshot: the static A4 map page (PNG and PDF)."""
+"""geo.render.snapshot: the static A4 map page (PNG and PDF)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from matplotlib.image import imread
 from shapely.geometry import box
 
-from geo import snapshot
+from geo.render import snapshot
 from geo.errors import ChoiceError, PhusongError
 from geo.settings import CoverageParams
 
@@ -142,7 +142,8 @@ def overlapping(boxes) -> set[frozenset[str]]:
 
 @pytest.fixture(scope="module")
 def dakrong():
-    from geo import gaps, loading
+    from geo.analysis import gaps
+    from geo.io import loading
 
     return gaps.analyse(loading.load_dataset(REPO / "data" / "dakrong"), vintage="legacy")
 
@@ -229,7 +230,7 @@ def test_side_panel_text_stays_above_the_date_line_with_many_sources():
 
     from maps_fixture import synthetic_analysis
 
-    from geo import snapshot
+    from geo.render import snapshot
 
     long_sources = tuple(f"Nguồn {i}: " + "dữ liệu rất dài về trạm, loa và dân cư " * 4
                          for i in range(9))

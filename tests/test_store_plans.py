@@ -7,7 +7,7 @@ import pandas.testing as pdt
 import pytest
 
 import builders as b
-from geo import siting
+from geo.plan import siting
 from geo.errors import PhusongError
 from geo.store import fieldreports, plans, versions
 

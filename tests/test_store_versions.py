@@ -22,7 +22,8 @@ import pytest
 import sqlalchemy as sa
 
 import builders as b
-from geo import i18n, loading
+from geo import i18n
+from geo.io import loading
 from geo.errors import PhusongError, Problem
 from geo.store import engine, versions
 from geo.store.engine import WorkspaceError
@@ -142,8 +143,6 @@ def test_two_threads_saving_at_once_both_succeed(workspace_url):
 
 
 _CHILD = textwrap.dedent("""
-    import sys
-    sys.path.insert(0, {tests!r})
     from test_store_versions import small_dataset
     from geo.store import versions
     ds = small_dataset({n})
@@ -155,8 +154,8 @@ _CHILD = textwrap.dedent("""
 
 
 def _child(url: str, *, label: str, n: int = 200, repeat: int = 1) -> subprocess.Popen:
-    code = _CHILD.format(tests=str(ROOT / "tests"), n=n, repeat=repeat, label=label)
-    env = dict(os.environ, PHUSONG_DATABASE_URL=url)
+    code = _CHILD.format(n=n, repeat=repeat, label=label)
+    env = dict(os.environ, PHUSONG_DATABASE_URL=url, PYTHONPATH=str(ROOT / "tests"))
     return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
 

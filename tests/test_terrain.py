@@ -9,8 +9,8 @@ import pytest
 import rasterio
 from affine import Affine
 
-from geo import dem as dem_io
-from geo import gaps, terrain
+from geo.io import dem as dem_io
+from geo.analysis import gaps, terrain
 from geo.errors import PhusongError
 from geo.settings import CoverageParams, TerrainParams
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from corpus.make_corpus import cp1258
 
-from geo import loading, uploads
+from geo.io import loading, uploads
 from geo.errors import PhusongError
-from geo.uploads import Limits, UploadError
+from geo.io.uploads import Limits, UploadError
 
 REPO = Path(__file__).resolve().parents[1]
 DAKRONG = REPO / "data" / "dakrong"

@@ -1,11 +1,11 @@
-"""geo.view: the map's kept view, the commune highlight and what the map reports."""
+"""geo.render.view: the map's kept view, the commune highlight and what the map reports."""
 
 import folium
 import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
-from geo import view
+from geo.render import view
 
 
 def test_reported_view_and_click():

@@ -1,4 +1,4 @@
-"""geo.villages: hand-computed cases in UTM 48N (see tests/builders.py)."""
+"""geo.analysis.villages: hand-computed cases in UTM 48N (see tests/builders.py)."""
 
 import dataclasses
 import io
@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo import export, gaps, villages
+from geo.render import export
+from geo.analysis import gaps, villages
 from geo.settings import CoverageParams
 
 import builders as b
@@ -140,7 +141,7 @@ def test_csv_english_headers_plain_numbers_and_note():
 
 
 def test_map_markers_only_with_villages():
-    from geo import maps
+    from geo.render import maps
 
     page = maps.to_html(maps.build_map(gaps.analyse(dataset(), params=FLAT), metric="no_4g_pct",
                                        lang="en"))
@@ -173,7 +174,7 @@ def test_app_shows_the_village_table(tmp_path, monkeypatch):
 def test_terrain_model_villages_and_walking_time():
     """On a flat DEM (tests/test_terrain.py's) the terrain model reaches what the circle does;
     the walking time is the straight walk between the cells' centres at Tobler's flat speed."""
-    from geo import terrain
+    from geo.analysis import terrain
     from geo.settings import TerrainParams
     from test_terrain import big_commune, flat_dem
 

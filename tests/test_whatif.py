@@ -1,4 +1,4 @@
-"""What-if sites (geo.whatif): hand-computed gains, URL text, the CSV that re-imports.
+"""What-if sites (geo.analysis.whatif): hand-computed gains, URL text, the CSV that re-imports.
 
 Dataset (tests/builders.py, UTM 48N): one 20 × 20 km commune (400 km², 4,000 people spread
 evenly), a Viettel 2G site in its south-west corner (5 km reach; a quarter disc inside), no
@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 from pyproj import Transformer
 
-from geo import cli, gaps, loading, whatif
+from geo import cli
+from geo.analysis import gaps, whatif
+from geo.io import loading
 from geo.errors import PhusongError
 from geo.settings import CoverageParams
 

@@ -1,1 +1,1 @@
-"""Analyses on the data: coverage, gaps, change between versions."""
+"""Analyses on GeoDataFrames: coverage, people, gaps, terrain, search, what-if."""

@@ -1,1 +1,1 @@
-"""Rendering results: maps, tables and files for people to read."""
+"""Rendering: map style, folium map, matplotlib snapshot, reports and exports."""

@@ -15,7 +15,8 @@ import folium
 import numpy as np
 import pandas as pd
 
-from geo import i18n, maps, settings
+from geo import i18n, settings
+from geo.render import maps
 from geo.analysis import change
 
 # Change of the 4G area share, percentage points: class edges and colours (loss red, gain green).

@@ -21,8 +21,9 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from geo import i18n, loading
-from geo import population as pop_module
+from geo import i18n
+from geo.io import loading
+from geo.io import population as pop_module
 from geo.errors import PhusongError, Problem
 from geo.store import engine, frames, schema
 from geo.store.engine import WorkspaceError
@@ -124,7 +125,7 @@ def save_dataset(dataset: loading.Dataset, *, label: str,
     grid is re-read from it on loading); without it, ``dataset.population`` (already cut to the
     communes) is written as a GeoTIFF.
     """
-    from geo import importing
+    from geo.io import importing
 
     label = (label or "").strip()
     if not label:

@@ -1,0 +1,1 @@
+"""Building dataset folders: approximate boundaries, illustrative sites, datasets."""

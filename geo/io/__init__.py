@@ -1,0 +1,1 @@
+"""Reading and writing files: layer readers, imports, uploads, DEM tiles, population grids, admin-unit tables."""

@@ -1,0 +1,1 @@
+"""Dataset schema: the layers, their columns, and the Dataset they load into."""

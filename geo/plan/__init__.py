@@ -1,0 +1,1 @@
+"""Siting: where new sites would reach the most people, in stages."""

@@ -1,0 +1,1 @@
+"""App-only helpers (URL state)."""
