@@ -7,7 +7,7 @@ province-sized area of 400 communes (the approximate national polygons of bench/
 400 consecutive GSO codes around Đakrông: Quảng Bình – Quảng Trị – Thừa Thiên Huế) with seeded
 synthetic sites (4,000 BTS, 4,000 loudspeakers, 400 internet points) written as a folder.
 Each step is timed ``--repeat`` times (median and max printed): loading the folder
-(``geo.loading.load_dataset``), saving the loaded dataset as a version (``save_folder``: source
+(``geo.io.loading.load_dataset``), saving the loaded dataset as a version (``save_folder``: source
 file hashes, one transaction) and opening it (``load_version``, the population grid re-read).
 SQLite on a fresh file under a temporary folder; PostgreSQL/PostGIS too with ``--postgres`` (or
 $PHUSONG_TEST_POSTGRES_URL; its phusong tables are dropped first).
