@@ -1008,6 +1008,72 @@ TEXT |= _g("village", {
 })
 
 
+# --- field evidence (geo.io.measurements, geo.io.opencellid, geo.analysis.agreement) -------------
+TEXT |= _g("reason", {
+    "foreign_mcc": ("mã quốc gia di động (MCC) {mcc} không phải của Việt Nam ({ours}); bỏ qua dòng "
+                    "này",
+                    "mobile country code (MCC) {mcc} is not Viet Nam's ({ours}); row left out"),
+    "unknown_mnc": ("mã mạng {code} không có trong danh sách của phusong ({known})",
+                    "network code {code} is not in phusong's list ({known})"),
+    "unmodelled_carrier": ("{name} ({code}) là nhà mạng thật nhưng phusong chưa có cột riêng; tính "
+                           "là nhà mạng 'other' (khác)",
+                           "{name} ({code}) is a real operator phusong has no column for; counted "
+                           "as carrier 'other'"),
+    "not_service": ("không hiểu được có sóng hay không (dùng có/yếu/không hoặc yes/weak/no)",
+                    "cannot tell whether there was service (use yes/weak/no or có/yếu/không)"),
+    "level_range": ("mức tín hiệu {tech} phải trong khoảng {low} đến {high} dBm (3GPP)",
+                    "a {tech} signal level must lie between {low} and {high} dBm (3GPP)"),
+    "no_service_value": ("dòng không có cột có sóng, mức tín hiệu (dBm) hay số vạch sóng",
+                         "the row has no service flag, signal level (dBm) or bars"),
+    "no_service_column": ("tệp thiếu cột cho biết có sóng hay không: cần một cột có sóng "
+                          "(có/không), mức tín hiệu dBm (RSRP, RSCP, RSSI, Level) hoặc số vạch",
+                          "the file has no column saying whether there was service: a service "
+                          "flag (yes/no), a level in dBm (RSRP, RSCP, RSSI, Level) or bars"),
+    "opencellid_source": ("danh sách trạm OpenCellID: {cells} ô phủ sóng gộp thành {sites} trạm "
+                          "(các ô của một nhà mạng cách nhau dưới {merge} m); vị trí do cộng đồng "
+                          "đóng góp, chỉ gần đúng",
+                          "OpenCellID cell list: {cells} cells merged into {sites} sites (cells of "
+                          "one carrier within {merge} m); crowd-sourced, approximate positions"),
+    "bad_radio": ("công nghệ '{radio}' không dùng được (GSM, UMTS, LTE hoặc NR)",
+                  "radio '{radio}' cannot be used (GSM, UMTS, LTE or NR)"),
+})
+
+TEXT |= _g("field", {
+    "crowd_sourced": ("vị trí do cộng đồng đóng góp, chỉ gần đúng",
+                      "crowd-sourced, approximate positions"),
+    "carrier": ("Nhà mạng", "Carrier"),
+    "technology": ("Công nghệ", "Technology"),
+    "samples": ("Số lần đo", "Readings"),
+    "agreement_before_pct": ("Khớp trước hiệu chỉnh (%)", "Agreement before (%)"),
+    "radius_before_m": ("Bán kính đang dùng (m)", "Radius used (m)"),
+    "radius_fitted_m": ("Bán kính theo thực địa (m)", "Fitted radius (m)"),
+    "radius_low_m": ("Cận dưới (m)", "Lower bound (m)"),
+    "radius_high_m": ("Cận trên (m)", "Upper bound (m)"),
+    "agreement_after_pct": ("Khớp sau hiệu chỉnh (%)", "Agreement after (%)"),
+    "both_service": ("Mô hình có sóng, đo có sóng", "Model covered, field has service"),
+    "model_only": ("Mô hình có sóng, đo không có sóng", "Model covered, field has none"),
+    "field_only": ("Mô hình không có sóng, đo có sóng", "Model not covered, field has service"),
+    "neither": ("Mô hình không có sóng, đo không có sóng", "Model not covered, field has none"),
+    "not_enough": ("chưa đủ bằng chứng", "not enough evidence"),
+    "service_yes": ("Có sóng", "Service"),
+    "service_weak": ("Sóng yếu", "Weak"),
+    "service_no": ("Không có sóng", "No service"),
+    "disagreement": ("Mô hình và thực địa khác nhau", "Model and field disagree"),
+    "readings_layer": ("Kết quả đo thực địa", "Field readings"),
+    "map_title": ("Mô hình so với thực địa", "Model versus field"),
+    "map_note": ("{n} lần đo, {agree} khớp với mô hình ({pct}%); vòng đỏ: chỗ mô hình và thực địa "
+                 "khác nhau",
+                 "{n} readings, {agree} agree with the model ({pct}%); red rings: where model and "
+                 "field disagree"),
+    "checked": ("Đã kiểm chứng", "Checked"),
+    "contradicted": ("Bị thực địa phủ nhận", "Contradicted"),
+    "unchecked": ("Chưa kiểm chứng", "Unchecked"),
+    "evidence_pct": ("Diện tích có bằng chứng (%)", "Area with evidence (%)"),
+    "evidence_people_pct": ("Dân số có bằng chứng (%)", "People with evidence (%)"),
+    "commune_status": ("Mức tin cậy", "Confidence"),
+})
+
+
 def t(key: str, lang: str = "vi") -> str:
     """The label ``key`` in ``lang`` ("vi" or "en").
 

@@ -92,6 +92,11 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
     problems = list(raw.problems)
     frame = raw.frame
     frame.columns = [str(c).strip() for c in frame.columns]
+    if layer == "bts_sites":  # an OpenCellID export: its cells merged into sites
+        from geo.io import opencellid
+
+        if opencellid.is_export(frame.columns):
+            return opencellid.import_cells(raw, name=name, communes=communes, problems=problems)
     attrs = [c for c in frame.columns if not (raw.is_vector and c == frame.geometry.name)]
     renamed = normalise.resolve_columns(attrs, layer)
     frame = frame.rename(columns=renamed)
@@ -132,6 +137,13 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
         out[col.name] = values
         problems += col_problems
         bad |= {p.row - first for p in col_problems if p.is_error}
+    if layer == "measurements":  # carrier codes, technology, service from a level or bars
+        from geo.io import measurements
+
+        more, left_out = measurements.finish(out, set(frame.columns), name=name, first=first,
+                                             bad=bad)
+        problems += more
+        bad |= left_out
     from geo.loading import ID_COLUMN
 
     id_col = ID_COLUMN.get(layer)

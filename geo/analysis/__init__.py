@@ -1,0 +1,1 @@
+"""Analyses on GeoDataFrames: coverage, gaps, agreement with the field, calibration."""

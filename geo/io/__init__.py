@@ -1,0 +1,1 @@
+"""Reading and writing the layers users bring: tables, vector files, measurements, cell lists."""

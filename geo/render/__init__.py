@@ -1,0 +1,1 @@
+"""Maps, tables and files made from an analysis."""
