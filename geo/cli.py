@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m geo report``, ``plan`` and ``build-dataset``.
+"""Command-line interface: ``python -m geo report``, ``plan``, ``check`` and ``build-dataset``.
 
 Errors a user can cause print one clear message (file, row, column, reason) and exit with code 2;
 no traceback reaches the terminal. ``report`` takes per-layer files (``--communes FILE --sites FILE
@@ -24,6 +24,8 @@ _LAYER_OF_OPTION = {"communes": "communes", "sites": "bts_sites", "loudspeakers"
                     "internet": "internet_points", "settlements": "settlements"}
 
 
+CALIBRATION_HELP = ("calibration.json written by `python -m geo check`: its fitted radii replace "
+                    "the default radius of each carrier and technology it has evidence for")
 POPULATION_HELP = ("population grid (GeoTIFF in any CRS, people per cell, e.g. WorldPop) used "
                    "instead of the dataset's population.tif: people counted where they live")
 
@@ -65,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         layers.add_argument(f"--{layer.replace('_', '-')}", type=Path, metavar="FILE",
                             dest=f"layer_{layer}", help=f"the {layer} layer")
     report.add_argument("--population", type=Path, metavar="FILE", help=POPULATION_HELP)
+    report.add_argument("--calibration", type=Path, metavar="FILE", help=CALIBRATION_HELP)
     report.add_argument("--import-report", type=Path, metavar="FILE",
                         help="also write the import report (CSV: severity, file, row, column, "
                              "value, reason) here, also when the data cannot be used; a usable "
@@ -98,8 +101,25 @@ def _parser() -> argparse.ArgumentParser:
                            "of sight (BTS, loudspeakers) or walking time (support points) over the "
                            "terrain, hilltops as extra candidates")
     plan.add_argument("--population", type=Path, metavar="FILE", help=POPULATION_HELP)
+    plan.add_argument("--calibration", type=Path, metavar="FILE", help=CALIBRATION_HELP)
     plan.add_argument("--lang", choices=settings.LANGS, default="vi")
     plan.add_argument("--out", type=Path, required=True, help="folder to write into")
+
+    check = sub.add_parser("check", help="compare the model with field readings (measurements, "
+                                         "residents' reports) and fit the radii they support")
+    check.add_argument("--measurements", type=Path, nargs="+", required=True, metavar="FILE",
+                       help="signal readings or residents' reports (CSV, XLSX, GeoJSON, GPX, KML; "
+                            "a G-NetTrack log as it is)")
+    check.add_argument("--data", type=Path, default=settings.DEFAULT_DATA_DIR,
+                       help="dataset folder (default: the embedded Đakrông data)")
+    check.add_argument("--sites", type=Path, metavar="FILE", dest="layer_sites",
+                       help="BTS sites instead of the dataset's (an OpenCellID export works)")
+    check.add_argument("--vintage", choices=settings.VINTAGES, default="legacy")
+    check.add_argument("--dem", type=Path, nargs="+", metavar="FILE",
+                       help="elevation model (accepted; the terrain model's path-loss threshold is "
+                            "not fitted yet: circle radii are)")
+    check.add_argument("--lang", choices=settings.LANGS, default="vi")
+    check.add_argument("--out", type=Path, required=True, help="folder to write into")
 
     build = sub.add_parser("build-dataset", help="build a dataset folder with approximate commune "
                                                  "polygons for any district or province")
@@ -123,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "plan":
             return _plan(args)
+        if args.command == "check":
+            return _check(args)
         return _build(args)
     except PhusongError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -158,12 +180,13 @@ def _report(args: argparse.Namespace) -> int:
         for problem in dataset.problems[:20]:
             _progress(f"  - {problem}")
     _progress(f"analysing {len(dataset.communes)} communes ({args.vintage})")
-    analysis = gaps.analyse(dataset, vintage=args.vintage, method=args.method)
+    params = _params(args)
+    analysis = gaps.analyse(dataset, vintage=args.vintage, method=args.method, params=params)
     if args.metric not in analysis.communes.columns:
         raise PhusongError(f"--metric {args.metric!r} is not a commune column; try no_4g_pct, "
                            "no_mobile_pct, no_loudspeaker_pct, no_internet_pct, no_service_pct, "
                            "no_4g_pop, at_risk_pct or gap_score")
-    terrain_analysis = _terrain(dataset, args) if args.dem else None
+    terrain_analysis = _terrain(dataset, args, params) if args.dem else None
     paths = export.write_report(analysis, args.out, lang=args.lang, metric=args.metric,
                                 progress=_progress, terrain=terrain_analysis)
     report_bytes = importing.report_csv(dataset.problems)
@@ -192,12 +215,27 @@ def _read_dem(dataset, args: argparse.Namespace):
     return grid
 
 
-def _terrain(dataset, args: argparse.Namespace):
+def _params(args: argparse.Namespace):
+    """The circle model's parameters: the defaults, with the fitted radii of ``--calibration``."""
+    from geo.settings import CoverageParams
+
+    if getattr(args, "calibration", None) is None:
+        return CoverageParams()
+    from geo.analysis import calibration
+
+    fits = calibration.read_json(args.calibration)
+    params = calibration.apply(fits)
+    for c, t, r in params.carrier_radius_m:
+        _progress(f"calibration: {c} {t} radius {r:,.0f} m (from {args.calibration.name})")
+    return params
+
+
+def _terrain(dataset, args: argparse.Namespace, params=None):
     """The terrain model's analysis of ``dataset`` over the DEM files of ``--dem``."""
     from geo import terrain
     from geo.settings import CoverageParams
 
-    params = CoverageParams()
+    params = params or CoverageParams()
     grid = _read_dem(dataset, args)
     _progress("terrain model: line of sight from every site, walking time to internet points")
     analysis = terrain.analyse_terrain(dataset, grid, vintage=args.vintage, params=params)
@@ -227,6 +265,7 @@ def _plan(args: argparse.Namespace) -> int:
     result = siting.plan(dataset, service=args.service, k=args.k, carrier=args.carrier,
                          technology=args.technology, vintage=args.vintage, communes=communes,
                          exclude=exclude, spacing_m=args.spacing_m, solver=args.solver,
+                         params=_params(args),
                          time_limit_s=args.time_limit, progress=_progress, dem=grid, cache=cache)
     _progress("analysing before and after")
     before, after = siting.compare(dataset, result, dem=grid, cache=cache)
@@ -244,6 +283,97 @@ def _plan(args: argparse.Namespace) -> int:
         _progress(f"note: {note}")
     _progress(f"done in {time.perf_counter() - started:.1f} s: {len(paths)} files in {args.out}")
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """``check``: the readings against the model, the radii they support, and the files."""
+    import pandas as pd
+
+    from geo import export, gaps, importing, loading
+    from geo.analysis import agreement, calibration
+    from geo.io import measurements
+    from geo.render import field_map
+    from geo.settings import CoverageParams
+
+    started = time.perf_counter()
+    overrides = {"bts_sites": args.layer_sites} if args.layer_sites else {}
+    _progress(f"reading {args.data}" + (f", sites from {args.layer_sites}" if overrides else ""))
+    dataset = loading.load_dataset(args.data, overrides=overrides)
+    problems = list(dataset.problems)
+    frames = []
+    for path in args.measurements:
+        if not path.is_file():
+            raise PhusongError(f"--measurements file not found: {path}")
+        imported = measurements.import_measurements(path, communes=dataset.communes)
+        problems += imported.problems
+        frames.append(imported.layer)
+        _progress(f"{path.name}: {len(imported.layer):,} reading(s) kept, "
+                  f"{importing.counts(imported.problems)['rows_out']:,} row(s) left out")
+    args.out.mkdir(parents=True, exist_ok=True)
+    if problems:
+        export.write_atomic(args.out / "import_report.csv", importing.report_csv(problems))
+        _progress(f"import report: {args.out / 'import_report.csv'}")
+    readings = pd.concat(frames, ignore_index=True) if frames else None
+    if readings is None or not len(readings):
+        raise DataError([p for p in problems if p.is_error],
+                        "no usable reading in " + ", ".join(p.name for p in args.measurements))
+    readings = _gpd_frame(readings)
+    if args.dem:
+        _progress("note: with a DEM the terrain model's path-loss threshold is not fitted yet; "
+                  "the circle radii are fitted")
+    params = CoverageParams()
+    prepared = gaps.prepare(dataset, vintage=args.vintage)
+    _progress(f"comparing {len(readings):,} reading(s) with the model")
+    before = agreement.compare(readings, dataset.bts_sites, params=params,
+                               communes=prepared.units, crs=prepared.crs)
+    fits = calibration.calibrate(before.readings)
+    fitted_params = calibration.apply(fits, params)
+    after = agreement.compare(readings, dataset.bts_sites, params=fitted_params,
+                              communes=prepared.units, crs=prepared.crs)
+    table = calibration.agreement_table(before.by_group, after.by_group, fits, params)
+    conf_table, conf_layer = agreement.confidence(before, prepared.units,
+                                                  people=gaps.people_shares(prepared))
+    paths = [export.write_atomic(args.out / "agreement.csv",
+                                 table.to_csv(index=False).encode("utf-8-sig")),
+             calibration.write_json(args.out / "calibration.json", fits,
+                                    source=", ".join(p.name for p in args.measurements),
+                                    params=params),
+             export.write_atomic(args.out / "communes_agreement.csv",
+                                 conf_table.merge(before.by_commune.drop(
+                                     columns=["commune", "samples", "agreement_pct"]),
+                                     on="code", how="left").to_csv(index=False)
+                                 .encode("utf-8-sig")),
+             export.write_atomic(args.out / "disagreements.geojson",
+                                 _disagreements_json(before).encode("utf-8"))]
+    m = field_map.field_map(before, prepared.units, lang=args.lang, confidence=conf_layer)
+    from geo import maps
+
+    paths.append(export.write_atomic(args.out / "field_map.html", maps.to_html(m).encode("utf-8")))
+    for fit in fits:
+        figure = (f"{fit.radius_m:,.0f} m ({fit.low_m:,.0f}–{fit.high_m:,.0f})" if fit.fitted
+                  else f"not enough evidence ({fit.why})")
+        _progress(f"{fit.carrier} {fit.technology}: {fit.samples:,} reading(s), {figure}")
+    _progress(f"agreement {before.agreement_pct:.1f} % before, {after.agreement_pct:.1f} % after "
+              "calibration")
+    _progress(f"done in {time.perf_counter() - started:.1f} s: {len(paths)} files in {args.out}")
+    return 0
+
+
+def _gpd_frame(frame):
+    """A concatenation of GeoDataFrames as one GeoDataFrame in EPSG:4326."""
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
+
+
+def _disagreements_json(comparison) -> str:
+    """The disagreeing readings as GeoJSON (WGS 84) with what the model and the field said."""
+    columns = ["carrier", "technology", "service", "level_dbm", "time", "source", "distance_m",
+               "radius_m", "model_covered", "field_service", "code", "commune", "geometry"]
+    layer = comparison.disagreements
+    layer = layer[[c for c in columns if c in layer.columns]].to_crs(4326)
+    layer["distance_m"] = layer["distance_m"].where(layer["distance_m"] < 1e12).round(0)
+    return layer.to_json(drop_id=True, na="null")
 
 
 def _read_polygons(path: Path):

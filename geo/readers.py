@@ -225,11 +225,11 @@ def _read_vector_layers(path: Path, layer: str) -> Raw:
 
 def _read_gpx(path: Path, names: list[str]) -> Raw:
     """The points of a GPX file (waypoints, then track and route points) with the fields of
-    their ``<extensions>`` as columns (GDAL names them ``ogr_carrier`` …: the prefix is dropped)."""
+    their ``<extensions>`` as columns (GDAL may name them ``ogr_carrier`` …: the prefix is dropped)."""
     frames = []
     for n in ("waypoints", "track_points", "route_points"):
         if n in names:
-            frame = gpd.read_file(path, layer=n, GPX_USE_EXTENSIONS="YES")
+            frame = gpd.read_file(path, layer=n)
             if len(frame):
                 frames.append(frame)
     if not frames:

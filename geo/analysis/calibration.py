@@ -191,5 +191,41 @@ def read_json(path_or_text: str | Path) -> list[Fit]:
     return fits
 
 
-__all__ = ["FITTED", "Fit", "NOT_ENOUGH", "apply", "calibrate", "fit_radius", "read_json",
-           "to_json", "write_json"]
+
+
+AGREEMENT_COLUMNS: tuple[str, ...] = ("carrier", "technology", "samples", "agreement_before_pct",
+                                      "radius_before_m", "radius_fitted_m", "radius_low_m",
+                                      "radius_high_m", "agreement_after_pct")
+
+
+def agreement_table(before: pd.DataFrame, after: pd.DataFrame, fits: list[Fit],
+                    params: CoverageParams = CoverageParams()) -> pd.DataFrame:
+    """Per carrier × technology: readings, agreement before and after calibration (%), the radius
+    the model used, the fitted radius and its interval (m; empty where there was not enough
+    evidence): the columns of :data:`AGREEMENT_COLUMNS` (``agreement.csv``).
+
+    ``before``/``after``: :attr:`geo.analysis.agreement.Comparison.by_group` under ``params``
+    and under :func:`apply` of ``fits``.
+    """
+    fit_of = {(f.carrier, f.technology): f for f in fits}
+    after_pct = after.set_index(["carrier", "technology"])["agreement_pct"]
+    rows = []
+    for row in before.itertuples(index=False):
+        fit = fit_of.get((row.carrier, row.technology))
+        fitted = fit is not None and fit.fitted
+        rows.append({
+            "carrier": row.carrier, "technology": row.technology, "samples": int(row.samples),
+            "agreement_before_pct": round(float(row.agreement_pct), 1),
+            "radius_before_m": params.radius_for(row.technology, row.carrier),
+            "radius_fitted_m": round(fit.radius_m) if fitted else None,
+            "radius_low_m": round(fit.low_m) if fitted else None,
+            "radius_high_m": round(fit.high_m) if fitted else None,
+            "agreement_after_pct": round(float(after_pct[(row.carrier, row.technology)]), 1)})
+    table = pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))
+    for col in ("radius_fitted_m", "radius_low_m", "radius_high_m"):
+        table[col] = table[col].astype("Int64")
+    return table
+
+
+__all__ = ["AGREEMENT_COLUMNS", "FITTED", "Fit", "NOT_ENOUGH", "agreement_table", "apply",
+           "calibrate", "fit_radius", "read_json", "to_json", "write_json"]
