@@ -83,7 +83,7 @@ def field_map(comparison: Comparison, communes: gpd.GeoDataFrame, *, lang: str =
     folium.GeoJson(
         points[["service", "what", "geometry"]].to_json(), name=i18n.t("field.readings_layer", lang),
         marker=folium.CircleMarker(radius=4),
-        style_function=lambda f: {"color": "#fff", "weight": 0.6, "fillOpacity": 0.9,
+        style_function=lambda f: {"color": "#fff", "weight": 0.6, "fill": True, "fillOpacity": 0.9,
                                   "fillColor": SERVICE_COLOURS[f["properties"]["service"]]},
         tooltip=folium.GeoJsonTooltip(["what"], labels=False)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
