@@ -110,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--measurements", type=Path, nargs="+", required=True, metavar="FILE",
                        help="signal readings or residents' reports (CSV, XLSX, GeoJSON, GPX, KML; "
                             "a G-NetTrack log as it is)")
+    check.add_argument("--reports", type=Path, nargs="+", metavar="FILE",
+                       help="residents' reports (lat, lon, carrier, technology, service "
+                            "yes/weak/no, note, date, reporter), used as evidence too")
     check.add_argument("--data", type=Path, default=settings.DEFAULT_DATA_DIR,
                        help="dataset folder (default: the embedded Đakrông data)")
     check.add_argument("--sites", type=Path, metavar="FILE", dest="layer_sites",
@@ -287,10 +290,8 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     """``check``: the readings against the model, the radii they support, and the files."""
-    import pandas as pd
-
-    from geo import export, gaps, importing, loading
-    from geo.analysis import agreement, calibration
+    from geo import export, importing, loading, maps
+    from geo.analysis import agreement, calibration, fieldcheck
     from geo.io import measurements
     from geo.render import field_map
     from geo.settings import CoverageParams
@@ -299,55 +300,40 @@ def _check(args: argparse.Namespace) -> int:
     overrides = {"bts_sites": args.layer_sites} if args.layer_sites else {}
     _progress(f"reading {args.data}" + (f", sites from {args.layer_sites}" if overrides else ""))
     dataset = loading.load_dataset(args.data, overrides=overrides)
-    problems = list(dataset.problems)
-    frames = []
-    for path in args.measurements:
+    files = [(p, "measurement") for p in args.measurements] + [(p, "report")
+                                                                for p in args.reports or ()]
+    for path, _ in files:
         if not path.is_file():
-            raise PhusongError(f"--measurements file not found: {path}")
-        imported = measurements.import_measurements(path, communes=dataset.communes)
-        problems += imported.problems
-        frames.append(imported.layer)
-        _progress(f"{path.name}: {len(imported.layer):,} reading(s) kept, "
-                  f"{importing.counts(imported.problems)['rows_out']:,} row(s) left out")
+            raise PhusongError(f"file not found: {path}")
+    readings, problems = measurements.import_files(files, communes=dataset.communes)
+    problems = list(dataset.problems) + problems
+    _progress(f"{len(readings):,} reading(s) kept, {importing.counts(problems)['rows_out']:,} "
+              "row(s) left out")
     args.out.mkdir(parents=True, exist_ok=True)
     if problems:
         export.write_atomic(args.out / "import_report.csv", importing.report_csv(problems))
         _progress(f"import report: {args.out / 'import_report.csv'}")
-    readings = pd.concat(frames, ignore_index=True) if frames else None
-    if readings is None or not len(readings):
+    if not len(readings):
         raise DataError([p for p in problems if p.is_error],
-                        "no usable reading in " + ", ".join(p.name for p in args.measurements))
-    readings = _gpd_frame(readings)
+                        "no usable reading in " + ", ".join(p.name for p, _ in files))
     if args.dem:
         _progress("note: with a DEM the terrain model's path-loss threshold is not fitted yet; "
                   "the circle radii are fitted")
     params = CoverageParams()
-    prepared = gaps.prepare(dataset, vintage=args.vintage)
     _progress(f"comparing {len(readings):,} reading(s) with the model")
-    before = agreement.compare(readings, dataset.bts_sites, params=params,
-                               communes=prepared.units, crs=prepared.crs)
-    fits = calibration.calibrate(before.readings)
-    fitted_params = calibration.apply(fits, params)
-    after = agreement.compare(readings, dataset.bts_sites, params=fitted_params,
-                              communes=prepared.units, crs=prepared.crs)
-    table = calibration.agreement_table(before.by_group, after.by_group, fits, params)
-    conf_table, conf_layer = agreement.confidence(before, prepared.units,
-                                                  people=gaps.people_shares(prepared))
+    result = fieldcheck.check(dataset, readings, vintage=args.vintage, params=params)
+    before, after, fits = result.before, result.after, result.fits
     paths = [export.write_atomic(args.out / "agreement.csv",
-                                 table.to_csv(index=False).encode("utf-8-sig")),
+                                 result.table.to_csv(index=False).encode("utf-8-sig")),
              calibration.write_json(args.out / "calibration.json", fits,
-                                    source=", ".join(p.name for p in args.measurements),
+                                    source=", ".join(p.name for p, _ in files),
                                     params=params),
              export.write_atomic(args.out / "communes_agreement.csv",
-                                 conf_table.merge(before.by_commune.drop(
-                                     columns=["commune", "samples", "agreement_pct"]),
-                                     on="code", how="left").to_csv(index=False)
-                                 .encode("utf-8-sig")),
+                                 result.communes_table().to_csv(index=False).encode("utf-8-sig")),
              export.write_atomic(args.out / "disagreements.geojson",
-                                 _disagreements_json(before).encode("utf-8"))]
-    m = field_map.field_map(before, prepared.units, lang=args.lang, confidence=conf_layer)
-    from geo import maps
-
+                                 agreement.disagreements_json(before).encode("utf-8"))]
+    m = field_map.field_map(before, result.units, lang=args.lang,
+                            confidence=result.confidence_layer)
     paths.append(export.write_atomic(args.out / "field_map.html", maps.to_html(m).encode("utf-8")))
     for fit in fits:
         figure = (f"{fit.radius_m:,.0f} m ({fit.low_m:,.0f}–{fit.high_m:,.0f})" if fit.fitted
@@ -357,23 +343,6 @@ def _check(args: argparse.Namespace) -> int:
               "calibration")
     _progress(f"done in {time.perf_counter() - started:.1f} s: {len(paths)} files in {args.out}")
     return 0
-
-
-def _gpd_frame(frame):
-    """A concatenation of GeoDataFrames as one GeoDataFrame in EPSG:4326."""
-    import geopandas as gpd
-
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
-
-
-def _disagreements_json(comparison) -> str:
-    """The disagreeing readings as GeoJSON (WGS 84) with what the model and the field said."""
-    columns = ["carrier", "technology", "service", "level_dbm", "time", "source", "distance_m",
-               "radius_m", "model_covered", "field_service", "code", "commune", "geometry"]
-    layer = comparison.disagreements
-    layer = layer[[c for c in columns if c in layer.columns]].to_crs(4326)
-    layer["distance_m"] = layer["distance_m"].where(layer["distance_m"] < 1e12).round(0)
-    return layer.to_json(drop_id=True, na="null")
 
 
 def _read_polygons(path: Path):

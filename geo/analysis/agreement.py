@@ -200,5 +200,16 @@ def confidence(comparison: Comparison, communes: gpd.GeoDataFrame, *,
     return table, layer
 
 
+def disagreements_json(comparison: Comparison) -> str:
+    """The disagreeing readings as GeoJSON (WGS 84) with what the model and the field said
+    (``distance_m`` null where the carrier has no site serving the technology)."""
+    columns = ["carrier", "technology", "service", "level_dbm", "time", "source", "distance_m",
+               "radius_m", "model_covered", "field_service", "code", "commune", "geometry"]
+    layer = comparison.disagreements
+    layer = layer[[c for c in columns if c in layer.columns]].to_crs(4326)
+    layer["distance_m"] = layer["distance_m"].where(np.isfinite(layer["distance_m"])).round(0)
+    return layer.to_json(drop_id=True, na="null")
+
+
 __all__ = ["CONFUSION", "Comparison", "GROUP_COLUMNS", "STATUSES", "compare", "confidence",
-           "serving_distance_m"]
+           "disagreements_json", "serving_distance_m"]

@@ -231,6 +231,19 @@ def import_measurements(path: str | Path, *, communes: gpd.GeoDataFrame | None =
     return imported
 
 
+def import_files(files: list[tuple[str | Path, str]], *,
+                 communes: gpd.GeoDataFrame | None = None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Readings of several files, each given as (path, source: "measurement" or "report"), as
+    one layer (EPSG:4326) and the problems of all of them."""
+    frames, problems = [], []
+    for path, source in files:
+        imported = import_measurements(path, communes=communes, source=source)
+        problems += imported.problems
+        frames.append(imported.layer)
+    layer = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return gpd.GeoDataFrame(layer, geometry="geometry" if frames else None, crs=4326), problems
+
+
 def reports_frame(readings: gpd.GeoDataFrame) -> pd.DataFrame:
     """Residents' reports (or any readings) as a table of :data:`REPORT_COLUMNS` (WGS 84
     degrees), the layer :func:`import_measurements` reads back."""
@@ -253,5 +266,5 @@ def reports_csv(readings: gpd.GeoDataFrame) -> bytes:
 
 
 __all__ = ["REPORT_COLUMNS", "SERVICES", "SOURCES", "carrier_of_mnc", "finish", "has_service",
-           "import_measurements", "judge_bars", "judge_level", "parse_carrier", "parse_service",
+           "import_files", "import_measurements", "judge_bars", "judge_level", "parse_carrier", "parse_service",
            "parse_technology", "reports_csv", "reports_frame"]
