@@ -1071,6 +1071,56 @@ TEXT |= _g("field", {
     "evidence_pct": ("Diện tích có bằng chứng (%)", "Area with evidence (%)"),
     "evidence_people_pct": ("Dân số có bằng chứng (%)", "People with evidence (%)"),
     "commune_status": ("Mức tin cậy", "Confidence"),
+    "commune": ("Xã", "Commune"),
+    "code": ("Mã xã", "Commune code"),
+    "status": ("Mức tin cậy", "Confidence"),
+    "checked_area_pct": ("Diện tích đã kiểm chứng (%)", "Area checked (%)"),
+    "contradicted_area_pct": ("Diện tích bị phủ nhận (%)", "Area contradicted (%)"),
+    "unchecked_area_pct": ("Diện tích chưa kiểm chứng (%)", "Area unchecked (%)"),
+    "agreement_pct": ("Khớp với mô hình (%)", "Agreement (%)"),
+    "tab": ("Thực địa", "Field check"),
+    "intro": ("Đối chiếu mô hình với thực địa: tải lên kết quả đo sóng (CSV, XLSX, GeoJSON, GPX, KML; "
+              "nhật ký G-NetTrack dùng nguyên) hoặc phản ánh của người dân (vị trí, nhà mạng, công "
+              "nghệ, có sóng có/yếu/không, ghi chú, ngày, người báo). phusong so sánh từng lần đo "
+              "với mô hình vòng tròn đang chọn và ước lượng bán kính mà thực địa ủng hộ cho từng "
+              "nhà mạng × công nghệ.",
+              "Check the model against the field: upload signal readings (CSV, XLSX, GeoJSON, GPX, "
+              "KML; a G-NetTrack log as it is) or residents' reports (position, carrier, technology, "
+              "service yes/weak/no, note, date, reporter). phusong compares each reading with the "
+              "circle model as set now and fits the radius the field supports per carrier × "
+              "technology."),
+    "upload_measurements": ("Kết quả đo sóng", "Signal readings"),
+    "upload_reports": ("Phản ánh của người dân", "Residents' reports"),
+    "none_usable": ("Không có lần đo nào dùng được trong các tệp đã tải lên.",
+                    "No usable reading in the files uploaded."),
+    "summary": ("{n} lần đo · khớp với mô hình {before}% · sau hiệu chỉnh {after}%",
+                "{n} readings · {before}% agree with the model · {after}% after calibration"),
+    "table_title": ("Mô hình so với thực địa theo nhà mạng × công nghệ",
+                    "Model versus field per carrier × technology"),
+    "confusion_title": ("Số lần đo theo kết quả so sánh", "Readings by outcome"),
+    "communes_title": ("Theo xã: bằng chứng và mức tin cậy", "Per commune: evidence and confidence"),
+    "confidence_note": ("Một lần đo là bằng chứng cho vùng trong bán kính {m} m quanh nó. Xã "
+                        "\"bị thực địa phủ nhận\" khi dưới {pct}% lần đo khớp với mô hình.",
+                        "A reading is evidence for the area within {m} m of it. A commune is "
+                        "\"contradicted\" when fewer than {pct}% of its readings agree with the "
+                        "model."),
+    "apply": ("Áp dụng hiệu chỉnh", "Apply calibration"),
+    "remove": ("Bỏ hiệu chỉnh", "Remove calibration"),
+    "applied": ("Đang dùng bán kính hiệu chỉnh theo thực địa: {radii}",
+                "Field-calibrated radii in use: {radii}"),
+    "nothing_fitted": ("Chưa đủ bằng chứng để hiệu chỉnh bán kính nào.",
+                       "Not enough evidence to calibrate any radius."),
+    "fit_note": ("Bán kính theo thực địa: khoảng cách tới trạm gần nhất của nhà mạng có công nghệ "
+                 "đó mà tại đó xác suất có sóng là 50% (hồi quy logistic, khoảng tin cậy 95%). Dưới "
+                 "{n} lần đo: chưa đủ bằng chứng, không đưa ra con số.",
+                 "Fitted radius: the distance to the carrier's nearest site with that technology "
+                 "where service is 50% likely (logistic regression, 95% interval). Fewer than {n} "
+                 "readings: not enough evidence, no number."),
+    "download_calibration": ("Tải calibration.json", "Download calibration.json"),
+    "download_agreement": ("Tải agreement.csv", "Download agreement.csv"),
+    "download_disagreements": ("Tải các điểm khác nhau (GeoJSON)",
+                               "Download the disagreements (GeoJSON)"),
+    "download_reports": ("Tải phản ánh của người dân (CSV)", "Download residents' reports (CSV)"),
 })
 
 

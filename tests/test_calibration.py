@@ -97,3 +97,10 @@ def test_json_round_trip_and_bad_files(tmp_path):
         calibration.read_json(tmp_path / "bad.json")
     with pytest.raises(PhusongError, match="missing.json"):
         calibration.read_json(tmp_path / "missing.json")
+
+
+def test_technology_radii_weighted_by_readings():
+    fits = [calibration.Fit("Viettel", "4G", 300, calibration.FITTED, 2000.0, 1800, 2200),
+            calibration.Fit("VinaPhone", "4G", 100, calibration.FITTED, 3000.0, 2500, 3500),
+            calibration.Fit("MobiFone", "3G", 5, calibration.NOT_ENOUGH)]
+    assert calibration.technology_radii(fits) == {"4G": 2250.0}

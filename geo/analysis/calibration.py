@@ -134,6 +134,18 @@ def apply(fits: list[Fit], params: CoverageParams = CoverageParams()) -> Coverag
     return replace(params, carrier_radius_m=tuple(kept + new))
 
 
+def technology_radii(fits: list[Fit]) -> dict[str, float]:
+    """Per technology with a fit: the fitted radii of its carriers averaged, weighted by their
+    readings (metres): what one slider per technology can show."""
+    out = {}
+    for tech in settings.TECHNOLOGIES:
+        own = [f for f in fits if f.fitted and f.technology == tech]
+        if own:
+            out[tech] = float(np.average([f.radius_m for f in own],
+                                         weights=[max(f.samples, 1) for f in own]))
+    return out
+
+
 def to_json(fits: list[Fit], *, source: str = "", params: CoverageParams = CoverageParams()) -> str:
     """The fits as ``calibration.json`` text: format, version, source, the method and each fit
     (radius_before_m: the radius the model used)."""
@@ -228,4 +240,4 @@ def agreement_table(before: pd.DataFrame, after: pd.DataFrame, fits: list[Fit],
 
 
 __all__ = ["AGREEMENT_COLUMNS", "FITTED", "Fit", "NOT_ENOUGH", "agreement_table", "apply",
-           "calibrate", "fit_radius", "read_json", "to_json", "write_json"]
+           "calibrate", "fit_radius", "read_json", "technology_radii", "to_json", "write_json"]

@@ -244,6 +244,32 @@ def import_files(files: list[tuple[str | Path, str]], *,
     return gpd.GeoDataFrame(layer, geometry="geometry" if frames else None, crs=4326), problems
 
 
+def import_bytes(files: list[tuple[str, bytes, str]], *,
+                 communes: gpd.GeoDataFrame | None = None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """:func:`import_files` for uploads: (file name, content, source) each, written to a
+    temporary folder under a safe name (:func:`geo.uploads.safe_filename`) and read from there."""
+    import tempfile
+
+    from geo import uploads
+
+    refused: list[Problem] = []
+    with tempfile.TemporaryDirectory(prefix="phusong-field-") as tmp:
+        paths = []
+        for k, (name, data, source) in enumerate(files):
+            try:
+                uploads.check_size(data, name=name)
+            except uploads.UploadError as exc:
+                refused += exc.problems
+                continue
+            folder = Path(tmp) / str(k)  # two uploads may share a name
+            folder.mkdir()
+            path = folder / uploads.safe_filename(name, stem="measurements")
+            path.write_bytes(data)
+            paths.append((path, source))
+        layer, problems = import_files(paths, communes=communes)
+    return layer, refused + problems
+
+
 def reports_frame(readings: gpd.GeoDataFrame) -> pd.DataFrame:
     """Residents' reports (or any readings) as a table of :data:`REPORT_COLUMNS` (WGS 84
     degrees), the layer :func:`import_measurements` reads back."""
@@ -266,5 +292,6 @@ def reports_csv(readings: gpd.GeoDataFrame) -> bytes:
 
 
 __all__ = ["REPORT_COLUMNS", "SERVICES", "SOURCES", "carrier_of_mnc", "finish", "has_service",
-           "import_files", "import_measurements", "judge_bars", "judge_level", "parse_carrier", "parse_service",
+           "import_bytes", "import_files",
+           "import_measurements", "judge_bars", "judge_level", "parse_carrier", "parse_service",
            "parse_technology", "reports_csv", "reports_frame"]

@@ -13,9 +13,10 @@ import html
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from geo import i18n, maps
-from geo.analysis.agreement import Comparison
+from geo.analysis.agreement import CONFUSION, Comparison
 from geo.crs import WGS84
 from geo.settings import LANGS, check_choice
 
@@ -113,5 +114,52 @@ def legend_html(comparison: Comparison, lang: str, shown: int) -> str:
             "font:12px/1.4 sans-serif'>" + "<br>".join(rows) + "</div>")
 
 
-__all__ = ["MAX_MAP_READINGS", "SERVICE_COLOURS", "STATUS_COLOURS", "field_map", "legend_html",
+def _fmt(value, lang: str, decimals: int = 0) -> str:
+    return "" if value is None or pd.isna(value) else maps.fmt_number(float(value), lang, decimals)
+
+
+def agreement_display(table: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
+    """``agreement.csv``'s table for reading: headers and numbers in ``lang``, "not enough
+    evidence" where no radius was fitted."""
+    out = pd.DataFrame({
+        "carrier": table["carrier"].map(lambda c: i18n.t(f"carrier.{c}", lang)),
+        "technology": table["technology"],
+        "samples": [_fmt(v, lang) for v in table["samples"]],
+        "agreement_before_pct": [_fmt(v, lang, 1) for v in table["agreement_before_pct"]],
+        "radius_before_m": [_fmt(v, lang) for v in table["radius_before_m"]],
+        "radius_fitted_m": [_fmt(v, lang) if not pd.isna(v) else i18n.t("field.not_enough", lang)
+                            for v in table["radius_fitted_m"]],
+        "radius_low_m": [_fmt(v, lang) for v in table["radius_low_m"]],
+        "radius_high_m": [_fmt(v, lang) for v in table["radius_high_m"]],
+        "agreement_after_pct": [_fmt(v, lang, 1) for v in table["agreement_after_pct"]]})
+    return out.rename(columns={c: i18n.t(f"field.{c}", lang) for c in out.columns})
+
+
+def confusion_display(by_group: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
+    """Readings per carrier × technology by outcome (model covered or not × field service or
+    not), headers in ``lang``."""
+    out = by_group[["carrier", "technology", "samples", *CONFUSION]].copy()
+    out["carrier"] = out["carrier"].map(lambda c: i18n.t(f"carrier.{c}", lang))
+    return out.rename(columns={c: i18n.t(f"field.{c}", lang) for c in out.columns})
+
+
+def communes_display(confidence: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
+    """The per-commune confidence table (:func:`geo.analysis.agreement.confidence`) for reading."""
+    columns = ["code", "commune", "samples", "agreement_pct", "evidence_area_pct",
+               "evidence_people_pct", "checked_area_pct", "contradicted_area_pct", "status"]
+    out = confidence[columns].copy()
+    for col in columns[3:-1]:
+        out[col] = [_fmt(v, lang, 1) for v in out[col]]
+    out["status"] = out["status"].map(lambda s: i18n.t(f"field.{s}", lang))
+    return out.rename(columns={c: i18n.t(f"field.{c}", lang) for c in out.columns})
+
+
+def calibration_text(params_overrides: tuple, lang: str = "vi") -> str:
+    """"Viettel 4G: 2.278 m, …" for per-carrier radius overrides (carrier, technology, metres)."""
+    return ", ".join(f"{i18n.t(f'carrier.{c}', lang)} {t}: {maps.fmt_number(r, lang)} m"
+                     for c, t, r in params_overrides)
+
+
+__all__ = ["MAX_MAP_READINGS", "SERVICE_COLOURS", "STATUS_COLOURS", "agreement_display",
+           "calibration_text", "communes_display", "confusion_display", "field_map", "legend_html",
            "map_readings"]
