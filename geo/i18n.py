@@ -1068,7 +1068,7 @@ TEXT |= _g("field", {
     "checked": ("Đã kiểm chứng", "Checked"),
     "contradicted": ("Bị thực địa phủ nhận", "Contradicted"),
     "unchecked": ("Chưa kiểm chứng", "Unchecked"),
-    "evidence_pct": ("Diện tích có bằng chứng (%)", "Area with evidence (%)"),
+    "evidence_area_pct": ("Diện tích có bằng chứng (%)", "Area with evidence (%)"),
     "evidence_people_pct": ("Dân số có bằng chứng (%)", "People with evidence (%)"),
     "commune_status": ("Mức tin cậy", "Confidence"),
     "commune": ("Xã", "Commune"),
