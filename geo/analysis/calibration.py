@@ -1,18 +1,22 @@
 """Fit the circle model to the field: the radius the readings support, per carrier × technology.
 
-For each carrier × technology, :func:`fit_radius` fits a logistic regression of service (yes or
-weak = 1, no = 0; :func:`geo.io.measurements.has_service`) on the distance to the nearest site of
-that carrier serving that technology (statsmodels ``Logit``, maximum likelihood):
-P(service | d) = 1 / (1 + exp(−(b0 + b1·d))). The fitted radius is where P = 0.5, r = −b0/b1, with
-a confidence interval by the delta method from the fit's covariance. When the readings separate
-perfectly (every reading with service nearer than every one without), the edge lies between the
-farthest reading with service and the nearest without: the radius is their midpoint and the
-interval that gap.
+For each carrier × technology, :func:`fit_radius` fits by maximum likelihood (scipy) how the
+chance of service (yes or weak = 1, no = 0; :func:`geo.io.measurements.has_service`) falls with
+the distance d to the nearest site of that carrier serving that technology:
+P(service | d) = floor + (1 − floor − lapse) / (1 + exp((d − r) / s)), a logistic curve between
+``1 − lapse`` near the site and ``floor`` far from it (both at most :data:`MAX_PLATEAU`: the
+readings that disagree with distance at either end, e.g. a site missing from the layer or a
+mislabelled reading, must not drag the edge). The fitted radius is r, where service falls half way;
+its confidence interval is the profile-likelihood interval (the radii whose likelihood-ratio
+statistic stays below the χ²₁ quantile). When the readings separate perfectly (every reading with
+service nearer than every one without), the edge lies between the farthest reading with service
+and the nearest without: the radius is their midpoint and the interval that gap.
 
 No number is given ("not enough evidence") when there are fewer than
 :data:`geo.settings.CALIBRATION_MIN_READINGS` readings, fewer than
-:data:`geo.settings.CALIBRATION_MIN_EACH` with or without service, the slope is not negative with
-p < :data:`geo.settings.CALIBRATION_MAX_P`, or the radius falls outside the distances measured.
+:data:`geo.settings.CALIBRATION_MIN_EACH` with or without service, service does not fall with
+distance (p ≥ :data:`geo.settings.CALIBRATION_MAX_P` in a likelihood-ratio test against "service does not
+depend on distance"), or the radius or its interval runs outside the distances measured.
 
 The terrain model's path-loss threshold is not fitted here (circle radii only).
 :func:`write_json` / :func:`read_json` keep the fits in ``calibration.json``, which
@@ -24,13 +28,13 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.special import expit
 
 from geo import settings
 from geo.errors import PhusongError
@@ -65,13 +69,52 @@ class Fit:
         return self.status == FITTED
 
 
+def service_probability(d_km: np.ndarray, radius_km: float, scale_km: float, floor: float,
+                        lapse: float) -> np.ndarray:
+    """P(service) at distances ``d_km``: ``1 − lapse`` near the site, ``floor`` far from it, half
+    way between at ``radius_km``, the fall ``scale_km`` wide (a logistic curve)."""
+    return floor + (1.0 - floor - lapse) * expit((radius_km - d_km) / scale_km)
+
+
+def _nll(theta: np.ndarray, d: np.ndarray, counts: tuple[np.ndarray, np.ndarray],
+         radius_km: float | None = None) -> float:
+    """Negative log-likelihood of the readings binned at distances ``d`` (km) with ``counts`` =
+    (with service, without) per bin; ``theta`` = (radius km, log scale, floor logit, lapse logit),
+    or without the radius when ``radius_km`` is fixed (profile)."""
+    if radius_km is None:
+        radius_km, theta = theta[0], theta[1:]
+    floor, lapse = MAX_PLATEAU * expit(theta[1]), MAX_PLATEAU * expit(theta[2])
+    p = np.clip(service_probability(d, radius_km, np.exp(theta[0]), floor, lapse), 1e-9, 1 - 1e-9)
+    return -float(counts[0] @ np.log(p) + counts[1] @ np.log1p(-p))
+
+
+# Readings are binned by distance at this step (km) before fitting: a phone's GPS fix is no
+# better, and the fit's cost then stops growing with the number of readings.
+_BIN_KM = 0.005
+
+
+def _binned(km: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    bins, inverse = np.unique(np.round(km / _BIN_KM).astype(np.int64), return_inverse=True)
+    yes = np.bincount(inverse, weights=y.astype(float), minlength=len(bins))
+    total = np.bincount(inverse, minlength=len(bins)).astype(float)
+    return bins * _BIN_KM, (yes, total - yes)
+
+
+# Largest share of readings that may disagree with distance at either end (a phone that hears a
+# site the layer lacks, a dead spot beside a mast, a mislabelled reading): 0.45 keeps "service
+# falls with distance" meaningful.
+MAX_PLATEAU = 0.45
+_PROFILE_POINTS = 48
+
+
 def fit_radius(distance_m, service, *, carrier: str = "", technology: str = "",
                min_readings: int = settings.CALIBRATION_MIN_READINGS,
                min_each: int = settings.CALIBRATION_MIN_EACH,
                max_p: float = settings.CALIBRATION_MAX_P,
                confidence: float = settings.CALIBRATION_CONFIDENCE) -> Fit:
     """Fit P(service) on the distance to the nearest serving site (metres; inf = no site, left
-    out) and return the radius where P = 0.5 with its ``confidence`` interval (see module doc)."""
+    out) and return the radius where service falls half way with its ``confidence`` interval
+    (see module doc)."""
     d = np.asarray(distance_m, float)
     y = np.asarray(service, bool)
     ok = np.isfinite(d)
@@ -86,33 +129,74 @@ def fit_radius(distance_m, service, *, carrier: str = "", technology: str = "",
     if min(yes, n - yes) < min_each:
         return refuse(f"{yes} with and {n - yes} without service; at least {min_each} of each "
                       "needed")
-    if d[y].max() < d[~y].min():
-        low, high = float(d[y].max()), float(d[~y].min())  # perfectly separated
+    if d[y].max() < d[~y].min():  # perfectly separated
+        low, high = float(d[y].max()), float(d[~y].min())
         return Fit(carrier, technology, n, FITTED, (low + high) / 2, low, high,
                    "perfect separation: the edge lies between the readings")
-    import statsmodels.api as sm
+    km = d / 1000.0  # kilometres keep the optimiser well scaled
+    at, counts = _binned(km, y)
+    best = _best_fit(at, counts)
+    # Likelihood-ratio test against "service does not depend on distance" (3 extra parameters).
+    share = yes / n
+    null = -(yes * math.log(share) + (n - yes) * math.log1p(-share))
+    p = float(stats.chi2.sf(2 * (null - best.fun), df=3))
+    if not p < max_p:
+        return refuse(f"service does not fall with distance (likelihood-ratio p = {p:.2g})")
+    r_km = float(best.x[0])
+    if not km.min() <= r_km <= km.max():
+        return refuse(f"the fitted radius {1000 * r_km:.0f} m lies outside the distances "
+                      f"measured ({d.min():.0f}–{d.max():.0f} m)")
+    low, high = _profile_interval(at, counts, best, stats.chi2.ppf(confidence, df=1))
+    if low is None or high is None:
+        return refuse("the interval runs past the distances measured")
+    return Fit(carrier, technology, n, FITTED, 1000 * r_km, 1000 * low, 1000 * high)
 
-    km = d / 1000.0  # a slope per km keeps the optimiser well scaled
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = sm.Logit(y.astype(float), sm.add_constant(km, has_constant="add")).fit(
-                disp=0, maxiter=200)
-    except Exception as exc:  # separation, singular matrix: no usable fit
-        return refuse(f"no usable fit ({type(exc).__name__})")
-    b0, b1 = (float(v) for v in result.params)
-    p = float(result.pvalues[1])
-    if not (b1 < 0 and p < max_p):
-        return refuse(f"service does not fall with distance (slope {b1:.3g}/km, p = {p:.2g})")
-    r_km = -b0 / b1
-    grad = np.array([-1.0 / b1, b0 / b1 ** 2])
-    se = float(np.sqrt(grad @ np.asarray(result.cov_params()) @ grad))
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
-    radius, low, high = 1000 * r_km, 1000 * (r_km - z * se), 1000 * (r_km + z * se)
-    if not (km.min() <= r_km <= km.max()) or not np.isfinite(se):
-        return refuse(f"the fitted radius {radius:.0f} m lies outside the distances measured "
-                      f"({d.min():.0f}–{d.max():.0f} m)")
-    return Fit(carrier, technology, n, FITTED, radius, max(low, 0.0), high)
+
+def _best_fit(km: np.ndarray, counts: tuple[np.ndarray, np.ndarray]):
+    """Maximum-likelihood fit of :func:`service_probability`, started from several radii."""
+    from scipy.optimize import minimize
+
+    best = None
+    for r0 in np.quantile(km, [0.15, 0.4, 0.65, 0.9]):
+        start = np.array([r0, math.log(max(0.05 * r0, 0.01)), -2.0, -2.0])
+        res = minimize(_nll, start, args=(km, counts), method="Nelder-Mead",
+                       options={"xatol": 1e-3, "fatol": 1e-3, "maxiter": 4000})
+        if best is None or res.fun < best.fun:
+            best = res
+    return best
+
+
+def _profile_interval(km: np.ndarray, counts: tuple[np.ndarray, np.ndarray], best, limit: float):
+    """(low, high) km where the profile deviance of the radius stays below ``limit``; None for
+    a bound that reaches the distances measured."""
+    from scipy.optimize import minimize
+
+    r_hat = float(best.x[0])
+
+    def deviance(r: float, start: np.ndarray) -> tuple[float, np.ndarray]:
+        res = minimize(_nll, start, args=(km, counts, r), method="Nelder-Mead",
+                       options={"xatol": 1e-3, "fatol": 1e-3, "maxiter": 2000})
+        return 2 * (res.fun - best.fun), res.x
+
+    bounds = []
+    for edge in (km.min(), km.max()):
+        grid = np.linspace(r_hat, edge, _PROFILE_POINTS)[1:]
+        start, prev, found = best.x[1:], r_hat, None
+        for r in grid:
+            dev, start = deviance(float(r), start)
+            if dev > limit:  # crossed between prev and r: bisect a few times
+                lo_r, hi_r = prev, float(r)
+                for _ in range(6):
+                    mid = (lo_r + hi_r) / 2
+                    if deviance(mid, start)[0] > limit:
+                        hi_r = mid
+                    else:
+                        lo_r = mid
+                found = (lo_r + hi_r) / 2
+                break
+            prev = float(r)
+        bounds.append(found)
+    return bounds[0], bounds[1]
 
 
 def calibrate(readings: pd.DataFrame, **kwargs) -> list[Fit]:
@@ -157,9 +241,9 @@ def to_json(fits: list[Fit], *, source: str = "", params: CoverageParams = Cover
         rows.append(row)
     return json.dumps({
         "format": FORMAT, "version": VERSION, "source": source,
-        "method": "logistic regression of service on the distance to the nearest serving site; "
-                  "radius where P(service) = 0.5; delta-method "
-                  f"{settings.CALIBRATION_CONFIDENCE:.0%} interval",
+        "method": "maximum-likelihood logistic fall of service with the distance to the nearest "
+                  "serving site (with near and far plateaus); radius where it falls half way; "
+                  f"{settings.CALIBRATION_CONFIDENCE:.0%} profile-likelihood interval",
         "fits": rows}, ensure_ascii=False, indent=2)
 
 

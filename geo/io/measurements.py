@@ -22,7 +22,6 @@ note, reporter, source``.
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
@@ -153,63 +152,80 @@ def finish(out: pd.DataFrame, present: set[str], *, name: str, first: int,
         problems.append(Problem(name, int(i) + first, column, str(value)[:200], why))
         newly.add(i)
 
-    for i in out.index:
+    # Plain lists and parsers memoised per distinct text: a 100,000-row log has a handful of
+    # carriers and technologies.
+    carrier_col = [str(v).strip() for v in out["carrier"].tolist()]
+    code_col = [str(v).strip() for v in out["operator_code"].tolist()]
+    tech_col = [str(v) for v in out["technology"].tolist()]
+    service_col = [str(v).strip() for v in out["service"].tolist()]
+    levels = out["level_dbm"].to_numpy(float)
+    bars_col = out["bars"].to_numpy(float)
+    carrier_of, tech_of = _memo(parse_carrier), _memo(parse_technology)
+    service_of = _memo(parse_service)
+    carriers, techs, services = list(carrier_col), list(tech_col), list(service_col)
+    for k, i in enumerate(out.index):
         if i in bad:
             continue
-        carrier_text = str(out.at[i, "carrier"]).strip()
-        code_text = str(out.at[i, "operator_code"]).strip()
+        carrier_text, code_text = carrier_col[k], code_col[k]
         if not carrier_text and not code_text:
             fail(i, "carrier" if "carrier" in present or "operator_code" not in present
                  else "operator_code", "", reason("empty_required"))
             continue
-        try:
-            carrier, note = parse_carrier(carrier_text)
-        except ValueError as exc:
-            carrier = None
-            if code_text:  # G-NetTrack: "Operatorname" may be blank where "Operator" is 45204
-                try:
-                    carrier, note = parse_carrier(code_text)
-                except ValueError:
-                    pass
+        carrier, note = carrier_of(carrier_text)
+        if carrier is None and code_text:  # G-NetTrack: "Operatorname" blank, "Operator" 45204
+            carrier, note = carrier_of(code_text)
             if carrier is None:
-                fail(i, "carrier", carrier_text, exc.args[0])
-                continue
+                note = carrier_of(carrier_text)[1]
+        if carrier is None:
+            fail(i, "carrier", carrier_text, note)
+            continue
         if note is not None:
             problems.append(Problem(name, int(i) + first, "carrier", carrier_text, note, "warning"))
-        out.at[i, "carrier"] = carrier
-        try:
-            tech = parse_technology(str(out.at[i, "technology"]))
-        except ValueError as exc:
-            fail(i, "technology", out.at[i, "technology"], exc.args[0])
+        carriers[k] = carrier
+        tech, why = tech_of(tech_col[k])
+        if tech is None:
+            fail(i, "technology", tech_col[k], why)
             continue
-        out.at[i, "technology"] = tech
-        service_text = str(out.at[i, "service"]).strip()
-        level = out.at[i, "level_dbm"]
-        bars = out.at[i, "bars"]
-        try:
-            if service_text:
-                out.at[i, "service"] = parse_service(service_text)
-            elif _finite(level):
-                out.at[i, "service"] = judge_level(float(level), tech)
-            elif _finite(bars):
-                out.at[i, "service"] = judge_bars(float(bars))
-            else:
-                fail(i, next((c for c in ("service", "level_dbm", "bars") if c in present)), "",
-                     reason("no_service_value"))
-        except ValueError as exc:
-            column, value = (("service", service_text) if service_text
-                             else ("level_dbm", f"{float(level):g}"))
-            fail(i, column, value, exc.args[0])
+        techs[k] = tech
+        service_text, level = service_col[k], levels[k]
+        if service_text:
+            services[k], why = service_of(service_text)
+        elif np.isfinite(level):
+            services[k], why = _judged(judge_level, float(level), tech)
+        elif np.isfinite(bars_col[k]):
+            services[k], why = judge_bars(float(bars_col[k])), None
+        else:
+            services[k], why = None, reason("no_service_value")
+        if why is not None:
+            column = ("service" if service_text else "level_dbm" if np.isfinite(level)
+                      else next(c for c in ("service", "level_dbm", "bars") if c in present))
+            fail(i, column, service_text if service_text else
+                 (f"{level:g}" if np.isfinite(level) else ""), why)
+    out["carrier"], out["technology"], out["service"] = carriers, techs, services
     source = out["source"].map(lambda s: s if s in SOURCES else "")
     out["source"] = source.where(source != "", "measurement")
     return problems, newly
 
 
-def _finite(value) -> bool:
+def _memo(parse):
+    """``parse`` as (value, None) or (None, reason), remembered per distinct argument."""
+    seen: dict = {}
+
+    def call(text):
+        if text not in seen:
+            seen[text] = _judged(parse, text)
+        return seen[text]
+    return call
+
+
+def _judged(parse, *args):
+    """(parse(*args), None), or (None, the reason) when it raises ValueError. A parser returning
+    a pair (value, note) gives that pair."""
     try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
+        value = parse(*args)
+    except ValueError as exc:
+        return None, exc.args[0]
+    return value if isinstance(value, tuple) else (value, None)
 
 
 def import_measurements(path: str | Path, *, communes: gpd.GeoDataFrame | None = None,

@@ -1,0 +1,97 @@
+"""Time and peak memory of `geo check` on 100,000 readings against the default Đakrông data.
+
+    uv run python bench/check.py [--readings 100000] [--seed 1] [--repeat 3]
+
+Readings are drawn uniformly over the communes' bounding box, spread over the three carriers and
+2G/3G/4G, with service decided by a 2.5 km radius (10 % of labels flipped), written as a
+G-NetTrack-style CSV. Timed stages, each the minimum of ``--repeat`` runs in one process: import
+(the common importer: parsing, coordinates, carriers, levels), compare + fit + compare again +
+confidence (:func:`geo.analysis.fieldcheck.check`), and the map's HTML. Peak memory is the
+process's ``ru_maxrss``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from geo import loading, maps, settings  # noqa: E402
+from geo.analysis import agreement, fieldcheck  # noqa: E402
+from geo.crs import working_crs  # noqa: E402
+from geo.io import measurements  # noqa: E402
+from geo.render import field_map  # noqa: E402
+
+TECH = {"2G": "GSM", "3G": "UMTS", "4G": "LTE"}
+LEVEL = {"2G": (-90, -110), "3G": (-95, -118), "4G": (-100, -131)}  # (service, none) in dBm
+
+
+def synthetic_log(path: Path, n: int, seed: int) -> Path:
+    ds = loading.load_dataset(settings.DEFAULT_DATA_DIR)
+    crs = working_crs(ds.communes)
+    sites = ds.bts_sites.to_crs(crs)
+    xmin, ymin, xmax, ymax = ds.communes.to_crs(crs).total_bounds
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(xmin, xmax, n), rng.uniform(ymin, ymax, n)
+    pts = shapely.points(x, y)
+    carrier = rng.choice(["Viettel", "VinaPhone", "MobiFone"], n)
+    tech = rng.choice(["2G", "3G", "4G"], n)
+    service = np.zeros(n, bool)
+    for c in ("Viettel", "VinaPhone", "MobiFone"):
+        for t in TECH:
+            k = np.flatnonzero((carrier == c) & (tech == t))
+            d, _ = agreement.serving_distance_m(pts[k], sites, c, t)
+            service[k] = d <= 2500
+    service ^= rng.random(n) < 0.1
+    ll = gpd.GeoSeries(pts, crs=crs).to_crs(4326)
+    level = np.array([LEVEL[t][0 if s else 1] for t, s in zip(tech, service)])
+    pd.DataFrame({"Timestamp": "2026.03.01_10.00.00", "Longitude": ll.x.round(6),
+                  "Latitude": ll.y.round(6), "Operatorname": carrier,
+                  "NetworkTech": [TECH[t] for t in tech], "Level": level}).to_csv(path, index=False)
+    return path
+
+
+def best(repeat: int, run):
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = run()
+        times.append(time.perf_counter() - t0)
+    return min(times), out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--readings", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    ds = loading.load_dataset(settings.DEFAULT_DATA_DIR)
+    with tempfile.TemporaryDirectory() as tmp:
+        log = synthetic_log(Path(tmp) / "gnettrack.csv", args.readings, args.seed)
+        t_import, (readings, problems) = best(args.repeat, lambda: measurements.import_files(
+            [(log, "measurement")], communes=ds.communes))
+    t_check, result = best(args.repeat, lambda: fieldcheck.check(ds, readings))
+    t_map, page = best(args.repeat, lambda: maps.to_html(field_map.field_map(
+        result.before, result.units, lang="vi", confidence=result.confidence_layer)))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"readings kept: {len(readings):,} of {args.readings:,} ({len(problems)} problems)")
+    print(f"import: {t_import:.2f} s   check (compare, fit, compare, confidence): {t_check:.2f} s"
+          f"   map HTML: {t_map:.2f} s ({len(page) / 1e6:.1f} MB)   total: "
+          f"{t_import + t_check + t_map:.2f} s")
+    print(f"peak memory (ru_maxrss): {peak_mb:.0f} MB")
+    print(result.table.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
