@@ -69,10 +69,12 @@ def test_confidence_per_commune():
     assert t.loc["A", "status"] == "contradicted"  # 60 % agree, below 80 %
     assert t.loc["B", "status"] == "contradicted"  # its one reading disagrees
     assert t.loc["C", "status"] == "unchecked" and t.loc["C", "evidence_area_pct"] == 0
-    # five 500 m discs wholly inside A's 100 km²: 5 × π × 0.25 km² ≈ 3.9 % (16-gon ≈ 0.997 × π)
-    assert t.loc["A", "evidence_area_pct"] == pytest.approx(5 * np.pi * 0.25, rel=0.02)
+    # five 500 m discs (16-gons: 8 sin(π/8) r² = 0.765 km² each) wholly inside A's 100 km²
+    disc = 8 * np.sin(np.pi / 8) * 0.25
+    assert t.loc["A", "evidence_area_pct"] == pytest.approx(5 * disc, rel=1e-6)
     # its 3 agreeing readings are checked, 2 contradicted
-    assert t.loc["A", "checked_area_pct"] == pytest.approx(3 * np.pi * 0.25, rel=0.02)
-    assert t.loc["A", "unchecked_area_pct"] == pytest.approx(100 - 5 * np.pi * 0.25, rel=0.01)
+    assert t.loc["A", "checked_area_pct"] == pytest.approx(3 * disc, rel=1e-6)
+    assert t.loc["A", "contradicted_area_pct"] == pytest.approx(2 * disc, rel=1e-6)
+    assert t.loc["A", "unchecked_area_pct"] == pytest.approx(100 - 5 * disc, rel=1e-6)
     assert set(layer["status"]) == {"checked", "contradicted", "unchecked"}
     assert (layer[layer["code"] == "C"]["status"] == "unchecked").all()

@@ -112,3 +112,19 @@ def test_report_reads_an_opencellid_export(tmp_path, capsys):
     report = pd.read_csv(out / "import_report.csv", encoding="utf-8-sig")
     assert report["reason"].str.contains("crowd-sourced, approximate positions").any()
     assert (out / "communes.csv").exists()
+
+
+def test_app_upload_of_an_export_is_labelled(tmp_path):
+    from geo import settings, uploads
+
+    lon, lat = 106.88625, 16.687083
+    data = (HEADER + "\n" + f"LTE,452,4,1,1,0,{lon},{lat},1000,3,1,1,2,0\n"
+            f"UMTS,452,4,1,2,0,{lon},{lat + 0.0002},900,2,1,1,2,0\n"
+            f"LTE,457,1,1,3,0,{lon},{lat},1000,3,1,1,2,0\n").encode()
+    upload = uploads.review_upload({"bts_sites": ("cell_towers.csv", data)},
+                                   default_dir=settings.DEFAULT_DATA_DIR)
+    sites = upload.dataset.bts_sites
+    assert list(sites["technologies"]) == ["3G;4G"] and list(sites["cells"]) == [2]
+    problems = upload.dataset.problems
+    assert any(p.row == 4 and p.column == "mcc" and p.is_error for p in problems)
+    assert any("vị trí do cộng đồng đóng góp, chỉ gần đúng" in p.text("vi") for p in problems)

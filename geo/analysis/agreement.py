@@ -163,10 +163,12 @@ def confidence(comparison: Comparison, communes: gpd.GeoDataFrame, *,
         pts = readings.geometry.to_numpy()[mask]
         if len(pts) == 0:
             return shapely.Polygon()
-        # Readings closer than a tenth of the distance add nothing visible: one disc for them.
-        xy = np.unique(np.round(shapely.get_coordinates(pts) / (evidence_m / 10)), axis=0)
-        centres = shapely.points(xy * (evidence_m / 10))
-        return shapely.union_all(shapely.buffer(centres, evidence_m, quad_segs=8))
+        # Discs centred on a grid of a quarter of the distance (a reading moves at most 0.18 ×
+        # evidence_m): a log's readings metres apart make one disc, and the union stays cheap.
+        step = evidence_m / 4
+        xy = np.unique(np.round(shapely.get_coordinates(pts) / step), axis=0)
+        return shapely.union_all(shapely.buffer(shapely.points(xy * step), evidence_m,
+                                                quad_segs=4))
 
     bad = discs(~readings["agrees"].to_numpy(bool))
     good = shapely.difference(discs(readings["agrees"].to_numpy(bool)), bad)

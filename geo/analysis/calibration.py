@@ -88,9 +88,9 @@ def _nll(theta: np.ndarray, d: np.ndarray, counts: tuple[np.ndarray, np.ndarray]
     return -float(counts[0] @ np.log(p) + counts[1] @ np.log1p(-p))
 
 
-# Readings are binned by distance at this step (km) before fitting: a phone's GPS fix is no
+# Readings are binned by distance at this step (km, 10 m) before fitting: a phone's GPS fix is no
 # better, and the fit's cost then stops growing with the number of readings.
-_BIN_KM = 0.005
+_BIN_KM = 0.01
 
 
 def _binned(km: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:

@@ -25,7 +25,7 @@ STATUS_COLOURS = {"checked": "#1a9850", "contradicted": "#d73027", "unchecked": 
 DISAGREE_COLOUR = "#d73027"
 # A map of more readings than this draws every disagreement and a regular sample of the others
 # (the browser stays responsive); the legend says so.
-MAX_MAP_READINGS = 20_000
+MAX_MAP_READINGS = 10_000
 
 
 def map_readings(comparison: Comparison, limit: int = MAX_MAP_READINGS) -> gpd.GeoDataFrame:
