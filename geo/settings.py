@@ -222,16 +222,18 @@ BARS_SERVICE = 2
 # says whether a site reaches a spot, and a weak signal does reach it.
 WEAK_IS_SERVICE = True
 
-# Calibration (geo.analysis.calibration): a logistic fit of service on the distance to the nearest
-# site of the carrier serving the technology. Fewer readings than this, or fewer than
-# CALIBRATION_MIN_EACH with and without service, give "not enough evidence", never a number.
+# Calibration (geo.analysis.calibration): a maximum-likelihood logistic fall of service with the
+# distance to the nearest site of the carrier serving the technology. Fewer readings than this, or
+# fewer than CALIBRATION_MIN_EACH with and without service, give "not enough evidence", never a
+# number.
 # ASSUMPTION: the usual rule of thumb of about 10 events per fitted parameter (Peduzzi et al.
 # 1996, J Clin Epidemiol 49:1373) for 2 parameters, doubled, is 40; 30 readings overall is the
 # least a 95 % interval on a radius is worth showing for.
 CALIBRATION_MIN_READINGS = 30
 CALIBRATION_MIN_EACH = 10
-# A fit is kept only if its slope is negative with p below this (service falls with distance) and
-# the radius lies within the distances measured (no extrapolation).
+# A fit is kept only if service falls with distance (likelihood-ratio test against "no change with
+# distance", p below this) and the radius and its interval lie within the distances measured (no
+# extrapolation). CALIBRATION_CONFIDENCE: the profile-likelihood interval's level.
 CALIBRATION_MAX_P = 0.05
 CALIBRATION_CONFIDENCE = 0.95
 

@@ -107,3 +107,19 @@ def test_check_without_usable_reading_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no usable reading in bad.csv" in err and "row 2" in err
     assert (tmp_path / "o" / "import_report.csv").exists()
+
+
+def test_residents_reports_are_evidence(tmp_path):
+    reports = tmp_path / "reports.csv"
+    # two reports beside Viettel's first default site (BTS-19555-01 at 16.687083, 106.88625)
+    reports.write_text("lat,lon,carrier,technology,service,note,date,reporter\n"
+                       "16.6875,106.8865,Viettel,4G,không,không gọi được,2026-03-02,Hồ Văn A\n"
+                       "16.6871,106.8863,Viettel,4G,có,,2026-03-02,Hồ Văn B\n", encoding="utf-8")
+    out = tmp_path / "o"
+    assert main(["check", "--measurements", str(reports), "--reports", str(reports),
+                 "--out", str(out)]) == 0
+    table = pd.read_csv(out / "agreement.csv", encoding="utf-8-sig")
+    assert table[["carrier", "technology", "samples"]].values.tolist() == [["Viettel", "4G", 4]]
+    assert table["agreement_before_pct"].tolist() == [50.0]
+    geo = json.loads((out / "disagreements.geojson").read_text(encoding="utf-8"))
+    assert sorted(f["properties"]["source"] for f in geo["features"]) == ["measurement", "report"]
