@@ -68,7 +68,8 @@ def test_agreement_csv_columns_and_fits(checked):
         assert t.loc[key, "samples"] == 300
         assert t.loc[key, "radius_before_m"] == 3000
         assert abs(t.loc[key, "radius_fitted_m"] - radius) <= 0.1 * radius
-        assert t.loc[key, "radius_low_m"] < t.loc[key, "radius_fitted_m"] < t.loc[key, "radius_high_m"]
+        low, fitted, high = t.loc[key, ["radius_low_m", "radius_fitted_m", "radius_high_m"]]
+        assert low < fitted < high
         assert t.loc[key, "agreement_after_pct"] >= t.loc[key, "agreement_before_pct"]
     # five readings: not enough evidence, no number
     assert t.loc[("MobiFone", "3G"), "samples"] == 5

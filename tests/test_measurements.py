@@ -13,8 +13,8 @@ import pytest
 from geo import settings
 from geo.io import measurements as m
 
-GNETTRACK = """Timestamp,Longitude,Latitude,Speed,Operatorname,Operator,CGI,Cellname,Node,CellID,LAC,NetworkTech,NetworkMode,Level,Qual,SNR,CQI,LTERSSI,ARFCN
-2024.05.12_10.33.17,106.88625,16.687083,12,Viettel,45204,452-04-1234,,,1234,5,LTE,LTE,-95,-10,5,9,-70,1650
+GNETTRACK = ("Timestamp,Longitude,Latitude,Speed,Operatorname,Operator,CGI,Cellname,Node,CellID,"
+             "LAC,NetworkTech,NetworkMode,Level,Qual,SNR,CQI,LTERSSI,ARFCN\n") + """2024.05.12_10.33.17,106.88625,16.687083,12,Viettel,45204,452-04-1234,,,1234,5,LTE,LTE,-95,-10,5,9,-70,1650
 2024.05.12_10.33.18,106.88700,16.688000,12,VN VINAPHONE,45202,,,,,,HSPA+,WCDMA,-112,-9,,,,10713
 2024.05.12_10.33.19,106.88800,16.689000,12,,45201,,,,,,GSM,GSM,-108,,,,,60
 2024.05.12_10.33.20,106.88900,16.690000,12,China Mobile,46000,,,,,,LTE,LTE,-100,,,,,
@@ -125,7 +125,8 @@ def test_xlsx_geojson_and_gpx(tmp_path):
         '<technology>3G</technology><level>-120</level></extensions></trkpt></trkseg></trk></gpx>',
         encoding="utf-8")
     layer = m.import_measurements(tmp_path / "c.gpx").layer
-    assert list(zip(layer["carrier"], layer["service"])) == [("Viettel", "yes"), ("VinaPhone", "no")]
+    assert list(zip(layer["carrier"], layer["service"])) == [("Viettel", "yes"),
+                                                             ("VinaPhone", "no")]
 
 
 def test_residents_reports_round_trip(tmp_path):

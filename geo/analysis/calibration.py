@@ -14,9 +14,10 @@ and the nearest without: the radius is their midpoint and the interval that gap.
 
 No number is given ("not enough evidence") when there are fewer than
 :data:`geo.settings.CALIBRATION_MIN_READINGS` readings, fewer than
-:data:`geo.settings.CALIBRATION_MIN_EACH` with or without service, service does not fall with
-distance (p ≥ :data:`geo.settings.CALIBRATION_MAX_P` in a likelihood-ratio test against "service does not
-depend on distance"), or the radius or its interval runs outside the distances measured.
+:data:`geo.settings.CALIBRATION_MIN_EACH` with or without service, service does not fall
+with distance (p ≥ :data:`geo.settings.CALIBRATION_MAX_P` in a likelihood-ratio test against
+"service does not depend on distance"), or the radius or its interval runs outside the distances
+measured.
 
 The terrain model's path-loss threshold is not fitted here (circle radii only).
 :func:`write_json` / :func:`read_json` keep the fits in ``calibration.json``, which
@@ -38,7 +39,6 @@ from scipy.special import expit
 
 from geo import settings
 from geo.errors import PhusongError
-from geo.io.measurements import has_service
 from geo.settings import CoverageParams
 
 FORMAT = "phusong-calibration"

@@ -247,8 +247,8 @@ def import_measurements(path: str | Path, *, communes: gpd.GeoDataFrame | None =
     return imported
 
 
-def import_files(files: list[tuple[str | Path, str]], *,
-                 communes: gpd.GeoDataFrame | None = None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+def import_files(files: list[tuple[str | Path, str]], *, communes: gpd.GeoDataFrame | None = None
+                 ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Readings of several files, each given as (path, source: "measurement" or "report"), as
     one layer (EPSG:4326) and the problems of all of them."""
     frames, problems = [], []
@@ -260,8 +260,8 @@ def import_files(files: list[tuple[str | Path, str]], *,
     return gpd.GeoDataFrame(layer, geometry="geometry" if frames else None, crs=4326), problems
 
 
-def import_bytes(files: list[tuple[str, bytes, str]], *,
-                 communes: gpd.GeoDataFrame | None = None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+def import_bytes(files: list[tuple[str, bytes, str]], *, communes: gpd.GeoDataFrame | None = None
+                 ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """:func:`import_files` for uploads: (file name, content, source) each, written to a
     temporary folder under a safe name (:func:`geo.uploads.safe_filename`) and read from there."""
     import tempfile

@@ -82,7 +82,8 @@ def field_map(comparison: Comparison, communes: gpd.GeoDataFrame, *, lang: str =
             style_function=lambda f: {"color": DISAGREE_COLOUR, "weight": 2.5, "fill": False},
         ).add_to(m)
     folium.GeoJson(
-        points[["service", "what", "geometry"]].to_json(), name=i18n.t("field.readings_layer", lang),
+        points[["service", "what", "geometry"]].to_json(),
+        name=i18n.t("field.readings_layer", lang),
         marker=folium.CircleMarker(radius=4),
         style_function=lambda f: {"color": "#fff", "weight": 0.6, "fill": True, "fillOpacity": 0.9,
                                   "fillColor": SERVICE_COLOURS[f["properties"]["service"]]},
@@ -104,8 +105,9 @@ def legend_html(comparison: Comparison, lang: str, shown: int) -> str:
     if shown < n:
         rows.append(html.escape(f"({i18n.number(shown, lang)} / {i18n.number(n, lang)})"))
     for service, colour in SERVICE_COLOURS.items():
+        label = html.escape(i18n.t(f"field.service_{service}", lang))
         rows.append(f"<span style='display:inline-block;width:10px;height:10px;border-radius:5px;"
-                    f"background:{colour}'></span> {html.escape(i18n.t('field.service_' + service, lang))}")
+                    f"background:{colour}'></span> {label}")
     rows.append(f"<span style='display:inline-block;width:10px;height:10px;border-radius:6px;"
                 f"border:2px solid {DISAGREE_COLOUR}'></span> "
                 f"{html.escape(i18n.t('field.disagreement', lang))}")
