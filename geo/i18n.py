@@ -10,6 +10,8 @@
 - ``map.<name>``: map furniture (title, legend, scale, north, date, sources, assumptions …);
 - ``unit.<name>``: units and number words.
 - ``view.<name>``: the app's view (link notices, the selected commune, terrain without a DEM).
+- ``field.<name>``: the field check (readings, agreement, calibration, confidence; geo.analysis,
+  geo.render.field_map and the app's "Thực địa" tab).
 
 The app adds its own ``app.*`` keys; the upload section and import report use ``import.*``. Every Vietnamese text carries full diacritics.
 """
