@@ -110,8 +110,8 @@ def map_for(data_key: str, vintage: str, params: CoverageParams, metric: str, la
 
 
 # The field check of this session's uploaded readings (files_key: their content hash) against the
-# data and radii in use; the files come in _files.
-@st.cache_resource(show_spinner=False, max_entries=8)
+# data and radii in use; the files come in _files. Few entries: 100,000 readings take ~100 MB.
+@st.cache_resource(show_spinner=False, max_entries=4)
 def field_check_for(files_key: str, data_key: str, vintage: str, params: CoverageParams,
                     _dataset: loading.Dataset, _files):
     readings, problems = field_io.import_bytes(_files, communes=_dataset.communes)
