@@ -185,6 +185,8 @@ def _report(args: argparse.Namespace) -> int:
     _progress(f"analysing {len(dataset.communes)} communes ({args.vintage})")
     params = _params(args)
     analysis = gaps.analyse(dataset, vintage=args.vintage, method=args.method, params=params)
+    if args.calibration is not None:  # the exports say how much of the radii rests on evidence
+        analysis = _with_calibration_note(analysis, args.calibration)
     if args.metric not in analysis.communes.columns:
         raise PhusongError(f"--metric {args.metric!r} is not a commune column; try no_4g_pct, "
                            "no_mobile_pct, no_loudspeaker_pct, no_internet_pct, no_service_pct, "
@@ -231,6 +233,20 @@ def _params(args: argparse.Namespace):
     for c, t, r in params.carrier_radius_m:
         _progress(f"calibration: {c} {t} radius {r:,.0f} m (from {args.calibration.name})")
     return params
+
+
+def _with_calibration_note(analysis, path: Path):
+    """``analysis`` with a note (settings.csv, the XLSX's settings) on the fitted radii in use."""
+    from dataclasses import replace
+
+    from geo import i18n
+    from geo.analysis import calibration
+
+    fits = calibration.read_json(path)
+    fitted = [f for f in fits if f.fitted]
+    note = i18n.note("calibrated", file=path.name, fitted=len(fitted),
+                     n=sum(f.samples for f in fitted), unfitted=len(fits) - len(fitted))
+    return replace(analysis, notes=tuple(analysis.notes) + (note,))
 
 
 def _terrain(dataset, args: argparse.Namespace, params=None):

@@ -1040,6 +1040,14 @@ TEXT |= _g("reason", {
                   "radio '{radio}' cannot be used (GSM, UMTS, LTE or NR)"),
 })
 
+TEXT |= _g("note", {
+    "calibrated": ("bán kính theo thực địa ({file}): {fitted} nhóm nhà mạng × công nghệ được hiệu "
+                   "chỉnh từ {n} lần đo; {unfitted} nhóm chưa đủ bằng chứng giữ bán kính đang dùng",
+                   "field-calibrated radii ({file}): {fitted} carrier × technology group(s) fitted "
+                   "from {n} readings; {unfitted} group(s) without enough evidence keep their "
+                   "radius"),
+})
+
 TEXT |= _g("field", {
     "crowd_sourced": ("vị trí do cộng đồng đóng góp, chỉ gần đúng",
                       "crowd-sourced, approximate positions"),

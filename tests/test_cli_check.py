@@ -99,6 +99,13 @@ def test_report_applies_the_calibration(checked, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "calibration: Viettel 4G radius" in err
     assert "MobiFone" not in err.split("calibration:")[-1].splitlines()[0]
+    used = pd.read_csv(out / "settings.csv", encoding="utf-8-sig").set_index("key")
+    fits = {(f.carrier, f.technology): f for f in calibration.read_json(
+        checked / "calibration.json")}
+    assert float(used.loc["radius_Viettel_4G_m", "value"]) == round(
+        fits[("Viettel", "4G")].radius_m)
+    assert "2 carrier × technology group(s) fitted from 600 readings; 1 group(s) without " \
+        "enough evidence" in " ".join(used["value"].astype(str))
 
 
 def test_check_without_usable_reading_exits_2(tmp_path, capsys):
