@@ -30,6 +30,10 @@ from geo.ui import urlstate
 from geo.render import view
 from geo.errors import PhusongError, Problem
 from geo.settings import CoverageParams, TerrainParams
+from geo.analysis import agreement, calibration, fieldcheck
+from geo.io import fieldfiles
+from geo.io import measurements as field_io
+from geo.render import field_map
 from geo.analysis import change
 from geo.render import changes
 from geo.store import engine as store_engine
@@ -56,6 +60,10 @@ USER_DATA, IMPORT_REPORT, PENDING, UPLOAD_ROUND = ("user_data", "import_report",
 # What-if sites (a list of geo.analysis.whatif.WhatIfSite) and the last spot clicked on the map (lat, lon);
 # this session only (geo.analysis.whatif.encode/decode put the sites in a URL).
 WHATIF, WHATIF_POINT = urlstate.WHATIF, "whatif_point"
+# Field-calibrated radii in use: ((carrier, technology, metres), …) from the field check's
+# "apply calibration" (this session only; not in the URL).
+CALIBRATION = "calibration"
+FIELD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "kml", "kmz", "gpx"]
 
 
 # --- cached data and computed layers (shared, never mutated) ----------------------------------
@@ -111,6 +119,17 @@ def map_for(data_key: str, vintage: str, params: CoverageParams, metric: str, la
     return maps.build_map(analysis_for(data_key, vintage, params, _dataset, terrain_state, _dem),
                           metric=metric, lang=lang,
                           show_gaps=show_gaps, tiles=tiles, asset_base_url=ASSET_BASE_URL)
+
+
+# The field check of this session's uploaded readings (files_key: their content hash) against the
+# data and radii in use; the files come in _files. Few entries: 100,000 readings take ~100 MB.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def field_check_for(files_key: str, data_key: str, vintage: str, params: CoverageParams,
+                    _dataset: loading.Dataset, _files):
+    readings, problems = fieldfiles.import_bytes(_files, communes=_dataset.communes)
+    if not len(readings):
+        return None, problems
+    return fieldcheck.check(_dataset, readings, vintage=vintage, params=params), problems
 
 
 # The reading tables of one state and language (KPIs, the commune table or the circle/terrain
@@ -274,6 +293,11 @@ R = urlstate.RADIUS_KM
 radii = tuple((tech, 1000.0 * st.sidebar.slider(
     T("app.radius").format(tech=tech), R.lo, R.hi, step=R.step, key=f"radius_{tech}"))
     for tech in settings.TECHNOLOGIES)
+if st.session_state.get(CALIBRATION):
+    st.sidebar.caption(T("field.applied").format(
+        radii=field_map.calibration_text(st.session_state[CALIBRATION], lang)))
+    st.sidebar.button(T("field.remove"), key="calibration_remove",
+                      on_click=lambda: st.session_state.pop(CALIBRATION, None))
 st.sidebar.header(T("app.other_channels"))
 loud_m = st.sidebar.slider(T("app.loudspeaker_reach"), urlstate.LOUDSPEAKER_M.lo,
                            urlstate.LOUDSPEAKER_M.hi, step=urlstate.LOUDSPEAKER_M.step, key="loud")
@@ -444,6 +468,7 @@ params = CoverageParams(
     radius_m=radii,
     loudspeaker_radius_m=tuple((k, float(loud_m)) for k in settings.LOUDSPEAKER_KINDS),
     internet_access_m=inet_km * 1000,
+    carrier_radius_m=tuple(st.session_state.get(CALIBRATION, ())),
     carriers=tuple(carriers) if set(carriers) != set(settings.CARRIERS) else (),
     technologies=tuple(technologies) if set(technologies) != set(settings.TECHNOLOGIES) else (),
 )
@@ -629,9 +654,9 @@ with st.container(key="kpis"):
             column.metric(label, value, beside or None, delta_color="off", delta_arrow="off",
                           help=help_text)
 
-tab_map, tab_table, tab_c03, tab_plan, tab_export, tab_workspace = st.tabs(
-    [T("app.tab_map"), T("app.tab_table"), T("app.tab_c03"), T("plan.tab"), T("app.tab_export"),
-     T("workspace.title")])
+tab_map, tab_table, tab_c03, tab_plan, tab_field, tab_export, tab_workspace = st.tabs(
+    [T("app.tab_map"), T("app.tab_table"), T("app.tab_c03"), T("plan.tab"), T("field.tab"),
+     T("app.tab_export"), T("workspace.title")])
 
 with tab_table:
     st.dataframe(tables["communes"], hide_index=True, width="stretch")
@@ -713,6 +738,95 @@ with tab_plan:
                                                   _dem=dem_grid),
                 file_name=filename, mime=mime, key=f"plan_download_{kind}", on_click="ignore",
                 width="stretch")
+
+def apply_calibration(fits: list) -> None:
+    """Use the fitted radii: per-carrier overrides, and each technology's slider moved to its
+    carriers' fitted radius (the nearest step; the caption under the sliders gives the exact)."""
+    st.session_state[CALIBRATION] = calibration.apply(fits, CoverageParams()).carrier_radius_m
+    R = urlstate.RADIUS_KM
+    for tech, radius_m in calibration.technology_radii(fits).items():
+        km = min(max(round(radius_m / 1000 / R.step) * R.step, R.lo), R.hi)
+        st.session_state[f"radius_{tech}"] = float(km)
+
+
+def field_section() -> None:
+    """The field check: readings and residents' reports in, model versus field out."""
+    st.markdown(T("field.intro"))
+    c_meas, c_rep = st.columns(2)
+    files = [(f.name, f.getvalue(), "measurement") for f in c_meas.file_uploader(
+        T("field.upload_measurements"), type=FIELD_TYPES, accept_multiple_files=True,
+        key="field_measurements") or ()]
+    files += [(f.name, f.getvalue(), "report") for f in c_rep.file_uploader(
+        T("field.upload_reports"), type=FIELD_TYPES, accept_multiple_files=True,
+        key="field_reports") or ()]
+    if not files:
+        return
+    files_key = uploads.digest({str(k): (n, d + s.encode()) for k, (n, d, s) in enumerate(files)})
+    with st.spinner("…"):
+        result, problems = field_check_for(files_key, data_key, vintage, params, dataset, files)
+    if problems:
+        n = importing.counts(problems)
+        with st.expander(f"⚠️ {i18n.count('import.rows_out', n['rows_out'], lang)}, "
+                         f"{i18n.count('import.n_import_warnings', n['warning'], lang)}",
+                         expanded=result is None):
+            st.dataframe(importing.report_table(problems, lang=lang), hide_index=True,
+                         width="stretch")
+            st.download_button(T("import.download_report"),
+                               importing.report_csv(problems, lang=lang),
+                               file_name="import_report.csv", mime="text/csv", on_click="ignore",
+                               key="download_field_report")
+    if result is None:
+        st.error(T("field.none_usable"))
+        return
+    st.success(T("field.summary").format(
+        n=maps.fmt_number(len(result.before.readings), lang),
+        before=maps.fmt_number(result.before.agreement_pct, lang, 1),
+        after=maps.fmt_number(result.after.agreement_pct, lang, 1)))
+    st.subheader(T("field.table_title"))
+    st.dataframe(field_map.agreement_display(result.table, lang), hide_index=True,
+                 width="stretch")
+    st.caption(T("field.fit_note").format(n=settings.CALIBRATION_MIN_READINGS))
+    if any(f.fitted for f in result.fits):
+        st.button(T("field.apply"), key="calibration_apply", type="primary",
+                  on_click=apply_calibration, args=(result.fits,))
+    else:
+        st.info(T("field.nothing_fitted"))
+    st_folium(field_map.field_map(result.before, result.units, lang=lang,
+                                  confidence=result.confidence_layer,
+                                  asset_base_url=ASSET_BASE_URL),
+              key="field_map", height=520, width="stretch", returned_objects=[])
+    st.subheader(T("field.confusion_title"))
+    st.dataframe(field_map.confusion_display(result.before.by_group, lang), hide_index=True,
+                 width="stretch")
+    st.subheader(T("field.communes_title"))
+    st.caption(T("field.confidence_note").format(
+        m=maps.fmt_number(settings.EVIDENCE_M, lang),
+        pct=maps.fmt_number(settings.CONTRADICTED_BELOW_PCT, lang)))
+    st.dataframe(field_map.communes_display(result.confidence, lang), hide_index=True,
+                 width="stretch")
+    downloads = st.columns(4)
+    downloads[0].download_button(
+        T("field.download_agreement"), result.table.to_csv(index=False).encode("utf-8-sig"),
+        file_name="agreement.csv", mime="text/csv", on_click="ignore", key="field_dl_agreement")
+    downloads[1].download_button(
+        T("field.download_calibration"),
+        calibration.to_json(result.fits, source=", ".join(n for n, _, _ in files), params=params),
+        file_name="calibration.json", mime="application/json", on_click="ignore",
+        key="field_dl_calibration")
+    downloads[2].download_button(
+        T("field.download_disagreements"),
+        agreement.disagreements_json(result.before), file_name="disagreements.geojson",
+        mime="application/geo+json", on_click="ignore", key="field_dl_disagreements")
+    reports = result.before.readings[result.before.readings["source"] == "report"]
+    if len(reports):
+        downloads[3].download_button(
+            T("field.download_reports"), field_io.reports_csv(reports),
+            file_name="residents_reports.csv", mime="text/csv", on_click="ignore",
+            key="field_dl_reports")
+
+
+with tab_field:
+    field_section()
 
 with tab_export:
     st.caption(T("app.export_note"))

@@ -1,4 +1,5 @@
-"""Command-line interface: ``python -m geo report``, ``plan``, ``build-dataset`` and ``workspace``.
+"""Command-line interface: ``python -m geo report``, ``plan``, ``check``, ``build-dataset`` and
+``workspace``.
 
 Errors a user can cause print one clear message (file, row, column, reason) and exit with code 2;
 no traceback reaches the terminal. ``report`` takes per-layer files (``--communes FILE --sites FILE
@@ -24,6 +25,8 @@ _LAYER_OF_OPTION = {"communes": "communes", "sites": "bts_sites", "loudspeakers"
                     "internet": "internet_points", "settlements": "settlements"}
 
 
+CALIBRATION_HELP = ("calibration.json written by `python -m geo check`: its fitted radii replace "
+                    "the default radius of each carrier and technology it has evidence for")
 POPULATION_HELP = ("population grid (GeoTIFF in any CRS, people per cell, e.g. WorldPop) used "
                    "instead of the dataset's population.tif: people counted where they live")
 
@@ -69,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="the data of version N of the workspace ($PHUSONG_DATABASE_URL) "
                              "instead of a folder: the same report as the folder it was saved "
                              "from")
+    report.add_argument("--calibration", type=Path, metavar="FILE", help=CALIBRATION_HELP)
     report.add_argument("--import-report", type=Path, metavar="FILE",
                         help="also write the import report (CSV: severity, file, row, column, "
                              "value, reason) here, also when the data cannot be used; a usable "
@@ -102,8 +106,28 @@ def _parser() -> argparse.ArgumentParser:
                            "of sight (BTS, loudspeakers) or walking time (support points) over the "
                            "terrain, hilltops as extra candidates")
     plan.add_argument("--population", type=Path, metavar="FILE", help=POPULATION_HELP)
+    plan.add_argument("--calibration", type=Path, metavar="FILE", help=CALIBRATION_HELP)
     plan.add_argument("--lang", choices=settings.LANGS, default="vi")
     plan.add_argument("--out", type=Path, required=True, help="folder to write into")
+
+    check = sub.add_parser("check", help="compare the model with field readings (measurements, "
+                                         "residents' reports) and fit the radii they support")
+    check.add_argument("--measurements", type=Path, nargs="+", required=True, metavar="FILE",
+                       help="signal readings or residents' reports (CSV, XLSX, GeoJSON, GPX, KML; "
+                            "a G-NetTrack log as it is)")
+    check.add_argument("--reports", type=Path, nargs="+", metavar="FILE",
+                       help="residents' reports (lat, lon, carrier, technology, service "
+                            "yes/weak/no, note, date, reporter), used as evidence too")
+    check.add_argument("--data", type=Path, default=settings.DEFAULT_DATA_DIR,
+                       help="dataset folder (default: the embedded Đakrông data)")
+    check.add_argument("--sites", type=Path, metavar="FILE", dest="layer_sites",
+                       help="BTS sites instead of the dataset's (an OpenCellID export works)")
+    check.add_argument("--vintage", choices=settings.VINTAGES, default="legacy")
+    check.add_argument("--dem", type=Path, nargs="+", metavar="FILE",
+                       help="elevation model (accepted; the terrain model's path-loss threshold is "
+                            "not fitted yet: circle radii are)")
+    check.add_argument("--lang", choices=settings.LANGS, default="vi")
+    check.add_argument("--out", type=Path, required=True, help="folder to write into")
 
     build = sub.add_parser("build-dataset", help="build a dataset folder with approximate commune "
                                                  "polygons for any district or province")
@@ -153,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             return _plan(args)
         if args.command == "workspace":
             return _workspace(args)
+        if args.command == "check":
+            return _check(args)
         return _build(args)
     except PhusongError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -201,12 +227,15 @@ def _report(args: argparse.Namespace) -> int:
         for problem in dataset.problems[:20]:
             _progress(f"  - {problem}")
     _progress(f"analysing {len(dataset.communes)} communes ({args.vintage})")
-    analysis = gaps.analyse(dataset, vintage=args.vintage, method=args.method)
+    params = _params(args)
+    analysis = gaps.analyse(dataset, vintage=args.vintage, method=args.method, params=params)
+    if args.calibration is not None:  # the exports say how much of the radii rests on evidence
+        analysis = _with_calibration_note(analysis, args.calibration)
     if args.metric not in analysis.communes.columns:
         raise PhusongError(f"--metric {args.metric!r} is not a commune column; try no_4g_pct, "
                            "no_mobile_pct, no_loudspeaker_pct, no_internet_pct, no_service_pct, "
                            "no_4g_pop, at_risk_pct or gap_score")
-    terrain_analysis = _terrain(dataset, args) if args.dem else None
+    terrain_analysis = _terrain(dataset, args, params) if args.dem else None
     paths = export.write_report(analysis, args.out, lang=args.lang, metric=args.metric,
                                 progress=_progress, terrain=terrain_analysis)
     report_bytes = importing.report_csv(dataset.problems)
@@ -236,12 +265,41 @@ def _read_dem(dataset, args: argparse.Namespace):
     return grid
 
 
-def _terrain(dataset, args: argparse.Namespace):
+def _params(args: argparse.Namespace):
+    """The circle model's parameters: the defaults, with the fitted radii of ``--calibration``."""
+    from geo.settings import CoverageParams
+
+    if getattr(args, "calibration", None) is None:
+        return CoverageParams()
+    from geo.analysis import calibration
+
+    fits = calibration.read_json(args.calibration)
+    params = calibration.apply(fits)
+    for c, t, r in params.carrier_radius_m:
+        _progress(f"calibration: {c} {t} radius {r:,.0f} m (from {args.calibration.name})")
+    return params
+
+
+def _with_calibration_note(analysis, path: Path):
+    """``analysis`` with a note (settings.csv, the XLSX's settings) on the fitted radii in use."""
+    from dataclasses import replace
+
+    from geo import i18n
+    from geo.analysis import calibration
+
+    fits = calibration.read_json(path)
+    fitted = [f for f in fits if f.fitted]
+    note = i18n.note("calibrated", file=path.name, fitted=len(fitted),
+                     n=sum(f.samples for f in fitted), unfitted=len(fits) - len(fitted))
+    return replace(analysis, notes=tuple(analysis.notes) + (note,))
+
+
+def _terrain(dataset, args: argparse.Namespace, params=None):
     """The terrain model's analysis of ``dataset`` over the DEM files of ``--dem``."""
     from geo.analysis import terrain
     from geo.settings import CoverageParams
 
-    params = CoverageParams()
+    params = params or CoverageParams()
     grid = _read_dem(dataset, args)
     _progress("terrain model: line of sight from every site, walking time to internet points")
     analysis = terrain.analyse_terrain(dataset, grid, vintage=args.vintage, params=params)
@@ -273,6 +331,7 @@ def _plan(args: argparse.Namespace) -> int:
     result = siting.plan(dataset, service=args.service, k=args.k, carrier=args.carrier,
                          technology=args.technology, vintage=args.vintage, communes=communes,
                          exclude=exclude, spacing_m=args.spacing_m, solver=args.solver,
+                         params=_params(args),
                          time_limit_s=args.time_limit, progress=_progress, dem=grid, cache=cache)
     _progress("analysing before and after")
     before, after = siting.compare(dataset, result, dem=grid, cache=cache)
@@ -288,6 +347,66 @@ def _plan(args: argparse.Namespace) -> int:
               + ("" if result.optimal is None else f" ({'optimal' if result.optimal else 'time limit hit'})"))
     for note in result.notes:
         _progress(f"note: {note}")
+    _progress(f"done in {time.perf_counter() - started:.1f} s: {len(paths)} files in {args.out}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """``check``: the readings against the model, the radii they support, and the files."""
+    from geo.render import export
+    from geo.io import importing
+    from geo.io import loading
+    from geo.render import maps
+    from geo.analysis import agreement, calibration, fieldcheck
+    from geo.io import fieldfiles
+    from geo.render import field_map
+    from geo.settings import CoverageParams
+
+    started = time.perf_counter()
+    overrides = {"bts_sites": args.layer_sites} if args.layer_sites else {}
+    _progress(f"reading {args.data}" + (f", sites from {args.layer_sites}" if overrides else ""))
+    dataset = loading.load_dataset(args.data, overrides=overrides)
+    files = [(p, "measurement") for p in args.measurements] + [(p, "report")
+                                                                for p in args.reports or ()]
+    for path, _ in files:
+        if not path.is_file():
+            raise PhusongError(f"file not found: {path}")
+    readings, problems = fieldfiles.import_files(files, communes=dataset.communes)
+    problems = list(dataset.problems) + problems
+    _progress(f"{len(readings):,} reading(s) kept, {importing.counts(problems)['rows_out']:,} "
+              "row(s) left out")
+    args.out.mkdir(parents=True, exist_ok=True)
+    if problems:
+        export.write_atomic(args.out / "import_report.csv", importing.report_csv(problems))
+        _progress(f"import report: {args.out / 'import_report.csv'}")
+    if not len(readings):
+        raise DataError([p for p in problems if p.is_error],
+                        "no usable reading in " + ", ".join(p.name for p, _ in files))
+    if args.dem:
+        _progress("note: with a DEM the terrain model's path-loss threshold is not fitted yet; "
+                  "the circle radii are fitted")
+    params = CoverageParams()
+    _progress(f"comparing {len(readings):,} reading(s) with the model")
+    result = fieldcheck.check(dataset, readings, vintage=args.vintage, params=params)
+    before, after, fits = result.before, result.after, result.fits
+    paths = [export.write_atomic(args.out / "agreement.csv",
+                                 result.table.to_csv(index=False).encode("utf-8-sig")),
+             calibration.write_json(args.out / "calibration.json", fits,
+                                    source=", ".join(p.name for p, _ in files),
+                                    params=params),
+             export.write_atomic(args.out / "communes_agreement.csv",
+                                 result.communes_table().to_csv(index=False).encode("utf-8-sig")),
+             export.write_atomic(args.out / "disagreements.geojson",
+                                 agreement.disagreements_json(before).encode("utf-8"))]
+    m = field_map.field_map(before, result.units, lang=args.lang,
+                            confidence=result.confidence_layer)
+    paths.append(export.write_atomic(args.out / "field_map.html", maps.to_html(m).encode("utf-8")))
+    for fit in fits:
+        figure = (f"{fit.radius_m:,.0f} m ({fit.low_m:,.0f}–{fit.high_m:,.0f})" if fit.fitted
+                  else f"not enough evidence ({fit.why})")
+        _progress(f"{fit.carrier} {fit.technology}: {fit.samples:,} reading(s), {figure}")
+    _progress(f"agreement {before.agreement_pct:.1f} % before, {after.agreement_pct:.1f} % after "
+              "calibration")
     _progress(f"done in {time.perf_counter() - started:.1f} s: {len(paths)} files in {args.out}")
     return 0
 

@@ -10,6 +10,8 @@
 - ``map.<name>``: map furniture (title, legend, scale, north, date, sources, assumptions …);
 - ``unit.<name>``: units and number words.
 - ``view.<name>``: the app's view (link notices, the selected commune, terrain without a DEM).
+- ``field.<name>``: the field check (readings, agreement, calibration, confidence; geo.analysis,
+  geo.render.field_map and the app's "Thực địa" tab).
 
 The app adds its own ``app.*`` keys; the upload section and import report use ``import.*``. Every Vietnamese text carries full diacritics.
 """
@@ -1084,6 +1086,130 @@ TEXT |= _g("village", {
                 "The internet distance is a straight line."),
     "note": ("Thôn/bản lõm sóng (không có sóng di động): {n} trên {total} — {names}",
              "Villages without mobile signal (lõm sóng): {n} of {total} — {names}"),
+})
+
+
+# --- field evidence (geo.io.measurements, geo.io.opencellid, geo.analysis.agreement) -------------
+TEXT |= _g("reason", {
+    "foreign_mcc": ("mã quốc gia di động (MCC) {mcc} không phải của Việt Nam ({ours}); bỏ qua dòng "
+                    "này",
+                    "mobile country code (MCC) {mcc} is not Viet Nam's ({ours}); row left out"),
+    "unknown_mnc": ("mã mạng {code} không có trong danh sách của phusong ({known})",
+                    "network code {code} is not in phusong's list ({known})"),
+    "unmodelled_carrier": ("{name} ({code}) là nhà mạng thật nhưng phusong chưa có cột riêng; tính "
+                           "là nhà mạng 'other' (khác)",
+                           "{name} ({code}) is a real operator phusong has no column for; counted "
+                           "as carrier 'other'"),
+    "not_service": ("không hiểu được có sóng hay không (dùng có/yếu/không hoặc yes/weak/no)",
+                    "cannot tell whether there was service (use yes/weak/no or có/yếu/không)"),
+    "level_range": ("mức tín hiệu {tech} phải trong khoảng {low} đến {high} dBm (3GPP)",
+                    "a {tech} signal level must lie between {low} and {high} dBm (3GPP)"),
+    "no_service_value": ("dòng không có cột có sóng, mức tín hiệu (dBm) hay số vạch sóng",
+                         "the row has no service flag, signal level (dBm) or bars"),
+    "no_service_column": ("tệp thiếu cột cho biết có sóng hay không: cần một cột có sóng "
+                          "(có/không), mức tín hiệu dBm (RSRP, RSCP, RSSI, Level) hoặc số vạch",
+                          "the file has no column saying whether there was service: a service "
+                          "flag (yes/no), a level in dBm (RSRP, RSCP, RSSI, Level) or bars"),
+    "opencellid_source": ("danh sách trạm OpenCellID: {cells} ô phủ sóng gộp thành {sites} trạm "
+                          "(các ô của một nhà mạng cách nhau dưới {merge} m); vị trí do cộng đồng "
+                          "đóng góp, chỉ gần đúng",
+                          "OpenCellID cell list: {cells} cells merged into {sites} sites (cells of "
+                          "one carrier within {merge} m); crowd-sourced, approximate positions"),
+    "bad_radio": ("công nghệ '{radio}' không dùng được (GSM, UMTS, LTE hoặc NR)",
+                  "radio '{radio}' cannot be used (GSM, UMTS, LTE or NR)"),
+})
+
+TEXT |= _g("note", {
+    "calibrated": ("bán kính theo thực địa ({file}): {fitted} nhóm nhà mạng × công nghệ được hiệu "
+                   "chỉnh từ {n} lần đo; {unfitted} nhóm chưa đủ bằng chứng giữ bán kính đang dùng",
+                   "field-calibrated radii ({file}): {fitted} carrier × technology group(s) fitted "
+                   "from {n} readings; {unfitted} group(s) without enough evidence keep their "
+                   "radius"),
+})
+
+TEXT |= _g("field", {
+    "crowd_sourced": ("vị trí do cộng đồng đóng góp, chỉ gần đúng",
+                      "crowd-sourced, approximate positions"),
+    "carrier": ("Nhà mạng", "Carrier"),
+    "technology": ("Công nghệ", "Technology"),
+    "samples": ("Số lần đo", "Readings"),
+    "agreement_before_pct": ("Khớp trước hiệu chỉnh (%)", "Agreement before (%)"),
+    "radius_before_m": ("Bán kính đang dùng (m)", "Radius used (m)"),
+    "radius_fitted_m": ("Bán kính theo thực địa (m)", "Fitted radius (m)"),
+    "radius_low_m": ("Cận dưới (m)", "Lower bound (m)"),
+    "radius_high_m": ("Cận trên (m)", "Upper bound (m)"),
+    "agreement_after_pct": ("Khớp sau hiệu chỉnh (%)", "Agreement after (%)"),
+    "both_service": ("Mô hình có sóng, đo có sóng", "Model covered, field has service"),
+    "model_only": ("Mô hình có sóng, đo không có sóng", "Model covered, field has none"),
+    "field_only": ("Mô hình không có sóng, đo có sóng", "Model not covered, field has service"),
+    "neither": ("Mô hình không có sóng, đo không có sóng", "Model not covered, field has none"),
+    "not_enough": ("chưa đủ bằng chứng", "not enough evidence"),
+    "service_yes": ("Có sóng", "Service"),
+    "service_weak": ("Sóng yếu", "Weak"),
+    "service_no": ("Không có sóng", "No service"),
+    "disagreement": ("Mô hình và thực địa khác nhau", "Model and field disagree"),
+    "readings_layer": ("Kết quả đo thực địa", "Field readings"),
+    "map_title": ("Mô hình so với thực địa", "Model versus field"),
+    "map_note": ("{n} lần đo, {agree} khớp với mô hình ({pct}%); vòng đỏ: chỗ mô hình và thực địa "
+                 "khác nhau",
+                 "{n} readings, {agree} agree with the model ({pct}%); red rings: where model and "
+                 "field disagree"),
+    "checked": ("Đã kiểm chứng", "Checked"),
+    "contradicted": ("Bị thực địa phủ nhận", "Contradicted"),
+    "unchecked": ("Chưa kiểm chứng", "Unchecked"),
+    "evidence_area_pct": ("Diện tích có bằng chứng (%)", "Area with evidence (%)"),
+    "evidence_people_pct": ("Dân số có bằng chứng (%)", "People with evidence (%)"),
+    "commune_status": ("Mức tin cậy", "Confidence"),
+    "commune": ("Xã", "Commune"),
+    "code": ("Mã xã", "Commune code"),
+    "status": ("Mức tin cậy", "Confidence"),
+    "checked_area_pct": ("Diện tích đã kiểm chứng (%)", "Area checked (%)"),
+    "contradicted_area_pct": ("Diện tích bị phủ nhận (%)", "Area contradicted (%)"),
+    "unchecked_area_pct": ("Diện tích chưa kiểm chứng (%)", "Area unchecked (%)"),
+    "agreement_pct": ("Khớp với mô hình (%)", "Agreement (%)"),
+    "tab": ("Thực địa", "Field check"),
+    "intro": ("Đối chiếu mô hình với thực địa: tải lên kết quả đo sóng (CSV, XLSX, GeoJSON, GPX, KML; "
+              "nhật ký G-NetTrack dùng nguyên) hoặc phản ánh của người dân (vị trí, nhà mạng, công "
+              "nghệ, có sóng có/yếu/không, ghi chú, ngày, người báo). phusong so sánh từng lần đo "
+              "với mô hình vòng tròn đang chọn và ước lượng bán kính mà thực địa ủng hộ cho từng "
+              "nhà mạng × công nghệ.",
+              "Check the model against the field: upload signal readings (CSV, XLSX, GeoJSON, GPX, "
+              "KML; a G-NetTrack log as it is) or residents' reports (position, carrier, technology, "
+              "service yes/weak/no, note, date, reporter). phusong compares each reading with the "
+              "circle model as set now and fits the radius the field supports per carrier × "
+              "technology."),
+    "upload_measurements": ("Kết quả đo sóng", "Signal readings"),
+    "upload_reports": ("Phản ánh của người dân", "Residents' reports"),
+    "none_usable": ("Không có lần đo nào dùng được trong các tệp đã tải lên.",
+                    "No usable reading in the files uploaded."),
+    "summary": ("{n} lần đo · khớp với mô hình {before}% · sau hiệu chỉnh {after}%",
+                "{n} readings · {before}% agree with the model · {after}% after calibration"),
+    "table_title": ("Mô hình so với thực địa theo nhà mạng × công nghệ",
+                    "Model versus field per carrier × technology"),
+    "confusion_title": ("Số lần đo theo kết quả so sánh", "Readings by outcome"),
+    "communes_title": ("Theo xã: bằng chứng và mức tin cậy", "Per commune: evidence and confidence"),
+    "confidence_note": ("Một lần đo là bằng chứng cho vùng trong bán kính {m} m quanh nó. Xã "
+                        "\"bị thực địa phủ nhận\" khi dưới {pct}% lần đo khớp với mô hình.",
+                        "A reading is evidence for the area within {m} m of it. A commune is "
+                        "\"contradicted\" when fewer than {pct}% of its readings agree with the "
+                        "model."),
+    "apply": ("Áp dụng hiệu chỉnh", "Apply calibration"),
+    "remove": ("Bỏ hiệu chỉnh", "Remove calibration"),
+    "applied": ("Đang dùng bán kính hiệu chỉnh theo thực địa: {radii}",
+                "Field-calibrated radii in use: {radii}"),
+    "nothing_fitted": ("Chưa đủ bằng chứng để hiệu chỉnh bán kính nào.",
+                       "Not enough evidence to calibrate any radius."),
+    "fit_note": ("Bán kính theo thực địa: khoảng cách tới trạm gần nhất của nhà mạng có công nghệ "
+                 "đó mà tại đó xác suất có sóng là 50% (hồi quy logistic, khoảng tin cậy 95%). Dưới "
+                 "{n} lần đo: chưa đủ bằng chứng, không đưa ra con số.",
+                 "Fitted radius: the distance to the carrier's nearest site with that technology "
+                 "where service is 50% likely (logistic regression, 95% interval). Fewer than {n} "
+                 "readings: not enough evidence, no number."),
+    "download_calibration": ("Tải calibration.json", "Download calibration.json"),
+    "download_agreement": ("Tải agreement.csv", "Download agreement.csv"),
+    "download_disagreements": ("Tải các điểm khác nhau (GeoJSON)",
+                               "Download the disagreements (GeoJSON)"),
+    "download_reports": ("Tải phản ánh của người dân (CSV)", "Download residents' reports (CSV)"),
 })
 
 

@@ -171,6 +171,80 @@ GAP_SCORE_WEIGHTS: dict[str, float] = {
 C03_PENALTY = 10.0
 
 
+# --- field evidence (geo.io.measurements, geo.io.opencellid, geo.analysis.agreement/calibration) --
+# Mobile network codes under Viet Nam's MCC 452 (ITU-T E.212 list of MNCs, Annex to ITU Operational
+# Bulletin; the same codes the OpenCellID exports carry in ``net``): carrier modelled by phusong, or
+# None for a real operator the app has no column for (its cells are reported, then kept as
+# "other"). An MNC not listed here is refused, naming it.
+MCC_VIET_NAM = 452
+MNC_CARRIER: dict[int, str] = {1: "MobiFone", 2: "VinaPhone", 4: "Viettel", 5: "Vietnamobile"}
+MNC_UNMODELLED: dict[int, str] = {7: "Gmobile"}
+# OpenCellID ``radio`` → technology (GSM, UMTS, LTE, NR as in its export; CDMA is not used in
+# Viet Nam and is refused).
+RADIO_TECHNOLOGY: dict[str, str] = {"GSM": "2G", "UMTS": "3G", "LTE": "4G", "NR": "5G"}
+# Cells of one carrier within this distance (m) are one site (one mast carries its 2G/3G/4G
+# cells). ASSUMPTION: OpenCellID positions are averages of phones' GPS fixes where they heard the
+# cell, often tens to hundreds of metres off the mast (OpenCellID wiki, "range" = spread of the
+# measurements); 100 m merges the sectors of one mast without joining neighbouring masts, which in
+# rural Viet Nam stand kilometres apart.
+CELL_MERGE_M = 100.0
+
+# Signal level → service (yes / weak / no), dBm, per technology and the quantity phones report:
+# RSSI (2G), RSCP (3G), RSRP (4G), SS-RSRP (5G). The two bounds are the lower edges of Android's
+# "poor" (1 bar) and "moderate" (2 bars) levels in AOSP's CarrierConfigManager defaults
+# (KEY_GSM_RSSI_THRESHOLDS_INT_ARRAY {-107,-103,-97,-89}, KEY_WCDMA_RSCP_THRESHOLDS_INT_ARRAY
+# {-115,-105,-95,-85}, KEY_LTE_RSRP_THRESHOLDS_INT_ARRAY {-128,-118,-108,-98},
+# KEY_5G_NR_SSRSRP_THRESHOLDS_INT_ARRAY {-110,-90,-80,-65}): what a phone user sees as "no bar",
+# "one bar" and "two bars or more". QUOTED FROM MEMORY, NOT VERIFIED OFFLINE: check them against
+# the AOSP source before quoting. Viet Nam's QCVN 36:2015/BTTTT (telephone service on land mobile
+# networks) and QCVN 81:2019/BTTTT (Internet access on land mobile networks, Thông tư
+# 09/2019/TT-BTTTT; its Annex B asks operators to publish their service area as a digital map) set
+# quality targets (call setup, drop rate, throughput), not a signal level we could verify offline;
+# an operator's own coverage threshold (e.g. its published KPI) should replace these where known.
+SERVICE_LEVEL_DBM: dict[str, tuple[float, float]] = {
+    # technology: (weak from, service from)
+    "2G": (-107.0, -103.0),
+    "3G": (-115.0, -105.0),
+    "4G": (-128.0, -118.0),
+    "5G": (-110.0, -90.0),
+}
+# Levels outside the reporting range of the standard are refused (a typo, or another quantity):
+# 3GPP TS 45.008 §8.1.4 RXLEV −110…−48 dBm (widened to −120…−20 for phones that report RSSI below
+# RXLEV 0), TS 25.133 §9.1.1.3 CPICH RSCP −120…−25 dBm, TS 36.133 §9.1.4 RSRP −140…−44 dBm,
+# TS 38.133 §10.1.6 SS-RSRP −156…−31 dBm.
+LEVEL_RANGE_DBM: dict[str, tuple[float, float]] = {
+    "2G": (-120.0, -20.0), "3G": (-120.0, -25.0), "4G": (-140.0, -44.0), "5G": (-156.0, -31.0)}
+# Signal bars (0–4 or 0–5, as a phone shows them): 0 no service, 1 weak, 2+ service (the same
+# Android levels as above: NONE, POOR, MODERATE…).
+BARS_WEAK = 1
+BARS_SERVICE = 2
+# A "weak" reading counts as service when the model is compared with the field: the circle model
+# says whether a site reaches a spot, and a weak signal does reach it.
+WEAK_IS_SERVICE = True
+
+# Calibration (geo.analysis.calibration): a maximum-likelihood logistic fall of service with the
+# distance to the nearest site of the carrier serving the technology. Fewer readings than this, or
+# fewer than CALIBRATION_MIN_EACH with and without service, give "not enough evidence", never a
+# number.
+# ASSUMPTION: the usual rule of thumb of about 10 events per fitted parameter (Peduzzi et al.
+# 1996, J Clin Epidemiol 49:1373) for 2 parameters, doubled, is 40; 30 readings overall is the
+# least a 95 % interval on a radius is worth showing for.
+CALIBRATION_MIN_READINGS = 30
+CALIBRATION_MIN_EACH = 10
+# A fit is kept only if service falls with distance (likelihood-ratio test against "no change with
+# distance", p below this) and the radius and its interval lie within the distances measured (no
+# extrapolation). CALIBRATION_CONFIDENCE: the profile-likelihood interval's level.
+CALIBRATION_MAX_P = 0.05
+CALIBRATION_CONFIDENCE = 0.95
+
+# Confidence (geo.analysis.agreement.confidence): a reading is evidence for the spots within this
+# distance (m). ASSUMPTION: half of the smallest default radius (5G, 1 km), so a reading speaks for
+# its neighbourhood, not for a whole cell.
+EVIDENCE_M = 500.0
+# A commune whose readings agree with the model less than this share (%) is "contradicted".
+CONTRADICTED_BELOW_PCT = 80.0
+
+
 def check_choice(name: str, value: str, options: tuple[str, ...]) -> str:
     """Return ``value`` if it is one of ``options``, else raise a :class:`ChoiceError`."""
     if value not in options:

@@ -173,3 +173,14 @@ def test_workspace_saves_opens_and_compares_versions(app):
     app.button(key="workspace_open_button").click()
     app.run()
     assert not any(i.value.startswith("Đang dùng phiên bản") for i in app.info)
+
+
+def test_field_calibration_sets_the_radii_and_can_be_removed(app):
+    # what "apply calibration" stores: Viettel's 4G radius fitted at 4 km
+    app.session_state["calibration"] = (("Viettel", "4G", 4000.0),)
+    app.run()
+    assert area(app, "Chưa có 4G") == pytest.approx(pct_uncovered(math.pi * 16), abs=0.06)
+    assert any("Viettel 4G: 4.000 m" in c.value for c in app.sidebar.caption)
+    app.sidebar.button(key="calibration_remove").click().run()
+    assert area(app, "Chưa có 4G") == pytest.approx(pct_uncovered(math.pi * 9), abs=0.06)
+    assert "calibration" not in app.session_state

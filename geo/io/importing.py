@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
-from geo.io import normalise, readers
+from geo.io import measurements, normalise, opencellid, readers
 from geo.crs import WGS84, working_crs
 from geo.errors import PhusongError, Problem
 from geo.i18n import Reason, reason
@@ -90,6 +90,8 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
         return Imported(empty_layer(layer), refused)
     frame, renamed = _map_columns(raw, layer)
     user_column = {canonical: original for original, canonical in renamed.items()}
+    if layer == "bts_sites" and opencellid.is_export(raw.frame.columns):
+        return _opencellid_sites(raw, name, communes)
     first = raw.first_row
     if raw.is_vector:
         geometry, geom_problems = _vector_geometry(frame, name, layer, first, crs)
@@ -108,6 +110,11 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
     bad = {p.row - first for p in geom_problems if p.row is not None and p.is_error}
     out, col_problems, col_bad = _schema_columns(frame, SCHEMA[layer], joined, name, first)
     problems += col_problems
+    if layer == "measurements":  # carrier codes, technology, service from a level or bars
+        more, left_out = measurements.finish(out, set(frame.columns), name=name, first=first,
+                                             bad=bad | col_bad)
+        problems += more
+        col_bad |= left_out
     dup_problems, dup_bad = _duplicate_ids(out, ID_COLUMN.get(layer), bad | col_bad, name, first)
     problems += dup_problems
     keep = ~out.index.isin(sorted(bad | col_bad | dup_bad))
@@ -116,6 +123,17 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
         rows = (frame.index[keep] + first).to_numpy()
         problems += far_points(gdf, communes, file=name, rows=rows)
     return Imported(gdf, _in_user_columns(problems, user_column))
+
+
+def _opencellid_sites(raw: readers.Raw, name: str,
+                      communes: gpd.GeoDataFrame | None) -> Imported:
+    """An OpenCellID export read as ``bts_sites``: its cells merged into sites
+    (:func:`geo.io.opencellid.cells_to_sites`), far sites warned about."""
+    sites, problems = opencellid.cells_to_sites(raw, name=name, problems=list(raw.problems))
+    rows = sites.pop("first_row").to_numpy()
+    if communes is not None and len(sites) and len(communes):
+        problems += far_points(sites, communes, file=name, rows=rows)
+    return Imported(sites, problems)
 
 
 def _read(path: Path, layer: str) -> tuple[readers.Raw | None, list[Problem]]:

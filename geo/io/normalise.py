@@ -73,6 +73,28 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "name": ("name", "ten", "ten_thon", "thon", "ban", "village"),
         "population": _POPULATION,
     },
+    # Signal readings and residents' reports (geo.io.measurements); G-NetTrack's log headers
+    # (Operatorname, Operator, NetworkTech, Level, Timestamp) included.
+    "measurements": {
+        **_POINT,
+        "carrier": ("carrier", "nha_mang", "operatorname", "operator_name", "network_operator",
+                    "nha_khai_thac", "doanh_nghiep", "mang", "network", "operator", "plmn"),
+        "technology": ("technology", "tech", "networktech", "network_tech", "network_type",
+                       "networktype", "cong_nghe", "congnghe", "radio", "rat", "technologies"),
+        "service": ("service", "has_service", "co_song", "song", "co_dich_vu", "dich_vu",
+                    "tinh_trang", "trang_thai", "coverage", "covered", "ket_qua"),
+        "level_dbm": ("level_dbm", "level", "signal_dbm", "dbm", "rsrp", "rscp", "rssi", "rxlev",
+                      "ss_rsrp", "cuong_do", "cuong_do_tin_hieu", "muc_tin_hieu", "signal",
+                      "signal_strength"),
+        "bars": ("bars", "so_vach", "vach", "vach_song", "signal_bars"),
+        "operator_code": ("operator_code", "mcc_mnc", "mccmnc", "plmn", "operator", "ma_mang"),
+        "time": ("time", "timestamp", "date", "datetime", "observed_on", "thoi_gian", "ngay",
+                 "ngay_do", "ngay_bao"),
+        "note": ("note", "ghi_chu", "comment", "notes", "desc", "description", "mo_ta"),
+        "reporter": ("reporter", "nguoi_bao", "nguoi_ghi", "reported_by", "nguoi_do",
+                     "nguoi_phan_anh"),
+        "source": ("source", "nguon"),
+    },
 }
 
 _YEAR = re.compile(r"_?(19|20)\d\d$")

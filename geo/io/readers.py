@@ -29,7 +29,7 @@ from geo.i18n import reason
 from geo.errors import Problem
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
-VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".kmz", ".fgb")
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".kmz", ".fgb", ".gpx")
 SUFFIXES = VECTOR_SUFFIXES + TABLE_SUFFIXES
 _DELIMITERS = (",", ";", "\t", "|")
 
@@ -199,6 +199,8 @@ def _read_vector_layers(path: Path, layer: str) -> Raw:
     except Exception as exc:
         raise ReadError(reason("not_vector", detail=_gdal_reason(exc))) from None
     problems: list[Problem] = []
+    if path.suffix.lower() == ".gpx":  # waypoints and track points; <extensions> as columns
+        return _read_gpx(path, names)
     if path.suffix.lower() == ".kml" and len(names) > 1:
         frames = [gpd.read_file(path, layer=n) for n in names]
         frames = [f for f in frames if len(f)]
@@ -219,6 +221,23 @@ def _read_vector_layers(path: Path, layer: str) -> Raw:
     except Exception as exc:
         raise ReadError(reason("not_vector", detail=_gdal_reason(exc))) from None
     return Raw(frame, 1, problems)
+
+
+def _read_gpx(path: Path, names: list[str]) -> Raw:
+    """The points of a GPX file (waypoints, then track and route points) with the fields of
+    their ``<extensions>`` as columns (GDAL may name them ``ogr_carrier`` …: the prefix is dropped)."""
+    frames = []
+    for n in ("waypoints", "track_points", "route_points"):
+        if n in names:
+            frame = gpd.read_file(path, layer=n)
+            if len(frame):
+                frames.append(frame)
+    if not frames:
+        raise ReadError(reason("not_vector", detail="no waypoint or track point"))
+    frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    frame = frame.rename(columns={c: c[4:] for c in frame.columns
+                                  if c.startswith("ogr_") and c[4:] not in frame.columns})
+    return Raw(frame, 1, [])
 
 
 def _gdal_reason(exc: Exception) -> str:

@@ -66,6 +66,20 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         Column("name", "text"),
         Column("population", "number", minimum=0),
     ),
+    # Field evidence (geo.io.measurements, not a dataset folder's layer): carrier, technology and
+    # service are text here and judged per row by geo.io.measurements.finish.
+    "measurements": (
+        Column("carrier", "text", required=False),  # else from operator_code (G-NetTrack)
+        Column("technology", "text"),
+        Column("service", "text", required=False),
+        Column("level_dbm", "number", required=False),
+        Column("bars", "number", required=False, minimum=0, maximum=5),
+        Column("operator_code", "text", required=False),
+        Column("time", "text", required=False),
+        Column("note", "text", required=False),
+        Column("reporter", "text", required=False),
+        Column("source", "text", required=False),
+    ),
 }
 ID_COLUMN = {"communes": "code", "bts_sites": "site_id", "loudspeakers": "id",
              "internet_points": "id"}
