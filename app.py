@@ -17,6 +17,7 @@ from streamlit_folium import st_folium
 
 from geo import export, gaps, i18n, loading, maps, search, settings, siting, siting_export
 from geo import dem as dem_io
+from geo.io import dem_root
 from geo import terrain
 from geo import importing, uploads
 from geo import folium_speedups, pointquery, villages, whatif
@@ -261,7 +262,14 @@ if model == "terrain":
     dem_uploads = st.sidebar.file_uploader(T("terrain.dem_upload"), key="dem_upload",
                                            type=["tif", "tiff", "hgt", "zip"],
                                            accept_multiple_files=True)
-    dem_folder = st.sidebar.text_input(T("terrain.dem_folder"), key="dem_folder").strip()
+    # the server's DEM folders, chosen from a list under PHUSONG_DEM_DIR, never typed as paths
+    dem_choices = dem_root.dem_folders()
+    dem_folder = st.sidebar.selectbox(
+        T("terrain.dem_folder"), ["", *dem_choices], key="dem_folder",
+        format_func=lambda f: T("terrain.dem_folder_none") if not f
+        else T("terrain.dem_folder_root") if f == "." else f) if dem_choices else ""
+    if not dem_choices:
+        st.sidebar.caption(T("terrain.dem_folder_empty"))
     terrain_params = TerrainParams(
         internet_walk_min=float(st.sidebar.slider(
             T("terrain.walk_min"), urlstate.WALK_MIN.lo, urlstate.WALK_MIN.hi,
@@ -411,7 +419,7 @@ if model == "terrain":
         try:
             dem_grid = dem_for(dem_key, data_key, vintage, dataset,
                                [(f.name, f.getvalue()) for f in dem_uploads] if dem_uploads
-                               else [dem_folder])
+                               else [dem_root.resolve_dem_folder(dem_folder)])
             terrain_state = (dem_key, terrain_params)
         except PhusongError as exc:
             st.sidebar.error(f"{T('terrain.dem_error')}: {exc}")

@@ -128,7 +128,7 @@ def test_what_if_loudspeaker_and_a_bad_bts(app):
     assert app.session_state["whatif_sites"] == []
 
 
-def test_terrain_mode_card_and_what_if_site(app, tmp_path):
+def test_terrain_mode_card_and_what_if_site(app, tmp_path, monkeypatch):
     """Flat ground (a 60 m GeoTIFF tile): the what-if site is seen 1 km away with a strong
     estimated signal, and its 4G disc is counted on the terrain model's cells."""
     import numpy as np
@@ -140,8 +140,9 @@ def test_terrain_mode_card_and_what_if_site(app, tmp_path):
                        count=1, dtype="float32", crs=b.UTM48N,
                        transform=Affine(60, 0, b.X0 - 2 * KM, 0, -60, b.Y0 + 22 * KM)) as out:
         out.write(np.full((400, 400), 300.0, np.float32), 1)
+    monkeypatch.setenv("PHUSONG_DEM_DIR", str(tmp_path))
     app.radio(key="model").set_value("terrain").run()
-    app.text_input(key="dem_folder").set_value(str(tmp_path / "dem")).run()
+    app.selectbox(key="dem_folder").set_value("dem").run()
     assert not app.exception, app.exception
     click(app)
     app.button(key="whatif_add").click().run()  # the defaults: Viettel, 4G, 30 m

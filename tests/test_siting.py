@@ -478,10 +478,11 @@ def test_app_planning_tab_uses_the_dem_when_the_terrain_model_is_on(tmp_path, mo
                        transform=Affine(cell, 0, b.X0 - half, 0, -cell, b.Y0 + half)) as out:
         out.write(z, 1)
     monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("PHUSONG_DEM_DIR", str(tmp_path))
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
     at.run()
     at.radio(key="model").set_value("terrain").run()
-    at.text_input(key="dem_folder").set_value(str(tmp_path / "dem")).run()
+    at.selectbox(key="dem_folder").set_value("dem").run()
     assert not at.exception, at.exception
     at.number_input(key="plan_k_bts_legacy").set_value(2).run()
     at.toggle(key="plan_run").set_value(True).run()

@@ -1,0 +1,1 @@
+"""Reading and writing: files, uploads, DEMs, administrative tables (the I/O layer)."""
