@@ -22,6 +22,7 @@ from geo import terrain
 from geo import importing, uploads
 from geo import folium_speedups, pointquery, villages, whatif
 from geo.cache import BoundedCache
+from geo.ui import jobs
 from geo import urlstate, view
 from geo.errors import PhusongError, Problem
 from geo.settings import CoverageParams, TerrainParams
@@ -49,6 +50,12 @@ WHATIF, WHATIF_POINT = urlstate.WHATIF, "whatif_point"
 
 
 # --- cached data and computed layers (shared, never mutated) ----------------------------------
+
+@st.cache_resource(show_spinner=False)
+def plan_jobs() -> jobs.JobRunner:
+    """Plans run here, off the script thread, one at a time for the whole server (two cores)."""
+    return jobs.JobRunner(workers=1, max_jobs=32)
+
 
 @st.cache_resource(show_spinner=False)
 def load(data_dir: str) -> loading.Dataset:
@@ -130,14 +137,19 @@ def export_bytes(kind: str, data_key: str, vintage: str, params: CoverageParams,
 @st.cache_resource(show_spinner=False, max_entries=32)
 def plan_for(data_key: str, vintage: str, params: CoverageParams, service: str, k: int,
              carrier: str | None, technology: str | None, terrain_state: tuple | None = None,
-             _dataset: loading.Dataset | None = None, _dem=None):
+             _dataset: loading.Dataset | None = None, _dem=None, _progress=None):
     """(plan, analysis before, analysis after): shared, never mutated. With ``terrain_state``
-    (the sidebar's terrain model on), line of sight / walking time over ``_dem``."""
+    (the sidebar's terrain model on), line of sight / walking time over ``_dem``. ``_progress``
+    is called per step (from a plan job, which it stops by raising when cancelled)."""
     dataset = _dataset if _dataset is not None else load(data_key)
     dem = _dem if terrain_state is not None else None
     kw = dict(terrain=terrain_state[1], dem=dem, cache=viewshed_cache()) if dem is not None else {}
+    if _progress is not None:
+        kw["progress"] = _progress
     result = siting.plan(dataset, service=service, k=k, carrier=carrier, technology=technology,
                          vintage=vintage, params=params, **kw)
+    if _progress is not None:
+        _progress("before and after")
     return (result,) + siting.compare(dataset, result, dem=dem,
                                       cache=viewshed_cache() if dem is not None else None)
 
@@ -277,6 +289,32 @@ if model == "terrain":
         path_loss=st.sidebar.checkbox(T("terrain.path_loss"), value=False, key="path_loss"))
 tiles = st.sidebar.checkbox(T("app.tiles"), value=False, key="tiles")
 st.sidebar.caption(T("app.defaults_source"))
+
+
+# siting.plan reports up to 7 steps, plan_for one more (before and after)
+PLAN_STEPS = 8
+
+
+def cancel_plan(request) -> None:
+    """The cancel button: this session stops waiting; the toggle goes off (no new job)."""
+    job = plan_jobs().get(request)
+    if job is not None:
+        job.cancel(get_script_run_ctx().session_id)
+    st.session_state["plan_run"] = False
+    st.session_state["plan_cancelled"] = True
+
+
+@st.fragment(run_every=0.5)
+def plan_progress(request) -> None:
+    """The running plan's progress bar and cancel button, redrawn alone every half second; the
+    whole page reruns once the plan is done."""
+    job = plan_jobs().get(request)
+    if job is None or job.done():
+        st.rerun(scope="app")
+    queued = job.started is None
+    st.progress(job.fraction, text=T("plan.queued") if queued
+                else T("plan.progress").format(step=min(job.step + 1, job.steps), steps=job.steps))
+    st.button(T("plan.cancel"), key="plan_cancel", on_click=cancel_plan, args=(request,))
 
 
 def data_in_use() -> loading.Dataset | None:
@@ -632,13 +670,23 @@ with tab_plan:
     proposal = None
     if whatif_sites:
         st.caption(T("whatif.plan_note").format(n=len(whatif_sites)))
+    if st.session_state.pop("plan_cancelled", False):
+        st.info(T("plan.cancelled"))
     if st.toggle(T("plan.run"), key="plan_run"):
-        try:
-            with st.spinner("…"):
-                proposal, plan_before, plan_after = plan_for(*request, _dataset=dataset,
-                                                             _dem=dem_grid)
-        except PhusongError as exc:
-            st.error(str(exc))
+        # off the script thread: other visitors and this page stay responsive; progress, cancel
+        job = plan_jobs().submit(
+            request, lambda report, dataset=dataset, dem=dem_grid: plan_for(
+                *request, _dataset=dataset, _dem=dem, _progress=report),
+            waiter=get_script_run_ctx().session_id, steps=PLAN_STEPS)
+        if job.done():
+            try:
+                proposal, plan_before, plan_after = job.result()
+            except jobs.Cancelled:
+                st.info(T("plan.cancelled"))
+            except PhusongError as exc:
+                st.error(str(exc))
+        else:
+            plan_progress(request)
     if proposal is not None:
         people = "–" if proposal.objective != "people" else maps.fmt_number(proposal.people_new, lang)
         st.success(T("plan.summary").format(

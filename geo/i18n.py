@@ -428,6 +428,12 @@ TEXT |= _g("report", {
 # --- siting plan (geo.siting, the planning tab) -------------------------------------------------
 TEXT |= _g("plan", {
     "run": ("Tính đề xuất", "Compute the proposal"),
+    "progress": ("Đang tính đề xuất: bước {step}/{steps}…",
+                 "Computing the proposal: step {step} of {steps}…"),
+    "queued": ("Đang chờ: máy chủ đang tính một đề xuất khác.",
+               "Waiting: the server is computing another proposal first."),
+    "cancel": ("Huỷ", "Cancel"),
+    "cancelled": ("Đã huỷ việc tính đề xuất.", "The proposal was cancelled."),
     "tab": ("Quy hoạch", "Planning"),
     "intro": ("Gợi ý nơi đặt k trạm BTS, cụm loa hoặc điểm hỗ trợ mới để thu hẹp vùng trống nhiều "
               "nhất. Trạm hiện có giữ nguyên; các vị trí được đánh số theo thứ tự chọn.",

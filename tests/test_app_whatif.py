@@ -17,6 +17,7 @@ from pyproj import Transformer
 from streamlit.testing.v1 import AppTest
 
 import builders as b
+from conftest import finish_plan
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 KM = 1000.0
@@ -101,7 +102,7 @@ def test_what_if_bts_adds_a_disc_and_can_be_removed(app):
     # the planning tab builds on it: its gap before is what the what-if site leaves
     assert any("1 công trình giả định" in c.value for c in app.caption)
     app.number_input(key="plan_k_bts_legacy").set_value(1)
-    app.toggle(key="plan_run").set_value(True).run()
+    finish_plan(app.toggle(key="plan_run").set_value(True).run())
     assert not app.exception, app.exception
     summary = next(s.value for s in app.success if "vùng trống trước đó" in s.value)
     gap_people = vi_number(summary.split("vùng trống trước đó:")[1])
