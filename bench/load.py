@@ -62,14 +62,16 @@ class MemorySampler(threading.Thread):
             self.samples.append((time.perf_counter() - start, server_rss_mb(self.port)))
 
 
-async def drawn(page, timeout_s: float = 300) -> None:
+async def drawn(page, timeout_s: float = 300, communes: int | None = 13) -> None:
+    """Wait until Streamlit is idle and the map draws ``communes`` shapes (None: any)."""
     deadline = time.perf_counter() + timeout_s
     while time.perf_counter() < deadline:
         if not await page.locator('[data-testid="stStatusWidget"]').count():
             frames = page.locator(MAP_FRAME)
-            if await frames.count() and await frames.first.content_frame.locator(
-                    COMMUNE_PATHS).count() == 13:
-                return
+            if await frames.count():
+                count = await frames.first.content_frame.locator(COMMUNE_PATHS).count()
+                if count == communes or (communes is None and count):
+                    return
         await page.wait_for_timeout(50)
     raise TimeoutError("the map did not draw")
 
