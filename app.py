@@ -26,6 +26,11 @@ from geo.ui import jobs
 from geo import urlstate, view
 from geo.errors import PhusongError, Problem
 from geo.settings import CoverageParams, TerrainParams
+from geo.analysis import change
+from geo.render import changes
+from geo.store import engine as store_engine
+from geo.store import plans as store_plans
+from geo.store import versions as store_versions
 
 st.set_page_config(page_title="phusong — phủ sóng", page_icon="📶", layout="wide")
 # Same HTML, rendered without jinja-compiling the map's data (tested folium/branca versions only).
@@ -164,6 +169,20 @@ def whatif_dataset(key: str, _base: loading.Dataset, _sites: list) -> loading.Da
 def plan_bytes(kind: str, lang: str, *request, _dataset: loading.Dataset | None = None,
                _dem=None) -> bytes:
     return siting_export.render(kind, *plan_for(*request, _dataset=_dataset, _dem=_dem), lang=lang)
+
+
+# Versions never change: a version's dataset (and a comparison of two) is keyed by the database
+# URL and the ids alone.
+@st.cache_resource(show_spinner=False, max_entries=8)
+def version_dataset(url: str, version_id: int) -> loading.Dataset:
+    return store_versions.load_version(version_id, url)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def version_change(url: str, a: int, b: int, vintage: str):
+    """(change table, analysis of the later version)."""
+    after = gaps.analyse(version_dataset(url, b), vintage=vintage)
+    return change.compare(gaps.analyse(version_dataset(url, a), vintage=vintage), after), after
 
 
 # A commune's outline for the map's highlight (its shapes depend on the data and vintage only).
@@ -359,6 +378,27 @@ def confirm_upload() -> None:
 def cancel_upload() -> None:
     st.session_state.pop(PENDING, None)
     st.session_state[IMPORT_REPORT] = {"cancelled": True}
+
+
+def open_version() -> None:
+    """Use the version chosen in the workspace tab (none chosen: back to the default data); read
+    from st.session_state: a callback's args would hold the choice of the previous run."""
+    version_id = st.session_state.get("workspace_open")
+    if version_id is None:
+        reset_upload()
+        return
+    url = store_engine.database_url()
+    try:
+        ds = version_dataset(url, version_id)
+    except PhusongError as exc:
+        st.session_state[IMPORT_REPORT] = {"problems": [Problem("workspace", None, None, None,
+                                                                str(exc))],
+                                           "counts": None, "usable": False}
+        return
+    for key in (PENDING, IMPORT_REPORT):
+        st.session_state.pop(key, None)
+    st.session_state[USER_DATA] = {"key": f"version:{url}:{version_id}", "dataset": ds,
+                                   "version": version_id}
 
 
 def reset_upload() -> None:
@@ -629,8 +669,9 @@ with st.container(key="kpis"):
             column.metric(label, value, beside or None, delta_color="off", delta_arrow="off",
                           help=help_text)
 
-tab_map, tab_table, tab_c03, tab_plan, tab_export = st.tabs(
-    [T("app.tab_map"), T("app.tab_table"), T("app.tab_c03"), T("plan.tab"), T("app.tab_export")])
+tab_map, tab_table, tab_c03, tab_plan, tab_export, tab_workspace = st.tabs(
+    [T("app.tab_map"), T("app.tab_table"), T("app.tab_c03"), T("plan.tab"), T("app.tab_export"),
+     T("workspace.title")])
 
 with tab_table:
     st.dataframe(tables["communes"], hide_index=True, width="stretch")
@@ -733,6 +774,122 @@ with tab_export:
             T(f"app.download_{kind}"), data=lambda kind=kind: export_bytes(kind, *state),
             file_name=filename, mime=mime, key=f"download_{kind}", on_click="ignore",
             width="stretch")
+
+def workspace_save() -> None:
+    """The form that saves the data in use (without what-if sites) as a new version."""
+    with st.form("workspace_save_form", border=True):
+        st.markdown(f"**{T('workspace.save')}**")
+        c_label, c_date, c_by = st.columns(3)
+        label = c_label.text_input(T("workspace.label"), placeholder=T("workspace.label_help"),
+                                   key="workspace_label")
+        described = c_date.date_input(T("workspace.date"), value=None, format="YYYY-MM-DD",
+                                      key="workspace_date")
+        saved_by = c_by.text_input(T("workspace.by"), key="workspace_by")
+        if not st.form_submit_button(T("workspace.save")):
+            return
+    if not label.strip():
+        st.warning(T("workspace.need_label"))
+        return
+    info = dict(label=label, described_on=described, saved_by=saved_by)
+    if user_data:  # an upload or a version: its layers as they are
+        version_id = store_versions.save_dataset(base_dataset, **info)
+    else:  # the folder: its files' names and hashes too
+        version_id = store_versions.save_folder(DATA_DIR, dataset=base_dataset, **info)
+    st.success(T("workspace.saved").format(id=version_id))
+
+
+def workspace_compare(url: str, listed: list) -> None:
+    """Two versions side by side: per-commune change, the change map, the downloads."""
+    st.subheader(T("workspace.compare"))
+    if len(listed) < 2:
+        st.caption(T("workspace.need_two"))
+        return
+    ids = [v.id for v in listed]
+    names = {v.id: f"{v.id} · {v.label}" + (f" ({v.described_on})" if v.described_on else "")
+             for v in listed}
+    c_a, c_b = st.columns(2)
+    a = c_a.selectbox(T("workspace.compare_a"), ids, index=len(ids) - 2, key="workspace_a",
+                      format_func=names.get)
+    b = c_b.selectbox(T("workspace.compare_b"), ids, index=len(ids) - 1, key="workspace_b",
+                      format_func=names.get)
+    if not st.toggle(T("workspace.compare_run"), key="workspace_compare"):
+        return  # an explicit action: two analyses
+    with st.spinner("…"):
+        table, after = version_change(url, a, b, vintage)
+    st.markdown("\n".join(f"- {md(line)}" for line in change.lines(table, lang)))
+    components.html(changes.map_html(table, after, lang=lang).decode("utf-8"), height=480)
+    st.dataframe(changes.table_for_reading(table, lang=lang), hide_index=True, width="stretch")
+    c_csv, c_xlsx = st.columns(2)
+    c_csv.download_button(T("workspace.download_csv"), changes.csv_bytes(table, lang=lang),
+                          file_name="changes.csv", mime="text/csv", on_click="ignore",
+                          key="workspace_download_csv", width="stretch")
+    c_xlsx.download_button(
+        T("workspace.download_xlsx"), changes.xlsx_bytes(table, lang=lang),
+        file_name="changes.xlsx", on_click="ignore", key="workspace_download_xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", width="stretch")
+
+
+def workspace_plans(listed: list, opened: int | None) -> None:
+    """Save the plan of the planning tab on the version in use; reopen a saved one and see what
+    a later version built of it."""
+    st.subheader(T("workspace.plans"))
+    if proposal is None:
+        st.caption(T("workspace.no_plan"))
+    elif opened is None:
+        st.caption(T("workspace.plan_needs_version"))
+    else:
+        c_label, c_save = st.columns([3, 1])
+        plan_label = c_label.text_input(T("workspace.label"), key="workspace_plan_label")
+        if c_save.button(T("workspace.save_plan"), key="workspace_save_plan"):
+            plan_id = store_plans.save_plan(proposal, version_id=opened, label=plan_label,
+                                            saved_by=st.session_state.get("workspace_by"))
+            st.success(T("workspace.plan_saved").format(id=plan_id))
+    saved = {p.id: p for p in store_plans.list_plans()}
+    if not saved:
+        return
+    chosen = st.selectbox(T("workspace.open_plan"), list(saved), index=len(saved) - 1,
+                          key="workspace_plan",
+                          format_func=lambda i: T("workspace.plan_of").format(
+                              id=i, label=saved[i].label, version=saved[i].version_id))
+    plan = saved[chosen]
+    shown = [c for c in ("rank", "site_id", "name", "people_new", "area_new_km2")
+             if c in plan.sites.columns]
+    st.dataframe(plan.sites[shown], hide_index=True, width="stretch")
+    later = [v.id for v in listed if v.id > plan.version_id]
+    if later:
+        version = st.selectbox(T("workspace.compare_b"), later, key="workspace_plan_later")
+        st.dataframe(store_plans.built_since(plan, version), hide_index=True, width="stretch")
+
+
+with tab_workspace:
+    url_in_use = store_engine.database_url()
+    st.caption(T("workspace.intro").format(url=store_engine.describe(url_in_use)))
+    try:
+        workspace_save()
+        versions_listed = store_versions.list_versions()
+        version_in_use = (user_data or {}).get("version")
+        if version_in_use is not None:
+            st.info(T("workspace.opened").format(
+                id=version_in_use, label=next((v.label for v in versions_listed
+                                               if v.id == version_in_use), "")))
+        if versions_listed:
+            st.dataframe(store_versions.versions_table(lang=lang), hide_index=True,
+                         width="stretch")
+            c_open, c_button = st.columns([3, 1], vertical_alignment="bottom")
+            version_names = {v.id: f"{v.id} · {v.label}" for v in versions_listed}
+            c_open.selectbox(T("workspace.open"), [None] + list(version_names),
+                                       key="workspace_open",
+                                       format_func=lambda i: T("workspace.default") if i is None
+                                       else version_names[i])
+            c_button.button(T("workspace.open"), on_click=open_version,
+                            key="workspace_open_button", width="stretch")
+        else:
+            st.caption(T("workspace.none"))
+        workspace_compare(url_in_use, versions_listed)
+        workspace_plans(versions_listed, version_in_use)
+    except PhusongError as exc:
+        st.error(T("workspace.error").format(error=exc))
+
 
 # The map last: the browser redraws it while nothing else of this run is left to compute (two
 # cores shared with the browser on a laptop).

@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m geo report``, ``plan`` and ``build-dataset``.
+"""Command-line interface: ``python -m geo report``, ``plan``, ``build-dataset`` and ``workspace``.
 
 Errors a user can cause print one clear message (file, row, column, reason) and exit with code 2;
 no traceback reaches the terminal. ``report`` takes per-layer files (``--communes FILE --sites FILE
@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
         layers.add_argument(f"--{layer.replace('_', '-')}", type=Path, metavar="FILE",
                             dest=f"layer_{layer}", help=f"the {layer} layer")
     report.add_argument("--population", type=Path, metavar="FILE", help=POPULATION_HELP)
+    report.add_argument("--workspace-version", type=int, metavar="N",
+                        help="the data of version N of the workspace ($PHUSONG_DATABASE_URL) "
+                             "instead of a folder: the same report as the folder it was saved "
+                             "from")
     report.add_argument("--import-report", type=Path, metavar="FILE",
                         help="also write the import report (CSV: severity, file, row, column, "
                              "value, reason) here, also when the data cannot be used; a usable "
@@ -112,7 +116,31 @@ def _parser() -> argparse.ArgumentParser:
                             "of Viet Nam from $PHUSONG_WORLDPOP or ../shared/data/open/worldpop/)")
     build.add_argument("--illustrative-sites", action="store_true",
                        help="also place illustrative BTS, loudspeakers and internet points")
+    _workspace_parser(sub)
     return parser
+
+
+def _workspace_parser(sub) -> None:
+    ws = sub.add_parser("workspace", help="versions of the data, comparisons and backups in the "
+                                          "workspace database ($PHUSONG_DATABASE_URL)")
+    wsub = ws.add_subparsers(dest="action", required=True)
+    add = wsub.add_parser("add", help="save a dataset folder as a new version; prints its id last")
+    add.add_argument("--data", type=Path, required=True, help="dataset folder")
+    add.add_argument("--label", required=True, help="e.g. 'operator list of 2026-10'")
+    add.add_argument("--date", help="the date the data describes, YYYY-MM-DD")
+    add.add_argument("--by", help="who saves it (default: the system user name)")
+    wsub.add_parser("list", help="one line per version: id, label, date described, saved by/at")
+    compare = wsub.add_parser("compare", help="per commune, each metric before, after and the "
+                                              "change between versions A and B")
+    compare.add_argument("a", type=int, metavar="A", help="the earlier version")
+    compare.add_argument("b", type=int, metavar="B", help="the later version")
+    compare.add_argument("--lang", choices=settings.LANGS, default="en")
+    compare.add_argument("--vintage", choices=settings.VINTAGES, default="legacy")
+    compare.add_argument("--out", type=Path, required=True, help="folder to write into")
+    backup = wsub.add_parser("backup", help="write the whole workspace to one GeoPackage")
+    backup.add_argument("--out", type=Path, required=True, help="the .gpkg file to write")
+    restore = wsub.add_parser("restore", help="restore a backup into an empty workspace")
+    restore.add_argument("file", type=Path, metavar="FILE.gpkg")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "plan":
             return _plan(args)
+        if args.command == "workspace":
+            return _workspace(args)
         return _build(args)
     except PhusongError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -141,9 +171,20 @@ def _report(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     overrides = {_LAYER_OF_OPTION[o]: getattr(args, f"layer_{o}") for o in LAYER_OPTIONS
                  if getattr(args, f"layer_{o}") is not None} | _population_override(args)
-    _progress(f"reading {args.data}" + "".join(f", {k} from {v}" for k, v in overrides.items()))
+    if args.workspace_version is not None:
+        if overrides:
+            raise PhusongError("--workspace-version reads the stored version; per-layer files "
+                               "and --population apply to --data only")
+        from geo.store import versions
+
+        _progress(f"reading version {args.workspace_version} of the workspace")
+        dataset = versions.load_version(args.workspace_version)
+    else:
+        _progress(f"reading {args.data}"
+                  + "".join(f", {k} from {v}" for k, v in overrides.items()))
     try:
-        dataset = loading.load_dataset(args.data, overrides=overrides)
+        if args.workspace_version is None:
+            dataset = loading.load_dataset(args.data, overrides=overrides)
     except DataError as exc:
         if args.import_report:
             args.import_report.parent.mkdir(parents=True, exist_ok=True)
@@ -276,4 +317,60 @@ def _build(args: argparse.Namespace) -> int:
                                          illustrative_sites=args.illustrative_sites,
                                          population_grid=grid)
     _progress(f"dataset written to {folder}")
+    return 0
+
+
+def _workspace(args: argparse.Namespace) -> int:
+    from geo.store import engine
+
+    _progress(f"workspace: {engine.describe(engine.database_url())}")
+    if args.action == "add":
+        from geo.store import versions
+
+        _progress(f"reading {args.data}")
+        version_id = versions.save_folder(args.data, label=args.label, described_on=args.date,
+                                          saved_by=args.by)
+        _progress(f"saved as version {version_id}")
+        print(version_id)
+    elif args.action == "list":
+        from geo.store import versions
+
+        for v in versions.list_versions():
+            print(f"{v.id}\t{v.label}\t{v.described_on or '-'}\t{v.saved_by}\t{v.saved_at}")
+    elif args.action == "compare":
+        return _workspace_compare(args)
+    elif args.action == "backup":
+        from geo.store import backup
+
+        counts = backup.backup(args.out)
+        _progress("backup written to " + str(args.out) + ": "
+                  + ", ".join(f"{n} {table}" for table, n in counts.items()))
+    else:
+        from geo.store import backup
+
+        counts = backup.restore(args.file)
+        _progress(f"restored {args.file}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    return 0
+
+
+def _workspace_compare(args: argparse.Namespace) -> int:
+    from geo import export, gaps
+    from geo.analysis import change
+    from geo.render import changes
+    from geo.store import versions
+
+    analyses = []
+    for version_id in (args.a, args.b):
+        _progress(f"analysing version {version_id}")
+        analyses.append(gaps.analyse(versions.load_version(version_id), vintage=args.vintage))
+    table = change.compare(*analyses)
+    args.out.mkdir(parents=True, exist_ok=True)
+    paths = [export.write_atomic(args.out / "changes.csv", changes.csv_bytes(table, lang=args.lang)),
+             export.write_atomic(args.out / "changes.xlsx",
+                                 changes.xlsx_bytes(table, lang=args.lang)),
+             export.write_atomic(args.out / "change_map.html",
+                                 changes.map_html(table, analyses[1], lang=args.lang))]
+    for line in change.lines(table, lang=args.lang):
+        print(line)
+    _progress(f"{len(paths)} files in {args.out}")
     return 0

@@ -35,6 +35,7 @@ def app(tmp_path, monkeypatch):
         internet=[{"id": "n", "x": b.X0, "y": b.Y0}])
     b.write_folder(ds, tmp_path / "data")
     monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("PHUSONG_DATABASE_URL", f"sqlite:///{tmp_path / 'workspace.sqlite'}")
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception, at.exception
@@ -161,3 +162,35 @@ def test_a_running_plan_shows_progress_and_can_be_cancelled(app, monkeypatch):
     # asked again, the plan runs anew to its end
     finish_plan(app.toggle(key="plan_run").set_value(True).run())
     assert any("3 vị trí mới" in s.value for s in app.success)
+
+
+def test_workspace_saves_opens_and_compares_versions(app):
+    """Save the data as two versions, open one (the default stays), compare them."""
+    assert any("Chưa có phiên bản nào" in c.value for c in app.caption)
+    for label in ("danh sách 2025", "danh sách 2026"):
+        app.text_input(key="workspace_label").input(label)
+        app.text_input(key="workspace_by").input("Hà")
+        next(b for b in app.button if b.label == "Lưu dữ liệu đang dùng thành phiên bản").click()
+        app.run()
+        assert not app.exception, app.exception
+    assert [s.value for s in app.success][-1] == "Đã lưu phiên bản 2."
+    frames = [d.value for d in app.dataframe if "Nhãn" in d.value.columns]
+    assert list(frames[0]["Nhãn"]) == ["danh sách 2025", "danh sách 2026"]
+    assert list(frames[0]["Người lưu"]) == ["Hà", "Hà"]
+
+    app.selectbox(key="workspace_open").select(1)
+    app.button(key="workspace_open_button").click()
+    app.run()
+    assert any(i.value == "Đang dùng phiên bản 1: danh sách 2025" for i in app.info)
+    assert kpi(app, "Dân số") == 1600  # the figures still show, from the version
+
+    app.toggle(key="workspace_compare").set_value(True)
+    app.run()
+    assert not app.exception, app.exception
+    lines = " ".join(m.value for m in app.markdown)
+    assert r"- Xã Tây\: 4G 2 % → 2 %, số người như trước" in lines  # ":" escaped (md)
+
+    app.selectbox(key="workspace_open").select(None)
+    app.button(key="workspace_open_button").click()
+    app.run()
+    assert not any(i.value.startswith("Đang dùng phiên bản") for i in app.info)

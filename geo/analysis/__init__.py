@@ -1,0 +1,1 @@
+"""Analyses on the data: coverage, gaps, change between versions."""

@@ -1,0 +1,1 @@
+"""Rendering results: maps, tables and files for people to read."""

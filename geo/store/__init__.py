@@ -1,0 +1,1 @@
+"""The workspace database: versions of the data, plans, field reports and backups."""
