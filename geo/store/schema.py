@@ -121,6 +121,18 @@ field_reports = Table(
     Column("created_at", Text, nullable=False),
 )
 
-# Rows are only ever added; backups and restores carry every table in this order (parents first).
-TABLES = (versions, layers, features, plans, plan_sites, field_reports)
+users = Table(
+    "users", metadata,
+    Column("name", Text, primary_key=True),
+    Column("role", Text, nullable=False),  # "viewer" | "editor" | "admin"
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string; never the password
+    Column("created_by", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),  # since the last success
+    Column("locked_until", Text),  # UTC ISO 8601: no login attempt is checked before then
+)
+
+# Backups and restores carry every table in this order (parents first). Rows of all but users
+# are only ever added; a user's role, password and failed logins change.
+TABLES = (versions, layers, features, plans, plan_sites, field_reports, users)
 IMMUTABLE = ("versions", "layers", "features", "plans", "plan_sites")
