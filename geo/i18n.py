@@ -1014,6 +1014,28 @@ TEXT |= _g("change", {
     "legend_loss": ("giảm", "loss"),
     "legend_none": ("không đổi / không so được", "no change / not comparable"),
 })
+TEXT |= _g("login", {
+    "title": ("Phủ sóng — đăng nhập", "Phủ sóng — log in"),
+    "name": ("Tên người dùng", "User name"),
+    "password": ("Mật khẩu", "Password"),
+    "submit": ("Đăng nhập", "Log in"),
+    "failed": ("Sai tên người dùng hoặc mật khẩu.", "Wrong user name or password."),
+    "slowed": ("Đăng nhập sai nhiều lần: hãy thử lại sau {seconds} giây.",
+               "Too many failed logins: try again in {seconds} s."),
+    "as": ("Đang dùng: {name} ({role})", "Logged in: {name} ({role})"),
+    "logout": ("Đăng xuất", "Log out"),
+    "role": ("Vai trò", "Role"),
+    "role_viewer": ("xem", "viewer"),
+    "role_editor": ("biên tập", "editor"),
+    "role_admin": ("quản trị", "admin"),
+    "users": ("Người dùng", "Users"),
+    "add": ("Thêm người dùng", "Add the user"),
+    "added": ("Đã thêm {name}.", "{name} added."),
+    "remove": ("Xoá người dùng", "Remove the user"),
+    "viewer_only": ("Vai trò «xem» không nhập dữ liệu và không lưu vào kho dữ liệu.",
+                    "The viewer role does not import data nor save to the workspace."),
+})
+
 TEXT |= _g("workspace", {
     "title": ("Kho dữ liệu của nhóm", "Team workspace"),
     "intro": ("Lưu dữ liệu đang dùng thành một phiên bản (không bao giờ bị sửa), mở lại, so sánh "
