@@ -28,6 +28,8 @@ from geo.analysis import pointquery, villages, whatif
 from geo.cache import BoundedCache
 from geo.ui import urlstate
 from geo.render import view
+from geo.io import dem_root
+from geo.ui import accounts, jobs
 from geo.errors import PhusongError, Problem
 from geo.settings import CoverageParams, TerrainParams
 from geo.analysis import agreement, calibration, fieldcheck
@@ -37,6 +39,7 @@ from geo.render import field_map
 from geo.analysis import change
 from geo.render import changes
 from geo.store import engine as store_engine
+from geo.store import fieldreports as store_reports
 from geo.store import plans as store_plans
 from geo.store import versions as store_versions
 
@@ -67,6 +70,12 @@ FIELD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "kml", "kmz", "gp
 
 
 # --- cached data and computed layers (shared, never mutated) ----------------------------------
+
+@st.cache_resource(show_spinner=False)
+def plan_jobs() -> jobs.JobRunner:
+    """Plans run here, off the script thread, one at a time for the whole server (two cores)."""
+    return jobs.JobRunner(workers=1, max_jobs=32)
+
 
 @st.cache_resource(show_spinner=False)
 def load(data_dir: str) -> loading.Dataset:
@@ -159,14 +168,19 @@ def export_bytes(kind: str, data_key: str, vintage: str, params: CoverageParams,
 @st.cache_resource(show_spinner=False, max_entries=32)
 def plan_for(data_key: str, vintage: str, params: CoverageParams, service: str, k: int,
              carrier: str | None, technology: str | None, terrain_state: tuple | None = None,
-             _dataset: loading.Dataset | None = None, _dem=None):
+             _dataset: loading.Dataset | None = None, _dem=None, _progress=None):
     """(plan, analysis before, analysis after): shared, never mutated. With ``terrain_state``
-    (the sidebar's terrain model on), line of sight / walking time over ``_dem``."""
+    (the sidebar's terrain model on), line of sight / walking time over ``_dem``. ``_progress``
+    is called per step (from a plan job, which it stops by raising when cancelled)."""
     dataset = _dataset if _dataset is not None else load(data_key)
     dem = _dem if terrain_state is not None else None
     kw = dict(terrain=terrain_state[1], dem=dem, cache=viewshed_cache()) if dem is not None else {}
+    if _progress is not None:
+        kw["progress"] = _progress
     result = siting.plan(dataset, service=service, k=k, carrier=carrier, technology=technology,
                          vintage=vintage, params=params, **kw)
+    if _progress is not None:
+        _progress("before and after")
     return (result,) + siting.compare(dataset, result, dem=dem,
                                       cache=viewshed_cache() if dem is not None else None)
 
@@ -269,6 +283,15 @@ def T(key: str) -> str:
     return i18n.t(key, lang)
 
 
+# Team mode (PHUSONG_MODE=team): nobody goes further without logging in; local mode: the
+# machine's user, allowed everything (geo/ui/accounts.py).
+user = accounts.current_user(lang)
+accounts.sidebar_badge(user, lang)
+may_import, may_save = user.can("import"), user.can("save")
+if not may_import:
+    st.sidebar.caption(T("login.viewer_only"))
+
+
 st.sidebar.header(T("app.view"))
 vintage = st.sidebar.radio(T("app.vintage"), settings.VINTAGES, key="vintage",
                            format_func=lambda v: T(f"app.vintage_{v}"))
@@ -309,8 +332,15 @@ model = st.sidebar.radio(T("terrain.model"), settings.MODELS, key="model",
 if model == "terrain":
     dem_uploads = st.sidebar.file_uploader(T("terrain.dem_upload"), key="dem_upload",
                                            type=["tif", "tiff", "hgt", "zip"],
-                                           accept_multiple_files=True)
-    dem_folder = st.sidebar.text_input(T("terrain.dem_folder"), key="dem_folder").strip()
+                                           accept_multiple_files=True) if may_import else []
+    # the server's DEM folders, chosen from a list under PHUSONG_DEM_DIR, never typed as paths
+    dem_choices = dem_root.dem_folders()
+    dem_folder = st.sidebar.selectbox(
+        T("terrain.dem_folder"), ["", *dem_choices], key="dem_folder",
+        format_func=lambda f: T("terrain.dem_folder_none") if not f
+        else T("terrain.dem_folder_root") if f == "." else f) if dem_choices else ""
+    if not dem_choices:
+        st.sidebar.caption(T("terrain.dem_folder_empty"))
     terrain_params = TerrainParams(
         internet_walk_min=float(st.sidebar.slider(
             T("terrain.walk_min"), urlstate.WALK_MIN.lo, urlstate.WALK_MIN.hi,
@@ -318,6 +348,32 @@ if model == "terrain":
         path_loss=st.sidebar.checkbox(T("terrain.path_loss"), value=False, key="path_loss"))
 tiles = st.sidebar.checkbox(T("app.tiles"), value=False, key="tiles")
 st.sidebar.caption(T("app.defaults_source"))
+
+
+# siting.plan reports up to 7 steps, plan_for one more (before and after)
+PLAN_STEPS = 8
+
+
+def cancel_plan(request) -> None:
+    """The cancel button: this session stops waiting; the toggle goes off (no new job)."""
+    job = plan_jobs().get(request)
+    if job is not None:
+        job.cancel(get_script_run_ctx().session_id)
+    st.session_state["plan_run"] = False
+    st.session_state["plan_cancelled"] = True
+
+
+@st.fragment(run_every=0.5)
+def plan_progress(request) -> None:
+    """The running plan's progress bar and cancel button, redrawn alone every half second; the
+    whole page reruns once the plan is done."""
+    job = plan_jobs().get(request)
+    if job is None or job.done():
+        st.rerun(scope="app")
+    queued = job.started is None and plan_jobs().busy_with_other(job)
+    st.progress(job.fraction, text=T("plan.queued") if queued
+                else T("plan.progress").format(step=min(job.step + 1, job.steps), steps=job.steps))
+    st.button(T("plan.cancel"), key="plan_cancel", on_click=cancel_plan, args=(request,))
 
 
 def data_in_use() -> loading.Dataset | None:
@@ -394,7 +450,7 @@ def reset_upload() -> None:
 
 # A toggle, not an expander: an expander's uploaders are made on every rerun even when closed
 # (seven widgets); the imported data stays in st.session_state when it is switched off.
-if st.sidebar.toggle(T("import.title"), key="show_import"):
+if may_import and st.sidebar.toggle(T("import.title"), key="show_import"):
     with st.sidebar.container(border=True):
         st.caption(T("import.intro"))
         upload_round = st.session_state.get(UPLOAD_ROUND, 0)
@@ -482,7 +538,7 @@ if model == "terrain":
         try:
             dem_grid = dem_for(dem_key, data_key, vintage, dataset,
                                [(f.name, f.getvalue()) for f in dem_uploads] if dem_uploads
-                               else [dem_folder])
+                               else [dem_root.resolve_dem_folder(dem_folder)])
             terrain_state = (dem_key, terrain_params)
         except PhusongError as exc:
             st.sidebar.error(f"{T('terrain.dem_error')}: {exc}")
@@ -574,6 +630,38 @@ def point_card(clicked) -> None:
             st.error(T("whatif.invalid").format(
                 reason=T(f"whatif.{error}").format(n=whatif.MAX_SITES)
                 if error in ("no_technology", "too_many") else error))
+    if may_save:
+        report_form(point)
+
+
+def report_form(point: tuple[float, float]) -> None:
+    """A resident's report at the spot clicked ("no Viettel signal here"), kept in the
+    workspace with who recorded it; the field check uses it as evidence."""
+    with st.expander(T("report.here"), key="report_form"):
+        with st.form("field_report_form", clear_on_submit=True, border=False):
+            c_carrier, c_tech = st.columns(2)
+            carrier = c_carrier.selectbox(T("whatif.carrier"), settings.CARRIERS,
+                                          format_func=lambda c: T(f"carrier.{c}"),
+                                          key="report_carrier")
+            technology = c_tech.selectbox(T("report.technology"), settings.TECHNOLOGIES,
+                                          index=2, key="report_technology")
+            service = st.radio(T("report.service"), store_reports.SERVICES, horizontal=True,
+                               format_func=lambda s: T(f"report.service_{s}"),
+                               key="report_service")
+            observed = st.date_input(T("report.date"), format="YYYY-MM-DD", key="report_date")
+            reporter = st.text_input(T("report.reporter"), key="report_reporter")
+            note = st.text_input(T("report.note"), key="report_note")
+            if not st.form_submit_button(T("report.save"), type="primary", key="report_save"):
+                return
+        try:
+            report_id = store_reports.add_field_report(
+                lat=point[0], lon=point[1], carrier=carrier, technology=technology,
+                service=service, observed_on=observed, reporter=reporter, note=note,
+                created_by=saved_by_name() or user.name)
+        except PhusongError as exc:
+            st.error(str(exc))
+            return
+        st.success(T("report.saved").format(id=report_id))
 
 
 def whatif_section(analysis) -> None:
@@ -696,13 +784,23 @@ with tab_plan:
     proposal = None
     if whatif_sites:
         st.caption(T("whatif.plan_note").format(n=len(whatif_sites)))
+    if st.session_state.pop("plan_cancelled", False):
+        st.info(T("plan.cancelled"))
     if st.toggle(T("plan.run"), key="plan_run"):
-        try:
-            with st.spinner("…"):
-                proposal, plan_before, plan_after = plan_for(*request, _dataset=dataset,
-                                                             _dem=dem_grid)
-        except PhusongError as exc:
-            st.error(str(exc))
+        # off the script thread: other visitors and this page stay responsive; progress, cancel
+        job = plan_jobs().submit(
+            request, lambda report, dataset=dataset, dem=dem_grid: plan_for(
+                *request, _dataset=dataset, _dem=dem, _progress=report),
+            waiter=get_script_run_ctx().session_id, steps=PLAN_STEPS)
+        if job.done():
+            try:
+                proposal, plan_before, plan_after = job.result()
+            except jobs.Cancelled:
+                st.info(T("plan.cancelled"))
+            except PhusongError as exc:
+                st.error(str(exc))
+        else:
+            plan_progress(request)
     if proposal is not None:
         people = "–" if proposal.objective != "people" else maps.fmt_number(proposal.people_new, lang)
         st.success(T("plan.summary").format(
@@ -752,6 +850,9 @@ def apply_calibration(fits: list) -> None:
 def field_section() -> None:
     """The field check: readings and residents' reports in, model versus field out."""
     st.markdown(T("field.intro"))
+    if not may_import:
+        st.caption(T("login.viewer_only"))
+        return
     c_meas, c_rep = st.columns(2)
     files = [(f.name, f.getvalue(), "measurement") for f in c_meas.file_uploader(
         T("field.upload_measurements"), type=FIELD_TYPES, accept_multiple_files=True,
@@ -759,6 +860,16 @@ def field_section() -> None:
     files += [(f.name, f.getvalue(), "report") for f in c_rep.file_uploader(
         T("field.upload_reports"), type=FIELD_TYPES, accept_multiple_files=True,
         key="field_reports") or ()]
+    n_stored = store_reports.count_reports()
+    if n_stored:
+        stored = store_reports.reports_layer_csv()
+        c_use, c_get = st.columns([3, 1], vertical_alignment="center")
+        if c_use.toggle(T("report.use_stored").format(n=n_stored), value=True,
+                        key="field_use_stored"):
+            files.append((T("report.stored_file"), stored, "report"))
+        c_get.download_button(T("report.download_stored"), stored,
+                              file_name="residents_reports_workspace.csv", mime="text/csv",
+                              on_click="ignore", key="field_dl_stored")
     if not files:
         return
     files_key = uploads.digest({str(k): (n, d + s.encode()) for k, (n, d, s) in enumerate(files)})
@@ -839,8 +950,16 @@ with tab_export:
             file_name=filename, mime=mime, key=f"download_{kind}", on_click="ignore",
             width="stretch")
 
+def saved_by_name() -> str | None:
+    """Who saves: the logged-in user (team mode), else the name typed in the save form."""
+    return user.name if accounts.team_mode() else st.session_state.get("workspace_by")
+
+
 def workspace_save() -> None:
     """The form that saves the data in use (without what-if sites) as a new version."""
+    if not may_save:
+        st.caption(T("login.viewer_only"))
+        return
     with st.form("workspace_save_form", border=True):
         st.markdown(f"**{T('workspace.save')}**")
         c_label, c_date, c_by = st.columns(3)
@@ -848,13 +967,16 @@ def workspace_save() -> None:
                                    key="workspace_label")
         described = c_date.date_input(T("workspace.date"), value=None, format="YYYY-MM-DD",
                                       key="workspace_date")
-        saved_by = c_by.text_input(T("workspace.by"), key="workspace_by")
+        # team mode: the logged-in user saves; local mode: whoever types their name
+        saved_by = c_by.text_input(T("workspace.by"), key="workspace_by") \
+            if not accounts.team_mode() else c_by.text_input(T("workspace.by"), value=user.name,
+                                                             disabled=True)
         if not st.form_submit_button(T("workspace.save")):
             return
     if not label.strip():
         st.warning(T("workspace.need_label"))
         return
-    info = dict(label=label, described_on=described, saved_by=saved_by)
+    info = dict(label=label, described_on=described, saved_by=saved_by_name() or saved_by)
     if user_data:  # an upload or a version: its layers as they are
         version_id = store_versions.save_dataset(base_dataset, **info)
     else:  # the folder: its files' names and hashes too
@@ -907,9 +1029,9 @@ def workspace_plans(listed: list, opened: int | None) -> None:
     else:
         c_label, c_save = st.columns([3, 1])
         plan_label = c_label.text_input(T("workspace.label"), key="workspace_plan_label")
-        if c_save.button(T("workspace.save_plan"), key="workspace_save_plan"):
+        if may_save and c_save.button(T("workspace.save_plan"), key="workspace_save_plan"):
             plan_id = store_plans.save_plan(proposal, version_id=opened, label=plan_label,
-                                            saved_by=st.session_state.get("workspace_by"))
+                                            saved_by=saved_by_name())
             st.success(T("workspace.plan_saved").format(id=plan_id))
     saved = {p.id: p for p in store_plans.list_plans()}
     if not saved:
@@ -954,6 +1076,7 @@ with tab_workspace:
             st.caption(T("workspace.none"))
         workspace_compare(url_in_use, versions_listed)
         workspace_plans(versions_listed, version_in_use)
+        accounts.users_panel(user, lang)
     except PhusongError as exc:
         st.error(T("workspace.error").format(error=exc))
     except Exception as exc:  # the database itself failed (locked too long, server gone …)

@@ -1,5 +1,5 @@
-"""Command-line interface: ``python -m geo report``, ``plan``, ``check``, ``build-dataset`` and
-``workspace``.
+"""Command-line interface: ``python -m geo report``, ``plan``, ``check``, ``build-dataset``,
+``workspace`` and ``users``.
 
 Errors a user can cause print one clear message (file, row, column, reason) and exit with code 2;
 no traceback reaches the terminal. ``report`` takes per-layer files (``--communes FILE --sites FILE
@@ -141,7 +141,25 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--illustrative-sites", action="store_true",
                        help="also place illustrative BTS, loudspeakers and internet points")
     _workspace_parser(sub)
+    _users_parser(sub)
     return parser
+
+
+def _users_parser(sub) -> None:
+    users = sub.add_parser("users", help="who may log in to a team server (PHUSONG_MODE=team) "
+                                         "and their role; kept in the workspace database")
+    usub = users.add_subparsers(dest="action", required=True)
+    add = usub.add_parser("add", help="add a user; the password is asked for (or read from the "
+                                      "first line of standard input), never given as an option")
+    add.add_argument("name")
+    add.add_argument("--role", choices=("viewer", "editor", "admin"), required=True,
+                     help="viewer: reads maps, tables, exports; editor: also imports data, saves "
+                          "versions, plans and field reports; admin: also manages users")
+    password = usub.add_parser("password", help="set a user's password (asked for, or stdin)")
+    password.add_argument("name")
+    usub.add_parser("list", help="one line per user: name and role")
+    remove = usub.add_parser("remove", help="remove a user")
+    remove.add_argument("name")
 
 
 def _workspace_parser(sub) -> None:
@@ -179,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
             return _workspace(args)
         if args.command == "check":
             return _check(args)
+        if args.command == "users":
+            return _users(args)
         return _build(args)
     except PhusongError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -475,6 +495,36 @@ def _workspace(args: argparse.Namespace) -> int:
 
         counts = backup.restore(args.file)
         _progress(f"restored {args.file}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    return 0
+
+
+def _read_password() -> str:
+    """A password from the terminal (asked twice) or the first line of standard input."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise PhusongError("the two passwords differ")
+    return first
+
+
+def _users(args: argparse.Namespace) -> int:
+    from geo.store import users
+
+    if args.action == "add":
+        user = users.add_user(args.name, _read_password(), args.role)
+        _progress(f"user {user.name} added ({user.role})")
+    elif args.action == "password":
+        users.set_password(args.name, _read_password())
+        _progress(f"password of {args.name} changed")
+    elif args.action == "list":
+        for user in users.list_users():
+            print(f"{user.name}\t{user.role}")
+    else:
+        users.remove_user(args.name)
+        _progress(f"user {args.name} removed")
     return 0
 
 

@@ -163,10 +163,16 @@ TEXT |= _g("terrain", {
     "model_terrain": ("Địa hình (mô hình số độ cao)", "Terrain (elevation model)"),
     "dem_upload": ("Tải lên mô hình số độ cao (GeoTIFF hoặc SRTM .hgt)",
                    "Upload an elevation model (GeoTIFF or SRTM .hgt)"),
-    "dem_folder": ("…hoặc thư mục chứa các ô DEM trên máy chủ",
-                   "…or a folder of DEM tiles on the server"),
-    "dem_needed": ("Chế độ địa hình cần một mô hình số độ cao: tải tệp lên hoặc nhập thư mục.",
-                   "Terrain mode needs an elevation model: upload a file or give a folder."),
+    "dem_folder": ("…hoặc một thư mục DEM của máy chủ",
+                   "…or one of the server's DEM folders"),
+    "dem_folder_none": ("(không chọn)", "(none)"),
+    "dem_folder_root": ("thư mục DEM chính", "the main DEM folder"),
+    "dem_folder_empty": ("Máy chủ chưa có thư mục DEM (người quản trị đặt các tệp DEM trong "
+                         "thư mục PHUSONG_DEM_DIR).",
+                         "The server has no DEM folder (its administrator puts DEM files in the "
+                         "PHUSONG_DEM_DIR folder)."),
+    "dem_needed": ("Chế độ địa hình cần một mô hình số độ cao: tải tệp lên hoặc chọn thư mục.",
+                   "Terrain mode needs an elevation model: upload a file or choose a folder."),
     "dem_error": ("Không đọc được mô hình số độ cao", "The elevation model cannot be used"),
     "walk_min": ("Đi bộ tối đa tới điểm internet (phút)", "Longest walk to an internet point (min)"),
     "path_loss": ("Ước tính cường độ sóng (Okumura–Hata)", "Estimate signal strength (Okumura–Hata)"),
@@ -424,6 +430,12 @@ TEXT |= _g("report", {
 # --- siting plan (geo.plan.siting, the planning tab) -------------------------------------------------
 TEXT |= _g("plan", {
     "run": ("Tính đề xuất", "Compute the proposal"),
+    "progress": ("Đang tính đề xuất: bước {step}/{steps}…",
+                 "Computing the proposal: step {step} of {steps}…"),
+    "queued": ("Đang chờ: máy chủ đang tính một đề xuất khác.",
+               "Waiting: the server is computing another proposal first."),
+    "cancel": ("Huỷ", "Cancel"),
+    "cancelled": ("Đã huỷ việc tính đề xuất.", "The proposal was cancelled."),
     "tab": ("Quy hoạch", "Planning"),
     "intro": ("Gợi ý nơi đặt k trạm BTS, cụm loa hoặc điểm hỗ trợ mới để thu hẹp vùng trống nhiều "
               "nhất. Trạm hiện có giữ nguyên; các vị trí được đánh số theo thứ tự chọn.",
@@ -1004,6 +1016,28 @@ TEXT |= _g("change", {
     "legend_loss": ("giảm", "loss"),
     "legend_none": ("không đổi / không so được", "no change / not comparable"),
 })
+TEXT |= _g("login", {
+    "title": ("Phủ sóng — đăng nhập", "Phủ sóng — log in"),
+    "name": ("Tên người dùng", "User name"),
+    "password": ("Mật khẩu", "Password"),
+    "submit": ("Đăng nhập", "Log in"),
+    "failed": ("Sai tên người dùng hoặc mật khẩu.", "Wrong user name or password."),
+    "slowed": ("Đăng nhập sai nhiều lần: hãy thử lại sau {seconds} giây.",
+               "Too many failed logins: try again in {seconds} s."),
+    "as": ("Đang dùng: {name} ({role})", "Logged in: {name} ({role})"),
+    "logout": ("Đăng xuất", "Log out"),
+    "role": ("Vai trò", "Role"),
+    "role_viewer": ("xem", "viewer"),
+    "role_editor": ("biên tập", "editor"),
+    "role_admin": ("quản trị", "admin"),
+    "users": ("Người dùng", "Users"),
+    "add": ("Thêm người dùng", "Add the user"),
+    "added": ("Đã thêm {name}.", "{name} added."),
+    "remove": ("Xoá người dùng", "Remove the user"),
+    "viewer_only": ("Vai trò «xem» không nhập dữ liệu và không lưu vào kho dữ liệu.",
+                    "The viewer role does not import data nor save to the workspace."),
+})
+
 TEXT |= _g("workspace", {
     "title": ("Kho dữ liệu của nhóm", "Team workspace"),
     "intro": ("Lưu dữ liệu đang dùng thành một phiên bản (không bao giờ bị sửa), mở lại, so sánh "
@@ -1125,6 +1159,24 @@ TEXT |= _g("note", {
                    "field-calibrated radii ({file}): {fitted} carrier × technology group(s) fitted "
                    "from {n} readings; {unfitted} group(s) without enough evidence keep their "
                    "radius"),
+})
+
+TEXT |= _g("report", {
+    "here": ("Ghi phản ánh của người dân tại điểm này", "Record a resident's report at this spot"),
+    "technology": ("Công nghệ", "Technology"),
+    "service": ("Sóng ở đây", "Service here"),
+    "service_yes": ("có", "yes"),
+    "service_weak": ("yếu", "weak"),
+    "service_no": ("không có", "none"),
+    "date": ("Ngày ghi nhận", "Date observed"),
+    "reporter": ("Người phản ánh", "Reported by"),
+    "note": ("Ghi chú", "Note"),
+    "save": ("Lưu phản ánh", "Save the report"),
+    "saved": ("Đã lưu phản ánh số {id} vào kho dữ liệu.", "Report {id} saved in the workspace."),
+    "use_stored": ("Dùng {n} phản ánh đã lưu trong kho dữ liệu làm bằng chứng",
+                   "Use the {n} reports kept in the workspace as evidence"),
+    "stored_file": ("phan_anh_trong_kho.csv", "workspace_reports.csv"),
+    "download_stored": ("Tải các phản ánh (CSV)", "Download the reports (CSV)"),
 })
 
 TEXT |= _g("field", {

@@ -38,6 +38,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 DEFAULT_DATA_DIR = REPO_DIR / "data" / "dakrong"
 STATIC_DIR = PACKAGE_DIR / "static"
+# The server's DEM folders (geo/io/dem_root.py): visitors choose among the folders under this root.
+DEM_DIR_ENV = "PHUSONG_DEM_DIR"
+DEFAULT_DEM_DIR = REPO_DIR / "dem"
 
 # --- coverage defaults (metres) -----------------------------------------------------------------
 # All radii are PLANNING ASSUMPTIONS for a circle model, not measurements in Đakrông; a circle

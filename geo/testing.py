@@ -35,9 +35,10 @@ def free_port() -> int:
 @contextmanager
 def app_server(*, data_dir: Path | None = None, runner: Sequence[str] = ("-m", "streamlit"),
                env: dict[str, str] | None = None, cpus: set[int] | None = None,
-               timeout_s: float = 90) -> Iterator[str]:
+               timeout_s: float = 90, base_path: str = "") -> Iterator[str]:
     """Run ``python <runner> run app.py`` (on ``data_dir`` through ``PHUSONG_DATA``; on the CPU
-    cores ``cpus`` only, when given) and yield its URL once it answers; stop it afterwards.
+    cores ``cpus`` only, when given; under ``server.baseUrlPath`` = ``base_path``, as behind a
+    reverse proxy, when given) and yield its URL once it answers; stop it afterwards.
     RuntimeError, with the server's output, if it exits or does not answer within ``timeout_s``."""
     port = free_port()
     env = {**os.environ, **(env or {})}
@@ -46,10 +47,11 @@ def app_server(*, data_dir: Path | None = None, runner: Sequence[str] = ("-m", "
     proc = subprocess.Popen(
         [sys.executable, *runner, "run", str(REPO / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+         *(["--server.baseUrlPath", base_path] if base_path else [])],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         preexec_fn=None if cpus is None else (lambda: os.sched_setaffinity(0, cpus)))
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}" + (f"/{base_path.strip('/')}" if base_path else "")
     try:
         deadline = time.monotonic() + timeout_s
         while True:

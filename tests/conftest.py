@@ -25,6 +25,20 @@ def shared_raw() -> Path:
     return SHARED_RAW
 
 
+def finish_plan(at, timeout_s: float = 300):
+    """Rerun an AppTest until the planning tab's job is done (plans run off the script thread
+    and show a progress bar meanwhile, geo/ui/jobs.py); return it."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while at.get("progress"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the plan did not finish within {timeout_s:g} s")
+        time.sleep(0.1)
+        at.run()
+    return at
+
+
 def serve(data_dir: Path):
     """Start ``streamlit run app.py`` on ``data_dir``; yield its URL; stop it. A server that does
     not start is a failure with its output, not an error in a fixture."""

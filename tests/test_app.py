@@ -6,6 +6,7 @@ VinaPhone 2G site 10 km east of it; no loudspeakers, one internet shop at the ce
 """
 
 import math
+import time
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import builders as b
+from conftest import finish_plan
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 KM = 1000.0
@@ -112,13 +114,14 @@ def test_planning_tab_proposes_numbered_sites(app):
     assert app.selectbox(key="plan_service").value == "bts"
     assert not [d for d in app.dataframe if "Thứ tự" in d.value.columns]  # idle until asked
     app.toggle(key="plan_run").set_value(True).run()
-    assert len(plan_rows(app)) == 5
-    app.number_input(key="plan_k_bts_legacy").set_value(2).run()
+    assert app.get("progress")  # the plan runs off the script thread, with its progress
+    assert len(plan_rows(finish_plan(app))) == 5
+    finish_plan(app.number_input(key="plan_k_bts_legacy").set_value(2).run())
     assert not app.exception, app.exception
     rows = plan_rows(app)
     assert list(rows["Thứ tự"]) == [1, 2]
     assert any("2 vị trí mới" in s.value for s in app.success)
-    app.selectbox(key="plan_service").set_value("support-point").run()
+    finish_plan(app.selectbox(key="plan_service").set_value("support-point").run())
     assert not app.exception, app.exception
     assert len(plan_rows(app)) == 5
 
@@ -128,6 +131,43 @@ def test_a_people_metric_hatches_its_own_gap(app):
     assert not app.exception, app.exception
     assert app.session_state["gaps"] == ["no_loudspeaker"]
     assert app.session_state["gaps_followed"] == "no_loudspeaker"
+
+
+def test_a_running_plan_shows_progress_and_can_be_cancelled(app, monkeypatch):
+    """Plans run off the script thread (geo/ui/jobs.py): the page shows the step and a cancel
+    button; cancelling stops the work at its next step and turns the toggle off."""
+    import threading
+
+    from geo.plan import siting
+
+    release = threading.Event()
+    real_plan = siting.plan
+
+    def slow_plan(*args, progress=lambda message: None, **kwargs):
+        progress("candidates")
+        release.wait(30)  # held here until the test has pressed cancel
+        progress("demand")  # the runner raises Cancelled here
+        return real_plan(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(siting, "plan", slow_plan)
+    app.number_input(key="plan_k_bts_legacy").set_value(3)
+    app.toggle(key="plan_run").set_value(True).run()
+    assert not app.exception, app.exception
+    for _ in range(50):  # the worker picks the job up; the bar then shows its step
+        bar = app.get("progress")[0]
+        if "bước" in bar.proto.text:
+            break
+        time.sleep(0.1)
+        app.run()
+    assert bar.proto.text.endswith("/8…")
+    app.button(key="plan_cancel").click().run()
+    release.set()
+    assert app.toggle(key="plan_run").value is False
+    assert any("Đã huỷ việc tính đề xuất." in i.value for i in app.info)
+    assert not app.get("progress") and not app.exception
+    # asked again, the plan runs anew to its end
+    finish_plan(app.toggle(key="plan_run").set_value(True).run())
+    assert any("3 vị trí mới" in s.value for s in app.success)
 
 
 def test_workspace_saves_opens_and_compares_versions(app):
@@ -159,7 +199,7 @@ def test_workspace_saves_opens_and_compares_versions(app):
 
     # a plan made on the version in use is kept, and reopened
     app.toggle(key="plan_run").set_value(True)
-    app.run()
+    finish_plan(app.run())
     app.text_input(key="workspace_plan_label").input("5 trạm mới")
     app.button(key="workspace_save_plan").click()
     app.run()

@@ -121,14 +121,17 @@ def test_bad_link_values_are_ignored_with_a_notice(app):  # noqa: F811
     assert not at.toast  # said once
 
 
-def test_terrain_without_a_usable_dem_names_the_tiles(app):  # noqa: F811
+def test_terrain_without_a_usable_dem_names_the_tiles(app, tmp_path, monkeypatch):  # noqa: F811
     # The 40 km square around X0, Y0 (UTM 48N) grown by 15 km: 106.64°–107.30° E, 16.18°–16.82° N.
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "N16E107.tif").write_bytes(b"not a GeoTIFF")
+    monkeypatch.setenv("PHUSONG_DEM_DIR", str(tmp_path))
     app.radio(key="model").set_value("terrain").run()
     text = " ".join(w.value for w in app.warning)
     assert "chưa có mô hình số độ cao" in text
     assert "N16E106" in text and "N16E107" in text and "N17" not in text
     assert "Copernicus_DSM_COG_10_N16_00_E107_00_DEM" in text
-    app.text_input(key="dem_folder").set_value("/no/such/folder").run()
+    app.selectbox(key="dem_folder").set_value("broken").run()
     assert not app.exception, app.exception
     assert any("không dùng được mô hình số độ cao" in w.value for w in app.warning)
     assert any("N16E107" in w.value for w in app.warning)

@@ -17,6 +17,7 @@ from pyproj import Transformer
 from streamlit.testing.v1 import AppTest
 
 import builders as b
+from conftest import finish_plan
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 KM = 1000.0
@@ -101,7 +102,7 @@ def test_what_if_bts_adds_a_disc_and_can_be_removed(app):
     # the planning tab builds on it: its gap before is what the what-if site leaves
     assert any("1 công trình giả định" in c.value for c in app.caption)
     app.number_input(key="plan_k_bts_legacy").set_value(1)
-    app.toggle(key="plan_run").set_value(True).run()
+    finish_plan(app.toggle(key="plan_run").set_value(True).run())
     assert not app.exception, app.exception
     summary = next(s.value for s in app.success if "vùng trống trước đó" in s.value)
     gap_people = vi_number(summary.split("vùng trống trước đó:")[1])
@@ -128,7 +129,7 @@ def test_what_if_loudspeaker_and_a_bad_bts(app):
     assert app.session_state["whatif_sites"] == []
 
 
-def test_terrain_mode_card_and_what_if_site(app, tmp_path):
+def test_terrain_mode_card_and_what_if_site(app, tmp_path, monkeypatch):
     """Flat ground (a 60 m GeoTIFF tile): the what-if site is seen 1 km away with a strong
     estimated signal, and its 4G disc is counted on the terrain model's cells."""
     import numpy as np
@@ -140,8 +141,9 @@ def test_terrain_mode_card_and_what_if_site(app, tmp_path):
                        count=1, dtype="float32", crs=b.UTM48N,
                        transform=Affine(60, 0, b.X0 - 2 * KM, 0, -60, b.Y0 + 22 * KM)) as out:
         out.write(np.full((400, 400), 300.0, np.float32), 1)
+    monkeypatch.setenv("PHUSONG_DEM_DIR", str(tmp_path))
     app.radio(key="model").set_value("terrain").run()
-    app.text_input(key="dem_folder").set_value(str(tmp_path / "dem")).run()
+    app.selectbox(key="dem_folder").set_value("dem").run()
     assert not app.exception, app.exception
     click(app)
     app.button(key="whatif_add").click().run()  # the defaults: Viettel, 4G, 30 m

@@ -168,3 +168,24 @@ def test_uploading_a_bad_file_shows_the_import_report(page):
     shot = os.environ.get("PHUSONG_SCREENSHOT")
     if shot:
         page.screenshot(path=shot, full_page=False)
+
+
+def test_the_map_and_its_assets_load_under_a_base_path(browser):
+    """Behind a reverse proxy (README, "Running it for a team") the app lives under a path such
+    as /phusong: Leaflet and our scripts come from the app's own server under that path."""
+    from geo.testing import app_server
+
+    with app_server(data_dir=REPO / "data" / "dakrong", base_path="phusong/app") as url:
+        assert url.endswith("/phusong/app")
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        tab = context.new_page()
+        failed, assets = [], []
+        tab.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
+        tab.on("requestfailed", lambda r: failed.append((r.failure, r.url)))
+        tab.on("request", lambda r: assets.append(r.url) if "leaflet" in r.url else None)
+        tab.goto(url)
+        frame = settle(page=tab, communes=13)
+        assert frame.locator(SITE_PATHS).count() >= 28 + 155 + 3
+        assert failed == []
+        assert assets and all(urlparse(u).path.startswith("/phusong/app/") for u in assets)
+        context.close()

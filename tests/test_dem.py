@@ -161,3 +161,30 @@ def test_copernicus_names_the_same_tile():
     assert copernicus_tile_name("S08W035") == "Copernicus_DSM_COG_10_S08_00_W035_00_DEM"
     with pytest.raises(ValueError):
         copernicus_tile_name("N16E06")
+
+
+def test_an_oversized_dem_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """A GeoTIFF larger than MAX_DEM_CELLS is refused from its header; a grid larger than it is
+    refused before its arrays exist (the band is never read: its pixels are never written)."""
+    path = tmp_path / "huge.tif"
+    # 20,000 × 10,000 cells declared; sparse file, nothing written, nothing to read
+    with rasterio.open(path, "w", driver="GTiff", width=20_000, height=10_000, count=1,
+                       dtype="int16", crs=UTM48N, transform=Affine(30, 0, 0, 0, -30, 0),
+                       sparse_ok=True, tiled=True):
+        pass
+    read = []
+    monkeypatch.setattr(rasterio.io.DatasetReader, "read",
+                        lambda *a, **k: read.append(1))  # would be called if it were read
+    with pytest.raises(PhusongError, match=r"huge\.tif: 20,000 × 10,000 cells is more than "
+                                           r"this server reads \(50,000,000\)"):
+        dem.read_dem(path, crs=UTM48N)
+    assert read == []
+    monkeypatch.undo()
+    small = tmp_path / "small.tif"
+    with rasterio.open(small, "w", driver="GTiff", width=10, height=10, count=1, dtype="float32",
+                       crs=UTM48N, transform=Affine(30, 0, 0, 0, -30, 0)) as out:
+        out.write(np.zeros((10, 10), np.float32), 1)
+    source = dem.read_source(small)
+    monkeypatch.setattr(dem, "MAX_DEM_CELLS", 50)  # a 10 × 10 grid is then too large
+    with pytest.raises(PhusongError, match="the DEM grid at 30 m: 10 × 10 cells"):
+        dem.build_dem([source], crs=UTM48N)

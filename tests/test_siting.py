@@ -13,6 +13,7 @@ from geo.plan import siting, solvers
 from geo.settings import CoverageParams
 
 import builders as b
+from conftest import finish_plan
 
 KM = 1000.0
 FLAT = CoverageParams(radius_m=(("2G", 5 * KM), ("3G", 3 * KM), ("4G", 3 * KM), ("5G", 1 * KM)),
@@ -451,13 +452,14 @@ def test_app_planning_tab_uses_the_dem_when_the_terrain_model_is_on(tmp_path, mo
                        transform=Affine(cell, 0, b.X0 - half, 0, -cell, b.Y0 + half)) as out:
         out.write(z, 1)
     monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("PHUSONG_DEM_DIR", str(tmp_path))
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
     at.run()
     at.radio(key="model").set_value("terrain").run()
-    at.text_input(key="dem_folder").set_value(str(tmp_path / "dem")).run()
+    at.selectbox(key="dem_folder").set_value("dem").run()
     assert not at.exception, at.exception
     at.number_input(key="plan_k_bts_legacy").set_value(2).run()
-    at.toggle(key="plan_run").set_value(True).run()
+    finish_plan(at.toggle(key="plan_run").set_value(True).run())
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert any("tầm nhìn thẳng" in c.value for c in at.caption)  # the terrain model is named

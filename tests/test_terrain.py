@@ -336,12 +336,13 @@ def test_app_terrain_mode_with_a_folder_of_tiles(tmp_path, monkeypatch):
                        transform=Affine(60, 0, b.X0 - 12 * KM, 0, -60, b.Y0 + 12 * KM)) as out:
         out.write(z, 1)
     monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("PHUSONG_DEM_DIR", str(tmp_path))
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
     at.run()
     assert not at.exception, at.exception
     at.radio(key="model").set_value("terrain").run()
     assert any("mô hình số độ cao" in i.value for i in at.sidebar.info)  # asks for a DEM
-    at.text_input(key="dem_folder").set_value(str(tmp_path / "dem")).run()
+    at.selectbox(key="dem_folder").set_value("dem").run()
     assert not at.exception, at.exception
     assert any("[địa hình]" in i.value for i in at.info)
     headers = [c for df in at.dataframe for c in df.value.columns]

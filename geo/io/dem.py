@@ -30,6 +30,17 @@ GEOTIFF_SUFFIXES = (".tif", ".tiff")
 MIN_VALID_ELEVATION_M = -500.0
 # Voids wider than this many cells from a valid edge stay unfilled (NaN) and are reported.
 MAX_FILL_DISTANCE_CELLS = 1000
+# The largest DEM file (cells of its band) and grid (cells) read: refused before any array is
+# allocated, so one visitor's oversized file cannot take the shared server's memory. 50 million
+# cells = 200 MB as float32; the Đakrông area with its 15 km margin is 7 million at 30 m.
+MAX_DEM_CELLS = 50_000_000
+
+
+def _check_cells(what: str, rows: int, cols: int) -> None:
+    if rows * cols > MAX_DEM_CELLS:
+        raise PhusongError(f"{what}: {cols:,} × {rows:,} cells is more than this server reads "
+                           f"({MAX_DEM_CELLS:,}); clip the DEM to the area first, e.g. "
+                           "gdal_translate -projwin xmin ymax xmax ymin in.tif out.tif")
 _HGT_NAME = re.compile(r"^([NS])(\d{2})([EW])(\d{3})", re.IGNORECASE)
 _HGT_SIZES = {1201: 3, 3601: 1}  # samples per side -> arc-seconds
 
@@ -188,6 +199,7 @@ def read_geotiff(path: str | Path) -> Source:
             if src.crs is None:
                 raise PhusongError(f"{path.name}: the GeoTIFF declares no CRS; set one with "
                                    "gdal_edit.py -a_srs EPSG:4326 (or its real CRS)")
+            _check_cells(path.name, src.height, src.width)
             band = src.read(1, masked=True)
             transform, crs = src.transform, CRS.from_user_input(src.crs)
     except rasterio.errors.RasterioIOError as exc:
@@ -258,6 +270,7 @@ def build_dem(sources: list[Source], *, crs, cell_m: float | None = None,
     xmin, ymin = math.floor(xmin / cell_m) * cell_m, math.floor(ymin / cell_m) * cell_m
     cols, rows = math.ceil((xmax - xmin) / cell_m), math.ceil((ymax - ymin) / cell_m)
     transform = Affine(cell_m, 0, xmin, 0, -cell_m, ymin + rows * cell_m)
+    _check_cells(f"the DEM grid at {cell_m:g} m", rows, cols)
 
     heights = np.full((rows, cols), np.nan, dtype="float32")
     inside = np.zeros((rows, cols), dtype=bool)  # within some source's footprint

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from geo import settings
 from geo.errors import PhusongError
+from geo.io import measurements
 from geo.store import engine, schema, versions
 
 SERVICES = ("yes", "weak", "no")
@@ -66,3 +67,23 @@ def field_reports(url: str | None = None) -> gpd.GeoDataFrame:
     frame = pd.DataFrame([{c: getattr(r, c) for c in COLUMNS} for r in rows], columns=list(COLUMNS))
     frame["id"] = frame["id"].astype("int64")
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([r.geom for r in rows], crs=4326))
+
+
+def count_reports(url: str | None = None) -> int:
+    """How many field reports the workspace keeps."""
+    with engine.engine(url).connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(schema.field_reports)).scalar_one()
+
+
+def reports_layer_csv(url: str | None = None) -> bytes:
+    """Every stored field report as the residents' reports layer (UTF-8 CSV with a BOM, columns
+    ``geo.io.measurements.REPORT_COLUMNS``, WGS 84 degrees): what ``geo check --reports`` and the
+    app's field check read, and what a user exports."""
+    stored = field_reports(url)
+    frame = pd.DataFrame({
+        "lat": stored.geometry.y.round(6) if len(stored) else [],
+        "lon": stored.geometry.x.round(6) if len(stored) else [],
+        "carrier": stored["carrier"], "technology": stored["technology"],
+        "service": stored["service"], "note": stored["note"], "date": stored["observed_on"],
+        "reporter": stored["reporter"]}, columns=list(measurements.REPORT_COLUMNS))
+    return frame.to_csv(index=False).encode("utf-8-sig")

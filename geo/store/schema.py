@@ -1,6 +1,6 @@
 """The tables of the workspace (SQLAlchemy Core), for SQLite and PostgreSQL/PostGIS alike.
 
-Geometries are EWKB in EPSG:4326 (the CRS of a loaded :class:`geo.loading.Dataset`): a PostGIS
+Geometries are EWKB in EPSG:4326 (the CRS of a loaded :class:`geo.io.loading.Dataset`): a PostGIS
 ``geometry(Geometry, 4326)`` column on PostgreSQL, a BLOB of the same bytes on SQLite (so the
 embedded workspace needs no SpatiaLite). Dates and times are ISO 8601 text ("2026-10-01",
 "2026-11-29T20:04:08+00:00") so that a backup carries them unchanged.
@@ -121,6 +121,18 @@ field_reports = Table(
     Column("created_at", Text, nullable=False),
 )
 
-# Rows are only ever added; backups and restores carry every table in this order (parents first).
-TABLES = (versions, layers, features, plans, plan_sites, field_reports)
+users = Table(
+    "users", metadata,
+    Column("name", Text, primary_key=True),
+    Column("role", Text, nullable=False),  # "viewer" | "editor" | "admin"
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string; never the password
+    Column("created_by", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),  # since the last success
+    Column("locked_until", Text),  # UTC ISO 8601: no login attempt is checked before then
+)
+
+# Backups and restores carry every table in this order (parents first). Rows of all but users
+# are only ever added; a user's role, password and failed logins change.
+TABLES = (versions, layers, features, plans, plan_sites, field_reports, users)
 IMMUTABLE = ("versions", "layers", "features", "plans", "plan_sites")
