@@ -198,8 +198,10 @@ CELL_MERGE_M = 100.0
 # (KEY_GSM_RSSI_THRESHOLDS_INT_ARRAY {-107,-103,-97,-89}, KEY_WCDMA_RSCP_THRESHOLDS_INT_ARRAY
 # {-115,-105,-95,-85}, KEY_LTE_RSRP_THRESHOLDS_INT_ARRAY {-128,-118,-108,-98},
 # KEY_5G_NR_SSRSRP_THRESHOLDS_INT_ARRAY {-110,-90,-80,-65}): what a phone user sees as "no bar",
-# "one bar" and "two bars or more". QUOTED FROM MEMORY, NOT VERIFIED OFFLINE: check them against
-# the AOSP source before quoting. Viet Nam's QCVN 36:2015/BTTTT (telephone service on land mobile
+# "one bar" and "two bars or more". Checked 2026-11-29 against copies of
+# android/telephony/CarrierConfigManager.java (sDefaults, Android 9–10 builds) for LTE
+# {-128,-118,-108,-98}, WCDMA {-115,-105,-95,-85} and GSM {-107,-103,-97,-89}; the 5G values are
+# AOSP's default as quoted by carrier overrides, not seen in sDefaults here. Viet Nam's QCVN 36:2015/BTTTT (telephone service on land mobile
 # networks) and QCVN 81:2019/BTTTT (Internet access on land mobile networks, Thông tư
 # 09/2019/TT-BTTTT; its Annex B asks operators to publish their service area as a digital map) set
 # quality targets (call setup, drop rate, throughput), not a signal level we could verify offline;
