@@ -135,12 +135,14 @@ async def soak(url: str, port: int, minutes: float, concurrent: int, seed: int,
         w = csv.writer(f)
         w.writerow(["minutes", "rss_mb", "visits"])
         w.writerows((round(t / 60, 2), round(m, 1), v) for t, m, v in samples)
-    rss = [m for _, m, _ in samples]
+    died = next((t for t, m, _ in samples if m != m), None)  # NaN: the server process is gone
+    rss = [m for _, m, _ in samples if m == m]
     fifths = {f"rss_mb_at_{round(minutes * q / 5)}min": round(rss[min(len(rss) - 1,
                                                                       len(rss) * q // 5)])
               for q in range(1, 6)} if rss else {}
     third = rss[len(rss) * 2 // 3:]
-    return {**stats, **fifths, "rss_peak_mb": round(max(rss)) if rss else None,
+    return {**stats, **fifths, "server_gone_at_min": None if died is None else round(died / 60, 1),
+            "rss_peak_mb": round(max(rss)) if rss else None,
             "growth_last_third_mb": round(third[-1] - third[0], 1) if len(third) > 1 else None,
             "errors": stats.get("errors", [])[:20]}
 
@@ -152,7 +154,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--csv", type=Path, default=REPO / "bench" / "results" / "soak.csv")
     args = parser.parse_args()
-    with app_server(runner=[str(REPO / "scripts" / "serve.py")], timeout_s=120) as url:
+    log = args.csv.with_suffix(".server.log")  # with every thread's stack if it crashes
+    with app_server(runner=[str(REPO / "scripts" / "serve.py")], timeout_s=120, log=log) as url:
         port = int(url.rsplit(":", 1)[1])
         summary = asyncio.run(soak(url, port, args.minutes, args.concurrent, args.seed, args.csv))
     summary["command"] = (f"uv run python bench/soak.py --minutes {args.minutes:g} "

@@ -35,21 +35,29 @@ def free_port() -> int:
 @contextmanager
 def app_server(*, data_dir: Path | None = None, runner: Sequence[str] = ("-m", "streamlit"),
                env: dict[str, str] | None = None, cpus: set[int] | None = None,
-               timeout_s: float = 90, base_path: str = "") -> Iterator[str]:
+               timeout_s: float = 90, base_path: str = "",
+               log: Path | None = None) -> Iterator[str]:
     """Run ``python <runner> run app.py`` (on ``data_dir`` through ``PHUSONG_DATA``; on the CPU
     cores ``cpus`` only, when given; under ``server.baseUrlPath`` = ``base_path``, as behind a
     reverse proxy, when given) and yield its URL once it answers; stop it afterwards.
-    RuntimeError, with the server's output, if it exits or does not answer within ``timeout_s``."""
+    RuntimeError, with the server's output, if it exits or does not answer within ``timeout_s``.
+
+    The server's output goes to the file ``log`` (a temporary file otherwise), never to a pipe
+    nobody reads: a server that logs much would block on a full pipe. A native crash prints
+    every thread's Python stack there (``PYTHONFAULTHANDLER``)."""
+    import tempfile
+
     port = free_port()
-    env = {**os.environ, **(env or {})}
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1", **(env or {})}
     if data_dir is not None:
         env["PHUSONG_DATA"] = str(data_dir)
+    output = open(log, "wb") if log is not None else tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, *runner, "run", str(REPO / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
          *(["--server.baseUrlPath", base_path] if base_path else [])],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT,
         preexec_fn=None if cpus is None else (lambda: os.sched_setaffinity(0, cpus)))
     url = f"http://127.0.0.1:{port}" + (f"/{base_path.strip('/')}" if base_path else "")
     try:
@@ -60,8 +68,10 @@ def app_server(*, data_dir: Path | None = None, runner: Sequence[str] = ("-m", "
                 break
             except OSError:
                 if proc.poll() is not None:
+                    output.flush()
+                    output.seek(0)
                     raise RuntimeError("streamlit exited: "
-                                       + proc.stdout.read().decode(errors="replace")) from None
+                                       + output.read().decode(errors="replace")) from None
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"streamlit did not answer within {timeout_s:g} s") from None
                 time.sleep(0.2)
@@ -72,7 +82,7 @@ def app_server(*, data_dir: Path | None = None, runner: Sequence[str] = ("-m", "
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        proc.stdout.close()
+        output.close()
 
 
 def launch_chromium(playwright, executable_path: str | None = CHROMIUM):
