@@ -6,8 +6,12 @@ Work: ``--sites`` observers (30 m masts, 1.5 m handset, k = 4/3 so -cc 0.25) at 
 cells of a seeded synthetic 30 m mountain DEM of ``--side``² cells (1155² ≈ 1.33 M cells ≈ 1,200
 km²), each within ``--radius-km``.
 
+- GDAL in process (the strongest peer): ``gdal.ViewshedGenerate`` for every site in one process
+  (``bench/gdal_inprocess.py``, run by a Python with GDAL's bindings: Debian's ``python3-gdal``
+  at ``/usr/bin/python3`` or ``$PHUSONG_GDAL_PYTHON``), the DEM read once, outputs in memory,
+  only the calls timed.
 - gdal_viewshed: one ``gdal_viewshed`` process per site on the DEM as a GeoTIFF (what a user of
-  GDAL's command line runs), timed end to end.
+  GDAL's command line runs), timed end to end; process start dominates it.
 - phusong: ``geo.analysis.terrain.viewsheds`` for all sites (no cache) and ``geo.analysis.terrain.paint`` of the
   count-of-servers raster, in a fresh process (numba's compiled code loaded from its cache); the
   peak resident memory of that process is its ``ru_maxrss``.
@@ -74,6 +78,25 @@ def run_gdal(path: Path, xs, ys, radius_m: float, out_dir: Path) -> float:
                         "-ox", str(x), "-oy", str(y), str(path), str(out_dir / f"vs{i}.tif")],
                        check=True)
     return time.perf_counter() - started
+
+
+def gdal_python() -> str | None:
+    """A Python with GDAL's bindings (``osgeo``), or None."""
+    import os
+
+    for exe in (os.environ.get("PHUSONG_GDAL_PYTHON"), "/usr/bin/python3"):
+        if exe and subprocess.run([exe, "-c", "from osgeo import gdal; gdal.ViewshedGenerate"],
+                                  capture_output=True).returncode == 0:
+            return exe
+    return None
+
+
+def run_gdal_inprocess(exe: str, path: Path, xs, ys, radius_m: float) -> float:
+    job = json.dumps({"dem": str(path), "sites": [[float(x), float(y)] for x, y in zip(xs, ys)],
+                      "radius_m": radius_m})
+    out = subprocess.run([exe, str(REPO / "bench" / "gdal_inprocess.py")], input=job, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["seconds"]
 
 
 def child(path: str, n: int, radius_m: float, side: int) -> None:
@@ -150,8 +173,11 @@ def main() -> None:
               f"({args.side ** 2 / 1e6:.2f} M cells, {args.side ** 2 * CELL ** 2 / 1e6:,.0f} km²), "
               f"{args.sites} sites, radius {args.radius_km:g} km, observer 30 m, target 1.5 m, "
               "cc 0.25")
-        gdal_s, ours = [], []
+        gdal_s, ours, inprocess = [], [], []
+        exe = gdal_python()
         for _ in range(args.repeat):
+            if exe is not None:
+                inprocess.append(run_gdal_inprocess(exe, path, xs, ys, radius_m))
             gdal_s.append(run_gdal(path, xs, ys, radius_m, tmp))
             out = subprocess.run([sys.executable, __file__, "--child", str(path), str(args.sites),
                                   str(radius_m), str(args.side)], check=True, cwd=REPO,
@@ -163,13 +189,22 @@ def main() -> None:
         overhead = run_gdal(path, xs[:20], ys[:20], 3 * CELL, tmp / "small") / 20  # start + I/O
         g = min(gdal_s)
         total = best["viewsheds_s"] + best["paint_s"]
+        if inprocess:
+            gi = min(inprocess)
+            print(f"GDAL ViewshedGenerate, in process:    {gi:.2f} s "
+                  f"({1000 * gi / args.sites:.1f} ms per site; {exe})")
+        else:
+            print("GDAL ViewshedGenerate, in process: no Python with GDAL's bindings "
+                  "(apt-get install python3-gdal, or set PHUSONG_GDAL_PYTHON)")
         print(f"gdal_viewshed ({args.sites} processes): {g:.2f} s "
               f"({1000 * g / args.sites:.1f} ms per site, of which ≈ {1000 * overhead:.0f} ms "
               "process start and I/O: a run with -md 90 m)")
         print(f"phusong viewsheds:                    {best['viewsheds_s']:.2f} s "
               f"({1000 * best['viewsheds_s'] / args.sites:.1f} ms per site)")
         print(f"phusong viewsheds + servers raster:   {total:.2f} s  "
-              f"= {total / g:.2f} × gdal_viewshed")
+              f"= {total / g:.2f} × gdal_viewshed"
+              + (f", {best['viewsheds_s'] / min(inprocess):.2f} × GDAL in process (viewsheds)"
+                 if inprocess else ""))
         print(f"phusong peak memory (process RSS):    {best['peak_rss_mb']:.0f} MB")
         print(f"agreement with gdal_viewshed (first 10 sites, in-range cells): {100 * share:.3f} %")
 
