@@ -308,6 +308,10 @@ class TerrainParams:
     sound_curvature_coeff : the same for sound.
     internet_walk_min : access to an internet point = at most this many minutes' walk.
     path_loss : also class covered cells strong / variable / weak (an estimate).
+    max_path_loss_db : (carrier, technology, dB) path-loss thresholds fitted to field readings
+        (``geo.analysis.calibration.apply_terrain``): a site of that carrier then covers with
+        that technology only the cells in sight whose Hata path loss is at most this. Empty =
+        line of sight within the radius, no threshold.
     """
 
     handset_height_m: float = HANDSET_HEIGHT_M
@@ -318,3 +322,11 @@ class TerrainParams:
     sound_curvature_coeff: float = SOUND_CURVATURE_COEFF
     internet_walk_min: float = DEFAULT_INTERNET_WALK_MIN
     path_loss: bool = False
+    max_path_loss_db: tuple[tuple[str, str, float], ...] = ()
+
+    def path_loss_limit(self, carrier: str, technology: str) -> float:
+        """The fitted path-loss threshold (dB) of ``carrier``'s ``technology``; inf if none."""
+        for c, t, limit in self.max_path_loss_db:
+            if c == carrier and t == technology:
+                return float(limit)
+        return float("inf")
