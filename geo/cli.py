@@ -124,8 +124,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="BTS sites instead of the dataset's (an OpenCellID export works)")
     check.add_argument("--vintage", choices=settings.VINTAGES, default="legacy")
     check.add_argument("--dem", type=Path, nargs="+", metavar="FILE",
-                       help="elevation model (accepted; the terrain model's path-loss threshold is "
-                            "not fitted yet: circle radii are)")
+                       help="elevation model (GeoTIFF, SRTM .hgt or a folder): also fit the "
+                            "terrain model's path-loss threshold per carrier and technology "
+                            "(path_loss.csv, calibration.json's max_path_loss_db)")
     check.add_argument("--lang", choices=settings.LANGS, default="vi")
     check.add_argument("--out", type=Path, required=True, help="folder to write into")
 
@@ -322,7 +323,8 @@ def _terrain(dataset, args: argparse.Namespace, params=None):
     params = params or CoverageParams()
     grid = _read_dem(dataset, args)
     _progress("terrain model: line of sight from every site, walking time to internet points")
-    analysis = terrain.analyse_terrain(dataset, grid, vintage=args.vintage, params=params)
+    analysis = terrain.analyse_terrain(dataset, grid, vintage=args.vintage, params=params,
+                                       terrain=_terrain_params(args))
     for line in analysis.notes[2:]:
         _progress(f"note: {line}")
     return analysis
@@ -351,7 +353,7 @@ def _plan(args: argparse.Namespace) -> int:
     result = siting.plan(dataset, service=args.service, k=args.k, carrier=args.carrier,
                          technology=args.technology, vintage=args.vintage, communes=communes,
                          exclude=exclude, spacing_m=args.spacing_m, solver=args.solver,
-                         params=_params(args),
+                         params=_params(args), terrain=_terrain_params(args),
                          time_limit_s=args.time_limit, progress=_progress, dem=grid, cache=cache)
     _progress("analysing before and after")
     before, after = siting.compare(dataset, result, dem=grid, cache=cache)
@@ -402,18 +404,20 @@ def _check(args: argparse.Namespace) -> int:
     if not len(readings):
         raise DataError([p for p in problems if p.is_error],
                         "no usable reading in " + ", ".join(p.name for p, _ in files))
-    if args.dem:
-        _progress("note: with a DEM the terrain model's path-loss threshold is not fitted yet; "
-                  "the circle radii are fitted")
     params = CoverageParams()
     _progress(f"comparing {len(readings):,} reading(s) with the model")
     result = fieldcheck.check(dataset, readings, vintage=args.vintage, params=params)
     before, after, fits = result.before, result.after, result.fits
-    paths = [export.write_atomic(args.out / "agreement.csv",
-                                 result.table.to_csv(index=False).encode("utf-8-sig")),
-             calibration.write_json(args.out / "calibration.json", fits,
-                                    source=", ".join(p.name for p, _ in files),
-                                    params=params),
+    loss_fits, paths = None, []
+    if args.dem:
+        loss_fits, loss_table = _check_terrain(dataset, readings, args, params)
+        paths.append(export.write_atomic(args.out / "path_loss.csv",
+                                         loss_table.to_csv(index=False).encode("utf-8-sig")))
+    paths += [export.write_atomic(args.out / "agreement.csv",
+                                  result.table.to_csv(index=False).encode("utf-8-sig")),
+              calibration.write_json(args.out / "calibration.json", fits,
+                                     source=", ".join(p.name for p, _ in files),
+                                     params=params, loss_fits=loss_fits),
              export.write_atomic(args.out / "communes_agreement.csv",
                                  result.communes_table().to_csv(index=False).encode("utf-8-sig")),
              export.write_atomic(args.out / "disagreements.geojson",
@@ -429,6 +433,42 @@ def _check(args: argparse.Namespace) -> int:
               "calibration")
     _progress(f"done in {time.perf_counter() - started:.1f} s: {len(paths)} files in {args.out}")
     return 0
+
+
+def _check_terrain(dataset, readings, args: argparse.Namespace, params):
+    """``check --dem``: each reading's path loss from its nearest serving site over the DEM, the
+    path-loss threshold per carrier × technology, and the ``path_loss.csv`` table."""
+    from geo.analysis import calibration, terrain_check
+    from geo.settings import TerrainParams
+
+    grid = _read_dem(dataset, args)
+    _progress("terrain model: line of sight and path loss from each reading's serving site")
+    judged = terrain_check.compare(readings, dataset.bts_sites, grid, params=params)
+    fits = calibration.calibrate_path_loss(judged)
+    table = terrain_check.loss_table(judged, fits, params, TerrainParams(),
+                                     calibration.apply_terrain(fits))
+    for fit in fits:
+        figure = (f"{fit.max_path_loss_db:.1f} dB ({fit.low_db:.1f}–{fit.high_db:.1f})"
+                  if fit.fitted else f"not enough evidence ({fit.why})")
+        _progress(f"{fit.carrier} {fit.technology}: {fit.samples:,} of {fit.readings:,} "
+                  f"reading(s) in sight, path-loss threshold {figure}")
+    return fits, table
+
+
+def _terrain_params(args: argparse.Namespace):
+    """The terrain model's parameters: the defaults, with the path-loss thresholds of
+    ``--calibration`` (a check run with a DEM)."""
+    from geo.settings import TerrainParams
+
+    if getattr(args, "calibration", None) is None or not args.dem:
+        return TerrainParams()
+    from geo.analysis import calibration
+
+    terrain = calibration.apply_terrain(calibration.read_loss_json(args.calibration))
+    for c, t, limit in terrain.max_path_loss_db:
+        _progress(f"calibration: {c} {t} path-loss threshold {limit:.1f} dB "
+                  f"(from {args.calibration.name}, terrain model)")
+    return terrain
 
 
 def _read_polygons(path: Path):

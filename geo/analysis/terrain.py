@@ -145,7 +145,7 @@ def terrain_coverage(prepared: gaps.Prepared, dem: DEM, params: CoverageParams,
                       curvature_coeff=terrain.curvature_coeff, cache=cache)
     _note_skipped(bts, "site_id", sheds, radii[0] if len(bts) else [], notes, "what_bts")
     if terrain.max_path_loss_db and len(bts):
-        counts = _paint_loss_limited(dem, bts, sheds, radii, heights, terrain)
+        counts = loss_limited_counts(dem, bts, sheds, radii, heights, terrain)
     else:
         counts = paint(dem, sheds, radii)
     rasters = {name: counts[k] > 0 for k, name in enumerate(layer_names)}
@@ -231,10 +231,11 @@ def site_heights(layer: gpd.GeoDataFrame, default: float) -> np.ndarray:
     return np.where(np.isfinite(own), own, default)
 
 
-def _paint_loss_limited(dem: DEM, bts: gpd.GeoDataFrame, sheds: list, radii: np.ndarray,
+def loss_limited_counts(dem: DEM, bts: gpd.GeoDataFrame, sheds: list, radii: np.ndarray,
                         heights: np.ndarray, terrain: TerrainParams) -> np.ndarray:
-    """The mobile layers' site counts (rows of ``radii``: any technology, each technology of
-    ``settings.TECHNOLOGIES``, each carrier) when fitted path-loss thresholds apply: per site and
+    """The mobile layers' site counts (:func:`paint`; rows of ``radii``: any technology, each
+    technology of ``settings.TECHNOLOGIES``, then any carriers) when fitted path-loss thresholds
+    (``terrain.max_path_loss_db``) apply: per site and
     technology its viewshed cut to the technology's radius and to the cells within the carrier's
     threshold at the technology's band; a site's any-technology reach is the union of those."""
     n_tech = len(settings.TECHNOLOGIES)

@@ -77,6 +77,14 @@ class TerrainReach:
             radius_m=coverage.site_radius_m(bts, self.params),
             curvature_coeff=tp.curvature_coeff, cache=self.cache)
         layer = coverage.site_radius_m(bts, self.params, technology=self.technology)
+        if tp.max_path_loss_db:  # fitted path-loss thresholds cut the existing sites' reach
+            radii = np.vstack([coverage.site_radius_m(bts, self.params)]
+                              + [coverage.site_radius_m(bts, self.params, technology=t)
+                                 for t in settings.TECHNOLOGIES])
+            row = 0 if self.technology is None else 1 + settings.TECHNOLOGIES.index(self.technology)
+            counts = terrain.loss_limited_counts(
+                dem, bts, sheds, radii, terrain.site_heights(bts, tp.bts_height_m), tp)
+            return counts[row] > 0
         return terrain.paint(dem, sheds, layer[None, :])[0] > 0
 
     # candidates --------------------------------------------------------------------------------
