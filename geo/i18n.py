@@ -1262,6 +1262,26 @@ TEXT |= _g("field", {
     "download_disagreements": ("Tải các điểm khác nhau (GeoJSON)",
                                "Download the disagreements (GeoJSON)"),
     "download_reports": ("Tải phản ánh của người dân (CSV)", "Download residents' reports (CSV)"),
+    "on_map": ("Hiện kết quả đo thực địa trên bản đồ", "Show the field readings on the map"),
+    "readings": ("Số lần đo", "Readings"),
+    "in_sight": ("Trong tầm nhìn thẳng", "In line of sight"),
+    "max_path_loss_fitted_db": ("Ngưỡng suy hao theo thực địa (dB)", "Fitted path-loss threshold (dB)"),
+    "max_path_loss_low_db": ("Cận dưới (dB)", "Lower bound (dB)"),
+    "max_path_loss_high_db": ("Cận trên (dB)", "Upper bound (dB)"),
+    "loss_title": ("Mô hình địa hình: ngưỡng suy hao đường truyền theo thực địa",
+                   "Terrain model: the path-loss threshold the field supports"),
+    "loss_note": ("Với mỗi lần đo trong tầm nhìn thẳng của trạm gần nhất (mô hình độ cao), suy hao "
+                  "Hata tới điểm đo; ngưỡng là mức suy hao mà tại đó xác suất có sóng là 50% "
+                  "(hồi quy logistic, khoảng tin cậy 95%). Dưới {n} lần đo trong tầm nhìn: chưa "
+                  "đủ bằng chứng.",
+                  "For each reading in line of sight of its nearest serving site (over the DEM), "
+                  "the Hata path loss to it; the threshold is the loss where service is 50% likely "
+                  "(logistic regression, 95% interval). Fewer than {n} readings in sight: not "
+                  "enough evidence."),
+    "apply_loss": ("Áp dụng ngưỡng suy hao", "Apply the path-loss thresholds"),
+    "applied_loss": ("Mô hình địa hình dùng ngưỡng suy hao theo thực địa: {limits}",
+                     "Terrain model uses field-fitted path-loss thresholds: {limits}"),
+    "remove_loss": ("Bỏ ngưỡng suy hao", "Remove the path-loss thresholds"),
 })
 
 
