@@ -73,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
                              "instead of a folder: the same report as the folder it was saved "
                              "from")
     report.add_argument("--calibration", type=Path, metavar="FILE", help=CALIBRATION_HELP)
+    report.add_argument("--measurements", type=Path, nargs="+", metavar="FILE",
+                        help="field readings (as for `check`): the snapshot, report.pdf and "
+                             "settings say per commune and overall how much area and how many "
+                             "people have nearby evidence and whether it agrees")
+    report.add_argument("--reports", type=Path, nargs="+", metavar="FILE",
+                        help="residents' reports, used as evidence with --measurements")
     report.add_argument("--import-report", type=Path, metavar="FILE",
                         help="also write the import report (CSV: severity, file, row, column, "
                              "value, reason) here, also when the data cannot be used; a usable "
@@ -252,6 +258,10 @@ def _report(args: argparse.Namespace) -> int:
     analysis = gaps.analyse(dataset, vintage=args.vintage, method=args.method, params=params)
     if args.calibration is not None:  # the exports say how much of the radii rests on evidence
         analysis = _with_calibration_note(analysis, args.calibration)
+    if args.measurements:  # … and how much of the figures rests on field evidence
+        analysis = _with_evidence_notes(dataset, analysis, args, params)
+    elif args.reports:
+        raise PhusongError("--reports needs --measurements (the field readings)")
     if args.metric not in analysis.communes.columns:
         raise PhusongError(f"--metric {args.metric!r} is not a commune column; try no_4g_pct, "
                            "no_mobile_pct, no_loudspeaker_pct, no_internet_pct, no_service_pct, "
@@ -376,11 +386,9 @@ def _plan(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     """``check``: the readings against the model, the radii they support, and the files."""
     from geo.render import export
-    from geo.io import importing
     from geo.io import loading
     from geo.render import maps
     from geo.analysis import agreement, calibration, fieldcheck
-    from geo.io import fieldfiles
     from geo.render import field_map
     from geo.settings import CoverageParams
 
@@ -388,22 +396,8 @@ def _check(args: argparse.Namespace) -> int:
     overrides = {"bts_sites": args.layer_sites} if args.layer_sites else {}
     _progress(f"reading {args.data}" + (f", sites from {args.layer_sites}" if overrides else ""))
     dataset = loading.load_dataset(args.data, overrides=overrides)
-    files = [(p, "measurement") for p in args.measurements] + [(p, "report")
-                                                                for p in args.reports or ()]
-    for path, _ in files:
-        if not path.is_file():
-            raise PhusongError(f"file not found: {path}")
-    readings, problems = fieldfiles.import_files(files, communes=dataset.communes)
-    problems = list(dataset.problems) + problems
-    _progress(f"{len(readings):,} reading(s) kept, {importing.counts(problems)['rows_out']:,} "
-              "row(s) left out")
-    args.out.mkdir(parents=True, exist_ok=True)
-    if problems:
-        export.write_atomic(args.out / "import_report.csv", importing.report_csv(problems))
-        _progress(f"import report: {args.out / 'import_report.csv'}")
-    if not len(readings):
-        raise DataError([p for p in problems if p.is_error],
-                        "no usable reading in " + ", ".join(p.name for p, _ in files))
+    readings, problems, files = _field_readings(dataset, args, "import_report.csv",
+                                                list(dataset.problems))
     params = CoverageParams()
     _progress(f"comparing {len(readings):,} reading(s) with the model")
     result = fieldcheck.check(dataset, readings, vintage=args.vintage, params=params)
@@ -433,6 +427,47 @@ def _check(args: argparse.Namespace) -> int:
               "calibration")
     _progress(f"done in {time.perf_counter() - started:.1f} s: {len(paths)} files in {args.out}")
     return 0
+
+
+def _field_readings(dataset, args: argparse.Namespace, report_name: str, problems: list):
+    """(readings, problems, files) of ``--measurements`` and ``--reports``; the problems (after
+    ``problems``) written to ``OUT/report_name`` when there are any; :class:`DataError` when no
+    reading is usable."""
+    from geo.io import fieldfiles, importing
+    from geo.render import export
+
+    files = [(p, "measurement") for p in args.measurements] + [(p, "report")
+                                                                for p in args.reports or ()]
+    for path, _ in files:
+        if not path.is_file():
+            raise PhusongError(f"file not found: {path}")
+    readings, found = fieldfiles.import_files(files, communes=dataset.communes)
+    problems = problems + found
+    _progress(f"{len(readings):,} reading(s) kept, {importing.counts(problems)['rows_out']:,} "
+              "row(s) left out")
+    args.out.mkdir(parents=True, exist_ok=True)
+    if problems:
+        export.write_atomic(args.out / report_name, importing.report_csv(problems))
+        _progress(f"import report: {args.out / report_name}")
+    if not len(readings):
+        raise DataError([p for p in problems if p.is_error],
+                        "no usable reading in " + ", ".join(p.name for p, _ in files))
+    return readings, problems, files
+
+
+def _with_evidence_notes(dataset, analysis, args: argparse.Namespace, params):
+    """``analysis`` with the notes of :func:`geo.analysis.fieldcheck.evidence_notes`: how much of
+    each commune has nearby field evidence (``--measurements``, ``--reports``) and whether it
+    agrees with the model as used (``params``)."""
+    from dataclasses import replace
+
+    from geo.analysis import fieldcheck
+
+    readings, _, files = _field_readings(dataset, args, "field_import_report.csv", [])
+    result = fieldcheck.check(dataset, readings, vintage=args.vintage, params=params)
+    notes = fieldcheck.evidence_notes(result, source=", ".join(p.name for p, _ in files))
+    _progress(notes[0].text("en"))
+    return replace(analysis, notes=tuple(analysis.notes) + notes)
 
 
 def _check_terrain(dataset, readings, args: argparse.Namespace, params):

@@ -1159,6 +1159,23 @@ TEXT |= _g("note", {
                    "field-calibrated radii ({file}): {fitted} carrier × technology group(s) fitted "
                    "from {n} readings; {unfitted} group(s) without enough evidence keep their "
                    "radius"),
+    "evidence": ("bằng chứng thực địa ({n} lần đo; {source}): {area}% diện tích ({people}% dân "
+                 "số) có lần đo trong vòng {m} m; {checked}% diện tích đã kiểm chứng, "
+                 "{contradicted}% bị thực địa phủ nhận, {unchecked}% chưa kiểm chứng; {agree}% "
+                 "lần đo khớp với mô hình",
+                 "field evidence ({n} readings; {source}): {area}% of the area ({people}% of the "
+                 "people) has a reading within {m} m; {checked}% of the area checked, "
+                 "{contradicted}% contradicted by the field, {unchecked}% unchecked; {agree}% of "
+                 "the readings agree with the model"),
+    "evidence_commune": ("{commune}: {area}% diện tích ({people}% dân số) có bằng chứng thực "
+                         "địa, {checked}% đã kiểm chứng, {contradicted}% bị phủ nhận; {n} lần đo, "
+                         "{agree}% khớp với mô hình: {status}",
+                         "{commune}: {area}% of the area ({people}% of the people) with field "
+                         "evidence, {checked}% checked, {contradicted}% contradicted; {n} "
+                         "readings, {agree}% agree with the model: {status}"),
+    "evidence_checked": ("đã kiểm chứng", "checked"),
+    "evidence_contradicted": ("bị thực địa phủ nhận", "contradicted"),
+    "evidence_unchecked": ("chưa kiểm chứng", "unchecked"),
 })
 
 TEXT |= _g("report", {

@@ -127,7 +127,10 @@ def _commune_page(analysis, code: str, table: pd.DataFrame, *, metric: str, lang
              va="top")
     y = _figure_rows(fig, _figures(table, code, lang), top - 0.11, bottom=0.33)
     blocks = snapshot.info_blocks(analysis, lang)
-    y = snapshot.text_blocks(fig, _PANEL_X, y - 0.015, blocks[:1], width=80, fontsize=6.5)
+    heading, lines = blocks[0]
+    own = snapshot.commune_note_lines(analysis, code, lang)  # this commune's field evidence
+    y = snapshot.text_blocks(fig, _PANEL_X, y - 0.015, [(heading, lines + own)], width=80,
+                             fontsize=6.5)
     fig.text(_PANEL_X, y + 0.008, t("report.legend_page1", lang), fontsize=6.5, style="italic",
              color="#444444", va="top")
 
