@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 
 import geopandas as gpd
@@ -84,6 +83,7 @@ def test_report_with_measurements_says_how_much_rests_on_evidence(tmp_path):
     flat = [" ".join(p.split()) for p in pages]
     assert "field evidence (2 readings" in flat[0] and "with field evidence" not in flat[0]
     assert "Tà Rụt: 19.1% of the area" in flat[1]
+    assert "field evidence (2 readings" not in flat[1]  # the commune's own line, not the district's
     assert "field evidence" not in " ".join(" ".join(p.split()) for p in
                                             [PdfReader(tmp_path / "plain" / "report.pdf")
                                              .pages[0].extract_text()])
