@@ -7,6 +7,7 @@ sidebar's "Your data" section replaces it for one browser session (``st.session_
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -175,11 +176,17 @@ def tables_for(data_key: str, vintage: str, params: CoverageParams, lang: str,
             if export.has_settlements(analysis) else None}
 
 
+# field_key: the field tab's check (key, result, source names) in _field, whose evidence the
+# snapshot, report and settings then state (geo.analysis.fieldcheck.evidence_notes); None = none.
 @st.cache_data(show_spinner=False, max_entries=32)
 def export_bytes(kind: str, data_key: str, vintage: str, params: CoverageParams, metric: str,
                  lang: str, show_gaps: tuple[str, ...], _dataset: loading.Dataset | None = None,
-                 terrain_state: tuple | None = None, _dem=None) -> bytes:
+                 terrain_state: tuple | None = None, _dem=None, field_key: str | None = None,
+                 _field=None) -> bytes:
     analysis = analysis_for(data_key, vintage, params, _dataset, terrain_state, _dem)
+    if field_key is not None:
+        analysis = dataclasses.replace(analysis, notes=tuple(analysis.notes) + (
+            fieldcheck.evidence_notes(_field[1], source=_field[2])))
     return export.render(kind, analysis, metric=metric, lang=lang, show_gaps=show_gaps)
 
 
@@ -878,7 +885,8 @@ def apply_path_loss(fits: list) -> None:
 
 def field_section():
     """The field check: readings and residents' reports in, model versus field out. Returns
-    (key, check) of the check loaded (for the main map and the downloads), or None."""
+    (key, check, file names) of the check loaded (for the main map and the downloads), or
+    None."""
     st.markdown(T("field.intro"))
     if not may_import:
         st.caption(T("login.viewer_only"))
@@ -976,7 +984,7 @@ def field_section():
             T("field.download_reports"), field_io.reports_csv(reports),
             file_name="residents_reports.csv", mime="text/csv", on_click="ignore",
             key="field_dl_reports")
-    return files_key, result
+    return files_key, result, ", ".join(n for n, _, _ in files)
 
 
 with tab_field:
@@ -988,11 +996,15 @@ field_on_map = field_loaded is not None and st.sidebar.checkbox(T("field.on_map"
 with tab_export:
     st.caption(T("app.export_note"))
     st.markdown(f"**{export.filter_line(params, lang)}**")
+    if field_loaded:
+        st.caption(T("field.export_note"))
     state = (data_key, vintage, params, metric, lang, show_gaps, dataset, terrain_state, dem_grid)
     columns = st.columns(4)
     for i, (kind, filename, mime) in enumerate(export.DOWNLOADS):
         columns[i % 4].download_button(
-            T(f"app.download_{kind}"), data=lambda kind=kind: export_bytes(kind, *state),
+            T(f"app.download_{kind}"), data=lambda kind=kind: export_bytes(
+                kind, *state, field_key=field_loaded[0] if field_loaded else None,
+                _field=field_loaded),
             file_name=filename, mime=mime, key=f"download_{kind}", on_click="ignore",
             width="stretch")
 

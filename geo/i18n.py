@@ -1299,6 +1299,11 @@ TEXT |= _g("field", {
     "applied_loss": ("Mô hình địa hình dùng ngưỡng suy hao theo thực địa: {limits}",
                      "Terrain model uses field-fitted path-loss thresholds: {limits}"),
     "remove_loss": ("Bỏ ngưỡng suy hao", "Remove the path-loss thresholds"),
+    "export_note": ("Ảnh bản đồ, báo cáo và bảng thiết lập ghi rõ bao nhiêu diện tích và dân số có "
+                    "bằng chứng thực địa (tab Thực địa) và bằng chứng đó có khớp với mô hình không.",
+                    "The snapshot, the report and the settings say how much area and how many "
+                    "people have field evidence (Field check tab) and whether it agrees with the "
+                    "model."),
 })
 
 

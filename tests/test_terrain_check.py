@@ -172,3 +172,56 @@ def test_terrain_model_applies_a_threshold(flat):
     assert area["covered_2g"] == pytest.approx(shapely.area(plain.covered["covered_2g"][0]))
     assert area["mobile_covered"] == pytest.approx(shapely.area(plain.covered["mobile_covered"][0]))
     assert shapely.area(plain.covered["covered_4g"][0]) > 2 * area["covered_4g"]
+
+
+def test_app_applies_the_thresholds_and_shows_the_field_check(tmp_path, monkeypatch):
+    """Terrain model on a flat 200 m tile: with Viettel 4G's threshold at 118 dB its site covers
+    the 2.45 km disc (not the 3 km radius): 4G is missing from 100 − 100 π 2.45² / 400 = 95.3 %
+    of the 20 km × 20 km commune. Two residents' reports in the workspace load the field check:
+    its path-loss table, the map toggle and the downloads' note."""
+    import re
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from geo.store import fieldreports
+
+    ds = b.dataset([{"code": "1", "name": "Tà Rụt", "population": 400.0,
+                     "geometry": b.square(b.X0 - 10_000.0, b.Y0 - 10_000.0, 20_000.0)}],
+                   bts=[{"site_id": "v", "carrier": "Viettel", "x": b.X0 + 25.0,
+                         "y": b.Y0 - 25.0, "technologies": "4G"}])
+    b.write_folder(ds, tmp_path / "data")
+    (tmp_path / "dem").mkdir()
+    write_dem(tmp_path / "dem" / "flat.tif", np.full((N, N), 200.0))
+    monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("PHUSONG_DEM_DIR", str(tmp_path))
+    monkeypatch.setenv("PHUSONG_DATABASE_URL", f"sqlite:///{tmp_path / 'workspace.sqlite'}")
+    centre = gpd.GeoSeries([shapely.Point(b.X0 + 500.0, b.Y0)], crs=b.UTM48N).to_crs(4326)
+    for service in ("yes", "no"):
+        fieldreports.add_field_report(lon=centre.x[0], lat=centre.y[0], service=service,
+                                      observed_on="2026-03-02", reporter="Hồ Văn A",
+                                      carrier="Viettel", technology="4G")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
+    at.run()
+    at.radio(key="model").set_value("terrain").run()
+    at.selectbox(key="dem_folder").set_value("dem").run()
+    assert not at.exception, at.exception
+
+    def no_4g_area() -> float:
+        for metric in at.metric:
+            if metric.label.startswith("Chưa có 4G"):
+                return float(re.search(r"[\d,]+", metric.delta).group().replace(",", "."))
+        raise AssertionError("no 4G KPI")
+
+    assert no_4g_area() == pytest.approx(100 - 100 * math.pi * 3.0 ** 2 / 400, abs=0.15)
+    headers = [c for df in at.dataframe for c in df.value.columns]
+    assert "Ngưỡng suy hao theo thực địa (dB)" in headers  # the field tab's terrain table
+    assert at.sidebar.checkbox(key="field_on_map").value is False
+    assert any("bằng chứng thực địa" in c.value for c in at.caption)  # the downloads' note
+    at.session_state["calibration_path_loss"] = (("Viettel", "4G", 118.0),)
+    at.run()
+    assert not at.exception, at.exception
+    assert no_4g_area() == pytest.approx(100 - 100 * math.pi * 2.453 ** 2 / 400, abs=0.15)
+    assert any("Viettel 4G: 118,0 dB" in c.value for c in at.sidebar.caption)
+    at.sidebar.button(key="calibration_loss_remove").click().run()
+    assert no_4g_area() == pytest.approx(100 - 100 * math.pi * 3.0 ** 2 / 400, abs=0.15)
