@@ -226,7 +226,9 @@ BARS_SERVICE = 2
 WEAK_IS_SERVICE = True
 
 # Calibration (geo.analysis.calibration): a maximum-likelihood logistic fall of service with the
-# distance to the nearest site of the carrier serving the technology. Fewer readings than this, or
+# distance to the nearest site of the carrier serving the technology (with a DEM also with the Hata
+# path loss to the readings in its line of sight: the terrain model's path-loss threshold, which
+# has no default: TerrainParams.max_path_loss_db is empty until fitted). Fewer readings than this, or
 # fewer than CALIBRATION_MIN_EACH with and without service, give "not enough evidence", never a
 # number.
 # ASSUMPTION: the usual rule of thumb of about 10 events per fitted parameter (Peduzzi et al.
