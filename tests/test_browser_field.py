@@ -59,4 +59,13 @@ def test_readings_on_the_main_map(page, server, tmp_path):
     page.wait_for_timeout(1500)
     frame = page.locator(MAP_FRAME).first.content_frame
     assert frame.locator(READINGS).count() == 0
+    # the export tab's snapshot says how much rests on the evidence loaded in the field tab
+    page.get_by_role("tab", name="Xuất báo cáo").click()
+    page.get_by_text("bằng chứng thực địa (tab Thực địa)").wait_for(timeout=30_000)
+    with page.expect_download(timeout=180_000) as info:
+        page.get_by_role("button", name="Bản đồ A4 (PDF)", exact=True).click()
+    from pypdf import PdfReader
+
+    text = " ".join(PdfReader(info.value.path()).pages[0].extract_text().split())
+    assert "bằng chứng thực địa (125 lần đo; gnettrack.txt)" in text
     assert not page.errors
