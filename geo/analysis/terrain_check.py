@@ -40,7 +40,8 @@ def compare(readings: gpd.GeoDataFrame, bts_sites: gpd.GeoDataFrame, dem: DEM, *
     ``in_sight`` (the nearest serving site sees the reading's cell), ``cell_distance_m`` (between
     cell centres, as the terrain model measures; inf without a site), ``path_loss_db`` (Hata,
     inf where not in sight), ``field_service`` and ``model_covered``: in sight within the
-    technology's radius and within ``terrain``'s threshold for the carrier and technology."""
+    technology's radius and within ``terrain``'s threshold for the carrier and technology.
+    A reading off the DEM, or whose serving site is off it, counts as not in sight."""
     pts = readings.to_crs(dem.crs)
     sites = bts_sites.to_crs(dem.crs).reset_index(drop=True)
     xy = pts.geometry.to_numpy()
