@@ -257,7 +257,7 @@ def _report(args: argparse.Namespace) -> int:
     params = _params(args)
     analysis = gaps.analyse(dataset, vintage=args.vintage, method=args.method, params=params)
     if args.calibration is not None:  # the exports say how much of the radii rests on evidence
-        analysis = _with_calibration_note(analysis, args.calibration)
+        analysis = _with_calibration_note(analysis, args.calibration, bool(args.dem))
     if args.measurements:  # … and how much of the figures rests on field evidence
         analysis = _with_evidence_notes(dataset, analysis, args, params)
     elif args.reports:
@@ -311,8 +311,9 @@ def _params(args: argparse.Namespace):
     return params
 
 
-def _with_calibration_note(analysis, path: Path):
-    """``analysis`` with a note (settings.csv, the XLSX's settings) on the fitted radii in use."""
+def _with_calibration_note(analysis, path: Path, terrain_model: bool = False):
+    """``analysis`` with a note (settings.csv, the XLSX's settings) on the fitted radii in use
+    and, with ``terrain_model`` (``--dem``), one on the fitted path-loss thresholds."""
     from dataclasses import replace
 
     from geo import i18n
@@ -320,9 +321,15 @@ def _with_calibration_note(analysis, path: Path):
 
     fits = calibration.read_json(path)
     fitted = [f for f in fits if f.fitted]
-    note = i18n.note("calibrated", file=path.name, fitted=len(fitted),
-                     n=sum(f.samples for f in fitted), unfitted=len(fits) - len(fitted))
-    return replace(analysis, notes=tuple(analysis.notes) + (note,))
+    notes = [i18n.note("calibrated", file=path.name, fitted=len(fitted),
+                       n=sum(f.samples for f in fitted), unfitted=len(fits) - len(fitted))]
+    loss_fits = calibration.read_loss_json(path) if terrain_model else []
+    if loss_fits:
+        fitted = [f for f in loss_fits if f.fitted]
+        notes.append(i18n.note("calibrated_path_loss", file=path.name, fitted=len(fitted),
+                               n=sum(f.samples for f in fitted),
+                               unfitted=len(loss_fits) - len(fitted)))
+    return replace(analysis, notes=tuple(analysis.notes) + tuple(notes))
 
 
 def _terrain(dataset, args: argparse.Namespace, params=None):

@@ -1159,6 +1159,13 @@ TEXT |= _g("note", {
                    "field-calibrated radii ({file}): {fitted} carrier × technology group(s) fitted "
                    "from {n} readings; {unfitted} group(s) without enough evidence keep their "
                    "radius"),
+    "calibrated_path_loss": ("ngưỡng suy hao của mô hình địa hình theo thực địa ({file}): {fitted} "
+                             "nhóm nhà mạng × công nghệ được hiệu chỉnh từ {n} lần đo trong tầm "
+                             "nhìn thẳng; {unfitted} nhóm chưa đủ bằng chứng không có ngưỡng",
+                             "the terrain model's field-fitted path-loss thresholds ({file}): "
+                             "{fitted} carrier × technology group(s) fitted from {n} readings in "
+                             "line of sight; {unfitted} group(s) without enough evidence have no "
+                             "threshold"),
     "evidence": ("bằng chứng thực địa ({n} lần đo; {source}): {area}% diện tích ({people}% dân "
                  "số) có lần đo trong vòng {m} m; {checked}% diện tích đã kiểm chứng, "
                  "{contradicted}% bị thực địa phủ nhận, {unchecked}% chưa kiểm chứng; {agree}% "

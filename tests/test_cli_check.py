@@ -209,6 +209,10 @@ def test_report_with_dem_applies_the_threshold(checked_dem, tmp_path, capsys):
                         "--out", str(tmp_path / "cal")]) == 0
     err = capsys.readouterr().err
     assert "calibration: Viettel 4G path-loss threshold" in err
+    used = pd.read_csv(tmp_path / "cal" / "settings.csv", encoding="utf-8-sig")
+    assert "the terrain model's field-fitted path-loss thresholds (calibration.json): 2 carrier " \
+        "× technology group(s) fitted from 600 readings in line of sight; 1 group(s) without " \
+        "enough evidence have no threshold" in " ".join(used["value"].astype(str))
     plain = pd.read_csv(tmp_path / "plain" / "communes.csv")
     key = "Commune code"  # rows are sorted by the metric, which the calibration changes
     plain = plain.set_index(key).sort_index()
