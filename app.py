@@ -7,6 +7,7 @@ sidebar's "Your data" section replaces it for one browser session (``st.session_
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from geo.io import dem_root
 from geo.ui import accounts, jobs
 from geo.errors import PhusongError, Problem
 from geo.settings import CoverageParams, TerrainParams
-from geo.analysis import agreement, calibration, fieldcheck
+from geo.analysis import agreement, calibration, fieldcheck, terrain_check
 from geo.io import fieldfiles
 from geo.io import measurements as field_io
 from geo.render import field_map
@@ -66,6 +67,9 @@ WHATIF, WHATIF_POINT = urlstate.WHATIF, "whatif_point"
 # Field-calibrated radii in use: ((carrier, technology, metres), …) from the field check's
 # "apply calibration" (this session only; not in the URL).
 CALIBRATION = "calibration"
+# Field-fitted path-loss thresholds of the terrain model in use: ((carrier, technology, dB), …)
+# from the field check's "apply the path-loss thresholds" (this session only; not in the URL).
+PATH_LOSS_CALIBRATION = "calibration_path_loss"
 FIELD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "kml", "kmz", "gpx"]
 
 
@@ -122,12 +126,15 @@ def dem_for(dem_key: str, data_key: str, vintage: str, _dataset, _sources) -> de
 # Not cached: st_folium mutates the map it renders, so a cached map breaks in a second session.
 # Building it takes tens of milliseconds and is deterministic (the same state gives the same
 # script), so streamlit-folium keeps its frame between reruns.
+# field_key: the field check's key when its readings are drawn (they come in _readings), else None.
 def map_for(data_key: str, vintage: str, params: CoverageParams, metric: str, lang: str,
             show_gaps: tuple[str, ...], tiles: bool, _dataset: loading.Dataset | None = None,
-            terrain_state: tuple | None = None, _dem=None):
+            terrain_state: tuple | None = None, _dem=None, field_key: str | None = None,
+            _readings=None):
     return maps.build_map(analysis_for(data_key, vintage, params, _dataset, terrain_state, _dem),
                           metric=metric, lang=lang,
-                          show_gaps=show_gaps, tiles=tiles, asset_base_url=ASSET_BASE_URL)
+                          show_gaps=show_gaps, tiles=tiles, asset_base_url=ASSET_BASE_URL,
+                          readings=_readings if field_key is not None else None)
 
 
 # The field check of this session's uploaded readings (files_key: their content hash) against the
@@ -139,6 +146,18 @@ def field_check_for(files_key: str, data_key: str, vintage: str, params: Coverag
     if not len(readings):
         return None, problems
     return fieldcheck.check(_dataset, readings, vintage=vintage, params=params), problems
+
+
+# The terrain model's path-loss check of the same readings over the DEM in use (dem_key): each
+# reading's path loss, the fitted thresholds and path_loss.csv's table.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def terrain_field_for(files_key: str, data_key: str, vintage: str, params: CoverageParams,
+                      dem_key: str, _dataset: loading.Dataset, _readings, _dem):
+    judged = terrain_check.compare(_readings, _dataset.bts_sites, _dem, params=params)
+    fits = calibration.calibrate_path_loss(judged)
+    table = terrain_check.loss_table(judged, fits, params, TerrainParams(),
+                                     calibration.apply_terrain(fits))
+    return fits, table
 
 
 # The reading tables of one state and language (KPIs, the commune table or the circle/terrain
@@ -157,11 +176,17 @@ def tables_for(data_key: str, vintage: str, params: CoverageParams, lang: str,
             if export.has_settlements(analysis) else None}
 
 
+# field_key: the field tab's check (key, result, source names) in _field, whose evidence the
+# snapshot, report and settings then state (geo.analysis.fieldcheck.evidence_notes); None = none.
 @st.cache_data(show_spinner=False, max_entries=32)
 def export_bytes(kind: str, data_key: str, vintage: str, params: CoverageParams, metric: str,
                  lang: str, show_gaps: tuple[str, ...], _dataset: loading.Dataset | None = None,
-                 terrain_state: tuple | None = None, _dem=None) -> bytes:
+                 terrain_state: tuple | None = None, _dem=None, field_key: str | None = None,
+                 _field=None) -> bytes:
     analysis = analysis_for(data_key, vintage, params, _dataset, terrain_state, _dem)
+    if field_key is not None:
+        analysis = dataclasses.replace(analysis, notes=tuple(analysis.notes) + (
+            fieldcheck.evidence_notes(_field[1], source=_field[2])))
     return export.render(kind, analysis, metric=metric, lang=lang, show_gaps=show_gaps)
 
 
@@ -345,7 +370,13 @@ if model == "terrain":
         internet_walk_min=float(st.sidebar.slider(
             T("terrain.walk_min"), urlstate.WALK_MIN.lo, urlstate.WALK_MIN.hi,
             step=urlstate.WALK_MIN.step, key="walk_min", persist_state="session")),
-        path_loss=st.sidebar.checkbox(T("terrain.path_loss"), value=False, key="path_loss"))
+        path_loss=st.sidebar.checkbox(T("terrain.path_loss"), value=False, key="path_loss"),
+        max_path_loss_db=tuple(st.session_state.get(PATH_LOSS_CALIBRATION, ())))
+    if st.session_state.get(PATH_LOSS_CALIBRATION):
+        st.sidebar.caption(T("field.applied_loss").format(
+            limits=field_map.loss_text(st.session_state[PATH_LOSS_CALIBRATION], lang)))
+        st.sidebar.button(T("field.remove_loss"), key="calibration_loss_remove",
+                          on_click=lambda: st.session_state.pop(PATH_LOSS_CALIBRATION, None))
 tiles = st.sidebar.checkbox(T("app.tiles"), value=False, key="tiles")
 st.sidebar.caption(T("app.defaults_source"))
 
@@ -847,12 +878,19 @@ def apply_calibration(fits: list) -> None:
         st.session_state[f"radius_{tech}"] = float(km)
 
 
-def field_section() -> None:
-    """The field check: readings and residents' reports in, model versus field out."""
+def apply_path_loss(fits: list) -> None:
+    """Use the fitted path-loss thresholds in the terrain model."""
+    st.session_state[PATH_LOSS_CALIBRATION] = calibration.apply_terrain(fits).max_path_loss_db
+
+
+def field_section():
+    """The field check: readings and residents' reports in, model versus field out. Returns
+    (key, check, file names) of the check loaded (for the main map and the downloads), or
+    None."""
     st.markdown(T("field.intro"))
     if not may_import:
         st.caption(T("login.viewer_only"))
-        return
+        return None
     c_meas, c_rep = st.columns(2)
     files = [(f.name, f.getvalue(), "measurement") for f in c_meas.file_uploader(
         T("field.upload_measurements"), type=FIELD_TYPES, accept_multiple_files=True,
@@ -871,7 +909,7 @@ def field_section() -> None:
                               file_name="residents_reports_workspace.csv", mime="text/csv",
                               on_click="ignore", key="field_dl_stored")
     if not files:
-        return
+        return None
     files_key = uploads.digest({str(k): (n, d + s.encode()) for k, (n, d, s) in enumerate(files)})
     with st.spinner("…"):
         result, problems = field_check_for(files_key, data_key, vintage, params, dataset, files)
@@ -888,7 +926,7 @@ def field_section() -> None:
                                key="download_field_report")
     if result is None:
         st.error(T("field.none_usable"))
-        return
+        return None
     st.success(T("field.summary").format(
         n=maps.fmt_number(len(result.before.readings), lang),
         before=maps.fmt_number(result.before.agreement_pct, lang, 1),
@@ -902,6 +940,17 @@ def field_section() -> None:
                   on_click=apply_calibration, args=(result.fits,))
     else:
         st.info(T("field.nothing_fitted"))
+    loss_fits = None
+    if terrain_state is not None:  # terrain model on: the path-loss threshold too
+        loss_fits, loss_table = terrain_field_for(files_key, data_key, vintage, params,
+                                                  terrain_state[0], dataset,
+                                                  result.before.readings, dem_grid)
+        st.subheader(T("field.loss_title"))
+        st.dataframe(field_map.loss_display(loss_table, lang), hide_index=True, width="stretch")
+        st.caption(T("field.loss_note").format(n=settings.CALIBRATION_MIN_READINGS))
+        if any(f.fitted for f in loss_fits):
+            st.button(T("field.apply_loss"), key="calibration_loss_apply", type="primary",
+                      on_click=apply_path_loss, args=(loss_fits,))
     st_folium(field_map.field_map(result.before, result.units, lang=lang,
                                   confidence=result.confidence_layer,
                                   asset_base_url=ASSET_BASE_URL),
@@ -921,7 +970,8 @@ def field_section() -> None:
         file_name="agreement.csv", mime="text/csv", on_click="ignore", key="field_dl_agreement")
     downloads[1].download_button(
         T("field.download_calibration"),
-        calibration.to_json(result.fits, source=", ".join(n for n, _, _ in files), params=params),
+        calibration.to_json(result.fits, source=", ".join(n for n, _, _ in files), params=params,
+                            loss_fits=loss_fits),
         file_name="calibration.json", mime="application/json", on_click="ignore",
         key="field_dl_calibration")
     downloads[2].download_button(
@@ -934,19 +984,27 @@ def field_section() -> None:
             T("field.download_reports"), field_io.reports_csv(reports),
             file_name="residents_reports.csv", mime="text/csv", on_click="ignore",
             key="field_dl_reports")
+    return files_key, result, ", ".join(n for n, _, _ in files)
 
 
 with tab_field:
-    field_section()
+    field_loaded = field_section()
+# the field check's readings on the main map, in their own pane (a sidebar toggle)
+field_on_map = field_loaded is not None and st.sidebar.checkbox(T("field.on_map"), value=False,
+                                                                key="field_on_map")
 
 with tab_export:
     st.caption(T("app.export_note"))
     st.markdown(f"**{export.filter_line(params, lang)}**")
+    if field_loaded:
+        st.caption(T("field.export_note"))
     state = (data_key, vintage, params, metric, lang, show_gaps, dataset, terrain_state, dem_grid)
     columns = st.columns(4)
     for i, (kind, filename, mime) in enumerate(export.DOWNLOADS):
         columns[i % 4].download_button(
-            T(f"app.download_{kind}"), data=lambda kind=kind: export_bytes(kind, *state),
+            T(f"app.download_{kind}"), data=lambda kind=kind: export_bytes(
+                kind, *state, field_key=field_loaded[0] if field_loaded else None,
+                _field=field_loaded),
             file_name=filename, mime=mime, key=f"download_{kind}", on_click="ignore",
             width="stretch")
 
@@ -1140,8 +1198,10 @@ with tab_map:
         selected = matches[0]
     st.session_state[urlstate.COMMUNE] = selected
     with left:
-        folium_map = view.keep_view(map_for(data_key, vintage, params, metric, lang, show_gaps,
-                                            tiles, dataset, terrain_state, dem_grid))
+        folium_map = view.keep_view(map_for(
+            data_key, vintage, params, metric, lang, show_gaps, tiles, dataset, terrain_state,
+            dem_grid, field_key=field_loaded[0] if field_on_map else None,
+            _readings=field_map.map_readings(field_loaded[1].before) if field_on_map else None))
         goto = st.session_state.pop(VIEW_REQUEST, None)  # the link's view, applied once
         if goto is not None and not view.view_within(goto, view.fit_bounds_of(folium_map)):
             url_ignored("view", urlstate.fmt_view(goto))

@@ -73,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
                              "instead of a folder: the same report as the folder it was saved "
                              "from")
     report.add_argument("--calibration", type=Path, metavar="FILE", help=CALIBRATION_HELP)
+    report.add_argument("--measurements", type=Path, nargs="+", metavar="FILE",
+                        help="field readings (as for `check`): the snapshot, report.pdf and "
+                             "settings say per commune and overall how much area and how many "
+                             "people have nearby evidence and whether it agrees")
+    report.add_argument("--reports", type=Path, nargs="+", metavar="FILE",
+                        help="residents' reports, used as evidence with --measurements")
     report.add_argument("--import-report", type=Path, metavar="FILE",
                         help="also write the import report (CSV: severity, file, row, column, "
                              "value, reason) here, also when the data cannot be used; a usable "
@@ -124,8 +130,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="BTS sites instead of the dataset's (an OpenCellID export works)")
     check.add_argument("--vintage", choices=settings.VINTAGES, default="legacy")
     check.add_argument("--dem", type=Path, nargs="+", metavar="FILE",
-                       help="elevation model (accepted; the terrain model's path-loss threshold is "
-                            "not fitted yet: circle radii are)")
+                       help="elevation model (GeoTIFF, SRTM .hgt or a folder): also fit the "
+                            "terrain model's path-loss threshold per carrier and technology "
+                            "(path_loss.csv, calibration.json's max_path_loss_db)")
     check.add_argument("--lang", choices=settings.LANGS, default="vi")
     check.add_argument("--out", type=Path, required=True, help="folder to write into")
 
@@ -250,7 +257,11 @@ def _report(args: argparse.Namespace) -> int:
     params = _params(args)
     analysis = gaps.analyse(dataset, vintage=args.vintage, method=args.method, params=params)
     if args.calibration is not None:  # the exports say how much of the radii rests on evidence
-        analysis = _with_calibration_note(analysis, args.calibration)
+        analysis = _with_calibration_note(analysis, args.calibration, bool(args.dem))
+    if args.measurements:  # … and how much of the figures rests on field evidence
+        analysis = _with_evidence_notes(dataset, analysis, args, params)
+    elif args.reports:
+        raise PhusongError("--reports needs --measurements (the field readings)")
     if args.metric not in analysis.communes.columns:
         raise PhusongError(f"--metric {args.metric!r} is not a commune column; try no_4g_pct, "
                            "no_mobile_pct, no_loudspeaker_pct, no_internet_pct, no_service_pct, "
@@ -300,8 +311,9 @@ def _params(args: argparse.Namespace):
     return params
 
 
-def _with_calibration_note(analysis, path: Path):
-    """``analysis`` with a note (settings.csv, the XLSX's settings) on the fitted radii in use."""
+def _with_calibration_note(analysis, path: Path, terrain_model: bool = False):
+    """``analysis`` with a note (settings.csv, the XLSX's settings) on the fitted radii in use
+    and, with ``terrain_model`` (``--dem``), one on the fitted path-loss thresholds."""
     from dataclasses import replace
 
     from geo import i18n
@@ -309,9 +321,15 @@ def _with_calibration_note(analysis, path: Path):
 
     fits = calibration.read_json(path)
     fitted = [f for f in fits if f.fitted]
-    note = i18n.note("calibrated", file=path.name, fitted=len(fitted),
-                     n=sum(f.samples for f in fitted), unfitted=len(fits) - len(fitted))
-    return replace(analysis, notes=tuple(analysis.notes) + (note,))
+    notes = [i18n.note("calibrated", file=path.name, fitted=len(fitted),
+                       n=sum(f.samples for f in fitted), unfitted=len(fits) - len(fitted))]
+    loss_fits = calibration.read_loss_json(path) if terrain_model else []
+    if loss_fits:
+        fitted = [f for f in loss_fits if f.fitted]
+        notes.append(i18n.note("calibrated_path_loss", file=path.name, fitted=len(fitted),
+                               n=sum(f.samples for f in fitted),
+                               unfitted=len(loss_fits) - len(fitted)))
+    return replace(analysis, notes=tuple(analysis.notes) + tuple(notes))
 
 
 def _terrain(dataset, args: argparse.Namespace, params=None):
@@ -322,7 +340,8 @@ def _terrain(dataset, args: argparse.Namespace, params=None):
     params = params or CoverageParams()
     grid = _read_dem(dataset, args)
     _progress("terrain model: line of sight from every site, walking time to internet points")
-    analysis = terrain.analyse_terrain(dataset, grid, vintage=args.vintage, params=params)
+    analysis = terrain.analyse_terrain(dataset, grid, vintage=args.vintage, params=params,
+                                       terrain=_terrain_params(args))
     for line in analysis.notes[2:]:
         _progress(f"note: {line}")
     return analysis
@@ -351,7 +370,7 @@ def _plan(args: argparse.Namespace) -> int:
     result = siting.plan(dataset, service=args.service, k=args.k, carrier=args.carrier,
                          technology=args.technology, vintage=args.vintage, communes=communes,
                          exclude=exclude, spacing_m=args.spacing_m, solver=args.solver,
-                         params=_params(args),
+                         params=_params(args), terrain=_terrain_params(args),
                          time_limit_s=args.time_limit, progress=_progress, dem=grid, cache=cache)
     _progress("analysing before and after")
     before, after = siting.compare(dataset, result, dem=grid, cache=cache)
@@ -374,11 +393,9 @@ def _plan(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     """``check``: the readings against the model, the radii they support, and the files."""
     from geo.render import export
-    from geo.io import importing
     from geo.io import loading
     from geo.render import maps
     from geo.analysis import agreement, calibration, fieldcheck
-    from geo.io import fieldfiles
     from geo.render import field_map
     from geo.settings import CoverageParams
 
@@ -386,34 +403,22 @@ def _check(args: argparse.Namespace) -> int:
     overrides = {"bts_sites": args.layer_sites} if args.layer_sites else {}
     _progress(f"reading {args.data}" + (f", sites from {args.layer_sites}" if overrides else ""))
     dataset = loading.load_dataset(args.data, overrides=overrides)
-    files = [(p, "measurement") for p in args.measurements] + [(p, "report")
-                                                                for p in args.reports or ()]
-    for path, _ in files:
-        if not path.is_file():
-            raise PhusongError(f"file not found: {path}")
-    readings, problems = fieldfiles.import_files(files, communes=dataset.communes)
-    problems = list(dataset.problems) + problems
-    _progress(f"{len(readings):,} reading(s) kept, {importing.counts(problems)['rows_out']:,} "
-              "row(s) left out")
-    args.out.mkdir(parents=True, exist_ok=True)
-    if problems:
-        export.write_atomic(args.out / "import_report.csv", importing.report_csv(problems))
-        _progress(f"import report: {args.out / 'import_report.csv'}")
-    if not len(readings):
-        raise DataError([p for p in problems if p.is_error],
-                        "no usable reading in " + ", ".join(p.name for p, _ in files))
-    if args.dem:
-        _progress("note: with a DEM the terrain model's path-loss threshold is not fitted yet; "
-                  "the circle radii are fitted")
+    readings, problems, files = _field_readings(dataset, args, "import_report.csv",
+                                                list(dataset.problems))
     params = CoverageParams()
     _progress(f"comparing {len(readings):,} reading(s) with the model")
     result = fieldcheck.check(dataset, readings, vintage=args.vintage, params=params)
     before, after, fits = result.before, result.after, result.fits
-    paths = [export.write_atomic(args.out / "agreement.csv",
-                                 result.table.to_csv(index=False).encode("utf-8-sig")),
-             calibration.write_json(args.out / "calibration.json", fits,
-                                    source=", ".join(p.name for p, _ in files),
-                                    params=params),
+    loss_fits, paths = None, []
+    if args.dem:
+        loss_fits, loss_table = _check_terrain(dataset, readings, args, params)
+        paths.append(export.write_atomic(args.out / "path_loss.csv",
+                                         loss_table.to_csv(index=False).encode("utf-8-sig")))
+    paths += [export.write_atomic(args.out / "agreement.csv",
+                                  result.table.to_csv(index=False).encode("utf-8-sig")),
+              calibration.write_json(args.out / "calibration.json", fits,
+                                     source=", ".join(p.name for p, _ in files),
+                                     params=params, loss_fits=loss_fits),
              export.write_atomic(args.out / "communes_agreement.csv",
                                  result.communes_table().to_csv(index=False).encode("utf-8-sig")),
              export.write_atomic(args.out / "disagreements.geojson",
@@ -429,6 +434,83 @@ def _check(args: argparse.Namespace) -> int:
               "calibration")
     _progress(f"done in {time.perf_counter() - started:.1f} s: {len(paths)} files in {args.out}")
     return 0
+
+
+def _field_readings(dataset, args: argparse.Namespace, report_name: str, problems: list):
+    """(readings, problems, files) of ``--measurements`` and ``--reports``; the problems (after
+    ``problems``) written to ``OUT/report_name`` when there are any; :class:`DataError` when no
+    reading is usable."""
+    from geo.io import fieldfiles, importing
+    from geo.render import export
+
+    files = [(p, "measurement") for p in args.measurements] + [(p, "report")
+                                                                for p in args.reports or ()]
+    for path, _ in files:
+        if not path.is_file():
+            raise PhusongError(f"file not found: {path}")
+    readings, found = fieldfiles.import_files(files, communes=dataset.communes)
+    problems = problems + found
+    _progress(f"{len(readings):,} reading(s) kept, {importing.counts(problems)['rows_out']:,} "
+              "row(s) left out")
+    args.out.mkdir(parents=True, exist_ok=True)
+    if problems:
+        export.write_atomic(args.out / report_name, importing.report_csv(problems))
+        _progress(f"import report: {args.out / report_name}")
+    if not len(readings):
+        raise DataError([p for p in problems if p.is_error],
+                        "no usable reading in " + ", ".join(p.name for p, _ in files))
+    return readings, problems, files
+
+
+def _with_evidence_notes(dataset, analysis, args: argparse.Namespace, params):
+    """``analysis`` with the notes of :func:`geo.analysis.fieldcheck.evidence_notes`: how much of
+    each commune has nearby field evidence (``--measurements``, ``--reports``) and whether it
+    agrees with the model as used (``params``)."""
+    from dataclasses import replace
+
+    from geo.analysis import fieldcheck
+
+    readings, _, files = _field_readings(dataset, args, "field_import_report.csv", [])
+    result = fieldcheck.check(dataset, readings, vintage=args.vintage, params=params)
+    notes = fieldcheck.evidence_notes(result, source=", ".join(p.name for p, _ in files))
+    _progress(notes[0].text("en"))
+    return replace(analysis, notes=tuple(analysis.notes) + notes)
+
+
+def _check_terrain(dataset, readings, args: argparse.Namespace, params):
+    """``check --dem``: each reading's path loss from its nearest serving site over the DEM, the
+    path-loss threshold per carrier × technology, and the ``path_loss.csv`` table."""
+    from geo.analysis import calibration, terrain_check
+    from geo.settings import TerrainParams
+
+    grid = _read_dem(dataset, args)
+    _progress("terrain model: line of sight and path loss from each reading's serving site")
+    judged = terrain_check.compare(readings, dataset.bts_sites, grid, params=params)
+    fits = calibration.calibrate_path_loss(judged)
+    table = terrain_check.loss_table(judged, fits, params, TerrainParams(),
+                                     calibration.apply_terrain(fits))
+    for fit in fits:
+        figure = (f"{fit.max_path_loss_db:.1f} dB ({fit.low_db:.1f}–{fit.high_db:.1f})"
+                  if fit.fitted else f"not enough evidence ({fit.why})")
+        _progress(f"{fit.carrier} {fit.technology}: {fit.samples:,} of {fit.readings:,} "
+                  f"reading(s) in sight, path-loss threshold {figure}")
+    return fits, table
+
+
+def _terrain_params(args: argparse.Namespace):
+    """The terrain model's parameters: the defaults, with the path-loss thresholds of
+    ``--calibration`` (a check run with a DEM)."""
+    from geo.settings import TerrainParams
+
+    if getattr(args, "calibration", None) is None or not args.dem:
+        return TerrainParams()
+    from geo.analysis import calibration
+
+    terrain = calibration.apply_terrain(calibration.read_loss_json(args.calibration))
+    for c, t, limit in terrain.max_path_loss_db:
+        _progress(f"calibration: {c} {t} path-loss threshold {limit:.1f} dB "
+                  f"(from {args.calibration.name}, terrain model)")
+    return terrain
 
 
 def _read_polygons(path: Path):

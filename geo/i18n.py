@@ -1159,6 +1159,30 @@ TEXT |= _g("note", {
                    "field-calibrated radii ({file}): {fitted} carrier × technology group(s) fitted "
                    "from {n} readings; {unfitted} group(s) without enough evidence keep their "
                    "radius"),
+    "calibrated_path_loss": ("ngưỡng suy hao của mô hình địa hình theo thực địa ({file}): {fitted} "
+                             "nhóm nhà mạng × công nghệ được hiệu chỉnh từ {n} lần đo trong tầm "
+                             "nhìn thẳng; {unfitted} nhóm chưa đủ bằng chứng không có ngưỡng",
+                             "the terrain model's field-fitted path-loss thresholds ({file}): "
+                             "{fitted} carrier × technology group(s) fitted from {n} readings in "
+                             "line of sight; {unfitted} group(s) without enough evidence have no "
+                             "threshold"),
+    "evidence": ("bằng chứng thực địa ({n} lần đo; {source}): {area}% diện tích ({people}% dân "
+                 "số) có lần đo trong vòng {m} m; {checked}% diện tích đã kiểm chứng, "
+                 "{contradicted}% bị thực địa phủ nhận, {unchecked}% chưa kiểm chứng; {agree}% "
+                 "lần đo khớp với mô hình",
+                 "field evidence ({n} readings; {source}): {area}% of the area ({people}% of the "
+                 "people) has a reading within {m} m; {checked}% of the area checked, "
+                 "{contradicted}% contradicted by the field, {unchecked}% unchecked; {agree}% of "
+                 "the readings agree with the model"),
+    "evidence_commune": ("{commune}: {area}% diện tích ({people}% dân số) có bằng chứng thực "
+                         "địa, {checked}% đã kiểm chứng, {contradicted}% bị phủ nhận; {n} lần đo, "
+                         "{agree}% khớp với mô hình: {status}",
+                         "{commune}: {area}% of the area ({people}% of the people) with field "
+                         "evidence, {checked}% checked, {contradicted}% contradicted; {n} "
+                         "readings, {agree}% agree with the model: {status}"),
+    "evidence_checked": ("đã kiểm chứng", "checked"),
+    "evidence_contradicted": ("bị thực địa phủ nhận", "contradicted"),
+    "evidence_unchecked": ("chưa kiểm chứng", "unchecked"),
 })
 
 TEXT |= _g("report", {
@@ -1262,6 +1286,31 @@ TEXT |= _g("field", {
     "download_disagreements": ("Tải các điểm khác nhau (GeoJSON)",
                                "Download the disagreements (GeoJSON)"),
     "download_reports": ("Tải phản ánh của người dân (CSV)", "Download residents' reports (CSV)"),
+    "on_map": ("Hiện kết quả đo thực địa trên bản đồ", "Show the field readings on the map"),
+    "readings": ("Số lần đo", "Readings"),
+    "in_sight": ("Trong tầm nhìn thẳng", "In line of sight"),
+    "max_path_loss_fitted_db": ("Ngưỡng suy hao theo thực địa (dB)", "Fitted path-loss threshold (dB)"),
+    "max_path_loss_low_db": ("Cận dưới (dB)", "Lower bound (dB)"),
+    "max_path_loss_high_db": ("Cận trên (dB)", "Upper bound (dB)"),
+    "loss_title": ("Mô hình địa hình: ngưỡng suy hao đường truyền theo thực địa",
+                   "Terrain model: the path-loss threshold the field supports"),
+    "loss_note": ("Với mỗi lần đo trong tầm nhìn thẳng của trạm gần nhất (mô hình độ cao), suy hao "
+                  "Hata tới điểm đo; ngưỡng là mức suy hao mà tại đó xác suất có sóng là 50% "
+                  "(hồi quy logistic, khoảng tin cậy 95%). Dưới {n} lần đo trong tầm nhìn: chưa "
+                  "đủ bằng chứng.",
+                  "For each reading in line of sight of its nearest serving site (over the DEM), "
+                  "the Hata path loss to it; the threshold is the loss where service is 50% likely "
+                  "(logistic regression, 95% interval). Fewer than {n} readings in sight: not "
+                  "enough evidence."),
+    "apply_loss": ("Áp dụng ngưỡng suy hao", "Apply the path-loss thresholds"),
+    "applied_loss": ("Mô hình địa hình dùng ngưỡng suy hao theo thực địa: {limits}",
+                     "Terrain model uses field-fitted path-loss thresholds: {limits}"),
+    "remove_loss": ("Bỏ ngưỡng suy hao", "Remove the path-loss thresholds"),
+    "export_note": ("Ảnh bản đồ, báo cáo và bảng thiết lập ghi rõ bao nhiêu diện tích và dân số có "
+                    "bằng chứng thực địa (tab Thực địa) và bằng chứng đó có khớp với mô hình không.",
+                    "The snapshot, the report and the settings say how much area and how many "
+                    "people have field evidence (Field check tab) and whether it agrees with the "
+                    "model."),
 })
 
 

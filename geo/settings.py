@@ -228,7 +228,9 @@ BARS_SERVICE = 2
 WEAK_IS_SERVICE = True
 
 # Calibration (geo.analysis.calibration): a maximum-likelihood logistic fall of service with the
-# distance to the nearest site of the carrier serving the technology. Fewer readings than this, or
+# distance to the nearest site of the carrier serving the technology (with a DEM also with the Hata
+# path loss to the readings in its line of sight: the terrain model's path-loss threshold, which
+# has no default: TerrainParams.max_path_loss_db is empty until fitted). Fewer readings than this, or
 # fewer than CALIBRATION_MIN_EACH with and without service, give "not enough evidence", never a
 # number.
 # ASSUMPTION: the usual rule of thumb of about 10 events per fitted parameter (Peduzzi et al.
@@ -310,6 +312,10 @@ class TerrainParams:
     sound_curvature_coeff : the same for sound.
     internet_walk_min : access to an internet point = at most this many minutes' walk.
     path_loss : also class covered cells strong / variable / weak (an estimate).
+    max_path_loss_db : (carrier, technology, dB) path-loss thresholds fitted to field readings
+        (``geo.analysis.calibration.apply_terrain``): a site of that carrier then covers with
+        that technology only the cells in sight whose Hata path loss is at most this. Empty =
+        line of sight within the radius, no threshold.
     """
 
     handset_height_m: float = HANDSET_HEIGHT_M
@@ -320,3 +326,11 @@ class TerrainParams:
     sound_curvature_coeff: float = SOUND_CURVATURE_COEFF
     internet_walk_min: float = DEFAULT_INTERNET_WALK_MIN
     path_loss: bool = False
+    max_path_loss_db: tuple[tuple[str, str, float], ...] = ()
+
+    def path_loss_limit(self, carrier: str, technology: str) -> float:
+        """The fitted path-loss threshold (dB) of ``carrier``'s ``technology``; inf if none."""
+        for c, t, limit in self.max_path_loss_db:
+            if c == carrier and t == technology:
+                return float(limit)
+        return float("inf")

@@ -132,3 +132,93 @@ def test_residents_reports_are_evidence(tmp_path):
     assert table["agreement_before_pct"].tolist() == [50.0]
     geo = json.loads((out / "disagreements.geojson").read_text(encoding="utf-8"))
     assert sorted(f["properties"]["source"] for f in geo["features"]) == ["measurement", "report"]
+
+
+# --- with a DEM: the terrain model's path-loss threshold ----------------------------------------
+
+def flat_dem(path, cell=100.0):
+    """A flat GeoTIFF (200 m above sea level) over the area `check --dem` reads."""
+    import rasterio
+    from affine import Affine
+
+    from geo.analysis import terrain
+
+    crs, (xmin, ymin, xmax, ymax) = terrain.dem_area(loading.load_dataset(
+        settings.DEFAULT_DATA_DIR), margin_m=6000.0)
+    cols, rows = int((xmax - xmin) // cell) + 1, int((ymax - ymin) // cell) + 1
+    with rasterio.open(path, "w", driver="GTiff", width=cols, height=rows, count=1,
+                       dtype="float32", crs=crs, transform=Affine(cell, 0, xmin, 0, -cell, ymax)
+                       ) as out:
+        out.write(np.full((rows, cols), 200.0, np.float32), 1)
+    return path
+
+
+def hata_open_1800(d_km: float, hb: float = 30.0) -> float:
+    """COST-231 Hata, 1800 MHz, open area, handset at 1.5 m: 104.27 dB at 1 km, 35.22 dB per
+    decade for a 30 m mast (worked by hand in tests/test_terrain_check.py)."""
+    import math
+
+    return 104.27 + (44.9 - 6.55 * math.log10(hb)) * math.log10(d_km)
+
+
+@pytest.fixture(scope="module")
+def checked_dem(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("check_dem")
+    log = synthetic_log(tmp / "gnettrack.txt")
+    dem = flat_dem(tmp / "flat.tif")
+    out = tmp / "out"
+    assert main(["check", "--measurements", str(log), "--dem", str(dem), "--out", str(out),
+                 "--lang", "en"]) == 0
+    return out, dem
+
+
+def test_check_with_dem_fits_the_path_loss_threshold(checked_dem, checked):
+    out, _ = checked_dem
+    # agreement.csv keeps its nine columns and figures; the thresholds go to path_loss.csv
+    assert pd.read_csv(out / "agreement.csv", encoding="utf-8-sig").equals(
+        pd.read_csv(checked / "agreement.csv", encoding="utf-8-sig"))
+    table = pd.read_csv(out / "path_loss.csv", encoding="utf-8-sig")
+    assert list(table.columns) == ["carrier", "technology", "readings", "in_sight",
+                                   "agreement_before_pct", "max_path_loss_fitted_db",
+                                   "max_path_loss_low_db", "max_path_loss_high_db",
+                                   "agreement_after_pct"]
+    t = table.set_index(["carrier", "technology"])
+    for key, radius in TRUTH.items():
+        # flat ground: every reading in sight; service ends where Hata's loss reaches the loss at
+        # the true radius (116.33 dB at 2.2 km, 113.26 dB at 1.8 km)
+        assert t.loc[key, "in_sight"] == t.loc[key, "readings"] == 300
+        expected = hata_open_1800(radius / 1000.0)
+        assert t.loc[key, "max_path_loss_fitted_db"] == pytest.approx(expected, rel=0.10)
+        assert abs(t.loc[key, "max_path_loss_fitted_db"] - expected) < 1.5
+        assert t.loc[key, "max_path_loss_low_db"] < t.loc[key, "max_path_loss_fitted_db"] \
+            < t.loc[key, "max_path_loss_high_db"]
+        assert t.loc[key, "agreement_after_pct"] > t.loc[key, "agreement_before_pct"]
+    assert np.isnan(t.loc[("MobiFone", "3G"), "max_path_loss_fitted_db"])  # 5 readings
+    loss = {(f.carrier, f.technology): f for f in calibration.read_loss_json(
+        out / "calibration.json")}
+    assert loss[("Viettel", "4G")].fitted and not loss[("MobiFone", "3G")].fitted
+    assert calibration.read_loss_json(checked / "calibration.json") == []  # no DEM, no key
+
+
+def test_report_with_dem_applies_the_threshold(checked_dem, tmp_path, capsys):
+    out, dem = checked_dem
+    args = ["report", "--dem", str(dem), "--lang", "en", "--metric", "no_4g_pct"]
+    assert main(args + ["--out", str(tmp_path / "plain")]) == 0
+    capsys.readouterr()
+    assert main(args + ["--calibration", str(out / "calibration.json"),
+                        "--out", str(tmp_path / "cal")]) == 0
+    err = capsys.readouterr().err
+    assert "calibration: Viettel 4G path-loss threshold" in err
+    used = pd.read_csv(tmp_path / "cal" / "settings.csv", encoding="utf-8-sig")
+    assert "the terrain model's field-fitted path-loss thresholds (calibration.json): 2 carrier " \
+        "× technology group(s) fitted from 600 readings in line of sight; 1 group(s) without " \
+        "enough evidence have no threshold" in " ".join(used["value"].astype(str))
+    plain = pd.read_csv(tmp_path / "plain" / "communes.csv")
+    key = "Commune code"  # rows are sorted by the metric, which the calibration changes
+    plain = plain.set_index(key).sort_index()
+    cal = pd.read_csv(tmp_path / "cal" / "communes.csv").set_index(key).sort_index()
+    column = "4G coverage (%) [terrain]"
+    # a threshold of about 116 dB (2.2 km) cuts Viettel's 3 km line-of-sight discs: terrain 4G
+    # coverage falls somewhere and rises nowhere (the circle radii, fitted too, change the
+    # circle figures, not the terrain ones' upper bound)
+    assert (cal[column] <= plain[column] + 1e-9).all() and (cal[column] < plain[column]).any()

@@ -65,3 +65,24 @@ def test_tables_in_both_languages(comparison):
     assert list(vi["Mức tin cậy"])[1] == "Chưa kiểm chứng"
     assert "Area checked (%)" in field_map.communes_display(conf, "en").columns
     assert field_map.calibration_text((("Viettel", "4G", 2270.0),), "vi") == "Viettel 4G: 2.270 m"
+
+
+def test_main_map_draws_the_readings_in_their_own_pane(comparison):
+    from maps_fixture import synthetic_analysis
+
+    analysis = synthetic_analysis()
+    shown = field_map.map_readings(comparison)
+    plain = maps.to_html(maps.build_map(analysis, metric="no_4g_pct", lang="en"))
+    with_readings = maps.to_html(maps.build_map(analysis, metric="no_4g_pct", lang="en",
+                                                readings=shown))
+    # the same state builds the same map (streamlit-folium keeps its frame), with and without
+    assert with_readings == maps.to_html(maps.build_map(analysis, metric="no_4g_pct", lang="en",
+                                                        readings=shown))
+    assert plain == maps.to_html(maps.build_map(analysis, metric="no_4g_pct", lang="en"))
+    assert "phusong_readings" not in plain and "Field readings" not in plain
+    assert with_readings.count('"pane": "phusong_readings"') == 2  # dots and rings
+    assert "phusong-legend-readings" in with_readings and "Model and field disagree" in with_readings
+    n_bad = int((~shown["agrees"]).sum())
+    assert with_readings.count(f'"color": "{maps.DISAGREE_COLOUR}"') >= 1 and n_bad > 0
+    # every reading is a feature of the readings layer, every disagreement one of the rings
+    assert with_readings.count('"what": ') == len(shown)

@@ -410,6 +410,33 @@ def test_terrain_plan_gains_are_reproduced_by_the_terrain_model(service):
     assert plan.area_new_km2 == pytest.approx(area, rel=1e-6)
 
 
+def test_terrain_plan_with_a_fitted_path_loss_threshold():
+    """Viettel 4G's threshold of 118 dB on flat ground: the existing Viettel site and each new one
+    reach the 2.45 km disc where Hata's loss stays within it (not the 3 km radius), and the plan's
+    gains are still what the terrain model with the threshold finds."""
+    from geo.settings import TerrainParams
+
+    d = synthetic_dem(lambda x, y: 200.0 + 0 * x + 0 * y)
+    ds = b.dataset(one_commune(), bts=[{"x": b.X0 - 5 * KM + 15, "y": b.Y0 + 15,
+                                        "carrier": "Viettel", "technologies": "4G"}])
+    cut = TerrainParams(max_path_loss_db=(("Viettel", "4G", 118.0),))
+    cache = terrain.viewshed_cache()
+    plain = siting.plan(ds, service="bts", k=1, carrier="Viettel", params=FLAT, dem=d,
+                        spacing_m=2 * KM, cache=cache, hilltops_n=0)
+    plan = siting.plan(ds, service="bts", k=1, carrier="Viettel", params=FLAT, dem=d,
+                       spacing_m=2 * KM, terrain=cut, cache=cache, hilltops_n=0)
+    # a whole new disc inside the commune: π 3² = 28.3 km² without, π 2.453² = 18.9 km² with
+    assert plain.area_new_km2 == pytest.approx(math.pi * 3.0 ** 2, rel=0.02)
+    assert plan.area_new_km2 == pytest.approx(math.pi * 2.453 ** 2, rel=0.02)
+    before, after = siting.compare(ds, plan, dem=d, cache=cache)
+    assert siting.check_consistency(plan, before, after) == []
+    _, area = siting.gains_by_analysis(plan, before, after)
+    assert plan.area_new_km2 == pytest.approx(area, rel=1e-6)
+    # the existing site too: its 4G area is the smaller disc
+    assert before.communes["covered_4g_pct"].iloc[0] == pytest.approx(
+        100 * math.pi * 2.453 ** 2 / 400, abs=0.1)
+
+
 def test_cli_plan_with_a_dem(tmp_path, capsys):
     import rasterio
 

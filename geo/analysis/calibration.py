@@ -19,10 +19,13 @@ with distance (p ≥ :data:`geo.settings.CALIBRATION_MAX_P` in a likelihood-rati
 "service does not depend on distance"), or the radius or its interval runs outside the distances
 measured.
 
-The terrain model's path-loss threshold is not fitted here (circle radii only).
-:func:`write_json` / :func:`read_json` keep the fits in ``calibration.json``, which
-``python -m geo report|plan --calibration FILE`` and the app apply as per-carrier radii
-(:func:`apply`). Distances in metres.
+With a DEM, :func:`fit_path_loss` fits the terrain model's path-loss threshold the same way: the
+covariate is the Hata path loss (dB) from the nearest serving site to each reading in its line of
+sight (:func:`geo.analysis.terrain_check.compare`), the threshold the loss where service falls half
+way. :func:`write_json` / :func:`read_json` / :func:`read_loss_json` keep the fits in
+``calibration.json``, which ``python -m geo report|plan --calibration FILE`` and the app apply as
+per-carrier radii (:func:`apply`) and, in terrain mode, as per-carrier path-loss thresholds
+(:func:`apply_terrain`). Distances in metres, path losses in dB.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from scipy.special import expit
 
 from geo import settings
 from geo.errors import PhusongError
-from geo.settings import CoverageParams
+from geo.settings import CoverageParams, TerrainParams
 
 FORMAT = "phusong-calibration"
 VERSION = 1
@@ -63,6 +66,31 @@ class Fit:
     low_m: float = math.nan
     high_m: float = math.nan
     why: str = ""
+
+    @property
+    def fitted(self) -> bool:
+        return self.status == FITTED
+
+
+@dataclass(frozen=True)
+class LossFit:
+    """The terrain model's path-loss threshold one carrier × technology's readings support.
+
+    ``status``/``why`` as in :class:`Fit`; ``samples`` counts the readings in sight of their
+    nearest serving site (the ones fitted); ``in_sight`` the same, ``readings`` all readings of
+    the group; ``max_path_loss_db``, ``low_db``, ``high_db``: the Hata path loss (dB) where
+    service falls half way and its interval (NaN without a fit).
+    """
+
+    carrier: str
+    technology: str
+    samples: int
+    status: str
+    max_path_loss_db: float = math.nan
+    low_db: float = math.nan
+    high_db: float = math.nan
+    why: str = ""
+    readings: int = 0
 
     @property
     def fitted(self) -> bool:
@@ -115,14 +143,34 @@ def fit_radius(distance_m, service, *, carrier: str = "", technology: str = "",
     """Fit P(service) on the distance to the nearest serving site (metres; inf = no site, left
     out) and return the radius where service falls half way with its ``confidence`` interval
     (see module doc)."""
-    d = np.asarray(distance_m, float)
+    status, n, value, low, high, why = fit_edge(
+        distance_m, service, per_unit=1000.0, unit="m", min_readings=min_readings,
+        min_each=min_each, max_p=max_p, confidence=confidence, what="radius",
+        measured="distances", quantity="distance")
+    return Fit(carrier, technology, n, status, value, low, high, why)
+
+
+def fit_edge(x, service, *, per_unit: float, unit: str, what: str, measured: str,
+             quantity: str,
+             min_readings: int = settings.CALIBRATION_MIN_READINGS,
+             min_each: int = settings.CALIBRATION_MIN_EACH,
+             max_p: float = settings.CALIBRATION_MAX_P,
+             confidence: float = settings.CALIBRATION_CONFIDENCE
+             ) -> tuple[str, int, float, float, float, str]:
+    """The logistic fall of service with ``x`` (distance in m, path loss in dB, …; non-finite =
+    left out): (status, readings, edge, low, high, why) in ``x``'s units, the edge where service
+    falls half way, by the rules of the module doc. ``per_unit``: units of ``x`` per fitting unit
+    (1000 m = 1 km, 10 dB) so the optimiser stays well scaled; ``unit``, ``what``,
+    ``measured``, ``quantity``: words for the reasons given."""
+    d = np.asarray(x, float)
     y = np.asarray(service, bool)
     ok = np.isfinite(d)
     d, y = d[ok], y[ok]
     n, yes = len(d), int(y.sum())
+    nan = math.nan
 
-    def refuse(why: str) -> Fit:
-        return Fit(carrier, technology, n, NOT_ENOUGH, why=why)
+    def refuse(why: str):
+        return NOT_ENOUGH, n, nan, nan, nan, why
 
     if n < min_readings:
         return refuse(f"{n} readings, fewer than {min_readings}")
@@ -131,25 +179,57 @@ def fit_radius(distance_m, service, *, carrier: str = "", technology: str = "",
                       "needed")
     if d[y].max() < d[~y].min():  # perfectly separated
         low, high = float(d[y].max()), float(d[~y].min())
-        return Fit(carrier, technology, n, FITTED, (low + high) / 2, low, high,
-                   "perfect separation: the edge lies between the readings")
-    km = d / 1000.0  # kilometres keep the optimiser well scaled
+        return (FITTED, n, (low + high) / 2, low, high,
+                "perfect separation: the edge lies between the readings")
+    km = d / per_unit  # fitting units (km, 10 dB) keep the optimiser well scaled
     at, counts = _binned(km, y)
     best = _best_fit(at, counts)
-    # Likelihood-ratio test against "service does not depend on distance" (3 extra parameters).
+    # Likelihood-ratio test against "service does not depend on x" (3 extra parameters).
     share = yes / n
     null = -(yes * math.log(share) + (n - yes) * math.log1p(-share))
     p = float(stats.chi2.sf(2 * (null - best.fun), df=3))
     if not p < max_p:
-        return refuse(f"service does not fall with distance (likelihood-ratio p = {p:.2g})")
+        return refuse(f"service does not fall with {quantity} (likelihood-ratio p = "
+                      f"{p:.2g})")
     r_km = float(best.x[0])
     if not km.min() <= r_km <= km.max():
-        return refuse(f"the fitted radius {1000 * r_km:.0f} m lies outside the distances "
-                      f"measured ({d.min():.0f}–{d.max():.0f} m)")
+        return refuse(f"the fitted {what} {per_unit * r_km:.0f} {unit} lies outside the "
+                      f"{measured} measured ({d.min():.0f}–{d.max():.0f} {unit})")
     low, high = _profile_interval(at, counts, best, stats.chi2.ppf(confidence, df=1))
     if low is None or high is None:
-        return refuse("the interval runs past the distances measured")
-    return Fit(carrier, technology, n, FITTED, 1000 * r_km, 1000 * low, 1000 * high)
+        return refuse(f"the interval runs past the {measured} measured")
+    return FITTED, n, per_unit * r_km, per_unit * low, per_unit * high, ""
+
+
+def fit_path_loss(loss_db, service, *, carrier: str = "", technology: str = "",
+                  **kwargs) -> LossFit:
+    """Fit P(service) on the Hata path loss (dB) from the nearest serving site to each reading in
+    its sight (inf = not in sight or no site: left out) by the same rules as :func:`fit_radius`;
+    the threshold is the path loss where service falls half way."""
+    loss = np.asarray(loss_db, float)
+    status, n, value, low, high, why = fit_edge(
+        loss, service, per_unit=10.0, unit="dB", what="path-loss threshold",
+        measured="path losses", quantity="path loss", **kwargs)
+    return LossFit(carrier, technology, n, status, value, low, high, why, readings=len(loss))
+
+
+def calibrate_path_loss(readings: pd.DataFrame, **kwargs) -> list[LossFit]:
+    """One :class:`LossFit` per carrier × technology of ``readings`` (columns carrier,
+    technology, path_loss_db, field_service: :func:`geo.analysis.terrain_check.compare`'s
+    readings), sorted."""
+    return [fit_path_loss(group["path_loss_db"], group["field_service"], carrier=carrier,
+                          technology=tech, **kwargs)
+            for (carrier, tech), group in readings.groupby(["carrier", "technology"], sort=True)]
+
+
+def apply_terrain(fits: list[LossFit], terrain: TerrainParams = TerrainParams()
+                  ) -> TerrainParams:
+    """``terrain`` with the fitted path-loss thresholds (dB, rounded to 0.1) as its
+    ``max_path_loss_db`` (other thresholds kept)."""
+    fitted = {(f.carrier, f.technology): f.max_path_loss_db for f in fits if f.fitted}
+    kept = [(c, t, v) for c, t, v in terrain.max_path_loss_db if (c, t) not in fitted]
+    new = [(c, t, float(round(v, 1))) for (c, t), v in sorted(fitted.items())]
+    return replace(terrain, max_path_loss_db=tuple(kept + new))
 
 
 def _best_fit(km: np.ndarray, counts: tuple[np.ndarray, np.ndarray]):
@@ -230,21 +310,34 @@ def technology_radii(fits: list[Fit]) -> dict[str, float]:
     return out
 
 
-def to_json(fits: list[Fit], *, source: str = "", params: CoverageParams = CoverageParams()) -> str:
+def _json_row(fit) -> dict:
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in asdict(fit).items()}
+
+
+def to_json(fits: list[Fit], *, source: str = "", params: CoverageParams = CoverageParams(),
+            loss_fits: list[LossFit] | None = None) -> str:
     """The fits as ``calibration.json`` text: format, version, source, the method and each fit
-    (radius_before_m: the radius the model used)."""
+    (radius_before_m: the radius the model used); with ``loss_fits`` (a check over a DEM) also
+    ``max_path_loss_db``: the terrain model's fitted path-loss thresholds and their method."""
     rows = []
     for f in fits:
-        row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-               for k, v in asdict(f).items()}
+        row = _json_row(f)
         row["radius_before_m"] = params.radius_for(f.technology, f.carrier)
         rows.append(row)
-    return json.dumps({
+    data = {
         "format": FORMAT, "version": VERSION, "source": source,
         "method": "maximum-likelihood logistic fall of service with the distance to the nearest "
                   "serving site (with near and far plateaus); radius where it falls half way; "
                   f"{settings.CALIBRATION_CONFIDENCE:.0%} profile-likelihood interval",
-        "fits": rows}, ensure_ascii=False, indent=2)
+        "fits": rows}
+    if loss_fits is not None:
+        data["max_path_loss_method"] = (
+            "the same fit of service on the Hata path loss (dB) from the nearest serving site, "
+            "over the DEM, of the readings in its line of sight; threshold where service falls "
+            "half way")
+        data["max_path_loss_db"] = [_json_row(f) for f in loss_fits]
+    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 def write_json(path: str | Path, fits: list[Fit], **kwargs) -> Path:
@@ -257,6 +350,16 @@ def write_json(path: str | Path, fits: list[Fit], **kwargs) -> Path:
 def read_json(path_or_text: str | Path) -> list[Fit]:
     """The fits of a ``calibration.json`` (a path, or its text); :class:`PhusongError` naming
     the file for anything else."""
+    return _read(path_or_text)[0]
+
+
+def read_loss_json(path_or_text: str | Path) -> list[LossFit]:
+    """The path-loss thresholds (``max_path_loss_db``) of a ``calibration.json``; empty when the
+    check had no DEM. :class:`PhusongError` naming the file for anything malformed."""
+    return _read(path_or_text)[1]
+
+
+def _read(path_or_text: str | Path) -> tuple[list[Fit], list[LossFit]]:
     text, name = path_or_text, "calibration"
     if isinstance(path_or_text, Path) or (isinstance(path_or_text, str)
                                           and not path_or_text.lstrip().startswith("{")):
@@ -282,9 +385,22 @@ def read_json(path_or_text: str | Path) -> list[Fit]:
             values["samples"] = int(values["samples"] or 0)
             values["why"] = values["why"] or ""
             fits.append(Fit(**values))
+        loss_fits = []
+        for k, row in enumerate(data.get("max_path_loss_db") or [], start=1):
+            if row["technology"] not in settings.TECHNOLOGIES:
+                raise ValueError(f"max_path_loss_db {k}: technology {row['technology']!r}")
+            values = {f: row.get(f) for f in LossFit.__dataclass_fields__}
+            for f in ("max_path_loss_db", "low_db", "high_db"):
+                values[f] = math.nan if values[f] is None else float(values[f])
+            if values["status"] == FITTED and not (0 < values["max_path_loss_db"] < 300):
+                raise ValueError(f"max_path_loss_db {k}: {row.get('max_path_loss_db')!r} dB")
+            values["samples"] = int(values["samples"] or 0)
+            values["readings"] = int(values["readings"] or 0)
+            values["why"] = values["why"] or ""
+            loss_fits.append(LossFit(**values))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PhusongError(f"{name}: {exc}") from None
-    return fits
+    return fits, loss_fits
 
 
 
@@ -323,5 +439,7 @@ def agreement_table(before: pd.DataFrame, after: pd.DataFrame, fits: list[Fit],
     return table
 
 
-__all__ = ["AGREEMENT_COLUMNS", "FITTED", "Fit", "NOT_ENOUGH", "agreement_table", "apply",
-           "calibrate", "fit_radius", "read_json", "technology_radii", "to_json", "write_json"]
+__all__ = ["AGREEMENT_COLUMNS", "FITTED", "Fit", "LossFit", "NOT_ENOUGH", "agreement_table",
+           "apply", "apply_terrain", "calibrate", "calibrate_path_loss", "fit_edge",
+           "fit_path_loss", "fit_radius", "read_json", "read_loss_json", "technology_radii",
+           "to_json", "write_json"]

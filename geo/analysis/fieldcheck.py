@@ -12,8 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
+from geo import i18n, settings
 from geo.analysis import gaps
 from geo.analysis import agreement, calibration
 from geo.io.loading import Dataset
@@ -60,4 +63,45 @@ def check(dataset: Dataset, readings: gpd.GeoDataFrame, *, vintage: str = "legac
     return FieldCheck(before, after, fits, table, conf, layer, prepared.units)
 
 
-__all__ = ["FieldCheck", "check"]
+def evidence_shares(result: FieldCheck) -> dict[str, float]:
+    """Over all communes: the shares (%) of the area with evidence, checked, contradicted and
+    unchecked (weighted by the communes' areas, working CRS) and of the people with evidence
+    (weighted by the communes' population; NaN where a commune's population is unknown)."""
+    conf = result.confidence
+    area = shapely.area(result.units.geometry.to_numpy())
+    out = {k: float(np.average(conf[f"{k}_area_pct"], weights=area)) if area.sum() > 0
+           else np.nan for k in ("evidence", "checked", "contradicted", "unchecked")}
+    people = (result.units["population"].to_numpy(float) if "population" in result.units
+              else np.full(len(conf), np.nan))
+    share = conf["evidence_people_pct"].to_numpy(float)
+    out["people"] = (float(np.average(share, weights=people))
+                     if np.isfinite(people).all() and np.isfinite(share).all() and people.sum() > 0
+                     else np.nan)
+    return out
+
+
+def evidence_notes(result: FieldCheck, source: str = "") -> tuple[i18n.Note, ...]:
+    """How much of the figures rests on field evidence, as notes for the exports (settings.csv,
+    the XLSX's settings, the snapshot and report.pdf): one ``evidence`` note over all communes,
+    then one ``evidence_commune`` note per commune (its code in the values; the one-page snapshot
+    leaves these out, each commune page of report.pdf shows its own). Percentages, one decimal;
+    evidence = within :data:`geo.settings.EVIDENCE_M` of a reading
+    (:func:`geo.analysis.agreement.confidence`)."""
+    shares = evidence_shares(result)
+    n = len(result.before.readings)
+    notes = [i18n.note("evidence", decimals=1, n=n, source=source or "–",
+                       m=int(settings.EVIDENCE_M), area=shares["evidence"],
+                       people=shares["people"], checked=shares["checked"],
+                       contradicted=shares["contradicted"], unchecked=shares["unchecked"],
+                       agree=result.before.agreement_pct)]
+    for row in result.confidence.itertuples(index=False):
+        notes.append(i18n.note(
+            "evidence_commune", decimals=1, code=str(row.code), commune=str(row.commune),
+            area=float(row.evidence_area_pct), people=float(row.evidence_people_pct),
+            checked=float(row.checked_area_pct), contradicted=float(row.contradicted_area_pct),
+            n=int(row.samples), agree=float(row.agreement_pct),
+            status=i18n.note(f"evidence_{row.status}")))
+    return tuple(notes)
+
+
+__all__ = ["FieldCheck", "check", "evidence_notes", "evidence_shares"]

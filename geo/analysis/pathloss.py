@@ -5,6 +5,7 @@ strong / variable / weak of each covered cell, for the terrain model (:mod:`geo.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -46,6 +47,37 @@ def signal_classes(loss_db: np.ndarray) -> np.ndarray:
     return out
 
 
+def loss_at(dem: DEM, shed: Viewshed, rows: np.ndarray, cols: np.ndarray, frequency_mhz: float,
+            antenna_height_m: float) -> np.ndarray:
+    """Hata path loss (dB) from ``shed``'s site to the DEM cells (``rows``, ``cols``), whether the
+    site sees them or not: distance between cell centres, base height = the antenna's altitude
+    (its cell's ground plus ``antenna_height_m``) minus the cell's ground (clipped by Hata)."""
+    z = dem.elevation_m
+    rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+    d_km = np.hypot((rows - shed.orow) * dem.transform.e,
+                    (cols - shed.ocol) * dem.transform.a) / 1e3
+    hb = z[shed.orow, shed.ocol] + antenna_height_m - z[rows, cols]
+    return hata_loss_db(d_km, frequency_mhz, hb)
+
+
+def loss_limited(dem: DEM, shed: Viewshed | None, *, frequency_mhz: float,
+                 antenna_height_m: float, limit_db: float, radius_m: float) -> Viewshed | None:
+    """``shed`` cut to the cells within ``radius_m`` (metres, between cell centres) whose Hata
+    path loss is at most ``limit_db`` (inf: no limit); None where the site reaches nothing."""
+    if shed is None or not radius_m > 0:
+        return None
+    vis = shed.visible()
+    ii, jj = np.nonzero(vis)
+    rr, cc = ii + shed.row0, jj + shed.col0
+    keep = np.hypot((rr - shed.orow) * dem.transform.e,
+                    (cc - shed.ocol) * dem.transform.a) <= radius_m
+    if np.isfinite(limit_db):
+        keep &= loss_at(dem, shed, rr, cc, frequency_mhz, antenna_height_m) <= limit_db
+    out = np.zeros_like(vis)
+    out[ii[keep], jj[keep]] = True
+    return replace(shed, bits=np.packbits(out, axis=1))
+
+
 def best_loss(dem: DEM, sheds: list[Viewshed | None], *, frequency_mhz: np.ndarray,
               antenna_height_m: np.ndarray) -> np.ndarray:
     """Lowest Hata path loss (dB) over the sites seeing each cell (inf where none sees it).
@@ -54,15 +86,11 @@ def best_loss(dem: DEM, sheds: list[Viewshed | None], *, frequency_mhz: np.ndarr
     altitude minus the cell's), clipped to Hata's 10–200 m.
     """
     loss = np.full(dem.shape, np.inf, dtype=np.float32)
-    z = dem.elevation_m
     for shed, f, h in zip(sheds, frequency_mhz, antenna_height_m):
         if shed is None or not np.isfinite(f):
             continue
-        vis = shed.visible()
-        ii, jj = np.nonzero(vis)
+        ii, jj = np.nonzero(shed.visible())
         rr, cc = ii + shed.row0, jj + shed.col0
-        d_km = np.hypot((rr - shed.orow) * dem.transform.e, (cc - shed.ocol) * dem.transform.a) / 1e3
-        hb = z[shed.orow, shed.ocol] + h - z[rr, cc]
-        value = hata_loss_db(d_km, f, hb).astype(np.float32)
+        value = loss_at(dem, shed, rr, cc, f, h).astype(np.float32)
         np.minimum.at(loss, (rr, cc), value)
     return loss

@@ -42,7 +42,8 @@ from geo.analysis.viewshed import (  # noqa: F401  (re-exported: terrain.Viewshe
 from geo.analysis.walking import (  # noqa: F401  (re-exported: terrain.tobler_kmh, …)
     tobler_kmh, walk_kernel, walking_minutes)
 from geo.analysis.pathloss import (  # noqa: F401  (re-exported: terrain.NO_SIGNAL, …)
-    NO_SIGNAL, SIGNAL_CLASSES, STRONG, VARIABLE, WEAK, best_loss, hata_loss_db, signal_classes)
+    NO_SIGNAL, SIGNAL_CLASSES, STRONG, VARIABLE, WEAK, best_loss, hata_loss_db, loss_limited,
+    signal_classes)
 
 
 
@@ -143,7 +144,10 @@ def terrain_coverage(prepared: gaps.Prepared, dem: DEM, params: CoverageParams,
                       target_height_m=terrain.handset_height_m, radius_m=radii[0] if len(bts) else 0.0,
                       curvature_coeff=terrain.curvature_coeff, cache=cache)
     _note_skipped(bts, "site_id", sheds, radii[0] if len(bts) else [], notes, "what_bts")
-    counts = paint(dem, sheds, radii)
+    if terrain.max_path_loss_db and len(bts):
+        counts = loss_limited_counts(dem, bts, sheds, radii, heights, terrain)
+    else:
+        counts = paint(dem, sheds, radii)
     rasters = {name: counts[k] > 0 for k, name in enumerate(layer_names)}
     servers = counts[0]
 
@@ -225,6 +229,30 @@ def site_heights(layer: gpd.GeoDataFrame, default: float) -> np.ndarray:
         return np.zeros(0)
     own = layer["height_m"].to_numpy(float) if "height_m" in layer else np.full(len(layer), np.nan)
     return np.where(np.isfinite(own), own, default)
+
+
+def loss_limited_counts(dem: DEM, bts: gpd.GeoDataFrame, sheds: list, radii: np.ndarray,
+                        heights: np.ndarray, terrain: TerrainParams) -> np.ndarray:
+    """The mobile layers' site counts (:func:`paint`; rows of ``radii``: any technology, each
+    technology of ``settings.TECHNOLOGIES``, then any carriers) when fitted path-loss thresholds
+    (``terrain.max_path_loss_db``) apply: per site and
+    technology its viewshed cut to the technology's radius and to the cells within the carrier's
+    threshold at the technology's band; a site's any-technology reach is the union of those."""
+    n_tech = len(settings.TECHNOLOGIES)
+    carriers = bts["carrier"].to_numpy(object)
+    by_tech, union = [], [None] * len(sheds)
+    for k, tech in enumerate(settings.TECHNOLOGIES):
+        cut = [loss_limited(dem, shed, frequency_mhz=settings.BAND_MHZ[tech],
+                            antenna_height_m=float(heights[i]), radius_m=float(radii[1 + k][i]),
+                            limit_db=terrain.path_loss_limit(str(carriers[i]), tech))
+               for i, shed in enumerate(sheds)]
+        by_tech.append(paint(dem, cut, radii[1 + k][None, :])[0])
+        for i, shed in enumerate(cut):
+            if shed is not None:
+                union[i] = shed if union[i] is None else dataclasses.replace(
+                    shed, bits=union[i].bits | shed.bits)
+    return np.concatenate([paint(dem, union, radii[:1]), np.stack(by_tech),
+                           paint(dem, union, radii[1 + n_tech:])])
 
 
 def _site_band_mhz(bts: gpd.GeoDataFrame, params: CoverageParams) -> np.ndarray:

@@ -164,7 +164,7 @@ def plan(dataset: Dataset, *, service: str, k: int, carrier: str | None = None,
     radius = service_radius_m(service, aparams, carrier=carrier, technology=technology)
     notes: list[i18n.Note] = []
     gap = _gap(dataset, area, service, aparams, technology, radius, vintage, dem=dem,
-               terrain=terrain, cache=cache, notes=notes, progress=progress)
+               terrain=terrain, cache=cache, carrier=carrier, notes=notes, progress=progress)
     clock.lap("existing coverage")
 
     progress("candidates")
@@ -243,7 +243,7 @@ def _area(dataset: Dataset, vintage: str, communes: Sequence[str] | None) -> _Ar
 
 def _terrain_reach(dem, area: _Area, terrain: TerrainParams, service: str, radius: float,
                    params: CoverageParams, technology: str | None, cache, notes: list,
-                   progress: Callable[[str], None]) -> TerrainReach:
+                   progress: Callable[[str], None], carrier: str | None = None) -> TerrainReach:
     """The terrain model of a plan on ``dem`` (which must be in the working CRS), and its note."""
     if not dem.crs.equals(area.crs):
         raise PlanError([f"the DEM is in {dem.crs.name} but planning works in {area.crs.name}; "
@@ -256,7 +256,7 @@ def _terrain_reach(dem, area: _Area, terrain: TerrainParams, service: str, radiu
         to = terrain.handset_height_m if service == "bts" else terrain.listener_height_m
         notes.append(i18n.note("plan_sight", decimals=1, h=float(h), to=float(to),
                                radius=int(round(radius))))
-    return TerrainReach(dem, terrain, service, radius, params, technology, cache)
+    return TerrainReach(dem, terrain, service, radius, params, technology, cache, carrier=carrier)
 
 
 def _with_hilltops(extra: gpd.GeoDataFrame | None, dem, tr: TerrainReach | None, n: int,
@@ -337,13 +337,14 @@ class _Gap:
 
 def _gap(dataset: Dataset, area: _Area, service: str, params: CoverageParams,
          technology: str | None, radius: float, vintage: str, *, dem, terrain: TerrainParams,
-         cache, notes: list, progress: Callable[[str], None]) -> _Gap:
+         cache, notes: list, progress: Callable[[str], None],
+         carrier: str | None = None) -> _Gap:
     """The existing coverage (circles, or the terrain model with ``dem``) and the people rule;
     the objective is people where every scope unit's population is known, else area (km²)."""
     tr = base_mask = None
     if dem is not None:
         tr = _terrain_reach(dem, area, terrain, service, radius, params, technology, cache,
-                            notes, progress)
+                            notes, progress, carrier=carrier)
         base_mask = tr.existing(dataset, vintage)
         base = tr.areas(base_mask, area.zones)
     else:

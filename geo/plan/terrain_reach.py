@@ -41,9 +41,10 @@ class TerrainReach:
     """
 
     def __init__(self, dem, terrain_params, service: str, radius: float, params: CoverageParams,
-                 technology: str | None, cache):
+                 technology: str | None, cache, carrier: str | None = None):
         self.dem, self.tp, self.service = dem, terrain_params, service
         self.radius, self.params, self.technology, self.cache = radius, params, technology, cache
+        self.carrier = carrier  # of the new BTS sites: its fitted path-loss threshold cuts them
         self.cell_x, self.cell_y = float(dem.transform.a), float(-dem.transform.e)
 
     # existing sites ------------------------------------------------------------------------
@@ -77,6 +78,14 @@ class TerrainReach:
             radius_m=coverage.site_radius_m(bts, self.params),
             curvature_coeff=tp.curvature_coeff, cache=self.cache)
         layer = coverage.site_radius_m(bts, self.params, technology=self.technology)
+        if tp.max_path_loss_db:  # fitted path-loss thresholds cut the existing sites' reach
+            radii = np.vstack([coverage.site_radius_m(bts, self.params)]
+                              + [coverage.site_radius_m(bts, self.params, technology=t)
+                                 for t in settings.TECHNOLOGIES])
+            row = 0 if self.technology is None else 1 + settings.TECHNOLOGIES.index(self.technology)
+            counts = terrain.loss_limited_counts(
+                dem, bts, sheds, radii, terrain.site_heights(bts, tp.bts_height_m), tp)
+            return counts[row] > 0
         return terrain.paint(dem, sheds, layer[None, :])[0] > 0
 
     # candidates --------------------------------------------------------------------------------
@@ -90,8 +99,15 @@ class TerrainReach:
                              self.tp.sound_curvature_coeff)
         else:
             h, target, cc = self.tp.bts_height_m, self.tp.handset_height_m, self.tp.curvature_coeff
-        return terrain.viewsheds(self.dem, x, y, observer_height_m=h, target_height_m=target,
-                                 radius_m=self.radius, curvature_coeff=cc, cache=self.cache)
+        sheds = terrain.viewsheds(self.dem, x, y, observer_height_m=h, target_height_m=target,
+                                  radius_m=self.radius, curvature_coeff=cc, cache=self.cache)
+        limit = (self.tp.path_loss_limit(self.carrier, self.technology)
+                 if self.service == "bts" and self.carrier and self.technology else np.inf)
+        if np.isfinite(limit):  # the carrier's fitted threshold, as the terrain model applies it
+            sheds = [terrain.loss_limited(self.dem, s, frequency_mhz=settings.BAND_MHZ[
+                self.technology], antenna_height_m=h, limit_db=limit, radius_m=self.radius)
+                for s in sheds]
+        return sheds
 
     def snap(self, pts: np.ndarray) -> np.ndarray:
         """Points moved to the centre of their DEM cell (those outside the DEM stay): a proposed

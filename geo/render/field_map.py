@@ -21,9 +21,9 @@ from geo.analysis.agreement import CONFUSION, Comparison
 from geo.crs import WGS84
 from geo.settings import LANGS, check_choice
 
-SERVICE_COLOURS = {"yes": "#1a9850", "weak": "#f4a300", "no": "#5b5b5b"}
+SERVICE_COLOURS = maps.SERVICE_COLOURS
 STATUS_COLOURS = {"checked": "#1a9850", "contradicted": "#d73027", "unchecked": "#bdbdbd"}
-DISAGREE_COLOUR = "#d73027"
+DISAGREE_COLOUR = maps.DISAGREE_COLOUR
 # A map of more readings than this draws every disagreement and a regular sample of the others
 # (the browser stays responsive); the legend says so.
 MAX_MAP_READINGS = 10_000
@@ -68,27 +68,7 @@ def field_map(comparison: Comparison, communes: gpd.GeoDataFrame, *, lang: str =
                    style_function=lambda f: {"fill": False, "color": "#333", "weight": 1.2},
                    tooltip=folium.GeoJsonTooltip(["name"], labels=False)).add_to(m)
     shown = map_readings(comparison)
-    points = shown[["carrier", "technology", "service", "agrees", "geometry"]].copy()
-    points["what"] = [
-        f"{c} {t}: {i18n.t('field.service_' + s, lang)}"
-        + ("" if a else f" — {i18n.t('field.disagreement', lang)}")
-        for c, t, s, a in zip(points["carrier"], points["technology"], points["service"],
-                              points["agrees"])]
-    points["agrees"] = points["agrees"].astype(bool)
-    disagree = points[~points["agrees"]]
-    if len(disagree):
-        folium.GeoJson(
-            disagree[["geometry"]].to_json(), name=i18n.t("field.disagreement", lang),
-            marker=folium.CircleMarker(radius=8, fill=False),
-            style_function=lambda f: {"color": DISAGREE_COLOUR, "weight": 2.5, "fill": False},
-        ).add_to(m)
-    folium.GeoJson(
-        points[["service", "what", "geometry"]].to_json(),
-        name=i18n.t("field.readings_layer", lang),
-        marker=folium.CircleMarker(radius=4),
-        style_function=lambda f: {"color": "#fff", "weight": 0.6, "fill": True, "fillOpacity": 0.9,
-                                  "fillColor": SERVICE_COLOURS[f["properties"]["service"]]},
-        tooltip=folium.GeoJsonTooltip(["what"], labels=False)).add_to(m)
+    maps.add_readings(m, shown, lang)
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().html.add_child(folium.Element(legend_html(comparison, lang, len(shown))))
     maps.use_local_assets(m, asset_base_url)
@@ -105,13 +85,7 @@ def legend_html(comparison: Comparison, lang: str, shown: int) -> str:
                 pct=i18n.number(comparison.agreement_pct, lang, 1)))]
     if shown < n:
         rows.append(html.escape(f"({i18n.number(shown, lang)} / {i18n.number(n, lang)})"))
-    for service, colour in SERVICE_COLOURS.items():
-        label = html.escape(i18n.t(f"field.service_{service}", lang))
-        rows.append(f"<span style='display:inline-block;width:10px;height:10px;border-radius:5px;"
-                    f"background:{colour}'></span> {label}")
-    rows.append(f"<span style='display:inline-block;width:10px;height:10px;border-radius:6px;"
-                f"border:2px solid {DISAGREE_COLOUR}'></span> "
-                f"{html.escape(i18n.t('field.disagreement', lang))}")
+    rows += maps.readings_legend_rows(lang)
     return ("<div style='position:fixed;bottom:24px;right:12px;z-index:1000;max-width:320px;"
             "background:#fff;padding:8px 10px;border:1px solid #999;border-radius:4px;"
             "font:12px/1.4 sans-serif'>" + "<br>".join(rows) + "</div>")
@@ -157,6 +131,30 @@ def communes_display(confidence: pd.DataFrame, lang: str = "vi") -> pd.DataFrame
     return out.rename(columns={c: i18n.t(f"field.{c}", lang) for c in out.columns})
 
 
+def loss_display(table: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
+    """``path_loss.csv``'s table (:func:`geo.analysis.terrain_check.loss_table`) for reading:
+    headers and numbers in ``lang``, "not enough evidence" where no threshold was fitted."""
+    out = pd.DataFrame({
+        "carrier": table["carrier"].map(lambda c: i18n.t(f"carrier.{c}", lang)),
+        "technology": table["technology"],
+        "readings": [_fmt(v, lang) for v in table["readings"]],
+        "in_sight": [_fmt(v, lang) for v in table["in_sight"]],
+        "agreement_before_pct": [_fmt(v, lang, 1) for v in table["agreement_before_pct"]],
+        "max_path_loss_fitted_db": [_fmt(v, lang, 1) if not pd.isna(v)
+                                    else i18n.t("field.not_enough", lang)
+                                    for v in table["max_path_loss_fitted_db"]],
+        "max_path_loss_low_db": [_fmt(v, lang, 1) for v in table["max_path_loss_low_db"]],
+        "max_path_loss_high_db": [_fmt(v, lang, 1) for v in table["max_path_loss_high_db"]],
+        "agreement_after_pct": [_fmt(v, lang, 1) for v in table["agreement_after_pct"]]})
+    return out.rename(columns={c: i18n.t(f"field.{c}", lang) for c in out.columns})
+
+
+def loss_text(limits: tuple, lang: str = "vi") -> str:
+    """"Viettel 4G: 124,6 dB, …" for path-loss thresholds (carrier, technology, dB)."""
+    return ", ".join(f"{i18n.t(f'carrier.{c}', lang)} {t}: {maps.fmt_number(v, lang, 1)} dB"
+                     for c, t, v in limits)
+
+
 def calibration_text(params_overrides: tuple, lang: str = "vi") -> str:
     """"Viettel 4G: 2.278 m, …" for per-carrier radius overrides (carrier, technology, metres)."""
     return ", ".join(f"{i18n.t(f'carrier.{c}', lang)} {t}: {maps.fmt_number(r, lang)} m"
@@ -165,4 +163,4 @@ def calibration_text(params_overrides: tuple, lang: str = "vi") -> str:
 
 __all__ = ["MAX_MAP_READINGS", "SERVICE_COLOURS", "STATUS_COLOURS", "agreement_display",
            "calibration_text", "communes_display", "confusion_display", "field_map", "legend_html",
-           "map_readings"]
+           "loss_display", "loss_text", "map_readings"]

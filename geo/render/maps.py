@@ -962,8 +962,59 @@ def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -
     }
 
 
+# Field readings (geo.analysis.agreement): what they say, and a red ring where the model disagrees.
+SERVICE_COLOURS = {"yes": "#1a9850", "weak": "#f4a300", "no": "#5b5b5b"}
+DISAGREE_COLOUR = "#d73027"
+
+
+def add_readings(m: folium.Map, readings, lang: str, *, pane: str | None = None) -> None:
+    """Draw field readings (WGS 84; columns carrier, technology, service yes/weak/no, agrees:
+    :attr:`geo.analysis.agreement.Comparison.readings`) on ``m``: a dot coloured by what each
+    says (:data:`SERVICE_COLOURS`) and a red ring on each disagreement, as two layers of the
+    layer control, in ``pane`` if given."""
+    points = readings[["carrier", "technology", "service", "agrees", "geometry"]].copy()
+    points["agrees"] = points["agrees"].astype(bool)
+    points["what"] = [
+        f"{c} {tech}: {t('field.service_' + sv, lang)}"
+        + ("" if a else f" — {t('field.disagreement', lang)}")
+        for c, tech, sv, a in zip(points["carrier"], points["technology"], points["service"],
+                                  points["agrees"])]
+
+    def marker(radius: int) -> folium.CircleMarker:
+        out = folium.CircleMarker(radius=radius, fill=True)
+        if pane is not None:
+            out.options["pane"] = pane  # folium's CircleMarker drops a pane argument
+        return out
+
+    disagree = points[~points["agrees"]]
+    if len(disagree):
+        folium.GeoJson(
+            disagree[["geometry"]].to_json(), name=t("field.disagreement", lang),
+            marker=marker(8),
+            style_function=lambda f: {"color": DISAGREE_COLOUR, "weight": 2.5, "fill": False},
+        ).add_to(m)
+    folium.GeoJson(
+        points[["service", "what", "geometry"]].to_json(), name=t("field.readings_layer", lang),
+        marker=marker(4),
+        style_function=lambda f: {"color": "#fff", "weight": 0.6, "fill": True, "fillOpacity": 0.9,
+                                  "fillColor": SERVICE_COLOURS[f["properties"]["service"]]},
+        tooltip=folium.GeoJsonTooltip(["what"], labels=False)).add_to(m)
+
+
+def readings_legend_rows(lang: str) -> list[str]:
+    """Legend lines (HTML) for :func:`add_readings`' colours and rings."""
+    rows = [f"<span style='display:inline-block;width:10px;height:10px;border-radius:5px;"
+            f"background:{colour}'></span> {_esc(t(f'field.service_{service}', lang))}"
+            for service, colour in SERVICE_COLOURS.items()]
+    rows.append(f"<span style='display:inline-block;width:10px;height:10px;border-radius:6px;"
+                f"border:2px solid {DISAGREE_COLOUR}'></span> "
+                f"{_esc(t('field.disagreement', lang))}")
+    return rows
+
+
 def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, ...] = ("no_4g",),
-              tiles: bool = False, asset_base_url: str | None = None) -> folium.Map:
+              tiles: bool = False, asset_base_url: str | None = None,
+              readings=None) -> folium.Map:
     """Folium map of ``analysis``: communes coloured by ``metric``, uncovered areas, sites, legend.
 
     Parameters
@@ -975,6 +1026,8 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
     tiles : also offer an OpenStreetMap tile layer (needs internet; off means no request at all).
     asset_base_url : where the browser gets Leaflet and plugins; None = inline ``data:`` URIs
         (see :func:`asset_urls`).
+    readings : field readings to draw (:func:`add_readings`, WGS 84), in their own pane between
+        the uncovered areas and the sites; None = none.
 
     The same arguments always give byte-identical HTML (deterministic element ids).
     """
@@ -999,7 +1052,8 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
     # own panes above Leaflet's overlay pane (400): the drawing order survives layer toggling
     for name, z, events in (("phusong_communes", 410, True), ("phusong_population", 412, False),
                             ("phusong_district", 415, False),
-                            ("phusong_gaps", 420, True), ("phusong_sites", 430, True)):
+                            ("phusong_gaps", 420, True), ("phusong_sites", 430, True)) \
+            + ((("phusong_readings", 425, True),) if readings is not None else ()):
         folium.map.CustomPane(name, z_index=z, pointer_events=events).add_to(m)
     # one pane per site layer inside the sites pane, stacked as SITE_STACK says
     m.add_child(_Script("".join(
@@ -1054,10 +1108,16 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
 
     _add_proposed(m, analysis, lang)
     _add_hypothetical(m, analysis, lang)
+    legend = data["legend"]
+    if readings is not None:
+        add_readings(m, readings, lang, pane="phusong_readings")
+        legend += ("<div class='phusong-legend-readings' style='margin-top:4px'><b>"
+                   + _esc(t("field.readings_layer", lang)) + "</b><br>"
+                   + "<br>".join(readings_legend_rows(lang)) + "</div>")
 
     m.add_child(_Script("phusong.legendGivesWay({map});"))  # popups stay readable under it
     m.add_child(_HtmlControl(
-        data["legend"],
+        legend,
         position="bottomright", css_class="phusong-legend",
         style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
               "font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px"))

@@ -19,6 +19,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
 from geo.render import snapshot, tables
+from geo import i18n
 from geo.i18n import t
 from geo.render.style import fmt_number
 
@@ -127,7 +128,14 @@ def _commune_page(analysis, code: str, table: pd.DataFrame, *, metric: str, lang
              va="top")
     y = _figure_rows(fig, _figures(table, code, lang), top - 0.11, bottom=0.33)
     blocks = snapshot.info_blocks(analysis, lang)
-    y = snapshot.text_blocks(fig, _PANEL_X, y - 0.015, blocks[:1], width=80, fontsize=6.5)
+    heading, lines = blocks[0]
+    own = snapshot.commune_note_lines(analysis, code, lang)
+    if own:  # this commune's field evidence instead of the district's (page 1 has that)
+        overall = {i18n.note_text(n, lang) for n in analysis.notes
+                   if getattr(n, "key", None) == "evidence"}
+        lines = [line for line in lines if line not in overall] + own
+    y = snapshot.text_blocks(fig, _PANEL_X, y - 0.015, [(heading, lines)], width=80,
+                             fontsize=6.5)
     fig.text(_PANEL_X, y + 0.008, t("report.legend_page1", lang), fontsize=6.5, style="italic",
              color="#444444", va="top")
 

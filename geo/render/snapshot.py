@@ -540,7 +540,19 @@ def model_lines(analysis, lang: str = "vi") -> list[str]:
     model = getattr(analysis, "model", "circle")
     return ([f"{t('terrain.model', lang)}: {t('terrain.model_' + model, lang)}"]
             + assumption_lines(analysis.params, lang, model)
-            + [note_text(n, lang) for n in getattr(analysis, "notes", ())])
+            + [note_text(n, lang) for n in getattr(analysis, "notes", ())
+               if getattr(n, "key", None) not in PER_COMMUNE_NOTES])
+
+
+# Notes about one commune (its code among the values): not on the one-page snapshot (thirteen
+# lines would crowd out the legend); each commune page of report.pdf shows its own.
+PER_COMMUNE_NOTES = frozenset({"evidence_commune"})
+
+
+def commune_note_lines(analysis, code: str, lang: str = "vi") -> list[str]:
+    """The per-commune notes (:data:`PER_COMMUNE_NOTES`) of commune ``code``, in ``lang``."""
+    return [note_text(n, lang) for n in getattr(analysis, "notes", ())
+            if getattr(n, "key", None) in PER_COMMUNE_NOTES and dict(n.values).get("code") == code]
 
 
 _SIDE_FONT_SIZES = (7.5, 7.0, 6.5, 6.0, 5.5)  # points, largest first
