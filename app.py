@@ -59,8 +59,12 @@ ASSET_BASE_URL = f"/{_BASE_PATH + '/' if _BASE_PATH else ''}component/{_ASSETS.n
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "gpkg", "zip", "kml", "kmz", "fgb"]
 # st.session_state keys (this session only): the data in use, the last import's report, an upload
 # waiting for confirmation, and a counter in the uploaders' keys (reset empties them).
-USER_DATA, IMPORT_REPORT, PENDING, UPLOAD_ROUND = ("user_data", "import_report", "import_pending",
-                                                   "upload_round")
+USER_DATA, IMPORT_REPORT, PENDING, UPLOAD_ROUND = (
+    "user_data",
+    "import_report",
+    "import_pending",
+    "upload_round",
+)
 # What-if sites (a list of geo.analysis.whatif.WhatIfSite) and the last spot clicked on the map (lat, lon);
 # this session only (geo.analysis.whatif.encode/decode put the sites in a URL).
 WHATIF, WHATIF_POINT = urlstate.WHATIF, "whatif_point"
@@ -74,6 +78,7 @@ FIELD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "kml", "kmz", "gp
 
 
 # --- cached data and computed layers (shared, never mutated) ----------------------------------
+
 
 @st.cache_resource(show_spinner=False)
 def plan_jobs() -> jobs.JobRunner:
@@ -92,15 +97,27 @@ def load(data_dir: str) -> loading.Dataset:
 # itself comes in _dem. Per-site viewsheds are shared through viewshed_cache(), so a changed
 # radius or a moved site recomputes only the sites it touches.
 @st.cache_resource(show_spinner=False, max_entries=256)
-def analysis_for(data_key: str, vintage: str, params: CoverageParams,
-                 _dataset: loading.Dataset | None = None, terrain_state: tuple | None = None,
-                 _dem=None) -> gaps.GapAnalysis:
+def analysis_for(
+    data_key: str,
+    vintage: str,
+    params: CoverageParams,
+    _dataset: loading.Dataset | None = None,
+    terrain_state: tuple | None = None,
+    _dem=None,
+) -> gaps.GapAnalysis:
     dataset = _dataset if _dataset is not None else load(data_key)
     if terrain_state is None:
-        return gaps.analyse(dataset, vintage=vintage, params=params,
-                            cache=layer_cache(data_key, vintage))
-    return terrain.analyse_terrain(dataset, _dem, vintage=vintage, params=params,
-                                   terrain=terrain_state[1], cache=viewshed_cache())
+        return gaps.analyse(
+            dataset, vintage=vintage, params=params, cache=layer_cache(data_key, vintage)
+        )
+    return terrain.analyse_terrain(
+        dataset,
+        _dem,
+        vintage=vintage,
+        params=params,
+        terrain=terrain_state[1],
+        cache=viewshed_cache(),
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -127,21 +144,42 @@ def dem_for(dem_key: str, data_key: str, vintage: str, _dataset, _sources) -> de
 # Building it takes tens of milliseconds and is deterministic (the same state gives the same
 # script), so streamlit-folium keeps its frame between reruns.
 # field_key: the field check's key when its readings are drawn (they come in _readings), else None.
-def map_for(data_key: str, vintage: str, params: CoverageParams, metric: str, lang: str,
-            show_gaps: tuple[str, ...], tiles: bool, _dataset: loading.Dataset | None = None,
-            terrain_state: tuple | None = None, _dem=None, field_key: str | None = None,
-            _readings=None):
-    return maps.build_map(analysis_for(data_key, vintage, params, _dataset, terrain_state, _dem),
-                          metric=metric, lang=lang,
-                          show_gaps=show_gaps, tiles=tiles, asset_base_url=ASSET_BASE_URL,
-                          readings=_readings if field_key is not None else None)
+def map_for(
+    data_key: str,
+    vintage: str,
+    params: CoverageParams,
+    metric: str,
+    lang: str,
+    show_gaps: tuple[str, ...],
+    tiles: bool,
+    _dataset: loading.Dataset | None = None,
+    terrain_state: tuple | None = None,
+    _dem=None,
+    field_key: str | None = None,
+    _readings=None,
+):
+    return maps.build_map(
+        analysis_for(data_key, vintage, params, _dataset, terrain_state, _dem),
+        metric=metric,
+        lang=lang,
+        show_gaps=show_gaps,
+        tiles=tiles,
+        asset_base_url=ASSET_BASE_URL,
+        readings=_readings if field_key is not None else None,
+    )
 
 
 # The field check of this session's uploaded readings (files_key: their content hash) against the
 # data and radii in use; the files come in _files. Few entries: 100,000 readings take ~100 MB.
 @st.cache_resource(show_spinner=False, max_entries=4)
-def field_check_for(files_key: str, data_key: str, vintage: str, params: CoverageParams,
-                    _dataset: loading.Dataset, _files):
+def field_check_for(
+    files_key: str,
+    data_key: str,
+    vintage: str,
+    params: CoverageParams,
+    _dataset: loading.Dataset,
+    _files,
+):
     readings, problems = fieldfiles.import_bytes(_files, communes=_dataset.communes)
     if not len(readings):
         return None, problems
@@ -151,49 +189,93 @@ def field_check_for(files_key: str, data_key: str, vintage: str, params: Coverag
 # The terrain model's path-loss check of the same readings over the DEM in use (dem_key): each
 # reading's path loss, the fitted thresholds and path_loss.csv's table.
 @st.cache_resource(show_spinner=False, max_entries=4)
-def terrain_field_for(files_key: str, data_key: str, vintage: str, params: CoverageParams,
-                      dem_key: str, _dataset: loading.Dataset, _readings, _dem):
+def terrain_field_for(
+    files_key: str,
+    data_key: str,
+    vintage: str,
+    params: CoverageParams,
+    dem_key: str,
+    _dataset: loading.Dataset,
+    _readings,
+    _dem,
+):
     judged = terrain_check.compare(_readings, _dataset.bts_sites, _dem, params=params)
     fits = calibration.calibrate_path_loss(judged)
-    table = terrain_check.loss_table(judged, fits, params, TerrainParams(),
-                                     calibration.apply_terrain(fits))
+    table = terrain_check.loss_table(
+        judged, fits, params, TerrainParams(), calibration.apply_terrain(fits)
+    )
     return fits, table
 
 
 # The reading tables of one state and language (KPIs, the commune table or the circle/terrain
 # comparison, the C03 view): a colour, layer or search change reuses them.
 @st.cache_data(show_spinner=False, max_entries=64)
-def tables_for(data_key: str, vintage: str, params: CoverageParams, lang: str,
-               _dataset: loading.Dataset | None = None, terrain_state: tuple | None = None,
-               _dem=None) -> dict:
+def tables_for(
+    data_key: str,
+    vintage: str,
+    params: CoverageParams,
+    lang: str,
+    _dataset: loading.Dataset | None = None,
+    terrain_state: tuple | None = None,
+    _dem=None,
+) -> dict:
     analysis = analysis_for(data_key, vintage, params, _dataset, terrain_state, _dem)
     communes = export.commune_table(analysis, lang=lang)
-    return {"kpis": export.kpis(analysis, lang=lang), "card": communes,
-            "communes": communes if analysis.model == "circle" else export.compare_table(
-                analysis_for(data_key, vintage, params, _dataset), analysis, lang=lang),
-            "c03": export.c03_table(analysis, lang=lang),
-            "villages": villages.reading_table(villages.village_table(analysis), analysis, lang)
-            if export.has_settlements(analysis) else None}
+    return {
+        "kpis": export.kpis(analysis, lang=lang),
+        "card": communes,
+        "communes": communes
+        if analysis.model == "circle"
+        else export.compare_table(
+            analysis_for(data_key, vintage, params, _dataset), analysis, lang=lang
+        ),
+        "c03": export.c03_table(analysis, lang=lang),
+        "villages": villages.reading_table(villages.village_table(analysis), analysis, lang)
+        if export.has_settlements(analysis)
+        else None,
+    }
 
 
 # field_key: the field tab's check (key, result, source names) in _field, whose evidence the
 # snapshot, report and settings then state (geo.analysis.fieldcheck.evidence_notes); None = none.
 @st.cache_data(show_spinner=False, max_entries=32)
-def export_bytes(kind: str, data_key: str, vintage: str, params: CoverageParams, metric: str,
-                 lang: str, show_gaps: tuple[str, ...], _dataset: loading.Dataset | None = None,
-                 terrain_state: tuple | None = None, _dem=None, field_key: str | None = None,
-                 _field=None) -> bytes:
+def export_bytes(
+    kind: str,
+    data_key: str,
+    vintage: str,
+    params: CoverageParams,
+    metric: str,
+    lang: str,
+    show_gaps: tuple[str, ...],
+    _dataset: loading.Dataset | None = None,
+    terrain_state: tuple | None = None,
+    _dem=None,
+    field_key: str | None = None,
+    _field=None,
+) -> bytes:
     analysis = analysis_for(data_key, vintage, params, _dataset, terrain_state, _dem)
     if field_key is not None:
-        analysis = dataclasses.replace(analysis, notes=tuple(analysis.notes) + (
-            fieldcheck.evidence_notes(_field[1], source=_field[2])))
+        analysis = dataclasses.replace(
+            analysis,
+            notes=tuple(analysis.notes) + (fieldcheck.evidence_notes(_field[1], source=_field[2])),
+        )
     return export.render(kind, analysis, metric=metric, lang=lang, show_gaps=show_gaps)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def plan_for(data_key: str, vintage: str, params: CoverageParams, service: str, k: int,
-             carrier: str | None, technology: str | None, terrain_state: tuple | None = None,
-             _dataset: loading.Dataset | None = None, _dem=None, _progress=None):
+def plan_for(
+    data_key: str,
+    vintage: str,
+    params: CoverageParams,
+    service: str,
+    k: int,
+    carrier: str | None,
+    technology: str | None,
+    terrain_state: tuple | None = None,
+    _dataset: loading.Dataset | None = None,
+    _dem=None,
+    _progress=None,
+):
     """(plan, analysis before, analysis after): shared, never mutated. With ``terrain_state``
     (the sidebar's terrain model on), line of sight / walking time over ``_dem``. ``_progress``
     is called per step (from a plan job, which it stops by raising when cancelled)."""
@@ -202,12 +284,21 @@ def plan_for(data_key: str, vintage: str, params: CoverageParams, service: str, 
     kw = dict(terrain=terrain_state[1], dem=dem, cache=viewshed_cache()) if dem is not None else {}
     if _progress is not None:
         kw["progress"] = _progress
-    result = siting.plan(dataset, service=service, k=k, carrier=carrier, technology=technology,
-                         vintage=vintage, params=params, **kw)
+    result = siting.plan(
+        dataset,
+        service=service,
+        k=k,
+        carrier=carrier,
+        technology=technology,
+        vintage=vintage,
+        params=params,
+        **kw,
+    )
     if _progress is not None:
         _progress("before and after")
-    return (result,) + siting.compare(dataset, result, dem=dem,
-                                      cache=viewshed_cache() if dem is not None else None)
+    return (result,) + siting.compare(
+        dataset, result, dem=dem, cache=viewshed_cache() if dem is not None else None
+    )
 
 
 # key: geo.analysis.whatif.data_key(base key, sites), which names the sites; the base comes in _base.
@@ -217,8 +308,9 @@ def whatif_dataset(key: str, _base: loading.Dataset, _sites: list) -> loading.Da
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def plan_bytes(kind: str, lang: str, *request, _dataset: loading.Dataset | None = None,
-               _dem=None) -> bytes:
+def plan_bytes(
+    kind: str, lang: str, *request, _dataset: loading.Dataset | None = None, _dem=None
+) -> bytes:
     return siting_export.render(kind, *plan_for(*request, _dataset=_dataset, _dem=_dem), lang=lang)
 
 
@@ -245,16 +337,22 @@ def outline_for(data_key: str, vintage: str, code: str, _communes):
 # Terrain chosen without a usable DEM: what is shown instead, and the 1° tiles that would cover
 # the communes and the 15 km around them (geo.analysis.terrain.dem_area), by SRTM and Copernicus names.
 @st.cache_data(show_spinner=False, max_entries=16)
-def dem_help(data_key: str, vintage: str, _dataset: loading.Dataset, lang: str,
-             unusable: bool) -> str:
+def dem_help(
+    data_key: str, vintage: str, _dataset: loading.Dataset, lang: str, unusable: bool
+) -> str:
     crs, bounds = terrain.dem_area(_dataset, vintage=vintage)
     names = dem_io.tile_names(bounds, crs)
-    return "\n\n".join([
-        i18n.t("view.dem_unusable" if unusable else "view.dem_missing", lang),
-        i18n.t("view.dem_tiles", lang).format(
-            area=_dataset.name, srtm=", ".join(f"**{n}**" for n in names),
-            copernicus=", ".join(f"`{dem_io.copernicus_tile_name(n)}`" for n in names)),
-        i18n.t("view.dem_sources", lang)])
+    return "\n\n".join(
+        [
+            i18n.t("view.dem_unusable" if unusable else "view.dem_missing", lang),
+            i18n.t("view.dem_tiles", lang).format(
+                area=_dataset.name,
+                srtm=", ".join(f"**{n}**" for n in names),
+                copernicus=", ".join(f"`{dem_io.copernicus_tile_name(n)}`" for n in names),
+            ),
+            i18n.t("view.dem_sources", lang),
+        ]
+    )
 
 
 # --- sidebar: state ---------------------------------------------------------------------------
@@ -269,8 +367,9 @@ url_now = st.query_params.to_dict()
 # The first run of this browser session, or the browser went back or forward in its history
 # (Streamlit reruns with that entry's query string): the link's state replaces the session's.
 if URL_READ not in st.session_state or (
-        getattr(get_script_run_ctx(), "is_history_navigation", False)
-        and url_now != st.session_state.get(URL_WRITTEN)):
+    getattr(get_script_run_ctx(), "is_history_navigation", False)
+    and url_now != st.session_state.get(URL_WRITTEN)
+):
     opened = urlstate.decode(url_now)
     if URL_READ in st.session_state:  # what the entry leaves out is the default
         st.session_state.update(urlstate.defaults())
@@ -287,8 +386,15 @@ for state_key, state_default in urlstate.defaults().items():
         st.session_state[state_key] = state_default
 
 # Widgets whose choices are shown by translated labels: the browser holds a choice as its label.
-LABELLED_CHOICES = ("vintage", "metric", "gaps", "carriers", "model", "plan_service",
-                    "plan_carrier")
+LABELLED_CHOICES = (
+    "vintage",
+    "metric",
+    "gaps",
+    "carriers",
+    "model",
+    "plan_service",
+    "plan_carrier",
+)
 
 
 def keep_choices_across_languages() -> None:
@@ -299,9 +405,14 @@ def keep_choices_across_languages() -> None:
             st.session_state[choice_key] = st.session_state[choice_key]
 
 
-lang = st.sidebar.radio("Ngôn ngữ / Language", settings.LANGS, horizontal=True,
-                        format_func=lambda v: {"vi": "Tiếng Việt", "en": "English"}[v], key="lang",
-                        on_change=keep_choices_across_languages)
+lang = st.sidebar.radio(
+    "Ngôn ngữ / Language",
+    settings.LANGS,
+    horizontal=True,
+    format_func=lambda v: {"vi": "Tiếng Việt", "en": "English"}[v],
+    key="lang",
+    on_change=keep_choices_across_languages,
+)
 
 
 def T(key: str) -> str:
@@ -318,65 +429,130 @@ if not may_import:
 
 
 st.sidebar.header(T("app.view"))
-vintage = st.sidebar.radio(T("app.vintage"), settings.VINTAGES, key="vintage",
-                           format_func=lambda v: T(f"app.vintage_{v}"))
-metric = st.sidebar.selectbox(T("app.metric"), maps.MAP_METRICS, key="metric",
-                              format_func=lambda m: T(f"metric.{m}"))
+vintage = st.sidebar.radio(
+    T("app.vintage"), settings.VINTAGES, key="vintage", format_func=lambda v: T(f"app.vintage_{v}")
+)
+metric = st.sidebar.selectbox(
+    T("app.metric"), maps.MAP_METRICS, key="metric", format_func=lambda m: T(f"metric.{m}")
+)
 # The hatching follows the colour metric ("gaps_followed": the kind the metric put there); kinds
 # the user added stay. Set before the widget is made (it has no default=, urlstate seeds it).
 chosen_gaps, st.session_state["gaps_followed"] = maps.follow_metric(
-    st.session_state.get("gaps"), st.session_state.get("gaps_followed"), metric)
+    st.session_state.get("gaps"), st.session_state.get("gaps_followed"), metric
+)
 if st.session_state.get("gaps") != chosen_gaps:
     st.session_state["gaps"] = chosen_gaps
-show_gaps = tuple(st.sidebar.multiselect(T("app.show_gaps"), settings.GAP_KINDS, key="gaps",
-                                         format_func=lambda g: T(f"gap.{g}")))
+show_gaps = tuple(
+    st.sidebar.multiselect(
+        T("app.show_gaps"), settings.GAP_KINDS, key="gaps", format_func=lambda g: T(f"gap.{g}")
+    )
+)
 query = st.sidebar.text_input(T("app.search"), key="search", placeholder="Tà Rụt / ta rut")
 
 st.sidebar.header(T("app.mobile"))
-carriers = st.sidebar.multiselect(T("app.carriers"), settings.CARRIERS, key="carriers",
-                                  format_func=lambda c: T(f"carrier.{c}"))
-technologies = st.sidebar.multiselect(T("app.technologies"), settings.TECHNOLOGIES,
-                                      key="technologies")
+carriers = st.sidebar.multiselect(
+    T("app.carriers"), settings.CARRIERS, key="carriers", format_func=lambda c: T(f"carrier.{c}")
+)
+technologies = st.sidebar.multiselect(
+    T("app.technologies"), settings.TECHNOLOGIES, key="technologies"
+)
 R = urlstate.RADIUS_KM
-radii = tuple((tech, 1000.0 * st.sidebar.slider(
-    T("app.radius").format(tech=tech), R.lo, R.hi, step=R.step, key=f"radius_{tech}"))
-    for tech in settings.TECHNOLOGIES)
+radii = tuple(
+    (
+        tech,
+        1000.0
+        * st.sidebar.slider(
+            T("app.radius").format(tech=tech), R.lo, R.hi, step=R.step, key=f"radius_{tech}"
+        ),
+    )
+    for tech in settings.TECHNOLOGIES
+)
 if st.session_state.get(CALIBRATION):
-    st.sidebar.caption(T("field.applied").format(
-        radii=field_map.calibration_text(st.session_state[CALIBRATION], lang)))
-    st.sidebar.button(T("field.remove"), key="calibration_remove",
-                      on_click=lambda: st.session_state.pop(CALIBRATION, None))
+    st.sidebar.caption(
+        T("field.applied").format(
+            radii=field_map.calibration_text(st.session_state[CALIBRATION], lang)
+        )
+    )
+    st.sidebar.button(
+        T("field.remove"),
+        key="calibration_remove",
+        on_click=lambda: st.session_state.pop(CALIBRATION, None),
+    )
 st.sidebar.header(T("app.other_channels"))
-loud_m = st.sidebar.slider(T("app.loudspeaker_reach"), urlstate.LOUDSPEAKER_M.lo,
-                           urlstate.LOUDSPEAKER_M.hi, step=urlstate.LOUDSPEAKER_M.step, key="loud")
-inet_km = st.sidebar.slider(T("app.internet_access"), urlstate.INTERNET_KM.lo,
-                            urlstate.INTERNET_KM.hi, step=urlstate.INTERNET_KM.step, key="inet")
+loud_m = st.sidebar.slider(
+    T("app.loudspeaker_reach"),
+    urlstate.LOUDSPEAKER_M.lo,
+    urlstate.LOUDSPEAKER_M.hi,
+    step=urlstate.LOUDSPEAKER_M.step,
+    key="loud",
+)
+inet_km = st.sidebar.slider(
+    T("app.internet_access"),
+    urlstate.INTERNET_KM.lo,
+    urlstate.INTERNET_KM.hi,
+    step=urlstate.INTERNET_KM.step,
+    key="inet",
+)
 st.sidebar.header(T("terrain.header"))
-model = st.sidebar.radio(T("terrain.model"), settings.MODELS, key="model",
-                         format_func=lambda m: T(f"terrain.model_{m}"))
+model = st.sidebar.radio(
+    T("terrain.model"), settings.MODELS, key="model", format_func=lambda m: T(f"terrain.model_{m}")
+)
 if model == "terrain":
-    dem_uploads = st.sidebar.file_uploader(T("terrain.dem_upload"), key="dem_upload",
-                                           type=["tif", "tiff", "hgt", "zip"],
-                                           accept_multiple_files=True) if may_import else []
+    dem_uploads = (
+        st.sidebar.file_uploader(
+            T("terrain.dem_upload"),
+            key="dem_upload",
+            type=["tif", "tiff", "hgt", "zip"],
+            accept_multiple_files=True,
+        )
+        if may_import
+        else []
+    )
     # the server's DEM folders, chosen from a list under PHUSONG_DEM_DIR, never typed as paths
     dem_choices = dem_root.dem_folders()
-    dem_folder = st.sidebar.selectbox(
-        T("terrain.dem_folder"), ["", *dem_choices], key="dem_folder",
-        format_func=lambda f: T("terrain.dem_folder_none") if not f
-        else T("terrain.dem_folder_root") if f == "." else f) if dem_choices else ""
+    dem_folder = (
+        st.sidebar.selectbox(
+            T("terrain.dem_folder"),
+            ["", *dem_choices],
+            key="dem_folder",
+            format_func=lambda f: (
+                T("terrain.dem_folder_none")
+                if not f
+                else T("terrain.dem_folder_root")
+                if f == "."
+                else f
+            ),
+        )
+        if dem_choices
+        else ""
+    )
     if not dem_choices:
         st.sidebar.caption(T("terrain.dem_folder_empty"))
     terrain_params = TerrainParams(
-        internet_walk_min=float(st.sidebar.slider(
-            T("terrain.walk_min"), urlstate.WALK_MIN.lo, urlstate.WALK_MIN.hi,
-            step=urlstate.WALK_MIN.step, key="walk_min", persist_state="session")),
+        internet_walk_min=float(
+            st.sidebar.slider(
+                T("terrain.walk_min"),
+                urlstate.WALK_MIN.lo,
+                urlstate.WALK_MIN.hi,
+                step=urlstate.WALK_MIN.step,
+                key="walk_min",
+                persist_state="session",
+            )
+        ),
         path_loss=st.sidebar.checkbox(T("terrain.path_loss"), value=False, key="path_loss"),
-        max_path_loss_db=tuple(st.session_state.get(PATH_LOSS_CALIBRATION, ())))
+        max_path_loss_db=tuple(st.session_state.get(PATH_LOSS_CALIBRATION, ())),
+    )
     if st.session_state.get(PATH_LOSS_CALIBRATION):
-        st.sidebar.caption(T("field.applied_loss").format(
-            limits=field_map.loss_text(st.session_state[PATH_LOSS_CALIBRATION], lang)))
-        st.sidebar.button(T("field.remove_loss"), key="calibration_loss_remove",
-                          on_click=lambda: st.session_state.pop(PATH_LOSS_CALIBRATION, None))
+        st.sidebar.caption(
+            T("field.applied_loss").format(
+                limits=field_map.loss_text(st.session_state[PATH_LOSS_CALIBRATION], lang)
+            )
+        )
+        st.sidebar.button(
+            T("field.remove_loss"),
+            key="calibration_loss_remove",
+            on_click=lambda: st.session_state.pop(PATH_LOSS_CALIBRATION, None),
+        )
 tiles = st.sidebar.checkbox(T("app.tiles"), value=False, key="tiles")
 st.sidebar.caption(T("app.defaults_source"))
 
@@ -402,8 +578,12 @@ def plan_progress(request) -> None:
     if job is None or job.done():
         st.rerun(scope="app")
     queued = job.started is None and plan_jobs().busy_with_other(job)
-    st.progress(job.fraction, text=T("plan.queued") if queued
-                else T("plan.progress").format(step=min(job.step + 1, job.steps), steps=job.steps))
+    st.progress(
+        job.fraction,
+        text=T("plan.queued")
+        if queued
+        else T("plan.progress").format(step=min(job.step + 1, job.steps), steps=job.steps),
+    )
     st.button(T("plan.cancel"), key="plan_cancel", on_click=cancel_plan, args=(request,))
 
 
@@ -422,8 +602,9 @@ def import_uploaded(files: dict[str, tuple[str, bytes]], folder_zip: tuple[str, 
     once, or kept under PENDING until the user confirms a layer that loses most of its rows."""
     st.session_state.pop(PENDING, None)
     try:
-        upload = uploads.review_upload(files, folder_zip=folder_zip, default_dir=DATA_DIR,
-                                       previous=data_in_use())
+        upload = uploads.review_upload(
+            files, folder_zip=folder_zip, default_dir=DATA_DIR, previous=data_in_use()
+        )
     except PhusongError as exc:
         problems = getattr(exc, "problems", None) or [Problem("upload", None, None, None, str(exc))]
         st.session_state[IMPORT_REPORT] = {"problems": problems, "counts": None, "usable": False}
@@ -433,8 +614,12 @@ def import_uploaded(files: dict[str, tuple[str, bytes]], folder_zip: tuple[str, 
         return
     ds = upload.dataset
     usable = uploads.usable(ds)
-    st.session_state[IMPORT_REPORT] = {"problems": ds.problems, "counts": ds, "usable": usable,
-                                       "to_confirm": upload.to_confirm if usable else ()}
+    st.session_state[IMPORT_REPORT] = {
+        "problems": ds.problems,
+        "counts": ds,
+        "usable": usable,
+        "to_confirm": upload.to_confirm if usable else (),
+    }
     if usable:
         key = uploads.digest(files, extra=folder_zip[1] if folder_zip else b"")
         chosen = {"key": f"upload:{key}", "dataset": ds}
@@ -462,14 +647,19 @@ def open_version() -> None:
     try:
         ds = version_dataset(url, version_id)
     except PhusongError as exc:
-        st.session_state[IMPORT_REPORT] = {"problems": [Problem("workspace", None, None, None,
-                                                                str(exc))],
-                                           "counts": None, "usable": False}
+        st.session_state[IMPORT_REPORT] = {
+            "problems": [Problem("workspace", None, None, None, str(exc))],
+            "counts": None,
+            "usable": False,
+        }
         return
     for key in (PENDING, IMPORT_REPORT):
         st.session_state.pop(key, None)
-    st.session_state[USER_DATA] = {"key": f"version:{url}:{version_id}", "dataset": ds,
-                                   "version": version_id}
+    st.session_state[USER_DATA] = {
+        "key": f"version:{url}:{version_id}",
+        "dataset": ds,
+        "version": version_id,
+    }
 
 
 def reset_upload() -> None:
@@ -485,20 +675,31 @@ if may_import and st.sidebar.toggle(T("import.title"), key="show_import"):
     with st.sidebar.container(border=True):
         st.caption(T("import.intro"))
         upload_round = st.session_state.get(UPLOAD_ROUND, 0)
-        uploaded = {layer: st.file_uploader(T(f"import.layer_{layer}"), type=UPLOAD_TYPES,
-                                            key=f"upload_{layer}_{upload_round}")
-                    for layer in loading.LAYERS}
+        uploaded = {
+            layer: st.file_uploader(
+                T(f"import.layer_{layer}"), type=UPLOAD_TYPES, key=f"upload_{layer}_{upload_round}"
+            )
+            for layer in loading.LAYERS
+        }
         # where people live: a GeoTIFF of people per cell (WorldPop …), like the CLI's --population
         uploaded[uploads.POPULATION] = st.file_uploader(
-            T("import.layer_population"), type=list(uploads.POPULATION_TYPES),
-            key=f"upload_{uploads.POPULATION}_{upload_round}", help=T("import.population_help"))
-        folder_upload = st.file_uploader(T("import.folder_zip"), type=["zip"],
-                                         key=f"upload_folder_{upload_round}")
+            T("import.layer_population"),
+            type=list(uploads.POPULATION_TYPES),
+            key=f"upload_{uploads.POPULATION}_{upload_round}",
+            help=T("import.population_help"),
+        )
+        folder_upload = st.file_uploader(
+            T("import.folder_zip"), type=["zip"], key=f"upload_folder_{upload_round}"
+        )
         if st.button(T("import.apply"), key="import_apply", type="primary", width="stretch"):
             files = {k: (f.name, f.getvalue()) for k, f in uploaded.items() if f is not None}
             if files or folder_upload is not None:
-                import_uploaded(files, (folder_upload.name, folder_upload.getvalue())
-                                if folder_upload is not None else None)
+                import_uploaded(
+                    files,
+                    (folder_upload.name, folder_upload.getvalue())
+                    if folder_upload is not None
+                    else None,
+                )
             else:
                 st.info(T("import.nothing"))
         st.button(T("import.reset"), key="import_reset", width="stretch", on_click=reset_upload)
@@ -510,35 +711,66 @@ if may_import and st.sidebar.toggle(T("import.title"), key="show_import"):
         elif report:
             pending = PENDING in st.session_state
             if not report["usable"]:  # refused: which file, and why, in the message itself
-                st.error("\n\n".join([T("import.unusable") if report["counts"] is not None
-                                       else T("import.failed")]
-                                      + importing.refusals(report["problems"], lang=lang)))
+                st.error(
+                    "\n\n".join(
+                        [
+                            T("import.unusable")
+                            if report["counts"] is not None
+                            else T("import.failed")
+                        ]
+                        + importing.refusals(report["problems"], lang=lang)
+                    )
+                )
             elif pending:
-                st.warning("\n\n".join([T("import.confirm_intro")] + [
-                    "- " + c.text(lang) for c in report["to_confirm"]]))
-                st.button(T("import.confirm"), key="import_confirm", type="primary",
-                          width="stretch", on_click=confirm_upload)
-                st.button(T("import.cancel"), key="import_cancel", width="stretch",
-                          on_click=cancel_upload)
+                st.warning(
+                    "\n\n".join(
+                        [T("import.confirm_intro")]
+                        + ["- " + c.text(lang) for c in report["to_confirm"]]
+                    )
+                )
+                st.button(
+                    T("import.confirm"),
+                    key="import_confirm",
+                    type="primary",
+                    width="stretch",
+                    on_click=confirm_upload,
+                )
+                st.button(
+                    T("import.cancel"), key="import_cancel", width="stretch", on_click=cancel_upload
+                )
             elif USER_DATA in st.session_state:
                 st.success(T("import.in_use"))
             if report["counts"] is not None:
-                st.dataframe(importing.layer_table(report["counts"], lang=lang), hide_index=True,
-                             width="stretch")
+                st.dataframe(
+                    importing.layer_table(report["counts"], lang=lang),
+                    hide_index=True,
+                    width="stretch",
+                )
             n = importing.counts(report["problems"])
-            st.caption(T("import.summary").format(
-                errors=i18n.count("import.n_errors", n["error"], lang),
-                warnings=i18n.count("import.n_warnings", n["warning"], lang))
-                if report["problems"] else T("import.clean"))
+            st.caption(
+                T("import.summary").format(
+                    errors=i18n.count("import.n_errors", n["error"], lang),
+                    warnings=i18n.count("import.n_warnings", n["warning"], lang),
+                )
+                if report["problems"]
+                else T("import.clean")
+            )
             if not report["usable"] or pending:  # not applied: its report shows here
                 if report["problems"]:
-                    st.dataframe(importing.report_table(report["problems"], lang=lang),
-                                 hide_index=True, width="stretch")
-                st.download_button(T("import.download_report"),
-                                   importing.report_csv(report["problems"], lang=lang),
-                                   file_name="import_report.csv", mime="text/csv",
-                                   on_click="ignore", key="download_import_report",
-                                   width="stretch")
+                    st.dataframe(
+                        importing.report_table(report["problems"], lang=lang),
+                        hide_index=True,
+                        width="stretch",
+                    )
+                st.download_button(
+                    T("import.download_report"),
+                    importing.report_csv(report["problems"], lang=lang),
+                    file_name="import_report.csv",
+                    mime="text/csv",
+                    on_click="ignore",
+                    key="download_import_report",
+                    width="stretch",
+                )
 
 user_data = st.session_state.get(USER_DATA)
 if user_data:
@@ -564,12 +796,21 @@ if not carriers or not technologies:
 terrain_state = dem_grid = None
 if model == "terrain":
     if dem_uploads or dem_folder:
-        dem_key = ("upload:" + ";".join(f"{f.name}:{f.size}:{f.file_id}" for f in dem_uploads)
-                   if dem_uploads else f"folder:{dem_folder}")
+        dem_key = (
+            "upload:" + ";".join(f"{f.name}:{f.size}:{f.file_id}" for f in dem_uploads)
+            if dem_uploads
+            else f"folder:{dem_folder}"
+        )
         try:
-            dem_grid = dem_for(dem_key, data_key, vintage, dataset,
-                               [(f.name, f.getvalue()) for f in dem_uploads] if dem_uploads
-                               else [dem_root.resolve_dem_folder(dem_folder)])
+            dem_grid = dem_for(
+                dem_key,
+                data_key,
+                vintage,
+                dataset,
+                [(f.name, f.getvalue()) for f in dem_uploads]
+                if dem_uploads
+                else [dem_root.resolve_dem_folder(dem_folder)],
+            )
             terrain_state = (dem_key, terrain_params)
         except PhusongError as exc:
             st.sidebar.error(f"{T('terrain.dem_error')}: {exc}")
@@ -599,10 +840,19 @@ def add_whatif() -> None:
         return
     try:
         site = whatif.make_site(
-            kind, *state[WHATIF_POINT], existing=state.get(WHATIF, []),
-            **(dict(carrier=state.get("whatif_carrier", "Viettel"),
+            kind,
+            *state[WHATIF_POINT],
+            existing=state.get(WHATIF, []),
+            **(
+                dict(
+                    carrier=state.get("whatif_carrier", "Viettel"),
                     technologies=state.get("whatif_techs", ["4G"]),
-                    height_m=state.get("whatif_height")) if kind == "bts" else {}))
+                    height_m=state.get("whatif_height"),
+                )
+                if kind == "bts"
+                else {}
+            ),
+        )
     except (PhusongError, KeyError) as exc:
         state["whatif_error"] = str(exc)
         return
@@ -611,8 +861,9 @@ def add_whatif() -> None:
 
 def remove_whatif(everything: bool = False) -> None:
     state = st.session_state
-    state[WHATIF] = [] if everything else whatif.remove(state.get(WHATIF, []),
-                                                        state.get("whatif_remove_which"))
+    state[WHATIF] = (
+        [] if everything else whatif.remove(state.get(WHATIF, []), state.get("whatif_remove_which"))
+    )
 
 
 def md(text: str) -> str:
@@ -630,8 +881,11 @@ def point_card(clicked) -> None:
     if not point:
         st.caption(T("point.hint"))
         return
-    terrain_kw = (dict(dem=dem_grid, terrain_params=terrain_state[1], cache=viewshed_cache())
-                  if terrain_state is not None else {})
+    terrain_kw = (
+        dict(dem=dem_grid, terrain_params=terrain_state[1], cache=viewshed_cache())
+        if terrain_state is not None
+        else {}
+    )
     report = pointquery.query_point(analysis, *point, **terrain_kw)
     lines = pointquery.summary_lines(report, lang)
     with st.container(border=True, key="point_card"):
@@ -645,22 +899,42 @@ def point_card(clicked) -> None:
             st.markdown(md(line))
     # folded: a click on a commune also shows its card below, which should stay in sight
     with st.expander(T("whatif.here"), key="whatif_form"):
-        kind = st.selectbox(T("whatif.kind"), whatif.KINDS, key="whatif_kind",
-                            format_func=lambda k: T(f"whatif.kind_{k}"))
+        kind = st.selectbox(
+            T("whatif.kind"),
+            whatif.KINDS,
+            key="whatif_kind",
+            format_func=lambda k: T(f"whatif.kind_{k}"),
+        )
         if kind == "bts":
-            st.selectbox(T("whatif.carrier"), settings.CARRIERS, key="whatif_carrier",
-                         format_func=lambda c: T(f"carrier.{c}"))
-            st.multiselect(T("whatif.technologies"), settings.TECHNOLOGIES, default=["4G"],
-                           key="whatif_techs")
-            st.number_input(T("whatif.height"), min_value=1.0, max_value=500.0,
-                            value=settings.DEFAULT_BTS_HEIGHT_M, step=1.0, key="whatif_height")
-        st.button(T("whatif.add"), key="whatif_add", on_click=add_whatif, type="primary",
-                  width="stretch")
+            st.selectbox(
+                T("whatif.carrier"),
+                settings.CARRIERS,
+                key="whatif_carrier",
+                format_func=lambda c: T(f"carrier.{c}"),
+            )
+            st.multiselect(
+                T("whatif.technologies"), settings.TECHNOLOGIES, default=["4G"], key="whatif_techs"
+            )
+            st.number_input(
+                T("whatif.height"),
+                min_value=1.0,
+                max_value=500.0,
+                value=settings.DEFAULT_BTS_HEIGHT_M,
+                step=1.0,
+                key="whatif_height",
+            )
+        st.button(
+            T("whatif.add"), key="whatif_add", on_click=add_whatif, type="primary", width="stretch"
+        )
         error = st.session_state.pop("whatif_error", None)
         if error:
-            st.error(T("whatif.invalid").format(
-                reason=T(f"whatif.{error}").format(n=whatif.MAX_SITES)
-                if error in ("no_technology", "too_many") else error))
+            st.error(
+                T("whatif.invalid").format(
+                    reason=T(f"whatif.{error}").format(n=whatif.MAX_SITES)
+                    if error in ("no_technology", "too_many")
+                    else error
+                )
+            )
     if may_save:
         report_form(point)
 
@@ -671,14 +945,22 @@ def report_form(point: tuple[float, float]) -> None:
     with st.expander(T("report.here"), key="report_form"):
         with st.form("field_report_form", clear_on_submit=True, border=False):
             c_carrier, c_tech = st.columns(2)
-            carrier = c_carrier.selectbox(T("whatif.carrier"), settings.CARRIERS,
-                                          format_func=lambda c: T(f"carrier.{c}"),
-                                          key="report_carrier")
-            technology = c_tech.selectbox(T("report.technology"), settings.TECHNOLOGIES,
-                                          index=2, key="report_technology")
-            service = st.radio(T("report.service"), store_reports.SERVICES, horizontal=True,
-                               format_func=lambda s: T(f"report.service_{s}"),
-                               key="report_service")
+            carrier = c_carrier.selectbox(
+                T("whatif.carrier"),
+                settings.CARRIERS,
+                format_func=lambda c: T(f"carrier.{c}"),
+                key="report_carrier",
+            )
+            technology = c_tech.selectbox(
+                T("report.technology"), settings.TECHNOLOGIES, index=2, key="report_technology"
+            )
+            service = st.radio(
+                T("report.service"),
+                store_reports.SERVICES,
+                horizontal=True,
+                format_func=lambda s: T(f"report.service_{s}"),
+                key="report_service",
+            )
             observed = st.date_input(T("report.date"), format="YYYY-MM-DD", key="report_date")
             reporter = st.text_input(T("report.reporter"), key="report_reporter")
             note = st.text_input(T("report.note"), key="report_note")
@@ -686,9 +968,16 @@ def report_form(point: tuple[float, float]) -> None:
                 return
         try:
             report_id = store_reports.add_field_report(
-                lat=point[0], lon=point[1], carrier=carrier, technology=technology,
-                service=service, observed_on=observed, reporter=reporter, note=note,
-                created_by=saved_by_name() or user.name)
+                lat=point[0],
+                lon=point[1],
+                carrier=carrier,
+                technology=technology,
+                service=service,
+                observed_on=observed,
+                reporter=reporter,
+                note=note,
+                created_by=saved_by_name() or user.name,
+            )
         except PhusongError as exc:
             st.error(str(exc))
             return
@@ -708,25 +997,43 @@ def whatif_section(analysis) -> None:
         st.caption(T("whatif.filtered_out").format(n=left_out))
     before = analysis_for(base_key, vintage, params, base_dataset, terrain_state, dem_grid)
     st.caption(T("whatif.gains"))
-    st.dataframe(whatif.gains_table(whatif.gains(before, analysis), lang), hide_index=True,
-                 width="stretch", key="whatif_gains")
+    st.dataframe(
+        whatif.gains_table(whatif.gains(before, analysis), lang),
+        hide_index=True,
+        width="stretch",
+        key="whatif_gains",
+    )
     c_which, c_remove, c_clear = st.columns([2, 1, 1], vertical_alignment="bottom")
-    c_which.selectbox(T("whatif.remove_which"), [s.number for s in whatif_sites],
-                      key="whatif_remove_which",
-                      format_func=lambda n: f"{whatif.ID_PREFIX}{n}")
-    c_remove.button(T("whatif.remove"), key="whatif_remove", on_click=remove_whatif,
-                    width="stretch")
-    c_clear.button(T("whatif.clear"), key="whatif_clear", on_click=remove_whatif,
-                   kwargs={"everything": True}, width="stretch")
+    c_which.selectbox(
+        T("whatif.remove_which"),
+        [s.number for s in whatif_sites],
+        key="whatif_remove_which",
+        format_func=lambda n: f"{whatif.ID_PREFIX}{n}",
+    )
+    c_remove.button(
+        T("whatif.remove"), key="whatif_remove", on_click=remove_whatif, width="stretch"
+    )
+    c_clear.button(
+        T("whatif.clear"),
+        key="whatif_clear",
+        on_click=remove_whatif,
+        kwargs={"everything": True},
+        width="stretch",
+    )
     include = st.checkbox(T("whatif.include_existing"), value=True, key="whatif_include")
     layers = whatif.layers_of(whatif_sites)
     for column, layer in zip(st.columns(max(len(layers), 1)), layers):
         column.download_button(
             T("whatif.download").format(layer=T(f"layer.{layer}")),
-            data=lambda layer=layer: whatif.layer_csv(base_dataset, whatif_sites, layer,
-                                                      include_existing=include),
-            file_name=f"{layer}_whatif.csv", mime="text/csv", on_click="ignore",
-            key=f"whatif_download_{layer}", width="stretch")
+            data=lambda layer=layer: whatif.layer_csv(
+                base_dataset, whatif_sites, layer, include_existing=include
+            ),
+            file_name=f"{layer}_whatif.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key=f"whatif_download_{layer}",
+            width="stretch",
+        )
     st.caption(T("whatif.export_note"))
 
 
@@ -739,43 +1046,66 @@ except PhusongError as exc:
     st.stop()
 
 st.title(T("app.title"))
-st.caption(f"{analysis.dataset_name} · {T(f'app.vintage_{vintage}')} · "
-           f"{len(analysis.communes)} {T('app.communes')}")
+st.caption(
+    f"{analysis.dataset_name} · {T(f'app.vintage_{vintage}')} · "
+    f"{len(analysis.communes)} {T('app.communes')}"
+)
 if analysis.illustrative:
     st.warning("⚠️ " + T("notice.illustrative"), icon=None)
 if analysis.model == "terrain":
-    st.info(T("terrain.caption") + "\n\n"
-            + "\n\n".join(i18n.note_text(n, lang) for n in analysis.notes[1:]))
+    st.info(
+        T("terrain.caption")
+        + "\n\n"
+        + "\n\n".join(i18n.note_text(n, lang) for n in analysis.notes[1:])
+    )
 if dataset.problems:
     n_problems = importing.counts(dataset.problems)
-    with st.expander(f"⚠️ {i18n.count('import.rows_out', n_problems['rows_out'], lang)}, "
-                     f"{i18n.count('import.n_import_warnings', n_problems['warning'], lang)}",
-                     expanded=USER_DATA in st.session_state):
-        st.dataframe(importing.report_table(dataset.problems, lang=lang), hide_index=True,
-                     width="stretch")
-        st.download_button(T("import.download_report"),
-                           importing.report_csv(dataset.problems, lang=lang),
-                           file_name="import_report.csv", mime="text/csv", on_click="ignore",
-                           key="download_dataset_report")
+    with st.expander(
+        f"⚠️ {i18n.count('import.rows_out', n_problems['rows_out'], lang)}, "
+        f"{i18n.count('import.n_import_warnings', n_problems['warning'], lang)}",
+        expanded=USER_DATA in st.session_state,
+    ):
+        st.dataframe(
+            importing.report_table(dataset.problems, lang=lang), hide_index=True, width="stretch"
+        )
+        st.download_button(
+            T("import.download_report"),
+            importing.report_csv(dataset.problems, lang=lang),
+            file_name="import_report.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="download_dataset_report",
+        )
 
 tables = tables_for(data_key, vintage, params, lang, dataset, terrain_state, dem_grid)
 kpis = tables["kpis"]
 # A range of people ("32.788–41.280 người") is wider than a quarter of the page at Streamlit's
 # metric size: smaller figures that may wrap after the dash instead of an ellipsis.
-st.html("<style>.st-key-kpis [data-testid='stMetricValue'] {font-size: 1.75rem; line-height: 1.2}"
-        ".st-key-kpis [data-testid='stMetricValue'] * {white-space: normal; overflow: visible;"
-        " text-overflow: clip}</style>")
+st.html(
+    "<style>.st-key-kpis [data-testid='stMetricValue'] {font-size: 1.75rem; line-height: 1.2}"
+    ".st-key-kpis [data-testid='stMetricValue'] * {white-space: normal; overflow: visible;"
+    " text-overflow: clip}</style>"
+)
 with st.container(key="kpis"):
     for row_start in range(0, len(kpis), 4):
-        row = kpis[row_start:row_start + 4]
+        row = kpis[row_start : row_start + 4]
         # people first, the area share beside them in grey (a caption, not a change: no arrow)
         for column, (label, value, beside, help_text) in zip(st.columns(4), row):
-            column.metric(label, value, beside or None, delta_color="off", delta_arrow="off",
-                          help=help_text)
+            column.metric(
+                label, value, beside or None, delta_color="off", delta_arrow="off", help=help_text
+            )
 
 tab_map, tab_table, tab_c03, tab_plan, tab_field, tab_export, tab_workspace = st.tabs(
-    [T("app.tab_map"), T("app.tab_table"), T("app.tab_c03"), T("plan.tab"), T("field.tab"),
-     T("app.tab_export"), T("workspace.title")])
+    [
+        T("app.tab_map"),
+        T("app.tab_table"),
+        T("app.tab_c03"),
+        T("plan.tab"),
+        T("field.tab"),
+        T("app.tab_export"),
+        T("workspace.title"),
+    ]
+)
 
 with tab_table:
     st.dataframe(tables["communes"], hide_index=True, width="stretch")
@@ -784,9 +1114,14 @@ with tab_table:
         st.subheader(T("village.tab"))
         st.caption(T("village.caption"))
         st.dataframe(tables["villages"], hide_index=True, width="stretch")
-        st.download_button(T("village.download"), villages.table_csv(tables["villages"]),
-                           file_name="settlements.csv", mime="text/csv", on_click="ignore",
-                           key="download_settlements")
+        st.download_button(
+            T("village.download"),
+            villages.table_csv(tables["villages"]),
+            file_name="settlements.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="download_settlements",
+        )
 
 with tab_c03:
     st.markdown(T("app.c03_intro"))
@@ -795,21 +1130,40 @@ with tab_c03:
 with tab_plan:
     st.markdown(T("plan.intro"))
     c_service, c_k, c_carrier, c_tech = st.columns(4)
-    service = c_service.selectbox(T("plan.service"), siting.SERVICES, key="plan_service",
-                                  format_func=lambda s: T(f"plan.service_{s}"))
-    min_k = max(1, len(siting.lacking_support_points(dataset, vintage=vintage))) \
-        if service == "support-point" else 1
-    k = int(c_k.number_input(T("plan.k"), min_value=min_k, max_value=50, value=max(min_k, 5),
-                             step=1, key=f"plan_k_{service}_{vintage}"))
+    service = c_service.selectbox(
+        T("plan.service"),
+        siting.SERVICES,
+        key="plan_service",
+        format_func=lambda s: T(f"plan.service_{s}"),
+    )
+    min_k = (
+        max(1, len(siting.lacking_support_points(dataset, vintage=vintage)))
+        if service == "support-point"
+        else 1
+    )
+    k = int(
+        c_k.number_input(
+            T("plan.k"),
+            min_value=min_k,
+            max_value=50,
+            value=max(min_k, 5),
+            step=1,
+            key=f"plan_k_{service}_{vintage}",
+        )
+    )
     if service == "support-point" and min_k > 1:
         c_k.caption(T("plan.c03_min").format(n=min_k))
     plan_carrier = plan_tech = None
     if service == "bts":
         plan_carrier = c_carrier.selectbox(
-            T("plan.carrier"), (None,) + settings.CARRIERS, key="plan_carrier",
-            format_func=lambda c: T("plan.carrier_any") if c is None else T(f"carrier.{c}"))
-        plan_tech = c_tech.selectbox(T("plan.technology"), settings.TECHNOLOGIES, index=2,
-                                     key="plan_technology")
+            T("plan.carrier"),
+            (None,) + settings.CARRIERS,
+            key="plan_carrier",
+            format_func=lambda c: T("plan.carrier_any") if c is None else T(f"carrier.{c}"),
+        )
+        plan_tech = c_tech.selectbox(
+            T("plan.technology"), settings.TECHNOLOGIES, index=2, key="plan_technology"
+        )
     request = (data_key, vintage, params, service, k, plan_carrier, plan_tech, terrain_state)
     # Planning is an explicit action: an idle tab costs nothing on other reruns.
     proposal = None
@@ -820,9 +1174,13 @@ with tab_plan:
     if st.toggle(T("plan.run"), key="plan_run"):
         # off the script thread: other visitors and this page stay responsive; progress, cancel
         job = plan_jobs().submit(
-            request, lambda report, dataset=dataset, dem=dem_grid: plan_for(
-                *request, _dataset=dataset, _dem=dem, _progress=report),
-            waiter=get_script_run_ctx().session_id, steps=PLAN_STEPS)
+            request,
+            lambda report, dataset=dataset, dem=dem_grid: plan_for(
+                *request, _dataset=dataset, _dem=dem, _progress=report
+            ),
+            waiter=get_script_run_ctx().session_id,
+            steps=PLAN_STEPS,
+        )
         if job.done():
             try:
                 proposal, plan_before, plan_after = job.result()
@@ -833,40 +1191,67 @@ with tab_plan:
         else:
             plan_progress(request)
     if proposal is not None:
-        people = "–" if proposal.objective != "people" else maps.fmt_number(proposal.people_new, lang)
-        st.success(T("plan.summary").format(
-            n=len(proposal.sites), people=people,
-            area=maps.fmt_number(proposal.area_new_km2, lang, 1),
-            gap_people="–" if proposal.objective != "people"
-            else maps.fmt_number(proposal.uncovered_people, lang),
-            gap_area=maps.fmt_number(proposal.uncovered_area_km2, lang, 1)))
+        people = (
+            "–" if proposal.objective != "people" else maps.fmt_number(proposal.people_new, lang)
+        )
+        st.success(
+            T("plan.summary").format(
+                n=len(proposal.sites),
+                people=people,
+                area=maps.fmt_number(proposal.area_new_km2, lang, 1),
+                gap_people="–"
+                if proposal.objective != "people"
+                else maps.fmt_number(proposal.uncovered_people, lang),
+                gap_area=maps.fmt_number(proposal.uncovered_area_km2, lang, 1),
+            )
+        )
         if proposal.objective == "area":
             st.info(T("plan.objective_area"))
         if not len(proposal.sites):
             st.info(T("plan.none"))
-        st.caption(T("plan.model_note") if proposal.model == "circle"
-                   else T("plan.model_note_terrain"))
+        st.caption(
+            T("plan.model_note") if proposal.model == "circle" else T("plan.model_note_terrain")
+        )
         for plan_note in proposal.notes:  # model, heights, hilltops, fewer sites than asked
             st.caption(i18n.note_text(plan_note, lang))
         plan_metric = siting_export.map_metric(proposal)
-        st_folium(maps.build_map(plan_after, metric=plan_metric, lang=lang,
-                                 show_gaps=(maps.metric_for_gap(plan_metric),),
-                                 asset_base_url=ASSET_BASE_URL),
-                  key="plan_map", height=560, width="stretch", returned_objects=[])
+        st_folium(
+            maps.build_map(
+                plan_after,
+                metric=plan_metric,
+                lang=lang,
+                show_gaps=(maps.metric_for_gap(plan_metric),),
+                asset_base_url=ASSET_BASE_URL,
+            ),
+            key="plan_map",
+            height=560,
+            width="stretch",
+            returned_objects=[],
+        )
         st.subheader(T("plan.sites"))
-        st.dataframe(siting_export.sites_display(proposal, lang=lang), hide_index=True,
-                     width="stretch")
+        st.dataframe(
+            siting_export.sites_display(proposal, lang=lang), hide_index=True, width="stretch"
+        )
         st.subheader(T("plan.before_after"))
-        st.dataframe(siting_export.before_after(proposal, plan_before, plan_after, lang=lang),
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            siting_export.before_after(proposal, plan_before, plan_after, lang=lang),
+            hide_index=True,
+            width="stretch",
+        )
         plan_columns = st.columns(3)
         for i, (kind, filename, mime) in enumerate(siting_export.DOWNLOADS):
             plan_columns[i % 3].download_button(
                 T(f"plan.download_{kind}"),
-                data=lambda kind=kind: plan_bytes(kind, lang, *request, _dataset=dataset,
-                                                  _dem=dem_grid),
-                file_name=filename, mime=mime, key=f"plan_download_{kind}", on_click="ignore",
-                width="stretch")
+                data=lambda kind=kind: plan_bytes(
+                    kind, lang, *request, _dataset=dataset, _dem=dem_grid
+                ),
+                file_name=filename,
+                mime=mime,
+                key=f"plan_download_{kind}",
+                on_click="ignore",
+                width="stretch",
+            )
+
 
 def apply_calibration(fits: list) -> None:
     """Use the fitted radii: per-carrier overrides, and each technology's slider moved to its
@@ -892,22 +1277,42 @@ def field_section():
         st.caption(T("login.viewer_only"))
         return None
     c_meas, c_rep = st.columns(2)
-    files = [(f.name, f.getvalue(), "measurement") for f in c_meas.file_uploader(
-        T("field.upload_measurements"), type=FIELD_TYPES, accept_multiple_files=True,
-        key="field_measurements") or ()]
-    files += [(f.name, f.getvalue(), "report") for f in c_rep.file_uploader(
-        T("field.upload_reports"), type=FIELD_TYPES, accept_multiple_files=True,
-        key="field_reports") or ()]
+    files = [
+        (f.name, f.getvalue(), "measurement")
+        for f in c_meas.file_uploader(
+            T("field.upload_measurements"),
+            type=FIELD_TYPES,
+            accept_multiple_files=True,
+            key="field_measurements",
+        )
+        or ()
+    ]
+    files += [
+        (f.name, f.getvalue(), "report")
+        for f in c_rep.file_uploader(
+            T("field.upload_reports"),
+            type=FIELD_TYPES,
+            accept_multiple_files=True,
+            key="field_reports",
+        )
+        or ()
+    ]
     n_stored = store_reports.count_reports()
     if n_stored:
         stored = store_reports.reports_layer_csv()
         c_use, c_get = st.columns([3, 1], vertical_alignment="center")
-        if c_use.toggle(T("report.use_stored").format(n=n_stored), value=True,
-                        key="field_use_stored"):
+        if c_use.toggle(
+            T("report.use_stored").format(n=n_stored), value=True, key="field_use_stored"
+        ):
             files.append((T("report.stored_file"), stored, "report"))
-        c_get.download_button(T("report.download_stored"), stored,
-                              file_name="residents_reports_workspace.csv", mime="text/csv",
-                              on_click="ignore", key="field_dl_stored")
+        c_get.download_button(
+            T("report.download_stored"),
+            stored,
+            file_name="residents_reports_workspace.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="field_dl_stored",
+        )
     if not files:
         return None
     files_key = uploads.digest({str(k): (n, d + s.encode()) for k, (n, d, s) in enumerate(files)})
@@ -915,83 +1320,144 @@ def field_section():
         result, problems = field_check_for(files_key, data_key, vintage, params, dataset, files)
     if problems:
         n = importing.counts(problems)
-        with st.expander(f"⚠️ {i18n.count('import.rows_out', n['rows_out'], lang)}, "
-                         f"{i18n.count('import.n_import_warnings', n['warning'], lang)}",
-                         expanded=result is None):
-            st.dataframe(importing.report_table(problems, lang=lang), hide_index=True,
-                         width="stretch")
-            st.download_button(T("import.download_report"),
-                               importing.report_csv(problems, lang=lang),
-                               file_name="import_report.csv", mime="text/csv", on_click="ignore",
-                               key="download_field_report")
+        with st.expander(
+            f"⚠️ {i18n.count('import.rows_out', n['rows_out'], lang)}, "
+            f"{i18n.count('import.n_import_warnings', n['warning'], lang)}",
+            expanded=result is None,
+        ):
+            st.dataframe(
+                importing.report_table(problems, lang=lang), hide_index=True, width="stretch"
+            )
+            st.download_button(
+                T("import.download_report"),
+                importing.report_csv(problems, lang=lang),
+                file_name="import_report.csv",
+                mime="text/csv",
+                on_click="ignore",
+                key="download_field_report",
+            )
     if result is None:
         st.error(T("field.none_usable"))
         return None
-    st.success(T("field.summary").format(
-        n=maps.fmt_number(len(result.before.readings), lang),
-        before=maps.fmt_number(result.before.agreement_pct, lang, 1),
-        after=maps.fmt_number(result.after.agreement_pct, lang, 1)))
+    st.success(
+        T("field.summary").format(
+            n=maps.fmt_number(len(result.before.readings), lang),
+            before=maps.fmt_number(result.before.agreement_pct, lang, 1),
+            after=maps.fmt_number(result.after.agreement_pct, lang, 1),
+        )
+    )
     st.subheader(T("field.table_title"))
-    st.dataframe(field_map.agreement_display(result.table, lang), hide_index=True,
-                 width="stretch")
+    st.dataframe(field_map.agreement_display(result.table, lang), hide_index=True, width="stretch")
     st.caption(T("field.fit_note").format(n=settings.CALIBRATION_MIN_READINGS))
     if any(f.fitted for f in result.fits):
-        st.button(T("field.apply"), key="calibration_apply", type="primary",
-                  on_click=apply_calibration, args=(result.fits,))
+        st.button(
+            T("field.apply"),
+            key="calibration_apply",
+            type="primary",
+            on_click=apply_calibration,
+            args=(result.fits,),
+        )
     else:
         st.info(T("field.nothing_fitted"))
     loss_fits = None
     if terrain_state is not None:  # terrain model on: the path-loss threshold too
-        loss_fits, loss_table = terrain_field_for(files_key, data_key, vintage, params,
-                                                  terrain_state[0], dataset,
-                                                  result.before.readings, dem_grid)
+        loss_fits, loss_table = terrain_field_for(
+            files_key,
+            data_key,
+            vintage,
+            params,
+            terrain_state[0],
+            dataset,
+            result.before.readings,
+            dem_grid,
+        )
         st.subheader(T("field.loss_title"))
         st.dataframe(field_map.loss_display(loss_table, lang), hide_index=True, width="stretch")
         st.caption(T("field.loss_note").format(n=settings.CALIBRATION_MIN_READINGS))
         if any(f.fitted for f in loss_fits):
-            st.button(T("field.apply_loss"), key="calibration_loss_apply", type="primary",
-                      on_click=apply_path_loss, args=(loss_fits,))
-    st_folium(field_map.field_map(result.before, result.units, lang=lang,
-                                  confidence=result.confidence_layer,
-                                  asset_base_url=ASSET_BASE_URL),
-              key="field_map", height=520, width="stretch", returned_objects=[])
+            st.button(
+                T("field.apply_loss"),
+                key="calibration_loss_apply",
+                type="primary",
+                on_click=apply_path_loss,
+                args=(loss_fits,),
+            )
+    st_folium(
+        field_map.field_map(
+            result.before,
+            result.units,
+            lang=lang,
+            confidence=result.confidence_layer,
+            asset_base_url=ASSET_BASE_URL,
+        ),
+        key="field_map",
+        height=520,
+        width="stretch",
+        returned_objects=[],
+    )
     st.subheader(T("field.confusion_title"))
-    st.dataframe(field_map.confusion_display(result.before.by_group, lang), hide_index=True,
-                 width="stretch")
+    st.dataframe(
+        field_map.confusion_display(result.before.by_group, lang), hide_index=True, width="stretch"
+    )
     st.subheader(T("field.communes_title"))
-    st.caption(T("field.confidence_note").format(
-        m=maps.fmt_number(settings.EVIDENCE_M, lang),
-        pct=maps.fmt_number(settings.CONTRADICTED_BELOW_PCT, lang)))
-    st.dataframe(field_map.communes_display(result.confidence, lang), hide_index=True,
-                 width="stretch")
+    st.caption(
+        T("field.confidence_note").format(
+            m=maps.fmt_number(settings.EVIDENCE_M, lang),
+            pct=maps.fmt_number(settings.CONTRADICTED_BELOW_PCT, lang),
+        )
+    )
+    st.dataframe(
+        field_map.communes_display(result.confidence, lang), hide_index=True, width="stretch"
+    )
     downloads = st.columns(4)
     downloads[0].download_button(
-        T("field.download_agreement"), result.table.to_csv(index=False).encode("utf-8-sig"),
-        file_name="agreement.csv", mime="text/csv", on_click="ignore", key="field_dl_agreement")
+        T("field.download_agreement"),
+        result.table.to_csv(index=False).encode("utf-8-sig"),
+        file_name="agreement.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="field_dl_agreement",
+    )
     downloads[1].download_button(
         T("field.download_calibration"),
-        calibration.to_json(result.fits, source=", ".join(n for n, _, _ in files), params=params,
-                            loss_fits=loss_fits),
-        file_name="calibration.json", mime="application/json", on_click="ignore",
-        key="field_dl_calibration")
+        calibration.to_json(
+            result.fits,
+            source=", ".join(n for n, _, _ in files),
+            params=params,
+            loss_fits=loss_fits,
+        ),
+        file_name="calibration.json",
+        mime="application/json",
+        on_click="ignore",
+        key="field_dl_calibration",
+    )
     downloads[2].download_button(
         T("field.download_disagreements"),
-        agreement.disagreements_json(result.before), file_name="disagreements.geojson",
-        mime="application/geo+json", on_click="ignore", key="field_dl_disagreements")
+        agreement.disagreements_json(result.before),
+        file_name="disagreements.geojson",
+        mime="application/geo+json",
+        on_click="ignore",
+        key="field_dl_disagreements",
+    )
     reports = result.before.readings[result.before.readings["source"] == "report"]
     if len(reports):
         downloads[3].download_button(
-            T("field.download_reports"), field_io.reports_csv(reports),
-            file_name="residents_reports.csv", mime="text/csv", on_click="ignore",
-            key="field_dl_reports")
+            T("field.download_reports"),
+            field_io.reports_csv(reports),
+            file_name="residents_reports.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="field_dl_reports",
+        )
     return files_key, result, ", ".join(n for n, _, _ in files)
 
 
 with tab_field:
     field_loaded = field_section()
 # the field check's readings on the main map, in their own pane (a sidebar toggle)
-field_on_map = field_loaded is not None and st.sidebar.checkbox(T("field.on_map"), value=False,
-                                                                key="field_on_map")
+field_on_map = field_loaded is not None and st.sidebar.checkbox(
+    T("field.on_map"), value=False, key="field_on_map"
+)
 
 with tab_export:
     st.caption(T("app.export_note"))
@@ -1002,11 +1468,20 @@ with tab_export:
     columns = st.columns(4)
     for i, (kind, filename, mime) in enumerate(export.DOWNLOADS):
         columns[i % 4].download_button(
-            T(f"app.download_{kind}"), data=lambda kind=kind: export_bytes(
-                kind, *state, field_key=field_loaded[0] if field_loaded else None,
-                _field=field_loaded),
-            file_name=filename, mime=mime, key=f"download_{kind}", on_click="ignore",
-            width="stretch")
+            T(f"app.download_{kind}"),
+            data=lambda kind=kind: export_bytes(
+                kind,
+                *state,
+                field_key=field_loaded[0] if field_loaded else None,
+                _field=field_loaded,
+            ),
+            file_name=filename,
+            mime=mime,
+            key=f"download_{kind}",
+            on_click="ignore",
+            width="stretch",
+        )
+
 
 def saved_by_name() -> str | None:
     """Who saves: the logged-in user (team mode), else the name typed in the save form."""
@@ -1021,14 +1496,18 @@ def workspace_save() -> None:
     with st.form("workspace_save_form", border=True):
         st.markdown(f"**{T('workspace.save')}**")
         c_label, c_date, c_by = st.columns(3)
-        label = c_label.text_input(T("workspace.label"), placeholder=T("workspace.label_help"),
-                                   key="workspace_label")
-        described = c_date.date_input(T("workspace.date"), value=None, format="YYYY-MM-DD",
-                                      key="workspace_date")
+        label = c_label.text_input(
+            T("workspace.label"), placeholder=T("workspace.label_help"), key="workspace_label"
+        )
+        described = c_date.date_input(
+            T("workspace.date"), value=None, format="YYYY-MM-DD", key="workspace_date"
+        )
         # team mode: the logged-in user saves; local mode: whoever types their name
-        saved_by = c_by.text_input(T("workspace.by"), key="workspace_by") \
-            if not accounts.team_mode() else c_by.text_input(T("workspace.by"), value=user.name,
-                                                             disabled=True)
+        saved_by = (
+            c_by.text_input(T("workspace.by"), key="workspace_by")
+            if not accounts.team_mode()
+            else c_by.text_input(T("workspace.by"), value=user.name, disabled=True)
+        )
         if not st.form_submit_button(T("workspace.save")):
             return
     if not label.strip():
@@ -1049,13 +1528,17 @@ def workspace_compare(url: str, listed: list) -> None:
         st.caption(T("workspace.need_two"))
         return
     ids = [v.id for v in listed]
-    names = {v.id: f"{v.id} · {v.label}" + (f" ({v.described_on})" if v.described_on else "")
-             for v in listed}
+    names = {
+        v.id: f"{v.id} · {v.label}" + (f" ({v.described_on})" if v.described_on else "")
+        for v in listed
+    }
     c_a, c_b = st.columns(2)
-    a = c_a.selectbox(T("workspace.compare_a"), ids, index=len(ids) - 2, key="workspace_a",
-                      format_func=names.get)
-    b = c_b.selectbox(T("workspace.compare_b"), ids, index=len(ids) - 1, key="workspace_b",
-                      format_func=names.get)
+    a = c_a.selectbox(
+        T("workspace.compare_a"), ids, index=len(ids) - 2, key="workspace_a", format_func=names.get
+    )
+    b = c_b.selectbox(
+        T("workspace.compare_b"), ids, index=len(ids) - 1, key="workspace_b", format_func=names.get
+    )
     if not st.toggle(T("workspace.compare_run"), key="workspace_compare"):
         return  # an explicit action: two analyses
     with st.spinner("…"):
@@ -1067,13 +1550,24 @@ def workspace_compare(url: str, listed: list) -> None:
     components.html(changes.map_html(table, after, lang=lang).decode("utf-8"), height=480)
     st.dataframe(changes.table_for_reading(table, lang=lang), hide_index=True, width="stretch")
     c_csv, c_xlsx = st.columns(2)
-    c_csv.download_button(T("workspace.download_csv"), changes.csv_bytes(table, lang=lang),
-                          file_name="changes.csv", mime="text/csv", on_click="ignore",
-                          key="workspace_download_csv", width="stretch")
+    c_csv.download_button(
+        T("workspace.download_csv"),
+        changes.csv_bytes(table, lang=lang),
+        file_name="changes.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="workspace_download_csv",
+        width="stretch",
+    )
     c_xlsx.download_button(
-        T("workspace.download_xlsx"), changes.xlsx_bytes(table, lang=lang),
-        file_name="changes.xlsx", on_click="ignore", key="workspace_download_xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", width="stretch")
+        T("workspace.download_xlsx"),
+        changes.xlsx_bytes(table, lang=lang),
+        file_name="changes.xlsx",
+        on_click="ignore",
+        key="workspace_download_xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        width="stretch",
+    )
 
 
 def workspace_plans(listed: list, opened: int | None) -> None:
@@ -1088,19 +1582,28 @@ def workspace_plans(listed: list, opened: int | None) -> None:
         c_label, c_save = st.columns([3, 1])
         plan_label = c_label.text_input(T("workspace.label"), key="workspace_plan_label")
         if may_save and c_save.button(T("workspace.save_plan"), key="workspace_save_plan"):
-            plan_id = store_plans.save_plan(proposal, version_id=opened, label=plan_label,
-                                            saved_by=saved_by_name())
+            plan_id = store_plans.save_plan(
+                proposal, version_id=opened, label=plan_label, saved_by=saved_by_name()
+            )
             st.success(T("workspace.plan_saved").format(id=plan_id))
     saved = {p.id: p for p in store_plans.list_plans()}
     if not saved:
         return
-    chosen = st.selectbox(T("workspace.open_plan"), list(saved), index=len(saved) - 1,
-                          key="workspace_plan",
-                          format_func=lambda i: T("workspace.plan_of").format(
-                              id=i, label=saved[i].label, version=saved[i].version_id))
+    chosen = st.selectbox(
+        T("workspace.open_plan"),
+        list(saved),
+        index=len(saved) - 1,
+        key="workspace_plan",
+        format_func=lambda i: T("workspace.plan_of").format(
+            id=i, label=saved[i].label, version=saved[i].version_id
+        ),
+    )
     plan = saved[chosen]
-    shown = [c for c in ("rank", "site_id", "name", "people_new", "area_new_km2")
-             if c in plan.sites.columns]
+    shown = [
+        c
+        for c in ("rank", "site_id", "name", "people_new", "area_new_km2")
+        if c in plan.sites.columns
+    ]
     st.dataframe(plan.sites[shown], hide_index=True, width="stretch")
     later = [v.id for v in listed if v.id > plan.version_id]
     if later:
@@ -1116,20 +1619,28 @@ with tab_workspace:
         versions_listed = store_versions.list_versions()
         version_in_use = (user_data or {}).get("version")
         if version_in_use is not None:
-            st.info(T("workspace.opened").format(
-                id=version_in_use, label=next((v.label for v in versions_listed
-                                               if v.id == version_in_use), "")))
+            st.info(
+                T("workspace.opened").format(
+                    id=version_in_use,
+                    label=next((v.label for v in versions_listed if v.id == version_in_use), ""),
+                )
+            )
         if versions_listed:
-            st.dataframe(store_versions.versions_table(lang=lang), hide_index=True,
-                         width="stretch")
+            st.dataframe(store_versions.versions_table(lang=lang), hide_index=True, width="stretch")
             c_open, c_button = st.columns([3, 1], vertical_alignment="bottom")
             version_names = {v.id: f"{v.id} · {v.label}" for v in versions_listed}
-            c_open.selectbox(T("workspace.open"), [None] + list(version_names),
-                                       key="workspace_open",
-                                       format_func=lambda i: T("workspace.default") if i is None
-                                       else version_names[i])
-            c_button.button(T("workspace.open"), on_click=open_version,
-                            key="workspace_open_button", width="stretch")
+            c_open.selectbox(
+                T("workspace.open"),
+                [None] + list(version_names),
+                key="workspace_open",
+                format_func=lambda i: T("workspace.default") if i is None else version_names[i],
+            )
+            c_button.button(
+                T("workspace.open"),
+                on_click=open_version,
+                key="workspace_open_button",
+                width="stretch",
+            )
         else:
             st.caption(T("workspace.none"))
         workspace_compare(url_in_use, versions_listed)
@@ -1175,8 +1686,11 @@ with tab_map:
     reported = st.session_state.get(map_key)
     if view.reported_view(reported) is not None:
         st.session_state[urlstate.MAP_VIEW] = view.reported_view(reported)
-    matches = ([communes["code"].iloc[i] for i in search.find_communes(communes["name"], query)]
-               if query else [])
+    matches = (
+        [communes["code"].iloc[i] for i in search.find_communes(communes["name"], query)]
+        if query
+        else []
+    )
     selected = st.session_state[urlstate.COMMUNE]
     fit = st.session_state.pop(FIT_COMMUNE, False)
     if query != st.session_state.get(SEARCH_SEEN):
@@ -1198,10 +1712,22 @@ with tab_map:
         selected = matches[0]
     st.session_state[urlstate.COMMUNE] = selected
     with left:
-        folium_map = view.keep_view(map_for(
-            data_key, vintage, params, metric, lang, show_gaps, tiles, dataset, terrain_state,
-            dem_grid, field_key=field_loaded[0] if field_on_map else None,
-            _readings=field_map.map_readings(field_loaded[1].before) if field_on_map else None))
+        folium_map = view.keep_view(
+            map_for(
+                data_key,
+                vintage,
+                params,
+                metric,
+                lang,
+                show_gaps,
+                tiles,
+                dataset,
+                terrain_state,
+                dem_grid,
+                field_key=field_loaded[0] if field_on_map else None,
+                _readings=field_map.map_readings(field_loaded[1].before) if field_on_map else None,
+            )
+        )
         goto = st.session_state.pop(VIEW_REQUEST, None)  # the link's view, applied once
         if goto is not None and not view.view_within(goto, view.fit_bounds_of(folium_map)):
             url_ignored("view", urlstate.fmt_view(goto))
@@ -1209,14 +1735,23 @@ with tab_map:
         # render=False: st_folium renders the fresh map itself once more; its extra full pass
         # (documented as skippable) would double the rerun's cost. The highlight is added to
         # the drawn map (no new frame); centre and zoom are passed only to move the map.
-        highlight = (view.highlight(*outline_for(data_key, vintage, selected, communes),
-                                    fit=bool(fit)) if selected else None)
+        highlight = (
+            view.highlight(*outline_for(data_key, vintage, selected, communes), fit=bool(fit))
+            if selected
+            else None
+        )
         clicked = st_folium(
-            folium_map, key=map_key, height=620, width="stretch",
+            folium_map,
+            key=map_key,
+            height=620,
+            width="stretch",
             returned_objects=["last_active_drawing", "last_clicked", "center", "zoom"],
             feature_group_to_add=highlight,
-            center=goto[:2] if goto else None, zoom=goto[2] if goto else None,
-            return_on_hover=False, render=False)
+            center=goto[:2] if goto else None,
+            zoom=goto[2] if goto else None,
+            return_on_hover=False,
+            render=False,
+        )
         whatif_section(analysis)
     with right:
         point_card(clicked)
@@ -1226,10 +1761,18 @@ with tab_map:
             options = matches if selected in matches else [c for c in [selected] if c] + matches
             if st.session_state.get(CHOSEN) != (selected or options[0]):
                 st.session_state[CHOSEN] = selected or options[0]
-            chosen = st.selectbox(T("app.commune"), options, key=CHOSEN, on_change=pick_commune,
-                                  format_func=lambda c: export.commune_name(analysis, c))
-            st.dataframe(export.commune_card(analysis, chosen, lang=lang, table=tables["card"]),
-                         hide_index=True, width="stretch")
+            chosen = st.selectbox(
+                T("app.commune"),
+                options,
+                key=CHOSEN,
+                on_change=pick_commune,
+                format_func=lambda c: export.commune_name(analysis, c),
+            )
+            st.dataframe(
+                export.commune_card(analysis, chosen, lang=lang, table=tables["card"]),
+                hide_index=True,
+                width="stretch",
+            )
             st.button(T("view.clear"), key="clear_commune", on_click=clear_commune)
         else:
             st.caption(T("app.click_hint"))
@@ -1240,6 +1783,8 @@ if url_params != st.query_params.to_dict():
     st.session_state[URL_WRITTEN] = url_params
     st.query_params.from_dict(url_params)
 if st.session_state[URL_IGNORED]:
-    st.toast(T("view.url_ignored").format(params=urlstate.notice_text(
-        st.session_state[URL_IGNORED])), icon="ℹ️")
+    st.toast(
+        T("view.url_ignored").format(params=urlstate.notice_text(st.session_state[URL_IGNORED])),
+        icon="ℹ️",
+    )
     st.session_state[URL_IGNORED] = []

@@ -58,18 +58,26 @@ def rerun_times(repeat: int) -> dict[str, list[float]]:
 
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.run()
-    changes = [("slider", "radius_4G", v) for v in (3.5, 4.0, 4.5, 5.0, 5.5, 6.0)][:repeat] + \
-              [("multiselect", "carriers", v) for v in (["Viettel"], ["VinaPhone"], ["MobiFone"],
-                                                        ["Viettel", "MobiFone"])][:repeat] + \
-              [("slider", "loud", v) for v in (400, 500, 600, 700, 800)][:repeat]
+    changes = (
+        [("slider", "radius_4G", v) for v in (3.5, 4.0, 4.5, 5.0, 5.5, 6.0)][:repeat]
+        + [
+            ("multiselect", "carriers", v)
+            for v in (["Viettel"], ["VinaPhone"], ["MobiFone"], ["Viettel", "MobiFone"])
+        ][:repeat]
+        + [("slider", "loud", v) for v in (400, 500, 600, 700, 800)][:repeat]
+    )
     names = ("new state", "same state again", "caches cleared (baseline)")
     out: dict[str, list[float]] = {f"{n}: script": [] for n in names}
     out |= {f"{n}: AppTest wall": [] for n in names}
     for kind, key, value in changes:
-        for name, step in zip(names, (lambda: getattr(at, kind)(key=key).set_value(value).run(),  # noqa: B023 (called at once)
-                                      at.run,
-                                      lambda: (st.cache_resource.clear(), st.cache_data.clear(),
-                                               at.run()))):
+        for name, step in zip(
+            names,
+            (
+                lambda: getattr(at, kind)(key=key).set_value(value).run(),  # noqa: B023 (called at once)
+                at.run,
+                lambda: (st.cache_resource.clear(), st.cache_data.clear(), at.run()),
+            ),
+        ):
             start = time.perf_counter()
             step()
             out[f"{name}: AppTest wall"].append(time.perf_counter() - start)
@@ -97,12 +105,21 @@ def synthetic_dem(folder: Path) -> Path:
     z = np.zeros((ny, nx), dtype="float32") + 300
     for _ in range(60):  # gaussian hills and valleys
         cx, cy = rng.uniform(0, nx), rng.uniform(0, ny)
-        z += rng.uniform(-400, 900) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2)
-                                             / (2 * rng.uniform(40, 200) ** 2))
+        z += rng.uniform(-400, 900) * np.exp(
+            -((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * rng.uniform(40, 200) ** 2)
+        )
     path = folder / "dem.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=nx, height=ny, count=1, dtype="float32",
-                       crs=crs.to_wkt(), transform=from_origin(west - 20 * cell, north + 20 * cell,
-                                                               cell, cell)) as out:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=nx,
+        height=ny,
+        count=1,
+        dtype="float32",
+        crs=crs.to_wkt(),
+        transform=from_origin(west - 20 * cell, north + 20 * cell, cell, cell),
+    ) as out:
         out.write(z, 1)
     return folder
 
@@ -123,9 +140,11 @@ def terrain_rerun_times(repeat: int) -> dict[str, list[float]]:
         at.radio(key="model").set_value("terrain").run()
         at.selectbox(key="dem_folder").set_value(folder.name).run()
         assert not at.exception, at.exception
-        out: dict[str, list[float]] = {"terrain: same state again: script": [],
-                                       "terrain: colour metric changed: script": [],
-                                       "terrain: language switched: script": []}
+        out: dict[str, list[float]] = {
+            "terrain: same state again: script": [],
+            "terrain: colour metric changed: script": [],
+            "terrain: language switched: script": [],
+        }
         metrics = ["no_mobile_pct", "no_service_pct", "gap_score", "no_4g_pct"][:repeat]
         for i, metric in enumerate(metrics):
             at.run()
@@ -143,8 +162,11 @@ def _serve(run_log: Path | None = None, cpu: int | None = None):
     alone when given)."""
     if run_log is None:
         return app_server()
-    return app_server(runner=[str(REPO / "bench" / "timed_server.py")],
-                      env={"PHUSONG_RUN_LOG": str(run_log)}, cpus=None if cpu is None else {cpu})
+    return app_server(
+        runner=[str(REPO / "bench" / "timed_server.py")],
+        env={"PHUSONG_RUN_LOG": str(run_log)},
+        cpus=None if cpu is None else {cpu},
+    )
 
 
 def _wait_drawn(page, start: float, communes: int = 13) -> float:
@@ -161,16 +183,27 @@ def browser_load() -> dict[str, float]:
         received = {"ws": 0, "http": 0}
 
         def on_ws(ws):
-            ws.on("framereceived", lambda frame: received.__setitem__(
-                "ws", received["ws"] + len(frame if isinstance(frame, (bytes, str)) else b"")))
+            ws.on(
+                "framereceived",
+                lambda frame: received.__setitem__(
+                    "ws", received["ws"] + len(frame if isinstance(frame, (bytes, str)) else b"")
+                ),
+            )
 
         page.on("websocket", on_ws)
-        page.on("response", lambda r: received.__setitem__(
-            "http", received["http"] + int(r.headers.get("content-length", 0) or 0)))
+        page.on(
+            "response",
+            lambda r: received.__setitem__(
+                "http", received["http"] + int(r.headers.get("content-length", 0) or 0)
+            ),
+        )
         drawn = _wait_drawn(page, _goto(page, url))
         browser.close()
-    return {"first load to drawn map (s)": drawn, "websocket bytes (MB)": received["ws"] / 1e6,
-            "http bytes (MB)": received["http"] / 1e6}
+    return {
+        "first load to drawn map (s)": drawn,
+        "websocket bytes (MB)": received["ws"] / 1e6,
+        "http bytes (MB)": received["http"] / 1e6,
+    }
 
 
 def first_loads(repeat: int, *, visitor_delay_s: float = 3.0) -> dict[str, list[float]]:
@@ -181,8 +214,10 @@ def first_loads(repeat: int, *, visitor_delay_s: float = 3.0) -> dict[str, list[
     alternately, ``repeat`` times each, in the same run."""
     from playwright.sync_api import sync_playwright
 
-    launchers = {"streamlit run": ("-m", "streamlit"),
-                 "scripts/serve.py": (str(REPO / "scripts" / "serve.py"),)}
+    launchers = {
+        "streamlit run": ("-m", "streamlit"),
+        "scripts/serve.py": (str(REPO / "scripts" / "serve.py"),),
+    }
     out: dict[str, list[float]] = {}
     with sync_playwright() as p:
         browser = launch_chromium(p)
@@ -194,8 +229,9 @@ def first_loads(repeat: int, *, visitor_delay_s: float = 3.0) -> dict[str, list[
                         context = browser.new_context(viewport={"width": 1400, "height": 1000})
                         page = context.new_page()
                         drawn = _wait_drawn(page, _goto(page, url))
-                        out.setdefault(f"first load to drawn map, {name}, {state} (s)",
-                                       []).append(drawn)
+                        out.setdefault(f"first load to drawn map, {name}, {state} (s)", []).append(
+                            drawn
+                        )
                         context.close()
         browser.close()
     return out
@@ -220,9 +256,11 @@ def server_rerun_times(repeat: int, *, separate_cores: bool = False) -> dict[str
     from playwright.sync_api import sync_playwright
 
     tag = "server, browser on " + ("another core" if separate_cores else "the same cores")
-    out: dict[str, list[float]] = {f"{tag}: new state: script wall": [],
-                                   f"{tag}: new state: script thread CPU": [],
-                                   f"{tag}: then the map's view report: script wall": []}
+    out: dict[str, list[float]] = {
+        f"{tag}: new state: script wall": [],
+        f"{tag}: new state: script thread CPU": [],
+        f"{tag}: then the map's view report: script wall": [],
+    }
     own_cpus = os.sched_getaffinity(0)
     if separate_cores:
         os.sched_setaffinity(0, {1})  # Playwright's driver and Chromium inherit it
@@ -248,14 +286,17 @@ def server_rerun_times(repeat: int, *, separate_cores: bool = False) -> dict[str
                     _wait_drawn(page, time.perf_counter())
                     page.wait_for_timeout(600)  # the new map frame reports its view (250 ms)
                     _wait_drawn(page, time.perf_counter())
-                    runs = [[float(v) for v in line.split()]
-                            for line in log.read_text().splitlines()[before:]]
+                    runs = [
+                        [float(v) for v in line.split()]
+                        for line in log.read_text().splitlines()[before:]
+                    ]
                     # the slider's run; a new map frame then reports its view: one more run of
                     # the same state (none with the map of before issue 15)
                     out[f"{tag}: new state: script wall"].append(runs[0][0])
                     out[f"{tag}: new state: script thread CPU"].append(runs[0][1])
                     out[f"{tag}: then the map's view report: script wall"].extend(
-                        r[0] for r in runs[1:])
+                        r[0] for r in runs[1:]
+                    )
             browser.close()
     os.sched_setaffinity(0, own_cpus)
     return out
@@ -276,18 +317,27 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-browser", action="store_true")
-    parser.add_argument("--first-load", type=int, default=0, metavar="N",
-                        help="only time the first page load, N fresh servers per launcher")
-    parser.add_argument("--terrain", action="store_true",
-                        help="also terrain mode with a synthetic 30 m DEM of the district")
+    parser.add_argument(
+        "--first-load",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only time the first page load, N fresh servers per launcher",
+    )
+    parser.add_argument(
+        "--terrain",
+        action="store_true",
+        help="also terrain mode with a synthetic 30 m DEM of the district",
+    )
     args = parser.parse_args()
     print(f"reference loop before: {reference_loop_ms():.0f} ms")
     if args.first_load:
         print("| first page load | median s | max s | n |")
         print("|---|---:|---:|---:|")
         for name, values in first_loads(args.first_load).items():
-            print(f"| {name} | {statistics.median(values):.2f} | {max(values):.2f} "
-                  f"| {len(values)} |")
+            print(
+                f"| {name} | {statistics.median(values):.2f} | {max(values):.2f} | {len(values)} |"
+            )
         print(f"reference loop after: {reference_loop_ms():.0f} ms")
         return
     times = rerun_times(args.repeat)
@@ -300,8 +350,10 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for name, values in times.items():
         if values:
-            print(f"| {name} | {1000 * statistics.median(values):.0f} "
-                  f"| {1000 * max(values):.0f} | {len(values)} |")
+            print(
+                f"| {name} | {1000 * statistics.median(values):.0f} "
+                f"| {1000 * max(values):.0f} | {len(values)} |"
+            )
     if not args.no_browser:
         for name, value in browser_load().items():
             print(f"| {name} | {value:.2f} |")

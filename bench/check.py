@@ -55,9 +55,16 @@ def synthetic_log(path: Path, n: int, seed: int) -> Path:
     service ^= rng.random(n) < 0.1
     ll = gpd.GeoSeries(pts, crs=crs).to_crs(4326)
     level = np.array([LEVEL[t][0 if s else 1] for t, s in zip(tech, service)])
-    pd.DataFrame({"Timestamp": "2026.03.01_10.00.00", "Longitude": ll.x.round(6),
-                  "Latitude": ll.y.round(6), "Operatorname": carrier,
-                  "NetworkTech": [TECH[t] for t in tech], "Level": level}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "Timestamp": "2026.03.01_10.00.00",
+            "Longitude": ll.x.round(6),
+            "Latitude": ll.y.round(6),
+            "Operatorname": carrier,
+            "NetworkTech": [TECH[t] for t in tech],
+            "Level": level,
+        }
+    ).to_csv(path, index=False)
     return path
 
 
@@ -81,28 +88,46 @@ def main() -> None:
     ds = loading.load_dataset(settings.DEFAULT_DATA_DIR)
     with tempfile.TemporaryDirectory() as tmp:
         log = synthetic_log(Path(tmp) / "gnettrack.csv", args.readings, args.seed)
-        t_import = best(args.repeat, lambda: fieldfiles.import_files(
-            [(log, "measurement")], communes=ds.communes))
+        t_import = best(
+            args.repeat,
+            lambda: fieldfiles.import_files([(log, "measurement")], communes=ds.communes),
+        )
     readings, problems = t_import[2]
     prepared = gaps.prepare(ds)
-    t_compare = best(args.repeat, lambda: agreement.compare(
-        readings, ds.bts_sites, communes=prepared.units, crs=prepared.crs))
+    t_compare = best(
+        args.repeat,
+        lambda: agreement.compare(
+            readings, ds.bts_sites, communes=prepared.units, crs=prepared.crs
+        ),
+    )
     t_fit = best(args.repeat, lambda: calibration.calibrate(t_compare[2].readings))
-    t_conf = best(args.repeat, lambda: agreement.confidence(
-        t_compare[2], prepared.units, people=gaps.people_shares(prepared)))
+    t_conf = best(
+        args.repeat,
+        lambda: agreement.confidence(
+            t_compare[2], prepared.units, people=gaps.people_shares(prepared)
+        ),
+    )
     t_check = best(args.repeat, lambda: fieldcheck.check(ds, readings))
     result = t_check[2]
-    t_map = best(args.repeat, lambda: maps.to_html(field_map.field_map(
-        result.before, result.units, lang="vi", confidence=result.confidence_layer)))
+    t_map = best(
+        args.repeat,
+        lambda: maps.to_html(
+            field_map.field_map(
+                result.before, result.units, lang="vi", confidence=result.confidence_layer
+            )
+        ),
+    )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"readings kept: {len(readings):,} of {args.readings:,} ({len(problems)} problems)")
     print("stage: wall s / CPU s")
-    for label, t in (("import (common importer + field hook)", t_import),
-                     ("compare (nearest serving site, agreement)", t_compare),
-                     ("fit (9 carrier x technology)", t_fit),
-                     ("confidence per commune", t_conf),
-                     ("check = compare + fit + compare + confidence", t_check),
-                     ("map HTML", t_map)):
+    for label, t in (
+        ("import (common importer + field hook)", t_import),
+        ("compare (nearest serving site, agreement)", t_compare),
+        ("fit (9 carrier x technology)", t_fit),
+        ("confidence per commune", t_conf),
+        ("check = compare + fit + compare + confidence", t_check),
+        ("map HTML", t_map),
+    ):
         print(f"  {label}: {t[0]:.2f} / {t[1]:.2f}")
     print(f"map HTML size: {len(t_map[2]) / 1e6:.1f} MB")
     print(f"peak memory (ru_maxrss): {peak_mb:.0f} MB")

@@ -22,11 +22,13 @@ def main() -> None:
     band = dem.GetRasterBand(1)
     band.ReadAsArray()  # into GDAL's block cache: the timed runs read from memory
     x0, y0 = job["sites"][0]
+
     # the same options as bench/terrain.py gives gdal_viewshed: 30 m mast, 1.5 m handset,
     # -cc 0.25, visible 255, invisible/out of range/nodata 0, edge mode, max distance
     def run(x, y, radius_m):
-        return gdal.ViewshedGenerate(band, "MEM", "", [], x, y, 30.0, 1.5, 255, 0, 0, 0, 0.25,
-                                     gdal.GVM_Edge, radius_m)
+        return gdal.ViewshedGenerate(
+            band, "MEM", "", [], x, y, 30.0, 1.5, 255, 0, 0, 0, 0.25, gdal.GVM_Edge, radius_m
+        )
 
     run(x0, y0, 1000.0)  # warm up (not timed)
     started = time.perf_counter()

@@ -39,7 +39,10 @@ def server_rss_mb(port: int) -> float:
             continue
         try:
             cmd = (proc / "cmdline").read_bytes().split(b"\0")
-            if b"--server.port" in cmd and cmd[cmd.index(b"--server.port") + 1] == str(port).encode():
+            if (
+                b"--server.port" in cmd
+                and cmd[cmd.index(b"--server.port") + 1] == str(port).encode()
+            ):
                 for line in (proc / "status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
                         return int(line.split()[1]) / 1024
@@ -95,8 +98,11 @@ async def visitor(browser, url: str, delay_s: float, moves: int, out: dict) -> N
         await page.goto(url)
         await drawn(page)
         out["drawn_s"].append(time.perf_counter() - start)
-        thumb = page.locator('[data-testid="stSlider"]').filter(has_text="4G").first.get_by_role(
-            "slider")
+        thumb = (
+            page.locator('[data-testid="stSlider"]')
+            .filter(has_text="4G")
+            .first.get_by_role("slider")
+        )
         for _ in range(moves):
             seen = len(finished)
             pressed = time.perf_counter()
@@ -112,8 +118,10 @@ async def visitor(browser, url: str, delay_s: float, moves: int, out: dict) -> N
             await drawn(page)
             await page.wait_for_timeout(700)  # the new frame reports its view: let it settle
         if await page.locator('[data-testid="stException"]').count():
-            out["errors"].append("exception shown: "
-                                 + await page.locator('[data-testid="stException"]').first.inner_text())
+            out["errors"].append(
+                "exception shown: "
+                + await page.locator('[data-testid="stException"]').first.inner_text()
+            )
     except Exception as exc:  # a visitor that fails is counted, the others go on
         out["errors"].append(f"{type(exc).__name__}: {exc}")
     finally:
@@ -141,22 +149,27 @@ async def run(url: str, port: int, visitors: list[int], moves: int, seed: int) -
             sampler = MemorySampler(port)
             sampler.start()
             started = time.perf_counter()
-            await asyncio.gather(*(visitor(browser, url, rng.uniform(0, 2), moves, out)
-                                   for _ in range(n)))
+            await asyncio.gather(
+                *(visitor(browser, url, rng.uniform(0, 2), moves, out) for _ in range(n))
+            )
             sampler.stop.set()
             sampler.join()
             rss = [m for _, m in sampler.samples]
-            rows.append({
-                "visitors": n, "wall_s": round(time.perf_counter() - started, 1),
-                "drawn_p50_s": round(pct(out["drawn_s"], 0.5), 2),
-                "drawn_p95_s": round(pct(out["drawn_s"], 0.95), 2),
-                "rerun_p50_ms": round(pct(out["rerun_ms"], 0.5)),
-                "rerun_p95_ms": round(pct(out["rerun_ms"], 0.95)),
-                "maps_drawn": len(out["drawn_s"]), "reruns": len(out["rerun_ms"]),
-                "errors": out["errors"],
-                "rss_start_mb": round(rss[0]) if rss else None,
-                "rss_peak_mb": round(max(rss)) if rss else None,
-            })
+            rows.append(
+                {
+                    "visitors": n,
+                    "wall_s": round(time.perf_counter() - started, 1),
+                    "drawn_p50_s": round(pct(out["drawn_s"], 0.5), 2),
+                    "drawn_p95_s": round(pct(out["drawn_s"], 0.95), 2),
+                    "rerun_p50_ms": round(pct(out["rerun_ms"], 0.5)),
+                    "rerun_p95_ms": round(pct(out["rerun_ms"], 0.95)),
+                    "maps_drawn": len(out["drawn_s"]),
+                    "reruns": len(out["rerun_ms"]),
+                    "errors": out["errors"],
+                    "rss_start_mb": round(rss[0]) if rss else None,
+                    "rss_peak_mb": round(max(rss)) if rss else None,
+                }
+            )
             print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
         await browser.close()
     return rows
@@ -174,11 +187,23 @@ def main() -> None:
         rows = asyncio.run(run(url, port, args.visitors, args.moves, args.seed))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        command = ("uv run python bench/load.py --visitors "
-                   + " ".join(map(str, args.visitors)) + f" --moves {args.moves}")
-        args.json.write_text(json.dumps({"command": command,
-                                         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                                         "rows": rows}, ensure_ascii=False, indent=1) + "\n")
+        command = (
+            "uv run python bench/load.py --visitors "
+            + " ".join(map(str, args.visitors))
+            + f" --moves {args.moves}"
+        )
+        args.json.write_text(
+            json.dumps(
+                {
+                    "command": command,
+                    "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    "rows": rows,
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+            + "\n"
+        )
 
 
 if __name__ == "__main__":

@@ -42,13 +42,21 @@ import numpy as np
 import pandas as pd
 
 SHARE_COLUMNS = [  # the ten covered layers both methods compute
-    "mobile_covered_pct", "covered_2g_pct", "covered_3g_pct", "covered_4g_pct", "covered_5g_pct",
-    "covered_viettel_pct", "covered_vinaphone_pct", "covered_mobifone_pct",
-    "loudspeaker_covered_pct", "internet_access_pct",
+    "mobile_covered_pct",
+    "covered_2g_pct",
+    "covered_3g_pct",
+    "covered_4g_pct",
+    "covered_5g_pct",
+    "covered_viettel_pct",
+    "covered_vinaphone_pct",
+    "covered_mobifone_pct",
+    "loudspeaker_covered_pct",
+    "internet_access_pct",
 ]
 
 
 # ------------------------------------------------------------------------------ measured parts
+
 
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
@@ -79,6 +87,7 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
     from geo.analysis import gaps
 
     import baseline  # bench/ is on sys.path: this script's folder (here and in spawned children)
+
     before = _rss_mb()
     load_before = os.getloadavg()[0]
     cpu0 = _cpu_s()
@@ -99,6 +108,7 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
             import dataclasses
 
             from geo.io import population
+
             t_read = time.perf_counter()
             grid = population.read_grid(POPULATION_FILE, area=dataset.communes)
             extra["population_read_s"] = time.perf_counter() - t_read
@@ -125,11 +135,20 @@ def _measure(kind: str, dataset_path: str, shares_path: str) -> dict:
     if kind != "baseline":
         shares = result.communes.set_index("code")[SHARE_COLUMNS]
     shares.to_pickle(shares_path)
-    return {"kind": kind, "seconds": elapsed, "cpu_s": cpu, "load_before": load_before,
-            "load_after": os.getloadavg()[0], "peak_rss_mb": _rss_mb(), "rss_before_mb": before,
-            "communes": int(len(dataset.communes)), "bts_sites": int(len(dataset.bts_sites)),
-            "loudspeakers": int(len(dataset.loudspeakers)),
-            "internet_points": int(len(dataset.internet_points)), **extra}
+    return {
+        "kind": kind,
+        "seconds": elapsed,
+        "cpu_s": cpu,
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+        "peak_rss_mb": _rss_mb(),
+        "rss_before_mb": before,
+        "communes": int(len(dataset.communes)),
+        "bts_sites": int(len(dataset.bts_sites)),
+        "loudspeakers": int(len(dataset.loudspeakers)),
+        "internet_points": int(len(dataset.internet_points)),
+        **extra,
+    }
 
 
 def _warm_up_grid(dataset) -> float:
@@ -137,10 +156,14 @@ def _warm_up_grid(dataset) -> float:
     import dataclasses
 
     from geo.analysis import gaps
-    small = dataclasses.replace(dataset, communes=dataset.communes.iloc[:3],
-                                bts_sites=dataset.bts_sites.iloc[:20],
-                                loudspeakers=dataset.loudspeakers.iloc[:5],
-                                internet_points=dataset.internet_points.iloc[:5])
+
+    small = dataclasses.replace(
+        dataset,
+        communes=dataset.communes.iloc[:3],
+        bts_sites=dataset.bts_sites.iloc[:20],
+        loudspeakers=dataset.loudspeakers.iloc[:5],
+        internet_points=dataset.internet_points.iloc[:5],
+    )
     t0 = time.perf_counter()
     gaps.analyse(small, vintage="legacy", method="grid")
     return time.perf_counter() - t0
@@ -157,6 +180,7 @@ def _child(queue, kind: str, dataset_path: str, shares_path: str, population_fil
         queue.put((True, _measure(kind, dataset_path, shares_path)))
     except BaseException:  # report, do not hang the parent
         import traceback
+
         queue.put((False, traceback.format_exc()))
 
 
@@ -168,20 +192,26 @@ def run_part(kind: str, dataset_path: Path, label: str) -> tuple[dict, pd.DataFr
     ctx = mp.get_context("spawn")
     t0 = time.perf_counter()
     queue = ctx.SimpleQueue()
-    proc = ctx.Process(target=_child, args=(queue, kind, str(dataset_path), str(shares_path),
-                                            POPULATION_FILE))
+    proc = ctx.Process(
+        target=_child, args=(queue, kind, str(dataset_path), str(shares_path), POPULATION_FILE)
+    )
     proc.start()
     ok, figures = queue.get()
     proc.join()
     if not ok:
         raise RuntimeError(f"{kind} on {label} failed:\n{figures}")
     figures["label"] = label
-    gaps_txt = (f" + gap polygons {figures['gaps_seconds']:.1f} s" if "gaps_seconds" in figures else "")
+    gaps_txt = (
+        f" + gap polygons {figures['gaps_seconds']:.1f} s" if "gaps_seconds" in figures else ""
+    )
     if "warmup_s" in figures:
         gaps_txt += f" (after a {figures['warmup_s']:.1f} s numba warm-up)"
-    print(f"  {label:<22} {kind:<10} {figures['seconds']:7.1f} s{gaps_txt} (CPU {figures['cpu_s']:.1f} s)"
-          f"  peak {figures['peak_rss_mb']:6.0f} MB  load {figures['load_before']:.1f}→"
-          f"{figures['load_after']:.1f}  [process {time.perf_counter() - t0:.0f} s]", flush=True)
+    print(
+        f"  {label:<22} {kind:<10} {figures['seconds']:7.1f} s{gaps_txt} (CPU {figures['cpu_s']:.1f} s)"
+        f"  peak {figures['peak_rss_mb']:6.0f} MB  load {figures['load_before']:.1f}→"
+        f"{figures['load_after']:.1f}  [process {time.perf_counter() - t0:.0f} s]",
+        flush=True,
+    )
     return figures, pd.read_pickle(shares_path)
 
 
@@ -201,11 +231,16 @@ def max_diff(a: pd.DataFrame, b: pd.DataFrame) -> float:
 def compare(what: str, a: pd.DataFrame, b: pd.DataFrame) -> dict:
     """Largest, mean and 99th-percentile absolute difference (pp) of two methods' shares."""
     d = abs_diff(a, b)
-    return {"what": what, "max_abs_pp": float(np.nanmax(d)), "mean_abs_pp": float(np.nanmean(d)),
-            "p99_abs_pp": float(np.nanpercentile(d, 99))}
+    return {
+        "what": what,
+        "max_abs_pp": float(np.nanmax(d)),
+        "mean_abs_pp": float(np.nanmean(d)),
+        "p99_abs_pp": float(np.nanpercentile(d, 99)),
+    }
 
 
 # ------------------------------------------------------------------------------ environment
+
 
 def machine() -> dict:
     model = "?"
@@ -220,13 +255,22 @@ def machine() -> dict:
     import geopandas
     import pyproj
     import shapely
-    return {"nproc": len(os.sched_getaffinity(0)), "cpu": model, "mem_gb": round(mem_gb, 1),
-            "python": platform.python_version(), "shapely": shapely.__version__,
-            "geos": shapely.geos_version_string, "geopandas": geopandas.__version__,
-            "numpy": np.__version__, "pyproj": pyproj.__version__}
+
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": model,
+        "mem_gb": round(mem_gb, 1),
+        "python": platform.python_version(),
+        "shapely": shapely.__version__,
+        "geos": shapely.geos_version_string,
+        "geopandas": geopandas.__version__,
+        "numpy": np.__version__,
+        "pyproj": pyproj.__version__,
+    }
 
 
 # ------------------------------------------------------------------------------ main
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -234,23 +278,46 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loudspeakers", type=int, default=20_000)
     ap.add_argument("--internet", type=int, default=2_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--baseline-sample", type=int, default=1000, metavar="N",
-                    help="run the naive baseline (and analyse) on regional samples of N/2 and N "
-                         "communes and extrapolate; 0 = run the baseline on the whole country")
-    ap.add_argument("--anchor", default="19555",
-                    help="GSO code of the commune the regional samples are centred on "
-                         "(default 19555, Krông Klang, Đakrông)")
-    ap.add_argument("--skip-ours-national", action="store_true",
-                    help="do not time geo.analysis.gaps.analyse on the whole country (samples only)")
+    ap.add_argument(
+        "--baseline-sample",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="run the naive baseline (and analyse) on regional samples of N/2 and N "
+        "communes and extrapolate; 0 = run the baseline on the whole country",
+    )
+    ap.add_argument(
+        "--anchor",
+        default="19555",
+        help="GSO code of the commune the regional samples are centred on "
+        "(default 19555, Krông Klang, Đakrông)",
+    )
+    ap.add_argument(
+        "--skip-ours-national",
+        action="store_true",
+        help="do not time geo.analysis.gaps.analyse on the whole country (samples only)",
+    )
     ap.add_argument("--no-baseline", action="store_true", help="skip the baseline and the samples")
-    ap.add_argument("--no-grid", action="store_true",
-                    help='do not time analyse(method="grid") (national and samples)')
-    ap.add_argument("--wait-idle", type=float, default=0.0, metavar="S",
-                    help="before each part, wait up to S seconds for the 1-min load average to "
-                         "drop below 1 (other work on the machine inflates wall times)")
-    ap.add_argument("--population", type=Path, metavar="FILE",
-                    help="population grid for the grid-with-people part (default: WorldPop's "
-                         "grid of Viet Nam where geo.io.population.worldpop_path finds it)")
+    ap.add_argument(
+        "--no-grid",
+        action="store_true",
+        help='do not time analyse(method="grid") (national and samples)',
+    )
+    ap.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="before each part, wait up to S seconds for the 1-min load average to "
+        "drop below 1 (other work on the machine inflates wall times)",
+    )
+    ap.add_argument(
+        "--population",
+        type=Path,
+        metavar="FILE",
+        help="population grid for the grid-with-people part (default: WorldPop's "
+        "grid of Viet Nam where geo.io.population.worldpop_path finds it)",
+    )
     ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = ap.parse_args(argv)
     global WAIT_IDLE_S, POPULATION_FILE
@@ -266,23 +333,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# phusong national benchmark — {dt.datetime.now():%Y-%m-%d %H:%M}", flush=True)
     t0 = time.perf_counter()
     polys, build_s = synthetic.national_communes()
-    build_note = (f"built in {build_s:.0f} s" if build_s is not None else
-                  f"read from cache in {time.perf_counter() - t0:.1f} s (built in "
-                  f"{synthetic.cached_build_seconds() or float('nan'):.0f} s)")
-    print(f"communes: {len(polys)} approximate legacy communes, {build_note} "
-          f"[{cache}]", flush=True)
+    build_note = (
+        f"built in {build_s:.0f} s"
+        if build_s is not None
+        else f"read from cache in {time.perf_counter() - t0:.1f} s (built in "
+        f"{synthetic.cached_build_seconds() or float('nan'):.0f} s)"
+    )
+    print(f"communes: {len(polys)} approximate legacy communes, {build_note} [{cache}]", flush=True)
 
     t0 = time.perf_counter()
     dataset, inside = synthetic.synthetic_dataset(
-        polys, sites=args.sites, loudspeakers=args.loudspeakers, internet=args.internet,
-        seed=args.seed)
+        polys,
+        sites=args.sites,
+        loudspeakers=args.loudspeakers,
+        internet=args.internet,
+        seed=args.seed,
+    )
     tag = f"s{args.sites}_l{args.loudspeakers}_i{args.internet}_seed{args.seed}"
     national_path = cache / f"dataset_{tag}.pkl"
     with open(national_path, "wb") as fh:
         pickle.dump(dataset, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    print(f"synthetic layers: {args.sites} BTS sites, {args.loudspeakers} loudspeakers, "
-          f"{args.internet} internet points (seed {args.seed}) in "
-          f"{time.perf_counter() - t0:.1f} s", flush=True)
+    print(
+        f"synthetic layers: {args.sites} BTS sites, {args.loudspeakers} loudspeakers, "
+        f"{args.internet} internet points (seed {args.seed}) in "
+        f"{time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
 
     area_km2 = dataset.communes.to_crs(synthetic.PLACE_CRS).area / 1e6
     national_km2 = float(area_km2.sum())
@@ -300,20 +376,27 @@ def main(argv: list[str] | None = None) -> int:
         fig["area_km2"] = national_km2
         rows.append(fig)
         if shares_ours_nat is not None:
-            checks.append(compare("grid vs exact analyse, national", shares_grid_nat,
-                                  shares_ours_nat))
+            checks.append(
+                compare("grid vs exact analyse, national", shares_grid_nat, shares_ours_nat)
+            )
         if POPULATION_FILE:
             fig_pop, shares_pop = run_part("grid_pop", national_path, "national")
             fig_pop["area_km2"] = national_km2
             rows.append(fig_pop)
-            print(f"  with people: {fig_pop['seconds']:.1f} s vs {fig['seconds']:.1f} s without "
-                  f"({100 * (fig_pop['seconds'] / fig['seconds'] - 1):+.0f} %; reading the grid "
-                  f"{fig_pop['population_read_s']:.1f} s apart); {fig_pop['on_grid_communes']:,} "
-                  f"communes on the grid, {fig_pop['grid_people']:,.0f} grid people; people "
-                  f"without 4G {fig_pop['no_4g_pop']:,.0f} (even spread: "
-                  f"{fig_pop['no_4g_area_people']:,.0f})", flush=True)
-            checks.append(compare("grid with people vs grid, national (area shares)", shares_pop,
-                                  shares_grid_nat))
+            print(
+                f"  with people: {fig_pop['seconds']:.1f} s vs {fig['seconds']:.1f} s without "
+                f"({100 * (fig_pop['seconds'] / fig['seconds'] - 1):+.0f} %; reading the grid "
+                f"{fig_pop['population_read_s']:.1f} s apart); {fig_pop['on_grid_communes']:,} "
+                f"communes on the grid, {fig_pop['grid_people']:,.0f} grid people; people "
+                f"without 4G {fig_pop['no_4g_pop']:,.0f} (even spread: "
+                f"{fig_pop['no_4g_area_people']:,.0f})",
+                flush=True,
+            )
+            checks.append(
+                compare(
+                    "grid with people vs grid, national (area shares)", shares_pop, shares_grid_nat
+                )
+            )
         else:
             print("  (no population grid found: the grid-with-people part is skipped)", flush=True)
 
@@ -325,8 +408,12 @@ def main(argv: list[str] | None = None) -> int:
         fig["area_km2"] = national_km2
         rows.append(fig)
         if shares_ours_nat is not None:
-            checks.append({"what": "baseline vs analyse, national",
-                           "max_abs_pp": max_diff(shares_base, shares_ours_nat)})
+            checks.append(
+                {
+                    "what": "baseline vs analyse, national",
+                    "max_abs_pp": max_diff(shares_base, shares_ours_nat),
+                }
+            )
     else:
         for n in sorted({max(args.baseline_sample // 2, 1), args.baseline_sample}):
             sub = synthetic.regional_sample(dataset, inside, n, args.anchor)
@@ -341,8 +428,9 @@ def main(argv: list[str] | None = None) -> int:
                 f["area_km2"] = sub_km2
             rows += [fb, fo]
             checks.append({"what": f"baseline vs analyse, {label}", "max_abs_pp": max_diff(sb, so)})
-            samples.append({"n": n, "area_km2": sub_km2, "baseline_s": fb["seconds"],
-                            "ours_s": fo["seconds"]})
+            samples.append(
+                {"n": n, "area_km2": sub_km2, "baseline_s": fb["seconds"], "ours_s": fo["seconds"]}
+            )
             if not args.no_grid:
                 fg, sg = run_part("grid", path, label)
                 fg["area_km2"] = sub_km2
@@ -351,16 +439,34 @@ def main(argv: list[str] | None = None) -> int:
                 samples[-1]["grid_s"] = fg["seconds"]
 
     env = machine()
-    report = render(rows, checks, samples, national_km2, len(polys), build_s
-                    if build_s is not None else synthetic.cached_build_seconds(), env, args)
+    report = render(
+        rows,
+        checks,
+        samples,
+        national_km2,
+        len(polys),
+        build_s if build_s is not None else synthetic.cached_build_seconds(),
+        env,
+        args,
+    )
     print()
     print(report)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"rows": rows, "checks": checks, "samples": samples,
-                                         "machine": env, "args": vars(args) | {"json": str(args.json)},
-                                         "date": f"{dt.datetime.now():%Y-%m-%d %H:%M}"},
-                                        indent=2, default=str))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "rows": rows,
+                    "checks": checks,
+                    "samples": samples,
+                    "machine": env,
+                    "args": vars(args) | {"json": str(args.json)},
+                    "date": f"{dt.datetime.now():%Y-%m-%d %H:%M}",
+                },
+                indent=2,
+                default=str,
+            )
+        )
     return 0
 
 
@@ -373,7 +479,9 @@ def extrapolate(samples: list[dict], national_km2: float) -> dict | None:
     out = {"linear_s": big["baseline_s"] * national_km2 / big["area_km2"]}
     if len(samples) >= 2:
         small = min(samples, key=lambda s: s["area_km2"])
-        k = math.log(big["baseline_s"] / small["baseline_s"]) / math.log(big["area_km2"] / small["area_km2"])
+        k = math.log(big["baseline_s"] / small["baseline_s"]) / math.log(
+            big["area_km2"] / small["area_km2"]
+        )
         k = max(k, 1.0)  # never extrapolate below linear
         out["exponent"] = k
         out["power_s"] = big["baseline_s"] * (national_km2 / big["area_km2"]) ** k
@@ -381,15 +489,20 @@ def extrapolate(samples: list[dict], national_km2: float) -> dict | None:
 
 
 def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) -> str:
-    lines = ["| part | communes | BTS sites | loudspeakers | internet pts | method | statistics "
-             "wall (s) | + all gap polygons (s) | CPU (s) | peak RSS (MB) | load avg | speed-up vs "
-             "naive (statistics) |",
-             "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| part | communes | BTS sites | loudspeakers | internet pts | method | statistics "
+        "wall (s) | + all gap polygons (s) | CPU (s) | peak RSS (MB) | load avg | speed-up vs "
+        "naive (statistics) |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
     base_by_label = {r["label"]: r["seconds"] for r in rows if r["kind"] == "baseline"}
     ext = extrapolate(samples, national_km2)
-    method = {"ours": "geo.analysis.gaps.analyse (exact)", "baseline": "naive geopandas",
-              "grid": 'geo.analysis.gaps.analyse(method="grid")',
-              "grid_pop": 'geo.analysis.gaps.analyse(method="grid") + population grid'}
+    method = {
+        "ours": "geo.analysis.gaps.analyse (exact)",
+        "baseline": "naive geopandas",
+        "grid": 'geo.analysis.gaps.analyse(method="grid")',
+        "grid_pop": 'geo.analysis.gaps.analyse(method="grid") + population grid',
+    }
     for r in rows:
         base = base_by_label.get(r["label"])
         speed = "" if r["kind"] == "baseline" or base is None else f"{base / r['seconds']:.1f}×"
@@ -406,38 +519,53 @@ def render(rows, checks, samples, national_km2, n_communes, build_s, env, args) 
         else:
             gaps = "not computed"
         cpu = r["cpu_s"] + r.get("gaps_cpu_s", 0.0)
-        lines.append(f"| {r['label']} | {r['communes']:,} | {r['bts_sites']:,} | {r['loudspeakers']:,} "
-                     f"| {r['internet_points']:,} | {method[r['kind']]} | {r['seconds']:.1f} | {gaps} "
-                     f"| {cpu:.1f} | {r['peak_rss_mb']:,.0f} | {r['load_before']:.1f}→"
-                     f"{r['load_after']:.1f} | {speed} |")
+        lines.append(
+            f"| {r['label']} | {r['communes']:,} | {r['bts_sites']:,} | {r['loudspeakers']:,} "
+            f"| {r['internet_points']:,} | {method[r['kind']]} | {r['seconds']:.1f} | {gaps} "
+            f"| {cpu:.1f} | {r['peak_rss_mb']:,.0f} | {r['load_before']:.1f}→"
+            f"{r['load_after']:.1f} | {speed} |"
+        )
     if ext:
-        txt = (f"| national | {n_communes:,} | {args.sites:,} | {args.loudspeakers:,} | {args.internet:,} "
-               f"| naive geopandas, EXTRAPOLATED (not run) | ≥ {ext['linear_s']:.0f} (linear in area)")
+        txt = (
+            f"| national | {n_communes:,} | {args.sites:,} | {args.loudspeakers:,} | {args.internet:,} "
+            f"| naive geopandas, EXTRAPOLATED (not run) | ≥ {ext['linear_s']:.0f} (linear in area)"
+        )
         if "power_s" in ext:
             txt += f"; ≈ {ext['power_s']:.0f} (area^{ext['exponent']:.2f} through the two samples)"
         lines.append(txt + " | | | | | |")
     lines.append("")
     for c in checks:
         if "mean_abs_pp" in c:
-            lines.append(f"- covered shares, {c['what']}: max |Δ| = {c['max_abs_pp']:.2f}, mean "
-                         f"|Δ| = {c['mean_abs_pp']:.3f}, 99th percentile {c['p99_abs_pp']:.2f} "
-                         "percentage points over all communes × 10 layers")
+            lines.append(
+                f"- covered shares, {c['what']}: max |Δ| = {c['max_abs_pp']:.2f}, mean "
+                f"|Δ| = {c['mean_abs_pp']:.3f}, 99th percentile {c['p99_abs_pp']:.2f} "
+                "percentage points over all communes × 10 layers"
+            )
         else:
-            lines.append(f"- same covered shares, {c['what']}: max |Δ| = {c['max_abs_pp']:.2g} "
-                         f"percentage points over all communes × 10 layers")
+            lines.append(
+                f"- same covered shares, {c['what']}: max |Δ| = {c['max_abs_pp']:.2g} "
+                f"percentage points over all communes × 10 layers"
+            )
     if build_s is not None:
-        lines.append(f"- approximate communes for all of Vietnam ({n_communes:,}): built in "
-                     f"{build_s:.0f} s (not part of the timed statistics; cached)")
-    lines.append(f"- national commune area {national_km2:,.0f} km²; samples: "
-                 + ", ".join(f"{s['n']} communes = {s['area_km2']:,.0f} km²" for s in samples))
-    lines.append("- load avg = the machine's 1-minute load average before → after the part; above "
-                 f"{env['nproc']} other work was competing for the cores and wall times are inflated "
-                 "(CPU time is the steadier figure)")
-    lines.append(f"- machine: {env['nproc']} cores ({env['cpu']}), {env['mem_gb']} GB; Python "
-                 f"{env['python']}, shapely {env['shapely']}, GEOS {env['geos']}, geopandas "
-                 f"{env['geopandas']}, numpy {env['numpy']}, pyproj {env['pyproj']}")
-    lines.append("- command: uv run python bench/national.py " + " ".join(
-        a for a in sys.argv[1:]))
+        lines.append(
+            f"- approximate communes for all of Vietnam ({n_communes:,}): built in "
+            f"{build_s:.0f} s (not part of the timed statistics; cached)"
+        )
+    lines.append(
+        f"- national commune area {national_km2:,.0f} km²; samples: "
+        + ", ".join(f"{s['n']} communes = {s['area_km2']:,.0f} km²" for s in samples)
+    )
+    lines.append(
+        "- load avg = the machine's 1-minute load average before → after the part; above "
+        f"{env['nproc']} other work was competing for the cores and wall times are inflated "
+        "(CPU time is the steadier figure)"
+    )
+    lines.append(
+        f"- machine: {env['nproc']} cores ({env['cpu']}), {env['mem_gb']} GB; Python "
+        f"{env['python']}, shapely {env['shapely']}, GEOS {env['geos']}, geopandas "
+        f"{env['geopandas']}, numpy {env['numpy']}, pyproj {env['pyproj']}"
+    )
+    lines.append("- command: uv run python bench/national.py " + " ".join(a for a in sys.argv[1:]))
     return "\n".join(lines)
 
 

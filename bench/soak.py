@@ -36,15 +36,18 @@ LAT, LON = (16.45, 16.80), (106.75, 107.10)
 def random_sites(rng: random.Random) -> bytes:
     rows = ["Mã trạm,Vĩ độ,Kinh độ,Nhà mạng,Công nghệ"]
     for i in range(rng.randint(20, 60)):
-        rows.append(f"S{i},{rng.uniform(*LAT):.5f},{rng.uniform(*LON):.5f},"
-                    f"{rng.choice(['VTL', 'VNP', 'MBF'])},{rng.choice(['2G', '3G', '4G'])}")
+        rows.append(
+            f"S{i},{rng.uniform(*LAT):.5f},{rng.uniform(*LON):.5f},"
+            f"{rng.choice(['VTL', 'VNP', 'MBF'])},{rng.choice(['2G', '3G', '4G'])}"
+        )
     return ("\n".join(rows) + "\n").encode()
 
 
 async def move_slider(page, rng: random.Random) -> None:
     label = rng.choice(["4G", "3G", "(m)"])
-    thumb = page.locator('[data-testid="stSlider"]').filter(has_text=label).first.get_by_role(
-        "slider")
+    thumb = (
+        page.locator('[data-testid="stSlider"]').filter(has_text=label).first.get_by_role("slider")
+    )
     await thumb.focus()
     for _ in range(rng.randint(1, 3)):
         await page.keyboard.press(rng.choice(["ArrowRight", "ArrowLeft"]))
@@ -55,7 +58,8 @@ async def upload_sites(page, rng: random.Random) -> None:
     await page.get_by_text("Dữ liệu của bạn").click()
     uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Trạm BTS")
     await uploader.locator("input[type=file]").set_input_files(
-        files=[{"name": "tram.csv", "mimeType": "text/csv", "buffer": random_sites(rng)}])
+        files=[{"name": "tram.csv", "mimeType": "text/csv", "buffer": random_sites(rng)}]
+    )
     await uploader.locator('[data-testid="stFileChip"]').wait_for(timeout=60_000)
     await drawn(page, communes=None)
     await page.get_by_role("button", name="Dùng dữ liệu này").click()
@@ -70,8 +74,10 @@ async def switch_vintage(page, rng: random.Random) -> None:
     await page.get_by_text("5 xã (từ 1/7/2025)").click()
     await page.wait_for_timeout(500)
     deadline = time.perf_counter() + 120
-    while time.perf_counter() < deadline and await page.locator(
-            '[data-testid="stStatusWidget"]').count():
+    while (
+        time.perf_counter() < deadline
+        and await page.locator('[data-testid="stStatusWidget"]').count()
+    ):
         await page.wait_for_timeout(100)
 
 
@@ -106,8 +112,9 @@ async def visit(browser, url: str, rng: random.Random, stats: dict) -> None:
         await context.close()
 
 
-async def soak(url: str, port: int, minutes: float, concurrent: int, seed: int,
-               out_csv: Path) -> dict:
+async def soak(
+    url: str, port: int, minutes: float, concurrent: int, seed: int, out_csv: Path
+) -> dict:
     from playwright.async_api import async_playwright
 
     rng = random.Random(seed)
@@ -137,14 +144,25 @@ async def soak(url: str, port: int, minutes: float, concurrent: int, seed: int,
         w.writerows((round(t / 60, 2), round(m, 1), v) for t, m, v in samples)
     died = next((t for t, m, _ in samples if m != m), None)  # NaN: the server process is gone
     rss = [m for _, m, _ in samples if m == m]
-    fifths = {f"rss_mb_at_{round(minutes * q / 5)}min": round(rss[min(len(rss) - 1,
-                                                                      len(rss) * q // 5)])
-              for q in range(1, 6)} if rss else {}
-    third = rss[len(rss) * 2 // 3:]
-    return {**stats, **fifths, "server_gone_at_min": None if died is None else round(died / 60, 1),
-            "rss_peak_mb": round(max(rss)) if rss else None,
-            "growth_last_third_mb": round(third[-1] - third[0], 1) if len(third) > 1 else None,
-            "errors": stats.get("errors", [])[:20]}
+    fifths = (
+        {
+            f"rss_mb_at_{round(minutes * q / 5)}min": round(
+                rss[min(len(rss) - 1, len(rss) * q // 5)]
+            )
+            for q in range(1, 6)
+        }
+        if rss
+        else {}
+    )
+    third = rss[len(rss) * 2 // 3 :]
+    return {
+        **stats,
+        **fifths,
+        "server_gone_at_min": None if died is None else round(died / 60, 1),
+        "rss_peak_mb": round(max(rss)) if rss else None,
+        "growth_last_third_mb": round(third[-1] - third[0], 1) if len(third) > 1 else None,
+        "errors": stats.get("errors", [])[:20],
+    }
 
 
 def main() -> None:
@@ -158,11 +176,14 @@ def main() -> None:
     with app_server(runner=[str(REPO / "scripts" / "serve.py")], timeout_s=120, log=log) as url:
         port = int(url.rsplit(":", 1)[1])
         summary = asyncio.run(soak(url, port, args.minutes, args.concurrent, args.seed, args.csv))
-    summary["command"] = (f"uv run python bench/soak.py --minutes {args.minutes:g} "
-                          f"--concurrent {args.concurrent} --seed {args.seed}")
+    summary["command"] = (
+        f"uv run python bench/soak.py --minutes {args.minutes:g} "
+        f"--concurrent {args.concurrent} --seed {args.seed}"
+    )
     print(json.dumps(summary, ensure_ascii=False, indent=1))
-    args.csv.with_suffix(".json").write_text(json.dumps(summary, ensure_ascii=False, indent=1)
-                                             + "\n")
+    args.csv.with_suffix(".json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=1) + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,15 @@ PLACE_CRS = "EPSG:32648"
 
 # Technology mixes of a synthetic BTS site, with weights (roughly: most sites multi-technology,
 # some 4G-only, a few legacy 2G-only, a handful of 5G).
-TECH_MIX = {"2G;3G;4G": 0.45, "4G": 0.20, "2G;4G": 0.12, "3G;4G": 0.08, "2G": 0.06,
-            "2G;3G": 0.05, "4G;5G": 0.04}
+TECH_MIX = {
+    "2G;3G;4G": 0.45,
+    "4G": 0.20,
+    "2G;4G": 0.12,
+    "3G;4G": 0.08,
+    "2G": 0.06,
+    "2G;3G": 0.05,
+    "4G;5G": 0.04,
+}
 CARRIER_MIX = {"Viettel": 0.45, "VinaPhone": 0.30, "MobiFone": 0.25}
 LOUDSPEAKER_MIX = {"cluster": 0.9, "commune_station": 0.09, "district_station": 0.01}
 INTERNET_MIX = {"internet_shop": 0.7, "public_access": 0.2, "support_point": 0.1}
@@ -72,19 +79,24 @@ def cached_build_seconds(cell_m: float = 100.0) -> float | None:
 def communes_layer(polys: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The schema's communes layer (geo.io.loading.SCHEMA['communes']) from approximate polygons."""
     n = len(polys)
-    return gpd.GeoDataFrame({
-        "code": polys["code"].astype(str).to_numpy(),
-        "name": polys["name"].astype(str).to_numpy(),
-        "population": np.full(n, np.nan),
-        "population_source": np.full(n, "", dtype=object),
-        "especially_difficult": np.zeros(n, dtype=bool),
-        "code_2025": polys["code_2025"].fillna("").astype(str).to_numpy(),
-        "name_2025": polys["name_2025"].fillna("").astype(str).to_numpy(),
-    }, geometry=polys.geometry.to_numpy(), crs=polys.crs)
+    return gpd.GeoDataFrame(
+        {
+            "code": polys["code"].astype(str).to_numpy(),
+            "name": polys["name"].astype(str).to_numpy(),
+            "population": np.full(n, np.nan),
+            "population_source": np.full(n, "", dtype=object),
+            "especially_difficult": np.zeros(n, dtype=bool),
+            "code_2025": polys["code_2025"].fillna("").astype(str).to_numpy(),
+            "name_2025": polys["name_2025"].fillna("").astype(str).to_numpy(),
+        },
+        geometry=polys.geometry.to_numpy(),
+        crs=polys.crs,
+    )
 
 
-def sample_points(polys: gpd.GeoDataFrame, n: int,
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def sample_points(
+    polys: gpd.GeoDataFrame, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points uniformly distributed over the union of ``polys`` (area-proportional commune
     choice, then rejection inside the commune's bbox): EPSG:4326 shapely points and the row of
     ``polys`` holding each."""
@@ -114,41 +126,67 @@ def _choice(rng: np.random.Generator, mix: dict[str, float], n: int) -> np.ndarr
     return keys[rng.choice(len(keys), size=n, p=p / p.sum())]
 
 
-def synthetic_dataset(polys: gpd.GeoDataFrame, *, sites: int = 100_000, loudspeakers: int = 20_000,
-                      internet: int = 2_000, seed: int = 1) -> tuple[Dataset, dict[str, np.ndarray]]:
+def synthetic_dataset(
+    polys: gpd.GeoDataFrame,
+    *,
+    sites: int = 100_000,
+    loudspeakers: int = 20_000,
+    internet: int = 2_000,
+    seed: int = 1,
+) -> tuple[Dataset, dict[str, np.ndarray]]:
     """A :class:`geo.io.loading.Dataset` over ``polys`` with seeded synthetic point layers, and for
     each point layer the row of ``polys`` each point lies in."""
     rng = np.random.default_rng(seed)
     bts_xy, bts_in = sample_points(polys, sites, rng)
-    bts = gpd.GeoDataFrame({
-        "site_id": [f"S{i:06d}" for i in range(sites)],
-        "carrier": _choice(rng, CARRIER_MIX, sites),
-        "technologies": _choice(rng, TECH_MIX, sites),
-        "height_m": rng.uniform(15, 45, sites).round(1),
-        "illustrative": np.ones(sites, dtype=bool),
-    }, geometry=bts_xy, crs=WGS84)
+    bts = gpd.GeoDataFrame(
+        {
+            "site_id": [f"S{i:06d}" for i in range(sites)],
+            "carrier": _choice(rng, CARRIER_MIX, sites),
+            "technologies": _choice(rng, TECH_MIX, sites),
+            "height_m": rng.uniform(15, 45, sites).round(1),
+            "illustrative": np.ones(sites, dtype=bool),
+        },
+        geometry=bts_xy,
+        crs=WGS84,
+    )
     loud_xy, loud_in = sample_points(polys, loudspeakers, rng)
-    loud = gpd.GeoDataFrame({
-        "id": [f"L{i:06d}" for i in range(loudspeakers)],
-        "kind": _choice(rng, LOUDSPEAKER_MIX, loudspeakers),
-        "radius_m": np.full(loudspeakers, np.nan),
-        "illustrative": np.ones(loudspeakers, dtype=bool),
-    }, geometry=loud_xy, crs=WGS84)
+    loud = gpd.GeoDataFrame(
+        {
+            "id": [f"L{i:06d}" for i in range(loudspeakers)],
+            "kind": _choice(rng, LOUDSPEAKER_MIX, loudspeakers),
+            "radius_m": np.full(loudspeakers, np.nan),
+            "illustrative": np.ones(loudspeakers, dtype=bool),
+        },
+        geometry=loud_xy,
+        crs=WGS84,
+    )
     inet_xy, inet_in = sample_points(polys, internet, rng)
-    inet = gpd.GeoDataFrame({
-        "id": [f"I{i:06d}" for i in range(internet)],
-        "kind": _choice(rng, INTERNET_MIX, internet),
-        "illustrative": np.ones(internet, dtype=bool),
-    }, geometry=inet_xy, crs=WGS84)
-    ds = Dataset(communes=communes_layer(polys), bts_sites=bts, loudspeakers=loud,
-                 internet_points=inet, name="Việt Nam (synthetic sites)",
-                 sources=("Commune polygons: approximated (vietnamadminunits)",
-                          f"Sites: synthetic, seed {seed}"))
+    inet = gpd.GeoDataFrame(
+        {
+            "id": [f"I{i:06d}" for i in range(internet)],
+            "kind": _choice(rng, INTERNET_MIX, internet),
+            "illustrative": np.ones(internet, dtype=bool),
+        },
+        geometry=inet_xy,
+        crs=WGS84,
+    )
+    ds = Dataset(
+        communes=communes_layer(polys),
+        bts_sites=bts,
+        loudspeakers=loud,
+        internet_points=inet,
+        name="Việt Nam (synthetic sites)",
+        sources=(
+            "Commune polygons: approximated (vietnamadminunits)",
+            f"Sites: synthetic, seed {seed}",
+        ),
+    )
     return ds, {"bts_sites": bts_in, "loudspeakers": loud_in, "internet_points": inet_in}
 
 
-def regional_sample(dataset: Dataset, inside: dict[str, np.ndarray], n: int,
-                    anchor: str) -> Dataset:
+def regional_sample(
+    dataset: Dataset, inside: dict[str, np.ndarray], n: int, anchor: str
+) -> Dataset:
     """A contiguous region of the dataset: the ``n`` communes whose centroids are nearest to the
     centroid of commune ``anchor``, and the synthetic points placed inside them (so the site
     densities are the national ones)."""
@@ -161,7 +199,13 @@ def regional_sample(dataset: Dataset, inside: dict[str, np.ndarray], n: int,
     keep = np.sort(order[:n])
     keep_mask = np.zeros(len(metric), dtype=bool)
     keep_mask[keep] = True
-    layers = {name: getattr(dataset, name)[keep_mask[rows]].reset_index(drop=True)
-              for name, rows in inside.items()}
-    return Dataset(communes=dataset.communes.iloc[keep].reset_index(drop=True), **layers,
-                   name=f"{n} communes around {anchor}", sources=dataset.sources)
+    layers = {
+        name: getattr(dataset, name)[keep_mask[rows]].reset_index(drop=True)
+        for name, rows in inside.items()
+    }
+    return Dataset(
+        communes=dataset.communes.iloc[keep].reset_index(drop=True),
+        **layers,
+        name=f"{n} communes around {anchor}",
+        sources=dataset.sources,
+    )

@@ -64,9 +64,17 @@ def write_geotiff(z: np.ndarray, path: Path) -> None:
     import rasterio
     from affine import Affine
 
-    with rasterio.open(path, "w", driver="GTiff", width=z.shape[1], height=z.shape[0], count=1,
-                       dtype="float32", crs=UTM48N,
-                       transform=Affine(CELL, 0, X0, 0, -CELL, Y0)) as out:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=z.shape[1],
+        height=z.shape[0],
+        count=1,
+        dtype="float32",
+        crs=UTM48N,
+        transform=Affine(CELL, 0, X0, 0, -CELL, Y0),
+    ) as out:
         out.write(z, 1)
 
 
@@ -74,9 +82,27 @@ def run_gdal(path: Path, xs, ys, radius_m: float, out_dir: Path) -> float:
     exe = shutil.which("gdal_viewshed")
     started = time.perf_counter()
     for i, (x, y) in enumerate(zip(xs, ys)):
-        subprocess.run([exe, "-q", "-oz", "30", "-tz", "1.5", "-md", str(radius_m), "-cc", "0.25",
-                        "-ox", str(x), "-oy", str(y), str(path), str(out_dir / f"vs{i}.tif")],
-                       check=True)
+        subprocess.run(
+            [
+                exe,
+                "-q",
+                "-oz",
+                "30",
+                "-tz",
+                "1.5",
+                "-md",
+                str(radius_m),
+                "-cc",
+                "0.25",
+                "-ox",
+                str(x),
+                "-oy",
+                str(y),
+                str(path),
+                str(out_dir / f"vs{i}.tif"),
+            ],
+            check=True,
+        )
     return time.perf_counter() - started
 
 
@@ -85,17 +111,32 @@ def gdal_python() -> str | None:
     import os
 
     for exe in (os.environ.get("PHUSONG_GDAL_PYTHON"), "/usr/bin/python3"):
-        if exe and subprocess.run([exe, "-c", "from osgeo import gdal; gdal.ViewshedGenerate"],
-                                  capture_output=True).returncode == 0:
+        if (
+            exe
+            and subprocess.run(
+                [exe, "-c", "from osgeo import gdal; gdal.ViewshedGenerate"], capture_output=True
+            ).returncode
+            == 0
+        ):
             return exe
     return None
 
 
 def run_gdal_inprocess(exe: str, path: Path, xs, ys, radius_m: float) -> float:
-    job = json.dumps({"dem": str(path), "sites": [[float(x), float(y)] for x, y in zip(xs, ys)],
-                      "radius_m": radius_m})
-    out = subprocess.run([exe, str(REPO / "bench" / "gdal_inprocess.py")], input=job, check=True,
-                         capture_output=True, text=True).stdout
+    job = json.dumps(
+        {
+            "dem": str(path),
+            "sites": [[float(x), float(y)] for x, y in zip(xs, ys)],
+            "radius_m": radius_m,
+        }
+    )
+    out = subprocess.run(
+        [exe, str(REPO / "bench" / "gdal_inprocess.py")],
+        input=job,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])["seconds"]
 
 
@@ -109,18 +150,33 @@ def child(path: str, n: int, radius_m: float, side: int) -> None:
     with rasterio.open(path) as src:
         d = dem_io.from_array(src.read(1), transform=src.transform, crs=UTM48N)
     xs, ys = sites(side, n)
-    warm = terrain.viewsheds(d, xs[:2], ys[:2], observer_height_m=30.0, target_height_m=1.5,
-                             radius_m=1000.0)  # load the compiled code (not timed)
+    warm = terrain.viewsheds(
+        d, xs[:2], ys[:2], observer_height_m=30.0, target_height_m=1.5, radius_m=1000.0
+    )  # load the compiled code (not timed)
     terrain.paint(d, warm, np.full((1, 2), 1000.0))
     started = time.perf_counter()
-    sheds = terrain.viewsheds(d, xs, ys, observer_height_m=30.0, target_height_m=1.5,
-                              radius_m=radius_m, curvature_coeff=0.25)
+    sheds = terrain.viewsheds(
+        d,
+        xs,
+        ys,
+        observer_height_m=30.0,
+        target_height_m=1.5,
+        radius_m=radius_m,
+        curvature_coeff=0.25,
+    )
     mid = time.perf_counter()
     servers = terrain.paint(d, sheds, np.full((1, n), radius_m))[0]
     done = time.perf_counter()
-    print(json.dumps({"viewsheds_s": mid - started, "paint_s": done - mid,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "max_servers": int(servers.max())}))
+    print(
+        json.dumps(
+            {
+                "viewsheds_s": mid - started,
+                "paint_s": done - mid,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "max_servers": int(servers.max()),
+            }
+        )
+    )
 
 
 def agreement(path: Path, z: np.ndarray, xs, ys, radius_m: float, out_dir: Path, k: int = 10):
@@ -131,19 +187,26 @@ def agreement(path: Path, z: np.ndarray, xs, ys, radius_m: float, out_dir: Path,
     from geo.analysis import terrain
 
     d = dem_io.from_array(z, transform=Affine(CELL, 0, X0, 0, -CELL, Y0), crs=UTM48N)
-    sheds = terrain.viewsheds(d, xs[:k], ys[:k], observer_height_m=30.0, target_height_m=1.5,
-                              radius_m=radius_m, curvature_coeff=0.25)
+    sheds = terrain.viewsheds(
+        d,
+        xs[:k],
+        ys[:k],
+        observer_height_m=30.0,
+        target_height_m=1.5,
+        radius_m=radius_m,
+        curvature_coeff=0.25,
+    )
     same = total = 0
     for i, shed in enumerate(sheds):
         with rasterio.open(out_dir / f"vs{i}.tif") as src:
             theirs, t = src.read(1) == 255, src.transform
         r0, c0 = round((Y0 - t.f) / CELL), round((t.c - X0) / CELL)
         full_theirs = np.zeros(z.shape, bool)
-        full_theirs[r0:r0 + theirs.shape[0], c0:c0 + theirs.shape[1]] = theirs
+        full_theirs[r0 : r0 + theirs.shape[0], c0 : c0 + theirs.shape[1]] = theirs
         mine = np.zeros(z.shape, bool)
-        mine[shed.row0:shed.row0 + shed.rows, shed.col0:shed.col0 + shed.cols] = shed.visible()
-        rr, cc = np.ogrid[0:z.shape[0], 0:z.shape[1]]
-        in_range = ((rr - shed.orow) ** 2 + (cc - shed.ocol) ** 2) * CELL ** 2 <= radius_m ** 2
+        mine[shed.row0 : shed.row0 + shed.rows, shed.col0 : shed.col0 + shed.cols] = shed.visible()
+        rr, cc = np.ogrid[0 : z.shape[0], 0 : z.shape[1]]
+        in_range = ((rr - shed.orow) ** 2 + (cc - shed.ocol) ** 2) * CELL**2 <= radius_m**2
         same += int((mine == full_theirs)[in_range].sum())
         total += int(in_range.sum())
     return same / total
@@ -169,19 +232,33 @@ def main() -> None:
         path = tmp / "dem.tif"
         write_geotiff(z, path)
         xs, ys = sites(args.side, args.sites)
-        print(f"DEM {args.side}×{args.side} cells of {CELL:g} m "
-              f"({args.side ** 2 / 1e6:.2f} M cells, {args.side ** 2 * CELL ** 2 / 1e6:,.0f} km²), "
-              f"{args.sites} sites, radius {args.radius_km:g} km, observer 30 m, target 1.5 m, "
-              "cc 0.25")
+        print(
+            f"DEM {args.side}×{args.side} cells of {CELL:g} m "
+            f"({args.side**2 / 1e6:.2f} M cells, {args.side**2 * CELL**2 / 1e6:,.0f} km²), "
+            f"{args.sites} sites, radius {args.radius_km:g} km, observer 30 m, target 1.5 m, "
+            "cc 0.25"
+        )
         gdal_s, ours, inprocess = [], [], []
         exe = gdal_python()
         for _ in range(args.repeat):
             if exe is not None:
                 inprocess.append(run_gdal_inprocess(exe, path, xs, ys, radius_m))
             gdal_s.append(run_gdal(path, xs, ys, radius_m, tmp))
-            out = subprocess.run([sys.executable, __file__, "--child", str(path), str(args.sites),
-                                  str(radius_m), str(args.side)], check=True, cwd=REPO,
-                                 capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    str(path),
+                    str(args.sites),
+                    str(radius_m),
+                    str(args.side),
+                ],
+                check=True,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+            ).stdout
             ours.append(json.loads(out.strip().splitlines()[-1]))
         best = min(ours, key=lambda r: r["viewsheds_s"] + r["paint_s"])
         share = agreement(path, z, xs, ys, radius_m, tmp)
@@ -191,20 +268,33 @@ def main() -> None:
         total = best["viewsheds_s"] + best["paint_s"]
         if inprocess:
             gi = min(inprocess)
-            print(f"GDAL ViewshedGenerate, in process:    {gi:.2f} s "
-                  f"({1000 * gi / args.sites:.1f} ms per site; {exe})")
+            print(
+                f"GDAL ViewshedGenerate, in process:    {gi:.2f} s "
+                f"({1000 * gi / args.sites:.1f} ms per site; {exe})"
+            )
         else:
-            print("GDAL ViewshedGenerate, in process: no Python with GDAL's bindings "
-                  "(apt-get install python3-gdal, or set PHUSONG_GDAL_PYTHON)")
-        print(f"gdal_viewshed ({args.sites} processes): {g:.2f} s "
-              f"({1000 * g / args.sites:.1f} ms per site, of which ≈ {1000 * overhead:.0f} ms "
-              "process start and I/O: a run with -md 90 m)")
-        print(f"phusong viewsheds:                    {best['viewsheds_s']:.2f} s "
-              f"({1000 * best['viewsheds_s'] / args.sites:.1f} ms per site)")
-        print(f"phusong viewsheds + servers raster:   {total:.2f} s  "
-              f"= {total / g:.2f} × gdal_viewshed"
-              + (f", {best['viewsheds_s'] / min(inprocess):.2f} × GDAL in process (viewsheds)"
-                 if inprocess else ""))
+            print(
+                "GDAL ViewshedGenerate, in process: no Python with GDAL's bindings "
+                "(apt-get install python3-gdal, or set PHUSONG_GDAL_PYTHON)"
+            )
+        print(
+            f"gdal_viewshed ({args.sites} processes): {g:.2f} s "
+            f"({1000 * g / args.sites:.1f} ms per site, of which ≈ {1000 * overhead:.0f} ms "
+            "process start and I/O: a run with -md 90 m)"
+        )
+        print(
+            f"phusong viewsheds:                    {best['viewsheds_s']:.2f} s "
+            f"({1000 * best['viewsheds_s'] / args.sites:.1f} ms per site)"
+        )
+        print(
+            f"phusong viewsheds + servers raster:   {total:.2f} s  "
+            f"= {total / g:.2f} × gdal_viewshed"
+            + (
+                f", {best['viewsheds_s'] / min(inprocess):.2f} × GDAL in process (viewsheds)"
+                if inprocess
+                else ""
+            )
+        )
         print(f"phusong peak memory (process RSS):    {best['peak_rss_mb']:.0f} MB")
         print(f"agreement with gdal_viewshed (first 10 sites, in-range cells): {100 * share:.3f} %")
 

@@ -32,8 +32,10 @@ from geo.store import engine, versions
 REPO = Path(__file__).resolve().parents[1]
 
 
-DROP = ("DROP TABLE IF EXISTS field_reports, plan_sites, plans, features, layers, versions, "
-        "alembic_version CASCADE; DROP FUNCTION IF EXISTS phusong_refuse_change() CASCADE")
+DROP = (
+    "DROP TABLE IF EXISTS field_reports, plan_sites, plans, features, layers, versions, "
+    "alembic_version CASCADE; DROP FUNCTION IF EXISTS phusong_refuse_change() CASCADE"
+)
 
 
 def timed(fn, repeat: int) -> tuple[float, float, object]:
@@ -54,7 +56,7 @@ def province_folder(folder: Path) -> Path:
     national, _ = synthetic.national_communes()
     national = national.sort_values("code").reset_index(drop=True)
     at = int((national["code"] >= "19555").to_numpy().argmax())
-    polys = national.iloc[at - 200:at + 200].reset_index(drop=True)
+    polys = national.iloc[at - 200 : at + 200].reset_index(drop=True)
     ds, _ = synthetic.synthetic_dataset(polys, sites=4000, loudspeakers=4000, internet=400, seed=1)
     folder.mkdir(parents=True, exist_ok=True)
     ds.communes.to_file(folder / "communes.geojson", driver="GeoJSON")
@@ -68,16 +70,20 @@ def province_folder(folder: Path) -> Path:
 
 def bench(name: str, folder: Path, url: str, repeat: int) -> list[str]:
     load_s, load_max, ds = timed(lambda: loading.load_dataset(folder), repeat)
-    save_s, save_max, vid = timed(lambda: versions.save_folder(folder, label=name, dataset=ds,
-                                                               url=url), repeat)
+    save_s, save_max, vid = timed(
+        lambda: versions.save_folder(folder, label=name, dataset=ds, url=url), repeat
+    )
     open_s, open_max, got = timed(lambda: versions.load_version(vid, url), repeat)
     assert len(got.communes) == len(ds.communes) and versions.check_version(vid, url)
-    rows = sum(len(getattr(ds, layer)) for layer in loading.LAYERS
-               if getattr(ds, layer) is not None)
+    rows = sum(
+        len(getattr(ds, layer)) for layer in loading.LAYERS if getattr(ds, layer) is not None
+    )
     backend = engine.database_url(url).split(":", 1)[0].split("+")[0]
-    return [f"| {name} | {len(ds.communes):,} | {rows:,} | {backend} "
-            f"| {load_s:.2f} ({load_max:.2f}) | {save_s:.2f} ({save_max:.2f}) "
-            f"| {open_s:.2f} ({open_max:.2f}) |"]
+    return [
+        f"| {name} | {len(ds.communes):,} | {rows:,} | {backend} "
+        f"| {load_s:.2f} ({load_max:.2f}) | {save_s:.2f} ({save_max:.2f}) "
+        f"| {open_s:.2f} ({open_max:.2f}) |"
+    ]
 
 
 def main() -> None:
@@ -94,15 +100,20 @@ def main() -> None:
             wipe.dispose()
             urls.append(args.postgres)
         province = province_folder(Path(tmp) / "province")
-        lines = ["| dataset | communes | features | database | load folder s | save version s "
-                 "| open version s |", "| --- | ---: | ---: | --- | ---: | ---: | ---: |"]
+        lines = [
+            "| dataset | communes | features | database | load folder s | save version s "
+            "| open version s |",
+            "| --- | ---: | ---: | --- | ---: | ---: | ---: |",
+        ]
         for url in urls:
             versions.list_versions(url)  # schema made before timing
             lines += bench("Đakrông default", REPO / "data" / "dakrong", url, args.repeat)
             lines += bench("400 communes, synthetic sites", province, url, args.repeat)
             engine.dispose(url)
-    print(f"Machine: {platform.machine()}, Python {platform.python_version()}, "
-          f"{os.cpu_count()} cores; median (max) of {args.repeat}")
+    print(
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores; median (max) of {args.repeat}"
+    )
     print("\n".join(lines))
 
 

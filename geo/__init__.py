@@ -39,8 +39,15 @@ if TYPE_CHECKING:  # for the annotations only: nothing heavy is imported with ge
     from geo.plan.siting import Plan
     from geo.settings import CoverageParams, TerrainParams
 
-__all__ = ["analyse", "analyse_terrain", "build_map", "load_dataset", "plan_sites", "read_dem",
-           "write_report"]
+__all__ = [
+    "analyse",
+    "analyse_terrain",
+    "build_map",
+    "load_dataset",
+    "plan_sites",
+    "read_dem",
+    "write_report",
+]
 
 
 def load_dataset(folder: str | Path | None = None, *, strict: bool = True) -> Dataset:
@@ -63,13 +70,19 @@ def load_dataset(folder: str | Path | None = None, *, strict: bool = True) -> Da
     from geo import settings
     from geo.io import loading
 
-    return loading.load_dataset(settings.DEFAULT_DATA_DIR if folder is None else folder,
-                                strict=strict)
+    return loading.load_dataset(
+        settings.DEFAULT_DATA_DIR if folder is None else folder, strict=strict
+    )
 
 
-def analyse(dataset: Dataset, *, vintage: str = "legacy", params: CoverageParams | None = None,
-            dem: DEM | str | Path | list | None = None,
-            terrain: TerrainParams | None = None) -> GapAnalysis:
+def analyse(
+    dataset: Dataset,
+    *,
+    vintage: str = "legacy",
+    params: CoverageParams | None = None,
+    dem: DEM | str | Path | list | None = None,
+    terrain: TerrainParams | None = None,
+) -> GapAnalysis:
     """Who and where the services do not reach, per commune.
 
     Parameters
@@ -119,9 +132,14 @@ def read_dem(paths: str | Path | list, dataset: Dataset, *, vintage: str = "lega
     return dem_io.read_dem(files, crs=crs, bounds=bounds)
 
 
-def analyse_terrain(dataset: Dataset, dem: DEM | str | Path | list, *, vintage: str = "legacy",
-                    params: CoverageParams | None = None,
-                    terrain: TerrainParams | None = None) -> GapAnalysis:
+def analyse_terrain(
+    dataset: Dataset,
+    dem: DEM | str | Path | list,
+    *,
+    vintage: str = "legacy",
+    params: CoverageParams | None = None,
+    terrain: TerrainParams | None = None,
+) -> GapAnalysis:
     """:func:`analyse` with the terrain model: line of sight from every site over ``dem`` (earth
     curvature and refraction), walking time (Tobler) to internet points.
 
@@ -133,13 +151,18 @@ def analyse_terrain(dataset: Dataset, dem: DEM | str | Path | list, *, vintage: 
     from geo.settings import CoverageParams, TerrainParams
 
     grid = dem if isinstance(dem, DEMType) else read_dem(dem, dataset, vintage=vintage)
-    return terrain_model.analyse_terrain(dataset, grid, vintage=vintage,
-                                         params=params or CoverageParams(),
-                                         terrain=terrain or TerrainParams())
+    return terrain_model.analyse_terrain(
+        dataset,
+        grid,
+        vintage=vintage,
+        params=params or CoverageParams(),
+        terrain=terrain or TerrainParams(),
+    )
 
 
-def plan_sites(dataset: Dataset, *, service: str, k: int, dem: DEM | None = None,
-               **options) -> Plan:
+def plan_sites(
+    dataset: Dataset, *, service: str, k: int, dem: DEM | None = None, **options
+) -> Plan:
     """Where ``k`` new sites of ``service`` (``"bts"``, ``"loudspeaker"`` or ``"support-point"``)
     would reach the most people still uncovered (or km² where populations are unknown).
 
@@ -155,8 +178,13 @@ def plan_sites(dataset: Dataset, *, service: str, k: int, dem: DEM | None = None
     return siting.plan(dataset, service=service, k=k, dem=dem, **options)
 
 
-def build_map(analysis: GapAnalysis, *, metric: str = "no_4g_pct", lang: str = "vi",
-              show_gaps: tuple[str, ...] = ("no_4g",)) -> folium.Map:
+def build_map(
+    analysis: GapAnalysis,
+    *,
+    metric: str = "no_4g_pct",
+    lang: str = "vi",
+    show_gaps: tuple[str, ...] = ("no_4g",),
+) -> folium.Map:
     """An interactive (folium/Leaflet) map of ``analysis``, offline: communes coloured by
     ``metric`` (a column of ``analysis.communes``, e.g. ``"no_4g_pct"`` in percent), the uncovered
     areas of ``show_gaps`` hatched, the sites, a legend in ``lang`` (``"vi"`` or ``"en"``).
@@ -166,8 +194,14 @@ def build_map(analysis: GapAnalysis, *, metric: str = "no_4g_pct", lang: str = "
     return maps.build_map(analysis, metric=metric, lang=lang, show_gaps=show_gaps)
 
 
-def write_report(analysis: GapAnalysis, out_dir: str | Path, *, lang: str = "vi",
-                 metric: str = "no_4g_pct", terrain: GapAnalysis | None = None) -> list[Path]:
+def write_report(
+    analysis: GapAnalysis,
+    out_dir: str | Path,
+    *,
+    lang: str = "vi",
+    metric: str = "no_4g_pct",
+    terrain: GapAnalysis | None = None,
+) -> list[Path]:
     """Write the report of ``analysis`` into ``out_dir``: the commune table (CSV, XLSX), the
     uncovered areas (GeoJSON and GeoPackage, EPSG:4326), the settings, the map (HTML, PNG, PDF) and
     the PDF report, in ``lang``; with ``terrain`` (an :func:`analyse_terrain` result) the table

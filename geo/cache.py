@@ -72,8 +72,13 @@ class BoundedCache:
     benchmarks.
     """
 
-    def __init__(self, max_entries: int = 256, max_bytes: float = 256e6, *,
-                 sizeof: Callable[[Any], int] = estimate_nbytes):
+    def __init__(
+        self,
+        max_entries: int = 256,
+        max_bytes: float = 256e6,
+        *,
+        sizeof: Callable[[Any], int] = estimate_nbytes,
+    ):
         if max_entries < 1 or max_bytes <= 0:
             raise ValueError("a cache needs room for at least one entry")
         self.max_entries, self.max_bytes, self.sizeof = max_entries, max_bytes, sizeof
@@ -169,8 +174,9 @@ class IdentityCache:
     """
 
     def __init__(self, max_entries: int = 64, max_bytes: float = 128e6):
-        self._cache = BoundedCache(max_entries, max_bytes,
-                                   sizeof=lambda item: estimate_nbytes(item[1]))
+        self._cache = BoundedCache(
+            max_entries, max_bytes, sizeof=lambda item: estimate_nbytes(item[1])
+        )
 
     def __len__(self) -> int:
         return len(self._cache)

@@ -21,14 +21,23 @@ from geo.errors import DataError, PhusongError
 
 # --communes FILE … (the folder's own files otherwise); --sites is the bts_sites layer.
 LAYER_OPTIONS = ("communes", "sites", "loudspeakers", "internet", "settlements")
-_LAYER_OF_OPTION = {"communes": "communes", "sites": "bts_sites", "loudspeakers": "loudspeakers",
-                    "internet": "internet_points", "settlements": "settlements"}
+_LAYER_OF_OPTION = {
+    "communes": "communes",
+    "sites": "bts_sites",
+    "loudspeakers": "loudspeakers",
+    "internet": "internet_points",
+    "settlements": "settlements",
+}
 
 
-CALIBRATION_HELP = ("calibration.json written by `python -m geo check`: its fitted radii replace "
-                    "the default radius of each carrier and technology it has evidence for")
-POPULATION_HELP = ("population grid (GeoTIFF in any CRS, people per cell, e.g. WorldPop) used "
-                   "instead of the dataset's population.tif: people counted where they live")
+CALIBRATION_HELP = (
+    "calibration.json written by `python -m geo check`: its fitted radii replace "
+    "the default radius of each carrier and technology it has evidence for"
+)
+POPULATION_HELP = (
+    "population grid (GeoTIFF in any CRS, people per cell, e.g. WorldPop) used "
+    "instead of the dataset's population.tif: people counted where they live"
+)
 
 
 def _population_override(args: argparse.Namespace) -> dict[str, Path]:
@@ -40,128 +49,255 @@ def _progress(message: str) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m geo",
-                                     description="phusong: coverage gaps of mobile networks, "
-                                                 "loudspeakers and public internet per commune")
+    parser = argparse.ArgumentParser(
+        prog="python -m geo",
+        description="phusong: coverage gaps of mobile networks, "
+        "loudspeakers and public internet per commune",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    report = sub.add_parser("report", help="write the per-commune table, gap layers, map and "
-                                           "snapshot for a dataset")
-    report.add_argument("--data", type=Path, default=settings.DEFAULT_DATA_DIR,
-                        help="dataset folder (default: the embedded Đakrông data)")
-    report.add_argument("--vintage", choices=settings.VINTAGES, default="legacy",
-                        help="communes before 1 July 2025 (legacy) or since (2025)")
+    report = sub.add_parser(
+        "report", help="write the per-commune table, gap layers, map and snapshot for a dataset"
+    )
+    report.add_argument(
+        "--data",
+        type=Path,
+        default=settings.DEFAULT_DATA_DIR,
+        help="dataset folder (default: the embedded Đakrông data)",
+    )
+    report.add_argument(
+        "--vintage",
+        choices=settings.VINTAGES,
+        default="legacy",
+        help="communes before 1 July 2025 (legacy) or since (2025)",
+    )
     report.add_argument("--lang", choices=settings.LANGS, default="vi")
-    report.add_argument("--metric", default="no_4g_pct",
-                        help="gap the map colours communes by (default no_4g_pct)")
+    report.add_argument(
+        "--metric", default="no_4g_pct", help="gap the map colours communes by (default no_4g_pct)"
+    )
     report.add_argument("--out", type=Path, required=True, help="folder to write into")
-    report.add_argument("--method", choices=settings.METHODS, default="auto",
-                        help="per-commune shares by exact polygon overlays, or counted on "
-                             f"{settings.GRID_CELL_M:g} m cells (seconds for a whole province or "
-                             f"country); auto = grid above {settings.GRID_AUTO_COMMUNES:,} communes")
-    report.add_argument("--dem", type=Path, nargs="+", metavar="FILE",
-                        help="elevation model: GeoTIFF(s) in any CRS, SRTM .hgt tiles or a folder "
-                             "of them; adds terrain figures beside the circle figures")
-    layers = report.add_argument_group("per-layer files (override the files of --data; any "
-                                       "format of data/README.md, 'Importing your own data')")
+    report.add_argument(
+        "--method",
+        choices=settings.METHODS,
+        default="auto",
+        help="per-commune shares by exact polygon overlays, or counted on "
+        f"{settings.GRID_CELL_M:g} m cells (seconds for a whole province or "
+        f"country); auto = grid above {settings.GRID_AUTO_COMMUNES:,} communes",
+    )
+    report.add_argument(
+        "--dem",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="elevation model: GeoTIFF(s) in any CRS, SRTM .hgt tiles or a folder "
+        "of them; adds terrain figures beside the circle figures",
+    )
+    layers = report.add_argument_group(
+        "per-layer files (override the files of --data; any "
+        "format of data/README.md, 'Importing your own data')"
+    )
     for layer in LAYER_OPTIONS:
-        layers.add_argument(f"--{layer.replace('_', '-')}", type=Path, metavar="FILE",
-                            dest=f"layer_{layer}", help=f"the {layer} layer")
+        layers.add_argument(
+            f"--{layer.replace('_', '-')}",
+            type=Path,
+            metavar="FILE",
+            dest=f"layer_{layer}",
+            help=f"the {layer} layer",
+        )
     report.add_argument("--population", type=Path, metavar="FILE", help=POPULATION_HELP)
-    report.add_argument("--workspace-version", type=int, metavar="N",
-                        help="the data of version N of the workspace ($PHUSONG_DATABASE_URL) "
-                             "instead of a folder: the same report as the folder it was saved "
-                             "from")
+    report.add_argument(
+        "--workspace-version",
+        type=int,
+        metavar="N",
+        help="the data of version N of the workspace ($PHUSONG_DATABASE_URL) "
+        "instead of a folder: the same report as the folder it was saved "
+        "from",
+    )
     report.add_argument("--calibration", type=Path, metavar="FILE", help=CALIBRATION_HELP)
-    report.add_argument("--measurements", type=Path, nargs="+", metavar="FILE",
-                        help="field readings (as for `check`): the snapshot, report.pdf and "
-                             "settings say per commune and overall how much area and how many "
-                             "people have nearby evidence and whether it agrees")
-    report.add_argument("--reports", type=Path, nargs="+", metavar="FILE",
-                        help="residents' reports, used as evidence with --measurements")
-    report.add_argument("--import-report", type=Path, metavar="FILE",
-                        help="also write the import report (CSV: severity, file, row, column, "
-                             "value, reason) here, also when the data cannot be used; a usable "
-                             "dataset with warnings gets OUT/import_report.csv")
+    report.add_argument(
+        "--measurements",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="field readings (as for `check`): the snapshot, report.pdf and "
+        "settings say per commune and overall how much area and how many "
+        "people have nearby evidence and whether it agrees",
+    )
+    report.add_argument(
+        "--reports",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="residents' reports, used as evidence with --measurements",
+    )
+    report.add_argument(
+        "--import-report",
+        type=Path,
+        metavar="FILE",
+        help="also write the import report (CSV: severity, file, row, column, "
+        "value, reason) here, also when the data cannot be used; a usable "
+        "dataset with warnings gets OUT/import_report.csv",
+    )
 
-    plan = sub.add_parser("plan", help="propose where k new BTS sites, loudspeaker clusters or "
-                                       "support points close the most gap")
+    plan = sub.add_parser(
+        "plan",
+        help="propose where k new BTS sites, loudspeaker clusters or "
+        "support points close the most gap",
+    )
     plan.add_argument("--service", choices=("bts", "loudspeaker", "support-point"), required=True)
     plan.add_argument("--k", type=int, required=True, help="number of new sites")
-    plan.add_argument("--carrier", choices=settings.CARRIERS,
-                      help="BTS: carrier of the new sites; only its sites count (default: any)")
-    plan.add_argument("--technology", choices=settings.TECHNOLOGIES,
-                      help="BTS: technology of the new sites and of the gap closed (default 4G)")
-    plan.add_argument("--data", type=Path, default=settings.DEFAULT_DATA_DIR,
-                      help="dataset folder (default: the embedded Đakrông data)")
+    plan.add_argument(
+        "--carrier",
+        choices=settings.CARRIERS,
+        help="BTS: carrier of the new sites; only its sites count (default: any)",
+    )
+    plan.add_argument(
+        "--technology",
+        choices=settings.TECHNOLOGIES,
+        help="BTS: technology of the new sites and of the gap closed (default 4G)",
+    )
+    plan.add_argument(
+        "--data",
+        type=Path,
+        default=settings.DEFAULT_DATA_DIR,
+        help="dataset folder (default: the embedded Đakrông data)",
+    )
     plan.add_argument("--vintage", choices=settings.VINTAGES, default="legacy")
-    plan.add_argument("--communes", help="comma-separated commune codes whose gap counts "
-                                         "(default: all)")
-    plan.add_argument("--exclude", type=Path,
-                      help="polygon file (GeoJSON, GeoPackage …) where no new site may stand")
-    plan.add_argument("--solver", choices=("auto", "greedy", "exact"), default="auto",
-                      help="auto (default): exact integer programming (CBC) within --time-limit, "
-                           "the better of its best and lazy greedy when it runs out; or greedy, "
-                           "or exact")
-    plan.add_argument("--time-limit", type=float, default=None,
-                      help="seconds for the exact solver (default 20 with auto, 60 with exact)")
-    plan.add_argument("--spacing-m", type=float,
-                      help="candidate grid spacing in metres (default: the reach, 250–1,000 m)")
-    plan.add_argument("--dem", type=Path, nargs="+", metavar="FILE",
-                      help="elevation model files (GeoTIFF, SRTM .hgt) or folders: plan with line "
-                           "of sight (BTS, loudspeakers) or walking time (support points) over the "
-                           "terrain, hilltops as extra candidates")
+    plan.add_argument(
+        "--communes", help="comma-separated commune codes whose gap counts (default: all)"
+    )
+    plan.add_argument(
+        "--exclude",
+        type=Path,
+        help="polygon file (GeoJSON, GeoPackage …) where no new site may stand",
+    )
+    plan.add_argument(
+        "--solver",
+        choices=("auto", "greedy", "exact"),
+        default="auto",
+        help="auto (default): exact integer programming (CBC) within --time-limit, "
+        "the better of its best and lazy greedy when it runs out; or greedy, "
+        "or exact",
+    )
+    plan.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="seconds for the exact solver (default 20 with auto, 60 with exact)",
+    )
+    plan.add_argument(
+        "--spacing-m",
+        type=float,
+        help="candidate grid spacing in metres (default: the reach, 250–1,000 m)",
+    )
+    plan.add_argument(
+        "--dem",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="elevation model files (GeoTIFF, SRTM .hgt) or folders: plan with line "
+        "of sight (BTS, loudspeakers) or walking time (support points) over the "
+        "terrain, hilltops as extra candidates",
+    )
     plan.add_argument("--population", type=Path, metavar="FILE", help=POPULATION_HELP)
     plan.add_argument("--calibration", type=Path, metavar="FILE", help=CALIBRATION_HELP)
     plan.add_argument("--lang", choices=settings.LANGS, default="vi")
     plan.add_argument("--out", type=Path, required=True, help="folder to write into")
 
-    check = sub.add_parser("check", help="compare the model with field readings (measurements, "
-                                         "residents' reports) and fit the radii they support")
-    check.add_argument("--measurements", type=Path, nargs="+", required=True, metavar="FILE",
-                       help="signal readings or residents' reports (CSV, XLSX, GeoJSON, GPX, KML; "
-                            "a G-NetTrack log as it is)")
-    check.add_argument("--reports", type=Path, nargs="+", metavar="FILE",
-                       help="residents' reports (lat, lon, carrier, technology, service "
-                            "yes/weak/no, note, date, reporter), used as evidence too")
-    check.add_argument("--data", type=Path, default=settings.DEFAULT_DATA_DIR,
-                       help="dataset folder (default: the embedded Đakrông data)")
-    check.add_argument("--sites", type=Path, metavar="FILE", dest="layer_sites",
-                       help="BTS sites instead of the dataset's (an OpenCellID export works)")
+    check = sub.add_parser(
+        "check",
+        help="compare the model with field readings (measurements, "
+        "residents' reports) and fit the radii they support",
+    )
+    check.add_argument(
+        "--measurements",
+        type=Path,
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="signal readings or residents' reports (CSV, XLSX, GeoJSON, GPX, KML; "
+        "a G-NetTrack log as it is)",
+    )
+    check.add_argument(
+        "--reports",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="residents' reports (lat, lon, carrier, technology, service "
+        "yes/weak/no, note, date, reporter), used as evidence too",
+    )
+    check.add_argument(
+        "--data",
+        type=Path,
+        default=settings.DEFAULT_DATA_DIR,
+        help="dataset folder (default: the embedded Đakrông data)",
+    )
+    check.add_argument(
+        "--sites",
+        type=Path,
+        metavar="FILE",
+        dest="layer_sites",
+        help="BTS sites instead of the dataset's (an OpenCellID export works)",
+    )
     check.add_argument("--vintage", choices=settings.VINTAGES, default="legacy")
-    check.add_argument("--dem", type=Path, nargs="+", metavar="FILE",
-                       help="elevation model (GeoTIFF, SRTM .hgt or a folder): also fit the "
-                            "terrain model's path-loss threshold per carrier and technology "
-                            "(path_loss.csv, calibration.json's max_path_loss_db)")
+    check.add_argument(
+        "--dem",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="elevation model (GeoTIFF, SRTM .hgt or a folder): also fit the "
+        "terrain model's path-loss threshold per carrier and technology "
+        "(path_loss.csv, calibration.json's max_path_loss_db)",
+    )
     check.add_argument("--lang", choices=settings.LANGS, default="vi")
     check.add_argument("--out", type=Path, required=True, help="folder to write into")
 
-    build = sub.add_parser("build-dataset", help="build a dataset folder with approximate commune "
-                                                 "polygons for any district or province")
+    build = sub.add_parser(
+        "build-dataset",
+        help="build a dataset folder with approximate commune "
+        "polygons for any district or province",
+    )
     area = build.add_mutually_exclusive_group(required=True)
     area.add_argument("--district", help="GSO district code before 2025, e.g. 467 (Đakrông)")
     area.add_argument("--province", help="GSO province code before 2025, e.g. 45 (Quảng Trị)")
     build.add_argument("--out", type=Path, required=True)
-    build.add_argument("--population", type=Path, metavar="FILE",
-                       help="population grid to clip into the dataset (default: WorldPop's grid "
-                            "of Viet Nam from $PHUSONG_WORLDPOP or ../shared/data/open/worldpop/)")
-    build.add_argument("--illustrative-sites", action="store_true",
-                       help="also place illustrative BTS, loudspeakers and internet points")
+    build.add_argument(
+        "--population",
+        type=Path,
+        metavar="FILE",
+        help="population grid to clip into the dataset (default: WorldPop's grid "
+        "of Viet Nam from $PHUSONG_WORLDPOP or ../shared/data/open/worldpop/)",
+    )
+    build.add_argument(
+        "--illustrative-sites",
+        action="store_true",
+        help="also place illustrative BTS, loudspeakers and internet points",
+    )
     _workspace_parser(sub)
     _users_parser(sub)
     return parser
 
 
 def _users_parser(sub) -> None:
-    users = sub.add_parser("users", help="who may log in to a team server (PHUSONG_MODE=team) "
-                                         "and their role; kept in the workspace database")
+    users = sub.add_parser(
+        "users",
+        help="who may log in to a team server (PHUSONG_MODE=team) "
+        "and their role; kept in the workspace database",
+    )
     usub = users.add_subparsers(dest="action", required=True)
-    add = usub.add_parser("add", help="add a user; the password is asked for (or read from the "
-                                      "first line of standard input), never given as an option")
+    add = usub.add_parser(
+        "add",
+        help="add a user; the password is asked for (or read from the "
+        "first line of standard input), never given as an option",
+    )
     add.add_argument("name")
-    add.add_argument("--role", choices=("viewer", "editor", "admin"), required=True,
-                     help="viewer: reads maps, tables, exports; editor: also imports data, saves "
-                          "versions, plans and field reports; admin: also manages users")
+    add.add_argument(
+        "--role",
+        choices=("viewer", "editor", "admin"),
+        required=True,
+        help="viewer: reads maps, tables, exports; editor: also imports data, saves "
+        "versions, plans and field reports; admin: also manages users",
+    )
     password = usub.add_parser("password", help="set a user's password (asked for, or stdin)")
     password.add_argument("name")
     usub.add_parser("list", help="one line per user: name and role")
@@ -170,8 +306,11 @@ def _users_parser(sub) -> None:
 
 
 def _workspace_parser(sub) -> None:
-    ws = sub.add_parser("workspace", help="versions of the data, comparisons and backups in the "
-                                          "workspace database ($PHUSONG_DATABASE_URL)")
+    ws = sub.add_parser(
+        "workspace",
+        help="versions of the data, comparisons and backups in the "
+        "workspace database ($PHUSONG_DATABASE_URL)",
+    )
     wsub = ws.add_subparsers(dest="action", required=True)
     add = wsub.add_parser("add", help="save a dataset folder as a new version; prints its id last")
     add.add_argument("--data", type=Path, required=True, help="dataset folder")
@@ -179,8 +318,10 @@ def _workspace_parser(sub) -> None:
     add.add_argument("--date", help="the date the data describes, YYYY-MM-DD")
     add.add_argument("--by", help="who saves it (default: the system user name)")
     wsub.add_parser("list", help="one line per version: id, label, date described, saved by/at")
-    compare = wsub.add_parser("compare", help="per commune, each metric before, after and the "
-                                              "change between versions A and B")
+    compare = wsub.add_parser(
+        "compare",
+        help="per commune, each metric before, after and the change between versions A and B",
+    )
     compare.add_argument("a", type=int, metavar="A", help="the earlier version")
     compare.add_argument("b", type=int, metavar="B", help="the later version")
     compare.add_argument("--lang", choices=settings.LANGS, default="en")
@@ -211,8 +352,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # a bug, not the user's fault: one line, no traceback
-        print(f"internal error ({type(exc).__name__}): {exc}\nPlease report it with the command "
-              "you ran; set PHUSONG_DEBUG=1 to see the traceback.", file=sys.stderr)
+        print(
+            f"internal error ({type(exc).__name__}): {exc}\nPlease report it with the command "
+            "you ran; set PHUSONG_DEBUG=1 to see the traceback.",
+            file=sys.stderr,
+        )
         if os.environ.get("PHUSONG_DEBUG"):
             raise
         return 1
@@ -224,19 +368,23 @@ def _report(args: argparse.Namespace) -> int:
     from geo.io import importing, loading
 
     started = time.perf_counter()
-    overrides = {_LAYER_OF_OPTION[o]: getattr(args, f"layer_{o}") for o in LAYER_OPTIONS
-                 if getattr(args, f"layer_{o}") is not None} | _population_override(args)
+    overrides = {
+        _LAYER_OF_OPTION[o]: getattr(args, f"layer_{o}")
+        for o in LAYER_OPTIONS
+        if getattr(args, f"layer_{o}") is not None
+    } | _population_override(args)
     if args.workspace_version is not None:
         if overrides:
-            raise PhusongError("--workspace-version reads the stored version; per-layer files "
-                               "and --population apply to --data only")
+            raise PhusongError(
+                "--workspace-version reads the stored version; per-layer files "
+                "and --population apply to --data only"
+            )
         from geo.store import versions
 
         _progress(f"reading version {args.workspace_version} of the workspace")
         dataset = versions.load_version(args.workspace_version)
     else:
-        _progress(f"reading {args.data}"
-                  + "".join(f", {k} from {v}" for k, v in overrides.items()))
+        _progress(f"reading {args.data}" + "".join(f", {k} from {v}" for k, v in overrides.items()))
     try:
         if args.workspace_version is None:
             dataset = loading.load_dataset(args.data, overrides=overrides)
@@ -263,12 +411,20 @@ def _report(args: argparse.Namespace) -> int:
     elif args.reports:
         raise PhusongError("--reports needs --measurements (the field readings)")
     if args.metric not in analysis.communes.columns:
-        raise PhusongError(f"--metric {args.metric!r} is not a commune column; try no_4g_pct, "
-                           "no_mobile_pct, no_loudspeaker_pct, no_internet_pct, no_service_pct, "
-                           "no_4g_pop, at_risk_pct or gap_score")
+        raise PhusongError(
+            f"--metric {args.metric!r} is not a commune column; try no_4g_pct, "
+            "no_mobile_pct, no_loudspeaker_pct, no_internet_pct, no_service_pct, "
+            "no_4g_pop, at_risk_pct or gap_score"
+        )
     terrain_analysis = _terrain(dataset, args, params) if args.dem else None
-    paths = export.write_report(analysis, args.out, lang=args.lang, metric=args.metric,
-                                progress=_progress, terrain=terrain_analysis)
+    paths = export.write_report(
+        analysis,
+        args.out,
+        lang=args.lang,
+        metric=args.metric,
+        progress=_progress,
+        terrain=terrain_analysis,
+    )
     report_bytes = importing.report_csv(dataset.problems)
     if dataset.problems:
         paths.append(export.write_atomic(args.out / "import_report.csv", report_bytes))
@@ -321,14 +477,27 @@ def _with_calibration_note(analysis, path: Path, terrain_model: bool = False):
 
     fits = calibration.read_json(path)
     fitted = [f for f in fits if f.fitted]
-    notes = [i18n.note("calibrated", file=path.name, fitted=len(fitted),
-                       n=sum(f.samples for f in fitted), unfitted=len(fits) - len(fitted))]
+    notes = [
+        i18n.note(
+            "calibrated",
+            file=path.name,
+            fitted=len(fitted),
+            n=sum(f.samples for f in fitted),
+            unfitted=len(fits) - len(fitted),
+        )
+    ]
     loss_fits = calibration.read_loss_json(path) if terrain_model else []
     if loss_fits:
         fitted = [f for f in loss_fits if f.fitted]
-        notes.append(i18n.note("calibrated_path_loss", file=path.name, fitted=len(fitted),
-                               n=sum(f.samples for f in fitted),
-                               unfitted=len(loss_fits) - len(fitted)))
+        notes.append(
+            i18n.note(
+                "calibrated_path_loss",
+                file=path.name,
+                fitted=len(fitted),
+                n=sum(f.samples for f in fitted),
+                unfitted=len(loss_fits) - len(fitted),
+            )
+        )
     return replace(analysis, notes=tuple(analysis.notes) + tuple(notes))
 
 
@@ -340,8 +509,9 @@ def _terrain(dataset, args: argparse.Namespace, params=None):
     params = params or CoverageParams()
     grid = _read_dem(dataset, args)
     _progress("terrain model: line of sight from every site, walking time to internet points")
-    analysis = terrain.analyse_terrain(dataset, grid, vintage=args.vintage, params=params,
-                                       terrain=_terrain_params(args))
+    analysis = terrain.analyse_terrain(
+        dataset, grid, vintage=args.vintage, params=params, terrain=_terrain_params(args)
+    )
     for line in analysis.notes[2:]:
         _progress(f"note: {line}")
     return analysis
@@ -365,25 +535,47 @@ def _plan(args: argparse.Namespace) -> int:
 
         grid = _read_dem(dataset, args)
         cache = terrain.viewshed_cache()
-    _progress(f"planning {args.k} new {args.service} site(s)"
-              + (" with the terrain model" if grid is not None else ""))
-    result = siting.plan(dataset, service=args.service, k=args.k, carrier=args.carrier,
-                         technology=args.technology, vintage=args.vintage, communes=communes,
-                         exclude=exclude, spacing_m=args.spacing_m, solver=args.solver,
-                         params=_params(args), terrain=_terrain_params(args),
-                         time_limit_s=args.time_limit, progress=_progress, dem=grid, cache=cache)
+    _progress(
+        f"planning {args.k} new {args.service} site(s)"
+        + (" with the terrain model" if grid is not None else "")
+    )
+    result = siting.plan(
+        dataset,
+        service=args.service,
+        k=args.k,
+        carrier=args.carrier,
+        technology=args.technology,
+        vintage=args.vintage,
+        communes=communes,
+        exclude=exclude,
+        spacing_m=args.spacing_m,
+        solver=args.solver,
+        params=_params(args),
+        terrain=_terrain_params(args),
+        time_limit_s=args.time_limit,
+        progress=_progress,
+        dem=grid,
+        cache=cache,
+    )
     _progress("analysing before and after")
     before, after = siting.compare(dataset, result, dem=grid, cache=cache)
     for problem in siting.check_consistency(result, before, after):
         _progress(f"warning: {problem}")
-    paths = siting_export.write_plan(result, before, after, args.out, lang=args.lang,
-                                     progress=_progress)
+    paths = siting_export.write_plan(
+        result, before, after, args.out, lang=args.lang, progress=_progress
+    )
     unit = "people" if result.objective == "people" else "km²"
     gained = result.people_new if result.objective == "people" else result.area_new_km2
-    _progress(f"{len(result.sites)} site(s) reach {gained:,.0f} more {unit} "
-              f"({result.area_new_km2:,.1f} km²); {result.n_candidates} candidates, "
-              f"{result.n_demand} demand points, solver {result.solver}"
-              + ("" if result.optimal is None else f" ({'optimal' if result.optimal else 'time limit hit'})"))
+    _progress(
+        f"{len(result.sites)} site(s) reach {gained:,.0f} more {unit} "
+        f"({result.area_new_km2:,.1f} km²); {result.n_candidates} candidates, "
+        f"{result.n_demand} demand points, solver {result.solver}"
+        + (
+            ""
+            if result.optimal is None
+            else f" ({'optimal' if result.optimal else 'time limit hit'})"
+        )
+    )
     for note in result.notes:
         _progress(f"note: {note}")
     _progress(f"done in {time.perf_counter() - started:.1f} s: {len(paths)} files in {args.out}")
@@ -403,8 +595,9 @@ def _check(args: argparse.Namespace) -> int:
     overrides = {"bts_sites": args.layer_sites} if args.layer_sites else {}
     _progress(f"reading {args.data}" + (f", sites from {args.layer_sites}" if overrides else ""))
     dataset = loading.load_dataset(args.data, overrides=overrides)
-    readings, problems, files = _field_readings(dataset, args, "import_report.csv",
-                                                list(dataset.problems))
+    readings, problems, files = _field_readings(
+        dataset, args, "import_report.csv", list(dataset.problems)
+    )
     params = CoverageParams()
     _progress(f"comparing {len(readings):,} reading(s) with the model")
     result = fieldcheck.check(dataset, readings, vintage=args.vintage, params=params)
@@ -412,26 +605,45 @@ def _check(args: argparse.Namespace) -> int:
     loss_fits, paths = None, []
     if args.dem:
         loss_fits, loss_table = _check_terrain(dataset, readings, args, params)
-        paths.append(export.write_atomic(args.out / "path_loss.csv",
-                                         loss_table.to_csv(index=False).encode("utf-8-sig")))
-    paths += [export.write_atomic(args.out / "agreement.csv",
-                                  result.table.to_csv(index=False).encode("utf-8-sig")),
-              calibration.write_json(args.out / "calibration.json", fits,
-                                     source=", ".join(p.name for p, _ in files),
-                                     params=params, loss_fits=loss_fits),
-             export.write_atomic(args.out / "communes_agreement.csv",
-                                 result.communes_table().to_csv(index=False).encode("utf-8-sig")),
-             export.write_atomic(args.out / "disagreements.geojson",
-                                 agreement.disagreements_json(before).encode("utf-8"))]
-    m = field_map.field_map(before, result.units, lang=args.lang,
-                            confidence=result.confidence_layer)
+        paths.append(
+            export.write_atomic(
+                args.out / "path_loss.csv", loss_table.to_csv(index=False).encode("utf-8-sig")
+            )
+        )
+    paths += [
+        export.write_atomic(
+            args.out / "agreement.csv", result.table.to_csv(index=False).encode("utf-8-sig")
+        ),
+        calibration.write_json(
+            args.out / "calibration.json",
+            fits,
+            source=", ".join(p.name for p, _ in files),
+            params=params,
+            loss_fits=loss_fits,
+        ),
+        export.write_atomic(
+            args.out / "communes_agreement.csv",
+            result.communes_table().to_csv(index=False).encode("utf-8-sig"),
+        ),
+        export.write_atomic(
+            args.out / "disagreements.geojson", agreement.disagreements_json(before).encode("utf-8")
+        ),
+    ]
+    m = field_map.field_map(
+        before, result.units, lang=args.lang, confidence=result.confidence_layer
+    )
     paths.append(export.write_atomic(args.out / "field_map.html", maps.to_html(m).encode("utf-8")))
     for fit in fits:
-        figure = (f"{fit.radius_m:,.0f} m ({fit.low_m:,.0f}–{fit.high_m:,.0f})" if fit.fitted
-                  else f"not enough evidence ({fit.why})")
+        figure = (
+            f"{fit.radius_m:,.0f} m ({fit.low_m:,.0f}–{fit.high_m:,.0f})"
+            if fit.fitted
+            else f"not enough evidence ({fit.why})"
+        )
         _progress(f"{fit.carrier} {fit.technology}: {fit.samples:,} reading(s), {figure}")
-    _progress(f"agreement {before.agreement_pct:.1f} % before, {after.agreement_pct:.1f} % after "
-              "calibration")
+    _progress(
+        f"agreement {before.agreement_pct:.1f} % before, {after.agreement_pct:.1f} % after "
+        "calibration"
+    )
     _progress(f"done in {time.perf_counter() - started:.1f} s: {len(paths)} files in {args.out}")
     return 0
 
@@ -443,22 +655,27 @@ def _field_readings(dataset, args: argparse.Namespace, report_name: str, problem
     from geo.io import fieldfiles, importing
     from geo.render import export
 
-    files = [(p, "measurement") for p in args.measurements] + [(p, "report")
-                                                                for p in args.reports or ()]
+    files = [(p, "measurement") for p in args.measurements] + [
+        (p, "report") for p in args.reports or ()
+    ]
     for path, _ in files:
         if not path.is_file():
             raise PhusongError(f"file not found: {path}")
     readings, found = fieldfiles.import_files(files, communes=dataset.communes)
     problems = problems + found
-    _progress(f"{len(readings):,} reading(s) kept, {importing.counts(problems)['rows_out']:,} "
-              "row(s) left out")
+    _progress(
+        f"{len(readings):,} reading(s) kept, {importing.counts(problems)['rows_out']:,} "
+        "row(s) left out"
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     if problems:
         export.write_atomic(args.out / report_name, importing.report_csv(problems))
         _progress(f"import report: {args.out / report_name}")
     if not len(readings):
-        raise DataError([p for p in problems if p.is_error],
-                        "no usable reading in " + ", ".join(p.name for p, _ in files))
+        raise DataError(
+            [p for p in problems if p.is_error],
+            "no usable reading in " + ", ".join(p.name for p, _ in files),
+        )
     return readings, problems, files
 
 
@@ -487,13 +704,19 @@ def _check_terrain(dataset, readings, args: argparse.Namespace, params):
     _progress("terrain model: line of sight and path loss from each reading's serving site")
     judged = terrain_check.compare(readings, dataset.bts_sites, grid, params=params)
     fits = calibration.calibrate_path_loss(judged)
-    table = terrain_check.loss_table(judged, fits, params, TerrainParams(),
-                                     calibration.apply_terrain(fits))
+    table = terrain_check.loss_table(
+        judged, fits, params, TerrainParams(), calibration.apply_terrain(fits)
+    )
     for fit in fits:
-        figure = (f"{fit.max_path_loss_db:.1f} dB ({fit.low_db:.1f}–{fit.high_db:.1f})"
-                  if fit.fitted else f"not enough evidence ({fit.why})")
-        _progress(f"{fit.carrier} {fit.technology}: {fit.samples:,} of {fit.readings:,} "
-                  f"reading(s) in sight, path-loss threshold {figure}")
+        figure = (
+            f"{fit.max_path_loss_db:.1f} dB ({fit.low_db:.1f}–{fit.high_db:.1f})"
+            if fit.fitted
+            else f"not enough evidence ({fit.why})"
+        )
+        _progress(
+            f"{fit.carrier} {fit.technology}: {fit.samples:,} of {fit.readings:,} "
+            f"reading(s) in sight, path-loss threshold {figure}"
+        )
     return fits, table
 
 
@@ -508,8 +731,10 @@ def _terrain_params(args: argparse.Namespace):
 
     terrain = calibration.apply_terrain(calibration.read_loss_json(args.calibration))
     for c, t, limit in terrain.max_path_loss_db:
-        _progress(f"calibration: {c} {t} path-loss threshold {limit:.1f} dB "
-                  f"(from {args.calibration.name}, terrain model)")
+        _progress(
+            f"calibration: {c} {t} path-loss threshold {limit:.1f} dB "
+            f"(from {args.calibration.name}, terrain model)"
+        )
     return terrain
 
 
@@ -533,16 +758,22 @@ def _build(args: argparse.Namespace) -> int:
 
     grid = args.population or population.worldpop_path()
     if grid is None:
-        _progress("no population grid: people will be spread evenly over each commune (looked for "
-                  "WorldPop in " + ", ".join(map(str, settings.worldpop_candidates()))
-                  + "; give one with --population FILE or PHUSONG_WORLDPOP)")
+        _progress(
+            "no population grid: people will be spread evenly over each commune (looked for "
+            "WorldPop in "
+            + ", ".join(map(str, settings.worldpop_candidates()))
+            + "; give one with --population FILE or PHUSONG_WORLDPOP)"
+        )
     else:
         _progress(f"population grid: {grid} (clipped into the dataset)")
     _progress("building approximate commune polygons from vietnamadminunits")
-    folder = datasets.build_area_dataset(args.out, district_code=args.district,
-                                         province_code=args.province,
-                                         illustrative_sites=args.illustrative_sites,
-                                         population_grid=grid)
+    folder = datasets.build_area_dataset(
+        args.out,
+        district_code=args.district,
+        province_code=args.province,
+        illustrative_sites=args.illustrative_sites,
+        population_grid=grid,
+    )
     _progress(f"dataset written to {folder}")
     return 0
 
@@ -555,8 +786,9 @@ def _workspace(args: argparse.Namespace) -> int:
         from geo.store import versions
 
         _progress(f"reading {args.data}")
-        version_id = versions.save_folder(args.data, label=args.label, described_on=args.date,
-                                          saved_by=args.by)
+        version_id = versions.save_folder(
+            args.data, label=args.label, described_on=args.date, saved_by=args.by
+        )
         _progress(f"saved as version {version_id}")
         print(version_id)
     elif args.action == "list":
@@ -570,8 +802,12 @@ def _workspace(args: argparse.Namespace) -> int:
         from geo.store import backup
 
         counts = backup.backup(args.out)
-        _progress("backup written to " + str(args.out) + ": "
-                  + ", ".join(f"{n} {table}" for table, n in counts.items()))
+        _progress(
+            "backup written to "
+            + str(args.out)
+            + ": "
+            + ", ".join(f"{n} {table}" for table, n in counts.items())
+        )
     else:
         from geo.store import backup
 
@@ -622,12 +858,13 @@ def _workspace_compare(args: argparse.Namespace) -> int:
         analyses.append(gaps.analyse(versions.load_version(version_id), vintage=args.vintage))
     table = change.compare(*analyses)
     args.out.mkdir(parents=True, exist_ok=True)
-    paths = [export.write_atomic(args.out / "changes.csv",
-                                 changes.csv_bytes(table, lang=args.lang)),
-             export.write_atomic(args.out / "changes.xlsx",
-                                 changes.xlsx_bytes(table, lang=args.lang)),
-             export.write_atomic(args.out / "change_map.html",
-                                 changes.map_html(table, analyses[1], lang=args.lang))]
+    paths = [
+        export.write_atomic(args.out / "changes.csv", changes.csv_bytes(table, lang=args.lang)),
+        export.write_atomic(args.out / "changes.xlsx", changes.xlsx_bytes(table, lang=args.lang)),
+        export.write_atomic(
+            args.out / "change_map.html", changes.map_html(table, analyses[1], lang=args.lang)
+        ),
+    ]
     for line in change.lines(table, lang=args.lang):
         print(line)
     _progress(f"{len(paths)} files in {args.out}")

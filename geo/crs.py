@@ -17,7 +17,9 @@ WGS84 = CRS.from_epsg(4326)
 def utm_crs_for_bounds(lon_min: float, lat_min: float, lon_max: float, lat_max: float) -> CRS:
     """The WGS 84 / UTM CRS of the zone holding the centre of a lon/lat box (degrees)."""
     if not (-180 <= lon_min <= lon_max <= 180 and -90 <= lat_min <= lat_max <= 90):
-        raise PhusongError(f"bounds are not longitude/latitude degrees: {lon_min, lat_min, lon_max, lat_max}")
+        raise PhusongError(
+            f"bounds are not longitude/latitude degrees: {lon_min, lat_min, lon_max, lat_max}"
+        )
     centre_lon = (lon_min + lon_max) / 2
     zone = int((centre_lon + 180) // 6) + 1
     north = (lat_min + lat_max) / 2 >= 0

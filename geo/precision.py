@@ -26,14 +26,17 @@ def round_valid(geoms: np.ndarray, decimals: int | None) -> np.ndarray:
     new array.
     """
     geoms = np.asarray(geoms, dtype=object)
-    out = geoms.copy() if decimals is None else \
-        shapely.transform(geoms, lambda xy: np.round(xy, decimals))
+    out = (
+        geoms.copy()
+        if decimals is None
+        else shapely.transform(geoms, lambda xy: np.round(xy, decimals))
+    )
     types = shapely.get_type_id(out)
     broken = np.isin(types, _POLYGONAL) & ~shapely.is_valid(out)
     if broken.any():
         fixed = shapely.make_valid(geoms[broken], method="structure", keep_collapsed=False)
         if decimals is not None:
-            fixed = shapely.set_precision(fixed, 10.0 ** -decimals)
+            fixed = shapely.set_precision(fixed, 10.0**-decimals)
         multi = types[broken] == shapely.GeometryType.MULTIPOLYGON
         fixed[multi] = [_as_multi(g) for g in fixed[multi]]
         out[broken] = fixed

@@ -26,8 +26,14 @@ LOUDSPEAKER_KINDS: tuple[str, ...] = ("cluster", "commune_station", "district_st
 INTERNET_KINDS: tuple[str, ...] = ("internet_shop", "public_access", "support_point")
 
 # Uncovered-area layers computed per commune (see geo.analysis.gaps).
-GAP_KINDS: tuple[str, ...] = ("no_4g", "no_mobile", "no_loudspeaker", "no_internet", "no_service",
-                              "at_risk")
+GAP_KINDS: tuple[str, ...] = (
+    "no_4g",
+    "no_mobile",
+    "no_loudspeaker",
+    "no_internet",
+    "no_service",
+    "at_risk",
+)
 # Coverage models: circles of fixed radius, or line of sight / walking time over a DEM.
 Model = Literal["circle", "terrain"]
 MODELS: tuple[str, ...] = ("circle", "terrain")
@@ -113,9 +119,10 @@ POPULATION_CLIP_MARGIN_M = 5000.0
 WORLDPOP_FILE = "vnm_ppp_2020_1km_Aggregated_UNadj.tif"
 WORLDPOP_SOURCE = {
     "vi": "Dân số theo ô lưới: WorldPop (www.worldpop.org, Đại học Southampton), 2020, Việt Nam "
-          "1 km điều chỉnh theo LHQ, CC BY 4.0, DOI 10.5258/SOTON/WP00671",
+    "1 km điều chỉnh theo LHQ, CC BY 4.0, DOI 10.5258/SOTON/WP00671",
     "en": "Population: WorldPop (www.worldpop.org, University of Southampton), 2020, Viet Nam "
-          "1 km UN-adjusted, CC BY 4.0, DOI 10.5258/SOTON/WP00671"}
+    "1 km UN-adjusted, CC BY 4.0, DOI 10.5258/SOTON/WP00671",
+}
 
 
 def worldpop_candidates() -> list[Path]:
@@ -218,7 +225,11 @@ SERVICE_LEVEL_DBM: dict[str, tuple[float, float]] = {
 # RXLEV 0), TS 25.133 §9.1.1.3 CPICH RSCP −120…−25 dBm, TS 36.133 §9.1.4 RSRP −140…−44 dBm,
 # TS 38.133 §10.1.6 SS-RSRP −156…−31 dBm.
 LEVEL_RANGE_DBM: dict[str, tuple[float, float]] = {
-    "2G": (-120.0, -20.0), "3G": (-120.0, -25.0), "4G": (-140.0, -44.0), "5G": (-156.0, -31.0)}
+    "2G": (-120.0, -20.0),
+    "3G": (-120.0, -25.0),
+    "4G": (-140.0, -44.0),
+    "5G": (-156.0, -31.0),
+}
 # Signal bars (0–4 or 0–5, as a phone shows them): 0 no service, 1 weak, 2+ service (the same
 # Android levels as above: NONE, POOR, MODERATE…).
 BARS_WEAK = 1
@@ -275,7 +286,9 @@ class CoverageParams:
 
     radius_m: tuple[tuple[str, float], ...] = tuple(DEFAULT_RADIUS_M.items())
     carrier_radius_m: tuple[tuple[str, str, float], ...] = ()
-    loudspeaker_radius_m: tuple[tuple[str, float], ...] = tuple(DEFAULT_LOUDSPEAKER_RADIUS_M.items())
+    loudspeaker_radius_m: tuple[tuple[str, float], ...] = tuple(
+        DEFAULT_LOUDSPEAKER_RADIUS_M.items()
+    )
     internet_access_m: float = DEFAULT_INTERNET_ACCESS_M
     carriers: tuple[str, ...] = field(default=())
     technologies: tuple[str, ...] = field(default=())

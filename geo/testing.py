@@ -20,8 +20,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 COMMUNE_PATHS = ".leaflet-phusong_communes-pane path"
 
@@ -33,10 +39,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(*, data_dir: Path | None = None, runner: Sequence[str] = ("-m", "streamlit"),
-               env: dict[str, str] | None = None, cpus: set[int] | None = None,
-               timeout_s: float = 90, base_path: str = "",
-               log: Path | None = None) -> Iterator[str]:
+def app_server(
+    *,
+    data_dir: Path | None = None,
+    runner: Sequence[str] = ("-m", "streamlit"),
+    env: dict[str, str] | None = None,
+    cpus: set[int] | None = None,
+    timeout_s: float = 90,
+    base_path: str = "",
+    log: Path | None = None,
+) -> Iterator[str]:
     """Run ``python <runner> run app.py`` (on ``data_dir`` through ``PHUSONG_DATA``; on the CPU
     cores ``cpus`` only, when given; under ``server.baseUrlPath`` = ``base_path``, as behind a
     reverse proxy, when given) and yield its URL once it answers; stop it afterwards.
@@ -53,12 +65,29 @@ def app_server(*, data_dir: Path | None = None, runner: Sequence[str] = ("-m", "
         env["PHUSONG_DATA"] = str(data_dir)
     output = open(log, "wb") if log is not None else tempfile.TemporaryFile()
     proc = subprocess.Popen(
-        [sys.executable, *runner, "run", str(REPO / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-         *(["--server.baseUrlPath", base_path] if base_path else [])],
-        cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT,
-        preexec_fn=None if cpus is None else (lambda: os.sched_setaffinity(0, cpus)))
+        [
+            sys.executable,
+            *runner,
+            "run",
+            str(REPO / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            *(["--server.baseUrlPath", base_path] if base_path else []),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        preexec_fn=None if cpus is None else (lambda: os.sched_setaffinity(0, cpus)),
+    )
     url = f"http://127.0.0.1:{port}" + (f"/{base_path.strip('/')}" if base_path else "")
     try:
         deadline = time.monotonic() + timeout_s
@@ -70,8 +99,9 @@ def app_server(*, data_dir: Path | None = None, runner: Sequence[str] = ("-m", "
                 if proc.poll() is not None:
                     output.flush()
                     output.seek(0)
-                    raise RuntimeError("streamlit exited: "
-                                       + output.read().decode(errors="replace")) from None
+                    raise RuntimeError(
+                        "streamlit exited: " + output.read().decode(errors="replace")
+                    ) from None
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"streamlit did not answer within {timeout_s:g} s") from None
                 time.sleep(0.2)

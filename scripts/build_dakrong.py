@@ -26,13 +26,17 @@ from geo.io.population import worldpop_path
 REPO = Path(__file__).resolve().parents[1]
 KRONG_KLANG, TA_RUT = "19555", "19588"
 
-ARTICLE = ("Báo Quảng Trị (QTO), Ngọc Trang, article on ICT for ethnic minorities in Đakrông "
-           "(undated): 141 cụm loa, 13 đài truyền thanh xã + 1 đài huyện; 3 cơ sở internet tại xã Tà "
-           "Rụt và thị trấn Krông Klang; 3 nhà mạng; hầu hết các xã có BTS 3G và 4G")
-ARTICLE_VI = ("Báo Quảng Trị (QTO), Ngọc Trang, bài về CNTT cho đồng bào dân tộc thiểu số ở "
-              "Đakrông (không ghi ngày): 141 cụm loa, 13 đài truyền thanh xã + 1 đài huyện; 3 cơ sở "
-              "internet tại xã Tà Rụt và thị trấn Krông Klang; 3 nhà mạng; hầu hết các xã có BTS 3G "
-              "và 4G")
+ARTICLE = (
+    "Báo Quảng Trị (QTO), Ngọc Trang, article on ICT for ethnic minorities in Đakrông "
+    "(undated): 141 cụm loa, 13 đài truyền thanh xã + 1 đài huyện; 3 cơ sở internet tại xã Tà "
+    "Rụt và thị trấn Krông Klang; 3 nhà mạng; hầu hết các xã có BTS 3G và 4G"
+)
+ARTICLE_VI = (
+    "Báo Quảng Trị (QTO), Ngọc Trang, bài về CNTT cho đồng bào dân tộc thiểu số ở "
+    "Đakrông (không ghi ngày): 141 cụm loa, 13 đài truyền thanh xã + 1 đài huyện; 3 cơ sở "
+    "internet tại xã Tà Rụt và thị trấn Krông Klang; 3 nhà mạng; hầu hết các xã có BTS 3G "
+    "và 4G"
+)
 
 
 def main() -> None:
@@ -51,28 +55,49 @@ def main() -> None:
     )
     # One line per source, in each language of the UI (dataset.json; see data/README.md).
     sources = (
-        {"vi": "Ranh giới xã: ƯỚC LƯỢNG bởi phusong từ tâm và khung bao của gói vietnamadminunits "
-               "(MIT); không phải ranh giới đo đạc (độ chính xác: data/README.md)",
-         "en": "Commune polygons: APPROXIMATED by phusong from centroids and bounding boxes of the "
-               "vietnamadminunits package (MIT); not surveyed boundaries (accuracy: data/README.md)"},
-        {"vi": "Dân số: Cơ sở dữ liệu đầu tư tỉnh Quảng Trị, huyện Đakrông (đăng 20/11/2021)",
-         "en": "Population: Cơ sở dữ liệu đầu tư tỉnh Quảng Trị, huyện Đakrông (posted 20/11/2021)"},
-        {"vi": f"Số trạm, loa, điểm internet: {ARTICLE_VI}; vị trí là MINH HOẠ",
-         "en": f"Site counts: {ARTICLE}; site positions ILLUSTRATIVE"},
-        {"vi": "Xã đặc biệt khó khăn (phạm vi Thông tư 03): giả định MINH HOẠ (cả 12 xã, không gồm "
-               "thị trấn); chưa đối chiếu danh sách Quyết định 861/QĐ-TTg",
-         "en": "Especially difficult communes (Circular 03 scope): ILLUSTRATIVE assumption (all 12 "
-               "xã, not the town); Decision 861/QĐ-TTg list not verified"},
-        {"vi": "Xã từ 1/7/2025: Nghị quyết 1680/NQ-UBTVQH15, bảng chuyển đổi của vietnamadminunits",
-         "en": "2025 communes: NQ 1680/NQ-UBTVQH15 via vietnamadminunits crosswalk"},
+        {
+            "vi": "Ranh giới xã: ƯỚC LƯỢNG bởi phusong từ tâm và khung bao của gói vietnamadminunits "
+            "(MIT); không phải ranh giới đo đạc (độ chính xác: data/README.md)",
+            "en": "Commune polygons: APPROXIMATED by phusong from centroids and bounding boxes of the "
+            "vietnamadminunits package (MIT); not surveyed boundaries (accuracy: data/README.md)",
+        },
+        {
+            "vi": "Dân số: Cơ sở dữ liệu đầu tư tỉnh Quảng Trị, huyện Đakrông (đăng 20/11/2021)",
+            "en": "Population: Cơ sở dữ liệu đầu tư tỉnh Quảng Trị, huyện Đakrông (posted 20/11/2021)",
+        },
+        {
+            "vi": f"Số trạm, loa, điểm internet: {ARTICLE_VI}; vị trí là MINH HOẠ",
+            "en": f"Site counts: {ARTICLE}; site positions ILLUSTRATIVE",
+        },
+        {
+            "vi": "Xã đặc biệt khó khăn (phạm vi Thông tư 03): giả định MINH HOẠ (cả 12 xã, không gồm "
+            "thị trấn); chưa đối chiếu danh sách Quyết định 861/QĐ-TTg",
+            "en": "Especially difficult communes (Circular 03 scope): ILLUSTRATIVE assumption (all 12 "
+            "xã, not the town); Decision 861/QĐ-TTg list not verified",
+        },
+        {
+            "vi": "Xã từ 1/7/2025: Nghị quyết 1680/NQ-UBTVQH15, bảng chuyển đổi của vietnamadminunits",
+            "en": "2025 communes: NQ 1680/NQ-UBTVQH15 via vietnamadminunits crosswalk",
+        },
     )
     grid = worldpop_path()
     if grid is None:
-        raise SystemExit("the WorldPop grid is needed to build the default dataset; looked in: "
-                         + ", ".join(map(str, settings.worldpop_candidates()))
-                         + " (set PHUSONG_WORLDPOP=path/to/" + settings.WORLDPOP_FILE + ")")
-    out = build_area_dataset(REPO / "data/dakrong", district_code="467", facts=facts, plan=plan,
-                             name="Đakrông (Quảng Trị)", sources=sources, population_grid=grid)
+        raise SystemExit(
+            "the WorldPop grid is needed to build the default dataset; looked in: "
+            + ", ".join(map(str, settings.worldpop_candidates()))
+            + " (set PHUSONG_WORLDPOP=path/to/"
+            + settings.WORLDPOP_FILE
+            + ")"
+        )
+    out = build_area_dataset(
+        REPO / "data/dakrong",
+        district_code="467",
+        facts=facts,
+        plan=plan,
+        name="Đakrông (Quảng Trị)",
+        sources=sources,
+        population_grid=grid,
+    )
     print(f"wrote {out}")
 
 

@@ -31,9 +31,11 @@ BTS_LAYER = {"vi": "Trạm BTS", "en": "BTS sites"}
 APPLY = {"vi": "Dùng dữ liệu này", "en": "Use this data"}
 EXPORT_TAB = {"vi": "Xuất báo cáo", "en": "Export"}
 # An operator's list as a liaison might bring it: Vietnamese headers, decimal commas, one bad row.
-OPERATOR_CSV = ("Mã trạm;Vĩ độ;Kinh độ;Nhà mạng;Công nghệ\n"
-                "VT-01;16,6521;106,8803;Viettel;4G\nVT-02;16,71;106,97;Viettel;3G, 4G\n"
-                "VT-03;abc;106,9;Viettel;4G\n").encode("utf-8")
+OPERATOR_CSV = (
+    "Mã trạm;Vĩ độ;Kinh độ;Nhà mạng;Công nghệ\n"
+    "VT-01;16,6521;106,8803;Viettel;4G\nVT-02;16,71;106,97;Viettel;3G, 4G\n"
+    "VT-03;abc;106,9;Viettel;4G\n"
+).encode("utf-8")
 
 
 def spot_in(commune: str) -> tuple[float, float]:
@@ -75,9 +77,11 @@ def guide_shots(browser, url: str, lang: str, out: Path) -> None:
     page.wait_for_timeout(1500)  # the page settles (the KPI rows push the map down once)
     # a spot inside Tà Long: the point card beside the map
     container = frame.locator(".leaflet-container")
-    spot = container.evaluate("(el, [lat, lon]) => { const p = window.map"
-                              ".latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
-                              list(SPOT))
+    spot = container.evaluate(
+        "(el, [lat, lon]) => { const p = window.map"
+        ".latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+        list(SPOT),
+    )
     container.click(position={"x": spot[0], "y": spot[1]})
     page.wait_for_timeout(1500)
     settled_map(page, 13)
@@ -90,14 +94,16 @@ def guide_shots(browser, url: str, lang: str, out: Path) -> None:
     page.get_by_text(YOUR_DATA[lang]).click()
     uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text=BTS_LAYER[lang])
     uploader.locator("input[type=file]").set_input_files(
-        files=[{"name": "tram_viettel.csv", "mimeType": "text/csv", "buffer": OPERATOR_CSV}])
+        files=[{"name": "tram_viettel.csv", "mimeType": "text/csv", "buffer": OPERATOR_CSV}]
+    )
     page.wait_for_timeout(800)
     page.get_by_role("button", name=APPLY[lang]).click()
     page.wait_for_timeout(3000)
     settled_map(page, 13)
     # the confirmation the upload waits for, in view in the sidebar
-    page.get_by_test_id("stSidebar").locator('[data-testid="stAlert"]').last \
-        .scroll_into_view_if_needed()
+    page.get_by_test_id("stSidebar").locator(
+        '[data-testid="stAlert"]'
+    ).last.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     page.screenshot(path=out / f"guide_upload_{lang}.png")
     page.close()
@@ -137,8 +143,11 @@ def main() -> None:
         for lang in ("vi", "en"):
             guide_shots(browser, url, lang, args.out)
         browser.close()
-    subprocess.run([sys.executable, "-m", "geo", "report", "--out", str(args.out / "report")],
-                   cwd=REPO, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "geo", "report", "--out", str(args.out / "report")],
+        cwd=REPO,
+        check=True,
+    )
     (args.out / "report" / "map.png").rename(args.out / "report_map.png")
     for extra in (args.out / "report").iterdir():
         extra.unlink()

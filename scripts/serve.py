@@ -16,9 +16,20 @@ import sys
 import threading
 
 # What app.py imports (directly or through geo), heaviest first.
-PRELOAD = ("geopandas", "shapely", "pyproj", "folium",
-           "geo.render.maps", "geo.analysis.gaps", "geo.render.export", "geo.render.snapshot", "geo.analysis.terrain", "geo.plan.siting",
-           "geo.io.importing", "geo.io.uploads")
+PRELOAD = (
+    "geopandas",
+    "shapely",
+    "pyproj",
+    "folium",
+    "geo.render.maps",
+    "geo.analysis.gaps",
+    "geo.render.export",
+    "geo.render.snapshot",
+    "geo.analysis.terrain",
+    "geo.plan.siting",
+    "geo.io.importing",
+    "geo.io.uploads",
+)
 
 
 def preload() -> None:

@@ -48,31 +48,45 @@ class Package:
 
 _MEASURE_IMAGES = tuple(
     (f"package/dist/images/{n}{s}.png", f"images/{n}{s}.png")
-    for n in ("rulers", "start", "cancel", "check", "focus", "trash") for s in ("", "_@2X"))
+    for n in ("rulers", "start", "cancel", "check", "focus", "trash")
+    for s in ("", "_@2X")
+)
 
 PACKAGES: tuple[Package, ...] = (
-    Package("leaflet", "1.9.4", (
-        ("package/dist/leaflet.js", "leaflet.js"),
-        ("package/dist/leaflet.css", "leaflet.css"),
-        ("package/dist/images/layers.png", "images/layers.png"),
-        ("package/dist/images/layers-2x.png", "images/layers-2x.png"),
-        ("package/dist/images/marker-icon.png", "images/marker-icon.png"),
-        ("package/dist/images/marker-icon-2x.png", "images/marker-icon-2x.png"),
-        ("package/dist/images/marker-shadow.png", "images/marker-shadow.png"),
-        ("package/LICENSE", "LICENSE"),
-    )),
-    Package("leaflet.fullscreen", "3.0.0", (
-        ("package/Control.FullScreen.js", "Control.FullScreen.js"),
-        ("package/Control.FullScreen.css", "Control.FullScreen.css"),
-        ("package/icon-fullscreen.svg", "icon-fullscreen.svg"),
-        ("package/LICENSE", "LICENSE"),
-    )),
-    Package("leaflet-measure", "2.1.7", (
-        ("package/dist/leaflet-measure.min.js", "leaflet-measure.min.js"),
-        ("package/dist/leaflet-measure.css", "leaflet-measure.css"),
-        *_MEASURE_IMAGES,
-        ("package/LICENSE", "LICENSE"),
-    )),
+    Package(
+        "leaflet",
+        "1.9.4",
+        (
+            ("package/dist/leaflet.js", "leaflet.js"),
+            ("package/dist/leaflet.css", "leaflet.css"),
+            ("package/dist/images/layers.png", "images/layers.png"),
+            ("package/dist/images/layers-2x.png", "images/layers-2x.png"),
+            ("package/dist/images/marker-icon.png", "images/marker-icon.png"),
+            ("package/dist/images/marker-icon-2x.png", "images/marker-icon-2x.png"),
+            ("package/dist/images/marker-shadow.png", "images/marker-shadow.png"),
+            ("package/LICENSE", "LICENSE"),
+        ),
+    ),
+    Package(
+        "leaflet.fullscreen",
+        "3.0.0",
+        (
+            ("package/Control.FullScreen.js", "Control.FullScreen.js"),
+            ("package/Control.FullScreen.css", "Control.FullScreen.css"),
+            ("package/icon-fullscreen.svg", "icon-fullscreen.svg"),
+            ("package/LICENSE", "LICENSE"),
+        ),
+    ),
+    Package(
+        "leaflet-measure",
+        "2.1.7",
+        (
+            ("package/dist/leaflet-measure.min.js", "leaflet-measure.min.js"),
+            ("package/dist/leaflet-measure.css", "leaflet-measure.css"),
+            *_MEASURE_IMAGES,
+            ("package/LICENSE", "LICENSE"),
+        ),
+    ),
 )
 
 
@@ -84,7 +98,10 @@ def npm_pack(pkg: Package, dest: Path) -> tuple[Path, dict]:
     """Download ``pkg`` with ``npm pack``; return the tarball path and npm's json description."""
     out = subprocess.run(
         ["npm", "pack", f"{pkg.name}@{pkg.version}", "--json", "--pack-destination", str(dest)],
-        check=True, capture_output=True, text=True)
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     info = json.loads(out.stdout)[0]
     return dest / info["filename"], info
 
@@ -106,10 +123,17 @@ def vendor(pkg: Package, workdir: Path) -> list[dict]:
             out = target / rel
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(member.read())
-            rows.append({"package": pkg.name, "version": pkg.version, "licence": licence,
-                         "integrity": info.get("integrity", ""),
-                         "path": f"{pkg.dirname}/{rel}", "sha256": sha256(out),
-                         "bytes": out.stat().st_size})
+            rows.append(
+                {
+                    "package": pkg.name,
+                    "version": pkg.version,
+                    "licence": licence,
+                    "integrity": info.get("integrity", ""),
+                    "path": f"{pkg.dirname}/{rel}",
+                    "sha256": sha256(out),
+                    "bytes": out.stat().st_size,
+                }
+            )
     return rows
 
 
@@ -129,8 +153,9 @@ def write_manifest(rows: list[dict]) -> None:
     for r in rows:
         if (r["package"], r["version"]) not in seen:
             seen.add((r["package"], r["version"]))
-            lines.append(f"| {r['package']} | {r['version']} | {r['licence']} "
-                         f"| `{r['integrity']}` |")
+            lines.append(
+                f"| {r['package']} | {r['version']} | {r['licence']} | `{r['integrity']}` |"
+            )
     lines += ["", "| file | bytes | sha256 |", "| --- | ---: | --- |"]
     lines += [f"| `{r['path']}` | {r['bytes']} | `{r['sha256']}` |" for r in rows]
     MANIFEST.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -142,8 +167,11 @@ def check() -> int:
         print(f"{MANIFEST} missing: run this script without --check first", file=sys.stderr)
         return 1
     bad = 0
-    for path, digest in re.findall(r"^\| `([^`]+)` \| \d+ \| `([0-9a-f]{64})` \|$",
-                                   MANIFEST.read_text(encoding="utf-8"), flags=re.M):
+    for path, digest in re.findall(
+        r"^\| `([^`]+)` \| \d+ \| `([0-9a-f]{64})` \|$",
+        MANIFEST.read_text(encoding="utf-8"),
+        flags=re.M,
+    ):
         f = STATIC_DIR / path
         if not f.exists() or sha256(f) != digest:
             print(f"mismatch or missing: {path}", file=sys.stderr)

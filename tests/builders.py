@@ -21,8 +21,13 @@ def square(x: float, y: float, size_m: float) -> shapely.Polygon:
 def communes(rows: list[dict]) -> gpd.GeoDataFrame:
     """Commune layer in EPSG:4326 from rows with 'geometry' in UTM 48N metres."""
     frame = pd.DataFrame(rows)
-    for column, default in (("population", float("nan")), ("population_source", ""),
-                            ("especially_difficult", False), ("code_2025", ""), ("name_2025", "")):
+    for column, default in (
+        ("population", float("nan")),
+        ("population_source", ""),
+        ("especially_difficult", False),
+        ("code_2025", ""),
+        ("name_2025", ""),
+    ):
         if column not in frame:
             frame[column] = default
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=UTM48N).to_crs(4326)
@@ -30,25 +35,46 @@ def communes(rows: list[dict]) -> gpd.GeoDataFrame:
 
 def points(rows: list[dict], defaults: dict) -> gpd.GeoDataFrame:
     """Point layer in EPSG:4326 from rows with 'x', 'y' in UTM 48N metres."""
-    frame = pd.DataFrame([{**defaults, **r} for r in rows]) if rows else pd.DataFrame(
-        columns=list(defaults) + ["x", "y"])
+    frame = (
+        pd.DataFrame([{**defaults, **r} for r in rows])
+        if rows
+        else pd.DataFrame(columns=list(defaults) + ["x", "y"])
+    )
     geometry = gpd.points_from_xy(frame.pop("x").astype(float), frame.pop("y").astype(float))
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=UTM48N).to_crs(4326)
 
 
-def dataset(commune_rows: list[dict], *, bts: list[dict] = (), loudspeakers: list[dict] = (),
-            internet: list[dict] = (), settlements: list[dict] | None = None) -> Dataset:
+def dataset(
+    commune_rows: list[dict],
+    *,
+    bts: list[dict] = (),
+    loudspeakers: list[dict] = (),
+    internet: list[dict] = (),
+    settlements: list[dict] | None = None,
+) -> Dataset:
     """A Dataset from plain rows; coordinates in UTM 48N metres."""
     return Dataset(
         communes=communes(commune_rows),
-        bts_sites=points(list(bts), {"site_id": "s", "carrier": "Viettel", "technologies": "4G",
-                                     "height_m": 30.0, "illustrative": False}),
-        loudspeakers=points(list(loudspeakers), {"id": "l", "kind": "cluster",
-                                                 "radius_m": float("nan"), "illustrative": False}),
-        internet_points=points(list(internet), {"id": "i", "kind": "internet_shop",
-                                                "illustrative": False}),
-        settlements=None if settlements is None else points(settlements, {"name": "v",
-                                                                          "population": 0.0}),
+        bts_sites=points(
+            list(bts),
+            {
+                "site_id": "s",
+                "carrier": "Viettel",
+                "technologies": "4G",
+                "height_m": 30.0,
+                "illustrative": False,
+            },
+        ),
+        loudspeakers=points(
+            list(loudspeakers),
+            {"id": "l", "kind": "cluster", "radius_m": float("nan"), "illustrative": False},
+        ),
+        internet_points=points(
+            list(internet), {"id": "i", "kind": "internet_shop", "illustrative": False}
+        ),
+        settlements=None
+        if settlements is None
+        else points(settlements, {"name": "v", "population": 0.0}),
         name="test",
     )
 

@@ -14,7 +14,8 @@ def throwaway_workspace(tmp_path_factory):
     """No test touches a real workspace (workspace/phusong.sqlite or $PHUSONG_DATABASE_URL): the
     app, app servers and the CLI get a fresh SQLite file; store tests set their own per test."""
     os.environ["PHUSONG_DATABASE_URL"] = (
-        f"sqlite:///{tmp_path_factory.mktemp('workspace') / 'phusong.sqlite'}")
+        f"sqlite:///{tmp_path_factory.mktemp('workspace') / 'phusong.sqlite'}"
+    )
 
 
 @pytest.fixture
@@ -69,8 +70,10 @@ def browser():
     use_playwright_build = os.environ.get("PHUSONG_CHROMIUM") == "playwright"
     path = None if use_playwright_build else (shutil.which("chromium") or "/usr/bin/chromium")
     if path is not None and not Path(path).exists():
-        pytest.fail("no Chromium: install Debian's chromium (apt-get install chromium) or run "
-                    "bash scripts/test.sh, which installs one")
+        pytest.fail(
+            "no Chromium: install Debian's chromium (apt-get install chromium) or run "
+            "bash scripts/test.sh, which installs one"
+        )
     from geo.testing import launch_chromium
 
     with sync_playwright() as p:

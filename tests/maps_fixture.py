@@ -36,13 +36,15 @@ def _communes(names) -> gpd.GeoDataFrame:
     geoms = [box(*_origin(i), _origin(i)[0] + SIDE, _origin(i)[1] + SIDE) for i in range(n)]
     no_4g = _cycle([70.0, 30.0, 3.0, 45.0, 10.0], n)
     pop = _cycle([4000.0, np.nan, 2500.0, 1200.0, 800.0], n)
-    df = pd.DataFrame({
-        "code": [f"1{i:04d}" for i in range(n)],
-        "name": list(names),
-        "area_km2": [25.0] * n,
-        "population": pop,
-        "population_basis": ["uniform"] * n,
-    })
+    df = pd.DataFrame(
+        {
+            "code": [f"1{i:04d}" for i in range(n)],
+            "name": list(names),
+            "area_km2": [25.0] * n,
+            "population": pop,
+            "population_basis": ["uniform"] * n,
+        }
+    )
     pct = {
         "no_4g_pct": no_4g,
         "no_mobile_pct": no_4g / 2,
@@ -78,8 +80,15 @@ def _gaps(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         x, y = _origin(i)
         for kind, frac in (("no_4g", 0.7), ("no_mobile", 0.35), ("no_loudspeaker", 0.8)):
             g = box(x, y, x + SIDE * frac, y + SIDE * 0.6)
-            rows.append({"code": r["code"], "name": r["name"], "gap": kind,
-                         "area_km2": g.area / 1e6, "geometry": g})
+            rows.append(
+                {
+                    "code": r["code"],
+                    "name": r["name"],
+                    "gap": kind,
+                    "area_km2": g.area / 1e6,
+                    "geometry": g,
+                }
+            )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
 
 
@@ -89,42 +98,78 @@ def _many_bts(n: int, illustrative: bool, n_communes: int) -> gpd.GeoDataFrame:
     xs = X0 + rng.uniform(0, SIDE * min(n_communes, COLUMNS), n)
     ys = Y0 + rng.uniform(0, SIDE * rows, n)
     carriers = np.resize(["Viettel", "VinaPhone", "MobiFone", "Vietnamobile", "other"], n)
-    return gpd.GeoDataFrame({
-        "site_id": [f"S{i:04d}" for i in range(n)], "carrier": carriers,
-        "technologies": np.resize(["2G;3G;4G", "4G", "3G;4G;5G"], n),
-        "height_m": rng.uniform(15, 60, n).round(1), "illustrative": [illustrative] * n,
-    }, geometry=gpd.points_from_xy(xs, ys), crs=CRS)
+    return gpd.GeoDataFrame(
+        {
+            "site_id": [f"S{i:04d}" for i in range(n)],
+            "carrier": carriers,
+            "technologies": np.resize(["2G;3G;4G", "4G", "3G;4G;5G"], n),
+            "height_m": rng.uniform(15, 60, n).round(1),
+            "illustrative": [illustrative] * n,
+        },
+        geometry=gpd.points_from_xy(xs, ys),
+        crs=CRS,
+    )
 
 
-def _sites(illustrative: bool, n_bts: int | None = None,
-           n_communes: int = 3) -> dict[str, gpd.GeoDataFrame]:
-    bts = _many_bts(n_bts, illustrative, n_communes) if n_bts else gpd.GeoDataFrame({
-        "site_id": ["VT_1", "VT_2", "VNP_1", "MBF_1"],
-        "carrier": ["Viettel", "Viettel", "VinaPhone", "MobiFone"],
-        "technologies": ["2G;3G;4G", "4G", "3G;4G", "2G;4G"],
-        "height_m": [30.0, 42.0, np.nan, 25.0],
-        "illustrative": [illustrative] * 4,
-    }, geometry=[Point(X0 + 4000, Y0 + 4000), Point(X0 + 9000, Y0 + 3500),
-                 Point(X0 + 12000, Y0 + 1000), Point(X0 + 13500, Y0 + 4200)], crs=CRS)
-    speakers = gpd.GeoDataFrame({
-        "id": ["L1", "L2"], "kind": ["cluster", "commune_station"], "radius_m": [300.0, 500.0],
-        "illustrative": [illustrative] * 2,
-    }, geometry=[Point(X0 + 2500, Y0 + 4500), Point(X0 + 7500, Y0 + 4000)], crs=CRS)
-    internet = gpd.GeoDataFrame({
-        "id": ["I1"], "kind": ["support_point"], "illustrative": [illustrative],
-    }, geometry=[Point(X0 + 12500, Y0 + 2500)], crs=CRS)
+def _sites(
+    illustrative: bool, n_bts: int | None = None, n_communes: int = 3
+) -> dict[str, gpd.GeoDataFrame]:
+    bts = (
+        _many_bts(n_bts, illustrative, n_communes)
+        if n_bts
+        else gpd.GeoDataFrame(
+            {
+                "site_id": ["VT_1", "VT_2", "VNP_1", "MBF_1"],
+                "carrier": ["Viettel", "Viettel", "VinaPhone", "MobiFone"],
+                "technologies": ["2G;3G;4G", "4G", "3G;4G", "2G;4G"],
+                "height_m": [30.0, 42.0, np.nan, 25.0],
+                "illustrative": [illustrative] * 4,
+            },
+            geometry=[
+                Point(X0 + 4000, Y0 + 4000),
+                Point(X0 + 9000, Y0 + 3500),
+                Point(X0 + 12000, Y0 + 1000),
+                Point(X0 + 13500, Y0 + 4200),
+            ],
+            crs=CRS,
+        )
+    )
+    speakers = gpd.GeoDataFrame(
+        {
+            "id": ["L1", "L2"],
+            "kind": ["cluster", "commune_station"],
+            "radius_m": [300.0, 500.0],
+            "illustrative": [illustrative] * 2,
+        },
+        geometry=[Point(X0 + 2500, Y0 + 4500), Point(X0 + 7500, Y0 + 4000)],
+        crs=CRS,
+    )
+    internet = gpd.GeoDataFrame(
+        {
+            "id": ["I1"],
+            "kind": ["support_point"],
+            "illustrative": [illustrative],
+        },
+        geometry=[Point(X0 + 12500, Y0 + 2500)],
+        crs=CRS,
+    )
     return {"bts_sites": bts, "loudspeakers": speakers, "internet_points": internet}
 
 
-def synthetic_analysis(names=NAMES, *, illustrative: bool = True,
-                       n_bts: int | None = None) -> GapAnalysis:
+def synthetic_analysis(
+    names=NAMES, *, illustrative: bool = True, n_bts: int | None = None
+) -> GapAnalysis:
     """A GapAnalysis with one 5 km square commune per name (rows of five).
 
     ``n_bts`` replaces the four hand-placed BTS sites with that many random (seeded) ones.
     """
     communes = _communes(names)
     return GapAnalysis(
-        communes=communes, uncovered=UncoveredAreas.from_table(_gaps(communes)),
-        sites=_sites(illustrative, n_bts, len(communes)), vintage="2025",
-        params=CoverageParams(), dataset_name="Đakrông (Quảng Trị) — thử nghiệm",
-        sources=("Ranh giới xã: dữ liệu thử nghiệm", "Trạm BTS: minh hoạ"))
+        communes=communes,
+        uncovered=UncoveredAreas.from_table(_gaps(communes)),
+        sites=_sites(illustrative, n_bts, len(communes)),
+        vintage="2025",
+        params=CoverageParams(),
+        dataset_name="Đakrông (Quảng Trị) — thử nghiệm",
+        sources=("Ranh giới xã: dữ liệu thử nghiệm", "Trạm BTS: minh hoạ"),
+    )

@@ -14,8 +14,10 @@ from geo.store import engine
 POSTGRES_ENV = "PHUSONG_TEST_POSTGRES_URL"
 BACKENDS = ("sqlite", "postgresql")
 # every table the migrations make, children first
-_DROP = ("DROP TABLE IF EXISTS users, field_reports, plan_sites, plans, features, layers, versions, "
-         "alembic_version CASCADE; DROP FUNCTION IF EXISTS phusong_refuse_change() CASCADE")
+_DROP = (
+    "DROP TABLE IF EXISTS users, field_reports, plan_sites, plans, features, layers, versions, "
+    "alembic_version CASCADE; DROP FUNCTION IF EXISTS phusong_refuse_change() CASCADE"
+)
 
 
 def postgres_url() -> str:

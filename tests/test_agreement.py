@@ -9,12 +9,20 @@ from builders import X0, Y0, communes, points, square
 from geo.analysis import agreement
 from geo.settings import CoverageParams
 
-SITES = points([{"x": X0 + 5000, "y": Y0 + 5000, "carrier": "Viettel", "technologies": "2G;4G"},
-                {"x": X0 + 15000, "y": Y0 + 5000, "carrier": "VinaPhone", "technologies": "4G"}],
-               {"site_id": "s", "height_m": 30.0, "illustrative": False})
-COMMUNES = communes([{"code": "A", "name": "Xã A", "geometry": square(X0, Y0, 10_000)},
-                     {"code": "B", "name": "Xã B", "geometry": square(X0 + 10_000, Y0, 10_000)},
-                     {"code": "C", "name": "Xã C", "geometry": square(X0, Y0 + 20_000, 10_000)}])
+SITES = points(
+    [
+        {"x": X0 + 5000, "y": Y0 + 5000, "carrier": "Viettel", "technologies": "2G;4G"},
+        {"x": X0 + 15000, "y": Y0 + 5000, "carrier": "VinaPhone", "technologies": "4G"},
+    ],
+    {"site_id": "s", "height_m": 30.0, "illustrative": False},
+)
+COMMUNES = communes(
+    [
+        {"code": "A", "name": "Xã A", "geometry": square(X0, Y0, 10_000)},
+        {"code": "B", "name": "Xã B", "geometry": square(X0 + 10_000, Y0, 10_000)},
+        {"code": "C", "name": "Xã C", "geometry": square(X0, Y0 + 20_000, 10_000)},
+    ]
+)
 
 
 def readings(rows):
@@ -24,12 +32,14 @@ def readings(rows):
 # Viettel 4G at 1 km (yes: agree), 2.5 km (no: model_only), 4 km (yes: field_only),
 # 3.5 km (no: neither), 2G at 4 km (weak = service, 2G radius 5 km: agree);
 # VinaPhone 4G at 1 km with no service (model_only).
-ROWS = [{"x": X0 + 6000, "y": Y0 + 5000, "service": "yes"},
-        {"x": X0 + 5000, "y": Y0 + 7500, "service": "no"},
-        {"x": X0 + 1000, "y": Y0 + 5000, "service": "yes"},
-        {"x": X0 + 5000, "y": Y0 + 1500, "service": "no"},
-        {"x": X0 + 9000, "y": Y0 + 5000, "service": "weak", "technology": "2G"},
-        {"x": X0 + 16000, "y": Y0 + 5000, "service": "no", "carrier": "VinaPhone"}]
+ROWS = [
+    {"x": X0 + 6000, "y": Y0 + 5000, "service": "yes"},
+    {"x": X0 + 5000, "y": Y0 + 7500, "service": "no"},
+    {"x": X0 + 1000, "y": Y0 + 5000, "service": "yes"},
+    {"x": X0 + 5000, "y": Y0 + 1500, "service": "no"},
+    {"x": X0 + 9000, "y": Y0 + 5000, "service": "weak", "technology": "2G"},
+    {"x": X0 + 16000, "y": Y0 + 5000, "service": "no", "carrier": "VinaPhone"},
+]
 
 
 def test_confusion_counts_per_group_and_commune():
@@ -39,8 +49,9 @@ def test_confusion_counts_per_group_and_commune():
     assert list(r["model_covered"]) == [True, True, False, False, True, True]
     assert list(r["agrees"]) == [True, False, False, True, True, False]
     g = result.by_group.set_index(["carrier", "technology"])
-    assert g.loc[("Viettel", "4G"), ["samples", "both_service", "model_only", "field_only",
-                                     "neither"]].tolist() == [4, 1, 1, 1, 1]
+    assert g.loc[
+        ("Viettel", "4G"), ["samples", "both_service", "model_only", "field_only", "neither"]
+    ].tolist() == [4, 1, 1, 1, 1]
     assert g.loc[("Viettel", "4G"), "agreement_pct"] == 50.0
     assert g.loc[("Viettel", "2G"), "agreement_pct"] == 100.0
     assert g.loc[("VinaPhone", "4G"), "model_only"] == 1
@@ -53,9 +64,12 @@ def test_confusion_counts_per_group_and_commune():
 
 def test_carrier_radius_override_and_missing_carrier():
     params = CoverageParams(carrier_radius_m=(("Viettel", "4G", 2000.0),))
-    result = agreement.compare(readings(ROWS[:2] + [{"x": X0 + 5000, "y": Y0 + 5100,
-                                                      "carrier": "MobiFone"}]),
-                               SITES, params=params, communes=COMMUNES)
+    result = agreement.compare(
+        readings(ROWS[:2] + [{"x": X0 + 5000, "y": Y0 + 5100, "carrier": "MobiFone"}]),
+        SITES,
+        params=params,
+        communes=COMMUNES,
+    )
     r = result.readings
     assert list(r["radius_m"]) == [2000.0, 2000.0, 3000.0]
     assert list(r["model_covered"]) == [True, False, False]  # MobiFone has no site: not covered

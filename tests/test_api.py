@@ -37,8 +37,10 @@ def test_the_api_is_the_same_as_the_modules_it_calls():
     dataset = geo.load_dataset()
     a = geo.analyse(dataset, vintage="2025")
     b = gaps.analyse(dataset, vintage="2025")
-    pd.testing.assert_frame_equal(pd.DataFrame(a.communes.drop(columns="geometry")),
-                                  pd.DataFrame(b.communes.drop(columns="geometry")))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(a.communes.drop(columns="geometry")),
+        pd.DataFrame(b.communes.drop(columns="geometry")),
+    )
 
 
 def test_every_public_function_is_documented():

@@ -24,16 +24,40 @@ AREA = 1600.0
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     ds = b.dataset(
-        [{"code": "W", "name": "Xã Tây", "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 20 * KM, 20 * KM)
-          .union(b.square(b.X0 - 20 * KM, b.Y0, 20 * KM)), "population": 800.0,
-          "code_2025": "N", "name_2025": "Xã Mới"},
-         {"code": "E", "name": "Xã Đông", "geometry": b.square(b.X0, b.Y0 - 20 * KM, 20 * KM)
-          .union(b.square(b.X0, b.Y0, 20 * KM)), "population": 800.0,
-          "code_2025": "N", "name_2025": "Xã Mới"}],
-        bts=[{"site_id": "v", "x": b.X0, "y": b.Y0, "carrier": "Viettel", "technologies": "4G"},
-             {"site_id": "p", "x": b.X0 + 10 * KM, "y": b.Y0, "carrier": "VinaPhone",
-              "technologies": "2G"}],
-        internet=[{"id": "n", "x": b.X0, "y": b.Y0}])
+        [
+            {
+                "code": "W",
+                "name": "Xã Tây",
+                "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 20 * KM, 20 * KM).union(
+                    b.square(b.X0 - 20 * KM, b.Y0, 20 * KM)
+                ),
+                "population": 800.0,
+                "code_2025": "N",
+                "name_2025": "Xã Mới",
+            },
+            {
+                "code": "E",
+                "name": "Xã Đông",
+                "geometry": b.square(b.X0, b.Y0 - 20 * KM, 20 * KM).union(
+                    b.square(b.X0, b.Y0, 20 * KM)
+                ),
+                "population": 800.0,
+                "code_2025": "N",
+                "name_2025": "Xã Mới",
+            },
+        ],
+        bts=[
+            {"site_id": "v", "x": b.X0, "y": b.Y0, "carrier": "Viettel", "technologies": "4G"},
+            {
+                "site_id": "p",
+                "x": b.X0 + 10 * KM,
+                "y": b.Y0,
+                "carrier": "VinaPhone",
+                "technologies": "2G",
+            },
+        ],
+        internet=[{"id": "n", "x": b.X0, "y": b.Y0}],
+    )
     b.write_folder(ds, tmp_path / "data")
     monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("PHUSONG_DATABASE_URL", f"sqlite:///{tmp_path / 'workspace.sqlite'}")
@@ -65,10 +89,10 @@ def test_defaults_hand_computed(app):
     # 4G: a 3 km disc; mobile: the 3 km disc plus the 5 km 2G disc 10 km away (no overlap).
     assert area(app, "Chưa có 4G") == pytest.approx(pct_uncovered(math.pi * 9), abs=0.06)
     assert area(app, "Không có sóng di động") == pytest.approx(
-        pct_uncovered(math.pi * (9 + 25)), abs=0.06)
+        pct_uncovered(math.pi * (9 + 25)), abs=0.06
+    )
     assert area(app, "Xa điểm internet") == pytest.approx(pct_uncovered(math.pi * 4), abs=0.06)
-    assert kpi(app, "Chưa có 4G") == pytest.approx(
-        1600 * (1 - math.pi * 9 / AREA), abs=1)
+    assert kpi(app, "Chưa có 4G") == pytest.approx(1600 * (1 - math.pi * 9 / AREA), abs=1)
 
 
 def test_radius_slider_changes_figures(app):
@@ -79,7 +103,9 @@ def test_radius_slider_changes_figures(app):
 def test_carrier_and_technology_filters(app):
     app.multiselect(key="carriers").set_value(["VinaPhone"]).run()
     assert area(app, "Chưa có 4G") == pytest.approx(100.0)
-    assert area(app, "Không có sóng di động") == pytest.approx(pct_uncovered(math.pi * 25), abs=0.06)
+    assert area(app, "Không có sóng di động") == pytest.approx(
+        pct_uncovered(math.pi * 25), abs=0.06
+    )
     app.multiselect(key="carriers").set_value(["Viettel", "VinaPhone", "MobiFone"]).run()
     app.multiselect(key="technologies").set_value(["4G"]).run()
     assert area(app, "Không có sóng di động") == pytest.approx(pct_uncovered(math.pi * 9), abs=0.06)
@@ -206,7 +232,10 @@ def test_workspace_saves_opens_and_compares_versions(app):
     assert not app.exception, app.exception
     assert "Đã lưu phương án 1." in [s.value for s in app.success]
     assert app.selectbox(key="workspace_plan").value == 1
-    assert "Phương án 1 (5 trạm mới) trên phiên bản 1" in app.selectbox(key="workspace_plan").options[0]
+    assert (
+        "Phương án 1 (5 trạm mới) trên phiên bản 1"
+        in app.selectbox(key="workspace_plan").options[0]
+    )
     assert app.selectbox(key="workspace_plan_later").value == 2
 
     app.selectbox(key="workspace_open").select(None)

@@ -20,31 +20,71 @@ def test_defaults_encode_to_an_empty_query():
 
 def test_encode_writes_only_changed_values_in_field_order():
     state = urlstate.defaults() | {
-        "radius_4G": 5.0, "vintage": "2025", "carriers": ["Viettel"], "technologies": [],
-        "loud": 500, "commune": "N", "map_view": (16.123456, 106.5, 12)}
+        "radius_4G": 5.0,
+        "vintage": "2025",
+        "carriers": ["Viettel"],
+        "technologies": [],
+        "loud": 500,
+        "commune": "N",
+        "map_view": (16.123456, 106.5, 12),
+    }
     assert urlstate.encode(state) == {
-        "vintage": "2025", "carriers": "Viettel", "tech": "", "r4G": "5", "loud": "500",
-        "commune": "N", "view": "16.12346,106.50000,12"}
+        "vintage": "2025",
+        "carriers": "Viettel",
+        "tech": "",
+        "r4G": "5",
+        "loud": "500",
+        "commune": "N",
+        "view": "16.12346,106.50000,12",
+    }
 
 
 def test_decode_reads_back_what_encode_wrote():
     state = urlstate.defaults() | {
-        "lang": "en", "metric": "no_mobile_pct", "gaps": ["no_mobile", "no_internet"],
-        "carriers": ["MobiFone", "Viettel"], "technologies": ["2G", "4G"], "radius_2G": 7.5,
-        "inet": 1.5, "model": "terrain", "walk_min": 30, "map_view": (16.5, 106.75, 11)}
+        "lang": "en",
+        "metric": "no_mobile_pct",
+        "gaps": ["no_mobile", "no_internet"],
+        "carriers": ["MobiFone", "Viettel"],
+        "technologies": ["2G", "4G"],
+        "radius_2G": 7.5,
+        "inet": 1.5,
+        "model": "terrain",
+        "walk_min": 30,
+        "map_view": (16.5, 106.75, 11),
+    }
     decoded = urlstate.decode(urlstate.encode(state))
     assert decoded.ignored == ()
     assert urlstate.defaults() | decoded.values == state
 
 
 def test_decode_ignores_bad_and_unknown_values_and_keeps_the_rest():
-    decoded = urlstate.decode({
-        "vintage": "1999", "r4G": "abc", "r3G": "3.3", "r2G": "20", "loud": "nan",
-        "carriers": "Viettel,Unknown", "view": "16.5,106.7", "foo": "1", "embed": "true",
-        "metric": "NO_MOBILE_PCT", "inet": ["9", "1.5"], "tech": "4G,4G,2G"})
+    decoded = urlstate.decode(
+        {
+            "vintage": "1999",
+            "r4G": "abc",
+            "r3G": "3.3",
+            "r2G": "20",
+            "loud": "nan",
+            "carriers": "Viettel,Unknown",
+            "view": "16.5,106.7",
+            "foo": "1",
+            "embed": "true",
+            "metric": "NO_MOBILE_PCT",
+            "inet": ["9", "1.5"],
+            "tech": "4G,4G,2G",
+        }
+    )
     assert decoded.values == {"metric": "no_mobile_pct", "inet": 1.5, "technologies": ["4G", "2G"]}
     assert {name for name, _ in decoded.ignored} == {
-        "vintage", "r4G", "r3G", "r2G", "loud", "carriers", "view", "foo"}
+        "vintage",
+        "r4G",
+        "r3G",
+        "r2G",
+        "loud",
+        "carriers",
+        "view",
+        "foo",
+    }
 
 
 def test_view_is_checked_for_place_and_zoom():
@@ -61,6 +101,7 @@ def test_every_slider_default_is_one_of_its_steps():
 
 
 # --- the app: the query string in, the query string out ----------------------------------------
+
 
 def center_view(zoom: int = 11) -> tuple[float, float, int]:
     """(lat, lon, zoom) of the test dataset's centre (builders' X0, Y0 in UTM 48N)."""
@@ -80,9 +121,19 @@ def opened(query: dict) -> AppTest:
 
 
 def test_a_link_restores_the_state_and_the_url_follows_changes(app):  # noqa: F811
-    link = {"lang": "en", "vintage": "2025", "metric": "no_mobile_pct", "gaps": "no_mobile",
-            "carriers": "VinaPhone", "tech": "2G,4G", "r4G": "5", "loud": "500", "inet": "1.5",
-            "commune": "N", "view": urlstate.fmt_view(center_view(12))}
+    link = {
+        "lang": "en",
+        "vintage": "2025",
+        "metric": "no_mobile_pct",
+        "gaps": "no_mobile",
+        "carriers": "VinaPhone",
+        "tech": "2G,4G",
+        "r4G": "5",
+        "loud": "500",
+        "inet": "1.5",
+        "commune": "N",
+        "view": urlstate.fmt_view(center_view(12)),
+    }
     at = opened(link)
     assert at.radio(key="lang").value == "en"
     assert at.radio(key="vintage").value == "2025"
@@ -107,8 +158,16 @@ def test_a_link_restores_the_state_and_the_url_follows_changes(app):  # noqa: F8
 
 
 def test_bad_link_values_are_ignored_with_a_notice(app):  # noqa: F811
-    at = opened({"vintage": "1999", "r4G": "abc", "foo": "<b>1</b>", "commune": "ZZ",
-                 "view": "48.85,2.35,12", "metric": "no_mobile_pct"})
+    at = opened(
+        {
+            "vintage": "1999",
+            "r4G": "abc",
+            "foo": "<b>1</b>",
+            "commune": "ZZ",
+            "view": "48.85,2.35,12",
+            "metric": "no_mobile_pct",
+        }
+    )
     assert at.radio(key="vintage").value == "legacy"
     assert at.slider(key="radius_4G").value == settings.DEFAULT_RADIUS_M["4G"] / 1000
     assert at.selectbox(key="metric").value == "no_mobile_pct"  # the good value is kept

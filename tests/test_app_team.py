@@ -89,9 +89,13 @@ def test_a_residents_report_is_kept_with_who_recorded_it(app):  # noqa: F811
     # the field check offers the kept reports as evidence, and as a layer to download (the map
     # tab is drawn last: the next run shows them)
     app.run()
-    assert app.toggle(key="field_use_stored").label == \
-        "Dùng 1 phản ánh đã lưu trong kho dữ liệu làm bằng chứng"
+    assert (
+        app.toggle(key="field_use_stored").label
+        == "Dùng 1 phản ánh đã lưu trong kho dữ liệu làm bằng chứng"
+    )
     csv = fieldreports.reports_layer_csv().decode("utf-8-sig").splitlines()
-    assert csv == ["lat,lon,carrier,technology,service,note,date,reporter",
-                   f"16.5,106.9,Viettel,4G,no,không gọi được,{kept['observed_on'][0]},"
-                   "\"Hồ Văn A, thôn Pa Ling\""]
+    assert csv == [
+        "lat,lon,carrier,technology,service,note,date,reporter",
+        f"16.5,106.9,Viettel,4G,no,không gọi được,{kept['observed_on'][0]},"
+        '"Hồ Văn A, thôn Pa Ling"',
+    ]

@@ -23,16 +23,25 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 KM = 1000.0
 AREA, PEOPLE = 400.0, 4000.0
 LON, LAT = Transformer.from_crs(b.UTM48N, "EPSG:4326", always_xy=True).transform(
-    b.X0 + 10 * KM, b.Y0 + 10 * KM)
+    b.X0 + 10 * KM, b.Y0 + 10 * KM
+)
 DISC = math.pi * 9  # km², 3 km 4G radius
 
 
 @pytest.fixture
 def app(tmp_path, monkeypatch):
-    ds = b.dataset([{"code": "C", "name": "Xã Giữa", "geometry": b.square(b.X0, b.Y0, 20 * KM),
-                     "population": PEOPLE}],
-                   bts=[{"site_id": "S1", "x": b.X0, "y": b.Y0, "technologies": "2G"}],
-                   internet=[{"id": "N1", "x": b.X0 + 10, "y": b.Y0}])
+    ds = b.dataset(
+        [
+            {
+                "code": "C",
+                "name": "Xã Giữa",
+                "geometry": b.square(b.X0, b.Y0, 20 * KM),
+                "population": PEOPLE,
+            }
+        ],
+        bts=[{"site_id": "S1", "x": b.X0, "y": b.Y0, "technologies": "2G"}],
+        internet=[{"id": "N1", "x": b.X0 + 10, "y": b.Y0}],
+    )
     b.write_folder(ds, tmp_path / "data")
     monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "data"))
     at = AppTest.from_file(APP, default_timeout=90)
@@ -56,8 +65,10 @@ def area_share(at, label: str) -> float:
 
 def gains(at) -> dict[str, tuple[float, float]]:
     table = next(d.value for d in at.dataframe if "Kênh" in d.value.columns)
-    return {r["Kênh"]: (vi_number(r["Diện tích phủ thêm (km²)"]),
-                        vi_number(r["Người được phủ thêm"])) for _, r in table.iterrows()}
+    return {
+        r["Kênh"]: (vi_number(r["Diện tích phủ thêm (km²)"]), vi_number(r["Người được phủ thêm"]))
+        for _, r in table.iterrows()
+    }
 
 
 def markdown(at) -> str:
@@ -78,8 +89,7 @@ def test_point_card_reads_what_reaches_the_spot(app):
     # the internet shop is 10 m east of the corner: √(9,990² + 10,000²) m ≈ 14,1 km
     assert "Đại lý internet N1, cách 14,1 km" in text and "Xa điểm internet" in text
     assert any("Xã Giữa" in c.value for c in app.caption)
-    click(app, *Transformer.from_crs(b.UTM48N, "EPSG:4326").transform(b.X0 + 3 * KM,
-                                                                      b.Y0 + 4 * KM))
+    click(app, *Transformer.from_crs(b.UTM48N, "EPSG:4326").transform(b.X0 + 3 * KM, b.Y0 + 4 * KM))
     assert "- Viettel 2G: trạm S1, cách 5,0 km" in markdown(app)  # a 3-4-5 triangle
 
 
@@ -137,9 +147,17 @@ def test_terrain_mode_card_and_what_if_site(app, tmp_path, monkeypatch):
     from affine import Affine
 
     (tmp_path / "dem").mkdir()
-    with rasterio.open(tmp_path / "dem" / "flat.tif", "w", driver="GTiff", width=400, height=400,
-                       count=1, dtype="float32", crs=b.UTM48N,
-                       transform=Affine(60, 0, b.X0 - 2 * KM, 0, -60, b.Y0 + 22 * KM)) as out:
+    with rasterio.open(
+        tmp_path / "dem" / "flat.tif",
+        "w",
+        driver="GTiff",
+        width=400,
+        height=400,
+        count=1,
+        dtype="float32",
+        crs=b.UTM48N,
+        transform=Affine(60, 0, b.X0 - 2 * KM, 0, -60, b.Y0 + 22 * KM),
+    ) as out:
         out.write(np.full((400, 400), 300.0, np.float32), 1)
     monkeypatch.setenv("PHUSONG_DEM_DIR", str(tmp_path))
     app.radio(key="model").set_value("terrain").run()
@@ -151,11 +169,13 @@ def test_terrain_mode_card_and_what_if_site(app, tmp_path, monkeypatch):
     area, people = gains(app)["Sóng 4G"]
     assert area == pytest.approx(DISC, rel=0.02)  # 60 m cells along the circle's edge
     lon, lat = Transformer.from_crs(b.UTM48N, "EPSG:4326", always_xy=True).transform(
-        b.X0 + 11 * KM, b.Y0 + 10 * KM)
+        b.X0 + 11 * KM, b.Y0 + 10 * KM
+    )
     click(app, lat, lon)
     text = markdown(app)
-    assert ("- Viettel 4G: trạm WHATIF-1 (giả định), cách 1,0 km, nhìn thẳng, sóng mạnh "
-            "(ước tính)") in text
+    assert (
+        "- Viettel 4G: trạm WHATIF-1 (giả định), cách 1,0 km, nhìn thẳng, sóng mạnh (ước tính)"
+    ) in text
     # the shop is 13.5 km away: more than 2 × 24 minutes' walk at Tobler's 5 km/h
     assert "Đi bộ hơn 48 phút tới điểm internet gần nhất" in text
 

@@ -54,9 +54,11 @@ def test_map_draws_communes_sites_and_switches_vintage(page):
 def test_no_request_leaves_the_app(page, server):
     settle(page, communes=13)
     own = urlparse(server).netloc
-    outside = [u for u in page.requests
-               if urlparse(u).scheme not in ("data", "blob", "about")
-               and urlparse(u).netloc != own]
+    outside = [
+        u
+        for u in page.requests
+        if urlparse(u).scheme not in ("data", "blob", "about") and urlparse(u).netloc != own
+    ]
     assert outside == []
 
 
@@ -104,7 +106,7 @@ def hostile_server(tmp_path_factory):
     communes["features"][0]["properties"]["name"] = HOSTILE
     (folder / "communes.geojson").write_text(json.dumps(communes), encoding="utf-8")
     lines = (folder / "bts_sites.csv").read_text(encoding="utf-8").splitlines()
-    lines[1] = '"' + HOSTILE + '"' + lines[1][lines[1].index(","):]
+    lines[1] = '"' + HOSTILE + '"' + lines[1][lines[1].index(",") :]
     (folder / "bts_sites.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     yield from serve(folder)
 
@@ -146,10 +148,13 @@ def test_uploading_a_bad_file_shows_the_import_report(page):
     main_map(page)
     page.get_by_text("Dữ liệu của bạn").click()
     uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Trạm BTS")
-    bad = ("Mã trạm;Vĩ độ;Kinh độ;Nhà mạng;Công nghệ\nA1;16,70;106,88;VTL;4G\n"
-           "A2;abc;106,9;Viettell;6G\nA3;106.9;16.6;MBF;3G\n").encode("utf-8")
+    bad = (
+        "Mã trạm;Vĩ độ;Kinh độ;Nhà mạng;Công nghệ\nA1;16,70;106,88;VTL;4G\n"
+        "A2;abc;106,9;Viettell;6G\nA3;106.9;16.6;MBF;3G\n"
+    ).encode("utf-8")
     uploader.locator("input[type=file]").set_input_files(
-        files=[{"name": "tram_bts.csv", "mimeType": "text/csv", "buffer": bad}])
+        files=[{"name": "tram_bts.csv", "mimeType": "text/csv", "buffer": bad}]
+    )
     page.wait_for_timeout(500)
     page.get_by_role("button", name="Dùng dữ liệu này").click()
     report = page.get_by_text("3 lỗi (dòng bị bỏ qua), 1 cảnh báo (dòng vẫn được dùng)")
@@ -161,7 +166,8 @@ def test_uploading_a_bad_file_shows_the_import_report(page):
     # sidebar's copy may linger until the run ends)
     with page.expect_download(timeout=30_000) as info:
         page.get_by_test_id("stExpanderDetails").get_by_role(
-            "button", name="Tải báo cáo nhập dữ liệu (CSV)").click()
+            "button", name="Tải báo cáo nhập dữ liệu (CSV)"
+        ).click()
     csv = Path(info.value.path()).read_text(encoding="utf-8-sig")
     assert "tram_bts.csv,3,Vĩ độ,abc" in csv and "tram_bts.csv,3,Nhà mạng,Viettell" in csv
     assert "Traceback" not in page.content()

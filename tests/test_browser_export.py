@@ -28,8 +28,7 @@ COMMUNES = 13  # the default data, before the 2025 merger
 def narrow_to_viettel_without_2g(page) -> None:
     """Remove VinaPhone and MobiFone from the carriers and 2G from the technologies."""
     sidebar = page.locator('[data-testid="stSidebar"]')
-    for widget, value in (("Nhà mạng", "VinaPhone"), ("Nhà mạng", "MobiFone"),
-                          ("Công nghệ", "2G")):
+    for widget, value in (("Nhà mạng", "VinaPhone"), ("Nhà mạng", "MobiFone"), ("Công nghệ", "2G")):
         box = sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text=widget)
         box.get_by_role("button", name=f"Remove {value}", exact=True).click()
         rerun_done(page)

@@ -37,7 +37,8 @@ def test_readings_on_the_main_map(page, server, tmp_path):
     page.get_by_role("tab", name="Thực địa").click()
     uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Kết quả đo sóng")
     uploader.locator("input[type=file]").set_input_files(
-        files=[{"name": "gnettrack.txt", "mimeType": "text/plain", "buffer": log.read_bytes()}])
+        files=[{"name": "gnettrack.txt", "mimeType": "text/plain", "buffer": log.read_bytes()}]
+    )
     toggle = page.get_by_role("checkbox", name="Hiện kết quả đo thực địa trên bản đồ")
     toggle.wait_for(timeout=90_000)
     page.get_by_text("Hiện kết quả đo thực địa trên bản đồ").click()

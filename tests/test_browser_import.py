@@ -52,7 +52,8 @@ def upload(page, layer_label: str, name: str, data: bytes) -> None:
     settle(page)
     uploader = page.locator(UPLOADER).filter(has_text=layer_label)
     uploader.locator("input[type=file]").set_input_files(
-        files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
+        files=[{"name": name, "mimeType": "text/csv", "buffer": data}]
+    )
     uploader.locator(UPLOADED_FILE).wait_for(timeout=30_000)
     settle(page)
 
@@ -86,10 +87,11 @@ def test_random_bytes_as_sites_are_refused_and_the_data_in_use_stays(page):
     assert page.get_by_role("button", name="Xác nhận dùng dữ liệu này").count() == 0
     with page.expect_download(timeout=30_000) as info:  # not applied: its report is in the sidebar
         page.get_by_test_id("stSidebar").get_by_role(
-            "button", name="Tải báo cáo nhập dữ liệu (CSV)").click()
+            "button", name="Tải báo cáo nhập dữ liệu (CSV)"
+        ).click()
     report = Path(info.value.path()).read_text(encoding="utf-8-sig").splitlines()
     assert report[0] == "Mức độ,Tệp,Dòng,Cột,Giá trị,Lý do"
-    assert report[1].startswith("lỗi,sites.csv,,,,\"không có dòng nào dùng được (không đọc được")
+    assert report[1].startswith('lỗi,sites.csv,,,,"không có dòng nào dùng được (không đọc được')
     assert kpis(page) == before
     assert "Traceback" not in page.content()
 
@@ -100,7 +102,8 @@ def test_a_layer_that_would_lose_most_rows_waits_for_confirmation(page):
     upload(page, "Trạm BTS", "tram.csv", one_site)
     apply(page)
     page.get_by_text("Trạm BTS: 28 dòng đang dùng → 1 dòng sau khi tải lên").wait_for(
-        timeout=60_000)
+        timeout=60_000
+    )
     sidebar_shot(page, "confirm.png")
     assert page.get_by_text("Đang dùng dữ liệu bạn tải lên").count() == 0
     assert kpis(page) == before  # nothing applied yet
@@ -120,13 +123,16 @@ def test_a_layer_that_would_lose_most_rows_waits_for_confirmation(page):
 
 
 def test_problems_name_the_users_column_in_vietnamese(page):
-    sites = ("Mã trạm;Vĩ độ;Kinh độ;Nhà mạng;Công nghệ\n"
-             + "".join(f"A{i};16,{60 + i};106,88;VTL;4G\n" for i in range(20))
-             + "B1;abc;106,9;VTL;4G\n").encode("utf-8")
+    sites = (
+        "Mã trạm;Vĩ độ;Kinh độ;Nhà mạng;Công nghệ\n"
+        + "".join(f"A{i};16,{60 + i};106,88;VTL;4G\n" for i in range(20))
+        + "B1;abc;106,9;VTL;4G\n"
+    ).encode("utf-8")
     upload(page, "Trạm BTS", "tram_bts.csv", sites)
     apply(page)
     page.get_by_text("1 lỗi (dòng bị bỏ qua), 0 cảnh báo (dòng vẫn được dùng)").wait_for(
-        timeout=60_000)
+        timeout=60_000
+    )
     settle(page)
     expander = page.get_by_text("1 dòng dữ liệu bị bỏ qua vì lỗi, 0 cảnh báo khi nhập dữ liệu")
     expander.wait_for(timeout=30_000)  # drawn above the map once the new figures are
@@ -134,14 +140,18 @@ def test_problems_name_the_users_column_in_vietnamese(page):
     folder = os.environ.get("PHUSONG_SCREENSHOTS")
     if folder:  # the report above the map, in Vietnamese
         page.locator('[data-testid="stExpander"]').first.screenshot(
-            path=str(Path(folder) / "vietnamese_report.png"))
+            path=str(Path(folder) / "vietnamese_report.png")
+        )
     with page.expect_download(timeout=30_000) as info:
         page.get_by_test_id("stExpanderDetails").get_by_role(
-            "button", name="Tải báo cáo nhập dữ liệu (CSV)").click()
+            "button", name="Tải báo cáo nhập dữ liệu (CSV)"
+        ).click()
     report = Path(info.value.path()).read_text(encoding="utf-8-sig").splitlines()
-    assert report == ["Mức độ,Tệp,Dòng,Cột,Giá trị,Lý do",
-                      "lỗi,tram_bts.csv,22,Vĩ độ,abc,\"không phải toạ độ (dùng độ thập phân như "
-                      "16.7061 hoặc độ-phút-giây như 16°42'23.5\"\"N)\""]
+    assert report == [
+        "Mức độ,Tệp,Dòng,Cột,Giá trị,Lý do",
+        'lỗi,tram_bts.csv,22,Vĩ độ,abc,"không phải toạ độ (dùng độ thập phân như '
+        '16.7061 hoặc độ-phút-giây như 16°42\'23.5""N)"',
+    ]
 
 
 def test_back_to_the_default_data_empties_the_uploaders(page):

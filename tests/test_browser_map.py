@@ -80,8 +80,12 @@ def tooltip_at(page, frame, x: float, y: float) -> str:
 
 
 def overlap(a: dict, b: dict) -> bool:
-    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
-            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
 
 
 def choose(page, label: str, option: str) -> None:
@@ -132,7 +136,9 @@ def test_every_viettel_site_is_on_top_and_hoverable_with_viettel_only(page):
         viettel = [r for r in csv.DictReader(f) if r["carrier"] == "Viettel"]
     assert len(viettel) == 15
     # where Leaflet draws each site (frame pixels), and what is on top there
-    found = run_js(page, """(sites) => {
+    found = run_js(
+        page,
+        """(sites) => {
         const map = Object.values(window).find(v => v instanceof L.Map);
         return sites.map(([lat, lon]) => {
             const p = map.latLngToContainerPoint([lat, lon]);
@@ -141,7 +147,9 @@ def test_every_viettel_site_is_on_top_and_hoverable_with_viettel_only(page):
             const el = document.elementFromPoint(x, y);
             return [x, y, el && el.tagName.toLowerCase(), el && el.getAttribute("fill")];
         });
-    }""", [[float(r["lat"]), float(r["lon"])] for r in viettel])
+    }""",
+        [[float(r["lat"]), float(r["lon"])] for r in viettel],
+    )
     viettel_teal = "#00897b"
     on_top = [f for f in found if f[2] == "path" and f[3] == viettel_teal]
     assert len(on_top) == 15, found  # every Viettel marker is drawn on top, in Viettel's colour
@@ -151,19 +159,26 @@ def test_every_viettel_site_is_on_top_and_hoverable_with_viettel_only(page):
     # a spot shared by several sites lists them all: the default's first Krông Klang site stands
     # in the town's most populated cell with a loudspeaker cluster and an internet shop
     shared = tooltip_at(page, frame, found[0][0], found[0][1])
-    assert ("Cụm loa thôn/bản" in shared and "CL-19555-01" in shared and "NET-19555-1" in shared
-            and "BTS-19555-01" in shared), shared
+    assert (
+        "Cụm loa thôn/bản" in shared
+        and "CL-19555-01" in shared
+        and "NET-19555-1" in shared
+        and "BTS-19555-01" in shared
+    ), shared
 
 
 # --- 7: commune names on the map, never overlapping -----------------------------------------------
 
 
 def visible_labels(page) -> list[dict]:
-    return run_js(page, """() => Array.from(document.querySelectorAll('.phusong-label span'))
+    return run_js(
+        page,
+        """() => Array.from(document.querySelectorAll('.phusong-label span'))
         .filter(s => getComputedStyle(s).visibility === 'visible')
         .map(s => { const r = s.getBoundingClientRect();
                     return {text: s.textContent, x: r.x, y: r.y, width: r.width,
-                            height: r.height}; })""")
+                            height: r.height}; })""",
+    )
 
 
 def test_commune_labels_do_not_overlap(page):
@@ -182,7 +197,7 @@ def test_commune_labels_do_not_overlap(page):
         assert {lab["text"] for lab in labels} <= names  # names as written, with diacritics
         seen |= {lab["text"] for lab in labels}
         for i, a in enumerate(labels):
-            for b in labels[i + 1:]:
+            for b in labels[i + 1 :]:
                 assert not overlap(a, b), (a, b)
         banner = frame.locator(BANNER).bounding_box()
         assert not any(overlap(lab, banner) for lab in labels)
@@ -193,8 +208,11 @@ def test_commune_labels_do_not_overlap(page):
 
 
 def hatched_kinds(page) -> set[str]:
-    fills = run_js(page, f"""() => Array.from(document.querySelectorAll('{GAP_PATHS}'))
-        .map(p => p.getAttribute('fill'))""")
+    fills = run_js(
+        page,
+        f"""() => Array.from(document.querySelectorAll('{GAP_PATHS}'))
+        .map(p => p.getAttribute('fill'))""",
+    )
     return {re.search(r"phusong-hatch-(\w+)", f).group(1) for f in fills}
 
 
@@ -228,8 +246,7 @@ def test_only_2g_3g_kpi_is_shown(page):
 
     settle(page)
     expected = gaps.district_totals(gaps.analyse(loading.load_dataset(DATA, strict=False)))
-    metric = page.locator('[data-testid="stMetric"]').filter(
-        has_text="Chỉ có 2G/3G (sắp tắt sóng)")
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Chỉ có 2G/3G (sắp tắt sóng)")
     assert metric.count() == 1
     value = metric.locator('[data-testid="stMetricValue"]').inner_text()  # people first
     assert value == f"{maps.fmt_number(expected['at_risk_pop'], 'vi', 0)} người"

@@ -47,19 +47,36 @@ def toggle_population(frame, name: str) -> None:
     box = frame.locator(".leaflet-control-layers-overlays label").filter(has_text=name)
     box.locator("input").click()
     frame.locator(".leaflet-control-layers").evaluate(
-        "el => el.classList.remove('leaflet-control-layers-expanded')")
+        "el => el.classList.remove('leaflet-control-layers-expanded')"
+    )
 
 
-@pytest.mark.parametrize("lang, layer, legend, credit, metric_title, kpi_label, people", [
-    ("vi", "Nơi dân cư sống (người/km²)", "Mật độ dân số (người/km²)",
-     "Dân số: WorldPop, CC BY 4.0", "Số người ngoài vùng loa", "Ngoài vùng loa",
-     ("32.788–41.280 người", "96,5 % diện tích")),
-    ("en", "Where people live (people/km²)", "People per km²", "Population: WorldPop, CC BY 4.0",
-     "People out of loudspeaker reach", "Beyond loudspeakers",
-     ("32,788–41,280 people", "96.5 % of the area")),
-])
+@pytest.mark.parametrize(
+    "lang, layer, legend, credit, metric_title, kpi_label, people",
+    [
+        (
+            "vi",
+            "Nơi dân cư sống (người/km²)",
+            "Mật độ dân số (người/km²)",
+            "Dân số: WorldPop, CC BY 4.0",
+            "Số người ngoài vùng loa",
+            "Ngoài vùng loa",
+            ("32.788–41.280 người", "96,5 % diện tích"),
+        ),
+        (
+            "en",
+            "Where people live (people/km²)",
+            "People per km²",
+            "Population: WorldPop, CC BY 4.0",
+            "People out of loudspeaker reach",
+            "Beyond loudspeakers",
+            ("32,788–41,280 people", "96.5 % of the area"),
+        ),
+    ],
+)
 def test_population_layer_toggle_people_metric_and_people_first_kpis(
-        browser, server, lang, layer, legend, credit, metric_title, kpi_label, people):
+    browser, server, lang, layer, legend, credit, metric_title, kpi_label, people
+):
     context, page, frame = open_app(browser, f"{server}?lang={lang}&metric=no_loudspeaker_pop")
     try:
         # the people metric colours the communes: its title heads the legend, its gap is hatched
@@ -103,8 +120,17 @@ def grid_bytes(tmp_path, crs: str | None) -> bytes:
     from rasterio.transform import from_origin
 
     path = tmp_path / "dan_so.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=60, height=60, count=1, dtype="float32",
-                       crs=crs, transform=from_origin(106.6, 16.95, 0.01, 0.01)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=60,
+        height=60,
+        count=1,
+        dtype="float32",
+        crs=crs,
+        transform=from_origin(106.6, 16.95, 0.01, 0.01),
+    ) as dst:
         dst.write(np.full((60, 60), 10.0, dtype=np.float32), 1)
     return path.read_bytes()
 
@@ -113,7 +139,8 @@ def upload_grid(page, data: bytes) -> None:
     page.get_by_text("Dữ liệu của bạn").click()
     uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Lưới dân số GeoTIFF")
     uploader.locator("input[type=file]").set_input_files(
-        files=[{"name": "dan_so.tif", "mimeType": "image/tiff", "buffer": data}])
+        files=[{"name": "dan_so.tif", "mimeType": "image/tiff", "buffer": data}]
+    )
     uploader.locator('[data-testid="stFileChip"]').wait_for(timeout=30_000)
     page.get_by_role("button", name="Dùng dữ liệu này").click()
 

@@ -25,8 +25,10 @@ def test_one_visitors_upload_and_choices_never_reach_another(browser, server):
     first.get_by_text("Dữ liệu của bạn").click()
     first.locator(UPLOADER).first.wait_for(timeout=30_000)
     # 20 sites of one carrier, all 4G, in one corner: far fewer people with signal
-    sites = ("Mã trạm,Vĩ độ,Kinh độ,Nhà mạng,Công nghệ\n"
-             + "".join(f"U{i},16.{60 + i},106.88,VTL,4G\n" for i in range(20))).encode()
+    sites = (
+        "Mã trạm,Vĩ độ,Kinh độ,Nhà mạng,Công nghệ\n"
+        + "".join(f"U{i},16.{60 + i},106.88,VTL,4G\n" for i in range(20))
+    ).encode()
     upload(first, "Trạm BTS", "tram_a.csv", sites)
     apply(first)
     first.get_by_text("Đang dùng dữ liệu bạn tải lên").wait_for(timeout=60_000)

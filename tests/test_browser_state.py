@@ -86,15 +86,21 @@ def slider_value(page, label: str) -> str:
 
 
 def zoom_and_center(frame) -> tuple[int, float, float]:
-    return tuple(frame.evaluate(
-        "() => [window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]"))
+    return tuple(
+        frame.evaluate(
+            "() => [window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]"
+        )
+    )
 
 
 def map_bounds(frame) -> tuple[float, float, float, float]:
     """(south, west, north, east) the map shows."""
-    return tuple(frame.evaluate(
-        "() => { const b = window.map.getBounds();"
-        " return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; }"))
+    return tuple(
+        frame.evaluate(
+            "() => { const b = window.map.getBounds();"
+            " return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; }"
+        )
+    )
 
 
 def commune_bounds(name: str, vintage_column: str = "name") -> tuple[float, float, float, float]:
@@ -104,11 +110,16 @@ def commune_bounds(name: str, vintage_column: str = "name") -> tuple[float, floa
 
 
 def contains(outer, inner) -> bool:
-    return (outer[0] <= inner[0] and outer[1] <= inner[1]
-            and outer[2] >= inner[2] and outer[3] >= inner[3])
+    return (
+        outer[0] <= inner[0]
+        and outer[1] <= inner[1]
+        and outer[2] >= inner[2]
+        and outer[3] >= inner[3]
+    )
 
 
 # --- defect 4: a language switch keeps every widget's state ----------------------------------
+
 
 def test_language_switch_keeps_choices_both_ways(page, server):
     open_app(page, server)
@@ -146,6 +157,7 @@ def test_language_switch_keeps_choices_both_ways(page, server):
 
 # --- defect 5: the map keeps its view when a slider changes ----------------------------------
 
+
 def test_zoom_and_position_survive_a_slider_change(page, server):
     frame = open_app(page, server)
     idle(page)
@@ -177,6 +189,7 @@ def test_zoom_and_position_survive_a_slider_change(page, server):
 
 # --- defect 6: a search outlines the commune and zooms to it ---------------------------------
 
+
 def test_search_highlights_the_commune_and_zooms_to_it(page, server):
     frame = open_app(page, server)
     idle(page)
@@ -195,7 +208,8 @@ def test_search_highlights_the_commune_and_zooms_to_it(page, server):
     box = frame.evaluate(
         "() => { let b = null; window.map.eachLayer(l => { if (l.options && l.options.pane === "
         "'phusong_highlight' && l.getBounds) { b = l.getBounds(); } });"
-        " return b && [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; }")
+        " return b && [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; }"
+    )
     assert box == pytest.approx(list(ta_rut), abs=1e-4)
     assert selectbox_text(page, "Xã") == "Xã Tà Rụt"
     assert "commune=19588" in page.url
@@ -203,13 +217,15 @@ def test_search_highlights_the_commune_and_zooms_to_it(page, server):
 
 # --- defect 10: terrain without a DEM says so above the map, with the tiles to get ------------
 
+
 def test_terrain_without_dem_names_the_tiles_above_the_map(page, server):
     open_app(page, server)
     page.get_by_text("Địa hình (mô hình số độ cao)").click()
     idle(page)
     settle(page)
     warning = page.locator('[data-testid="stMain"] [data-testid="stAlert"]').filter(
-        has_text="mô hình số độ cao")
+        has_text="mô hình số độ cao"
+    )
     assert warning.count() == 1
     text = warning.inner_text()
     assert "N16E106" in text and "N16E107" in text
@@ -220,11 +236,16 @@ def test_terrain_without_dem_names_the_tiles_above_the_map(page, server):
     assert warning.bounding_box()["y"] < page.locator(MAP_FRAME).first.bounding_box()["y"]
     page.get_by_text("English").click()
     idle(page)
-    assert page.locator('[data-testid="stMain"] [data-testid="stAlert"]').filter(
-        has_text="no elevation model").count() == 1
+    assert (
+        page.locator('[data-testid="stMain"] [data-testid="stAlert"]')
+        .filter(has_text="no elevation model")
+        .count()
+        == 1
+    )
 
 
 # --- issue 13 (part): no "Deploy" button ------------------------------------------------------
+
 
 def test_no_deploy_button(page, server):
     open_app(page, server)
@@ -235,11 +256,20 @@ def test_no_deploy_button(page, server):
 
 # --- the view in the URL -------------------------------------------------------------------------
 
+
 def test_a_link_restores_the_view(page, server):
     ta_rut = commune_bounds("Xã Tà Rụt", "name_2025")
     lat, lon = (ta_rut[0] + ta_rut[2]) / 2, (ta_rut[1] + ta_rut[3]) / 2
-    link = {"lang": "en", "vintage": "2025", "metric": "no_mobile_pct", "carriers": "Viettel",
-            "r4G": "5", "loud": "500", "commune": "19588", "view": f"{lat:.5f},{lon:.5f},12"}
+    link = {
+        "lang": "en",
+        "vintage": "2025",
+        "metric": "no_mobile_pct",
+        "carriers": "Viettel",
+        "r4G": "5",
+        "loud": "500",
+        "commune": "19588",
+        "view": f"{lat:.5f},{lon:.5f},12",
+    }
     frame = open_app(page, server + "/?" + urlencode(link) + "&r3G=abc&foo=1", communes=5)
     idle(page)
     frame = settle(page, 5)

@@ -23,12 +23,19 @@ def team_server(tmp_path_factory):
     users.add_user("lan", "lan-password", "viewer", url=url)
     users.add_user("ha", "ha-password", "editor", url=url)
     (tmp / "dem" / "dakrong_30m").mkdir(parents=True)
-    with rasterio.open(tmp / "dem" / "dakrong_30m" / "flat.tif", "w", driver="GTiff", width=10,
-                       height=10, count=1, dtype="float32", crs="EPSG:32648",
-                       transform=Affine(30, 0, 700_000, 0, -30, 1_830_000)) as out:
+    with rasterio.open(
+        tmp / "dem" / "dakrong_30m" / "flat.tif",
+        "w",
+        driver="GTiff",
+        width=10,
+        height=10,
+        count=1,
+        dtype="float32",
+        crs="EPSG:32648",
+        transform=Affine(30, 0, 700_000, 0, -30, 1_830_000),
+    ) as out:
         out.write(np.zeros((10, 10), np.float32), 1)
-    env = {"PHUSONG_MODE": "team", "PHUSONG_DATABASE_URL": url,
-           "PHUSONG_DEM_DIR": str(tmp / "dem")}
+    env = {"PHUSONG_MODE": "team", "PHUSONG_DATABASE_URL": url, "PHUSONG_DEM_DIR": str(tmp / "dem")}
     try:
         with app_server(data_dir=REPO / "data" / "dakrong", env=env) as served:
             yield served
@@ -74,8 +81,12 @@ def test_a_viewer_reads_but_cannot_import_or_save(browser, team_server):
     sidebar = page.locator('[data-testid="stSidebar"]')
     assert sidebar.locator('[data-testid="stFileUploader"]').count() == 0
     assert sidebar.locator('[data-testid="stTextInput"]').filter(has_text="DEM").count() == 0
-    assert sidebar.locator('[data-testid="stSelectbox"]').filter(
-        has_text="thư mục DEM của máy chủ").count() == 1
+    assert (
+        sidebar.locator('[data-testid="stSelectbox"]')
+        .filter(has_text="thư mục DEM của máy chủ")
+        .count()
+        == 1
+    )
     context.close()
 
 
@@ -85,11 +96,14 @@ def test_an_editor_imports_saves_and_picks_a_dem_folder(browser, team_server):
     wait_for_map(page, 13, timeout_s=90)
     assert page.get_by_text("Dữ liệu của bạn").count() == 1
     page.get_by_role("tab", name="Kho dữ liệu của nhóm").click()
-    page.get_by_role("button", name="Lưu dữ liệu đang dùng thành phiên bản").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Lưu dữ liệu đang dùng thành phiên bản").wait_for(
+        timeout=30_000
+    )
     page.get_by_text("Địa hình (mô hình số độ cao)").click()
     page.get_by_text("…hoặc một thư mục DEM của máy chủ").wait_for(timeout=30_000)
     box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
-        has_text="thư mục DEM của máy chủ")
+        has_text="thư mục DEM của máy chủ"
+    )
     combo = box.get_by_role("combobox")
     combo.click()
     combo.fill("")

@@ -44,8 +44,7 @@ def largest_no_4g_spot() -> tuple[float, float]:
 
 
 def test_click_shows_the_point_card_and_a_what_if_bts_changes_the_figures(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1100},
-                                  accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
     page = context.new_page()
     page.goto(server)
     frame = wait_for_map(page, 13)
@@ -53,9 +52,11 @@ def test_click_shows_the_point_card_and_a_what_if_bts_changes_the_figures(browse
     # a spot drawn as "no 4G": inside the largest uncovered piece of the default analysis
     lat, lon = largest_no_4g_spot()
     container = frame.locator(".leaflet-container")
-    x, y = container.evaluate("(el, [lat, lon]) => { const p = window.map"
-                              ".latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
-                              [lat, lon])
+    x, y = container.evaluate(
+        "(el, [lat, lon]) => { const p = window.map"
+        ".latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+        [lat, lon],
+    )
     container.click(position={"x": x, "y": y})
     card = page.locator(".st-key-point_card")
     card.wait_for(timeout=60_000)
@@ -77,11 +78,15 @@ def test_click_shows_the_point_card_and_a_what_if_bts_changes_the_figures(browse
     page.wait_for_function(
         "([label, old]) => [...document.querySelectorAll('[data-testid=stMetric]')]"
         ".some(m => m.innerText.includes(label) && !m.innerText.includes(old))",
-        arg=["Chưa có 4G", before], timeout=60_000)
+        arg=["Chưa có 4G", before],
+        timeout=60_000,
+    )
     after = kpi_area(page, "Chưa có 4G")
+
     # the area without 4G, "65,4 % diện tích": less once the what-if 4G site is added
-    as_number = lambda s: float(re.search(r"[\d.,]+", s).group().replace(".", "")  # noqa: E731
-                                .replace(",", "."))
+    def as_number(text: str) -> float:
+        return float(re.search(r"[\d.,]+", text).group().replace(".", "").replace(",", "."))
+
     assert as_number(after) < as_number(before), (before, after)
     frame = wait_for_map(page, 13)
     frame.locator(".phusong-whatif").wait_for(timeout=30_000)

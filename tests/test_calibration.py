@@ -77,18 +77,23 @@ def test_unreached_readings_are_left_out_of_the_fit():
 
 
 def test_apply_keeps_other_overrides_and_unfitted_groups():
-    fits = [calibration.Fit("Viettel", "4G", 100, calibration.FITTED, 2345.6, 2000, 2600),
-            calibration.Fit("MobiFone", "3G", 5, calibration.NOT_ENOUGH)]
-    params = calibration.apply(fits, CoverageParams(carrier_radius_m=(("VinaPhone", "4G", 999.0),
-                                                                      ("Viettel", "4G", 1.0))))
+    fits = [
+        calibration.Fit("Viettel", "4G", 100, calibration.FITTED, 2345.6, 2000, 2600),
+        calibration.Fit("MobiFone", "3G", 5, calibration.NOT_ENOUGH),
+    ]
+    params = calibration.apply(
+        fits, CoverageParams(carrier_radius_m=(("VinaPhone", "4G", 999.0), ("Viettel", "4G", 1.0)))
+    )
     assert params.radius_for("4G", "Viettel") == 2346.0
     assert params.radius_for("4G", "VinaPhone") == 999.0
     assert params.radius_for("3G", "MobiFone") == 3000.0  # the default: no evidence
 
 
 def test_json_round_trip_and_bad_files(tmp_path):
-    fits = [calibration.Fit("Viettel", "4G", 100, calibration.FITTED, 2345.6, 2000.0, 2600.0),
-            calibration.Fit("MobiFone", "3G", 5, calibration.NOT_ENOUGH, why="5 readings")]
+    fits = [
+        calibration.Fit("Viettel", "4G", 100, calibration.FITTED, 2345.6, 2000.0, 2600.0),
+        calibration.Fit("MobiFone", "3G", 5, calibration.NOT_ENOUGH, why="5 readings"),
+    ]
     path = calibration.write_json(tmp_path / "calibration.json", fits, source="x.csv")
     assert calibration.read_json(path) == fits
     assert calibration.read_json(path.read_text(encoding="utf-8")) == fits
@@ -100,7 +105,9 @@ def test_json_round_trip_and_bad_files(tmp_path):
 
 
 def test_technology_radii_weighted_by_readings():
-    fits = [calibration.Fit("Viettel", "4G", 300, calibration.FITTED, 2000.0, 1800, 2200),
-            calibration.Fit("VinaPhone", "4G", 100, calibration.FITTED, 3000.0, 2500, 3500),
-            calibration.Fit("MobiFone", "3G", 5, calibration.NOT_ENOUGH)]
+    fits = [
+        calibration.Fit("Viettel", "4G", 300, calibration.FITTED, 2000.0, 1800, 2200),
+        calibration.Fit("VinaPhone", "4G", 100, calibration.FITTED, 3000.0, 2500, 3500),
+        calibration.Fit("MobiFone", "3G", 5, calibration.NOT_ENOUGH),
+    ]
     assert calibration.technology_radii(fits) == {"4G": 2250.0}

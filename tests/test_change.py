@@ -18,25 +18,42 @@ from geo.render import changes
 
 # 1 km squares; a BTS at the centre reaches the whole square (4G radius 3 km > 707 m to a
 # corner), so shares are 0 or 100 % and people (spread evenly, no grid) all or none.
-A_BUNG = {"code": "001", "name": "A Bung", "population": 1380.0, "especially_difficult": True,
-          "geometry": b.square(b.X0, b.Y0, 1000)}
-TA_RUT = {"code": "002", "name": "Tà Rụt", "population": 2000.0,
-          "geometry": b.square(b.X0 + 20_000, b.Y0, 1000)}
-OLD = {"code": "003", "name": "Xã Cũ", "population": 500.0,
-       "geometry": b.square(b.X0 + 40_000, b.Y0, 1000)}
-NEW = {"code": "004", "name": "Xã Mới", "population": 700.0,
-       "geometry": b.square(b.X0 + 60_000, b.Y0, 1000)}
+A_BUNG = {
+    "code": "001",
+    "name": "A Bung",
+    "population": 1380.0,
+    "especially_difficult": True,
+    "geometry": b.square(b.X0, b.Y0, 1000),
+}
+TA_RUT = {
+    "code": "002",
+    "name": "Tà Rụt",
+    "population": 2000.0,
+    "geometry": b.square(b.X0 + 20_000, b.Y0, 1000),
+}
+OLD = {
+    "code": "003",
+    "name": "Xã Cũ",
+    "population": 500.0,
+    "geometry": b.square(b.X0 + 40_000, b.Y0, 1000),
+}
+NEW = {
+    "code": "004",
+    "name": "Xã Mới",
+    "population": 700.0,
+    "geometry": b.square(b.X0 + 60_000, b.Y0, 1000),
+}
 TA_RUT_BTS = {"site_id": "T1", "x": b.X0 + 20_500, "y": b.Y0 + 500}
 
 
 @pytest.fixture(scope="module")
 def pair():
     before = b.dataset([A_BUNG, TA_RUT, OLD], bts=[TA_RUT_BTS])
-    after = b.dataset([A_BUNG, TA_RUT, NEW], bts=[TA_RUT_BTS,
-                                                 {"site_id": "A1", "x": b.X0 + 500,
-                                                  "y": b.Y0 + 500}],
-                      internet=[{"id": "S1", "kind": "support_point", "x": b.X0 + 400,
-                                 "y": b.Y0 + 400}])
+    after = b.dataset(
+        [A_BUNG, TA_RUT, NEW],
+        bts=[TA_RUT_BTS, {"site_id": "A1", "x": b.X0 + 500, "y": b.Y0 + 500}],
+        internet=[{"id": "S1", "kind": "support_point", "x": b.X0 + 400, "y": b.Y0 + 400}],
+    )
     table = change.compare(gaps.analyse(before), gaps.analyse(after))
     return table, gaps.analyse(after)
 
@@ -69,15 +86,21 @@ def test_communes_in_one_version_only_are_kept_and_marked(pair):
     assert np.isnan(by_code.loc["004", "covered_4g_pop_before"])
     assert by_code.loc["004", "covered_4g_pop_after"] == pytest.approx(0.0)
     assert np.isnan(by_code.loc["003", "covered_4g_pop_change"])
-    assert change.totals(table) == {"covered_4g_pop_change": pytest.approx(1380.0),
-                                    "no_service_pop_change": pytest.approx(-1380.0),
-                                    "communes": 2}
+    assert change.totals(table) == {
+        "covered_4g_pop_change": pytest.approx(1380.0),
+        "no_service_pop_change": pytest.approx(-1380.0),
+        "communes": 2,
+    }
 
 
 def test_changed_rows(pair):
     table, _ = pair
     assert dict(zip(table["code"], change.changed(table))) == {
-        "001": True, "002": False, "003": True, "004": True}
+        "001": True,
+        "002": False,
+        "003": True,
+        "004": True,
+    }
 
 
 def test_lines_for_a_report_in_both_languages(pair):
@@ -97,15 +120,25 @@ def test_lines_for_a_report_in_both_languages(pair):
 
 def test_changes_csv_headers_and_rounding(pair):
     table, _ = pair
-    en = pd.read_csv(io.BytesIO(changes.csv_bytes(table, lang="en")), encoding="utf-8-sig",
-                     dtype={"Commune code": str})
-    assert list(en.columns[:6]) == ["Commune code", "Commune", "Matched", "4G area (%) before",
-                                    "4G area (%) after", "4G area (%) change"]
+    en = pd.read_csv(
+        io.BytesIO(changes.csv_bytes(table, lang="en")),
+        encoding="utf-8-sig",
+        dtype={"Commune code": str},
+    )
+    assert list(en.columns[:6]) == [
+        "Commune code",
+        "Commune",
+        "Matched",
+        "4G area (%) before",
+        "4G area (%) after",
+        "4G area (%) change",
+    ]
     assert sum(c.endswith(" change") for c in en.columns) == len(change.METRICS)
     row = en.set_index("Commune code").loc["001"]
     assert row["People with 4G change"] == 1380 and row["4G area (%) after"] == 100.0
-    vi = pd.read_csv(io.BytesIO(changes.csv_bytes(table, lang="vi")), encoding="utf-8-sig",
-                     dtype={"Mã xã": str}).set_index("Mã xã")
+    vi = pd.read_csv(
+        io.BytesIO(changes.csv_bytes(table, lang="vi")), encoding="utf-8-sig", dtype={"Mã xã": str}
+    ).set_index("Mã xã")
     assert "Diện tích có 4G (%) thay đổi" in vi.columns
     assert vi.loc["003", "So khớp"] == "chỉ phiên bản trước"
 

@@ -14,8 +14,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run(*args: str, url: str, stdin: str = "") -> subprocess.CompletedProcess:
     env = {**os.environ, "PHUSONG_DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "geo", "users", *args], env=env, cwd=ROOT,
-                          input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "geo", "users", *args],
+        env=env,
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_users_from_the_command_line(tmp_path):

@@ -18,8 +18,14 @@ from test_store_versions import DAKRONG, ROOT
 
 def run(*args: str, url: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PHUSONG_DATABASE_URL=url)
-    return subprocess.run([sys.executable, "-m", "geo", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "geo", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def main(capsys, *args: str, url: str | None = None):
@@ -42,19 +48,35 @@ def url(tmp_path, monkeypatch):
 def test_add_list_compare_backup_restore(url, tmp_path, capsys):
     before, after = tmp_path / "before", tmp_path / "after"
     b.write_folder(b.dataset([A_BUNG, TA_RUT, OLD], bts=[TA_RUT_BTS]), before)
-    b.write_folder(b.dataset([A_BUNG, TA_RUT], bts=[TA_RUT_BTS, {
-        "site_id": "A1", "x": b.X0 + 500, "y": b.Y0 + 500}]), after)
-    first = run("workspace", "add", "--data", str(before), "--label", "list of 2025",
-                "--date", "2025-12-31", url=url)
+    b.write_folder(
+        b.dataset(
+            [A_BUNG, TA_RUT], bts=[TA_RUT_BTS, {"site_id": "A1", "x": b.X0 + 500, "y": b.Y0 + 500}]
+        ),
+        after,
+    )
+    first = run(
+        "workspace",
+        "add",
+        "--data",
+        str(before),
+        "--label",
+        "list of 2025",
+        "--date",
+        "2025-12-31",
+        url=url,
+    )
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip().splitlines()[-1] == "1"
-    code, stdout, _ = main(capsys, "workspace", "add", "--data", str(after), "--label",
-                           "list of 2026-10")
+    code, stdout, _ = main(
+        capsys, "workspace", "add", "--data", str(after), "--label", "list of 2026-10"
+    )
     assert code == 0 and stdout.strip().splitlines()[-1] == "2"
 
     listed = run("workspace", "list", url=url).stdout.splitlines()
-    assert [line.split("\t")[:3] for line in listed] == [["1", "list of 2025", "2025-12-31"],
-                                                         ["2", "list of 2026-10", "-"]]
+    assert [line.split("\t")[:3] for line in listed] == [
+        ["1", "list of 2025", "2025-12-31"],
+        ["2", "list of 2026-10", "-"],
+    ]
 
     out = tmp_path / "cmp"
     code, stdout, stderr = main(capsys, "workspace", "compare", "1", "2", "--out", str(out))
@@ -62,8 +84,11 @@ def test_add_list_compare_backup_restore(url, tmp_path, capsys):
     assert "A Bung: 4G 0 % → 100 %, 1,380 more people" in stdout
     table = pd.read_csv(out / "changes.csv", encoding="utf-8-sig", dtype={"Commune code": str})
     row = table.set_index("Commune code").loc["001"]
-    assert (row["4G area (%) before"], row["4G area (%) after"], row["4G area (%) change"]) == \
-        (0.0, 100.0, 100.0)
+    assert (row["4G area (%) before"], row["4G area (%) after"], row["4G area (%) change"]) == (
+        0.0,
+        100.0,
+        100.0,
+    )
     assert any(c.endswith("change") for c in table.columns)
     assert (out / "change_map.html").is_file() and (out / "changes.xlsx").is_file()
     vi = tmp_path / "cmp_vi"
@@ -82,11 +107,13 @@ def test_add_list_compare_backup_restore(url, tmp_path, capsys):
 
 
 def test_user_errors_are_one_clear_line(url, tmp_path, capsys):
-    code, _, err = main(capsys, "workspace", "add", "--data", str(tmp_path / "nope"),
-                        "--label", "x")
+    code, _, err = main(
+        capsys, "workspace", "add", "--data", str(tmp_path / "nope"), "--label", "x"
+    )
     assert code == 2 and "dataset folder not found" in err
-    code, _, err = main(capsys, "workspace", "add", "--data", str(DAKRONG), "--label", "x",
-                        "--date", "31/12/2025")
+    code, _, err = main(
+        capsys, "workspace", "add", "--data", str(DAKRONG), "--label", "x", "--date", "31/12/2025"
+    )
     assert code == 2 and "YYYY-MM-DD" in err
     code, _, err = main(capsys, "report", "--workspace-version", "7", "--out", str(tmp_path / "r"))
     assert code == 2 and "no version 7" in err
@@ -102,8 +129,10 @@ def test_report_of_a_version_equals_the_report_of_its_folder(url, tmp_path, caps
     version = capsys.readouterr().out.strip().splitlines()[-1]
     folder, stored = tmp_path / "folder", tmp_path / "stored"
     assert cli.main(["report", "--data", str(DAKRONG), "--out", str(folder), "--lang", "en"]) == 0
-    assert cli.main(["report", "--workspace-version", version, "--out", str(stored),
-                     "--lang", "en"]) == 0
+    assert (
+        cli.main(["report", "--workspace-version", version, "--out", str(stored), "--lang", "en"])
+        == 0
+    )
     for name in ("communes.csv", "gaps.geojson", "settings.csv", "map.html"):
         assert (folder / name).read_bytes() == (stored / name).read_bytes(), name
     assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in stored.iterdir())

@@ -26,11 +26,17 @@ def bare(tmp_path_factory):
 def with_sites(tmp_path_factory):
     """Đa Krông with counted illustrative sites and two facts."""
     out = tmp_path_factory.mktemp("sites")
-    facts = pd.DataFrame({"code": [KRONG_KLANG, TA_RUT], "population": [9000, 2500],
-                          "population_source": ["test", "test"]})
+    facts = pd.DataFrame(
+        {
+            "code": [KRONG_KLANG, TA_RUT],
+            "population": [9000, 2500],
+            "population_source": ["test", "test"],
+        }
+    )
     plan = datasets.SitePlan(clusters=20, shops_by_code={TA_RUT: 2}, communes_without_modern=2)
-    return datasets.build_area_dataset(out, district_code=DAKRONG, facts=facts, plan=plan,
-                                       name="Thử", sources=("nguồn A",))
+    return datasets.build_area_dataset(
+        out, district_code=DAKRONG, facts=facts, plan=plan, name="Thử", sources=("nguồn A",)
+    )
 
 
 def test_a_bare_folder_has_the_communes_and_empty_point_layers(bare):
@@ -70,5 +76,6 @@ def test_counted_sites_and_facts(with_sites):
 def test_facts_for_communes_outside_the_area_are_refused(tmp_path):
     facts = pd.DataFrame({"code": ["99999"], "population": [1]})
     with pytest.raises(PhusongError, match="not in the area: 99999"):
-        datasets.build_area_dataset(tmp_path, district_code=DAKRONG, facts=facts,
-                                    illustrative_sites=False)
+        datasets.build_area_dataset(
+            tmp_path, district_code=DAKRONG, facts=facts, illustrative_sites=False
+        )

@@ -57,9 +57,17 @@ def test_geotiff_in_geographic_crs_is_reprojected_to_utm(tmp_path):
     lat = 16.6 - (np.arange(200) + 0.5) * step
     heights = lonlat_height(lon[None, :], lat[:, None]).astype("float32")
     path = tmp_path / "dem_wgs84.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=240, height=200, count=1,
-                       dtype="float32", crs="EPSG:4326",
-                       transform=Affine(step, 0, 106.8, 0, -step, 16.6)) as out:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=240,
+        height=200,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=Affine(step, 0, 106.8, 0, -step, 16.6),
+    ) as out:
         out.write(heights, 1)
     grid = dem.read_dem([path], crs=UTM48N)
     assert grid.crs.to_epsg() == 32648
@@ -71,12 +79,21 @@ def test_geotiff_in_geographic_crs_is_reprojected_to_utm(tmp_path):
 
 def test_geotiff_nodata_and_undeclared_voids_are_never_sea_level(tmp_path):
     heights = np.full((60, 60), 500.0, dtype="float32")
-    heights[20:25, 20:25] = -9999.0     # declared nodata
-    heights[40:43, 10:13] = -32768.0   # undeclared void marker
+    heights[20:25, 20:25] = -9999.0  # declared nodata
+    heights[40:43, 10:13] = -32768.0  # undeclared void marker
     path = tmp_path / "utm.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=60, height=60, count=1, dtype="float32",
-                       crs=UTM48N, nodata=-9999.0,
-                       transform=Affine(30, 0, 710_000, 0, -30, 1_826_000)) as out:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=60,
+        height=60,
+        count=1,
+        dtype="float32",
+        crs=UTM48N,
+        nodata=-9999.0,
+        transform=Affine(30, 0, 710_000, 0, -30, 1_826_000),
+    ) as out:
         out.write(heights, 1)
     grid = dem.read_dem(path, crs=UTM48N)
     assert grid.filled_cells >= 25 + 9
@@ -135,8 +152,9 @@ def test_bad_inputs_say_what_to_do(tmp_path):
     with pytest.raises(PhusongError, match="not an SRTM tile"):
         dem.read_source(short)
     with pytest.raises(PhusongError, match="no DEM files"):
-        dem.read_dem(tmp_path / "empty" if (tmp_path / "empty").mkdir() is None else None,
-                     crs=UTM48N)
+        dem.read_dem(
+            tmp_path / "empty" if (tmp_path / "empty").mkdir() is None else None, crs=UTM48N
+        )
 
 
 def test_tile_names_for_dakrong():
@@ -168,21 +186,44 @@ def test_an_oversized_dem_is_refused_before_it_is_read(tmp_path, monkeypatch):
     refused before its arrays exist (the band is never read: its pixels are never written)."""
     path = tmp_path / "huge.tif"
     # 20,000 × 10,000 cells declared; sparse file, nothing written, nothing to read
-    with rasterio.open(path, "w", driver="GTiff", width=20_000, height=10_000, count=1,
-                       dtype="int16", crs=UTM48N, transform=Affine(30, 0, 0, 0, -30, 0),
-                       sparse_ok=True, tiled=True):
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=20_000,
+        height=10_000,
+        count=1,
+        dtype="int16",
+        crs=UTM48N,
+        transform=Affine(30, 0, 0, 0, -30, 0),
+        sparse_ok=True,
+        tiled=True,
+    ):
         pass
     read = []
-    monkeypatch.setattr(rasterio.io.DatasetReader, "read",
-                        lambda *a, **k: read.append(1))  # would be called if it were read
-    with pytest.raises(PhusongError, match=r"huge\.tif: 20,000 × 10,000 cells is more than "
-                                           r"this server reads \(50,000,000\)"):
+    monkeypatch.setattr(
+        rasterio.io.DatasetReader, "read", lambda *a, **k: read.append(1)
+    )  # would be called if it were read
+    with pytest.raises(
+        PhusongError,
+        match=r"huge\.tif: 20,000 × 10,000 cells is more than "
+        r"this server reads \(50,000,000\)",
+    ):
         dem.read_dem(path, crs=UTM48N)
     assert read == []
     monkeypatch.undo()
     small = tmp_path / "small.tif"
-    with rasterio.open(small, "w", driver="GTiff", width=10, height=10, count=1, dtype="float32",
-                       crs=UTM48N, transform=Affine(30, 0, 0, 0, -30, 0)) as out:
+    with rasterio.open(
+        small,
+        "w",
+        driver="GTiff",
+        width=10,
+        height=10,
+        count=1,
+        dtype="float32",
+        crs=UTM48N,
+        transform=Affine(30, 0, 0, 0, -30, 0),
+    ) as out:
         out.write(np.zeros((10, 10), np.float32), 1)
     source = dem.read_source(small)
     monkeypatch.setattr(dem, "MAX_DEM_CELLS", 50)  # a 10 × 10 grid is then too large

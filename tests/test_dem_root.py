@@ -31,13 +31,17 @@ def test_a_listed_folder_resolves_inside_the_root(root):
     assert dem_root.resolve_dem_folder("a/deeper", root) == (root / "a" / "deeper").resolve()
 
 
-@pytest.mark.parametrize("choice", ["../outside", "link_out", "/etc", "b", "nope", "a/../../outside",
-                                    str("/tmp")])
+@pytest.mark.parametrize(
+    "choice", ["../outside", "link_out", "/etc", "b", "nope", "a/../../outside", str("/tmp")]
+)
 def test_anything_else_is_refused_with_one_message(root, choice):
     with pytest.raises(dem_root.DemFolderError) as err:
         dem_root.resolve_dem_folder(choice, root)
     # the same words whether the path exists or not: nothing about the server's files leaks
-    assert str(err.value) == f"{choice!r} is not one of the server's DEM folders (set by PHUSONG_DEM_DIR)"
+    assert (
+        str(err.value)
+        == f"{choice!r} is not one of the server's DEM folders (set by PHUSONG_DEM_DIR)"
+    )
 
 
 def test_the_root_comes_from_the_environment(root, monkeypatch):

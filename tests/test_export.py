@@ -61,12 +61,16 @@ def test_district_totals_weight_shares_by_area_and_propagate_unknown_people():
 
 def test_commune_card_writes_numbers_in_the_language_of_the_reader():
     analysis = synthetic_analysis(FIVE)
-    for lang, area, people, share in (("vi", "25,00", "4.000", "30,0"),
-                                      ("en", "25.00", "4,000", "30.0")):
+    for lang, area, people, share in (
+        ("vi", "25,00", "4.000", "30,0"),
+        ("en", "25.00", "4,000", "30.0"),
+    ):
         card = export.commune_card(analysis, "10000", lang=lang)
         values = dict(zip(card.iloc[:, 0], card.iloc[:, 1]))
-        col = {c: export.i18n.t(f"col.{c}", lang) for c in ("code", "area_km2", "population",
-                                                            "covered_4g_pct")}
+        col = {
+            c: export.i18n.t(f"col.{c}", lang)
+            for c in ("code", "area_km2", "population", "covered_4g_pct")
+        }
         assert values[col["code"]] == "10000"  # a code is not a number to group
         assert values[col["area_km2"]] == area  # 25 km², two decimals as in the table
         assert values[col["population"]] == people
@@ -84,7 +88,11 @@ def test_kpis_lead_with_people_and_give_the_area_share_beside_them():
     assert kpis[1][:3] == ("Chưa có 4G", "2.800 người", "70,0 % diện tích")
     assert kpis[2][:3] == ("Không có sóng di động", "1.400 người", "35,0 % diện tích")
     label, value, beside, help_text = kpis[3]
-    assert (label, value, beside) == ("Chỉ có 2G/3G (sắp tắt sóng)", "400 người", "10,0 % diện tích")
+    assert (label, value, beside) == (
+        "Chỉ có 2G/3G (sắp tắt sóng)",
+        "400 người",
+        "10,0 % diện tích",
+    )
     assert "tắt 2G/3G" in help_text
     assert kpis[4][1:3] == ("3.200 người", "80,0 % diện tích")  # loudspeakers: 80 % of 4,000
     assert kpis[7][:3] == ("Xã thiếu điểm hỗ trợ TT 03", "1 / 1", "")
@@ -94,8 +102,12 @@ def test_kpis_lead_with_people_and_give_the_area_share_beside_them():
 
 def test_kpis_show_a_range_of_people_where_the_grid_cell_makes_one():
     one = synthetic_analysis(("A",))
-    communes = one.communes.assign(no_loudspeaker_pop_low=3000.4, no_loudspeaker_pop_high=3600.0,
-                                   no_internet_pop_low=3600.0, no_internet_pop_high=3600.2)
+    communes = one.communes.assign(
+        no_loudspeaker_pop_low=3000.4,
+        no_loudspeaker_pop_high=3600.0,
+        no_internet_pop_low=3600.0,
+        no_internet_pop_high=3600.2,
+    )
     kpis = export.kpis(replace(one, communes=communes), lang="vi")
     label, value, beside, help_text = kpis[4]
     assert (label, value, beside) == ("Ngoài vùng loa", "3.000–3.600 người", "80,0 % diện tích")
@@ -119,9 +131,12 @@ def test_kpis_fall_back_to_area_where_a_population_is_unknown():
 # --- what an export shows: the settings it states -------------------------------------------
 
 DAY = dt.date(2025, 7, 1)
-VIETTEL_NO_2G = CoverageParams(carriers=("Viettel",), technologies=("3G", "4G", "5G"),
-                               internet_access_m=1500.0,
-                               loudspeaker_radius_m=(("cluster", 500.0),)).with_radius("4G", 2500)
+VIETTEL_NO_2G = CoverageParams(
+    carriers=("Viettel",),
+    technologies=("3G", "4G", "5G"),
+    internet_access_m=1500.0,
+    loudspeaker_radius_m=(("cluster", 500.0),),
+).with_radius("4G", 2500)
 
 
 def filtered_analysis():
@@ -129,8 +144,9 @@ def filtered_analysis():
 
 
 def test_settings_table_states_filters_radii_reach_access_and_model():
-    table = export.settings_table(filtered_analysis(), lang="vi", metric="no_4g_pct",
-                                  show_gaps=("no_4g",), date=DAY)
+    table = export.settings_table(
+        filtered_analysis(), lang="vi", metric="no_4g_pct", show_gaps=("no_4g",), date=DAY
+    )
     assert list(table.columns) == ["key", "value", "label", "text"]
     value, text = table.set_index("key")["value"], table.set_index("key")["text"]
     assert value["carriers"] == "Viettel" and value["technologies"] == "3G;4G;5G"
@@ -149,25 +165,32 @@ def test_settings_table_states_filters_radii_reach_access_and_model():
 
 
 def test_filter_line_in_both_languages():
-    assert export.filter_line(VIETTEL_NO_2G, "vi") == \
-        "Bộ lọc — nhà mạng: Viettel; công nghệ: 3G, 4G, 5G"
-    assert export.filter_line(CoverageParams(), "en") == \
-        "Filters — carriers: all; technologies: all"
+    assert (
+        export.filter_line(VIETTEL_NO_2G, "vi")
+        == "Bộ lọc — nhà mạng: Viettel; công nghệ: 3G, 4G, 5G"
+    )
+    assert (
+        export.filter_line(CoverageParams(), "en") == "Filters — carriers: all; technologies: all"
+    )
     assert export.is_filtered(VIETTEL_NO_2G) and not export.is_filtered(CoverageParams())
 
 
 def test_xlsx_has_a_settings_sheet_and_csv_keeps_its_columns():
     analysis = filtered_analysis()
-    book = pd.read_excel(io.BytesIO(export.render("xlsx", analysis, lang="en", date=DAY)),
-                         sheet_name=None)
+    book = pd.read_excel(
+        io.BytesIO(export.render("xlsx", analysis, lang="en", date=DAY)), sheet_name=None
+    )
     assert list(book) == ["Communes", "Notes", "Settings"]
     rows = dict(zip(book["Settings"]["Setting"], book["Settings"]["Value"]))
     assert rows["Carriers counted"] == "Viettel" and rows["Technologies counted"] == "3G, 4G, 5G"
     assert rows["Coverage model"] == "Circle (fixed radius)"
     csv = pd.read_csv(io.BytesIO(export.render("csv", analysis, lang="en")), encoding="utf-8-sig")
     assert list(csv.columns) == list(export.commune_table(analysis, lang="en").columns)
-    sidecar = pd.read_csv(io.BytesIO(export.render("settings", analysis, lang="en", date=DAY)),
-                          encoding="utf-8-sig", dtype=str)
+    sidecar = pd.read_csv(
+        io.BytesIO(export.render("settings", analysis, lang="en", date=DAY)),
+        encoding="utf-8-sig",
+        dtype=str,
+    )
     assert sidecar.set_index("key").at["technologies", "value"] == "3G;4G;5G"
 
 
@@ -202,16 +225,23 @@ def test_gpkg_is_version_1_3_with_a_settings_table(tmp_path):
 
 def test_html_map_has_title_date_filters_and_settings():
     html = export.render("html", filtered_analysis(), lang="en", date=DAY).decode("utf-8")
-    assert "<title>Where information does not reach: Đakrông (Quảng Trị) — thử nghiệm — " \
-           "2025-07-01</title>" in html
+    assert (
+        "<title>Where information does not reach: Đakrông (Quảng Trị) — thử nghiệm — "
+        "2025-07-01</title>" in html
+    )
     header = re.search(r'<header class="phusong-export-header".*?</header>', html, re.S).group(0)
     assert "Date: 2025-07-01" in header and "Area without 4G (%)" in header
-    assert re.search(r'class="phusong-filters" style="color:#a50f15;font-weight:bold">'
-                     r"Filters — carriers: Viettel; technologies: 3G, 4G, 5G<", header)
-    for part in ("Coverage model: Circle (fixed radius)",
-                 "Coverage radius: 2G 5 km, 3G 3 km, 4G 2.5 km, 5G 1 km",
-                 "Loudspeaker reach: village loudspeaker cluster 500 m",
-                 "Distance to an internet point: 1.5 km"):
+    assert re.search(
+        r'class="phusong-filters" style="color:#a50f15;font-weight:bold">'
+        r"Filters — carriers: Viettel; technologies: 3G, 4G, 5G<",
+        header,
+    )
+    for part in (
+        "Coverage model: Circle (fixed radius)",
+        "Coverage radius: 2G 5 km, 3G 3 km, 4G 2.5 km, 5G 1 km",
+        "Loudspeaker reach: village loudspeaker cluster 500 m",
+        "Distance to an internet point: 1.5 km",
+    ):
         assert part in header
     plain = export.render("html", synthetic_analysis(FIVE), lang="vi", date=DAY).decode("utf-8")
     assert 'class="phusong-filters" style="">Bộ lọc — nhà mạng: tất cả; công nghệ: tất cả<' in plain

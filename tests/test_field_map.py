@@ -23,8 +23,9 @@ def comparison():
 def test_map_is_offline_and_marks_disagreements(comparison):
     from builders import X0, Y0, communes, square
 
-    units = communes([{"code": "A", "name": "Xã A",
-                       "geometry": square(X0 - 10_000, Y0 - 10_000, 80_000)}])
+    units = communes(
+        [{"code": "A", "name": "Xã A", "geometry": square(X0 - 10_000, Y0 - 10_000, 80_000)}]
+    )
     m = field_map.field_map(comparison, units, lang="vi")
     page = maps.to_html(m)
     markup = re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S)
@@ -56,11 +57,13 @@ def test_tables_in_both_languages(comparison):
         assert len(field_map.confusion_display(comparison.by_group, lang).columns) == 7
     from builders import X0, Y0, communes, square
 
-    units = communes([{"code": "A", "name": "Xã A",
-                       "geometry": square(X0 - 10_000, Y0 - 10_000, 80_000)},
-                      {"code": "B", "name": "Xã B", "geometry": square(X0, Y0 + 200_000, 1000)}])
-    conf, _ = agreement.confidence(agreement.compare(readings(40), sites(), communes=units),
-                                   units)
+    units = communes(
+        [
+            {"code": "A", "name": "Xã A", "geometry": square(X0 - 10_000, Y0 - 10_000, 80_000)},
+            {"code": "B", "name": "Xã B", "geometry": square(X0, Y0 + 200_000, 1000)},
+        ]
+    )
+    conf, _ = agreement.confidence(agreement.compare(readings(40), sites(), communes=units), units)
     vi = field_map.communes_display(conf, "vi")
     assert list(vi["Mức tin cậy"])[1] == "Chưa kiểm chứng"
     assert "Area checked (%)" in field_map.communes_display(conf, "en").columns
@@ -73,15 +76,19 @@ def test_main_map_draws_the_readings_in_their_own_pane(comparison):
     analysis = synthetic_analysis()
     shown = field_map.map_readings(comparison)
     plain = maps.to_html(maps.build_map(analysis, metric="no_4g_pct", lang="en"))
-    with_readings = maps.to_html(maps.build_map(analysis, metric="no_4g_pct", lang="en",
-                                                readings=shown))
+    with_readings = maps.to_html(
+        maps.build_map(analysis, metric="no_4g_pct", lang="en", readings=shown)
+    )
     # the same state builds the same map (streamlit-folium keeps its frame), with and without
-    assert with_readings == maps.to_html(maps.build_map(analysis, metric="no_4g_pct", lang="en",
-                                                        readings=shown))
+    assert with_readings == maps.to_html(
+        maps.build_map(analysis, metric="no_4g_pct", lang="en", readings=shown)
+    )
     assert plain == maps.to_html(maps.build_map(analysis, metric="no_4g_pct", lang="en"))
     assert "phusong_readings" not in plain and "Field readings" not in plain
     assert with_readings.count('"pane": "phusong_readings"') == 2  # dots and rings
-    assert "phusong-legend-readings" in with_readings and "Model and field disagree" in with_readings
+    assert (
+        "phusong-legend-readings" in with_readings and "Model and field disagree" in with_readings
+    )
     n_bad = int((~shown["agrees"]).sum())
     assert with_readings.count(f'"color": "{maps.DISAGREE_COLOUR}"') >= 1 and n_bad > 0
     # every reading is a feature of the readings layer, every disagreement one of the rings

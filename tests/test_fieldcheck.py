@@ -19,22 +19,32 @@ import builders as b
 SIDE = 2000.0  # one 2 km × 2 km commune: 4 km²
 # A reading is evidence within 500 m (settings.EVIDENCE_M), drawn as a 16-sided disc
 # (buffer quad_segs=4): area ½ × 16 × 500² × sin(2π/16) = 765,367 m², 19.13 % of 4 km².
-DISC_PCT = 100 * 0.5 * 16 * 500.0 ** 2 * math.sin(2 * math.pi / 16) / SIDE ** 2
+DISC_PCT = 100 * 0.5 * 16 * 500.0**2 * math.sin(2 * math.pi / 16) / SIDE**2
 
 
 def world(tmp_path):
-    ds = b.dataset([{"code": "1", "name": "Tà Rụt", "population": 1000.0,
-                     "geometry": b.square(b.X0, b.Y0, SIDE)}],
-                   bts=[{"site_id": "v", "x": b.X0 + 1000.0, "y": b.Y0 + 1000.0}])
+    ds = b.dataset(
+        [
+            {
+                "code": "1",
+                "name": "Tà Rụt",
+                "population": 1000.0,
+                "geometry": b.square(b.X0, b.Y0, SIDE),
+            }
+        ],
+        bts=[{"site_id": "v", "x": b.X0 + 1000.0, "y": b.Y0 + 1000.0}],
+    )
     b.write_folder(ds, tmp_path / "data")
     # two readings at the middle of the commune (on the 125 m grid of the discs), both with 4G
     # service 0 m from the site: the circle model (3 km) agrees
     centre = gpd.GeoSeries([shapely.Point(b.X0 + 1000.0, b.Y0 + 1000.0)], crs=b.UTM48N)
     ll = centre.to_crs(4326).iloc[0]
     path = tmp_path / "readings.csv"
-    path.write_text("lat,lon,carrier,technology,service\n"
-                    f"{ll.y:.7f},{ll.x:.7f},Viettel,4G,có\n{ll.y:.7f},{ll.x:.7f},Viettel,4G,yes\n",
-                    encoding="utf-8")
+    path.write_text(
+        "lat,lon,carrier,technology,service\n"
+        f"{ll.y:.7f},{ll.x:.7f},Viettel,4G,có\n{ll.y:.7f},{ll.x:.7f},Viettel,4G,yes\n",
+        encoding="utf-8",
+    )
     return ds, path
 
 
@@ -56,10 +66,12 @@ def test_evidence_shares_and_notes(tmp_path):
     assert overall.text("en") == (
         "field evidence (2 readings; readings.csv): 19.1% of the area (19.1% of the people) has "
         "a reading within 500 m; 19.1% of the area checked, 0.0% contradicted by the field, "
-        "80.9% unchecked; 100.0% of the readings agree with the model")
+        "80.9% unchecked; 100.0% of the readings agree with the model"
+    )
     assert commune.text("vi") == (
         "Tà Rụt: 19,1% diện tích (19,1% dân số) có bằng chứng thực địa, 19,1% đã kiểm chứng, "
-        "0,0% bị phủ nhận; 2 lần đo, 100,0% khớp với mô hình: đã kiểm chứng")
+        "0,0% bị phủ nhận; 2 lần đo, 100,0% khớp với mô hình: đã kiểm chứng"
+    )
 
 
 def test_report_with_measurements_says_how_much_rests_on_evidence(tmp_path):
@@ -76,19 +88,22 @@ def test_report_with_measurements_says_how_much_rests_on_evidence(tmp_path):
     assert "field evidence (2 readings; readings.csv): 19.1% of the area" in text
     assert "Tà Rụt: 19.1% of the area (19.1% of the people) with field evidence" in text
     # the tables are the same: evidence is said beside the figures, it does not change them
-    assert (tmp_path / "plain" / "communes.csv").read_bytes() == \
-        (tmp_path / "field" / "communes.csv").read_bytes()
+    assert (tmp_path / "plain" / "communes.csv").read_bytes() == (
+        tmp_path / "field" / "communes.csv"
+    ).read_bytes()
     # report.pdf: page 1 the overall line, the commune's page its own line
     pages = [p.extract_text() for p in PdfReader(tmp_path / "field" / "report.pdf").pages]
     flat = [" ".join(p.split()) for p in pages]
     assert "field evidence (2 readings" in flat[0] and "with field evidence" not in flat[0]
     assert "Tà Rụt: 19.1% of the area" in flat[1]
     assert "field evidence (2 readings" not in flat[1]  # the commune's own line, not the district's
-    assert "field evidence" not in " ".join(" ".join(p.split()) for p in
-                                            [PdfReader(tmp_path / "plain" / "report.pdf")
-                                             .pages[0].extract_text()])
-    assert (tmp_path / "field" / "map.png").read_bytes() != \
-        (tmp_path / "plain" / "map.png").read_bytes()
+    assert "field evidence" not in " ".join(
+        " ".join(p.split())
+        for p in [PdfReader(tmp_path / "plain" / "report.pdf").pages[0].extract_text()]
+    )
+    assert (tmp_path / "field" / "map.png").read_bytes() != (
+        tmp_path / "plain" / "map.png"
+    ).read_bytes()
 
 
 def test_snapshot_leaves_the_commune_lines_out(tmp_path):
@@ -110,6 +125,18 @@ def test_snapshot_leaves_the_commune_lines_out(tmp_path):
 
 def test_reports_without_measurements_is_refused(tmp_path, capsys):
     _, path = world(tmp_path)
-    assert main(["report", "--data", str(tmp_path / "data"), "--reports", str(path),
-                 "--out", str(tmp_path / "o")]) == 2
+    assert (
+        main(
+            [
+                "report",
+                "--data",
+                str(tmp_path / "data"),
+                "--reports",
+                str(path),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     assert "--reports needs --measurements" in capsys.readouterr().err

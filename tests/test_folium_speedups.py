@@ -22,13 +22,23 @@ except ImportError:  # tests/ made a package
 def test_verbatim_renders_what_jinja_renders(source):
     if not folium_speedups.is_verbatim(source):
         return
-    assert folium_speedups.VerbatimTemplate(source).render(this=None, kwargs={}) == \
-        jinja2.Template(source).render(this=None, kwargs={})
+    assert folium_speedups.VerbatimTemplate(source).render(this=None, kwargs={}) == jinja2.Template(
+        source
+    ).render(this=None, kwargs={})
 
 
-@pytest.mark.parametrize("source, verbatim", [
-    ("var a = {\"x\": 1};\n", True), ("a {{ b }}", False), ("{% if x %}", False),
-    ("{# note #}", False), ("line\r\nline", False), ("{ {", True), ("", True)])
+@pytest.mark.parametrize(
+    "source, verbatim",
+    [
+        ('var a = {"x": 1};\n', True),
+        ("a {{ b }}", False),
+        ("{% if x %}", False),
+        ("{# note #}", False),
+        ("line\r\nline", False),
+        ("{ {", True),
+        ("", True),
+    ],
+)
 def test_which_sources_skip_jinja(source, verbatim):
     assert folium_speedups.is_verbatim(source) is verbatim
 
@@ -54,18 +64,22 @@ def test_importing_maps_installs_nothing():
     import subprocess
     import sys
 
-    code = ("import branca.element, geo.render.maps, geo.render.export; "
-            "print(branca.element.Element.__init__.__module__)")
+    code = (
+        "import branca.element, geo.render.maps, geo.render.export; "
+        "print(branca.element.Element.__init__.__module__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "branca.element"
 
 
 def test_refused_on_versions_it_was_not_tested_with():
     assert folium_speedups.untested_versions({"folium": "0.20.0", "branca": "0.8.2"}) == []
-    assert folium_speedups.untested_versions({"folium": "0.21.1", "branca": "0.8.2"}) == \
-        ["folium 0.21.1"]
-    assert folium_speedups.untested_versions({"folium": "0.20.0", "branca": "1.0"}) == \
-        ["branca 1.0"]
+    assert folium_speedups.untested_versions({"folium": "0.21.1", "branca": "0.8.2"}) == [
+        "folium 0.21.1"
+    ]
+    assert folium_speedups.untested_versions({"folium": "0.20.0", "branca": "1.0"}) == [
+        "branca 1.0"
+    ]
 
 
 def test_install_warns_and_leaves_untested_versions_alone(monkeypatch):

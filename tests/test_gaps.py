@@ -19,8 +19,12 @@ def lens_area(r: float, d: float) -> float:
 
 
 def big_commune(**extra):
-    return {"code": "1", "name": "Tà Rụt", "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 20 * KM, 40 * KM),
-            **extra}
+    return {
+        "code": "1",
+        "name": "Tà Rụt",
+        "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 20 * KM, 40 * KM),
+        **extra,
+    }
 
 
 def row(analysis, code="1"):
@@ -35,9 +39,25 @@ def test_single_5km_circle_covers_pi_25_km2():
 
 
 def test_two_carriers_overlapping():
-    ds = b.dataset([big_commune()], bts=[
-        {"site_id": "a", "x": b.X0 - 2 * KM, "y": b.Y0, "carrier": "Viettel", "technologies": "4G"},
-        {"site_id": "b", "x": b.X0 + 2 * KM, "y": b.Y0, "carrier": "VinaPhone", "technologies": "4G"}])
+    ds = b.dataset(
+        [big_commune()],
+        bts=[
+            {
+                "site_id": "a",
+                "x": b.X0 - 2 * KM,
+                "y": b.Y0,
+                "carrier": "Viettel",
+                "technologies": "4G",
+            },
+            {
+                "site_id": "b",
+                "x": b.X0 + 2 * KM,
+                "y": b.Y0,
+                "carrier": "VinaPhone",
+                "technologies": "4G",
+            },
+        ],
+    )
     r = row(gaps.analyse(ds, params=FLAT))
     one = math.pi * 9
     union = 2 * one - lens_area(3, 4)
@@ -45,17 +65,21 @@ def test_two_carriers_overlapping():
     assert r["covered_vinaphone_pct"] / 100 * 1600 == pytest.approx(one, rel=0.005)
     assert r["covered_mobifone_pct"] == 0
     assert r["mobile_covered_pct"] / 100 * 1600 == pytest.approx(union, rel=0.005)
-    only_viettel = row(gaps.analyse(ds, params=FLAT.__class__(radius_m=FLAT.radius_m,
-                                                               carriers=("Viettel",))))
+    only_viettel = row(
+        gaps.analyse(ds, params=FLAT.__class__(radius_m=FLAT.radius_m, carriers=("Viettel",)))
+    )
     assert only_viettel["mobile_covered_pct"] / 100 * 1600 == pytest.approx(one, rel=0.005)
 
 
 def test_communes_fully_partly_and_not_covered():
-    ds = b.dataset([
-        {"code": "A", "name": "A", "geometry": b.square(b.X0 - 2 * KM, b.Y0 - 2 * KM, 4 * KM)},
-        {"code": "B", "name": "B", "geometry": b.square(b.X0 + 3 * KM, b.Y0 - 5 * KM, 10 * KM)},
-        {"code": "C", "name": "C", "geometry": b.square(b.X0 + 30 * KM, b.Y0, 10 * KM)}],
-        bts=[{"x": b.X0, "y": b.Y0, "technologies": "2G"}])
+    ds = b.dataset(
+        [
+            {"code": "A", "name": "A", "geometry": b.square(b.X0 - 2 * KM, b.Y0 - 2 * KM, 4 * KM)},
+            {"code": "B", "name": "B", "geometry": b.square(b.X0 + 3 * KM, b.Y0 - 5 * KM, 10 * KM)},
+            {"code": "C", "name": "C", "geometry": b.square(b.X0 + 30 * KM, b.Y0, 10 * KM)},
+        ],
+        bts=[{"x": b.X0, "y": b.Y0, "technologies": "2G"}],
+    )
     analysis = gaps.analyse(ds, params=FLAT)
     segment = 25 * math.acos(3 / 5) - 3 * 4  # circle r=5 beyond a chord 3 km from the centre
     assert row(analysis, "A")["mobile_covered_pct"] == pytest.approx(100, abs=1e-6)
@@ -69,10 +93,12 @@ def test_communes_fully_partly_and_not_covered():
 
 
 def test_no_service_is_outside_all_three_channels_and_people_follow_area():
-    ds = b.dataset([big_commune(population=1600.0)],
-                   bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}],
-                   loudspeakers=[{"x": b.X0 + 10 * KM, "y": b.Y0, "radius_m": 1 * KM}],
-                   internet=[{"x": b.X0, "y": b.Y0 + 10 * KM}])
+    ds = b.dataset(
+        [big_commune(population=1600.0)],
+        bts=[{"x": b.X0 - 10 * KM, "y": b.Y0, "technologies": "4G"}],
+        loudspeakers=[{"x": b.X0 + 10 * KM, "y": b.Y0, "radius_m": 1 * KM}],
+        internet=[{"x": b.X0, "y": b.Y0 + 10 * KM}],
+    )
     params = CoverageParams(radius_m=FLAT.radius_m, internet_access_m=2 * KM)
     r = row(gaps.analyse(ds, params=params))
     served = math.pi * (9 + 1 + 4)
@@ -83,10 +109,14 @@ def test_no_service_is_outside_all_three_channels_and_people_follow_area():
 
 
 def test_settlements_decide_people_covered():
-    ds = b.dataset([big_commune(population=1000.0)],
-                   bts=[{"x": b.X0, "y": b.Y0, "technologies": "4G"}],
-                   settlements=[{"name": "near", "x": b.X0 + 1 * KM, "y": b.Y0, "population": 300},
-                                {"name": "far", "x": b.X0 + 15 * KM, "y": b.Y0, "population": 100}])
+    ds = b.dataset(
+        [big_commune(population=1000.0)],
+        bts=[{"x": b.X0, "y": b.Y0, "technologies": "4G"}],
+        settlements=[
+            {"name": "near", "x": b.X0 + 1 * KM, "y": b.Y0, "population": 300},
+            {"name": "far", "x": b.X0 + 15 * KM, "y": b.Y0, "population": 100},
+        ],
+    )
     r = row(gaps.analyse(ds, params=FLAT))
     assert r["population_basis"] == "settlements"
     assert r["covered_4g_pop"] == pytest.approx(750)  # 300 of 400 settlement people × 1000
@@ -94,11 +124,22 @@ def test_settlements_decide_people_covered():
 
 
 def test_gap_score_and_rank_by_hand():
-    ds = b.dataset([
-        {"code": "full", "name": "full", "geometry": b.square(b.X0 - 1 * KM, b.Y0 - 1 * KM, 2 * KM)},
-        {"code": "empty", "name": "empty", "geometry": b.square(b.X0 + 50 * KM, b.Y0, 2 * KM),
-         "especially_difficult": True}],
-        bts=[{"x": b.X0, "y": b.Y0, "technologies": "4G"}])
+    ds = b.dataset(
+        [
+            {
+                "code": "full",
+                "name": "full",
+                "geometry": b.square(b.X0 - 1 * KM, b.Y0 - 1 * KM, 2 * KM),
+            },
+            {
+                "code": "empty",
+                "name": "empty",
+                "geometry": b.square(b.X0 + 50 * KM, b.Y0, 2 * KM),
+                "especially_difficult": True,
+            },
+        ],
+        bts=[{"x": b.X0, "y": b.Y0, "technologies": "4G"}],
+    )
     analysis = gaps.analyse(ds, params=FLAT)
     full, empty = row(analysis, "full"), row(analysis, "empty")
     # full: 4G and mobile everywhere, no loudspeaker, no internet → 100 × (0.20 + 0.15)
@@ -110,8 +151,10 @@ def test_gap_score_and_rank_by_hand():
 
 
 def test_support_point_counts_for_circular_03():
-    ds = b.dataset([big_commune(especially_difficult=True)],
-                   internet=[{"x": b.X0, "y": b.Y0, "kind": "support_point"}])
+    ds = b.dataset(
+        [big_commune(especially_difficult=True)],
+        internet=[{"x": b.X0, "y": b.Y0, "kind": "support_point"}],
+    )
     r = row(gaps.analyse(ds, params=FLAT))
     assert r["support_points"] == 1 and bool(r["c03_present"])
 

@@ -14,11 +14,24 @@ from geo.settings import CoverageParams
 import builders as b
 from test_gaps import FLAT, KM, big_commune, lens_area, row  # the same hand-computed cases
 
-PCT_COLUMNS = ["mobile_covered_pct", "covered_2g_pct", "covered_3g_pct", "covered_4g_pct",
-               "covered_5g_pct", "covered_viettel_pct", "covered_vinaphone_pct",
-               "covered_mobifone_pct", "loudspeaker_covered_pct", "internet_access_pct",
-               "no_service_pct", "at_risk_pct", "no_4g_pct", "no_mobile_pct",
-               "no_loudspeaker_pct", "no_internet_pct"]
+PCT_COLUMNS = [
+    "mobile_covered_pct",
+    "covered_2g_pct",
+    "covered_3g_pct",
+    "covered_4g_pct",
+    "covered_5g_pct",
+    "covered_viettel_pct",
+    "covered_vinaphone_pct",
+    "covered_mobifone_pct",
+    "loudspeaker_covered_pct",
+    "internet_access_pct",
+    "no_service_pct",
+    "at_risk_pct",
+    "no_4g_pct",
+    "no_mobile_pct",
+    "no_loudspeaker_pct",
+    "no_internet_pct",
+]
 
 
 def segment_area(r: float, d: float) -> float:
@@ -37,9 +50,25 @@ def test_single_5km_disc_covers_pi_25_km2():
 
 
 def test_two_carriers_lens():
-    ds = b.dataset([big_commune()], bts=[
-        {"site_id": "a", "x": b.X0 - 2 * KM, "y": b.Y0, "carrier": "Viettel", "technologies": "4G"},
-        {"site_id": "b", "x": b.X0 + 2 * KM, "y": b.Y0, "carrier": "VinaPhone", "technologies": "4G"}])
+    ds = b.dataset(
+        [big_commune()],
+        bts=[
+            {
+                "site_id": "a",
+                "x": b.X0 - 2 * KM,
+                "y": b.Y0,
+                "carrier": "Viettel",
+                "technologies": "4G",
+            },
+            {
+                "site_id": "b",
+                "x": b.X0 + 2 * KM,
+                "y": b.Y0,
+                "carrier": "VinaPhone",
+                "technologies": "4G",
+            },
+        ],
+    )
     r = row(gaps.analyse(ds, params=FLAT, method="grid"))
     one = math.pi * 9
     union = 2 * one - lens_area(3, 4)  # 2 × 28.27 − 6.96 = 49.59 km²
@@ -50,11 +79,14 @@ def test_two_carriers_lens():
 
 
 def test_communes_fully_partly_and_not_covered():
-    ds = b.dataset([
-        {"code": "A", "name": "A", "geometry": b.square(b.X0 - 2 * KM, b.Y0 - 2 * KM, 4 * KM)},
-        {"code": "B", "name": "B", "geometry": b.square(b.X0 + 3 * KM, b.Y0 - 5 * KM, 10 * KM)},
-        {"code": "C", "name": "C", "geometry": b.square(b.X0 + 30 * KM, b.Y0, 10 * KM)}],
-        bts=[{"x": b.X0, "y": b.Y0, "technologies": "2G"}])
+    ds = b.dataset(
+        [
+            {"code": "A", "name": "A", "geometry": b.square(b.X0 - 2 * KM, b.Y0 - 2 * KM, 4 * KM)},
+            {"code": "B", "name": "B", "geometry": b.square(b.X0 + 3 * KM, b.Y0 - 5 * KM, 10 * KM)},
+            {"code": "C", "name": "C", "geometry": b.square(b.X0 + 30 * KM, b.Y0, 10 * KM)},
+        ],
+        bts=[{"x": b.X0, "y": b.Y0, "technologies": "2G"}],
+    )
     analysis = gaps.analyse(ds, params=FLAT, method="grid")
     # A: its farthest corner is 2.83 km from the 5 km site; B: the disc beyond the chord x = 3 km,
     # 25·acos(0.6) − 12 = 11.18 km² of 100 km²; C: 30 km away.
@@ -69,10 +101,15 @@ def test_communes_fully_partly_and_not_covered():
 def test_disc_straddling_tile_boundaries():
     """Tiles of 16 cells (1.6 km): a 5 km disc spans dozens of them and is counted once."""
     zone = b.square(b.X0 - 20 * KM, b.Y0 - 20 * KM, 40 * KM)
-    stamps = grid.Stamps(np.array([b.X0 + 37.0]), np.array([b.Y0 - 11.0]),
-                         np.array([[5 * KM]]), np.array([[1]], dtype=np.uint16))
-    counts = grid.cell_counts(np.array([zone]), stamps, n_bits=1, derived=np.zeros(0, np.uint16),
-                              tile_cells=16)
+    stamps = grid.Stamps(
+        np.array([b.X0 + 37.0]),
+        np.array([b.Y0 - 11.0]),
+        np.array([[5 * KM]]),
+        np.array([[1]], dtype=np.uint16),
+    )
+    counts = grid.cell_counts(
+        np.array([zone]), stamps, n_bits=1, derived=np.zeros(0, np.uint16), tile_cells=16
+    )
     assert counts[0, -1] == 400 * 400  # 40 km / 100 m, squared
     assert counts[0, 0] * 0.01 == pytest.approx(math.pi * 25, rel=0.005)
     whole = grid.cell_counts(np.array([zone]), stamps, n_bits=1, derived=np.zeros(0, np.uint16))
@@ -81,14 +118,21 @@ def test_disc_straddling_tile_boundaries():
 
 def test_hole_and_multipart_communes_count_their_own_cells():
     outer = b.square(b.X0, b.Y0, 10 * KM)
-    with_hole = shapely.Polygon(outer.exterior.coords,
-                                [b.square(b.X0 + 2 * KM, b.Y0 + 2 * KM, 4 * KM).exterior.coords])
-    two_parts = shapely.MultiPolygon([b.square(b.X0 + 20 * KM, b.Y0, 3 * KM),
-                                      b.square(b.X0 + 30 * KM, b.Y0, 4 * KM)])
+    with_hole = shapely.Polygon(
+        outer.exterior.coords, [b.square(b.X0 + 2 * KM, b.Y0 + 2 * KM, 4 * KM).exterior.coords]
+    )
+    two_parts = shapely.MultiPolygon(
+        [b.square(b.X0 + 20 * KM, b.Y0, 3 * KM), b.square(b.X0 + 30 * KM, b.Y0, 4 * KM)]
+    )
     empty = np.zeros((0, 1))
     stamps = grid.Stamps(np.zeros(0), np.zeros(0), empty, empty.astype(np.uint16))
-    counts = grid.cell_counts(np.array([with_hole, two_parts]), stamps, n_bits=1,
-                              derived=np.zeros(0, np.uint16), min_cells=0)
+    counts = grid.cell_counts(
+        np.array([with_hole, two_parts]),
+        stamps,
+        n_bits=1,
+        derived=np.zeros(0, np.uint16),
+        min_cells=0,
+    )
     assert counts[:, -1].tolist() == [(100 - 16) * 100, (9 + 16) * 100]  # km² × 100 cells
     assert counts[:, 0].tolist() == [0, 0]  # zero sites: nothing covered
 
@@ -98,8 +142,12 @@ def test_small_commune_is_refined():
     inside a disc whose edge is a straight-ish line across it comes out right."""
     ward = b.square(b.X0, b.Y0, 590.0)
     # 50 km disc centred 50 km west of the ward's middle: its edge is nearly a vertical line there.
-    stamps = grid.Stamps(np.array([b.X0 + 295.0 - 50 * KM]), np.array([b.Y0 + 295.0]),
-                         np.array([[50 * KM]]), np.array([[1]], dtype=np.uint16))
+    stamps = grid.Stamps(
+        np.array([b.X0 + 295.0 - 50 * KM]),
+        np.array([b.Y0 + 295.0]),
+        np.array([[50 * KM]]),
+        np.array([[1]], dtype=np.uint16),
+    )
     counts = grid.cell_counts(np.array([ward]), stamps, n_bits=1, derived=np.zeros(0, np.uint16))
     assert counts[0, -1] > 2000
     assert counts[0, 0] / counts[0, -1] == pytest.approx(0.5, abs=0.02)
@@ -110,22 +158,35 @@ def test_stamp_kernel_disc_off_grid_and_clipped():
     radii, bits = np.array([[150.0], [250.0]]), np.array([[1], [2]], dtype=np.uint16)
     # 0–1000 m east, 0–1000 m south of y = 1000. Site 1 lies 2 km away (off the grid entirely);
     # site 2 sits on the grid's west edge at row 4's centre: its disc is cut by the edge.
-    grid._stamp(mask, 0.0, 1000.0, 100.0, np.array([5000.0, 0.0]), np.array([550.0, 550.0]),
-                radii, bits)
+    grid._stamp(
+        mask, 0.0, 1000.0, 100.0, np.array([5000.0, 0.0]), np.array([550.0, 550.0]), radii, bits
+    )
     assert not (mask & 1).any()
     covered = np.argwhere(mask & 2)
     # centres (50 + 100c, 950 − 100r) within 250 m of (0, 550): columns 0–1 of rows 2–6, and
     # column 2 of row 4, exactly 250 m away (a centre on the circle counts): 11 cells.
-    expected = {(r, c) for r in range(10) for c in range(10)
-                if (50 + 100 * c) ** 2 + (950 - 100 * r - 550) ** 2 <= 250 ** 2}
+    expected = {
+        (r, c)
+        for r in range(10)
+        for c in range(10)
+        if (50 + 100 * c) ** 2 + (950 - 100 * r - 550) ** 2 <= 250**2
+    }
     assert {tuple(x) for x in covered} == expected
     assert len(expected) == 11
 
 
 def test_stamp_kernel_concentric_discs_get_outer_bits():
     mask = np.zeros((21, 21), dtype=np.uint16)
-    grid._stamp(mask, 0.0, 2100.0, 100.0, np.array([1050.0]), np.array([1050.0]),
-                np.array([[300.0, 1000.0, 0.0]]), np.array([[4, 1, 2]], dtype=np.uint16))
+    grid._stamp(
+        mask,
+        0.0,
+        2100.0,
+        100.0,
+        np.array([1050.0]),
+        np.array([1050.0]),
+        np.array([[300.0, 1000.0, 0.0]]),
+        np.array([[4, 1, 2]], dtype=np.uint16),
+    )
     centre = mask[10, 10]
     assert centre == 4 | 1  # the zero-radius disc adds nothing
     assert mask[10, 15] == 1  # 500 m away: only the 1 km disc
@@ -136,21 +197,53 @@ def test_stamp_kernel_concentric_discs_get_outer_bits():
 
 def test_grid_agrees_with_exact_on_a_small_district():
     rng = np.random.default_rng(7)
-    star = shapely.Polygon([(b.X0 + 20 * KM * math.cos(a) * (0.6 + 0.4 * (i % 2)),
-                             b.Y0 + 20 * KM * math.sin(a) * (0.6 + 0.4 * (i % 2)))
-                            for i, a in enumerate(np.linspace(0, 2 * math.pi, 15)[:-1])])
-    pieces = shapely.get_parts(shapely.voronoi_polygons(
-        shapely.multipoints(rng.uniform([b.X0 - 20 * KM, b.Y0 - 20 * KM],
-                                        [b.X0 + 20 * KM, b.Y0 + 20 * KM], (8, 2))), extend_to=star))
-    communes = [{"code": str(i), "name": f"c{i}", "geometry": shapely.intersection(p, star)}
-                for i, p in enumerate(pieces) if not shapely.intersection(p, star).is_empty]
+    star = shapely.Polygon(
+        [
+            (
+                b.X0 + 20 * KM * math.cos(a) * (0.6 + 0.4 * (i % 2)),
+                b.Y0 + 20 * KM * math.sin(a) * (0.6 + 0.4 * (i % 2)),
+            )
+            for i, a in enumerate(np.linspace(0, 2 * math.pi, 15)[:-1])
+        ]
+    )
+    pieces = shapely.get_parts(
+        shapely.voronoi_polygons(
+            shapely.multipoints(
+                rng.uniform(
+                    [b.X0 - 20 * KM, b.Y0 - 20 * KM], [b.X0 + 20 * KM, b.Y0 + 20 * KM], (8, 2)
+                )
+            ),
+            extend_to=star,
+        )
+    )
+    communes = [
+        {"code": str(i), "name": f"c{i}", "geometry": shapely.intersection(p, star)}
+        for i, p in enumerate(pieces)
+        if not shapely.intersection(p, star).is_empty
+    ]
     xy = rng.uniform([b.X0 - 22 * KM, b.Y0 - 22 * KM], [b.X0 + 22 * KM, b.Y0 + 22 * KM], (60, 2))
     techs = ["2G;3G;4G", "4G", "2G", "3G;4G", "4G;5G"]
     carriers = ["Viettel", "VinaPhone", "MobiFone"]
-    bts = [{"site_id": f"s{i}", "x": x, "y": y, "technologies": techs[i % 5],
-            "carrier": carriers[i % 3]} for i, (x, y) in enumerate(xy[:40])]
-    loud = [{"id": f"l{i}", "x": x, "y": y, "kind": "cluster",
-             "radius_m": 800.0 if i % 2 else float("nan")} for i, (x, y) in enumerate(xy[40:55])]
+    bts = [
+        {
+            "site_id": f"s{i}",
+            "x": x,
+            "y": y,
+            "technologies": techs[i % 5],
+            "carrier": carriers[i % 3],
+        }
+        for i, (x, y) in enumerate(xy[:40])
+    ]
+    loud = [
+        {
+            "id": f"l{i}",
+            "x": x,
+            "y": y,
+            "kind": "cluster",
+            "radius_m": 800.0 if i % 2 else float("nan"),
+        }
+        for i, (x, y) in enumerate(xy[40:55])
+    ]
     inet = [{"id": f"i{i}", "x": x, "y": y} for i, (x, y) in enumerate(xy[55:])]
     params = CoverageParams(carrier_radius_m=(("Viettel", "4G", 4 * KM),))
     ds = b.dataset(communes, bts=bts, loudspeakers=loud, internet=inet)
@@ -166,11 +259,16 @@ def test_grid_agrees_with_exact_on_a_small_district():
 
 
 def test_settlement_people_and_gap_polygons_with_grid():
-    settlements = [{"x": b.X0 + 1 * KM, "y": b.Y0, "population": 300.0},  # inside the 3 km 4G disc
-                   {"x": b.X0 + 4 * KM, "y": b.Y0, "population": 100.0},  # inside 2G (5 km) only
-                   {"x": b.X0 + 15 * KM, "y": b.Y0, "population": 600.0}]  # outside
-    ds = b.dataset([big_commune(population=1000.0)], settlements=settlements,
-                   bts=[{"x": b.X0, "y": b.Y0, "technologies": "2G;4G"}])
+    settlements = [
+        {"x": b.X0 + 1 * KM, "y": b.Y0, "population": 300.0},  # inside the 3 km 4G disc
+        {"x": b.X0 + 4 * KM, "y": b.Y0, "population": 100.0},  # inside 2G (5 km) only
+        {"x": b.X0 + 15 * KM, "y": b.Y0, "population": 600.0},
+    ]  # outside
+    ds = b.dataset(
+        [big_commune(population=1000.0)],
+        settlements=settlements,
+        bts=[{"x": b.X0, "y": b.Y0, "technologies": "2G;4G"}],
+    )
     grid_result = gaps.analyse(ds, params=FLAT, method="grid")
     r = row(grid_result)
     assert r["population_basis"] == "settlements"

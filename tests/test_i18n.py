@@ -30,8 +30,10 @@ def test_every_note_label_exists_in_both_languages_with_the_same_fields():
 
     for key, texts in i18n.TEXT.items():
         if key.startswith(("note.", "reason.")):
-            fields = [{f for _, f, _, _ in string.Formatter().parse(texts[lang]) if f}
-                      for lang in ("vi", "en")]
+            fields = [
+                {f for _, f, _, _ in string.Formatter().parse(texts[lang]) if f}
+                for lang in ("vi", "en")
+            ]
             assert fields[0] == fields[1], key
 
 
@@ -52,7 +54,9 @@ def test_a_reason_reads_in_either_language_and_nests():
     why = i18n.reason("cannot_read", detail=i18n.reason("file_empty"))
     assert why.text("vi") == "không đọc được: tệp rỗng"
     assert str(why) == "cannot be read: the file is empty"
-    assert i18n.reason("far_point", 1, km=12.25).text("vi") == \
-        "điểm nằm cách mọi xã 12,2 km: hãy kiểm tra toạ độ"
+    assert (
+        i18n.reason("far_point", 1, km=12.25).text("vi")
+        == "điểm nằm cách mọi xã 12,2 km: hãy kiểm tra toạ độ"
+    )
     with pytest.raises(KeyError, match="reason.nope"):
         i18n.reason("nope")

@@ -33,7 +33,9 @@ def _cycles(graph) -> list[list[str]]:
                     counter[0] += 1
                     stack.append(child)
                     on.add(child)
-                    work.append((child, iter(sorted(graph.find_modules_directly_imported_by(child)))))
+                    work.append(
+                        (child, iter(sorted(graph.find_modules_directly_imported_by(child))))
+                    )
                     break
                 if child in on:
                     low[node] = min(low[node], index[child])
@@ -82,16 +84,23 @@ def _private_uses(source: str) -> list[str]:
                 elif a.name.islower():  # a module (geo's classes and constants are not lowercase)
                     modules.add(a.asname or a.name)
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.value.id in modules and node.attr.startswith("_")
-                and not node.attr.startswith("__")):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
             found.append(f"{node.value.id}.{node.attr}")
     return found
 
 
 def test_no_private_name_used_across_modules():
-    found = [f"{path.relative_to(GEO.parent)}: {use}" for path in sorted(GEO.rglob("*.py"))
-             for use in _private_uses(path.read_text(encoding="utf-8"))]
+    found = [
+        f"{path.relative_to(GEO.parent)}: {use}"
+        for path in sorted(GEO.rglob("*.py"))
+        for use in _private_uses(path.read_text(encoding="utf-8"))
+    ]
     assert found == []
 
 

@@ -10,15 +10,26 @@ import shapely
 from geo.io import loading
 from geo.errors import DataError, PhusongError
 
-COMMUNES = {"type": "FeatureCollection", "features": [
-    {"type": "Feature", "properties": {"code": "19588", "name": "Tà Rụt", "population": 4878},
-     "geometry": shapely.geometry.mapping(shapely.box(106.96, 16.38, 107.05, 16.46))},
-    {"type": "Feature", "properties": {"code": "19594", "name": "A Ngo", "population": None},
-     "geometry": shapely.geometry.mapping(shapely.box(106.95, 16.30, 107.03, 16.38))},
-]}
-BTS = ("site_id,lat,lon,carrier,technologies,height_m\n"
-       "a,16.42,107.00,Viettel,3G;4G,30\n"
-       "b,16.35,106.99,vinaphone,2G/3G,\n")
+COMMUNES = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"code": "19588", "name": "Tà Rụt", "population": 4878},
+            "geometry": shapely.geometry.mapping(shapely.box(106.96, 16.38, 107.05, 16.46)),
+        },
+        {
+            "type": "Feature",
+            "properties": {"code": "19594", "name": "A Ngo", "population": None},
+            "geometry": shapely.geometry.mapping(shapely.box(106.95, 16.30, 107.03, 16.38)),
+        },
+    ],
+}
+BTS = (
+    "site_id,lat,lon,carrier,technologies,height_m\n"
+    "a,16.42,107.00,Viettel,3G;4G,30\n"
+    "b,16.35,106.99,vinaphone,2G/3G,\n"
+)
 LOUD = "id,lat,lon,kind,radius_m\nl1,16.42,107.0,cluster,\n"
 NET = "id,lat,lon,kind\nn1,16.42,107.0,internet_shop\n"
 
@@ -45,8 +56,13 @@ def test_good_folder_loads_with_types_and_normalised_values(folder):
 
 def test_bad_rows_are_named_by_file_row_and_column_and_good_rows_kept(folder):
     (folder / "bts_sites.csv").write_text(
-        BTS + "c,91,107,Viettel,4G,30\n" + "d,16.4,107,Unknown Telecom,4G,30\n"
-        + "e,16.4,107,Viettel,6G,abc\n" + "a,16.4,107,Viettel,4G,30\n", encoding="utf-8")
+        BTS
+        + "c,91,107,Viettel,4G,30\n"
+        + "d,16.4,107,Unknown Telecom,4G,30\n"
+        + "e,16.4,107,Viettel,6G,abc\n"
+        + "a,16.4,107,Viettel,4G,30\n",
+        encoding="utf-8",
+    )
     with pytest.raises(DataError) as err:
         loading.load_dataset(folder)
     text = str(err.value)
@@ -71,16 +87,22 @@ def test_missing_column_and_missing_layer(folder):
 
 
 def test_invalid_polygon_and_wrong_geometry_type(folder):
-    bowtie = {"type": "Polygon", "coordinates": [[[106.9, 16.3], [107.0, 16.4], [107.0, 16.3],
-                                                  [106.9, 16.4], [106.9, 16.3]]]}
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[106.9, 16.3], [107.0, 16.4], [107.0, 16.3], [106.9, 16.4], [106.9, 16.3]]
+        ],
+    }
     data = json.loads(json.dumps(COMMUNES))
     data["features"][0]["geometry"] = bowtie
     data["features"][1]["geometry"] = {"type": "Point", "coordinates": [107.0, 16.4]}
     (folder / "communes.geojson").write_text(json.dumps(data), encoding="utf-8")
     ds = loading.load_dataset(folder, strict=False)
     messages = [str(p) for p in ds.problems]
-    assert any("communes.geojson, row 1, column 'geometry': invalid geometry: Self-intersection"
-               in m for m in messages)
+    assert any(
+        "communes.geojson, row 1, column 'geometry': invalid geometry: Self-intersection" in m
+        for m in messages
+    )
     assert any("row 2, column 'geometry': expected Polygon or MultiPolygon" in m for m in messages)
     assert len(ds.communes) == 0
 
@@ -112,11 +134,15 @@ def test_dataset_sources_per_language_and_bad_entries_reported(tmp_path):
 
     folder = tmp_path / "d"
     shutil.copytree(settings.DEFAULT_DATA_DIR, folder)
-    json.dump({"name": "x", "sources": ["plain", {"vi": "nguồn", "en": "source"}, {"fr": "non"}, 3]},
-              (folder / "dataset.json").open("w", encoding="utf-8"))
+    json.dump(
+        {"name": "x", "sources": ["plain", {"vi": "nguồn", "en": "source"}, {"fr": "non"}, 3]},
+        (folder / "dataset.json").open("w", encoding="utf-8"),
+    )
     ds = loading.load_dataset(folder, strict=False)
     assert [i18n.localized(s, "vi") for s in ds.sources] == ["plain", "nguồn"]
     assert [i18n.localized(s, "en") for s in ds.sources] == ["plain", "source"]
     bad = [p for p in ds.problems if p.file == "dataset.json"]
-    assert [(p.row, p.column, p.severity) for p in bad] == [(3, "sources", "warning"),
-                                                            (4, "sources", "warning")]
+    assert [(p.row, p.column, p.severity) for p in bad] == [
+        (3, "sources", "warning"),
+        (4, "sources", "warning"),
+    ]

@@ -47,8 +47,9 @@ def analysis():
 
 @pytest.fixture(scope="module")
 def page(analysis):
-    return maps.to_html(maps.build_map(analysis, metric="no_4g_pct",
-                                       show_gaps=("no_4g", "no_mobile")))
+    return maps.to_html(
+        maps.build_map(analysis, metric="no_4g_pct", show_gaps=("no_4g", "no_mobile"))
+    )
 
 
 # --- offline ------------------------------------------------------------------------------------
@@ -91,13 +92,19 @@ def test_tiles_only_on_request(analysis):
 def test_streamlit_folium_gets_local_assets_only(analysis):
     # st_folium collects every element's default_js/default_css and loads them by URL
     m = maps.build_map(analysis, metric="no_4g_pct")
-    urls = [u for el in maps._walk(m) for _, u in
-            getattr(el, "default_js", []) + getattr(el, "default_css", [])]
+    urls = [
+        u
+        for el in maps._walk(m)
+        for _, u in getattr(el, "default_js", []) + getattr(el, "default_css", [])
+    ]
     assert len(urls) == 7  # Leaflet, fullscreen, measure (js + css each), phusong-map.js
     assert all(u.startswith("data:text/") for u in urls)
     served = maps.use_local_assets(m, "/app/static/")
-    urls = [u for el in maps._walk(served) for _, u in
-            getattr(el, "default_js", []) + getattr(el, "default_css", [])]
+    urls = [
+        u
+        for el in maps._walk(served)
+        for _, u in getattr(el, "default_js", []) + getattr(el, "default_css", [])
+    ]
     assert "/app/static/leaflet-1.9.4/leaflet.js" in urls
     for bad in ("app/static/", "https://cdn.example.org/"):
         with pytest.raises(PhusongError, match="absolute path"):
@@ -122,8 +129,10 @@ def test_vendored_files_match_manifest(monkeypatch):
             if a.path != maps.OWN_JS:  # the project's own script is not a vendored package
                 assert f"`{a.path}`" in manifest
     import importlib.util
+
     spec = importlib.util.spec_from_file_location(
-        "vendor_assets", Path(__file__).resolve().parent.parent / "scripts" / "vendor_assets.py")
+        "vendor_assets", Path(__file__).resolve().parent.parent / "scripts" / "vendor_assets.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(__import__("sys").modules, "vendor_assets", mod)
     spec.loader.exec_module(mod)
@@ -135,10 +144,16 @@ def test_vendored_files_match_manifest(monkeypatch):
 
 def test_feature_counts(page):
     layers = _geojson_layers(page)
-    polygons = [lyr for lyr in layers
-                if lyr["features"] and lyr["features"][0]["geometry"]["type"] == "Polygon"]
-    points = [lyr for lyr in layers
-              if lyr["features"] and lyr["features"][0]["geometry"]["type"] == "Point"]
+    polygons = [
+        lyr
+        for lyr in layers
+        if lyr["features"] and lyr["features"][0]["geometry"]["type"] == "Polygon"
+    ]
+    points = [
+        lyr
+        for lyr in layers
+        if lyr["features"] and lyr["features"][0]["geometry"]["type"] == "Point"
+    ]
     # communes (3), no_4g gaps (3), no_mobile gaps (3)
     assert [len(lyr["features"]) for lyr in polygons] == [3, 3, 3]
     # BTS, loudspeakers, internet points
@@ -147,8 +162,9 @@ def test_feature_counts(page):
 
 def test_thirteen_communes_and_hundreds_of_sites_stay_small():
     big = synthetic_analysis([f"Xã {i}" for i in range(13)], n_bts=300)
-    page = maps.to_html(maps.build_map(big, metric="no_4g_pop",
-                                       show_gaps=("no_4g", "no_mobile", "no_loudspeaker")))
+    page = maps.to_html(
+        maps.build_map(big, metric="no_4g_pop", show_gaps=("no_4g", "no_mobile", "no_loudspeaker"))
+    )
     layers = _geojson_layers(page)
     assert len(layers[0]["features"]) == 13
     assert sum(len(lyr["features"]) for lyr in layers) == 13 + 1 + 3 * 13 + 300 + 2 + 1
@@ -165,7 +181,11 @@ def test_coordinates_are_wgs84_and_rounded(page):
 def test_choropleth_colours_follow_fixed_bins(analysis):
     # 70 % → darkest class, 30 % → middle, 3 % → lightest
     assert maps.class_colors([70.0, 30.0, 3.0, float("nan")], "no_4g_pct") == [
-        maps.CLASS_COLORS[4], maps.CLASS_COLORS[2], maps.CLASS_COLORS[0], maps.NO_DATA_COLOR]
+        maps.CLASS_COLORS[4],
+        maps.CLASS_COLORS[2],
+        maps.CLASS_COLORS[0],
+        maps.NO_DATA_COLOR,
+    ]
     assert list(maps.classify([0, 5, 100], "no_4g_pct")) == [0, 1, 4]
     assert list(maps.classify([0, 99, 100, 5000], "no_4g_pop")) == [0, 0, 1, 4]
     page = maps.to_html(maps.build_map(analysis, metric="no_4g_pct"))
@@ -180,8 +200,7 @@ def test_illustrative_banner(page):
 
 
 def test_no_banner_for_operator_data():
-    page = maps.to_html(maps.build_map(synthetic_analysis(illustrative=False),
-                                       metric="no_4g_pct"))
+    page = maps.to_html(maps.build_map(synthetic_analysis(illustrative=False), metric="no_4g_pct"))
     assert "div.className = 'phusong-banner'" not in page  # (the map script names the class)
     assert json.dumps(i18n.t("notice.illustrative", "vi")) not in page
 
@@ -194,8 +213,11 @@ def test_english_labels(analysis):
 
 
 def test_names_are_escaped():
-    page = maps.to_html(maps.build_map(synthetic_analysis((XSS, "Tà Rụt")),
-                                       metric="no_4g_pct", show_gaps=GAP_KINDS[:3]))
+    page = maps.to_html(
+        maps.build_map(
+            synthetic_analysis((XSS, "Tà Rụt")), metric="no_4g_pct", show_gaps=GAP_KINDS[:3]
+        )
+    )
     assert XSS not in page
     assert "<img" not in page
     layers = _geojson_layers(page)
@@ -241,6 +263,7 @@ def test_bad_choices_are_reported(analysis):
 
 def test_missing_crs_is_an_error(analysis):
     from dataclasses import replace
+
     bad = replace(analysis, communes=analysis.communes.set_crs(None, allow_override=True))
     with pytest.raises(PhusongError, match="no CRS"):
         maps.build_map(bad, metric="no_4g_pct")
@@ -250,12 +273,17 @@ def test_multipolygons_and_empty_gaps(analysis):
     from dataclasses import replace
 
     import shapely
+
     gaps = analysis.gaps.copy()
     gaps.loc[0, "geometry"] = shapely.MultiPolygon([gaps.geometry[0], gaps.geometry[1]])
     gaps.loc[1, "geometry"] = shapely.Polygon()
     from geo.analysis.gaps import UncoveredAreas
-    page = maps.to_html(maps.build_map(replace(analysis, uncovered=UncoveredAreas.from_table(gaps)),
-                                       metric="no_4g_pct"))
+
+    page = maps.to_html(
+        maps.build_map(
+            replace(analysis, uncovered=UncoveredAreas.from_table(gaps)), metric="no_4g_pct"
+        )
+    )
     types = [f["geometry"]["type"] for lyr in _geojson_layers(page) for f in lyr["features"]]
     assert "MultiPolygon" in types
 
@@ -267,8 +295,16 @@ def test_labels_exist_in_both_languages():
     keys = [f"metric.{m}" for m in maps.MAP_METRICS] + [f"gap.{g}" for g in GAP_KINDS]
     keys += [f"layer.{s}" for s in maps.SITE_LAYERS]
     keys += [f"carrier.{c}" for c in maps.CARRIER_COLORS]
-    keys += ["notice.illustrative", "map.north", "map.legend", "map.scale", "map.date",
-             "map.sources", "map.assumptions", "map.title"]
+    keys += [
+        "notice.illustrative",
+        "map.north",
+        "map.legend",
+        "map.scale",
+        "map.date",
+        "map.sources",
+        "map.assumptions",
+        "map.title",
+    ]
     for key in keys:
         vi, en = i18n.t(key, "vi"), i18n.t(key, "en")
         assert vi and en
@@ -326,11 +362,19 @@ def test_geometry_dicts_match_shapely_mapping():
 
     poly = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2), (1, 1)]])
     multi = shapely.MultiPolygon([poly, shapely.box(10, 10, 11, 11)])
-    line, mline = shapely.LineString([(0, 0), (1, 2)]), shapely.MultiLineString([[(0, 0), (1, 1)],
-                                                                                  [(5, 5), (6, 7)]])
-    cases = [[poly, multi, shapely.box(0, 0, 1, 1)], [line, mline], [shapely.Point(1.5, 2.5)],
-             [shapely.MultiPoint([(0, 0), (1, 1)])], [poly], [multi],
-             [shapely.GeometryCollection([line, poly])]]
+    line, mline = (
+        shapely.LineString([(0, 0), (1, 2)]),
+        shapely.MultiLineString([[(0, 0), (1, 1)], [(5, 5), (6, 7)]]),
+    )
+    cases = [
+        [poly, multi, shapely.box(0, 0, 1, 1)],
+        [line, mline],
+        [shapely.Point(1.5, 2.5)],
+        [shapely.MultiPoint([(0, 0), (1, 1)])],
+        [poly],
+        [multi],
+        [shapely.GeometryCollection([line, poly])],
+    ]
 
     def plain(obj):  # tuples → lists, as JSON sees them
         return json.loads(json.dumps(obj))
@@ -348,8 +392,12 @@ def test_embedded_collections_are_the_json_folium_would_write():
     for fc in [data["communes"], data["district"]] + [fc for _, fc in data["sites"]]:
         assert isinstance(fc, maps._FeatureCollection)
         text = json.dumps(dict(fc), sort_keys=True)  # folium: {{ data|tojson }}, html-safe
-        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") \
+        text = (
+            text.replace("<", "\\u003c")
+            .replace(">", "\\u003e")
+            .replace("&", "\\u0026")
             .replace("'", "\\u0027")
+        )
         assert text in page
 
 
@@ -379,8 +427,9 @@ def test_co_located_sites_are_stacked_rings_listing_every_site():
     mast = bts.geometry.iloc[0]  # VT_1's position; VNP_1 and loudspeaker L1 moved onto it
     bts = bts.set_geometry(bts.geometry.where(bts["site_id"] != "VNP_1", mast))
     speakers = speakers.set_geometry(speakers.geometry.where(speakers["id"] != "L1", mast))
-    stacked = replace(analysis, sites={**analysis.sites, "bts_sites": bts,
-                                       "loudspeakers": speakers})
+    stacked = replace(
+        analysis, sites={**analysis.sites, "bts_sites": bts, "loudspeakers": speakers}
+    )
     layers = dict(maps._map_data(stacked, metric="no_4g_pct", lang="en", show_gaps=())["sites"])
     assert list(layers) == ["bts_sites", "loudspeakers", "internet_points"]
     bts_props = [f["properties"] for f in layers["bts_sites"]["features"]]
@@ -401,7 +450,8 @@ def test_co_located_sites_are_stacked_rings_listing_every_site():
     page = maps.to_html(maps.build_map(stacked, metric="no_4g_pct", lang="en"))
     assert i18n.t("map.colocated", "en") in page  # the legend explains the rings
     assert i18n.t("map.colocated", "en") not in maps.to_html(
-        maps.build_map(analysis, metric="no_4g_pct", lang="en"))
+        maps.build_map(analysis, metric="no_4g_pct", lang="en")
+    )
     # the BTS pane is made after (above) the loudspeaker pane
     assert page.index('"phusong_loudspeakers"') < page.index('"phusong_bts_sites"')
 
@@ -411,22 +461,26 @@ def test_commune_labels_at_the_centre_of_each_square_larger_first():
     from shapely.geometry import Point
 
     from maps_fixture import CRS, SIDE, X0, Y0
+
     analysis = synthetic_analysis()
     data = maps._map_data(analysis, metric="no_4g_pct", lang="vi", show_gaps=())
     # three equal 5 km squares: ties keep the row order; a square's pole is its centre
-    centres = gpd.GeoSeries([Point(X0 + SIDE * (i + 0.5), Y0 + SIDE / 2) for i in range(3)],
-                            crs=CRS).to_crs(4326)
+    centres = gpd.GeoSeries(
+        [Point(X0 + SIDE * (i + 0.5), Y0 + SIDE / 2) for i in range(3)], crs=CRS
+    ).to_crs(4326)
     assert [lab[2] for lab in data["labels"]] == ["Tà Rụt", "Hướng Hiệp", "A Ngo"]
     for (lat, lon, _), c in zip(data["labels"], centres, strict=True):
         assert abs(lat - c.y) < 2e-4 and abs(lon - c.x) < 2e-4  # within 1/50 of 5 km
     # a larger commune is labelled first
     from dataclasses import replace
+
     communes = analysis.communes.copy()
     communes.loc[2, "geometry"] = communes.geometry[2].buffer(1000, join_style="mitre")
     bigger = replace(analysis, communes=communes)
-    assert [lab[2] for lab in maps._map_data(bigger, metric="no_4g_pct", lang="vi",
-                                            show_gaps=())["labels"]] == ["A Ngo", "Tà Rụt",
-                                                                         "Hướng Hiệp"]
+    assert [
+        lab[2]
+        for lab in maps._map_data(bigger, metric="no_4g_pct", lang="vi", show_gaps=())["labels"]
+    ] == ["A Ngo", "Tà Rụt", "Hướng Hiệp"]
     page = maps.to_html(maps.build_map(analysis, metric="no_4g_pct"))
     assert "phusong.labels(" in page and json.dumps(i18n.t("layer.labels", "vi")) in page
 
@@ -438,15 +492,21 @@ def test_hatching_follows_the_colour_metric():
     assert follow(None, None, "gap_score") == (["no_4g"], "no_4g")
     # the metric's kind replaces the previous metric's; kinds the user added stay
     assert follow(["no_4g", "no_service"], "no_4g", "no_loudspeaker_pct") == (
-        ["no_loudspeaker", "no_service"], "no_loudspeaker")
+        ["no_loudspeaker", "no_service"],
+        "no_loudspeaker",
+    )
     assert follow(["no_service", "no_4g"], "no_4g", "no_service_pct") == (
-        ["no_service"], "no_service")
+        ["no_service"],
+        "no_service",
+    )
     # same kind (no_4g_pct → no_4g_pop): a kind the user removed stays removed
     assert follow([], "no_4g", "no_4g_pop") == ([], "no_4g")
     assert follow(["at_risk"], "no_4g", "no_mobile_pct") == (["no_mobile", "at_risk"], "no_mobile")
     # the gap score measures no single kind: nothing changes
     assert follow(["no_mobile", "at_risk"], "no_mobile", "gap_score") == (
-        ["no_mobile", "at_risk"], "no_mobile")
+        ["no_mobile", "at_risk"],
+        "no_mobile",
+    )
 
 
 def test_map_caches_give_every_thread_the_right_map_while_evicting():
@@ -464,8 +524,11 @@ def test_map_caches_give_every_thread_the_right_map_while_evicting():
         wrong = []
         for step in range(6):
             k = (i * 7 + step * 5) % len(analyses)
-            html = maps.build_map(analyses[k], metric="no_4g_pct", lang="vi",
-                                  show_gaps=("no_4g",)).get_root().render()
+            html = (
+                maps.build_map(analyses[k], metric="no_4g_pct", lang="vi", show_gaps=("no_4g",))
+                .get_root()
+                .render()
+            )
             own = {n for n in sets[k] if n.startswith("Q")}
             found = set(re.findall(r"Q\d\dZ\d", html))
             if found != own:
@@ -479,8 +542,14 @@ def test_map_caches_give_every_thread_the_right_map_while_evicting():
 
 # --- people: "people without …" metrics and the population layer -------------------------------
 
-PEOPLE_METRICS = ("no_4g_pop", "no_mobile_pop", "no_loudspeaker_pop", "no_internet_pop",
-                  "no_service_pop", "at_risk_pop")
+PEOPLE_METRICS = (
+    "no_4g_pop",
+    "no_mobile_pop",
+    "no_loudspeaker_pop",
+    "no_internet_pop",
+    "no_service_pop",
+    "at_risk_pop",
+)
 
 
 def test_people_metrics_colour_communes_on_one_scale_and_hatch_their_gap():
@@ -496,10 +565,13 @@ def test_people_metrics_colour_communes_on_one_scale_and_hatch_their_gap():
     values = five.communes["no_internet_pop"]
     assert list(values.fillna(-1)) == pytest.approx([3600, -1, 250, 360, 160])
     assert list(maps.classify(values, "no_internet_pop")) == [4, -1, 1, 1, 1]
-    assert maps.class_colors(values, "no_internet_pop")[:2] == [maps.CLASS_COLORS[4],
-                                                              maps.NO_DATA_COLOR]
-    page = maps.to_html(maps.build_map(five, metric="no_internet_pop", lang="en",
-                                       show_gaps=("no_internet",)))
+    assert maps.class_colors(values, "no_internet_pop")[:2] == [
+        maps.CLASS_COLORS[4],
+        maps.NO_DATA_COLOR,
+    ]
+    page = maps.to_html(
+        maps.build_map(five, metric="no_internet_pop", lang="en", show_gaps=("no_internet",))
+    )
     assert "People far from internet access" in page
 
 
@@ -519,8 +591,12 @@ def _grid(values, *, name: str = "test.tif"):
     from geo.io.population import PopulationGrid
     from maps_fixture import CRS as UTM, SIDE, X0, Y0
 
-    return PopulationGrid(np.asarray(values, float), (1000.0, 0.0, X0, 0.0, -1000.0, Y0 + SIDE),
-                          CRS.from_user_input(UTM), name)
+    return PopulationGrid(
+        np.asarray(values, float),
+        (1000.0, 0.0, X0, 0.0, -1000.0, Y0 + SIDE),
+        CRS.from_user_input(UTM),
+        name,
+    )
 
 
 def test_population_layer_classes_people_per_km2_inside_the_communes():
@@ -538,10 +614,15 @@ def test_population_layer_classes_people_per_km2_inside_the_communes():
     assert list(classes.area / 1e6) == pytest.approx([2.0, 2.0])
     analysis = replace(one, population=grid)
     page = maps.to_html(maps.build_map(analysis, metric="no_4g_pop", lang="en"))
-    layer = next(lyr for lyr in _geojson_layers(page)
-                 if lyr["features"] and "klass" in lyr["features"][0]["properties"])
+    layer = next(
+        lyr
+        for lyr in _geojson_layers(page)
+        if lyr["features"] and "klass" in lyr["features"][0]["properties"]
+    )
     assert [f["properties"]["style"]["fillColor"] for f in layer["features"]] == [
-        maps.POPULATION_COLORS[0], maps.POPULATION_COLORS[2]]
+        maps.POPULATION_COLORS[0],
+        maps.POPULATION_COLORS[2],
+    ]
     assert json.dumps("Where people live (people/km²)")[1:-1] in page  # its layer-control name
     assert "Population grid: test.tif" in page  # the credit, shown while the layer is on
     assert "phusong-legend-population" in page and "phusong.toggleWithLayer(" in page
@@ -554,15 +635,22 @@ def test_population_layer_credits_worldpop_for_the_folders_grid():
     from dataclasses import replace
 
     one = synthetic_analysis(("A",))
-    worldpop = {"vi": "Dân số theo ô lưới: WorldPop …, CC BY 4.0",
-                "en": "Population: WorldPop …, CC BY 4.0"}
-    analysis = replace(one, population=_grid([[5]], name="population.tif"),
-                       sources=one.sources + (worldpop,))
+    worldpop = {
+        "vi": "Dân số theo ô lưới: WorldPop …, CC BY 4.0",
+        "en": "Population: WorldPop …, CC BY 4.0",
+    }
+    analysis = replace(
+        one, population=_grid([[5]], name="population.tif"), sources=one.sources + (worldpop,)
+    )
     assert maps.population_attribution(analysis, "en") == (
-        "Population: WorldPop, CC BY 4.0", "Population: WorldPop …, CC BY 4.0")
+        "Population: WorldPop, CC BY 4.0",
+        "Population: WorldPop …, CC BY 4.0",
+    )
     assert maps.population_attribution(analysis, "vi") == (
-        "Dân số: WorldPop, CC BY 4.0", "Dân số theo ô lưới: WorldPop …, CC BY 4.0")
+        "Dân số: WorldPop, CC BY 4.0",
+        "Dân số theo ô lưới: WorldPop …, CC BY 4.0",
+    )
     page = maps.to_html(maps.build_map(analysis, metric="no_4g_pop", lang="en"))
-    assert r'title=\"Population: WorldPop \u2026, CC BY 4.0\"' in page  # the full line on hover
+    assert r"title=\"Population: WorldPop \u2026, CC BY 4.0\"" in page  # the full line on hover
     uploaded = replace(analysis, population=_grid([[5]], name="mine.tif"))
     assert maps.population_attribution(uploaded, "vi") == ("Dân số theo ô lưới: mine.tif",) * 2

@@ -38,25 +38,32 @@ def row(radio, mcc, net, cell, dx, dy, rng=1000, samples=5):
 
 @pytest.fixture
 def cells(tmp_path):
-    return export(tmp_path, [
-        row("GSM", 452, 4, 1, 0, 0, 3000, 4),          # row 2: Viettel mast …
-        row("LTE", 452, 4, 2, 60, 0, 1500, 10),        # row 3: … 60 m away: same site
-        row("UMTS", 452, 4, 3, 150, 0, 900, 1),        # row 4: 90 m from row 3: chained in
-        row("LTE", 452, 2, 4, 0, 0, 2000, 3),          # row 5: VinaPhone at the same spot
-        row("LTE", 452, 4, 5, 1000, 0, 800, 2),        # row 6: Viettel 1 km away: own site
-        row("LTE", 460, 0, 6, 0, 0),                   # row 7: China
-        row("CDMA", 452, 4, 7, 0, 0),                  # row 8: no CDMA in Viet Nam
-        "LTE,452,4,100,8,0,abc,16.5,1000,1,1,1,2,0",   # row 9: bad longitude
-        row("LTE", 452, 99, 9, 0, 0),                  # row 10: unknown network code
-        row("NR", 452, 7, 10, 5000, 0, 500, 1),        # row 11: Gmobile: "other", warned
-    ])
+    return export(
+        tmp_path,
+        [
+            row("GSM", 452, 4, 1, 0, 0, 3000, 4),  # row 2: Viettel mast …
+            row("LTE", 452, 4, 2, 60, 0, 1500, 10),  # row 3: … 60 m away: same site
+            row("UMTS", 452, 4, 3, 150, 0, 900, 1),  # row 4: 90 m from row 3: chained in
+            row("LTE", 452, 2, 4, 0, 0, 2000, 3),  # row 5: VinaPhone at the same spot
+            row("LTE", 452, 4, 5, 1000, 0, 800, 2),  # row 6: Viettel 1 km away: own site
+            row("LTE", 460, 0, 6, 0, 0),  # row 7: China
+            row("CDMA", 452, 4, 7, 0, 0),  # row 8: no CDMA in Viet Nam
+            "LTE,452,4,100,8,0,abc,16.5,1000,1,1,1,2,0",  # row 9: bad longitude
+            row("LTE", 452, 99, 9, 0, 0),  # row 10: unknown network code
+            row("NR", 452, 7, 10, 5000, 0, 500, 1),  # row 11: Gmobile: "other", warned
+        ],
+    )
 
 
 def test_cells_merge_into_sites(cells):
     result = importing.import_layer(cells, "bts_sites")
     sites = result.layer.set_index("site_id")
-    assert list(sites.index) == ["OCID-452-04-100-1", "OCID-452-02-100-4", "OCID-452-04-100-5",
-                                 "OCID-452-07-100-10"]
+    assert list(sites.index) == [
+        "OCID-452-04-100-1",
+        "OCID-452-02-100-4",
+        "OCID-452-04-100-5",
+        "OCID-452-07-100-10",
+    ]
     viettel = sites.loc["OCID-452-04-100-1"]
     assert viettel["technologies"] == "2G;3G;4G"
     assert viettel["cells"] == 3 and viettel["samples"] == 15 and viettel["range_m"] == 3000
@@ -85,30 +92,46 @@ def test_foreign_and_bad_rows_reported(cells):
 
 
 def test_merge_distance_is_a_setting():
-    cells = pd.DataFrame({"carrier": ["Viettel"] * 2, "technology": ["2G", "4G"], "net": [4, 4],
-                          "area": ["1", "1"], "cell": ["1", "2"],
-                          "lon": [lonlat(0, 0)[0], lonlat(150, 0)[0]],
-                          "lat": [lonlat(0, 0)[1], lonlat(150, 0)[1]],
-                          "range_m": [np.nan, np.nan], "samples": [1.0, 1.0], "row": [2, 3]})
+    cells = pd.DataFrame(
+        {
+            "carrier": ["Viettel"] * 2,
+            "technology": ["2G", "4G"],
+            "net": [4, 4],
+            "area": ["1", "1"],
+            "cell": ["1", "2"],
+            "lon": [lonlat(0, 0)[0], lonlat(150, 0)[0]],
+            "lat": [lonlat(0, 0)[1], lonlat(150, 0)[1]],
+            "range_m": [np.nan, np.nan],
+            "samples": [1.0, 1.0],
+            "row": [2, 3],
+        }
+    )
     assert len(opencellid.merge_cells(cells, merge_m=100)) == 2
     assert len(opencellid.merge_cells(cells, merge_m=200)) == 1
 
 
 def test_report_reads_an_opencellid_export(tmp_path, capsys):
     lon, lat = 106.88625, 16.687083  # in Đakrông
-    path = export(tmp_path, [f"LTE,452,4,1,1,0,{lon},{lat},1000,3,1,1,2,0",
-                             f"GSM,452,4,1,2,0,{lon + 0.0003},{lat},3000,3,1,1,2,0",
-                             f"LTE,452,1,1,3,0,{lon},{lat},1000,3,1,1,2,0",
-                             f"LTE,234,10,1,4,0,{lon},{lat},1000,3,1,1,2,0"])
-    dataset = loading.load_dataset(loading.settings.DEFAULT_DATA_DIR, strict=False,
-                                   overrides={"bts_sites": path})
+    path = export(
+        tmp_path,
+        [
+            f"LTE,452,4,1,1,0,{lon},{lat},1000,3,1,1,2,0",
+            f"GSM,452,4,1,2,0,{lon + 0.0003},{lat},3000,3,1,1,2,0",
+            f"LTE,452,1,1,3,0,{lon},{lat},1000,3,1,1,2,0",
+            f"LTE,234,10,1,4,0,{lon},{lat},1000,3,1,1,2,0",
+        ],
+    )
+    dataset = loading.load_dataset(
+        loading.settings.DEFAULT_DATA_DIR, strict=False, overrides={"bts_sites": path}
+    )
     assert list(dataset.bts_sites["technologies"]) == ["2G;4G", "4G"]
     out = tmp_path / "out"
     code = main(["report", "--sites", str(path), "--out", str(out), "--lang", "en"])
     assert code == 2  # a foreign row is an error: the report refuses, naming it
     assert "cell_towers.csv, row 5, column 'mcc'" in capsys.readouterr().err
-    path.write_text("\n".join(path.read_text(encoding="utf-8").splitlines()[:-1]) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(path.read_text(encoding="utf-8").splitlines()[:-1]) + "\n", encoding="utf-8"
+    )
     assert main(["report", "--sites", str(path), "--out", str(out), "--lang", "en"]) == 0
     report = pd.read_csv(out / "import_report.csv", encoding="utf-8-sig")
     assert report["reason"].str.contains("crowd-sourced, approximate positions").any()
@@ -120,11 +143,14 @@ def test_app_upload_of_an_export_is_labelled(tmp_path):
     from geo.io import uploads
 
     lon, lat = 106.88625, 16.687083
-    data = (HEADER + "\n" + f"LTE,452,4,1,1,0,{lon},{lat},1000,3,1,1,2,0\n"
-            f"UMTS,452,4,1,2,0,{lon},{lat + 0.0002},900,2,1,1,2,0\n"
-            f"LTE,457,1,1,3,0,{lon},{lat},1000,3,1,1,2,0\n").encode()
-    upload = uploads.review_upload({"bts_sites": ("cell_towers.csv", data)},
-                                   default_dir=settings.DEFAULT_DATA_DIR)
+    data = (
+        HEADER + "\n" + f"LTE,452,4,1,1,0,{lon},{lat},1000,3,1,1,2,0\n"
+        f"UMTS,452,4,1,2,0,{lon},{lat + 0.0002},900,2,1,1,2,0\n"
+        f"LTE,457,1,1,3,0,{lon},{lat},1000,3,1,1,2,0\n"
+    ).encode()
+    upload = uploads.review_upload(
+        {"bts_sites": ("cell_towers.csv", data)}, default_dir=settings.DEFAULT_DATA_DIR
+    )
     sites = upload.dataset.bts_sites
     assert list(sites["technologies"]) == ["3G;4G"] and list(sites["cells"]) == [2]
     problems = upload.dataset.problems

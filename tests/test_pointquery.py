@@ -31,14 +31,34 @@ def lat_lon(x, y):
 
 def dataset(**extra):
     return b.dataset(
-        [{"code": "T", "name": "Tà Rụt", "geometry": b.square(b.X0, b.Y0, 20 * KM),
-          "population": 400.0}],
-        bts=[{"site_id": "V1", "x": b.X0 + 5 * KM, "y": b.Y0 + 5 * KM, "carrier": "Viettel",
-              "technologies": "3G;4G"},
-             {"site_id": "P1", "x": b.X0 + 15 * KM, "y": b.Y0 + 5 * KM, "carrier": "VinaPhone",
-              "technologies": "2G"}],
+        [
+            {
+                "code": "T",
+                "name": "Tà Rụt",
+                "geometry": b.square(b.X0, b.Y0, 20 * KM),
+                "population": 400.0,
+            }
+        ],
+        bts=[
+            {
+                "site_id": "V1",
+                "x": b.X0 + 5 * KM,
+                "y": b.Y0 + 5 * KM,
+                "carrier": "Viettel",
+                "technologies": "3G;4G",
+            },
+            {
+                "site_id": "P1",
+                "x": b.X0 + 15 * KM,
+                "y": b.Y0 + 5 * KM,
+                "carrier": "VinaPhone",
+                "technologies": "2G",
+            },
+        ],
         loudspeakers=[{"id": "L1", "x": b.X0 + 5 * KM, "y": b.Y0 + 5.3 * KM}],
-        internet=[{"id": "N1", "x": b.X0 + 10 * KM, "y": b.Y0 + 10 * KM}], **extra)
+        internet=[{"id": "N1", "x": b.X0 + 10 * KM, "y": b.Y0 + 10 * KM}],
+        **extra,
+    )
 
 
 P = (b.X0 + 6.2 * KM, b.Y0 + 6.6 * KM)
@@ -72,28 +92,39 @@ def test_radii_and_filters_of_the_analysis_apply():
     assert query(CoverageParams().with_radius("4G", 1500)).mobile[0].technologies == ("3G",)
     # 2G radius 9 km: the VinaPhone site, 8.944 km away, reaches P too, listed after Viettel.
     r = query(CoverageParams().with_radius("2G", 9000))
-    assert [(s.site_id, s.technologies) for s in r.mobile] == [("V1", ("3G", "4G")),
-                                                              ("P1", ("2G",))]
+    assert [(s.site_id, s.technologies) for s in r.mobile] == [
+        ("V1", ("3G", "4G")),
+        ("P1", ("2G",)),
+    ]
     assert r.mobile[1].distance_m == pytest.approx(math.hypot(8800, 1600), abs=1e-3)
     # carrier filter: VinaPhone only, so nothing at the default 5 km 2G radius
     assert query(CoverageParams(carriers=("VinaPhone",))).mobile == ()
     # technology filter: 4G only
     assert query(CoverageParams(technologies=("4G",))).technologies() == ("4G",)
     # loudspeaker reach 2 km and access distance 6 km: both now reach
-    r = query(CoverageParams(loudspeaker_radius_m=(("cluster", 2000.0),
-                                                   ("commune_station", 300.0),
-                                                   ("district_station", 300.0)),
-                             internet_access_m=6000.0))
+    r = query(
+        CoverageParams(
+            loudspeaker_radius_m=(
+                ("cluster", 2000.0),
+                ("commune_station", 300.0),
+                ("district_station", 300.0),
+            ),
+            internet_access_m=6000.0,
+        )
+    )
     assert r.loudspeaker.within and r.internet.within
 
 
 def test_nearest_loudspeaker_that_reaches_wins_over_a_nearer_one_that_does_not():
     # L2 (own reach 3 km) 2.5 km from Q; L1 (300 m) 1 km from Q: L2 reaches, L1 does not.
     q = (b.X0 + 5 * KM, b.Y0 + 4.3 * KM)
-    ds = b.dataset([{"code": "T", "name": "T", "geometry": b.square(b.X0, b.Y0, 20 * KM)}],
-                   loudspeakers=[{"id": "L1", "x": b.X0 + 5 * KM, "y": b.Y0 + 5.3 * KM},
-                                 {"id": "L2", "x": b.X0 + 7.5 * KM, "y": b.Y0 + 4.3 * KM,
-                                  "radius_m": 3000.0}])
+    ds = b.dataset(
+        [{"code": "T", "name": "T", "geometry": b.square(b.X0, b.Y0, 20 * KM)}],
+        loudspeakers=[
+            {"id": "L1", "x": b.X0 + 5 * KM, "y": b.Y0 + 5.3 * KM},
+            {"id": "L2", "x": b.X0 + 7.5 * KM, "y": b.Y0 + 4.3 * KM, "radius_m": 3000.0},
+        ],
+    )
     r = query(at=q, ds=ds)
     assert r.loudspeaker.id == "L2" and r.loudspeaker.within
     assert r.loudspeaker.distance_m == pytest.approx(2500.0, abs=1e-3)
@@ -129,8 +160,9 @@ CELL = 30.0
 
 def grid(z):
     """A DEM covering the commune and 2 km around it (top-left corner X0 − 2 km, Y0 + 22 km)."""
-    return dem_io.from_array(z, transform=Affine(CELL, 0, b.X0 - 2 * KM, 0, -CELL, b.Y0 + 22 * KM),
-                             crs=b.UTM48N)
+    return dem_io.from_array(
+        z, transform=Affine(CELL, 0, b.X0 - 2 * KM, 0, -CELL, b.Y0 + 22 * KM), crs=b.UTM48N
+    )
 
 
 def cell_x(d):
@@ -154,11 +186,13 @@ def test_terrain_line_of_sight_signal_and_walk():
     assert site.loss_db == pytest.approx(float(terrain.hata_loss_db(d_km, 1800.0, 30.0)), abs=1e-6)
     assert site.signal == "strong"  # ≈ 115 dB at 1.8 GHz, 2 km: within the 125 dB "strong" class
     assert pointquery.mobile_lines(r, "en") == [
-        "Viettel 3G/4G: site V1, 2.0 km away, in line of sight, strong signal (estimate)"]
+        "Viettel 3G/4G: site V1, 2.0 km away, in line of sight, strong signal (estimate)"
+    ]
     # walking on flat ground at Tobler's 5.04 km/h: 5.1 km ≈ 61 min > 2 × 24 min
     assert math.isinf(r.internet.walk_minutes) and not r.internet.within
-    near_shop = pointquery.query_point(analysis, *lat_lon(b.X0 + 10 * KM, b.Y0 + 9 * KM),
-                                       dem=flat, terrain_params=tp, cache=cache)
+    near_shop = pointquery.query_point(
+        analysis, *lat_lon(b.X0 + 10 * KM, b.Y0 + 9 * KM), dem=flat, terrain_params=tp, cache=cache
+    )
     assert near_shop.internet.walk_minutes == pytest.approx(60 / 5.036, rel=0.03)  # 1 km
     assert near_shop.internet.within
 
@@ -173,4 +207,5 @@ def test_terrain_line_of_sight_signal_and_walk():
     assert r.mobile == ()
     assert [s.site_id for s in r.blocked] == ["V1"] and r.blocked[0].line_of_sight is False
     assert pointquery.mobile_lines(r, "vi") == [
-        "Viettel 3G/4G: trạm V1, cách 2,0 km, bị địa hình che, không có sóng"]
+        "Viettel 3G/4G: trạm V1, cách 2,0 km, bị địa hình che, không có sóng"
+    ]

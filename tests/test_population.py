@@ -29,9 +29,18 @@ ORIGIN = (b.X0, b.Y0 + 10 * KM)
 
 def write_grid(path, values, *, crs="EPSG:32648", transform=None, nodata=-99999.0):
     values = np.asarray(values, dtype=np.float32)
-    with rasterio.open(path, "w", driver="GTiff", width=values.shape[1], height=values.shape[0],
-                       count=1, dtype="float32", crs=crs, nodata=nodata,
-                       transform=transform or from_origin(*ORIGIN, KM, KM)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=values.shape[1],
+        height=values.shape[0],
+        count=1,
+        dtype="float32",
+        crs=crs,
+        nodata=nodata,
+        transform=transform or from_origin(*ORIGIN, KM, KM),
+    ) as dst:
         dst.write(values, 1)
     return path
 
@@ -44,8 +53,13 @@ def one_cell(people=500.0, row=4, col=5, shape=(10, 10)):
 
 
 def commune(code="1", x=0.0, population=1000.0, **extra):
-    return {"code": code, "name": f"Xã {code}", "population": population,
-            "geometry": b.square(b.X0 + x, b.Y0, 10 * KM), **extra}
+    return {
+        "code": code,
+        "name": f"Xã {code}",
+        "population": population,
+        "geometry": b.square(b.X0 + x, b.Y0, 10 * KM),
+        **extra,
+    }
 
 
 def with_grid(ds, path):
@@ -58,6 +72,7 @@ def row(analysis, code="1"):
 
 
 # --- known answers --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("method", ["exact", "grid"])
 def test_everyone_in_reach_nobody_without_4g_while_most_area_is_uncovered(tmp_path, method):
@@ -93,8 +108,12 @@ def test_without_a_grid_people_are_spread_evenly(tmp_path, method):
 @pytest.mark.parametrize("method", ["exact", "grid"])
 def test_unknown_population_takes_the_grids_total(tmp_path, method):
     grid = write_grid(tmp_path / "p.tif", one_cell(people=400, row=0, col=0))
-    ds = with_grid(b.dataset([commune(population=float("nan"))],
-                             bts=[{"x": b.X0 + 7 * KM, "y": b.Y0 + 3 * KM}]), grid)
+    ds = with_grid(
+        b.dataset(
+            [commune(population=float("nan"))], bts=[{"x": b.X0 + 7 * KM, "y": b.Y0 + 3 * KM}]
+        ),
+        grid,
+    )
     r = row(gaps.analyse(ds, params=PARAMS, method=method))
     assert r["population"] == pytest.approx(400) and r["no_4g_pop"] == pytest.approx(400)
 
@@ -105,14 +124,21 @@ def test_a_grid_in_another_crs_gives_the_same_answer(tmp_path, method):
     wgs = tmp_path / "wgs.tif"
     with rasterio.open(utm) as src:  # the same people on a geographic grid of ≈ 0.5 km cells
         transform, width, height = calculate_default_transform(
-            src.crs, "EPSG:4326", src.width, src.height, *src.bounds, resolution=0.005)
+            src.crs, "EPSG:4326", src.width, src.height, *src.bounds, resolution=0.005
+        )
         out = np.zeros((height, width), dtype=np.float32)
-        reproject(rasterio.band(src, 1), out, dst_transform=transform, dst_crs="EPSG:4326",
-                  resampling=Resampling.sum)
+        reproject(
+            rasterio.band(src, 1),
+            out,
+            dst_transform=transform,
+            dst_crs="EPSG:4326",
+            resampling=Resampling.sum,
+        )
     write_grid(wgs, out, crs="EPSG:4326", transform=transform)
     for site, expected in (((5.5, 5.5), 0.0), ((8.5, 1.0), 1000.0)):
-        ds = with_grid(b.dataset([commune()], bts=[{"x": b.X0 + site[0] * KM,
-                                                   "y": b.Y0 + site[1] * KM}]), wgs)
+        ds = with_grid(
+            b.dataset([commune()], bts=[{"x": b.X0 + site[0] * KM, "y": b.Y0 + site[1] * KM}]), wgs
+        )
         r = row(gaps.analyse(ds, params=PARAMS, method=method))
         assert r["population_basis"] == "grid"
         assert r["no_4g_pop"] == pytest.approx(expected, abs=1.0)
@@ -125,24 +151,28 @@ def test_nodata_cells_hold_nobody(tmp_path, method):
     values[9, 9] = 100
     grid = population.read_grid(write_grid(tmp_path / "p.tif", values))
     assert grid.total == pytest.approx(400)
-    ds = with_grid(b.dataset([commune()], bts=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}]),
-                   tmp_path / "p.tif")
+    ds = with_grid(
+        b.dataset([commune()], bts=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}]),
+        tmp_path / "p.tif",
+    )
     r = row(gaps.analyse(ds, params=PARAMS, method=method))
     assert r["no_4g_pop"] == pytest.approx(250)  # the corner cell's 100 of 400, scaled to 1,000
 
 
 def test_partial_overlap_falls_back_to_even_spread_with_a_warning(tmp_path):
     folder = tmp_path / "ds"
-    ds = b.dataset([commune("1"), commune("2", x=10 * KM)],
-                   bts=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}])
+    ds = b.dataset(
+        [commune("1"), commune("2", x=10 * KM)], bts=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}]
+    )
     b.write_folder(ds, folder)
     write_grid(folder / "population.tif", one_cell())  # covers commune 1 only
     loaded = loading.load_dataset(folder)
     warnings = [p for p in loaded.problems if not p.is_error]
     assert [(p.file, p.value) for p in warnings] == [("population.tif", "Xã 2")]
     assert "spread evenly" in warnings[0].reason
-    assert warnings[0].text("vi") == ("lưới dân số chỉ phủ 0 % diện tích xã 2; dân cư xã này dàn "
-                                      "đều theo diện tích")
+    assert warnings[0].text("vi") == (
+        "lưới dân số chỉ phủ 0 % diện tích xã 2; dân cư xã này dàn đều theo diện tích"
+    )
     analysis = gaps.analyse(loaded, params=PARAMS)
     assert row(analysis, "1")["population_basis"] == "grid"
     assert row(analysis, "2")["population_basis"] == "uniform"
@@ -152,18 +182,30 @@ def test_partial_overlap_falls_back_to_even_spread_with_a_warning(tmp_path):
 
 def test_settlements_win_over_the_grid(tmp_path):
     grid = write_grid(tmp_path / "p.tif", one_cell())
-    ds = with_grid(b.dataset([commune()], bts=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}],
-                             settlements=[{"x": b.X0 + 9 * KM, "y": b.Y0 + 1 * KM,
-                                           "population": 80.0}]), grid)
+    ds = with_grid(
+        b.dataset(
+            [commune()],
+            bts=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}],
+            settlements=[{"x": b.X0 + 9 * KM, "y": b.Y0 + 1 * KM, "population": 80.0}],
+        ),
+        grid,
+    )
     r = row(gaps.analyse(ds, params=PARAMS))
     assert r["population_basis"] == "settlements" and r["no_4g_pop"] == pytest.approx(1000)
 
 
 def test_2025_commune_of_grid_and_even_parts_is_mixed(tmp_path):
     grid = write_grid(tmp_path / "p.tif", one_cell())
-    ds = with_grid(b.dataset([commune("1", code_2025="9", name_2025="Xã Mới"),
-                              commune("2", x=10 * KM, code_2025="9", name_2025="Xã Mới")],
-                             bts=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}]), grid)
+    ds = with_grid(
+        b.dataset(
+            [
+                commune("1", code_2025="9", name_2025="Xã Mới"),
+                commune("2", x=10 * KM, code_2025="9", name_2025="Xã Mới"),
+            ],
+            bts=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}],
+        ),
+        grid,
+    )
     r = row(gaps.analyse(ds, vintage="2025", params=PARAMS), "9")
     assert r["population_basis"] == "mixed"
     assert r["no_4g_pop"] == pytest.approx(1000)  # commune 1's people reached, commune 2's not
@@ -171,12 +213,14 @@ def test_2025_commune_of_grid_and_even_parts_is_mixed(tmp_path):
 
 # --- the sub-cell range ----------------------------------------------------------------------------
 
+
 def test_loudspeaker_range_between_even_and_hamlet_readings(tmp_path):
     """A 300 m loudspeaker at the centre of the only populated 1 km cell: spread evenly, π·0.09 of
     the cell's people hear it; gathered at the cell centre, all of them."""
     grid = write_grid(tmp_path / "p.tif", one_cell())
-    ds = with_grid(b.dataset([commune()], loudspeakers=[{"x": b.X0 + 5.5 * KM,
-                                                        "y": b.Y0 + 5.5 * KM}]), grid)
+    ds = with_grid(
+        b.dataset([commune()], loudspeakers=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}]), grid
+    )
     r = row(gaps.analyse(ds, params=PARAMS))
     even = 1000 * (1 - math.pi * 0.09)
     assert r["no_loudspeaker_pop"] == pytest.approx(even, rel=2e-3)
@@ -187,6 +231,7 @@ def test_loudspeaker_range_between_even_and_hamlet_readings(tmp_path):
 
 # --- bad grids -------------------------------------------------------------------------------------
 
+
 def _load_with(tmp_path, values, **kwargs):
     folder = tmp_path / "ds"
     b.write_folder(b.dataset([commune()]), folder)
@@ -194,12 +239,15 @@ def _load_with(tmp_path, values, **kwargs):
     return loading.load_dataset(folder)
 
 
-@pytest.mark.parametrize("values, kwargs, message", [
-    (one_cell(), {"crs": None}, "declares no coordinate reference system"),
-    (one_cell(), {"transform": from_origin(b.X0 + 500 * KM, b.Y0, KM, KM)}, "does not overlap"),
-    (np.full((10, 10), -99999.0), {}, "only nodata"),
-    (one_cell(people=-5), {}, "negative people"),
-])
+@pytest.mark.parametrize(
+    "values, kwargs, message",
+    [
+        (one_cell(), {"crs": None}, "declares no coordinate reference system"),
+        (one_cell(), {"transform": from_origin(b.X0 + 500 * KM, b.Y0, KM, KM)}, "does not overlap"),
+        (np.full((10, 10), -99999.0), {}, "only nodata"),
+        (one_cell(people=-5), {}, "negative people"),
+    ],
+)
 def test_bad_grids_are_refused_naming_the_file(tmp_path, values, kwargs, message):
     with pytest.raises(DataError) as err:
         _load_with(tmp_path, values, **kwargs)
@@ -217,20 +265,48 @@ def test_cli_population_option(tmp_path, capsys):
     from geo import cli
 
     folder = tmp_path / "ds"
-    b.write_folder(b.dataset([commune()], bts=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}]),
-                   folder)
+    b.write_folder(
+        b.dataset([commune()], bts=[{"x": b.X0 + 5.5 * KM, "y": b.Y0 + 5.5 * KM}]), folder
+    )
     bad = write_grid(tmp_path / "bad.tif", one_cell(people=-1))
-    assert cli.main(["report", "--data", str(folder), "--population", str(bad),
-                     "--out", str(tmp_path / "out")]) == 2
+    assert (
+        cli.main(
+            [
+                "report",
+                "--data",
+                str(folder),
+                "--population",
+                str(bad),
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 2
+    )
     assert "bad.tif" in capsys.readouterr().err
     good = write_grid(tmp_path / "good.tif", one_cell())
-    assert cli.main(["report", "--data", str(folder), "--population", str(good), "--lang", "en",
-                     "--out", str(tmp_path / "out")]) == 0
+    assert (
+        cli.main(
+            [
+                "report",
+                "--data",
+                str(folder),
+                "--population",
+                str(good),
+                "--lang",
+                "en",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     table = (tmp_path / "out" / "communes.csv").read_text(encoding="utf-8-sig")
     assert "from the population grid" in table and "People out of loudspeaker reach, low" in table
 
 
 # --- against ../shared -----------------------------------------------------------------------------
+
 
 def test_dakrong_outline_holds_about_39800_grid_people(shared_raw):
     """The official Đa Krông outline over the shipped WorldPop clip: ≈ 39,800 people (WorldPop's
@@ -239,7 +315,9 @@ def test_dakrong_outline_holds_about_39800_grid_people(shared_raw):
 
     from geo.settings import DEFAULT_DATA_DIR
 
-    districts = gpd.read_file(shared_raw / "dvhcvn/quangtri_province_districts_gis_chinhphu.geojson")
+    districts = gpd.read_file(
+        shared_raw / "dvhcvn/quangtri_province_districts_gis_chinhphu.geojson"
+    )
     outline = districts[districts["code"].astype(str) == "467"][["code", "geometry"]].copy()
     outline["population"] = np.nan
     grid = population.read_grid(DEFAULT_DATA_DIR / "population.tif", area=outline)
@@ -248,6 +326,7 @@ def test_dakrong_outline_holds_about_39800_grid_people(shared_raw):
 
 
 # --- illustrative sites where people live ----------------------------------------------------------
+
 
 def test_illustrative_sites_stand_in_the_most_populated_cells(tmp_path):
     from geo.build import illustrative
@@ -260,8 +339,9 @@ def test_illustrative_sites_stand_in_the_most_populated_cells(tmp_path):
     centre = {(1, 1): (1.5, 8.5), (1, 2): (2.5, 8.5), (8, 8): (8.5, 1.5), (5, 5): (5.5, 4.5)}
 
     def at(*cells):
-        return pytest.approx([v for c in cells for v in (b.X0 + centre[c][0] * KM,
-                                                         b.Y0 + centre[c][1] * KM)])
+        return pytest.approx(
+            [v for c in cells for v in (b.X0 + centre[c][0] * KM, b.Y0 + centre[c][1] * KM)]
+        )
 
     def xy(frame):
         return [v for p in frame.geometry for v in (p.x, p.y)]
@@ -309,8 +389,9 @@ def test_default_dataset_counts_people_where_the_worldpop_clip_puts_them():
     near = shapely.STRtree(four_g).query(lattice.to_numpy(), predicate="dwithin", distance=3000.0)
     covered = np.zeros(len(lattice), bool)
     covered[near[0]] = True
-    zone_of, point_of = shapely.STRtree(lattice.to_numpy()).query(zones.geometry.to_numpy(),
-                                                                   predicate="contains")
+    zone_of, point_of = shapely.STRtree(lattice.to_numpy()).query(
+        zones.geometry.to_numpy(), predicate="contains"
+    )
     expected = 0.0
     for z in range(len(zones)):
         w = weight[point_of[zone_of == z]]
@@ -320,12 +401,14 @@ def test_default_dataset_counts_people_where_the_worldpop_clip_puts_them():
     # clusters stand in populated cells
     clusters = ds.loudspeakers[ds.loudspeakers["kind"] == "cluster"]
     xy = shapely.get_coordinates(clusters.geometry.to_numpy())
-    values = ds.population.values[np.floor((xy[:, 1] - f0) / e).astype(int),
-                                  np.floor((xy[:, 0] - c0) / a).astype(int)]
+    values = ds.population.values[
+        np.floor((xy[:, 1] - f0) / e).astype(int), np.floor((xy[:, 0] - c0) / a).astype(int)
+    ]
     assert len(clusters) == 141 and (values > 0).all()
 
 
 # --- planning counts people where they live ----------------------------------------------------------
+
 
 def test_plan_reaches_the_people_of_the_grid_and_agrees_with_the_analysis(tmp_path):
     from geo.plan import siting
@@ -360,7 +443,9 @@ def test_a_commune_reaching_into_the_sea_keeps_its_grid_people(tmp_path):
     commune drawn 70 % into the sea is still read from the grid."""
     values = one_cell(people=300, row=4, col=8)
     values[:, :7] = -99999  # the western 7 km: sea
-    ds = with_grid(b.dataset([commune()], bts=[{"x": b.X0 + 8.5 * KM, "y": b.Y0 + 5.5 * KM}]),
-                   write_grid(tmp_path / "p.tif", values))
+    ds = with_grid(
+        b.dataset([commune()], bts=[{"x": b.X0 + 8.5 * KM, "y": b.Y0 + 5.5 * KM}]),
+        write_grid(tmp_path / "p.tif", values),
+    )
     r = row(gaps.analyse(ds, params=PARAMS))
     assert r["population_basis"] == "grid" and r["no_4g_pop"] == pytest.approx(0.0, abs=1e-6)

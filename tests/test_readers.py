@@ -11,13 +11,16 @@ import shapely
 from geo.io import readers
 
 
-@pytest.mark.parametrize(("header", "delimiter"), [
-    ("lat;lon;carrier", ";"),
-    ("lat\tlon\tcarrier|x", "\t"),  # two tabs beat one pipe
-    ("lat,lon;carrier", ","),  # a tie goes to the comma
-    ("lat", ","),  # none at all: comma
-    ("Tên|Vĩ độ|Kinh độ", "|"),
-])
+@pytest.mark.parametrize(
+    ("header", "delimiter"),
+    [
+        ("lat;lon;carrier", ";"),
+        ("lat\tlon\tcarrier|x", "\t"),  # two tabs beat one pipe
+        ("lat,lon;carrier", ","),  # a tie goes to the comma
+        ("lat", ","),  # none at all: comma
+        ("Tên|Vĩ độ|Kinh độ", "|"),
+    ],
+)
 def test_sniff_delimiter_from_the_header(header, delimiter):
     assert readers.sniff_delimiter(header) == delimiter
 
@@ -40,10 +43,13 @@ def test_cells_are_stripped_text_and_blank_header_cells_get_names():
     assert raw.frame.iloc[0].tolist() == ["Ta Rut", "x", "012"]  # text: no leading zero lost
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"\n \n", "the file is empty"),
-    (b"lat,lat,lon\n1,2,3\n", "column name(s) repeated in the header: lat"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\n \n", "the file is empty"),
+        (b"lat,lat,lon\n1,2,3\n", "column name(s) repeated in the header: lat"),
+    ],
+)
 def test_unreadable_tables_say_why(data, message):
     with pytest.raises(readers.ReadError) as info:
         readers.read_text_table(data, name="x.csv")
@@ -71,9 +77,9 @@ def test_xlsx_rows_count_from_2_and_numbers_become_text(tmp_path):
 
 def test_vector_features_count_from_1(tmp_path):
     path = tmp_path / "xa.geojson"
-    gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[shapely.box(0, 0, 1, 1),
-                                                     shapely.box(1, 0, 2, 1)],
-                     crs=4326).to_file(path)
+    gpd.GeoDataFrame(
+        {"code": ["A", "B"]}, geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4326
+    ).to_file(path)
     raw = readers.read_raw(path)
     assert raw.first_row == 1 and raw.is_vector
     assert list(raw.frame["code"]) == ["A", "B"] and raw.frame.crs.to_epsg() == 4326

@@ -18,26 +18,42 @@ from geo import settings
 from geo.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-FILES = ("communes.csv", "communes.xlsx", "settings.csv", "gaps.geojson", "gaps.gpkg",
-         "map.html", "map.png", "map.pdf", "report.pdf")
+FILES = (
+    "communes.csv",
+    "communes.xlsx",
+    "settings.csv",
+    "gaps.geojson",
+    "gaps.gpkg",
+    "map.html",
+    "map.png",
+    "map.pdf",
+    "report.pdf",
+)
 # the columns of communes.csv before the settings sidecar: readers of the file rely on them
-CSV_HEADER = ("Thứ hạng thiếu hụt,Mã xã,Tên xã,Diện tích (km²),Dân số,Dân số theo ô lưới,"
-              "Nguồn dân số,Có sóng di động (%),Có 4G (%),Có 3G (%),Có 2G (%),Có 5G (%),"
-              "Sóng Viettel (%),Sóng VinaPhone (%),Sóng MobiFone (%),Trong vùng loa (%),"
-              "Gần điểm internet (%),Không có dịch vụ nào (%),Chỉ có 2G/3G (%),"
-              "Số người chưa có 4G,Số người không có sóng,Số người ngoài vùng loa,"
-              "\"Số người ngoài vùng loa, thấp nhất\",\"Số người ngoài vùng loa, cao nhất\","
-              "Số người xa điểm internet,\"Số người xa điểm internet, thấp nhất\","
-              "\"Số người xa điểm internet, cao nhất\",Số người không có dịch vụ nào,"
-              "Số người chỉ có 2G/3G,Cần điểm hỗ trợ theo TT 03,Có điểm hỗ trợ theo TT 03,"
-              "Số điểm hỗ trợ TT 03,Điểm thiếu hụt")
+CSV_HEADER = (
+    "Thứ hạng thiếu hụt,Mã xã,Tên xã,Diện tích (km²),Dân số,Dân số theo ô lưới,"
+    "Nguồn dân số,Có sóng di động (%),Có 4G (%),Có 3G (%),Có 2G (%),Có 5G (%),"
+    "Sóng Viettel (%),Sóng VinaPhone (%),Sóng MobiFone (%),Trong vùng loa (%),"
+    "Gần điểm internet (%),Không có dịch vụ nào (%),Chỉ có 2G/3G (%),"
+    "Số người chưa có 4G,Số người không có sóng,Số người ngoài vùng loa,"
+    '"Số người ngoài vùng loa, thấp nhất","Số người ngoài vùng loa, cao nhất",'
+    'Số người xa điểm internet,"Số người xa điểm internet, thấp nhất",'
+    '"Số người xa điểm internet, cao nhất",Số người không có dịch vụ nào,'
+    "Số người chỉ có 2G/3G,Cần điểm hỗ trợ theo TT 03,Có điểm hỗ trợ theo TT 03,"
+    "Số điểm hỗ trợ TT 03,Điểm thiếu hụt"
+)
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    result = subprocess.run([sys.executable, "-m", "geo", "report", "--out", str(out)],
-                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "geo", "report", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return out, result.stderr
 
@@ -74,8 +90,7 @@ def test_gap_layers_are_valid_wgs84(report):
 def feature_collections(html: str) -> list[dict]:
     """The GeoJSON FeatureCollections a folium page embeds (``….addData({...})`` calls)."""
     decoder = json.JSONDecoder()
-    return [decoder.raw_decode(html, m.start(1))[0]
-            for m in re.finditer(r'_add\((\{"bbox")', html)]
+    return [decoder.raw_decode(html, m.start(1))[0] for m in re.finditer(r'_add\((\{"bbox")', html)]
 
 
 def test_every_exported_geometry_is_valid(report):
@@ -90,8 +105,10 @@ def test_every_exported_geometry_is_valid(report):
                 continue
             frame = gpd.read_file(path, layer=layer)
             bad = frame[~frame.is_valid]
-            assert bad.empty, f"{path.name}:{layer}: {len(bad)} invalid, e.g. " \
-                              f"{shapely.is_valid_reason(bad.geometry.iloc[0])}"
+            assert bad.empty, (
+                f"{path.name}:{layer}: {len(bad)} invalid, e.g. "
+                f"{shapely.is_valid_reason(bad.geometry.iloc[0])}"
+            )
             assert set(frame.geom_type) <= {"Polygon", "MultiPolygon"}
             checked += len(frame)
     n_gaps = len(gpd.read_file(out / "gaps.geojson"))
@@ -147,8 +164,13 @@ def test_english_2025_report(tmp_path):
     assert main(["report", "--vintage", "2025", "--lang", "en", "--out", str(tmp_path)]) == 0
     table = pd.read_csv(tmp_path / "communes.csv", encoding="utf-8-sig")
     assert len(table) == 5 and "Commune" in table.columns
-    assert set(table["Commune"]) == {"Xã Hướng Hiệp", "Xã Đakrông", "Xã Ba Lòng", "Xã Tà Rụt",
-                                     "Xã La Lay"}
+    assert set(table["Commune"]) == {
+        "Xã Hướng Hiệp",
+        "Xã Đakrông",
+        "Xã Ba Lòng",
+        "Xã Tà Rụt",
+        "Xã La Lay",
+    }
 
 
 def test_bad_input_exits_non_zero_with_file_row_column(tmp_path, capsys):
@@ -182,8 +204,9 @@ def test_2025_communes_are_the_sum_of_their_legacy_parts():
         assert unit["population"] == parts["population"].sum()
         covered = (parts["covered_4g_pct"] * parts["area_km2"]).sum() / parts["area_km2"].sum()
         assert unit["covered_4g_pct"] == pytest.approx(covered, rel=1e-6)
-    assert sorted(new["name"]) == sorted(["Xã Hướng Hiệp", "Xã Đakrông", "Xã Ba Lòng",
-                                          "Xã Tà Rụt", "Xã La Lay"])
+    assert sorted(new["name"]) == sorted(
+        ["Xã Hướng Hiệp", "Xã Đakrông", "Xã Ba Lòng", "Xã Tà Rụt", "Xã La Lay"]
+    )
 
 
 def test_default_data_holds_the_seed_facts():
@@ -197,8 +220,10 @@ def test_default_data_holds_the_seed_facts():
     shop_communes = {communes.index[communes.contains(p)][0] for p in shops.geometry}
     assert shop_communes == {"19555", "19588"}  # Krông Klang town and Tà Rụt
     assert set(ds.bts_sites["carrier"]) == {"Viettel", "VinaPhone", "MobiFone"}
-    with_4g = {communes.index[communes.contains(p)][0]
-               for p in ds.bts_sites[ds.bts_sites["technologies"].str.contains("4G")].geometry}
+    with_4g = {
+        communes.index[communes.contains(p)][0]
+        for p in ds.bts_sites[ds.bts_sites["technologies"].str.contains("4G")].geometry
+    }
     assert 7 <= len(with_4g) < 13  # "most", not all, communes
     assert ds.bts_sites["illustrative"].all() and ds.loudspeakers["illustrative"].all()
     assert ds.internet_points["illustrative"].all()
@@ -221,24 +246,53 @@ def test_report_with_settlements_writes_the_village_table(tmp_path):
 
     data, out = tmp_path / "data", tmp_path / "out"
     test_villages.write_folder(data)
-    result = subprocess.run([sys.executable, "-m", "geo", "report", "--data", str(data), "--out",
-                             str(out), "--lang", "en"], cwd=REPO, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "geo",
+            "report",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--lang",
+            "en",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     # the village far outside is kept, with a warning in the import report
-    assert sorted(p.name for p in out.iterdir()) == sorted(FILES + ("settlements.csv",
-                                                                    "import_report.csv"))
-    assert "settlements.csv,8,lat/lon" in (out / "import_report.csv").read_text(encoding="utf-8-sig")
-    table = pd.read_csv(out / "settlements.csv", encoding="utf-8-sig", keep_default_na=False,
-                        dtype={"Commune code": str}).set_index("Village")
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        FILES + ("settlements.csv", "import_report.csv")
+    )
+    assert "settlements.csv,8,lat/lon" in (out / "import_report.csv").read_text(
+        encoding="utf-8-sig"
+    )
+    table = pd.read_csv(
+        out / "settlements.csv",
+        encoding="utf-8-sig",
+        keep_default_na=False,
+        dtype={"Commune code": str},
+    ).set_index("Village")
     assert list(table.index) == ["a", "b", "c", "d", "ear", "deaf", "out"]
     assert table.loc["d", "Commune code"] == "2" and table.loc["d", "Commune"] == "A Vao"
     assert table.loc["b", "Population"] == 200
     # the report uses the default radii, which are tests/test_villages.py's: 4G 3 km, 2G 5 km
     assert settings.DEFAULT_RADIUS_M["4G"] == 3000 and settings.DEFAULT_RADIUS_M["2G"] == 5000
-    assert (table.loc["a", "4G"], table.loc["b", "4G"], table.loc["b", "2G"]) == ("yes", "no", "yes")
-    assert (table.loc["c", "No mobile signal (lõm sóng)"], table.loc["a", "Viettel"],
-            table.loc["b", "VinaPhone"]) == ("yes", "yes", "yes")
+    assert (table.loc["a", "4G"], table.loc["b", "4G"], table.loc["b", "2G"]) == (
+        "yes",
+        "no",
+        "yes",
+    )
+    assert (
+        table.loc["c", "No mobile signal (lõm sóng)"],
+        table.loc["a", "Viettel"],
+        table.loc["b", "VinaPhone"],
+    ) == ("yes", "yes", "yes")
     assert table.loc["ear", "Loudspeaker"] == "yes" and table.loc["deaf", "Loudspeaker"] == "no"
     assert table.loc["a", "Internet distance (m)"] == 3900  # a plain number
     assert table.loc["out", "Mobile signal"] == ""  # outside every commune: not known
@@ -269,8 +323,9 @@ def test_report_pdf_pages_figures_and_c03_status():
         from .maps_fixture import synthetic_analysis
 
     day = dt.date(2025, 7, 1)
-    analysis = replace(synthetic_analysis(("A", "B", "C", "D", "E")),
-                       params=CoverageParams(carriers=("Viettel",)))
+    analysis = replace(
+        synthetic_analysis(("A", "B", "C", "D", "E")), params=CoverageParams(carriers=("Viettel",))
+    )
     pdf = report_pdf.render(analysis, metric="no_4g_pct", lang="en", date=day)
     assert pdf == report_pdf.render(analysis, metric="no_4g_pct", lang="en", date=day)
     pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]

@@ -30,8 +30,9 @@ def test_bare_name_drops_prefix():
 def test_a_selected_commune_follows_to_the_unit_that_holds_it():
     from geo.analysis.search import unit_holding
 
-    units = pd.DataFrame({"code": ["19555", "19588"],
-                          "legacy_codes": ["19555;19558;19561", "19582;19585;19588"]})
+    units = pd.DataFrame(
+        {"code": ["19555", "19588"], "legacy_codes": ["19555;19558;19561", "19582;19585;19588"]}
+    )
     assert unit_holding(units, "19558") == "19555"  # Mò Ó is part of Hướng Hiệp since 2025
     assert unit_holding(units, "19588") == "19588"
     assert unit_holding(units, "99999") is None

@@ -16,34 +16,62 @@ from geo.settings import CoverageParams
 import builders as b
 
 KM = 1000.0
-FLAT = CoverageParams(radius_m=(("2G", 5 * KM), ("3G", 3 * KM), ("4G", 3 * KM), ("5G", 1 * KM)),
-                      internet_access_m=2 * KM)
+FLAT = CoverageParams(
+    radius_m=(("2G", 5 * KM), ("3G", 3 * KM), ("4G", 3 * KM), ("5G", 1 * KM)),
+    internet_access_m=2 * KM,
+)
 
 
 def two_communes():
-    return [{"code": "W", "name": "Tây", "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 10 * KM, 20 * KM),
-             "population": 2000.0},
-            {"code": "E", "name": "Đông", "geometry": b.square(b.X0, b.Y0 - 10 * KM, 20 * KM),
-             "population": 500.0}]
+    return [
+        {
+            "code": "W",
+            "name": "Tây",
+            "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 10 * KM, 20 * KM),
+            "population": 2000.0,
+        },
+        {
+            "code": "E",
+            "name": "Đông",
+            "geometry": b.square(b.X0, b.Y0 - 10 * KM, 20 * KM),
+            "population": 500.0,
+        },
+    ]
 
 
 @pytest.fixture(scope="module")
 def one_site():
     """One 4G site (3 km) in an empty 40 km × 40 km commune of 1,600 people (1 per km²): it
     covers a 64-gon of π · 9 · 0.998 = 28.22 km², so 28.22 people."""
-    ds = b.dataset([{"code": "A", "name": "Xã A", "population": 1600.0,
-                     "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 20 * KM, 40 * KM)}])
+    ds = b.dataset(
+        [
+            {
+                "code": "A",
+                "name": "Xã A",
+                "population": 1600.0,
+                "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 20 * KM, 40 * KM),
+            }
+        ]
+    )
     plan = siting.plan(ds, service="bts", k=1, params=FLAT)
     before, after = siting.compare(ds, plan)
     return plan, before, after
 
 
-@pytest.mark.parametrize(("service", "technology", "metric"), [
-    ("bts", "4G", "no_4g_pct"), ("bts", "3G", "no_mobile_pct"), ("bts", None, "no_mobile_pct"),
-    ("loudspeaker", None, "no_loudspeaker_pct"), ("support-point", None, "no_internet_pct"),
-])
+@pytest.mark.parametrize(
+    ("service", "technology", "metric"),
+    [
+        ("bts", "4G", "no_4g_pct"),
+        ("bts", "3G", "no_mobile_pct"),
+        ("bts", None, "no_mobile_pct"),
+        ("loudspeaker", None, "no_loudspeaker_pct"),
+        ("support-point", None, "no_internet_pct"),
+    ],
+)
 def test_map_metric_shows_the_gap_the_plan_closes(service, technology, metric):
-    assert siting_export.map_metric(SimpleNamespace(service=service, technology=technology)) == metric
+    assert (
+        siting_export.map_metric(SimpleNamespace(service=service, technology=technology)) == metric
+    )
 
 
 def test_sites_table_of_one_site(one_site):
@@ -100,11 +128,18 @@ def test_outputs_and_map_marking(tmp_path):
     paths = siting_export.write_plan(plan, before, after, tmp_path, lang="vi")
     assert sorted(p.name for p in paths) == sorted(n for _, n, _ in siting_export.DOWNLOADS)
     # the sites CSV: headers in the reader's language; English keeps the schema names
-    header = {lang: siting_export.render("sites_csv", plan, before, after, lang=lang)
-              .decode("utf-8-sig").splitlines()[0] for lang in ("vi", "en")}
+    header = {
+        lang: siting_export.render("sites_csv", plan, before, after, lang=lang)
+        .decode("utf-8-sig")
+        .splitlines()[0]
+        for lang in ("vi", "en")
+    }
     assert header["en"] == ",".join(siting_export.SITE_COLUMNS)
-    assert header["vi"] == ("Thứ tự,Mã đề xuất,Vĩ độ,Kinh độ,Mã xã,Xã,Bắt buộc theo TT 03,"
-                            "Người được phủ thêm,Diện tích phủ thêm (km²),Cộng dồn: người,"
-                            "Cộng dồn: km²,Dịch vụ,Nhà mạng,Công nghệ")
-    assert (tmp_path / "suggested_sites.csv").read_text(encoding="utf-8-sig") \
-        .startswith(header["vi"])
+    assert header["vi"] == (
+        "Thứ tự,Mã đề xuất,Vĩ độ,Kinh độ,Mã xã,Xã,Bắt buộc theo TT 03,"
+        "Người được phủ thêm,Diện tích phủ thêm (km²),Cộng dồn: người,"
+        "Cộng dồn: km²,Dịch vụ,Nhà mạng,Công nghệ"
+    )
+    assert (
+        (tmp_path / "suggested_sites.csv").read_text(encoding="utf-8-sig").startswith(header["vi"])
+    )

@@ -65,17 +65,21 @@ def test_png_is_reproducible(analysis, png):
 
 def test_english_and_other_metrics(analysis):
     for metric in ("no_loudspeaker_pct", "no_4g_pop", "gap_score"):
-        out = snapshot.render(analysis, metric=metric, lang="en", fmt="png", dpi=60,
-                              title="Test page", date=DAY)
+        out = snapshot.render(
+            analysis, metric=metric, lang="en", fmt="png", dpi=60, title="Test page", date=DAY
+        )
         assert out[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("metric", ["no_mobile_pop", "no_loudspeaker_pop", "no_internet_pop",
-                                    "no_service_pop", "at_risk_pop"])
+@pytest.mark.parametrize(
+    "metric",
+    ["no_mobile_pop", "no_loudspeaker_pop", "no_internet_pop", "no_service_pop", "at_risk_pop"],
+)
 def test_people_metrics_draw_and_hatch_their_own_gap(analysis, metric):
     kind = metric.removesuffix("_pop")
-    assert snapshot.check_args(analysis, metric=metric, lang="vi", fmt="png", dpi=60,
-                               show_gaps=None) == (kind,)
+    assert snapshot.check_args(
+        analysis, metric=metric, lang="vi", fmt="png", dpi=60, show_gaps=None
+    ) == (kind,)
     out = snapshot.render(analysis, metric=metric, lang="en", fmt="png", dpi=60, date=DAY)
     assert out[:4] == b"\x89PNG"
 
@@ -83,13 +87,15 @@ def test_people_metrics_draw_and_hatch_their_own_gap(analysis, metric):
 def test_assumption_lines_come_from_params():
     params = CoverageParams().with_radius("4G", 2500)
     vi = snapshot.assumption_lines(params, "vi")
-    en = snapshot.assumption_lines(replace(params, carrier_radius_m=(("Viettel", "4G", 4000.0),)),
-                                   "en")
+    en = snapshot.assumption_lines(
+        replace(params, carrier_radius_m=(("Viettel", "4G", 4000.0),)), "en"
+    )
     assert vi[0] == "Bán kính phủ sóng: 2G 5 km, 3G 3 km, 4G 2,5 km, 5G 1 km"
     assert en[0] == "Coverage radius: 2G 5 km, 3G 3 km, 4G 2.5 km, 5G 1 km"
     assert en[1] == "Carrier-specific radius: Viettel 4G 4 km"
-    assert any(line.startswith("Loudspeaker reach: village loudspeaker cluster 300 m")
-               for line in en)
+    assert any(
+        line.startswith("Loudspeaker reach: village loudspeaker cluster 300 m") for line in en
+    )
     assert "Distance to an internet point: 2 km" in en
 
 
@@ -115,11 +121,18 @@ def test_operator_data_has_no_notice_area():
     # same page without the illustrative notice: fewer yellow notice pixels
     def yellowish(b):
         img = imread(io.BytesIO(b))[..., :3]
-        return int(((img[..., 0] > 0.95) & (np.abs(img[..., 1] - 0.953) < 0.01)
-                    & (np.abs(img[..., 2] - 0.804) < 0.01)).sum())
+        return int(
+            (
+                (img[..., 0] > 0.95)
+                & (np.abs(img[..., 1] - 0.953) < 0.01)
+                & (np.abs(img[..., 2] - 0.804) < 0.01)
+            ).sum()
+        )
+
     with_notice = snapshot.render(synthetic_analysis(), metric="gap_score", dpi=60, date=DAY)
-    without = snapshot.render(synthetic_analysis(illustrative=False), metric="gap_score", dpi=60,
-                              date=DAY)
+    without = snapshot.render(
+        synthetic_analysis(illustrative=False), metric="gap_score", dpi=60, date=DAY
+    )
     assert yellowish(with_notice) > 500 > yellowish(without)
 
 
@@ -131,13 +144,21 @@ REPO = Path(__file__).resolve().parents[1]
 def label_boxes(fig) -> list[tuple[str, object]]:
     """(name, window extent) of every commune name on the page, as the renderer draws it."""
     renderer = fig.canvas.get_renderer()
-    return [(t.get_text(), t.get_window_extent(renderer)) for ax in fig.axes for t in ax.texts
-            if t.get_gid() == snapshot.LABEL_GID]
+    return [
+        (t.get_text(), t.get_window_extent(renderer))
+        for ax in fig.axes
+        for t in ax.texts
+        if t.get_gid() == snapshot.LABEL_GID
+    ]
 
 
 def overlapping(boxes) -> set[frozenset[str]]:
-    return {frozenset((a, b)) for i, (a, box_a) in enumerate(boxes)
-            for b, box_b in boxes[i + 1:] if box_a.overlaps(box_b)}
+    return {
+        frozenset((a, b))
+        for i, (a, box_a) in enumerate(boxes)
+        for b, box_b in boxes[i + 1 :]
+        if box_a.overlaps(box_b)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -156,8 +177,7 @@ def test_commune_names_on_the_default_page_do_not_overlap(dakrong):
     # the page needs it: written at their representative points, two names collide
     ax, renderer = fig.axes[0], fig.canvas.get_renderer()
     at_points = []
-    for name, p in zip(dakrong.communes["name"],
-                       dakrong.communes.geometry.representative_point()):
+    for name, p in zip(dakrong.communes["name"], dakrong.communes.geometry.representative_point()):
         text = ax.text(p.x, p.y, name, ha="center", va="center", fontsize=7.5)
         at_points.append((name, text.get_window_extent(renderer)))
         text.remove()
@@ -170,11 +190,16 @@ def crowded_analysis():
     base = synthetic_analysis(tuple(f"Xã Có Một Tên Khá Dài {i}" for i in range(11)))
     x0, y0 = 700_000.0, 1_822_000.0
     small = [(x0 + 20_000 + 600 * (i % 3), y0 + 19_000 + 600 * (i // 3)) for i in range(9)]
-    shapes = [box(x0, y0, x0 + 20_000, y0 + 40_000),
-              box(x0 + 21_800, y0, x0 + 41_800, y0 + 40_000)] + [
-        box(x, y, x + 600, y + 600) for x, y in small]
-    return replace(base, communes=base.communes.set_geometry(
-        gpd.GeoSeries(shapes, crs=base.communes.crs, index=base.communes.index)))
+    shapes = [
+        box(x0, y0, x0 + 20_000, y0 + 40_000),
+        box(x0 + 21_800, y0, x0 + 41_800, y0 + 40_000),
+    ] + [box(x, y, x + 600, y + 600) for x, y in small]
+    return replace(
+        base,
+        communes=base.communes.set_geometry(
+            gpd.GeoSeries(shapes, crs=base.communes.crs, index=base.communes.index)
+        ),
+    )
 
 
 def test_crowded_names_move_apart_with_leader_lines():
@@ -188,11 +213,17 @@ def test_crowded_names_move_apart_with_leader_lines():
     assert all(view.contains(b.x0, b.y0) and view.contains(b.x1, b.y1) for _, b in boxes)
     # a name that does not cover its commune's point has a leader line: a dot on the point
     points = analysis.communes.geometry.representative_point()
-    anchors = dict(zip(analysis.communes["name"],
-                       ax.transData.transform(np.column_stack([points.x, points.y]))))
+    anchors = dict(
+        zip(
+            analysis.communes["name"], ax.transData.transform(np.column_stack([points.x, points.y]))
+        )
+    )
     moved = {name for name, b in boxes if not b.contains(*anchors[name])}
-    dots = [ax.transData.transform(np.column_stack(line.get_data()))[0] for line in ax.lines
-            if line.get_marker() == "o"]
+    dots = [
+        ax.transData.transform(np.column_stack(line.get_data()))[0]
+        for line in ax.lines
+        if line.get_marker() == "o"
+    ]
     assert len(moved) >= 7  # nine names on 1.8 km: most must move
     assert len(dots) == len(moved)
     assert all(any(np.allclose(dot, anchors[name], atol=0.5) for dot in dots) for name in moved)
@@ -206,8 +237,9 @@ def page_texts(fig) -> dict[str, object]:
 
 
 def test_page_states_filters_model_and_radii(analysis):
-    filtered = replace(analysis, params=CoverageParams(carriers=("Viettel",),
-                                                       technologies=("3G", "4G", "5G")))
+    filtered = replace(
+        analysis, params=CoverageParams(carriers=("Viettel",), technologies=("3G", "4G", "5G"))
+    )
     texts = page_texts(snapshot.figure(filtered, metric="no_4g_pct", dpi=60, date=DAY))
     line = texts["Bộ lọc — nhà mạng: Viettel; công nghệ: 3G, 4G, 5G"]
     assert line.get_color() == "#a50f15" and line.get_fontweight() == "bold"  # stands out
@@ -217,8 +249,7 @@ def test_page_states_filters_model_and_radii(analysis):
     assert "• Khoảng cách tới điểm internet: 2 km" in body
     assert "• Tầm phủ của loa: cụm loa thôn/bản 300 m" in body
 
-    english = page_texts(snapshot.figure(analysis, metric="no_4g_pct", lang="en", dpi=60,
-                                         date=DAY))
+    english = page_texts(snapshot.figure(analysis, metric="no_4g_pct", lang="en", dpi=60, date=DAY))
     line = english["Filters — carriers: all; technologies: all"]
     assert line.get_color() == "#333333"
 
@@ -232,8 +263,9 @@ def test_side_panel_text_stays_above_the_date_line_with_many_sources():
 
     from geo.render import snapshot
 
-    long_sources = tuple(f"Nguồn {i}: " + "dữ liệu rất dài về trạm, loa và dân cư " * 4
-                         for i in range(9))
+    long_sources = tuple(
+        f"Nguồn {i}: " + "dữ liệu rất dài về trạm, loa và dân cư " * 4 for i in range(9)
+    )
     analysis = replace(synthetic_analysis(), sources=long_sources)
     fig = snapshot.figure(analysis, metric="no_4g_pct", lang="vi", show_gaps=("no_4g",))
     fig.canvas.draw()

@@ -17,9 +17,17 @@ from test_store_versions import DAKRONG, assert_same_dataset, small_dataset
 def _fill(url: str) -> None:
     versions.save_folder(DAKRONG, label="default", described_on="2025-06-30", url=url)
     versions.save_dataset(small_dataset(), label="small", saved_by="Hà", url=url)
-    fieldreports.add_field_report(lon=106.9, lat=16.6, service="weak", carrier="Viettel",
-                                  technology="4G", observed_on="2026-11-02", reporter="Lan",
-                                  note="only near the school", url=url)
+    fieldreports.add_field_report(
+        lon=106.9,
+        lat=16.6,
+        service="weak",
+        carrier="Viettel",
+        technology="4G",
+        observed_on="2026-11-02",
+        reporter="Lan",
+        note="only near the school",
+        url=url,
+    )
 
 
 def test_backup_restore_backup_gives_the_same_content(workspace_url, tmp_path):

@@ -16,19 +16,31 @@ T0 = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
 
 def test_roles_allow_what_the_issue_says():
     viewer, editor, admin = (users.User("x", r) for r in users.ROLES)
-    assert [viewer.can(a) for a in ("read", "import", "save", "manage_users")] == \
-        [True, False, False, False]
-    assert [editor.can(a) for a in ("read", "import", "save", "manage_users")] == \
-        [True, True, True, False]
+    assert [viewer.can(a) for a in ("read", "import", "save", "manage_users")] == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert [editor.can(a) for a in ("read", "import", "save", "manage_users")] == [
+        True,
+        True,
+        True,
+        False,
+    ]
     assert admin.can("manage_users")
 
 
 def test_add_login_list_remove(workspace_url):
     users.add_user("lan", "mật khẩu dài", "editor", created_by="admin", url=workspace_url)
     users.add_user("minh", "another-pass", "viewer", url=workspace_url)
-    assert users.list_users(url=workspace_url) == [users.User("lan", "editor"),
-                                                   users.User("minh", "viewer")]
-    assert users.authenticate("lan", "mật khẩu dài", url=workspace_url) == users.User("lan", "editor")
+    assert users.list_users(url=workspace_url) == [
+        users.User("lan", "editor"),
+        users.User("minh", "viewer"),
+    ]
+    assert users.authenticate("lan", "mật khẩu dài", url=workspace_url) == users.User(
+        "lan", "editor"
+    )
     with pytest.raises(PhusongError, match="exists already"):
         users.add_user("lan", "whatever-123", "viewer", url=workspace_url)
     users.remove_user("minh", url=workspace_url)
@@ -45,11 +57,14 @@ def test_the_password_is_stored_only_as_an_argon2id_hash(workspace_url):
     assert all("secret-words" not in str(v) for v in stored.values())
 
 
-@pytest.mark.parametrize("name, password, role, message", [
-    ("a b", "long-enough", "viewer", "without spaces"),
-    ("lan", "short", "viewer", "at least 8 characters"),
-    ("lan", "long-enough", "boss", "role must be one of viewer, editor, admin"),
-])
+@pytest.mark.parametrize(
+    "name, password, role, message",
+    [
+        ("a b", "long-enough", "viewer", "without spaces"),
+        ("lan", "short", "viewer", "at least 8 characters"),
+        ("lan", "long-enough", "boss", "role must be one of viewer, editor, admin"),
+    ],
+)
 def test_bad_requests_are_refused(workspace_url, name, password, role, message):
     with pytest.raises(PhusongError, match=message):
         users.add_user(name, password, role, url=workspace_url)
@@ -75,14 +90,17 @@ def test_five_failures_slow_the_next_attempts_down(workspace_url):
     assert fifth.value.retry_after_s == 30  # the fifth: 30 s before the next is checked
     # even the right password is not checked before then
     with pytest.raises(users.LoginError, match="too many failed logins") as early:
-        users.authenticate("lan", "right-password", url=workspace_url,
-                           now=T0 + dt.timedelta(seconds=10))
+        users.authenticate(
+            "lan", "right-password", url=workspace_url, now=T0 + dt.timedelta(seconds=10)
+        )
     assert early.value.retry_after_s == 20
     with pytest.raises(users.LoginError) as sixth:  # after the wait, wrong again: 60 s
         users.authenticate("lan", "nope-nope", url=workspace_url, now=T0 + dt.timedelta(seconds=31))
     assert sixth.value.retry_after_s == 60
     later = T0 + dt.timedelta(seconds=31 + 61)
-    assert users.authenticate("lan", "right-password", url=workspace_url, now=later).role == "viewer"
+    assert (
+        users.authenticate("lan", "right-password", url=workspace_url, now=later).role == "viewer"
+    )
     with pytest.raises(users.LoginError) as reset:  # a success resets the count
         users.authenticate("lan", "nope-nope", url=workspace_url, now=later)
     assert reset.value.retry_after_s == 0

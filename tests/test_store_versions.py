@@ -35,18 +35,39 @@ DAKRONG = ROOT / "data" / "dakrong"
 def small_dataset(n_loudspeakers: int = 3):
     """Two communes, NaN and empty values, a settlements layer and one translatable problem."""
     ds = b.dataset(
-        [{"code": "001", "name": "A Bung", "population": 1380.0, "especially_difficult": True,
-          "geometry": b.square(b.X0, b.Y0, 1000)},
-         {"code": "002", "name": "Tà Rụt", "geometry": b.square(b.X0 + 1000, b.Y0, 1000)}],
+        [
+            {
+                "code": "001",
+                "name": "A Bung",
+                "population": 1380.0,
+                "especially_difficult": True,
+                "geometry": b.square(b.X0, b.Y0, 1000),
+            },
+            {"code": "002", "name": "Tà Rụt", "geometry": b.square(b.X0 + 1000, b.Y0, 1000)},
+        ],
         bts=[{"site_id": "V1", "x": b.X0 + 500, "y": b.Y0 + 500, "technologies": "2G;4G"}],
-        loudspeakers=[{"id": f"L{i}", "x": b.X0 + i, "y": b.Y0 + 10,
-                       "radius_m": 300.0 if i % 2 else float("nan")}
-                      for i in range(n_loudspeakers)],
-        settlements=[{"name": "Bản Sê Sáp", "x": b.X0 + 200, "y": b.Y0 + 200,
-                      "population": 250.0}])
+        loudspeakers=[
+            {
+                "id": f"L{i}",
+                "x": b.X0 + i,
+                "y": b.Y0 + 10,
+                "radius_m": 300.0 if i % 2 else float("nan"),
+            }
+            for i in range(n_loudspeakers)
+        ],
+        settlements=[{"name": "Bản Sê Sáp", "x": b.X0 + 200, "y": b.Y0 + 200, "population": 250.0}],
+    )
     ds.communes.index = [7, 9]  # labels other than 0..n-1 survive too
-    ds.problems = [Problem("bts_sites.csv", 3, "Vĩ độ", "91", i18n.reason("not_json", detail="x"),
-                           severity="warning")]
+    ds.problems = [
+        Problem(
+            "bts_sites.csv",
+            3,
+            "Vĩ độ",
+            "91",
+            i18n.reason("not_json", detail="x"),
+            severity="warning",
+        )
+    ]
     ds.sources = ("plain source", {"vi": "nguồn", "en": "source"})
     return ds
 
@@ -65,8 +86,13 @@ def assert_same_dataset(got: loading.Dataset, want: loading.Dataset) -> None:
 
 def test_a_saved_dataset_comes_back_exactly(workspace_url):
     ds = small_dataset()
-    vid = versions.save_dataset(ds, label="list of 2026-10", described_on="2026-10-01",
-                                saved_by="Hà", files=[versions.SourceFile("a.csv", 3, "ab")])
+    vid = versions.save_dataset(
+        ds,
+        label="list of 2026-10",
+        described_on="2026-10-01",
+        saved_by="Hà",
+        files=[versions.SourceFile("a.csv", 3, "ab")],
+    )
     got = versions.load_version(vid)
     assert_same_dataset(got, ds)
     assert got.communes.index.tolist() == [7, 9]
@@ -74,8 +100,12 @@ def test_a_saved_dataset_comes_back_exactly(workspace_url):
     assert got.loudspeakers["radius_m"].dtype == np.float64
     assert got.bts_sites["illustrative"].dtype == bool
     [info] = versions.list_versions()
-    assert (info.id, info.label, info.described_on, info.saved_by) == \
-        (vid, "list of 2026-10", "2026-10-01", "Hà")
+    assert (info.id, info.label, info.described_on, info.saved_by) == (
+        vid,
+        "list of 2026-10",
+        "2026-10-01",
+        "Hà",
+    )
     assert info.files == (versions.SourceFile("a.csv", 3, "ab"),)
     assert info.problems == 1
     assert versions.check_version(vid)
@@ -92,16 +122,26 @@ def test_the_default_folder_is_kept_with_its_files_and_grid(workspace_url):
     files = {f.name: f for f in versions.list_versions()[0].files}
     tif = (DAKRONG / "population.tif").read_bytes()
     assert files["population.tif"].sha256 == hashlib.sha256(tif).hexdigest()
-    assert set(files) == {"communes.geojson", "bts_sites.csv", "loudspeakers.csv",
-                          "internet_points.csv", "dataset.json", "population.tif"}
+    assert set(files) == {
+        "communes.geojson",
+        "bts_sites.csv",
+        "loudspeakers.csv",
+        "internet_points.csv",
+        "dataset.json",
+        "population.tif",
+    }
     assert versions.version_file(vid, "population.tif") == tif
     assert versions.version_file(vid, "dataset.json") == (DAKRONG / "dataset.json").read_bytes()
 
 
 def test_versions_are_never_changed(workspace_url):
     vid = versions.save_dataset(small_dataset(), label="first")
-    for statement in ("UPDATE versions SET label = 'changed'", "DELETE FROM features",
-                      "UPDATE layers SET n_rows = 0", "DELETE FROM versions"):
+    for statement in (
+        "UPDATE versions SET label = 'changed'",
+        "DELETE FROM features",
+        "UPDATE layers SET n_rows = 0",
+        "DELETE FROM versions",
+    ):
         with pytest.raises(sa.exc.DatabaseError, match="never changed"):
             with engine.transaction() as conn:
                 conn.execute(sa.text(statement))
@@ -156,8 +196,14 @@ _CHILD = textwrap.dedent("""
 def _child(url: str, *, label: str, n: int = 200, repeat: int = 1) -> subprocess.Popen:
     code = _CHILD.format(n=n, repeat=repeat, label=label)
     env = dict(os.environ, PHUSONG_DATABASE_URL=url, PYTHONPATH=str(ROOT / "tests"))
-    return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 def test_two_processes_saving_at_once_both_succeed(workspace_url):
@@ -165,8 +211,12 @@ def test_two_processes_saving_at_once_both_succeed(workspace_url):
     children = [_child(workspace_url, label=f"p{i}-", repeat=4) for i in range(2)]
     outputs = [c.communicate(timeout=300) for c in children]
     assert [c.returncode for c in children] == [0, 0], [err for _, err in outputs]
-    saved = [line.split()[1] for out, _ in outputs for line in out.splitlines()
-             if line.startswith("saved")]
+    saved = [
+        line.split()[1]
+        for out, _ in outputs
+        for line in out.splitlines()
+        if line.startswith("saved")
+    ]
     assert len(saved) == 8
     assert sorted(int(s) for s in saved) == [v.id for v in versions.list_versions()]
 
@@ -197,13 +247,18 @@ def test_a_writer_killed_mid_save_leaves_no_half_version(workspace_url):
             got = versions.load_version(info.id)
             pdt.assert_frame_equal(got.loudspeakers, expected.loudspeakers, check_exact=True)
         with engine.engine(workspace_url).connect() as conn:
-            orphans = conn.execute(sa.text(
-                "SELECT count(*) FROM features WHERE version_id NOT IN (SELECT id FROM versions)"
-            )).scalar()
-            counts = conn.execute(sa.text(
-                "SELECT l.version_id, l.n_rows, count(f.ord) FROM layers l LEFT JOIN features f "
-                "ON f.version_id = l.version_id AND f.layer = l.layer "
-                "GROUP BY l.version_id, l.layer, l.n_rows")).all()
+            orphans = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM features WHERE version_id NOT IN (SELECT id FROM versions)"
+                )
+            ).scalar()
+            counts = conn.execute(
+                sa.text(
+                    "SELECT l.version_id, l.n_rows, count(f.ord) FROM layers l LEFT JOIN features f "
+                    "ON f.version_id = l.version_id AND f.layer = l.layer "
+                    "GROUP BY l.version_id, l.layer, l.n_rows"
+                )
+            ).all()
         assert orphans == 0
         assert all(n == m for _, n, m in counts)
     assert_same_dataset(versions.load_version(first), small_dataset())
@@ -258,8 +313,10 @@ def test_a_newer_schema_is_refused_and_left_untouched(workspace_url):
     engine.dispose(workspace_url)
     raw = sa.create_engine(engine.database_url(workspace_url))
     with raw.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == \
-            "9999_future"
+        assert (
+            conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+            == "9999_future"
+        )
         assert conn.execute(sa.text("SELECT count(*) FROM versions")).scalar() == 1
     raw.dispose()
 

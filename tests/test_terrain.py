@@ -32,15 +32,24 @@ def coords(d, shape=None):
     """Cell-centre x, y arrays of a DEM (metres)."""
     rows, cols = shape or d.shape
     t = d.transform
-    return (t.c + (np.arange(cols) + 0.5) * t.a)[None, :], (t.f + (np.arange(rows) + 0.5) * t.e)[:, None]
+    return (t.c + (np.arange(cols) + 0.5) * t.a)[None, :], (t.f + (np.arange(rows) + 0.5) * t.e)[
+        :, None
+    ]
 
 
 def seen(d, x, y, *, h=30.0, target=1.5, radius=5 * KM, cc=0.25):
     """Full-grid bool raster of what an observer at (x, y) sees."""
-    shed = terrain.viewsheds(d, [x], [y], observer_height_m=h, target_height_m=target,
-                             radius_m=radius, curvature_coeff=cc)[0]
+    shed = terrain.viewsheds(
+        d,
+        [x],
+        [y],
+        observer_height_m=h,
+        target_height_m=target,
+        radius_m=radius,
+        curvature_coeff=cc,
+    )[0]
     out = np.zeros(d.shape, bool)
-    out[shed.row0:shed.row0 + shed.rows, shed.col0:shed.col0 + shed.cols] = shed.visible()
+    out[shed.row0 : shed.row0 + shed.rows, shed.col0 : shed.col0 + shed.cols] = shed.visible()
     return out
 
 
@@ -50,8 +59,12 @@ def distance(d, x, y):
 
 
 def big_commune(**extra):
-    return {"code": "1", "name": "Tà Rụt",
-            "geometry": b.square(b.X0 - 10 * KM, b.Y0 - 10 * KM, 20 * KM), **extra}
+    return {
+        "code": "1",
+        "name": "Tà Rụt",
+        "geometry": b.square(b.X0 - 10 * KM, b.Y0 - 10 * KM, 20 * KM),
+        **extra,
+    }
 
 
 def flat_dem(height=200.0):
@@ -60,24 +73,39 @@ def flat_dem(height=200.0):
 
 # --- known answers ------------------------------------------------------------------------------
 
+
 def test_flat_plane_equals_the_circle_within_a_cell():
-    ds = b.dataset([big_commune(population=400.0)],
-                   bts=[{"site_id": "a", "x": b.X0, "y": b.Y0, "technologies": "2G;4G"},
-                        {"site_id": "b", "x": b.X0 + 4 * KM, "y": b.Y0 + 1 * KM,
-                         "carrier": "MobiFone", "technologies": "3G"}],
-                   loudspeakers=[{"x": b.X0 - 5 * KM, "y": b.Y0, "radius_m": 1 * KM}],
-                   internet=[{"x": b.X0 - 4 * KM, "y": b.Y0 - 5 * KM}])
+    ds = b.dataset(
+        [big_commune(population=400.0)],
+        bts=[
+            {"site_id": "a", "x": b.X0, "y": b.Y0, "technologies": "2G;4G"},
+            {
+                "site_id": "b",
+                "x": b.X0 + 4 * KM,
+                "y": b.Y0 + 1 * KM,
+                "carrier": "MobiFone",
+                "technologies": "3G",
+            },
+        ],
+        loudspeakers=[{"x": b.X0 - 5 * KM, "y": b.Y0, "radius_m": 1 * KM}],
+        internet=[{"x": b.X0 - 4 * KM, "y": b.Y0 - 5 * KM}],
+    )
     # Walking limit equal to the circle's distance on flat ground at Tobler's 5.04 km/h.
     minutes = 2 * KM / (terrain.tobler_kmh(0.0) * 1000 / 60)
     params = CoverageParams(radius_m=FLAT.radius_m, internet_access_m=2 * KM)
     circle = gaps.analyse(ds, params=params).communes.iloc[0]
-    flat = terrain.analyse_terrain(ds, flat_dem(), params=params,
-                                   terrain=TerrainParams(internet_walk_min=float(minutes)))
+    flat = terrain.analyse_terrain(
+        ds, flat_dem(), params=params, terrain=TerrainParams(internet_walk_min=float(minutes))
+    )
     assert flat.model == "terrain" and any("DEM" in n for n in flat.notes)
     row = flat.communes.iloc[0]
     area = 400.0  # km²
-    for col, radius_km in (("covered_2g_pct", 5), ("covered_4g_pct", 3), ("covered_3g_pct", 3),
-                           ("loudspeaker_covered_pct", 1)):
+    for col, radius_km in (
+        ("covered_2g_pct", 5),
+        ("covered_4g_pct", 3),
+        ("covered_3g_pct", 3),
+        ("loudspeaker_covered_pct", 1),
+    ):
         tolerance = 2 * math.pi * radius_km * CELL / 1000 / 2  # half a cell along the edge, km²
         assert abs(row[col] - circle[col]) / 100 * area <= tolerance, col
     # 16 walking directions make a 16-gon inside the circle: within 3 %.
@@ -140,30 +168,41 @@ def test_earth_curvature_hides_far_low_ground():
 
 
 def test_moving_one_site_recomputes_one_site():
-    ds = b.dataset([big_commune()], bts=[
-        {"site_id": f"s{i}", "x": b.X0 + i * 2 * KM, "y": b.Y0} for i in range(-2, 3)])
+    ds = b.dataset(
+        [big_commune()],
+        bts=[{"site_id": f"s{i}", "x": b.X0 + i * 2 * KM, "y": b.Y0} for i in range(-2, 3)],
+    )
     cache = terrain.viewshed_cache()
     d = flat_dem()
     terrain.analyse_terrain(ds, d, params=FLAT, cache=cache)
     assert (cache.hits, cache.misses) == (0, 5)
-    moved = b.dataset([big_commune()], bts=[
-        {"site_id": f"s{i}", "x": b.X0 + i * 2 * KM + (500 if i == 0 else 0), "y": b.Y0}
-        for i in range(-2, 3)])
+    moved = b.dataset(
+        [big_commune()],
+        bts=[
+            {"site_id": f"s{i}", "x": b.X0 + i * 2 * KM + (500 if i == 0 else 0), "y": b.Y0}
+            for i in range(-2, 3)
+        ],
+    )
     terrain.analyse_terrain(moved, d, params=FLAT, cache=cache)
     assert (cache.hits, cache.misses) == (4, 6)
 
 
 def test_count_of_servers_and_single_server_share():
-    ds = b.dataset([big_commune()], bts=[
-        {"site_id": "a", "x": b.X0 - 2 * KM, "y": b.Y0},
-        {"site_id": "b", "x": b.X0 + 2 * KM, "y": b.Y0, "carrier": "VinaPhone"}])
+    ds = b.dataset(
+        [big_commune()],
+        bts=[
+            {"site_id": "a", "x": b.X0 - 2 * KM, "y": b.Y0},
+            {"site_id": "b", "x": b.X0 + 2 * KM, "y": b.Y0, "carrier": "VinaPhone"},
+        ],
+    )
     prepared = gaps.prepare(ds, params=FLAT)
     result = terrain.terrain_coverage(prepared, flat_dem(), FLAT)
     lens_km2 = 2 * 9 * math.acos(4 / 6) - 2 * math.sqrt(36 - 16)  # two 3 km circles 4 km apart
     cell_km2 = CELL * CELL / 1e6
     assert (result.servers == 2).sum() * cell_km2 == pytest.approx(lens_km2, rel=0.02)
-    assert (result.servers == 1).sum() * cell_km2 == pytest.approx(2 * (9 * math.pi - lens_km2),
-                                                                    rel=0.02)
+    assert (result.servers == 1).sum() * cell_km2 == pytest.approx(
+        2 * (9 * math.pi - lens_km2), rel=0.02
+    )
     analysis = terrain.analyse_terrain(ds, flat_dem(), params=FLAT)
     single = analysis.communes.iloc[0]["single_server_pct"] / 100 * 400
     assert single == pytest.approx(2 * (9 * math.pi - lens_km2), rel=0.02)
@@ -184,7 +223,9 @@ def test_loudspeaker_behind_a_wall_is_not_heard():
 
 def test_walking_uphill_takes_longer_than_downhill():
     xs, _ = coords(flat_dem())
-    z = np.broadcast_to(100.0 + 0.2 * (xs - b.X0), (800, 800)).astype(np.float32)  # 20 % slope up east
+    z = np.broadcast_to(100.0 + 0.2 * (xs - b.X0), (800, 800)).astype(
+        np.float32
+    )  # 20 % slope up east
     d = grid(z)
     minutes = terrain.walking_minutes(d, [b.X0], [b.Y0], max_minutes=120)
     row = int((d.transform.f - b.Y0) // CELL)
@@ -208,8 +249,9 @@ def test_path_loss_estimate_classes_cells():
     classes = terrain.signal_classes(np.array([100.0, 130.0, 150.0, np.inf]))
     assert list(classes) == [terrain.STRONG, terrain.VARIABLE, terrain.WEAK, terrain.NO_SIGNAL]
     ds = b.dataset([big_commune()], bts=[{"x": b.X0, "y": b.Y0, "technologies": "2G"}])
-    analysis = terrain.analyse_terrain(ds, flat_dem(), params=FLAT,
-                                       terrain=TerrainParams(path_loss=True))
+    analysis = terrain.analyse_terrain(
+        ds, flat_dem(), params=FLAT, terrain=TerrainParams(path_loss=True)
+    )
     row = analysis.communes.iloc[0]
     total = row["signal_strong_pct"] + row["signal_variable_pct"] + row["signal_weak_pct"]
     assert total == pytest.approx(row["mobile_covered_pct"], abs=0.01)
@@ -221,8 +263,9 @@ def test_dem_that_misses_the_communes_names_the_tiles():
     small = grid(np.zeros((100, 100), np.float32))
     with pytest.raises(PhusongError, match="N16E10"):
         terrain.analyse_terrain(ds, small, params=FLAT)
-    other_crs = dem_io.from_array(np.zeros((10, 10)), transform=Affine(30, 0, 0, 0, -30, 0),
-                                  crs="EPSG:32647")
+    other_crs = dem_io.from_array(
+        np.zeros((10, 10)), transform=Affine(30, 0, 0, 0, -30, 0), crs="EPSG:32647"
+    )
     with pytest.raises(PhusongError, match="crs"):
         terrain.analyse_terrain(ds, other_crs, params=FLAT)
 
@@ -234,6 +277,7 @@ def test_site_outside_the_dem_is_reported():
 
 
 # --- agreement with gdal_viewshed ---------------------------------------------------------------
+
 
 def rough_dem(seed, n=400):
     """Gaussian hills and valleys plus noise: a synthetic mountain district."""
@@ -250,8 +294,27 @@ def rough_dem(seed, n=400):
 
 def gdal_viewshed(path, tmp_path, x, y, *, h, target, radius, cc):
     out = tmp_path / "vs.tif"
-    subprocess.run([GDAL, "-q", "-oz", str(h), "-tz", str(target), "-md", str(radius), "-cc",
-                    str(cc), "-ox", str(x), "-oy", str(y), str(path), str(out)], check=True)
+    subprocess.run(
+        [
+            GDAL,
+            "-q",
+            "-oz",
+            str(h),
+            "-tz",
+            str(target),
+            "-md",
+            str(radius),
+            "-cc",
+            str(cc),
+            "-ox",
+            str(x),
+            "-oy",
+            str(y),
+            str(path),
+            str(out),
+        ],
+        check=True,
+    )
     with rasterio.open(out) as src:
         return src.read(1) == 255, src.transform
 
@@ -262,8 +325,17 @@ def test_agrees_with_gdal_viewshed(tmp_path, seed):
     z = rough_dem(seed)
     d = grid(z)
     path = tmp_path / "dem.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=z.shape[1], height=z.shape[0], count=1,
-                       dtype="float32", crs=UTM48N, transform=d.transform) as out:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=z.shape[1],
+        height=z.shape[0],
+        count=1,
+        dtype="float32",
+        crs=UTM48N,
+        transform=d.transform,
+    ) as out:
         out.write(z, 1)
     rng = np.random.default_rng(seed)
     t = d.transform
@@ -271,16 +343,16 @@ def test_agrees_with_gdal_viewshed(tmp_path, seed):
     for h, radius, cc in ((30.0, 6 * KM, 0.25), (15.0, 12 * KM, 0.85714), (45.0, 3 * KM, 0.0)):
         col, row = rng.uniform(20, z.shape[1] - 20), rng.uniform(20, z.shape[0] - 20)
         x, y = t.c + col * t.a, t.f + row * t.e
-        theirs, their_t = gdal_viewshed(path, tmp_path, x, y, h=h, target=1.5, radius=radius,
-                                        cc=cc)
+        theirs, their_t = gdal_viewshed(path, tmp_path, x, y, h=h, target=1.5, radius=radius, cc=cc)
         full = np.zeros(z.shape, bool)
         r0, c0 = round((t.f - their_t.f) / CELL), round((their_t.c - t.c) / CELL)
-        full[r0:r0 + theirs.shape[0], c0:c0 + theirs.shape[1]] = theirs
+        full[r0 : r0 + theirs.shape[0], c0 : c0 + theirs.shape[1]] = theirs
         mine = seen(d, x, y, h=h, target=1.5, radius=radius, cc=cc)
-        shed = terrain.viewsheds(d, [x], [y], observer_height_m=h, target_height_m=1.5,
-                                 radius_m=radius)[0]
-        rr, cc_ = np.mgrid[0:z.shape[0], 0:z.shape[1]]
-        in_range = ((rr - shed.orow) ** 2 + (cc_ - shed.ocol) ** 2) * CELL ** 2 <= radius ** 2
+        shed = terrain.viewsheds(
+            d, [x], [y], observer_height_m=h, target_height_m=1.5, radius_m=radius
+        )[0]
+        rr, cc_ = np.mgrid[0 : z.shape[0], 0 : z.shape[1]]
+        in_range = ((rr - shed.orow) ** 2 + (cc_ - shed.ocol) ** 2) * CELL**2 <= radius**2
         total += in_range.sum()
         agree += (mine == full)[in_range].sum()
         assert 0.05 < mine[in_range].mean() < 0.95  # a real test: neither all seen nor none
@@ -289,23 +361,46 @@ def test_agrees_with_gdal_viewshed(tmp_path, seed):
 
 # --- report -------------------------------------------------------------------------------------
 
+
 def test_report_with_dem_shows_both_models_side_by_side(tmp_path):
     import pandas as pd
 
     from geo import cli
 
-    ds = b.dataset([big_commune(population=400.0)],
-                   bts=[{"site_id": "a", "x": b.X0, "y": b.Y0, "technologies": "4G"}],
-                   internet=[{"x": b.X0 + 1 * KM, "y": b.Y0}])
+    ds = b.dataset(
+        [big_commune(population=400.0)],
+        bts=[{"site_id": "a", "x": b.X0, "y": b.Y0, "technologies": "4G"}],
+        internet=[{"x": b.X0 + 1 * KM, "y": b.Y0}],
+    )
     b.write_folder(ds, tmp_path / "data")
     z = rough_dem(5, n=800)
     path = tmp_path / "dem.tif"
     d = grid(z)
-    with rasterio.open(path, "w", driver="GTiff", width=800, height=800, count=1,
-                       dtype="float32", crs=UTM48N, transform=d.transform) as out:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=800,
+        height=800,
+        count=1,
+        dtype="float32",
+        crs=UTM48N,
+        transform=d.transform,
+    ) as out:
         out.write(z, 1)
-    code = cli.main(["report", "--data", str(tmp_path / "data"), "--dem", str(path),
-                     "--lang", "en", "--out", str(tmp_path / "out")])
+    code = cli.main(
+        [
+            "report",
+            "--data",
+            str(tmp_path / "data"),
+            "--dem",
+            str(path),
+            "--lang",
+            "en",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 0
     table = pd.read_csv(tmp_path / "out" / "communes.csv")
     assert "4G coverage (%) [circle]" in table and "4G coverage (%) [terrain]" in table
@@ -319,21 +414,32 @@ def test_report_with_dem_shows_both_models_side_by_side(tmp_path):
 
 # --- app ----------------------------------------------------------------------------------------
 
+
 def test_app_terrain_mode_with_a_folder_of_tiles(tmp_path, monkeypatch):
     import time
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
 
-    ds = b.dataset([big_commune(population=400.0)],
-                   bts=[{"site_id": "v", "x": b.X0, "y": b.Y0, "technologies": "4G"}],
-                   internet=[{"id": "n", "x": b.X0, "y": b.Y0}])
+    ds = b.dataset(
+        [big_commune(population=400.0)],
+        bts=[{"site_id": "v", "x": b.X0, "y": b.Y0, "technologies": "4G"}],
+        internet=[{"id": "n", "x": b.X0, "y": b.Y0}],
+    )
     b.write_folder(ds, tmp_path / "data")
     (tmp_path / "dem").mkdir()
     z = rough_dem(9, n=400)
-    with rasterio.open(tmp_path / "dem" / "tile.tif", "w", driver="GTiff", width=400, height=400,
-                       count=1, dtype="float32", crs=UTM48N,
-                       transform=Affine(60, 0, b.X0 - 12 * KM, 0, -60, b.Y0 + 12 * KM)) as out:
+    with rasterio.open(
+        tmp_path / "dem" / "tile.tif",
+        "w",
+        driver="GTiff",
+        width=400,
+        height=400,
+        count=1,
+        dtype="float32",
+        crs=UTM48N,
+        transform=Affine(60, 0, b.X0 - 12 * KM, 0, -60, b.Y0 + 12 * KM),
+    ) as out:
         out.write(z, 1)
     monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("PHUSONG_DEM_DIR", str(tmp_path))

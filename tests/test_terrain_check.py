@@ -31,24 +31,40 @@ SITES = {"Viettel": (b.X0 - 3975.0, b.Y0 - 25.0), "VinaPhone": (b.X0 + 4025.0, b
 
 def write_dem(path, z) -> dem_io.DEM:
     """``z`` as a GeoTIFF in UTM 48N (top-left corner X_LEFT, Y_TOP), read back as a DEM."""
-    with rasterio.open(path, "w", driver="GTiff", width=N, height=N, count=1, dtype="float32",
-                       crs=b.UTM48N, transform=Affine(CELL, 0, X_LEFT, 0, -CELL, Y_TOP)) as out:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=N,
+        height=N,
+        count=1,
+        dtype="float32",
+        crs=b.UTM48N,
+        transform=Affine(CELL, 0, X_LEFT, 0, -CELL, Y_TOP),
+    ) as out:
         out.write(z.astype(np.float32), 1)
     return dem_io.read_dem([path], crs=b.UTM48N)
 
 
 def sites() -> gpd.GeoDataFrame:
-    return b.points([{"site_id": c, "carrier": c, "x": x, "y": y} for c, (x, y) in SITES.items()],
-                    {"technologies": "2G;4G", "height_m": 30.0, "illustrative": False})
+    return b.points(
+        [{"site_id": c, "carrier": c, "x": x, "y": y} for c, (x, y) in SITES.items()],
+        {"technologies": "2G;4G", "height_m": 30.0, "illustrative": False},
+    )
 
 
 def hata_open_1800(d_km: float, hb: float = 30.0, hm: float = 1.5) -> float:
     """COST-231 Hata at 1800 MHz with the open-area correction, written out by hand."""
     lf = math.log10(1800.0)
     a_hm = (1.1 * lf - 0.7) * hm - (1.56 * lf - 0.8)
-    urban = (46.3 + 33.9 * lf - 13.82 * math.log10(hb) - a_hm
-             + (44.9 - 6.55 * math.log10(hb)) * math.log10(d_km))
-    return urban - 4.78 * lf ** 2 + 18.33 * lf - 40.94
+    urban = (
+        46.3
+        + 33.9 * lf
+        - 13.82 * math.log10(hb)
+        - a_hm
+        + (44.9 - 6.55 * math.log10(hb)) * math.log10(d_km)
+    )
+    return urban - 4.78 * lf**2 + 18.33 * lf - 40.94
 
 
 def readings(n=400, noise=0.1, seed=11):
@@ -63,11 +79,19 @@ def readings(n=400, noise=0.1, seed=11):
         a = rng.uniform(0, 2 * np.pi, n)
         loss = np.array([hata_open_1800(v / 1000.0) for v in d])
         service = (loss <= limit) ^ (rng.random(n) < noise)
-        frames.append(gpd.GeoDataFrame(
-            {"carrier": carrier, "technology": tech, "service": np.where(service, "yes", "no")},
-            geometry=shapely.points(x0 + d * np.cos(a), y0 + d * np.sin(a)), crs=b.UTM48N))
-    return gpd.GeoDataFrame(np.concatenate([f.to_numpy() for f in frames]),
-                            columns=frames[0].columns, geometry="geometry", crs=b.UTM48N)
+        frames.append(
+            gpd.GeoDataFrame(
+                {"carrier": carrier, "technology": tech, "service": np.where(service, "yes", "no")},
+                geometry=shapely.points(x0 + d * np.cos(a), y0 + d * np.sin(a)),
+                crs=b.UTM48N,
+            )
+        )
+    return gpd.GeoDataFrame(
+        np.concatenate([f.to_numpy() for f in frames]),
+        columns=frames[0].columns,
+        geometry="geometry",
+        crs=b.UTM48N,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +102,11 @@ def flat(tmp_path_factory):
 def test_path_loss_of_a_reading_is_hata_at_its_cell(flat):
     # a reading 2 km east of the Viettel site, in the cell whose centre is 2000 m away
     x0, y0 = SITES["Viettel"]
-    one = gpd.GeoDataFrame({"carrier": ["Viettel"], "technology": ["4G"], "service": ["yes"]},
-                           geometry=[shapely.Point(x0 + 2000.0 + 10, y0 + 10)], crs=b.UTM48N)
+    one = gpd.GeoDataFrame(
+        {"carrier": ["Viettel"], "technology": ["4G"], "service": ["yes"]},
+        geometry=[shapely.Point(x0 + 2000.0 + 10, y0 + 10)],
+        crs=b.UTM48N,
+    )
     out = terrain_check.compare(one, sites(), flat)
     assert bool(out["in_sight"].iloc[0])
     assert out["cell_distance_m"].iloc[0] == pytest.approx(2000.0)
@@ -101,8 +128,7 @@ def test_fit_recovers_each_threshold_within_ten_percent(flat):
         assert fit.low_db < limit < fit.high_db
     # the fitted thresholds make the terrain model agree with the field more
     after = calibration.apply_terrain(list(fits.values()))
-    table = terrain_check.loss_table(out, list(fits.values()), WIDE, TerrainParams(),
-                                     after)
+    table = terrain_check.loss_table(out, list(fits.values()), WIDE, TerrainParams(), after)
     assert list(table.columns) == list(terrain_check.LOSS_COLUMNS)
     assert (table["agreement_after_pct"] > table["agreement_before_pct"]).all()
     assert (table["agreement_after_pct"] >= 85.0).all()  # 10 % of the labels are flipped
@@ -134,9 +160,12 @@ def test_too_few_readings_give_no_threshold(flat):
 
 
 def test_json_keeps_the_thresholds_and_old_files_have_none(tmp_path):
-    fits = [calibration.LossFit("Viettel", "4G", 300, calibration.FITTED, 124.6, 122.9, 126.1,
-                                readings=320),
-            calibration.LossFit("MobiFone", "3G", 5, calibration.NOT_ENOUGH, why="few")]
+    fits = [
+        calibration.LossFit(
+            "Viettel", "4G", 300, calibration.FITTED, 124.6, 122.9, 126.1, readings=320
+        ),
+        calibration.LossFit("MobiFone", "3G", 5, calibration.NOT_ENOUGH, why="few"),
+    ]
     path = calibration.write_json(tmp_path / "c.json", [], loss_fits=fits)
     assert calibration.read_loss_json(path) == fits
     assert calibration.read_loss_json(calibration.to_json([])) == []
@@ -152,20 +181,28 @@ def test_json_keeps_the_thresholds_and_old_files_have_none(tmp_path):
 def test_terrain_model_applies_a_threshold(flat):
     """On flat ground a threshold of L dB keeps the 4G disc where Hata's loss ≤ L: radius
     d = 10 ** ((L − loss at 1 km) / slope), with slope = 44.9 − 6.55 log10(30) dB per decade."""
-    ds = b.dataset([{"code": "1", "name": "Tà Rụt", "geometry": b.square(b.X0 - 9000.0,
-                                                                         b.Y0 - 9000.0, 18000.0)}],
-                   bts=[{"site_id": "v", "carrier": "Viettel", "x": b.X0, "y": b.Y0,
-                         "technologies": "2G;4G"}])
-    params = CoverageParams(radius_m=(("2G", 8000.0), ("3G", 3000.0), ("4G", 8000.0),
-                                      ("5G", 1000.0)))
+    ds = b.dataset(
+        [
+            {
+                "code": "1",
+                "name": "Tà Rụt",
+                "geometry": b.square(b.X0 - 9000.0, b.Y0 - 9000.0, 18000.0),
+            }
+        ],
+        bts=[{"site_id": "v", "carrier": "Viettel", "x": b.X0, "y": b.Y0, "technologies": "2G;4G"}],
+    )
+    params = CoverageParams(
+        radius_m=(("2G", 8000.0), ("3G", 3000.0), ("4G", 8000.0), ("5G", 1000.0))
+    )
     prepared = gaps.prepare(ds, params=params)
     limit = 118.0
     slope = 44.9 - 6.55 * math.log10(30.0)
     d_km = 10 ** ((limit - hata_open_1800(1.0)) / slope)
     assert d_km == pytest.approx(2.45, abs=0.01)  # (118 − 104.27) / 35.22 = 0.390 decades
     plain = terrain.terrain_coverage(prepared, flat, params)
-    cut = terrain.terrain_coverage(prepared, flat, params, TerrainParams(
-        max_path_loss_db=(("Viettel", "4G", limit),)))
+    cut = terrain.terrain_coverage(
+        prepared, flat, params, TerrainParams(max_path_loss_db=(("Viettel", "4G", limit),))
+    )
     area = {k: shapely.area(v[0]) for k, v in cut.covered.items()}
     assert area["covered_4g"] == pytest.approx(math.pi * (1000 * d_km) ** 2, rel=0.03)
     # 2G has no threshold: its 8 km disc stays, and so does the any-technology layer
@@ -186,10 +223,25 @@ def test_app_applies_the_thresholds_and_shows_the_field_check(tmp_path, monkeypa
 
     from geo.store import fieldreports
 
-    ds = b.dataset([{"code": "1", "name": "Tà Rụt", "population": 400.0,
-                     "geometry": b.square(b.X0 - 10_000.0, b.Y0 - 10_000.0, 20_000.0)}],
-                   bts=[{"site_id": "v", "carrier": "Viettel", "x": b.X0 + 25.0,
-                         "y": b.Y0 - 25.0, "technologies": "4G"}])
+    ds = b.dataset(
+        [
+            {
+                "code": "1",
+                "name": "Tà Rụt",
+                "population": 400.0,
+                "geometry": b.square(b.X0 - 10_000.0, b.Y0 - 10_000.0, 20_000.0),
+            }
+        ],
+        bts=[
+            {
+                "site_id": "v",
+                "carrier": "Viettel",
+                "x": b.X0 + 25.0,
+                "y": b.Y0 - 25.0,
+                "technologies": "4G",
+            }
+        ],
+    )
     b.write_folder(ds, tmp_path / "data")
     (tmp_path / "dem").mkdir()
     write_dem(tmp_path / "dem" / "flat.tif", np.full((N, N), 200.0))
@@ -198,9 +250,15 @@ def test_app_applies_the_thresholds_and_shows_the_field_check(tmp_path, monkeypa
     monkeypatch.setenv("PHUSONG_DATABASE_URL", f"sqlite:///{tmp_path / 'workspace.sqlite'}")
     centre = gpd.GeoSeries([shapely.Point(b.X0 + 500.0, b.Y0)], crs=b.UTM48N).to_crs(4326)
     for service in ("yes", "no"):
-        fieldreports.add_field_report(lon=centre.x[0], lat=centre.y[0], service=service,
-                                      observed_on="2026-03-02", reporter="Hồ Văn A",
-                                      carrier="Viettel", technology="4G")
+        fieldreports.add_field_report(
+            lon=centre.x[0],
+            lat=centre.y[0],
+            service=service,
+            observed_on="2026-03-02",
+            reporter="Hồ Văn A",
+            carrier="Viettel",
+            technology="4G",
+        )
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
     at.run()
     at.radio(key="model").set_value("terrain").run()
@@ -213,7 +271,7 @@ def test_app_applies_the_thresholds_and_shows_the_field_check(tmp_path, monkeypa
                 return float(re.search(r"[\d,]+", metric.delta).group().replace(",", "."))
         raise AssertionError("no 4G KPI")
 
-    assert no_4g_area() == pytest.approx(100 - 100 * math.pi * 3.0 ** 2 / 400, abs=0.15)
+    assert no_4g_area() == pytest.approx(100 - 100 * math.pi * 3.0**2 / 400, abs=0.15)
     headers = [c for df in at.dataframe for c in df.value.columns]
     assert "Ngưỡng suy hao theo thực địa (dB)" in headers  # the field tab's terrain table
     assert at.sidebar.checkbox(key="field_on_map").value is False
@@ -221,7 +279,7 @@ def test_app_applies_the_thresholds_and_shows_the_field_check(tmp_path, monkeypa
     at.session_state["calibration_path_loss"] = (("Viettel", "4G", 118.0),)
     at.run()
     assert not at.exception, at.exception
-    assert no_4g_area() == pytest.approx(100 - 100 * math.pi * 2.453 ** 2 / 400, abs=0.15)
+    assert no_4g_area() == pytest.approx(100 - 100 * math.pi * 2.453**2 / 400, abs=0.15)
     assert any("Viettel 4G: 118,0 dB" in c.value for c in at.sidebar.caption)
     at.sidebar.button(key="calibration_loss_remove").click().run()
-    assert no_4g_area() == pytest.approx(100 - 100 * math.pi * 3.0 ** 2 / 400, abs=0.15)
+    assert no_4g_area() == pytest.approx(100 - 100 * math.pi * 3.0**2 / 400, abs=0.15)

@@ -14,24 +14,39 @@ from geo.settings import CoverageParams
 import builders as b
 
 KM = 1000.0
-FLAT = CoverageParams(radius_m=(("2G", 5 * KM), ("3G", 3 * KM), ("4G", 3 * KM), ("5G", 1 * KM)),
-                      internet_access_m=4 * KM)
-COMMUNES = [{"code": "1", "name": "Tà Rụt", "population": 1000.0,
-             "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 20 * KM, 40 * KM)},
-            {"code": "2", "name": "A Vao", "population": 500.0,
-             "geometry": b.square(b.X0 + 20 * KM, b.Y0 - 5 * KM, 10 * KM)}]
-BTS = [{"site_id": "v", "x": b.X0, "y": b.Y0, "carrier": "Viettel", "technologies": "4G"},
-       {"site_id": "p", "x": b.X0, "y": b.Y0, "carrier": "VinaPhone", "technologies": "2G"}]
+FLAT = CoverageParams(
+    radius_m=(("2G", 5 * KM), ("3G", 3 * KM), ("4G", 3 * KM), ("5G", 1 * KM)),
+    internet_access_m=4 * KM,
+)
+COMMUNES = [
+    {
+        "code": "1",
+        "name": "Tà Rụt",
+        "population": 1000.0,
+        "geometry": b.square(b.X0 - 20 * KM, b.Y0 - 20 * KM, 40 * KM),
+    },
+    {
+        "code": "2",
+        "name": "A Vao",
+        "population": 500.0,
+        "geometry": b.square(b.X0 + 20 * KM, b.Y0 - 5 * KM, 10 * KM),
+    },
+]
+BTS = [
+    {"site_id": "v", "x": b.X0, "y": b.Y0, "carrier": "Viettel", "technologies": "4G"},
+    {"site_id": "p", "x": b.X0, "y": b.Y0, "carrier": "VinaPhone", "technologies": "2G"},
+]
 LOUD = [{"id": "L", "x": b.X0, "y": b.Y0 + 10 * KM, "radius_m": 300.0}]
 INET = [{"id": "I", "x": b.X0 - 1 * KM, "y": b.Y0}]
 VILLAGES = [
-    {"name": "a", "x": b.X0 + 2.9 * KM, "y": b.Y0, "population": 100},   # 2.9 km: 4G and 2G
-    {"name": "b", "x": b.X0 + 3.1 * KM, "y": b.Y0, "population": 200},   # 3.1 km: 2G only
-    {"name": "c", "x": b.X0 + 5.5 * KM, "y": b.Y0, "population": 300},   # 5.5 km: nothing
-    {"name": "d", "x": b.X0 + 25 * KM, "y": b.Y0, "population": 50},     # in commune 2
+    {"name": "a", "x": b.X0 + 2.9 * KM, "y": b.Y0, "population": 100},  # 2.9 km: 4G and 2G
+    {"name": "b", "x": b.X0 + 3.1 * KM, "y": b.Y0, "population": 200},  # 3.1 km: 2G only
+    {"name": "c", "x": b.X0 + 5.5 * KM, "y": b.Y0, "population": 300},  # 5.5 km: nothing
+    {"name": "d", "x": b.X0 + 25 * KM, "y": b.Y0, "population": 50},  # in commune 2
     {"name": "ear", "x": b.X0, "y": b.Y0 + 10 * KM + 299, "population": 10},  # loudspeaker edge
     {"name": "deaf", "x": b.X0, "y": b.Y0 + 10 * KM - 301, "population": 10},
-    {"name": "out", "x": b.X0 + 100 * KM, "y": b.Y0, "population": 7}]  # outside every commune
+    {"name": "out", "x": b.X0 + 100 * KM, "y": b.Y0, "population": 7},
+]  # outside every commune
 
 
 def dataset():
@@ -42,9 +57,14 @@ def write_folder(folder):
     """:func:`dataset` as a dataset folder, with ``settlements.csv`` (name, lat, lon, population)."""
     ds = dataset()
     b.write_folder(ds, folder)
-    pd.DataFrame({"name": ds.settlements["name"], "lat": ds.settlements.geometry.y,
-                  "lon": ds.settlements.geometry.x, "population": ds.settlements["population"]}
-                 ).to_csv(folder / "settlements.csv", index=False)
+    pd.DataFrame(
+        {
+            "name": ds.settlements["name"],
+            "lat": ds.settlements.geometry.y,
+            "lon": ds.settlements.geometry.x,
+            "population": ds.settlements["population"],
+        }
+    ).to_csv(folder / "settlements.csv", index=False)
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +85,19 @@ def test_communes_and_population(table):
 
 def test_mobile_per_carrier_and_technology_by_radius(table):
     a, b_, c = table.loc["a"], table.loc["b"], table.loc["c"]
-    assert (a["covered_viettel"], a["covered_vinaphone"], a["covered_4g"], a["covered_2g"]) == \
-        (True, True, True, True)
+    assert (a["covered_viettel"], a["covered_vinaphone"], a["covered_4g"], a["covered_2g"]) == (
+        True,
+        True,
+        True,
+        True,
+    )
     # 3.1 km: beyond Viettel's 3 km 4G disc, inside VinaPhone's 5 km 2G disc
-    assert (b_["covered_viettel"], b_["covered_vinaphone"], b_["covered_4g"], b_["covered_2g"]) == \
-        (False, True, False, True)
+    assert (b_["covered_viettel"], b_["covered_vinaphone"], b_["covered_4g"], b_["covered_2g"]) == (
+        False,
+        True,
+        False,
+        True,
+    )
     assert b_["mobile_covered"] and not b_["no_mobile"]
     assert not c["mobile_covered"] and c["no_mobile"] and not c["covered_2g"]
     assert table.loc["d", "no_mobile"]  # 25 km away, in the other commune
@@ -112,7 +140,10 @@ def test_counts_agree_with_the_commune_people(table):
     analysis = gaps.analyse(dataset(), params=FLAT)
     row = analysis.communes.set_index("code").loc["1"]
     inside = table[table["code"] == "1"]
-    share = inside.loc[inside["covered_4g"].astype(bool), "population"].sum() / inside["population"].sum()
+    share = (
+        inside.loc[inside["covered_4g"].astype(bool), "population"].sum()
+        / inside["population"].sum()
+    )
     assert row["covered_4g_pop"] == pytest.approx(1000 * share)
 
 
@@ -126,16 +157,24 @@ def test_csv_english_headers_plain_numbers_and_note():
     analysis = gaps.analyse(dataset(), params=FLAT)
     text = villages.csv_bytes(analysis, lang="en").decode("utf-8-sig")
     csv = pd.read_csv(io.StringIO(text), dtype={"Commune code": str}, keep_default_na=False)
-    assert list(csv.columns[:6]) == ["Village", "Commune code", "Commune", "Population",
-                                     "Mobile signal", "Viettel"]
+    assert list(csv.columns[:6]) == [
+        "Village",
+        "Commune code",
+        "Commune",
+        "Population",
+        "Mobile signal",
+        "Viettel",
+    ]
     assert list(csv.columns[-2:]) == ["Internet distance (m)", "No mobile signal (lõm sóng)"]
     assert "Loudspeaker" in csv.columns and "4G" in csv.columns
     c = csv.set_index("Village").loc["c"]
     assert c["No mobile signal (lõm sóng)"] == "yes" and c["Internet distance (m)"] == 6500
     assert csv.set_index("Village").loc["out", "Mobile signal"] == ""
     note = [line for line in export.notes(analysis, lang="en") if "lõm sóng" in line]
-    assert note == ["Villages without mobile signal (lõm sóng): 4 of 6 — "
-                    "c (Tà Rụt), d (A Vao), ear (Tà Rụt), deaf (Tà Rụt)"]
+    assert note == [
+        "Villages without mobile signal (lõm sóng): 4 of 6 — "
+        "c (Tà Rụt), d (A Vao), ear (Tà Rụt), deaf (Tà Rụt)"
+    ]
     vi = villages.csv_bytes(analysis).decode("utf-8-sig").splitlines()[0]
     assert vi.startswith("Thôn/bản,Mã xã,Xã,Dân số,Có sóng di động")
 
@@ -143,13 +182,19 @@ def test_csv_english_headers_plain_numbers_and_note():
 def test_map_markers_only_with_villages():
     from geo.render import maps
 
-    page = maps.to_html(maps.build_map(gaps.analyse(dataset(), params=FLAT), metric="no_4g_pct",
-                                       lang="en"))
+    page = maps.to_html(
+        maps.build_map(gaps.analyse(dataset(), params=FLAT), metric="no_4g_pct", lang="en")
+    )
     assert page.count("phusong_villages") == 2  # the pane and its markers
-    assert "No mobile signal (l\\u00f5m" in page and "Village with mobile signal" in page  # tip, legend
+    assert (
+        "No mobile signal (l\\u00f5m" in page and "Village with mobile signal" in page
+    )  # tip, legend
     assert maps.VILLAGE_STYLE["lom_song"][0] in page and maps.VILLAGE_STYLE["covered"][0] in page
-    plain = maps.to_html(maps.build_map(gaps.analyse(b.dataset(COMMUNES, bts=BTS), params=FLAT),
-                                        metric="no_4g_pct", lang="en"))
+    plain = maps.to_html(
+        maps.build_map(
+            gaps.analyse(b.dataset(COMMUNES, bts=BTS), params=FLAT), metric="no_4g_pct", lang="en"
+        )
+    )
     assert "phusong_villages" not in plain and "Village" not in plain
 
 
@@ -178,21 +223,34 @@ def test_terrain_model_villages_and_walking_time():
     from geo.settings import TerrainParams
     from test_terrain import big_commune, flat_dem
 
-    ds = b.dataset([big_commune(population=100.0)], bts=BTS[:1], internet=INET,
-                   settlements=[{"name": "in", "x": b.X0 + 2.5 * KM, "y": b.Y0, "population": 10},
-                                {"name": "out", "x": b.X0 + 3.5 * KM, "y": b.Y0, "population": 10}])
-    analysis = terrain.analyse_terrain(ds, flat_dem(), params=FLAT,
-                                       terrain=TerrainParams(internet_walk_min=60.0))
+    ds = b.dataset(
+        [big_commune(population=100.0)],
+        bts=BTS[:1],
+        internet=INET,
+        settlements=[
+            {"name": "in", "x": b.X0 + 2.5 * KM, "y": b.Y0, "population": 10},
+            {"name": "out", "x": b.X0 + 3.5 * KM, "y": b.Y0, "population": 10},
+        ],
+    )
+    analysis = terrain.analyse_terrain(
+        ds, flat_dem(), params=FLAT, terrain=TerrainParams(internet_walk_min=60.0)
+    )
     t = village_rows(analysis)
     assert t.loc["in", "covered_4g"] and t.loc["out", "no_mobile"]
     # cell centres (30 m cells from X0 − 12 km): the point X0 − 1 km in the cell centred at
     # X0 − 1005 m, the village X0 + 2.5 km in the one centred at X0 + 2505 m
     assert t.loc["in", "internet_walk_min"] == pytest.approx(
-        3510 / (terrain.tobler_kmh(0.0) * 1000 / 60), rel=1e-6)
+        3510 / (terrain.tobler_kmh(0.0) * 1000 / 60), rel=1e-6
+    )
     circle = gaps.analyse(ds, params=FLAT)
     both = villages.compare_table(circle, analysis, lang="en")
-    assert list(both.columns[:5]) == ["Village", "Commune code", "Commune", "Population",
-                                      "Mobile signal [circle]"]
+    assert list(both.columns[:5]) == [
+        "Village",
+        "Commune code",
+        "Commune",
+        "Population",
+        "Mobile signal [circle]",
+    ]
     assert "Internet walking time (min) [terrain]" in both.columns
     assert "No mobile signal (lõm sóng) [terrain]" in both.columns
     # 3,510 m and 4,500 m (centre X0 + 3,495 m) at 83.9 m/min: 41.8 and 53.6 minutes

@@ -17,15 +17,36 @@ KM = 1000.0
 def three_communes(**overrides):
     """A, B (side by side, 2 km × 1 km together) became X in 2025; C (1 km², 5 km east) became Y."""
     rows = [
-        {"code": "A", "name": "Xã A", "population": 100.0, "population_source": "census",
-         "especially_difficult": False, "code_2025": "X", "name_2025": "Xã Mới",
-         "geometry": b.square(b.X0, b.Y0, KM)},
-        {"code": "B", "name": "Xã B", "population": 250.0, "population_source": "survey",
-         "especially_difficult": True, "code_2025": "X", "name_2025": "Xã Mới",
-         "geometry": b.square(b.X0 + KM, b.Y0, KM)},
-        {"code": "C", "name": "Xã C", "population": 40.0, "population_source": "census",
-         "especially_difficult": False, "code_2025": "Y", "name_2025": "Xã Y",
-         "geometry": b.square(b.X0 + 5 * KM, b.Y0, KM)},
+        {
+            "code": "A",
+            "name": "Xã A",
+            "population": 100.0,
+            "population_source": "census",
+            "especially_difficult": False,
+            "code_2025": "X",
+            "name_2025": "Xã Mới",
+            "geometry": b.square(b.X0, b.Y0, KM),
+        },
+        {
+            "code": "B",
+            "name": "Xã B",
+            "population": 250.0,
+            "population_source": "survey",
+            "especially_difficult": True,
+            "code_2025": "X",
+            "name_2025": "Xã Mới",
+            "geometry": b.square(b.X0 + KM, b.Y0, KM),
+        },
+        {
+            "code": "C",
+            "name": "Xã C",
+            "population": 40.0,
+            "population_source": "census",
+            "especially_difficult": False,
+            "code_2025": "Y",
+            "name_2025": "Xã Y",
+            "geometry": b.square(b.X0 + 5 * KM, b.Y0, KM),
+        },
     ]
     for code, values in overrides.items():
         next(r for r in rows if r["code"] == code).update(values)
@@ -36,8 +57,15 @@ def test_legacy_keeps_every_commune_and_lists_itself():
     out = vintages.communes_for_vintage(three_communes(), "legacy")
     assert list(out["code"]) == ["A", "B", "C"]
     assert list(out["legacy_codes"]) == ["A", "B", "C"]
-    assert list(out.columns) == ["code", "name", "population", "population_source",
-                                 "especially_difficult", "geometry", "legacy_codes"]
+    assert list(out.columns) == [
+        "code",
+        "name",
+        "population",
+        "population_source",
+        "especially_difficult",
+        "geometry",
+        "legacy_codes",
+    ]
 
 
 def test_2025_communes_are_unions_of_their_parts():
@@ -65,8 +93,9 @@ def test_unknown_population_of_a_part_makes_the_2025_commune_unknown():
 
 def test_missing_crosswalk_names_the_communes():
     with pytest.raises(PhusongError, match="'code_2025' is empty for Xã B, Xã C"):
-        vintages.communes_for_vintage(three_communes(B={"code_2025": ""}, C={"code_2025": None}),
-                                      "2025")
+        vintages.communes_for_vintage(
+            three_communes(B={"code_2025": ""}, C={"code_2025": None}), "2025"
+        )
 
 
 def test_unknown_vintage_lists_the_valid_ones():

@@ -24,15 +24,25 @@ import builders as b
 KM = 1000.0
 AREA, PEOPLE = 400.0, 4000.0
 CENTRE = Transformer.from_crs(b.UTM48N, "EPSG:4326", always_xy=True).transform(
-    b.X0 + 10 * KM, b.Y0 + 10 * KM)  # lon, lat
+    b.X0 + 10 * KM, b.Y0 + 10 * KM
+)  # lon, lat
 # polygonised discs (16 segments a quarter) fall short of π r² by 0.16 %
 TOL = 0.005
 
 
 def dataset():
-    return b.dataset([{"code": "C", "name": "Xã Giữa", "geometry": b.square(b.X0, b.Y0, 20 * KM),
-                       "population": PEOPLE, "especially_difficult": True}],
-                     bts=[{"site_id": "S", "x": b.X0, "y": b.Y0, "technologies": "2G"}])
+    return b.dataset(
+        [
+            {
+                "code": "C",
+                "name": "Xã Giữa",
+                "geometry": b.square(b.X0, b.Y0, 20 * KM),
+                "population": PEOPLE,
+                "especially_difficult": True,
+            }
+        ],
+        bts=[{"site_id": "S", "x": b.X0, "y": b.Y0, "technologies": "2G"}],
+    )
 
 
 def site(kind="bts", existing=(), **kw):
@@ -54,8 +64,9 @@ def test_one_site_in_an_empty_square_adds_a_disc():
     area, people = gain(whatif.gains(before, after), "covered_4g")
     assert area == pytest.approx(math.pi * 9, rel=TOL)
     assert people == pytest.approx(PEOPLE * math.pi * 9 / AREA, rel=TOL)
-    assert gain(whatif.gains(before, after), "mobile_covered")[0] == pytest.approx(math.pi * 9,
-                                                                                   rel=TOL)
+    assert gain(whatif.gains(before, after), "mobile_covered")[0] == pytest.approx(
+        math.pi * 9, rel=TOL
+    )
     assert gain(whatif.gains(before, after), "loudspeaker_covered") == (0.0, 0.0)
     # the hypothetical row is flagged, the dataset itself untouched
     assert len(ds.bts_sites) == 1 and "hypothetical" not in ds.bts_sites
@@ -99,14 +110,20 @@ def test_no_site_changes_nothing():
 
 def test_encode_decode_round_trip_and_bad_entries():
     sites = [site(), site("loudspeaker", existing=[site()])]
-    sites.append(whatif.make_site("bts", 16.5, 106.9, existing=sites, carrier="other",
-                                  technologies=["2G", "3G"]))
+    sites.append(
+        whatif.make_site(
+            "bts", 16.5, 106.9, existing=sites, carrier="other", technologies=["2G", "3G"]
+        )
+    )
     text = whatif.encode(sites)
     assert text.startswith("b1,") and ";l2," in text and text.endswith(",other,2G-3G,")
     assert whatif.decode(text) == sites
     problems = []
-    kept = whatif.decode(text + ";x9,1,2;b4,16.5,106.9,Viettell,4G,;b5,16.5,106.9,Viettel,6G,;"
-                         "b1,16.5,106.9,Viettel,4G,", problems=problems)
+    kept = whatif.decode(
+        text + ";x9,1,2;b4,16.5,106.9,Viettell,4G,;b5,16.5,106.9,Viettel,6G,;"
+        "b1,16.5,106.9,Viettel,4G,",
+        problems=problems,
+    )
     assert kept == sites
     assert len(problems) == 4 and "Viettell" in problems[1] and "used twice" in problems[3]
     assert whatif.decode("") == []
@@ -139,27 +156,46 @@ def test_csv_re_imports_and_gives_the_same_figures(tmp_path, capsys):
     head = (tmp_path / "bts_sites.csv").read_text(encoding="utf-8").splitlines()
     assert head[0] == "site_id,lat,lon,carrier,technologies,height_m,illustrative,hypothetical"
     assert head[2].startswith("WHATIF-1,") and head[2].endswith(",Viettel,4G,25.0,true,true")
-    back = loading.load_dataset(tmp_path / "data", overrides={
-        "bts_sites": tmp_path / "bts_sites.csv", "loudspeakers": tmp_path / "loudspeakers.csv"})
+    back = loading.load_dataset(
+        tmp_path / "data",
+        overrides={
+            "bts_sites": tmp_path / "bts_sites.csv",
+            "loudspeakers": tmp_path / "loudspeakers.csv",
+        },
+    )
     assert [p for p in back.problems if p.is_error] == []
     got = gaps.analyse(back).communes.iloc[0]
-    for col in ("covered_4g_pct", "mobile_covered_pct", "loudspeaker_covered_pct",
-                "no_service_pop"):
+    for col in (
+        "covered_4g_pct",
+        "mobile_covered_pct",
+        "loudspeaker_covered_pct",
+        "no_service_pop",
+    ):
         assert got[col] == pytest.approx(expected[col], abs=1e-6)
     # only the what-if rows
     only = whatif.layer_csv(ds, sites, "bts_sites", include_existing=False).decode().splitlines()
     assert len(only) == 2 and only[1].startswith("WHATIF-1,")
     # the CLI reads it as --sites
-    code = cli.main(["report", "--data", str(tmp_path / "data"), "--sites",
-                     str(tmp_path / "bts_sites.csv"), "--out", str(tmp_path / "out")])
+    code = cli.main(
+        [
+            "report",
+            "--data",
+            str(tmp_path / "data"),
+            "--sites",
+            str(tmp_path / "bts_sites.csv"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     table = pd.read_csv(tmp_path / "out" / "communes.csv")
     assert len(table) == 1
 
 
 def test_tables_in_both_languages():
-    table = whatif.gains_table(pd.DataFrame({"layer": ["covered_4g"], "area_km2": [1234.5678],
-                                             "people": [2828.4]}), "vi")
+    table = whatif.gains_table(
+        pd.DataFrame({"layer": ["covered_4g"], "area_km2": [1234.5678], "people": [2828.4]}), "vi"
+    )
     assert table.iloc[0].tolist() == ["Sóng 4G", "1.234,57", "2.828"]
     en = whatif.sites_table([site()], "en").iloc[0].tolist()
     assert en[:5] == ["WHATIF-1", "BTS site", "Viettel", "4G", "25"]

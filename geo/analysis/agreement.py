@@ -32,8 +32,7 @@ from geo.io.measurements import has_service
 from geo.settings import CoverageParams
 
 CONFUSION: tuple[str, ...] = ("both_service", "model_only", "field_only", "neither")
-GROUP_COLUMNS: tuple[str, ...] = ("carrier", "technology", "samples", "agreement_pct",
-                                  *CONFUSION)
+GROUP_COLUMNS: tuple[str, ...] = ("carrier", "technology", "samples", "agreement_pct", *CONFUSION)
 STATUSES: tuple[str, ...] = ("checked", "contradicted", "unchecked")
 
 
@@ -69,8 +68,9 @@ class Comparison:
         return 100.0 * float(self.readings["agrees"].mean()) if len(self.readings) else np.nan
 
 
-def serving_distance_m(points: np.ndarray, bts_sites: gpd.GeoDataFrame, carrier: str,
-                       technology: str) -> tuple[np.ndarray, np.ndarray]:
+def serving_distance_m(
+    points: np.ndarray, bts_sites: gpd.GeoDataFrame, carrier: str, technology: str
+) -> tuple[np.ndarray, np.ndarray]:
     """(distance in metres, row in ``bts_sites``) of the nearest site of ``carrier`` serving
     ``technology`` for each of ``points`` (same metric CRS as ``bts_sites``); inf and −1 where the
     carrier has no such site."""
@@ -87,9 +87,14 @@ def serving_distance_m(points: np.ndarray, bts_sites: gpd.GeoDataFrame, carrier:
     return distance, nearest
 
 
-def compare(readings: gpd.GeoDataFrame, bts_sites: gpd.GeoDataFrame, *,
-            params: CoverageParams = CoverageParams(),
-            communes: gpd.GeoDataFrame | None = None, crs=None) -> Comparison:
+def compare(
+    readings: gpd.GeoDataFrame,
+    bts_sites: gpd.GeoDataFrame,
+    *,
+    params: CoverageParams = CoverageParams(),
+    communes: gpd.GeoDataFrame | None = None,
+    crs=None,
+) -> Comparison:
     """Judge every reading against the circle model of ``bts_sites`` under ``params`` (its radii
     and per-carrier overrides; its carrier/technology filters are ignored: every reading is
     judged). Layers in any CRS; distances in ``crs`` (default: the communes' or readings' UTM)."""
@@ -128,8 +133,15 @@ def compare(readings: gpd.GeoDataFrame, bts_sites: gpd.GeoDataFrame, *,
 def _table(readings: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Readings, agreement % and confusion counts per ``keys``."""
     m, f = readings["model_covered"], readings["field_service"]
-    flags = pd.DataFrame({"both_service": m & f, "model_only": m & ~f, "field_only": ~m & f,
-                          "neither": ~m & ~f, "agrees": readings["agrees"]})
+    flags = pd.DataFrame(
+        {
+            "both_service": m & f,
+            "model_only": m & ~f,
+            "field_only": ~m & f,
+            "neither": ~m & ~f,
+            "agrees": readings["agrees"],
+        }
+    )
     flags[keys] = readings[keys].to_numpy()
     grouped = flags.groupby(keys, sort=True)
     table = grouped[list(CONFUSION)].sum().astype(int)
@@ -138,10 +150,14 @@ def _table(readings: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return table.reset_index()
 
 
-def confidence(comparison: Comparison, communes: gpd.GeoDataFrame, *,
-               evidence_m: float = settings.EVIDENCE_M,
-               contradicted_below_pct: float = settings.CONTRADICTED_BELOW_PCT,
-               people=None) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+def confidence(
+    comparison: Comparison,
+    communes: gpd.GeoDataFrame,
+    *,
+    evidence_m: float = settings.EVIDENCE_M,
+    contradicted_below_pct: float = settings.CONTRADICTED_BELOW_PCT,
+    people=None,
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """How much of each commune rests on field evidence.
 
     Returns a table per commune (code, commune, samples, agreement_pct, evidence_area_pct,
@@ -167,8 +183,7 @@ def confidence(comparison: Comparison, communes: gpd.GeoDataFrame, *,
         # evidence_m): a log's readings metres apart make one disc, and the union stays cheap.
         step = evidence_m / 4
         xy = np.unique(np.round(shapely.get_coordinates(pts) / step), axis=0)
-        return shapely.union_all(shapely.buffer(shapely.points(xy * step), evidence_m,
-                                                quad_segs=4))
+        return shapely.union_all(shapely.buffer(shapely.points(xy * step), evidence_m, quad_segs=4))
 
     bad = discs(~readings["agrees"].to_numpy(bool))
     good = shapely.difference(discs(readings["agrees"].to_numpy(bool)), bad)
@@ -190,14 +205,21 @@ def confidence(comparison: Comparison, communes: gpd.GeoDataFrame, *,
     if people is not None:
         with_evidence = shapely.union(contradicted, checked)
         table["evidence_people_pct"] = 100.0 * np.asarray(people(with_evidence, evidence), float)
-    table["status"] = np.where(table["samples"] == 0, "unchecked", np.where(
-        table["agreement_pct"] < contradicted_below_pct, "contradicted", "checked"))
+    table["status"] = np.where(
+        table["samples"] == 0,
+        "unchecked",
+        np.where(table["agreement_pct"] < contradicted_below_pct, "contradicted", "checked"),
+    )
     unchecked = shapely.difference(zones, shapely.union(contradicted, checked))
-    layer = gpd.GeoDataFrame({
-        "code": np.tile(table["code"].to_numpy(object), 3),
-        "commune": np.tile(table["commune"].to_numpy(object), 3),
-        "status": np.repeat(np.array(STATUSES, dtype=object), len(units))},
-        geometry=np.concatenate([checked, contradicted, unchecked]), crs=crs)
+    layer = gpd.GeoDataFrame(
+        {
+            "code": np.tile(table["code"].to_numpy(object), 3),
+            "commune": np.tile(table["commune"].to_numpy(object), 3),
+            "status": np.repeat(np.array(STATUSES, dtype=object), len(units)),
+        },
+        geometry=np.concatenate([checked, contradicted, unchecked]),
+        crs=crs,
+    )
     layer = layer[~layer.geometry.is_empty].reset_index(drop=True)
     return table, layer
 
@@ -205,13 +227,34 @@ def confidence(comparison: Comparison, communes: gpd.GeoDataFrame, *,
 def disagreements_json(comparison: Comparison) -> str:
     """The disagreeing readings as GeoJSON (WGS 84) with what the model and the field said
     (``distance_m`` null where the carrier has no site serving the technology)."""
-    columns = ["carrier", "technology", "service", "level_dbm", "time", "source", "distance_m",
-               "radius_m", "model_covered", "field_service", "code", "commune", "geometry"]
+    columns = [
+        "carrier",
+        "technology",
+        "service",
+        "level_dbm",
+        "time",
+        "source",
+        "distance_m",
+        "radius_m",
+        "model_covered",
+        "field_service",
+        "code",
+        "commune",
+        "geometry",
+    ]
     layer = comparison.disagreements
     layer = layer[[c for c in columns if c in layer.columns]].to_crs(4326)
     layer["distance_m"] = layer["distance_m"].where(np.isfinite(layer["distance_m"])).round(0)
     return layer.to_json(drop_id=True, na="null")
 
 
-__all__ = ["CONFUSION", "Comparison", "GROUP_COLUMNS", "STATUSES", "compare", "confidence",
-           "disagreements_json", "serving_distance_m"]
+__all__ = [
+    "CONFUSION",
+    "Comparison",
+    "GROUP_COLUMNS",
+    "STATUSES",
+    "compare",
+    "confidence",
+    "disagreements_json",
+    "serving_distance_m",
+]

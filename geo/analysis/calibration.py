@@ -97,15 +97,20 @@ class LossFit:
         return self.status == FITTED
 
 
-def service_probability(d_km: np.ndarray, radius_km: float, scale_km: float, floor: float,
-                        lapse: float) -> np.ndarray:
+def service_probability(
+    d_km: np.ndarray, radius_km: float, scale_km: float, floor: float, lapse: float
+) -> np.ndarray:
     """P(service) at distances ``d_km``: ``1 − lapse`` near the site, ``floor`` far from it, half
     way between at ``radius_km``, the fall ``scale_km`` wide (a logistic curve)."""
     return floor + (1.0 - floor - lapse) * expit((radius_km - d_km) / scale_km)
 
 
-def _nll(theta: np.ndarray, d: np.ndarray, counts: tuple[np.ndarray, np.ndarray],
-         radius_km: float | None = None) -> float:
+def _nll(
+    theta: np.ndarray,
+    d: np.ndarray,
+    counts: tuple[np.ndarray, np.ndarray],
+    radius_km: float | None = None,
+) -> float:
     """Negative log-likelihood of the readings binned at distances ``d`` (km) with ``counts`` =
     (with service, without) per bin; ``theta`` = (radius km, log scale, floor logit, lapse logit),
     or without the radius when ``radius_km`` is fixed (profile)."""
@@ -135,28 +140,50 @@ MAX_PLATEAU = 0.45
 _PROFILE_POINTS = 48
 
 
-def fit_radius(distance_m, service, *, carrier: str = "", technology: str = "",
-               min_readings: int = settings.CALIBRATION_MIN_READINGS,
-               min_each: int = settings.CALIBRATION_MIN_EACH,
-               max_p: float = settings.CALIBRATION_MAX_P,
-               confidence: float = settings.CALIBRATION_CONFIDENCE) -> Fit:
+def fit_radius(
+    distance_m,
+    service,
+    *,
+    carrier: str = "",
+    technology: str = "",
+    min_readings: int = settings.CALIBRATION_MIN_READINGS,
+    min_each: int = settings.CALIBRATION_MIN_EACH,
+    max_p: float = settings.CALIBRATION_MAX_P,
+    confidence: float = settings.CALIBRATION_CONFIDENCE,
+) -> Fit:
     """Fit P(service) on the distance to the nearest serving site (metres; inf = no site, left
     out) and return the radius where service falls half way with its ``confidence`` interval
     (see module doc)."""
     status, n, value, low, high, why = fit_edge(
-        distance_m, service, per_unit=1000.0, unit="m", min_readings=min_readings,
-        min_each=min_each, max_p=max_p, confidence=confidence, what="radius",
-        measured="distances", quantity="distance")
+        distance_m,
+        service,
+        per_unit=1000.0,
+        unit="m",
+        min_readings=min_readings,
+        min_each=min_each,
+        max_p=max_p,
+        confidence=confidence,
+        what="radius",
+        measured="distances",
+        quantity="distance",
+    )
     return Fit(carrier, technology, n, status, value, low, high, why)
 
 
-def fit_edge(x, service, *, per_unit: float, unit: str, what: str, measured: str,
-             quantity: str,
-             min_readings: int = settings.CALIBRATION_MIN_READINGS,
-             min_each: int = settings.CALIBRATION_MIN_EACH,
-             max_p: float = settings.CALIBRATION_MAX_P,
-             confidence: float = settings.CALIBRATION_CONFIDENCE
-             ) -> tuple[str, int, float, float, float, str]:
+def fit_edge(
+    x,
+    service,
+    *,
+    per_unit: float,
+    unit: str,
+    what: str,
+    measured: str,
+    quantity: str,
+    min_readings: int = settings.CALIBRATION_MIN_READINGS,
+    min_each: int = settings.CALIBRATION_MIN_EACH,
+    max_p: float = settings.CALIBRATION_MAX_P,
+    confidence: float = settings.CALIBRATION_CONFIDENCE,
+) -> tuple[str, int, float, float, float, str]:
     """The logistic fall of service with ``x`` (distance in m, path loss in dB, …; non-finite =
     left out): (status, readings, edge, low, high, why) in ``x``'s units, the edge where service
     falls half way, by the rules of the module doc. ``per_unit``: units of ``x`` per fitting unit
@@ -175,12 +202,19 @@ def fit_edge(x, service, *, per_unit: float, unit: str, what: str, measured: str
     if n < min_readings:
         return refuse(f"{n} readings, fewer than {min_readings}")
     if min(yes, n - yes) < min_each:
-        return refuse(f"{yes} with and {n - yes} without service; at least {min_each} of each "
-                      "needed")
+        return refuse(
+            f"{yes} with and {n - yes} without service; at least {min_each} of each needed"
+        )
     if d[y].max() < d[~y].min():  # perfectly separated
         low, high = float(d[y].max()), float(d[~y].min())
-        return (FITTED, n, (low + high) / 2, low, high,
-                "perfect separation: the edge lies between the readings")
+        return (
+            FITTED,
+            n,
+            (low + high) / 2,
+            low,
+            high,
+            "perfect separation: the edge lies between the readings",
+        )
     km = d / per_unit  # fitting units (km, 10 dB) keep the optimiser well scaled
     at, counts = _binned(km, y)
     best = _best_fit(at, counts)
@@ -189,27 +223,36 @@ def fit_edge(x, service, *, per_unit: float, unit: str, what: str, measured: str
     null = -(yes * math.log(share) + (n - yes) * math.log1p(-share))
     p = float(stats.chi2.sf(2 * (null - best.fun), df=3))
     if not p < max_p:
-        return refuse(f"service does not fall with {quantity} (likelihood-ratio p = "
-                      f"{p:.2g})")
+        return refuse(f"service does not fall with {quantity} (likelihood-ratio p = {p:.2g})")
     r_km = float(best.x[0])
     if not km.min() <= r_km <= km.max():
-        return refuse(f"the fitted {what} {per_unit * r_km:.0f} {unit} lies outside the "
-                      f"{measured} measured ({d.min():.0f}–{d.max():.0f} {unit})")
+        return refuse(
+            f"the fitted {what} {per_unit * r_km:.0f} {unit} lies outside the "
+            f"{measured} measured ({d.min():.0f}–{d.max():.0f} {unit})"
+        )
     low, high = _profile_interval(at, counts, best, stats.chi2.ppf(confidence, df=1))
     if low is None or high is None:
         return refuse(f"the interval runs past the {measured} measured")
     return FITTED, n, per_unit * r_km, per_unit * low, per_unit * high, ""
 
 
-def fit_path_loss(loss_db, service, *, carrier: str = "", technology: str = "",
-                  **kwargs) -> LossFit:
+def fit_path_loss(
+    loss_db, service, *, carrier: str = "", technology: str = "", **kwargs
+) -> LossFit:
     """Fit P(service) on the Hata path loss (dB) from the nearest serving site to each reading in
     its sight (inf = not in sight or no site: left out) by the same rules as :func:`fit_radius`;
     the threshold is the path loss where service falls half way."""
     loss = np.asarray(loss_db, float)
     status, n, value, low, high, why = fit_edge(
-        loss, service, per_unit=10.0, unit="dB", what="path-loss threshold",
-        measured="path losses", quantity="path loss", **kwargs)
+        loss,
+        service,
+        per_unit=10.0,
+        unit="dB",
+        what="path-loss threshold",
+        measured="path losses",
+        quantity="path loss",
+        **kwargs,
+    )
     return LossFit(carrier, technology, n, status, value, low, high, why, readings=len(loss))
 
 
@@ -217,13 +260,19 @@ def calibrate_path_loss(readings: pd.DataFrame, **kwargs) -> list[LossFit]:
     """One :class:`LossFit` per carrier × technology of ``readings`` (columns carrier,
     technology, path_loss_db, field_service: :func:`geo.analysis.terrain_check.compare`'s
     readings), sorted."""
-    return [fit_path_loss(group["path_loss_db"], group["field_service"], carrier=carrier,
-                          technology=tech, **kwargs)
-            for (carrier, tech), group in readings.groupby(["carrier", "technology"], sort=True)]
+    return [
+        fit_path_loss(
+            group["path_loss_db"],
+            group["field_service"],
+            carrier=carrier,
+            technology=tech,
+            **kwargs,
+        )
+        for (carrier, tech), group in readings.groupby(["carrier", "technology"], sort=True)
+    ]
 
 
-def apply_terrain(fits: list[LossFit], terrain: TerrainParams = TerrainParams()
-                  ) -> TerrainParams:
+def apply_terrain(fits: list[LossFit], terrain: TerrainParams = TerrainParams()) -> TerrainParams:
     """``terrain`` with the fitted path-loss thresholds (dB, rounded to 0.1) as its
     ``max_path_loss_db`` (other thresholds kept)."""
     fitted = {(f.carrier, f.technology): f.max_path_loss_db for f in fits if f.fitted}
@@ -239,8 +288,13 @@ def _best_fit(km: np.ndarray, counts: tuple[np.ndarray, np.ndarray]):
     best = None
     for r0 in np.quantile(km, [0.15, 0.4, 0.65, 0.9]):
         start = np.array([r0, math.log(max(0.05 * r0, 0.01)), -2.0, -2.0])
-        res = minimize(_nll, start, args=(km, counts), method="Nelder-Mead",
-                       options={"xatol": 1e-3, "fatol": 1e-3, "maxiter": 4000})
+        res = minimize(
+            _nll,
+            start,
+            args=(km, counts),
+            method="Nelder-Mead",
+            options={"xatol": 1e-3, "fatol": 1e-3, "maxiter": 4000},
+        )
         if best is None or res.fun < best.fun:
             best = res
     return best
@@ -254,8 +308,13 @@ def _profile_interval(km: np.ndarray, counts: tuple[np.ndarray, np.ndarray], bes
     r_hat = float(best.x[0])
 
     def deviance(r: float, start: np.ndarray) -> tuple[float, np.ndarray]:
-        res = minimize(_nll, start, args=(km, counts, r), method="Nelder-Mead",
-                       options={"xatol": 1e-3, "fatol": 1e-3, "maxiter": 2000})
+        res = minimize(
+            _nll,
+            start,
+            args=(km, counts, r),
+            method="Nelder-Mead",
+            options={"xatol": 1e-3, "fatol": 1e-3, "maxiter": 2000},
+        )
         return 2 * (res.fun - best.fun), res.x
 
     bounds = []
@@ -284,8 +343,15 @@ def calibrate(readings: pd.DataFrame, **kwargs) -> list[Fit]:
     distance_m, field_service: :attr:`geo.analysis.agreement.Comparison.readings`), sorted."""
     fits = []
     for (carrier, tech), group in readings.groupby(["carrier", "technology"], sort=True):
-        fits.append(fit_radius(group["distance_m"], group["field_service"], carrier=carrier,
-                               technology=tech, **kwargs))
+        fits.append(
+            fit_radius(
+                group["distance_m"],
+                group["field_service"],
+                carrier=carrier,
+                technology=tech,
+                **kwargs,
+            )
+        )
     return fits
 
 
@@ -305,18 +371,26 @@ def technology_radii(fits: list[Fit]) -> dict[str, float]:
     for tech in settings.TECHNOLOGIES:
         own = [f for f in fits if f.fitted and f.technology == tech]
         if own:
-            out[tech] = float(np.average([f.radius_m for f in own],
-                                         weights=[max(f.samples, 1) for f in own]))
+            out[tech] = float(
+                np.average([f.radius_m for f in own], weights=[max(f.samples, 1) for f in own])
+            )
     return out
 
 
 def _json_row(fit) -> dict:
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-            for k, v in asdict(fit).items()}
+    return {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+        for k, v in asdict(fit).items()
+    }
 
 
-def to_json(fits: list[Fit], *, source: str = "", params: CoverageParams = CoverageParams(),
-            loss_fits: list[LossFit] | None = None) -> str:
+def to_json(
+    fits: list[Fit],
+    *,
+    source: str = "",
+    params: CoverageParams = CoverageParams(),
+    loss_fits: list[LossFit] | None = None,
+) -> str:
     """The fits as ``calibration.json`` text: format, version, source, the method and each fit
     (radius_before_m: the radius the model used); with ``loss_fits`` (a check over a DEM) also
     ``max_path_loss_db``: the terrain model's fitted path-loss thresholds and their method."""
@@ -326,16 +400,20 @@ def to_json(fits: list[Fit], *, source: str = "", params: CoverageParams = Cover
         row["radius_before_m"] = params.radius_for(f.technology, f.carrier)
         rows.append(row)
     data = {
-        "format": FORMAT, "version": VERSION, "source": source,
+        "format": FORMAT,
+        "version": VERSION,
+        "source": source,
         "method": "maximum-likelihood logistic fall of service with the distance to the nearest "
-                  "serving site (with near and far plateaus); radius where it falls half way; "
-                  f"{settings.CALIBRATION_CONFIDENCE:.0%} profile-likelihood interval",
-        "fits": rows}
+        "serving site (with near and far plateaus); radius where it falls half way; "
+        f"{settings.CALIBRATION_CONFIDENCE:.0%} profile-likelihood interval",
+        "fits": rows,
+    }
     if loss_fits is not None:
         data["max_path_loss_method"] = (
             "the same fit of service on the Hata path loss (dB) from the nearest serving site, "
             "over the DEM, of the readings in its line of sight; threshold where service falls "
-            "half way")
+            "half way"
+        )
         data["max_path_loss_db"] = [_json_row(f) for f in loss_fits]
     return json.dumps(data, ensure_ascii=False, indent=2)
 
@@ -361,8 +439,9 @@ def read_loss_json(path_or_text: str | Path) -> list[LossFit]:
 
 def _read(path_or_text: str | Path) -> tuple[list[Fit], list[LossFit]]:
     text, name = path_or_text, "calibration"
-    if isinstance(path_or_text, Path) or (isinstance(path_or_text, str)
-                                          and not path_or_text.lstrip().startswith("{")):
+    if isinstance(path_or_text, Path) or (
+        isinstance(path_or_text, str) and not path_or_text.lstrip().startswith("{")
+    ):
         path = Path(path_or_text)
         name = path.name
         try:
@@ -403,15 +482,25 @@ def _read(path_or_text: str | Path) -> tuple[list[Fit], list[LossFit]]:
     return fits, loss_fits
 
 
+AGREEMENT_COLUMNS: tuple[str, ...] = (
+    "carrier",
+    "technology",
+    "samples",
+    "agreement_before_pct",
+    "radius_before_m",
+    "radius_fitted_m",
+    "radius_low_m",
+    "radius_high_m",
+    "agreement_after_pct",
+)
 
 
-AGREEMENT_COLUMNS: tuple[str, ...] = ("carrier", "technology", "samples", "agreement_before_pct",
-                                      "radius_before_m", "radius_fitted_m", "radius_low_m",
-                                      "radius_high_m", "agreement_after_pct")
-
-
-def agreement_table(before: pd.DataFrame, after: pd.DataFrame, fits: list[Fit],
-                    params: CoverageParams = CoverageParams()) -> pd.DataFrame:
+def agreement_table(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    fits: list[Fit],
+    params: CoverageParams = CoverageParams(),
+) -> pd.DataFrame:
     """Per carrier × technology: readings, agreement before and after calibration (%), the radius
     the model used, the fitted radius and its interval (m; empty where there was not enough
     evidence): the columns of :data:`AGREEMENT_COLUMNS` (``agreement.csv``).
@@ -425,21 +514,42 @@ def agreement_table(before: pd.DataFrame, after: pd.DataFrame, fits: list[Fit],
     for row in before.itertuples(index=False):
         fit = fit_of.get((row.carrier, row.technology))
         fitted = fit is not None and fit.fitted
-        rows.append({
-            "carrier": row.carrier, "technology": row.technology, "samples": int(row.samples),
-            "agreement_before_pct": round(float(row.agreement_pct), 1),
-            "radius_before_m": params.radius_for(row.technology, row.carrier),
-            "radius_fitted_m": round(fit.radius_m) if fitted else None,
-            "radius_low_m": round(fit.low_m) if fitted else None,
-            "radius_high_m": round(fit.high_m) if fitted else None,
-            "agreement_after_pct": round(float(after_pct[(row.carrier, row.technology)]), 1)})
+        rows.append(
+            {
+                "carrier": row.carrier,
+                "technology": row.technology,
+                "samples": int(row.samples),
+                "agreement_before_pct": round(float(row.agreement_pct), 1),
+                "radius_before_m": params.radius_for(row.technology, row.carrier),
+                "radius_fitted_m": round(fit.radius_m) if fitted else None,
+                "radius_low_m": round(fit.low_m) if fitted else None,
+                "radius_high_m": round(fit.high_m) if fitted else None,
+                "agreement_after_pct": round(float(after_pct[(row.carrier, row.technology)]), 1),
+            }
+        )
     table = pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))
     for col in ("radius_fitted_m", "radius_low_m", "radius_high_m"):
         table[col] = table[col].astype("Int64")
     return table
 
 
-__all__ = ["AGREEMENT_COLUMNS", "FITTED", "Fit", "LossFit", "NOT_ENOUGH", "agreement_table",
-           "apply", "apply_terrain", "calibrate", "calibrate_path_loss", "fit_edge",
-           "fit_path_loss", "fit_radius", "read_json", "read_loss_json", "technology_radii",
-           "to_json", "write_json"]
+__all__ = [
+    "AGREEMENT_COLUMNS",
+    "FITTED",
+    "Fit",
+    "LossFit",
+    "NOT_ENOUGH",
+    "agreement_table",
+    "apply",
+    "apply_terrain",
+    "calibrate",
+    "calibrate_path_loss",
+    "fit_edge",
+    "fit_path_loss",
+    "fit_radius",
+    "read_json",
+    "read_loss_json",
+    "technology_radii",
+    "to_json",
+    "write_json",
+]

@@ -17,18 +17,23 @@ from geo import i18n, settings
 
 # (column of the commune table, kind): "pct" percent of area, "pop" people, "flag" 0/1.
 METRICS: tuple[tuple[str, str], ...] = (
-    ("covered_4g_pct", "pct"), ("covered_4g_pop", "pop"),
-    ("no_mobile_pct", "pct"), ("no_mobile_pop", "pop"),
-    ("loudspeaker_covered_pct", "pct"), ("internet_access_pct", "pct"),
-    ("no_service_pct", "pct"), ("no_service_pop", "pop"),
+    ("covered_4g_pct", "pct"),
+    ("covered_4g_pop", "pop"),
+    ("no_mobile_pct", "pct"),
+    ("no_mobile_pop", "pop"),
+    ("loudspeaker_covered_pct", "pct"),
+    ("internet_access_pct", "pct"),
+    ("no_service_pct", "pct"),
+    ("no_service_pop", "pop"),
     ("c03_present", "flag"),
 )
 STATUSES = ("both", "before_only", "after_only")
 
 
 def _figures(communes: pd.DataFrame) -> pd.DataFrame:
-    table = pd.DataFrame({"code": communes["code"].astype(str).to_numpy(),
-                          "name": communes["name"].to_numpy()})
+    table = pd.DataFrame(
+        {"code": communes["code"].astype(str).to_numpy(), "name": communes["name"].to_numpy()}
+    )
     for column, _ in METRICS:
         table[column] = communes[column].to_numpy().astype(float)
     return table
@@ -43,17 +48,25 @@ def compare(before, after) -> pd.DataFrame:
     then those only in ``before``.
     """
     a, b = _figures(before.communes), _figures(after.communes)
-    merged = b.merge(a, on="code", how="outer", suffixes=("_after", "_before"), indicator=True,
-                     sort=False)
+    merged = b.merge(
+        a, on="code", how="outer", suffixes=("_after", "_before"), indicator=True, sort=False
+    )
     order: dict[str, int] = {}
     for code in list(b["code"]) + list(a["code"]):
         order.setdefault(code, len(order))
     merged = merged.iloc[np.argsort([order[c] for c in merged["code"]], kind="stable")]
-    status = merged["_merge"].map({"both": "both", "left_only": "after_only",
-                                   "right_only": "before_only"}).astype(str)
-    out = pd.DataFrame({"code": merged["code"].to_numpy(),
-                        "name": merged["name_after"].fillna(merged["name_before"]).to_numpy(),
-                        "status": status.to_numpy()})
+    status = (
+        merged["_merge"]
+        .map({"both": "both", "left_only": "after_only", "right_only": "before_only"})
+        .astype(str)
+    )
+    out = pd.DataFrame(
+        {
+            "code": merged["code"].to_numpy(),
+            "name": merged["name_after"].fillna(merged["name_before"]).to_numpy(),
+            "status": status.to_numpy(),
+        }
+    )
     for column, _ in METRICS:
         before_values = merged[f"{column}_before"].to_numpy(float)
         after_values = merged[f"{column}_after"].to_numpy(float)
@@ -70,13 +83,16 @@ def line(row: pd.Series, lang: str = "vi") -> str:
     name = row["name"]
     if row["status"] != "both":
         return i18n.t(f"change.{row['status']}", lang).format(name=name)
-    pct = "{} % → {} %".format(i18n.number(row["covered_4g_pct_before"], lang),
-                              i18n.number(row["covered_4g_pct_after"], lang))
+    pct = "{} % → {} %".format(
+        i18n.number(row["covered_4g_pct_before"], lang),
+        i18n.number(row["covered_4g_pct_after"], lang),
+    )
     people = row["covered_4g_pop_change"]
     rounded = round(float(people)) if np.isfinite(people) else 0
     key = "change.more" if rounded > 0 else "change.fewer" if rounded < 0 else "change.same"
     return i18n.t("change.line", lang).format(
-        name=name, pct=pct, people=i18n.t(key, lang).format(n=i18n.number(abs(rounded), lang)))
+        name=name, pct=pct, people=i18n.t(key, lang).format(n=i18n.number(abs(rounded), lang))
+    )
 
 
 def lines(table: pd.DataFrame, lang: str = "vi") -> list[str]:
@@ -98,6 +114,8 @@ def totals(table: pd.DataFrame) -> dict[str, float]:
     """District figures of a :func:`compare` table: the change of people reached by 4G and of
     people with no service, over the communes in both versions."""
     both = table[table["status"] == "both"]
-    return {"covered_4g_pop_change": float(both["covered_4g_pop_change"].sum()),
-            "no_service_pop_change": float(both["no_service_pop_change"].sum()),
-            "communes": int(len(both))}
+    return {
+        "covered_4g_pop_change": float(both["covered_4g_pop_change"].sum()),
+        "no_service_pop_change": float(both["no_service_pop_change"].sum()),
+        "communes": int(len(both)),
+    }

@@ -24,8 +24,9 @@ def reach_discs(points: np.ndarray, radius_m: np.ndarray) -> np.ndarray:
     ok = np.isfinite(radius_m) & (radius_m > 0)
     discs = np.full(len(points), None, dtype=object)
     if ok.any():
-        discs[ok] = shapely.buffer(np.asarray(points, dtype=object)[ok], radius_m[ok],
-                                   quad_segs=settings.CIRCLE_QUAD_SEGS)
+        discs[ok] = shapely.buffer(
+            np.asarray(points, dtype=object)[ok], radius_m[ok], quad_segs=settings.CIRCLE_QUAD_SEGS
+        )
     return discs
 
 
@@ -61,8 +62,13 @@ def clipped_union(zones: np.ndarray, discs: np.ndarray) -> np.ndarray:
     return shapely.intersection(unions, zones)
 
 
-def site_reach(bts_sites: gpd.GeoDataFrame, params: CoverageParams, *,
-               technology: str | None = None, carrier: str | None = None) -> np.ndarray:
+def site_reach(
+    bts_sites: gpd.GeoDataFrame,
+    params: CoverageParams,
+    *,
+    technology: str | None = None,
+    carrier: str | None = None,
+) -> np.ndarray:
     """Reach disc of each BTS site for one technology and/or carrier (metric CRS).
 
     The disc's radius is :func:`site_radius_m`; sites with radius 0 get None.
@@ -73,8 +79,13 @@ def site_reach(bts_sites: gpd.GeoDataFrame, params: CoverageParams, *,
     return reach_discs(bts_sites.geometry.to_numpy(), radius)
 
 
-def site_radius_m(bts_sites: gpd.GeoDataFrame, params: CoverageParams, *,
-                  technology: str | None = None, carrier: str | None = None) -> np.ndarray:
+def site_radius_m(
+    bts_sites: gpd.GeoDataFrame,
+    params: CoverageParams,
+    *,
+    technology: str | None = None,
+    carrier: str | None = None,
+) -> np.ndarray:
     """Reach in metres of each BTS site for one technology and/or carrier (0 = does not count).
 
     A site's reach is the largest radius among its technologies that count (the params'
@@ -138,8 +149,9 @@ def loudspeaker_reach(loudspeakers: gpd.GeoDataFrame, params: CoverageParams) ->
 
 def internet_reach(internet_points: gpd.GeoDataFrame, params: CoverageParams) -> np.ndarray:
     """Access disc (``params.internet_access_m``) around each internet point."""
-    return reach_discs(internet_points.geometry.to_numpy(),
-                       np.full(len(internet_points), params.internet_access_m))
+    return reach_discs(
+        internet_points.geometry.to_numpy(), np.full(len(internet_points), params.internet_access_m)
+    )
 
 
 def filter_sites(bts_sites: gpd.GeoDataFrame, params: CoverageParams) -> gpd.GeoDataFrame:
@@ -149,5 +161,9 @@ def filter_sites(bts_sites: gpd.GeoDataFrame, params: CoverageParams) -> gpd.Geo
         keep &= bts_sites["carrier"].isin(params.carriers).to_numpy()
     if params.technologies:
         wanted = set(params.technologies)
-        keep &= bts_sites["technologies"].map(lambda ts: bool(wanted & set(ts.split(";")))).to_numpy(bool)
+        keep &= (
+            bts_sites["technologies"]
+            .map(lambda ts: bool(wanted & set(ts.split(";"))))
+            .to_numpy(bool)
+        )
     return bts_sites[keep]

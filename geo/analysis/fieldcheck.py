@@ -48,16 +48,27 @@ class FieldCheck:
         return self.confidence.merge(counts, on="code", how="left")
 
 
-def check(dataset: Dataset, readings: gpd.GeoDataFrame, *, vintage: str = "legacy",
-          params: CoverageParams = CoverageParams()) -> FieldCheck:
+def check(
+    dataset: Dataset,
+    readings: gpd.GeoDataFrame,
+    *,
+    vintage: str = "legacy",
+    params: CoverageParams = CoverageParams(),
+) -> FieldCheck:
     """Check ``dataset``'s BTS sites under ``params`` against ``readings``
     (:mod:`geo.io.measurements` layer, any CRS); see the module doc."""
     prepared = gaps.prepare(dataset, vintage=vintage)
-    before = agreement.compare(readings, dataset.bts_sites, params=params,
-                               communes=prepared.units, crs=prepared.crs)
+    before = agreement.compare(
+        readings, dataset.bts_sites, params=params, communes=prepared.units, crs=prepared.crs
+    )
     fits = calibration.calibrate(before.readings)
-    after = agreement.compare(readings, dataset.bts_sites, params=calibration.apply(fits, params),
-                              communes=prepared.units, crs=prepared.crs)
+    after = agreement.compare(
+        readings,
+        dataset.bts_sites,
+        params=calibration.apply(fits, params),
+        communes=prepared.units,
+        crs=prepared.crs,
+    )
     table = calibration.agreement_table(before.by_group, after.by_group, fits, params)
     conf, layer = agreement.confidence(before, prepared.units, people=gaps.people_shares(prepared))
     return FieldCheck(before, after, fits, table, conf, layer, prepared.units)
@@ -69,14 +80,21 @@ def evidence_shares(result: FieldCheck) -> dict[str, float]:
     (weighted by the communes' population; NaN where a commune's population is unknown)."""
     conf = result.confidence
     area = shapely.area(result.units.geometry.to_numpy())
-    out = {k: float(np.average(conf[f"{k}_area_pct"], weights=area)) if area.sum() > 0
-           else np.nan for k in ("evidence", "checked", "contradicted", "unchecked")}
-    people = (result.units["population"].to_numpy(float) if "population" in result.units
-              else np.full(len(conf), np.nan))
+    out = {
+        k: float(np.average(conf[f"{k}_area_pct"], weights=area)) if area.sum() > 0 else np.nan
+        for k in ("evidence", "checked", "contradicted", "unchecked")
+    }
+    people = (
+        result.units["population"].to_numpy(float)
+        if "population" in result.units
+        else np.full(len(conf), np.nan)
+    )
     share = conf["evidence_people_pct"].to_numpy(float)
-    out["people"] = (float(np.average(share, weights=people))
-                     if np.isfinite(people).all() and np.isfinite(share).all() and people.sum() > 0
-                     else np.nan)
+    out["people"] = (
+        float(np.average(share, weights=people))
+        if np.isfinite(people).all() and np.isfinite(share).all() and people.sum() > 0
+        else np.nan
+    )
     return out
 
 
@@ -89,18 +107,37 @@ def evidence_notes(result: FieldCheck, source: str = "") -> tuple[i18n.Note, ...
     (:func:`geo.analysis.agreement.confidence`)."""
     shares = evidence_shares(result)
     n = len(result.before.readings)
-    notes = [i18n.note("evidence", decimals=1, n=n, source=source or "–",
-                       m=int(settings.EVIDENCE_M), area=shares["evidence"],
-                       people=shares["people"], checked=shares["checked"],
-                       contradicted=shares["contradicted"], unchecked=shares["unchecked"],
-                       agree=result.before.agreement_pct)]
+    notes = [
+        i18n.note(
+            "evidence",
+            decimals=1,
+            n=n,
+            source=source or "–",
+            m=int(settings.EVIDENCE_M),
+            area=shares["evidence"],
+            people=shares["people"],
+            checked=shares["checked"],
+            contradicted=shares["contradicted"],
+            unchecked=shares["unchecked"],
+            agree=result.before.agreement_pct,
+        )
+    ]
     for row in result.confidence.itertuples(index=False):
-        notes.append(i18n.note(
-            "evidence_commune", decimals=1, code=str(row.code), commune=str(row.commune),
-            area=float(row.evidence_area_pct), people=float(row.evidence_people_pct),
-            checked=float(row.checked_area_pct), contradicted=float(row.contradicted_area_pct),
-            n=int(row.samples), agree=float(row.agreement_pct),
-            status=i18n.note(f"evidence_{row.status}")))
+        notes.append(
+            i18n.note(
+                "evidence_commune",
+                decimals=1,
+                code=str(row.code),
+                commune=str(row.commune),
+                area=float(row.evidence_area_pct),
+                people=float(row.evidence_people_pct),
+                checked=float(row.checked_area_pct),
+                contradicted=float(row.contradicted_area_pct),
+                n=int(row.samples),
+                agree=float(row.agreement_pct),
+                status=i18n.note(f"evidence_{row.status}"),
+            )
+        )
     return tuple(notes)
 
 

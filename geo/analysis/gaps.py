@@ -36,9 +36,13 @@ from geo.settings import CoverageParams
 from geo.analysis.vintages import communes_for_vintage
 
 # Uncovered-share inputs of the gap score, by gap kind.
-_SCORE_SHARES = {"no_4g": "covered_4g", "no_mobile": "mobile_covered",
-                 "no_loudspeaker": "loudspeaker_covered", "no_internet": "internet_access",
-                 "no_service": None}
+_SCORE_SHARES = {
+    "no_4g": "covered_4g",
+    "no_mobile": "mobile_covered",
+    "no_loudspeaker": "loudspeaker_covered",
+    "no_internet": "internet_access",
+    "no_service": None,
+}
 
 
 class UncoveredAreas:
@@ -50,9 +54,16 @@ class UncoveredAreas:
     Build one from a finished table with :meth:`from_table`.
     """
 
-    def __init__(self, units: pd.DataFrame | None = None, zones: np.ndarray | None = None,
-                 parts: dict[str, tuple[np.ndarray, np.ndarray]
-                             | Callable[[], tuple[np.ndarray, np.ndarray]]] | None = None, crs=None):
+    def __init__(
+        self,
+        units: pd.DataFrame | None = None,
+        zones: np.ndarray | None = None,
+        parts: dict[
+            str, tuple[np.ndarray, np.ndarray] | Callable[[], tuple[np.ndarray, np.ndarray]]
+        ]
+        | None = None,
+        crs=None,
+    ):
         self._units, self._zones, self._parts, self._crs = units, zones, parts or {}, crs
         self._tables: dict[str, gpd.GeoDataFrame] = {}
 
@@ -71,14 +82,20 @@ class UncoveredAreas:
                 settings.check_choice("gap kind", kind, settings.GAP_KINDS)
                 part = self._parts[kind]
                 whole, covered = part() if callable(part) else part
-                self._tables[kind] = _gap_table(self._units, kind, _difference(whole, covered),
-                                                self._crs)
+                self._tables[kind] = _gap_table(
+                    self._units, kind, _difference(whole, covered), self._crs
+                )
         frames = [self._tables[k] for k in kinds]
         if not frames or all(len(f) == 0 for f in frames):
-            return gpd.GeoDataFrame({"code": [], "name": [], "gap": [], "area_km2": []},
-                                    geometry=gpd.GeoSeries([], crs=self._crs))
-        return gpd.GeoDataFrame(pd.concat([f for f in frames if len(f)], ignore_index=True),
-                                geometry="geometry", crs=self._crs)
+            return gpd.GeoDataFrame(
+                {"code": [], "name": [], "gap": [], "area_km2": []},
+                geometry=gpd.GeoSeries([], crs=self._crs),
+            )
+        return gpd.GeoDataFrame(
+            pd.concat([f for f in frames if len(f)], ignore_index=True),
+            geometry="geometry",
+            crs=self._crs,
+        )
 
 
 # Analyses that share a layer (a slider moved that leaves it alone: the layer cache returns the same
@@ -88,8 +105,9 @@ _DIFFERENCES = IdentityCache(max_entries=64)
 
 def _difference(whole: np.ndarray, covered: np.ndarray) -> np.ndarray:
     """``whole − covered`` row by row, kept while both arrays live."""
-    return _DIFFERENCES.get((whole, covered), "difference",
-                            lambda: shapely.difference(whole, covered))
+    return _DIFFERENCES.get(
+        (whole, covered), "difference", lambda: shapely.difference(whole, covered)
+    )
 
 
 @dataclass(frozen=True)
@@ -135,7 +153,8 @@ class GapAnalysis:
     method: str = "exact"
     settlements: gpd.GeoDataFrame | None = None
     layers: dict[str, np.ndarray | Callable[[], np.ndarray]] = field(
-        default_factory=dict, repr=False, compare=False)
+        default_factory=dict, repr=False, compare=False
+    )
     population: population.PopulationGrid | None = field(default=None, compare=False, repr=False)
 
     def covered(self, name: str) -> np.ndarray:
@@ -157,8 +176,11 @@ class GapAnalysis:
     @property
     def illustrative(self) -> bool:
         """True when any site shown is illustrative (not an operator's real position)."""
-        return any(bool(g["illustrative"].any()) for g in self.sites.values()
-                   if "illustrative" in g and len(g))
+        return any(
+            bool(g["illustrative"].any())
+            for g in self.sites.values()
+            if "illustrative" in g and len(g)
+        )
 
     @property
     def crs(self):
@@ -211,15 +233,23 @@ class Prepared:
         if self.population_grid is None:
             return None
         legacy = population.commune_people(self.legacy_communes, self.population_grid, self.crs)
-        if len(self.unit_of) == len(self.units) and (self.unit_of == np.arange(len(self.units))).all():
+        if (
+            len(self.unit_of) == len(self.units)
+            and (self.unit_of == np.arange(len(self.units))).all()
+        ):
             return legacy
         return legacy.for_units(self.unit_of, len(self.units))
 
 
-def analyse(dataset: Dataset, *, vintage: str = "legacy",
-            params: CoverageParams = CoverageParams(),
-            cache: BoundedCache | None = None, method: settings.Method = "exact",
-            cell_m: float = settings.GRID_CELL_M) -> GapAnalysis:
+def analyse(
+    dataset: Dataset,
+    *,
+    vintage: str = "legacy",
+    params: CoverageParams = CoverageParams(),
+    cache: BoundedCache | None = None,
+    method: settings.Method = "exact",
+    cell_m: float = settings.GRID_CELL_M,
+) -> GapAnalysis:
     """Coverage shares, people reached, gap score and uncovered areas per commune.
 
     Parameters
@@ -241,19 +271,39 @@ def analyse(dataset: Dataset, *, vintage: str = "legacy",
     if cache is None:
         prepared = prepare(dataset, vintage=vintage, params=params)
     else:  # the same layers for the same filters: maps reuse what they drew from them
-        prepared = cache.get_or_build(("prepared", params.carriers, params.technologies),
-                             lambda: prepare(dataset, vintage=vintage, params=params))
+        prepared = cache.get_or_build(
+            ("prepared", params.carriers, params.technologies),
+            lambda: prepare(dataset, vintage=vintage, params=params),
+        )
     if method == "auto":
         method = "grid" if len(prepared.units) > settings.GRID_AUTO_COMMUNES else "exact"
     if method == "grid":
-        return _grid_analysis(dataset, prepared, vintage=vintage, params=params, cell_m=cell_m,
-                              cache=cache if cache is not None else layer_cache())
-    return summarise(dataset, prepared, circle_coverage(prepared, params, cache=cache),
-                     vintage=vintage, params=params)
+        return _grid_analysis(
+            dataset,
+            prepared,
+            vintage=vintage,
+            params=params,
+            cell_m=cell_m,
+            cache=cache if cache is not None else layer_cache(),
+        )
+    return summarise(
+        dataset,
+        prepared,
+        circle_coverage(prepared, params, cache=cache),
+        vintage=vintage,
+        params=params,
+    )
 
 
-def _grid_analysis(dataset: Dataset, prepared: Prepared, *, vintage: str, params: CoverageParams,
-                   cell_m: float, cache: BoundedCache) -> GapAnalysis:
+def _grid_analysis(
+    dataset: Dataset,
+    prepared: Prepared,
+    *,
+    vintage: str,
+    params: CoverageParams,
+    cell_m: float,
+    cache: BoundedCache,
+) -> GapAnalysis:
     """The circle model's statistics counted on cells (:func:`geo.analysis.grid.shares`); the gap polygons
     come from the exact layers of :func:`circle_coverage`, computed (and cached) when asked for."""
     from geo.analysis import grid  # numba compiles (or loads) its kernels on first use
@@ -270,23 +320,40 @@ def _grid_analysis(dataset: Dataset, prepared: Prepared, *, vintage: str, params
             return _modern({k: layer(k) for k in _MODERN})
         return circle_coverage(prepared, params, cache=cache, names=(name,))[name]
 
-    parts = {kind: (lambda whole=whole, part=part:
-                    (zones if whole is None else layer(whole), layer(part)))
-             for kind, (whole, part) in _GAP_PARTS.items()}
-    note = i18n.note("grid", decimals=1,
-                     cell_m=int(cell_m) if float(cell_m).is_integer() else float(cell_m))
-    return _analysis(dataset, prepared, shares, names, parts, vintage=vintage, params=params,
-                     model="circle", notes=(note,), method="grid", people=people,
-                     layers={name: functools.partial(layer, name) for name in names})
+    parts = {
+        kind: (
+            lambda whole=whole, part=part: (zones if whole is None else layer(whole), layer(part))
+        )
+        for kind, (whole, part) in _GAP_PARTS.items()
+    }
+    note = i18n.note(
+        "grid", decimals=1, cell_m=int(cell_m) if float(cell_m).is_integer() else float(cell_m)
+    )
+    return _analysis(
+        dataset,
+        prepared,
+        shares,
+        names,
+        parts,
+        vintage=vintage,
+        params=params,
+        model="circle",
+        notes=(note,),
+        method="grid",
+        people=people,
+        layers={name: functools.partial(layer, name) for name in names},
+    )
 
 
-def prepare(dataset: Dataset, *, vintage: str = "legacy",
-            params: CoverageParams = CoverageParams()) -> Prepared:
+def prepare(
+    dataset: Dataset, *, vintage: str = "legacy", params: CoverageParams = CoverageParams()
+) -> Prepared:
     """The communes of ``vintage`` and the site layers, in the working UTM CRS (inputs untouched)."""
     units = communes_for_vintage(dataset.communes, vintage)
     crs = working_crs(units)
-    unit_index = {code: i for i, codes in enumerate(units["legacy_codes"])
-                  for code in str(codes).split(";")}
+    unit_index = {
+        code: i for i, codes in enumerate(units["legacy_codes"]) for code in str(codes).split(";")
+    }
     return Prepared(
         units=units.to_crs(crs),
         bts=coverage.filter_sites(dataset.bts_sites, params).to_crs(crs),
@@ -294,15 +361,19 @@ def prepare(dataset: Dataset, *, vintage: str = "legacy",
         internet_points=dataset.internet_points.to_crs(crs),
         settlements=dataset.settlements.to_crs(crs) if dataset.settlements is not None else None,
         carriers=tuple(carriers_reported(dataset.bts_sites)),
-        population_grid=dataset.population, legacy_communes=dataset.communes,
-        unit_of=dataset.communes["code"].map(unit_index).to_numpy(np.int64))
+        population_grid=dataset.population,
+        legacy_communes=dataset.communes,
+        unit_of=dataset.communes["code"].map(unit_index).to_numpy(np.int64),
+    )
 
 
 def coverage_keys(carriers) -> list[str]:
     """Names of the covered-area layers a coverage model returns, e.g. ``covered_4g``."""
-    return (["mobile_covered", "loudspeaker_covered", "internet_access"]
-            + [f"covered_{tech.lower()}" for tech in settings.TECHNOLOGIES]
-            + [carrier_column(c)[:-4] for c in carriers])
+    return (
+        ["mobile_covered", "loudspeaker_covered", "internet_access"]
+        + [f"covered_{tech.lower()}" for tech in settings.TECHNOLOGIES]
+        + [carrier_column(c)[:-4] for c in carriers]
+    )
 
 
 def layer_cache(max_entries: int = 256, max_bytes: float = 512e6) -> BoundedCache:
@@ -317,9 +388,13 @@ def layer_cache(max_entries: int = 256, max_bytes: float = 512e6) -> BoundedCach
     return BoundedCache(max_entries=max_entries, max_bytes=max_bytes)
 
 
-def circle_coverage(prepared: Prepared, params: CoverageParams, *,
-                    cache: BoundedCache | None = None,
-                    names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+def circle_coverage(
+    prepared: Prepared,
+    params: CoverageParams,
+    *,
+    cache: BoundedCache | None = None,
+    names: tuple[str, ...] | None = None,
+) -> dict[str, np.ndarray]:
     """The circle model: per layer (:func:`coverage_keys`), the covered area of each commune.
 
     ``cache`` (for one dataset and vintage) keeps layers between calls with other parameters;
@@ -329,32 +404,52 @@ def circle_coverage(prepared: Prepared, params: CoverageParams, *,
     site_filter = (params.carriers, params.technologies)
     radii = (params.radius_m, params.carrier_radius_m)
     layers: dict[str, tuple[tuple, Callable[[], np.ndarray]]] = {
-        "mobile_covered": (("mobile", radii, site_filter),
-                           lambda: coverage.site_reach(bts, params)),
-        "loudspeaker_covered": (("loudspeakers", params.loudspeaker_radius_m),
-                                lambda: coverage.loudspeaker_reach(prepared.loudspeakers, params)),
-        "internet_access": (("internet", params.internet_access_m),
-                            lambda: coverage.internet_reach(prepared.internet_points, params)),
+        "mobile_covered": (
+            ("mobile", radii, site_filter),
+            lambda: coverage.site_reach(bts, params),
+        ),
+        "loudspeaker_covered": (
+            ("loudspeakers", params.loudspeaker_radius_m),
+            lambda: coverage.loudspeaker_reach(prepared.loudspeakers, params),
+        ),
+        "internet_access": (
+            ("internet", params.internet_access_m),
+            lambda: coverage.internet_reach(prepared.internet_points, params),
+        ),
     }
     for tech in settings.TECHNOLOGIES:
-        tech_radii = (params.radius_for(tech),
-                      tuple(o for o in params.carrier_radius_m if o[1] == tech))
+        tech_radii = (
+            params.radius_for(tech),
+            tuple(o for o in params.carrier_radius_m if o[1] == tech),
+        )
         layers[f"covered_{tech.lower()}"] = (
             ("technology", tech, tech_radii, site_filter),
-            lambda tech=tech: coverage.site_reach(bts, params, technology=tech))
+            lambda tech=tech: coverage.site_reach(bts, params, technology=tech),
+        )
     for carrier in prepared.carriers:
         layers[carrier_column(carrier)[:-4]] = (
             ("carrier", carrier, radii, site_filter),
-            lambda carrier=carrier: coverage.site_reach(bts, params, carrier=carrier))
+            lambda carrier=carrier: coverage.site_reach(bts, params, carrier=carrier),
+        )
     cache = cache if cache is not None else layer_cache()
-    return {name: cache.get_or_build(key, lambda discs=discs: coverage.clipped_union(zones, discs()))
-            for name, (key, discs) in layers.items() if names is None or name in names}
+    return {
+        name: cache.get_or_build(key, lambda discs=discs: coverage.clipped_union(zones, discs()))
+        for name, (key, discs) in layers.items()
+        if names is None or name in names
+    }
 
 
-def summarise(dataset: Dataset, prepared: Prepared, covered: dict[str, np.ndarray], *,
-              vintage: str, params: CoverageParams, model: str = "circle",
-              notes: tuple[str, ...] = (),
-              extra: dict[str, np.ndarray] | None = None) -> GapAnalysis:
+def summarise(
+    dataset: Dataset,
+    prepared: Prepared,
+    covered: dict[str, np.ndarray],
+    *,
+    vintage: str,
+    params: CoverageParams,
+    model: str = "circle",
+    notes: tuple[str, ...] = (),
+    extra: dict[str, np.ndarray] | None = None,
+) -> GapAnalysis:
     """Statistics, gap score and gap polygons from the covered areas of any coverage model.
 
     Parameters
@@ -371,32 +466,55 @@ def summarise(dataset: Dataset, prepared: Prepared, covered: dict[str, np.ndarra
     zones = prepared.zones
     layers = {**covered, "any_channel": _any_channel(covered), "modern": _modern(covered)}
     # Uncovered area of each gap kind = whole − part; the polygons are made on demand.
-    parts = {kind: (zones if whole is None else layers[whole], layers[part])
-             for kind, (whole, part) in _GAP_PARTS.items()}
+    parts = {
+        kind: (zones if whole is None else layers[whole], layers[part])
+        for kind, (whole, part) in _GAP_PARTS.items()
+    }
     area_m2 = shapely.area(zones)
     share_of = people_shares(prepared)
     shares: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (area share, people share)
     for name, geoms in {**layers, **(extra or {})}.items():
         area_share = _safe_div(shapely.area(geoms), area_m2)
         shares[name] = (area_share, share_of(geoms, area_share))
-    hamlet = {name: share_of(layers[name], shares[name][0], hamlet=True)
-              for name in RANGE_LAYERS} if share_of.on_grid.any() else {}
-    return _analysis(dataset, prepared, shares, list(covered), parts, extra=list(extra or {}),
-                     vintage=vintage, params=params, model=model, notes=notes,
-                     people=share_of, hamlet=hamlet, layers=dict(covered))
+    hamlet = (
+        {name: share_of(layers[name], shares[name][0], hamlet=True) for name in RANGE_LAYERS}
+        if share_of.on_grid.any()
+        else {}
+    )
+    return _analysis(
+        dataset,
+        prepared,
+        shares,
+        list(covered),
+        parts,
+        extra=list(extra or {}),
+        vintage=vintage,
+        params=params,
+        model=model,
+        notes=notes,
+        people=share_of,
+        hamlet=hamlet,
+        layers=dict(covered),
+    )
 
 
 # Gap kind -> (whole, covered part): layer names (None = the whole commune). at_risk: served by
 # mobile but by neither 4G nor 5G.
 _GAP_PARTS: dict[str, tuple[str | None, str]] = {
-    "no_4g": (None, "covered_4g"), "no_mobile": (None, "mobile_covered"),
-    "no_loudspeaker": (None, "loudspeaker_covered"), "no_internet": (None, "internet_access"),
-    "no_service": (None, "any_channel"), "at_risk": ("mobile_covered", "modern")}
+    "no_4g": (None, "covered_4g"),
+    "no_mobile": (None, "mobile_covered"),
+    "no_loudspeaker": (None, "loudspeaker_covered"),
+    "no_internet": (None, "internet_access"),
+    "no_service": (None, "any_channel"),
+    "at_risk": ("mobile_covered", "modern"),
+}
 _ANY_CHANNEL = ("mobile_covered", "loudspeaker_covered", "internet_access")
 # Layers whose reach (300 m, 2 km) is near a 1 km population cell: their people are also given as a
 # range between the two readings of a cell (geo.io.population), on the gap kinds they make.
-RANGE_LAYERS: dict[str, str] = {"loudspeaker_covered": "no_loudspeaker",
-                                "internet_access": "no_internet"}
+RANGE_LAYERS: dict[str, str] = {
+    "loudspeaker_covered": "no_loudspeaker",
+    "internet_access": "no_internet",
+}
 _MODERN = ("covered_4g", "covered_5g")
 
 
@@ -410,12 +528,23 @@ def _modern(covered: dict[str, np.ndarray]) -> np.ndarray:
     return shapely.union(*(covered[k] for k in _MODERN))
 
 
-def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.ndarray, np.ndarray]],
-              reported: list[str], parts: dict, *, vintage: str, params: CoverageParams,
-              model: str, notes: tuple[str, ...], extra: list[str] = (), method: str = "exact",
-              people: _PeopleShares | None = None,
-              hamlet: dict[str, np.ndarray] | None = None,
-              layers: dict | None = None) -> GapAnalysis:
+def _analysis(
+    dataset: Dataset,
+    prepared: Prepared,
+    shares: dict[str, tuple[np.ndarray, np.ndarray]],
+    reported: list[str],
+    parts: dict,
+    *,
+    vintage: str,
+    params: CoverageParams,
+    model: str,
+    notes: tuple[str, ...],
+    extra: list[str] = (),
+    method: str = "exact",
+    people: _PeopleShares | None = None,
+    hamlet: dict[str, np.ndarray] | None = None,
+    layers: dict | None = None,
+) -> GapAnalysis:
     """The commune table and the result from covered shares (0–1 of area and of people) per layer.
 
     ``shares`` holds every name of ``reported`` and ``extra`` (a ``*_pct``/``*_pop`` pair each,
@@ -433,18 +562,24 @@ def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.n
     if people.population is not None:  # the grid's own total where the commune's is not known
         population = np.where(np.isfinite(population), population, people.population)
     columns: dict[str, np.ndarray] = {  # built as arrays, one DataFrame at the end (cheap rerun)
-        "code": units["code"].to_numpy(), "name": units["name"].to_numpy(),
-        "legacy_codes": units["legacy_codes"].to_numpy(), "area_km2": area_m2 / 1e6,
+        "code": units["code"].to_numpy(),
+        "name": units["name"].to_numpy(),
+        "legacy_codes": units["legacy_codes"].to_numpy(),
+        "area_km2": area_m2 / 1e6,
         "population": population,
-        "population_basis": people.basis}
+        "population_basis": people.basis,
+    }
     if people.grid_people is not None:
         columns["grid_population"] = np.where(people.on_grid, people.grid_people, np.nan)
     shares = dict(shares)
     for kind, (whole, part) in _GAP_PARTS.items():  # uncovered = whole − covered, no overlay needed
         whole_area, whole_people = shares[whole] if whole else (1.0, 1.0)
         shares[kind] = (whole_area - shares[part][0], whole_people - shares[part][1])
-    for name in list(reported) + ["no_service", "at_risk", "no_4g", "no_mobile", "no_loudspeaker",
-                                  "no_internet"] + list(extra):
+    for name in (
+        list(reported)
+        + ["no_service", "at_risk", "no_4g", "no_mobile", "no_loudspeaker", "no_internet"]
+        + list(extra)
+    ):
         area_share, people_share = shares[name]
         columns[f"{name}_pct"] = np.clip(100 * area_share, 0, 100)
         columns[f"{name}_pop"] = population * np.clip(people_share, 0, 1)
@@ -464,15 +599,25 @@ def _analysis(dataset: Dataset, prepared: Prepared, shares: dict[str, tuple[np.n
     stats["gap_rank"] = gap_rank(stats["gap_score"], stats["code"])
     communes = gpd.GeoDataFrame(stats, geometry=zones, crs=crs)
 
-    return GapAnalysis(communes=communes,
-                       sites={"bts_sites": prepared.bts, "loudspeakers": prepared.loudspeakers,
-                              "internet_points": inet},
-                       vintage=vintage, params=params,
-                       uncovered=UncoveredAreas(units[["code", "name"]], zones, parts, crs),
-                       dataset_name=dataset.name, sources=dataset.sources, model=model,
-                       notes=tuple(notes) + _population_notes(prepared, people, bool(hamlet)),
-                       method=method, settlements=prepared.settlements, layers=layers or {},
-                       population=dataset.population)
+    return GapAnalysis(
+        communes=communes,
+        sites={
+            "bts_sites": prepared.bts,
+            "loudspeakers": prepared.loudspeakers,
+            "internet_points": inet,
+        },
+        vintage=vintage,
+        params=params,
+        uncovered=UncoveredAreas(units[["code", "name"]], zones, parts, crs),
+        dataset_name=dataset.name,
+        sources=dataset.sources,
+        model=model,
+        notes=tuple(notes) + _population_notes(prepared, people, bool(hamlet)),
+        method=method,
+        settlements=prepared.settlements,
+        layers=layers or {},
+        population=dataset.population,
+    )
 
 
 def gap_score(stats: pd.DataFrame) -> np.ndarray:
@@ -505,6 +650,7 @@ def gap_rank(score: pd.Series, code: pd.Series) -> np.ndarray:
 
 # --- helpers -------------------------------------------------------------------------------------
 
+
 def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = np.asarray(a, float), np.asarray(b, float)
     out = np.full(a.shape, np.nan)
@@ -512,7 +658,9 @@ def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _count_points(zones: np.ndarray, points: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+def _count_points(
+    zones: np.ndarray, points: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Number (or summed weight) of ``points`` inside each zone."""
     if len(points) == 0:
         return np.zeros(len(zones))
@@ -528,9 +676,13 @@ class _PeopleShares:
     ``basis`` names which per commune; ``on_grid`` marks the communes read from the grid.
     """
 
-    def __init__(self, zones: np.ndarray, settlements: gpd.GeoDataFrame | None,
-                 people: population.CellPeople | None = None,
-                 grid_people: dict[str, np.ndarray] | None = None):
+    def __init__(
+        self,
+        zones: np.ndarray,
+        settlements: gpd.GeoDataFrame | None,
+        people: population.CellPeople | None = None,
+        grid_people: dict[str, np.ndarray] | None = None,
+    ):
         self.zones = zones
         if settlements is None or len(settlements) == 0:
             self.points, self.pop = np.array([], dtype=object), np.array([])
@@ -554,16 +706,19 @@ class _PeopleShares:
         if people is not None:
             self.weight = np.bincount(people.zone, weights=people.people, minlength=len(zones))
 
-    def __call__(self, geoms: np.ndarray, area_share: np.ndarray, *,
-                 hamlet: bool = False) -> np.ndarray:
+    def __call__(
+        self, geoms: np.ndarray, area_share: np.ndarray, *, hamlet: bool = False
+    ) -> np.ndarray:
         """People share (0–1) per commune inside ``geoms`` (one covered area per commune); on the
         grid, a cell's people spread evenly within it, or with ``hamlet`` at its one point."""
         share = area_share
         if self.on_grid.any() and self.people is not None:
             p = self.people
             inside = _piece_fractions(p, geoms, hamlet)
-            grid = _safe_div(np.bincount(p.zone, weights=p.people * inside,
-                                         minlength=len(self.zones)), self.weight)
+            grid = _safe_div(
+                np.bincount(p.zone, weights=p.people * inside, minlength=len(self.zones)),
+                self.weight,
+            )
             share = np.where(self.on_grid & np.isfinite(grid), grid, share)
         if not self.has_settlements.any():
             return share
@@ -578,7 +733,6 @@ def people_shares(prepared: Prepared) -> _PeopleShares:
     return _PeopleShares(prepared.zones, prepared.settlements, prepared.people)
 
 
-
 # Fractions of the grid pieces inside a covered layer, kept while the layer's array and the pieces
 # live (a moved slider leaves most layers as they are).
 _FRACTIONS = IdentityCache(max_entries=64)
@@ -588,6 +742,7 @@ def _piece_fractions(people: population.CellPeople, geoms: np.ndarray, hamlet: b
     """Per piece, the share of its people inside its commune's covered area ``geoms[zone]``:
     its area share (people even within the cell), or with ``hamlet`` 1/0 as its point is in or
     out (whole-commune pieces of the even spread take their area share either way)."""
+
     def build() -> np.ndarray:
         covered = geoms[people.zone]
         shapely.prepare(geoms)
@@ -597,33 +752,47 @@ def _piece_fractions(people: population.CellPeople, geoms: np.ndarray, hamlet: b
         frac[full] = 1.0
         cut = np.flatnonzero(touch & ~full)
         area = shapely.area(people.geoms[cut])
-        frac[cut] = _safe_div(shapely.area(shapely.intersection(people.geoms[cut], covered[cut])),
-                              area)
+        frac[cut] = _safe_div(
+            shapely.area(shapely.intersection(people.geoms[cut], covered[cut])), area
+        )
         if hamlet:
             at_point = shapely.intersects(covered, people.points).astype(float)
             frac = np.where(people.whole, frac, at_point)
         return np.nan_to_num(frac)
+
     return _FRACTIONS.get((geoms, people), ("hamlet" if hamlet else "even"), build)
 
 
-def _population_notes(prepared: Prepared, people: _PeopleShares,
-                      ranged: bool) -> tuple[i18n.Note, ...]:
+def _population_notes(
+    prepared: Prepared, people: _PeopleShares, ranged: bool
+) -> tuple[i18n.Note, ...]:
     """Notes saying where people figures come from when a population grid was given."""
     if prepared.population_grid is None:
         return ()
     units, on_grid = prepared.units, people.on_grid
     notes = []
     if on_grid.any():
-        given = np.where(np.isfinite(units["population"].to_numpy(float)),
-                         units["population"].to_numpy(float), people.population)[on_grid]
-        notes.append(i18n.note("population_grid", name=prepared.population_grid.name,
-                               n=int(on_grid.sum()),
-                               grid=int(round(np.nansum(people.grid_people[on_grid]))),
-                               given=int(round(np.nansum(given)))))
+        given = np.where(
+            np.isfinite(units["population"].to_numpy(float)),
+            units["population"].to_numpy(float),
+            people.population,
+        )[on_grid]
+        notes.append(
+            i18n.note(
+                "population_grid",
+                name=prepared.population_grid.name,
+                n=int(on_grid.sum()),
+                grid=int(round(np.nansum(people.grid_people[on_grid]))),
+                given=int(round(np.nansum(given))),
+            )
+        )
     off = (people.basis == "uniform") | (people.basis == "mixed")
     if off.any():
-        notes.append(i18n.note("population_fallback",
-                               names=", ".join(map(str, units["name"].to_numpy()[off]))))
+        notes.append(
+            i18n.note(
+                "population_fallback", names=", ".join(map(str, units["name"].to_numpy()[off]))
+            )
+        )
     if ranged:
         notes.append(i18n.note("population_range"))
     return tuple(notes)
@@ -631,10 +800,17 @@ def _population_notes(prepared: Prepared, people: _PeopleShares,
 
 def _gap_table(units: pd.DataFrame, kind: str, geoms: np.ndarray, crs) -> gpd.GeoDataFrame:
     keep = ~shapely.is_empty(geoms) & (shapely.area(geoms) > 1.0)  # drop sub-m² slivers
-    return gpd.GeoDataFrame({
-        "code": units["code"].to_numpy()[keep], "name": units["name"].to_numpy()[keep],
-        "gap": kind, "area_km2": shapely.area(geoms[keep]) / 1e6,
-        "geometry": _polygonal(geoms[keep])}, geometry="geometry", crs=crs)
+    return gpd.GeoDataFrame(
+        {
+            "code": units["code"].to_numpy()[keep],
+            "name": units["name"].to_numpy()[keep],
+            "gap": kind,
+            "area_km2": shapely.area(geoms[keep]) / 1e6,
+            "geometry": _polygonal(geoms[keep]),
+        },
+        geometry="geometry",
+        crs=crs,
+    )
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -643,8 +819,10 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     polys = shapely.get_type_id(parts) == 3
     parts, index = parts[polys], index[polys]
     bounds = np.searchsorted(index, np.arange(len(geoms) + 1))  # index is sorted by input order
-    return np.array([shapely.multipolygons(parts[bounds[i]:bounds[i + 1]])
-                     for i in range(len(geoms))], dtype=object)
+    return np.array(
+        [shapely.multipolygons(parts[bounds[i] : bounds[i + 1]]) for i in range(len(geoms))],
+        dtype=object,
+    )
 
 
 def district_totals(analysis: GapAnalysis) -> dict[str, float]:
@@ -654,16 +832,22 @@ def district_totals(analysis: GapAnalysis) -> dict[str, float]:
     needing and lacking a Circular 03 support point."""
     c = analysis.communes
     area = c["area_km2"].to_numpy(float)
-    totals: dict[str, float] = {"area_km2": float(area.sum()),
-                                "population": float(c["population"].to_numpy(float).sum())
-                                if len(c) else 0.0}  # NaN when any commune's is unknown
+    totals: dict[str, float] = {
+        "area_km2": float(area.sum()),
+        "population": float(c["population"].to_numpy(float).sum()) if len(c) else 0.0,
+    }  # NaN when any commune's is unknown
     # whole blocks of columns at once: a GeoDataFrame's column access costs more than the sums
     pct_cols = [col for col in c.columns if col.endswith("_pct")]
-    pop_cols = [col for col in c.columns
-                if col.endswith(("_pop", "_pop_low", "_pop_high")) or col == "grid_population"]
+    pop_cols = [
+        col
+        for col in c.columns
+        if col.endswith(("_pop", "_pop_low", "_pop_high")) or col == "grid_population"
+    ]
     pct = pd.DataFrame(c[pct_cols]).to_numpy(float)
     pop = pd.DataFrame(c[pop_cols]).to_numpy(float)
-    weighted = (pct * area[:, None]).sum(axis=0) / area.sum() if area.sum() else np.zeros(len(pct_cols))
+    weighted = (
+        (pct * area[:, None]).sum(axis=0) / area.sum() if area.sum() else np.zeros(len(pct_cols))
+    )
     totals |= {col: float(v) for col, v in zip(pct_cols, weighted)}
     totals |= {col: float(v) if len(c) else 0.0 for col, v in zip(pop_cols, pop.sum(axis=0))}
     totals["c03_required"] = int(c["c03_required"].sum())

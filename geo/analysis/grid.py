@@ -93,13 +93,15 @@ def site_stamps(prepared, params: CoverageParams, bit: dict[str, int]) -> Stamps
         for j, tech in enumerate(settings.TECHNOLOGIES):
             bits[:, j] = bit[f"covered_{tech.lower()}"]
         radius[:, n_tech] = tech_r.max(axis=1)
-        carrier_bit = np.array([bit.get(f"covered_{c.lower()}", 0) for c in
-                                bts["carrier"].to_numpy()], dtype=np.uint16)
+        carrier_bit = np.array(
+            [bit.get(f"covered_{c.lower()}", 0) for c in bts["carrier"].to_numpy()], dtype=np.uint16
+        )
         bits[:, n_tech] = bit["mobile_covered"] | carrier_bit
         parts.append((shapely.get_coordinates(bts.geometry.to_numpy()), radius, bits))
     for frame, radius_m, name in (
-            (loud, coverage.loudspeaker_radius_m(loud, params), "loudspeaker_covered"),
-            (inet, np.full(len(inet), params.internet_access_m), "internet_access")):
+        (loud, coverage.loudspeaker_radius_m(loud, params), "loudspeaker_covered"),
+        (inet, np.full(len(inet), params.internet_access_m), "internet_access"),
+    ):
         if len(frame):
             radius = np.zeros((len(frame), width))
             radius[:, 0] = np.where(np.isfinite(radius_m), radius_m, 0.0)
@@ -107,15 +109,22 @@ def site_stamps(prepared, params: CoverageParams, bit: dict[str, int]) -> Stamps
             bits[:, 0] = bit[name]
             parts.append((shapely.get_coordinates(frame.geometry.to_numpy()), radius, bits))
     if not parts:
-        return Stamps(np.zeros(0), np.zeros(0), np.zeros((0, width)), np.zeros((0, width), np.uint16))
+        return Stamps(
+            np.zeros(0), np.zeros(0), np.zeros((0, width)), np.zeros((0, width), np.uint16)
+        )
     xy = np.concatenate([p[0] for p in parts])
     radius = np.concatenate([p[1] for p in parts])
     radius = np.where(np.isfinite(radius) & (radius > 0), radius, 0.0)
-    return Stamps(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), radius,
-                  np.concatenate([p[2] for p in parts]))
+    return Stamps(
+        np.ascontiguousarray(xy[:, 0]),
+        np.ascontiguousarray(xy[:, 1]),
+        radius,
+        np.concatenate([p[2] for p in parts]),
+    )
 
 
 # --- numba kernels --------------------------------------------------------------------------------
+
 
 @njit(cache=True)
 def _stamp(mask, x0, y_top, cell, xs, ys, radii, bits):  # pragma: no cover - compiled
@@ -312,7 +321,7 @@ def _burn(labels, x0, y_top, cell, xy, ring_start, ring_lo, ring_hi, label):  # 
     for i in range(n_rows):
         if per_row[i + 1] - per_row[i] < 2:
             continue
-        row = np.sort(xs[per_row[i]:per_row[i + 1]])
+        row = np.sort(xs[per_row[i] : per_row[i + 1]])
         for k in range(0, len(row) - 1, 2):
             c0 = max(0, math.ceil(row[k]))
             c1 = min(w, math.ceil(row[k + 1]))
@@ -321,8 +330,28 @@ def _burn(labels, x0, y_top, cell, xy, ring_start, ring_lo, ring_hi, label):  # 
 
 
 @njit(cache=True)
-def _tile(counts, zone_ids, x0, y_top, cell, h, w, xy, ring_start, zone_rings, site_ids, xs, ys,
-          radii, bits, n_bits, derived, aff, values, people):  # pragma: no cover - compiled
+def _tile(
+    counts,
+    zone_ids,
+    x0,
+    y_top,
+    cell,
+    h,
+    w,
+    xy,
+    ring_start,
+    zone_rings,
+    site_ids,
+    xs,
+    ys,
+    radii,
+    bits,
+    n_bits,
+    derived,
+    aff,
+    values,
+    people,
+):  # pragma: no cover - compiled
     """Burn ``zone_ids`` (label = id + 1) on a tile, stamp ``site_ids`` on it, add the counts;
     with a population grid (``values`` not empty) add the people counts too."""
     labels = np.zeros((h, w), dtype=np.int32)
@@ -338,18 +367,39 @@ def _tile(counts, zone_ids, x0, y_top, cell, h, w, xy, ring_start, zone_rings, s
 
 
 @njit(cache=True)
-def _refine(counts, zone_ids, x0s, y_tops, cells, hs, ws, xy, ring_start, zone_rings, site_ptr,
-            site_ids, xs, ys, radii, bits, n_bits, derived, affs, values,
-            people):  # pragma: no cover - compiled
+def _refine(
+    counts,
+    zone_ids,
+    x0s,
+    y_tops,
+    cells,
+    hs,
+    ws,
+    xy,
+    ring_start,
+    zone_rings,
+    site_ptr,
+    site_ids,
+    xs,
+    ys,
+    radii,
+    bits,
+    n_bits,
+    derived,
+    affs,
+    values,
+    people,
+):  # pragma: no cover - compiled
     """Count each of ``zone_ids`` again alone on its own finer grid; replace its row of counts
     (label = id + 1) when the finer grid holds any of its cells."""
     for k in range(len(zone_ids)):
         z = zone_ids[k]
         labels = np.zeros((hs[k], ws[k]), dtype=np.int32)
-        _burn(labels, x0s[k], y_tops[k], cells[k], xy, ring_start, zone_rings[z],
-              zone_rings[z + 1], 1)
+        _burn(
+            labels, x0s[k], y_tops[k], cells[k], xy, ring_start, zone_rings[z], zone_rings[z + 1], 1
+        )
         mask = np.zeros((hs[k], ws[k]), dtype=np.uint16)
-        sel = site_ids[site_ptr[k]:site_ptr[k + 1]]
+        sel = site_ids[site_ptr[k] : site_ptr[k + 1]]
         _stamp(mask, x0s[k], y_tops[k], cells[k], xs[sel], ys[sel], radii[sel], bits[sel])
         row = np.zeros((2, counts.shape[1]), dtype=np.int64)
         _count(labels, mask, n_bits, derived, row)
@@ -364,6 +414,7 @@ def _refine(counts, zone_ids, x0s, y_tops, cells, hs, ws, xy, ring_start, zone_r
 
 
 # --- counting -------------------------------------------------------------------------------------
+
 
 def _rings(zones: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ring coordinates of every zone: xy (metres), ring offsets into xy, zone offsets into rings."""
@@ -385,26 +436,46 @@ def _near(stamps: Stamps, tree: STRtree | None, boxes: np.ndarray) -> tuple[np.n
     return bi[order].astype(np.int64), si[order].astype(np.int64)
 
 
-def cell_counts(zones: np.ndarray, stamps: Stamps, *, n_bits: int, derived: np.ndarray,
-                cell_m: float = settings.GRID_CELL_M, tile_cells: int = settings.GRID_TILE_CELLS,
-                min_cells: int = settings.GRID_MIN_CELLS,
-                refined_cells: int = settings.GRID_REFINED_CELLS) -> np.ndarray:
+def cell_counts(
+    zones: np.ndarray,
+    stamps: Stamps,
+    *,
+    n_bits: int,
+    derived: np.ndarray,
+    cell_m: float = settings.GRID_CELL_M,
+    tile_cells: int = settings.GRID_TILE_CELLS,
+    min_cells: int = settings.GRID_MIN_CELLS,
+    refined_cells: int = settings.GRID_REFINED_CELLS,
+) -> np.ndarray:
     """Per zone, cells in it (last column) and covered cells of each bit and derived mask.
 
     See :func:`cell_and_people_counts` for the parameters.
     """
-    return cell_and_people_counts(zones, stamps, n_bits=n_bits, derived=derived, cell_m=cell_m,
-                                  tile_cells=tile_cells, min_cells=min_cells,
-                                  refined_cells=refined_cells)[0]
+    return cell_and_people_counts(
+        zones,
+        stamps,
+        n_bits=n_bits,
+        derived=derived,
+        cell_m=cell_m,
+        tile_cells=tile_cells,
+        min_cells=min_cells,
+        refined_cells=refined_cells,
+    )[0]
 
 
-def cell_and_people_counts(zones: np.ndarray, stamps: Stamps, *, n_bits: int, derived: np.ndarray,
-                           cell_m: float = settings.GRID_CELL_M,
-                           tile_cells: int = settings.GRID_TILE_CELLS,
-                           min_cells: int = settings.GRID_MIN_CELLS,
-                           refined_cells: int = settings.GRID_REFINED_CELLS,
-                           population: PopulationGrid | None = None,
-                           crs=None) -> tuple[np.ndarray, np.ndarray | None]:
+def cell_and_people_counts(
+    zones: np.ndarray,
+    stamps: Stamps,
+    *,
+    n_bits: int,
+    derived: np.ndarray,
+    cell_m: float = settings.GRID_CELL_M,
+    tile_cells: int = settings.GRID_TILE_CELLS,
+    min_cells: int = settings.GRID_MIN_CELLS,
+    refined_cells: int = settings.GRID_REFINED_CELLS,
+    population: PopulationGrid | None = None,
+    crs=None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Per zone, cells in it (last column) and covered cells of each bit and derived mask; with a
     population grid also its people (even within each grid cell) in the same layout.
 
@@ -432,16 +503,23 @@ def cell_and_people_counts(zones: np.ndarray, stamps: Stamps, *, n_bits: int, de
     width = n_bits + len(derived) + 1
     counts = np.zeros((n + 1, width), dtype=np.int64)  # row 0: cells of no zone
     people = np.zeros((n + 1, width + 1))
-    values = (np.ascontiguousarray(population.values, dtype=np.float64) if population is not None
-              else np.zeros((0, 0)))
+    values = (
+        np.ascontiguousarray(population.values, dtype=np.float64)
+        if population is not None
+        else np.zeros((0, 0))
+    )
     present = ~(shapely.is_missing(zones) | shapely.is_empty(zones)) if n else np.zeros(0, bool)
     if not present.any():
         return counts[1:], (people[1:] if population is not None else None)
     safe = np.where(present, zones, shapely.Polygon())
     xy, ring_start, zone_rings = _rings(safe)
     derived = np.asarray(derived, dtype=np.uint16)
-    site_args = (stamps.x, stamps.y, np.ascontiguousarray(stamps.radius_m),
-                 np.ascontiguousarray(stamps.bits))
+    site_args = (
+        stamps.x,
+        stamps.y,
+        np.ascontiguousarray(stamps.radius_m),
+        np.ascontiguousarray(stamps.bits),
+    )
     all_bounds = shapely.bounds(safe)
     bounds = all_bounds[present]
     gx0 = math.floor(np.min(bounds[:, 0]) / cell_m) * cell_m
@@ -449,10 +527,12 @@ def cell_and_people_counts(zones: np.ndarray, stamps: Stamps, *, n_bits: int, de
     n_cols = math.ceil((np.max(bounds[:, 2]) - gx0) / cell_m)
     n_rows = math.ceil((gy1 - np.min(bounds[:, 1])) / cell_m)
     tiles = [(r, c) for r in range(0, n_rows, tile_cells) for c in range(0, n_cols, tile_cells)]
-    boxes = shapely.box([gx0 + c * cell_m for _, c in tiles],
-                        [gy1 - min(r + tile_cells, n_rows) * cell_m for r, _ in tiles],
-                        [gx0 + min(c + tile_cells, n_cols) * cell_m for _, c in tiles],
-                        [gy1 - r * cell_m for r, _ in tiles])
+    boxes = shapely.box(
+        [gx0 + c * cell_m for _, c in tiles],
+        [gy1 - min(r + tile_cells, n_rows) * cell_m for r, _ in tiles],
+        [gx0 + min(c + tile_cells, n_cols) * cell_m for _, c in tiles],
+        [gy1 - r * cell_m for r, _ in tiles],
+    )
     idx = np.flatnonzero(present)
     tile_of, zone_of = STRtree(zones[idx]).query(boxes, predicate="intersects")
     zone_of = idx[zone_of]
@@ -467,35 +547,81 @@ def cell_and_people_counts(zones: np.ndarray, stamps: Stamps, *, n_bits: int, de
         r_lo = max(r, math.floor((gy1 - zb[:, 3].max()) / cell_m))
         r_hi = min(r + tile_cells, n_rows, math.ceil((gy1 - zb[:, 1].min()) / cell_m))
         if c_hi > c_lo and r_hi > r_lo:
-            jobs.append((members.astype(np.int64), gx0 + c_lo * cell_m, gy1 - r_lo * cell_m,
-                         r_hi - r_lo, c_hi - c_lo))
-    tile_boxes = shapely.box([j[1] for j in jobs], [j[2] - j[3] * cell_m for j in jobs],
-                             [j[1] + j[4] * cell_m for j in jobs], [j[2] for j in jobs])
+            jobs.append(
+                (
+                    members.astype(np.int64),
+                    gx0 + c_lo * cell_m,
+                    gy1 - r_lo * cell_m,
+                    r_hi - r_lo,
+                    c_hi - c_lo,
+                )
+            )
+    tile_boxes = shapely.box(
+        [j[1] for j in jobs],
+        [j[2] - j[3] * cell_m for j in jobs],
+        [j[1] + j[4] * cell_m for j in jobs],
+        [j[2] for j in jobs],
+    )
     tree = STRtree(shapely.points(stamps.x, stamps.y)) if len(stamps.x) else None
     box_of, sites = _near(stamps, tree, tile_boxes)
     site_ptr = np.searchsorted(box_of, np.arange(len(jobs) + 1))
-    affs = _pixel_affines(population, crs, [(j[1], j[2] - j[3] * cell_m, j[1] + j[4] * cell_m, j[2])
-                                            for j in jobs])
+    affs = _pixel_affines(
+        population, crs, [(j[1], j[2] - j[3] * cell_m, j[1] + j[4] * cell_m, j[2]) for j in jobs]
+    )
     for k, (members, x0, y_top, rows, cols) in enumerate(jobs):
-        _tile(counts, members, x0, y_top, cell_m, rows, cols, xy, ring_start, zone_rings,
-              sites[site_ptr[k]:site_ptr[k + 1]], *site_args, n_bits, derived, affs[k], values,
-              people)
+        _tile(
+            counts,
+            members,
+            x0,
+            y_top,
+            cell_m,
+            rows,
+            cols,
+            xy,
+            ring_start,
+            zone_rings,
+            sites[site_ptr[k] : site_ptr[k + 1]],
+            *site_args,
+            n_bits,
+            derived,
+            affs[k],
+            values,
+            people,
+        )
 
     # Small zones: counted again alone on a finer grid of their own, all in one compiled call.
     small = np.flatnonzero(present & (counts[1:, -1] < min_cells))
     if len(small):
         b = all_bounds[small]
-        cell = np.minimum(np.sqrt(np.maximum(shapely.area(zones[small]), 1e-6) / refined_cells),
-                          cell_m)
+        cell = np.minimum(
+            np.sqrt(np.maximum(shapely.area(zones[small]), 1e-6) / refined_cells), cell_m
+        )
         x0s = np.floor(b[:, 0] / cell) * cell
         y_tops = np.ceil(b[:, 3] / cell) * cell
         hs = np.maximum(1, np.ceil((y_tops - b[:, 1]) / cell)).astype(np.int64)
         ws = np.maximum(1, np.ceil((b[:, 2] - x0s) / cell)).astype(np.int64)
         box_of, sites = _near(stamps, tree, shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
         site_ptr = np.searchsorted(box_of, np.arange(len(small) + 1)).astype(np.int64)
-        _refine(counts, small.astype(np.int64), x0s, y_tops, cell, hs, ws, xy, ring_start,
-                zone_rings, site_ptr, sites, *site_args, n_bits, derived,
-                _pixel_affines(population, crs, list(map(tuple, b))), values, people)
+        _refine(
+            counts,
+            small.astype(np.int64),
+            x0s,
+            y_tops,
+            cell,
+            hs,
+            ws,
+            xy,
+            ring_start,
+            zone_rings,
+            site_ptr,
+            sites,
+            *site_args,
+            n_bits,
+            derived,
+            _pixel_affines(population, crs, list(map(tuple, b))),
+            values,
+            people,
+        )
     return counts[1:], (people[1:] if population is not None else None)
 
 
@@ -526,8 +652,11 @@ def _pixel_affines(population: PopulationGrid | None, crs, boxes: list[tuple]) -
         q0 = target.mean(axis=1)
         q1 = (target * u).sum(axis=1) / 6 / np.where(hx > 0, hx, 1)
         q2 = (target * v).sum(axis=1) / 6 / np.where(hy > 0, hy, 1)
-        out[:len(box), j], out[:len(box), j + 1], out[:len(box), j + 2] = (
-            q0 - q1 * xc - q2 * yc, q1, q2)
+        out[: len(box), j], out[: len(box), j + 1], out[: len(box), j + 2] = (
+            q0 - q1 * xc - q2 * yc,
+            q1,
+            q2,
+        )
     return out
 
 
@@ -539,15 +668,28 @@ def point_bits(points: np.ndarray, stamps: Stamps) -> np.ndarray:
     pxy = shapely.get_coordinates(points)
     sites = shapely.points(stamps.x, stamps.y)
     pi, si = STRtree(sites).query(points, predicate="dwithin", distance=stamps.max_radius_m)
-    _point_bits(np.ascontiguousarray(pxy[:, 0]), np.ascontiguousarray(pxy[:, 1]), stamps.x,
-                stamps.y, stamps.radius_m, stamps.bits, pi.astype(np.int64), si.astype(np.int64), out)
+    _point_bits(
+        np.ascontiguousarray(pxy[:, 0]),
+        np.ascontiguousarray(pxy[:, 1]),
+        stamps.x,
+        stamps.y,
+        stamps.radius_m,
+        stamps.bits,
+        pi.astype(np.int64),
+        si.astype(np.int64),
+        out,
+    )
     return out
 
 
-def shares(prepared, params: CoverageParams, names: list[str], *,
-           cell_m: float = settings.GRID_CELL_M,
-           min_cover: float = settings.POPULATION_MIN_COVER
-           ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, np.ndarray] | None]:
+def shares(
+    prepared,
+    params: CoverageParams,
+    names: list[str],
+    *,
+    cell_m: float = settings.GRID_CELL_M,
+    min_cover: float = settings.POPULATION_MIN_COVER,
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, np.ndarray] | None]:
     """Covered share of each commune for each layer of ``names`` and for :data:`DERIVED`.
 
     Parameters
@@ -568,15 +710,22 @@ def shares(prepared, params: CoverageParams, names: list[str], *,
     ``grid_people`` (the grid's people in it); else None.
     """
     bit = layer_bits(names)
-    derived_masks = {"any_channel": bit["mobile_covered"] | bit["loudspeaker_covered"]
-                     | bit["internet_access"],
-                     "modern": bit["covered_4g"] | bit["covered_5g"]}
+    derived_masks = {
+        "any_channel": bit["mobile_covered"] | bit["loudspeaker_covered"] | bit["internet_access"],
+        "modern": bit["covered_4g"] | bit["covered_5g"],
+    }
     derived = np.array([derived_masks[d] for d in DERIVED], dtype=np.uint16)
     stamps = site_stamps(prepared, params, bit)
     zones = prepared.zones
-    counts, people = cell_and_people_counts(zones, stamps, n_bits=len(names), derived=derived,
-                                            cell_m=cell_m, population=prepared.population_grid,
-                                            crs=prepared.crs)
+    counts, people = cell_and_people_counts(
+        zones,
+        stamps,
+        n_bits=len(names),
+        derived=derived,
+        cell_m=cell_m,
+        population=prepared.population_grid,
+        crs=prepared.crs,
+    )
     total = counts[:, -1].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         area_share = np.where(total[:, None] > 0, counts[:, :-1] / total[:, None], np.nan)
@@ -587,8 +736,9 @@ def shares(prepared, params: CoverageParams, names: list[str], *,
         grid_people = people[:, -1]
         on_grid = (people[:, -2] >= min_cover * total) & (grid_people > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            people_share = np.where(on_grid[:, None], people[:, :-2] / grid_people[:, None],
-                                    area_share)
+            people_share = np.where(
+                on_grid[:, None], people[:, :-2] / grid_people[:, None], area_share
+            )
         on_grid_info = {"on_grid": on_grid, "grid_people": np.where(on_grid, grid_people, np.nan)}
     settlements = prepared.settlements
     if settlements is not None and len(settlements):
@@ -602,5 +752,10 @@ def shares(prepared, params: CoverageParams, names: list[str], *,
             inside = np.bincount(zi, weights=pop[pi] * ((pbits[pi] & m) != 0), minlength=len(zones))
             with np.errstate(invalid="ignore", divide="ignore"):
                 people_share[:, k] = np.where(has, inside / people, people_share[:, k])
-    return ({name: (area_share[:, k], people_share[:, k])
-             for k, name in enumerate(list(names) + list(DERIVED))}, on_grid_info)
+    return (
+        {
+            name: (area_share[:, k], people_share[:, k])
+            for k, name in enumerate(list(names) + list(DERIVED))
+        },
+        on_grid_info,
+    )

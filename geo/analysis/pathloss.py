@@ -21,7 +21,10 @@ SIGNAL_CLASSES = {"signal_strong": STRONG, "signal_variable": VARIABLE, "signal_
 
 # --- path loss (an estimate) --------------------------------------------------------------------
 
-def hata_loss_db(distance_km, frequency_mhz, base_height_m, mobile_height_m=settings.HANDSET_HEIGHT_M):
+
+def hata_loss_db(
+    distance_km, frequency_mhz, base_height_m, mobile_height_m=settings.HANDSET_HEIGHT_M
+):
     """Okumura–Hata (< 1500 MHz) or COST-231 Hata (≥ 1500 MHz) path loss in dB, open-area
     correction. Inputs are clipped to the models' ranges' edges (1–20 km is their range; closer
     distances are clipped to 0.1 km): the result is an estimate."""
@@ -47,21 +50,35 @@ def signal_classes(loss_db: np.ndarray) -> np.ndarray:
     return out
 
 
-def loss_at(dem: DEM, shed: Viewshed, rows: np.ndarray, cols: np.ndarray, frequency_mhz: float,
-            antenna_height_m: float) -> np.ndarray:
+def loss_at(
+    dem: DEM,
+    shed: Viewshed,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    frequency_mhz: float,
+    antenna_height_m: float,
+) -> np.ndarray:
     """Hata path loss (dB) from ``shed``'s site to the DEM cells (``rows``, ``cols``), whether the
     site sees them or not: distance between cell centres, base height = the antenna's altitude
     (its cell's ground plus ``antenna_height_m``) minus the cell's ground (clipped by Hata)."""
     z = dem.elevation_m
     rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
-    d_km = np.hypot((rows - shed.orow) * dem.transform.e,
-                    (cols - shed.ocol) * dem.transform.a) / 1e3
+    d_km = (
+        np.hypot((rows - shed.orow) * dem.transform.e, (cols - shed.ocol) * dem.transform.a) / 1e3
+    )
     hb = z[shed.orow, shed.ocol] + antenna_height_m - z[rows, cols]
     return hata_loss_db(d_km, frequency_mhz, hb)
 
 
-def loss_limited(dem: DEM, shed: Viewshed | None, *, frequency_mhz: float,
-                 antenna_height_m: float, limit_db: float, radius_m: float) -> Viewshed | None:
+def loss_limited(
+    dem: DEM,
+    shed: Viewshed | None,
+    *,
+    frequency_mhz: float,
+    antenna_height_m: float,
+    limit_db: float,
+    radius_m: float,
+) -> Viewshed | None:
     """``shed`` cut to the cells within ``radius_m`` (metres, between cell centres) whose Hata
     path loss is at most ``limit_db`` (inf: no limit); None where the site reaches nothing."""
     if shed is None or not radius_m > 0:
@@ -69,8 +86,9 @@ def loss_limited(dem: DEM, shed: Viewshed | None, *, frequency_mhz: float,
     vis = shed.visible()
     ii, jj = np.nonzero(vis)
     rr, cc = ii + shed.row0, jj + shed.col0
-    keep = np.hypot((rr - shed.orow) * dem.transform.e,
-                    (cc - shed.ocol) * dem.transform.a) <= radius_m
+    keep = (
+        np.hypot((rr - shed.orow) * dem.transform.e, (cc - shed.ocol) * dem.transform.a) <= radius_m
+    )
     if np.isfinite(limit_db):
         keep &= loss_at(dem, shed, rr, cc, frequency_mhz, antenna_height_m) <= limit_db
     out = np.zeros_like(vis)
@@ -78,8 +96,13 @@ def loss_limited(dem: DEM, shed: Viewshed | None, *, frequency_mhz: float,
     return replace(shed, bits=np.packbits(out, axis=1))
 
 
-def best_loss(dem: DEM, sheds: list[Viewshed | None], *, frequency_mhz: np.ndarray,
-              antenna_height_m: np.ndarray) -> np.ndarray:
+def best_loss(
+    dem: DEM,
+    sheds: list[Viewshed | None],
+    *,
+    frequency_mhz: np.ndarray,
+    antenna_height_m: np.ndarray,
+) -> np.ndarray:
     """Lowest Hata path loss (dB) over the sites seeing each cell (inf where none sees it).
 
     The base height is the antenna's height above the receiving cell's ground (the antenna's

@@ -114,9 +114,15 @@ def to_metric(lat: float, lon: float, crs) -> tuple[float, float]:
     return float(x), float(y)
 
 
-def query_point(analysis: GapAnalysis, lat: float, lon: float, *, dem=None,
-                terrain_params: TerrainParams | None = None,
-                cache: BoundedCache | None = None) -> PointReport:
+def query_point(
+    analysis: GapAnalysis,
+    lat: float,
+    lon: float,
+    *,
+    dem=None,
+    terrain_params: TerrainParams | None = None,
+    cache: BoundedCache | None = None,
+) -> PointReport:
     """What reaches the point (``lat``, ``lon``, WGS 84 degrees) in ``analysis``.
 
     Parameters
@@ -139,17 +145,30 @@ def query_point(analysis: GapAnalysis, lat: float, lon: float, *, dem=None,
     code = str(communes["code"].iloc[inside[0]]) if len(inside) else None
     name = str(communes["name"].iloc[inside[0]]) if len(inside) else None
 
-    mobile, blocked = _mobile(analysis.sites["bts_sites"], params, point,
-                              dem if use_dem else None, tp, cache)
-    loud = _loudspeaker(analysis.sites["loudspeakers"], params, point,
-                        dem if use_dem else None, tp, cache)
-    inet = _internet(analysis.sites["internet_points"], params, point,
-                     dem if use_dem else None, tp)
-    return PointReport(float(lat), float(lon), x, y, code, name, tuple(mobile), tuple(blocked),
-                       loud, inet, model="terrain" if use_dem else "circle")
+    mobile, blocked = _mobile(
+        analysis.sites["bts_sites"], params, point, dem if use_dem else None, tp, cache
+    )
+    loud = _loudspeaker(
+        analysis.sites["loudspeakers"], params, point, dem if use_dem else None, tp, cache
+    )
+    inet = _internet(analysis.sites["internet_points"], params, point, dem if use_dem else None, tp)
+    return PointReport(
+        float(lat),
+        float(lon),
+        x,
+        y,
+        code,
+        name,
+        tuple(mobile),
+        tuple(blocked),
+        loud,
+        inet,
+        model="terrain" if use_dem else "circle",
+    )
 
 
 # --- the three channels -------------------------------------------------------------------------
+
 
 def _distances(layer: gpd.GeoDataFrame, point: shapely.Point) -> np.ndarray:
     if len(layer) == 0:
@@ -170,9 +189,16 @@ def _sight(dem, layer, idx, point, *, observer_h, target_h, radius, cc, cache) -
     if not len(idx):
         return out
     g = layer.geometry.to_numpy()[idx]
-    sheds = terrain.viewsheds(dem, shapely.get_x(g), shapely.get_y(g),
-                              observer_height_m=observer_h[idx], target_height_m=target_h,
-                              radius_m=radius[idx], curvature_coeff=cc, cache=cache)
+    sheds = terrain.viewsheds(
+        dem,
+        shapely.get_x(g),
+        shapely.get_y(g),
+        observer_height_m=observer_h[idx],
+        target_height_m=target_h,
+        radius_m=radius[idx],
+        curvature_coeff=cc,
+        cache=cache,
+    )
     prow, pcol = (int(v[0]) for v in terrain.observer_cell(dem, [point.x], [point.y]))
     if prow < 0:
         return out
@@ -218,27 +244,50 @@ def _mobile(bts, params, point, dem, tp: TerrainParams, cache):
         near = cand[reach_d[cand] <= max_r[cand]]
         heights = terrain.site_heights(bts, tp.bts_height_m)
         sees = np.zeros(len(bts), bool)
-        sees[near] = _sight(dem, bts, near, point, observer_h=heights,
-                            target_h=tp.handset_height_m, radius=max_r, cc=tp.curvature_coeff,
-                            cache=cache)
+        sees[near] = _sight(
+            dem,
+            bts,
+            near,
+            point,
+            observer_h=heights,
+            target_h=tp.handset_height_m,
+            radius=max_r,
+            cc=tp.curvature_coeff,
+            cache=cache,
+        )
     hypo = _hypothetical(bts)
     ids, carriers = bts["site_id"].astype(str).to_numpy(), bts["carrier"].astype(str).to_numpy()
     reached, hidden = [], []
     for i in near:
-        techs = tuple(t for j, t in enumerate(settings.TECHNOLOGIES)
-                      if tech_r[i, j] > 0 and reach_d[i] <= tech_r[i, j])
+        techs = tuple(
+            t
+            for j, t in enumerate(settings.TECHNOLOGIES)
+            if tech_r[i, j] > 0 and reach_d[i] <= tech_r[i, j]
+        )
         if not techs:
             continue
         loss = signal = None
         if dem is not None:
             if not sees[i]:
-                hidden.append(SiteReach(ids[i], carriers[i], techs, float(d[i]), bool(hypo[i]),
-                                        line_of_sight=False))
+                hidden.append(
+                    SiteReach(
+                        ids[i], carriers[i], techs, float(d[i]), bool(hypo[i]), line_of_sight=False
+                    )
+                )
                 continue
             loss, signal = _signal(dem, bts, i, point, techs, heights[i], tp)
-        reached.append(SiteReach(ids[i], carriers[i], techs, float(d[i]), bool(hypo[i]),
-                                 line_of_sight=None if dem is None else True,
-                                 loss_db=loss, signal=signal))
+        reached.append(
+            SiteReach(
+                ids[i],
+                carriers[i],
+                techs,
+                float(d[i]),
+                bool(hypo[i]),
+                line_of_sight=None if dem is None else True,
+                loss_db=loss,
+                signal=signal,
+            )
+        )
     order = {c: k for k, c in enumerate(settings.CARRIERS)}
     key = lambda s: (order.get(s.carrier, len(order)), s.distance_m, s.site_id)  # noqa: E731
     return sorted(reached, key=key), sorted(hidden, key=key)
@@ -248,8 +297,13 @@ def _signal(dem, bts, i, point, techs, height_m, tp: TerrainParams) -> tuple[flo
     """Hata path loss (dB) at the lowest band among ``techs`` and its class."""
     band = min(settings.BAND_MHZ[t] for t in techs)
     g = bts.geometry.iloc[i]
-    (srow, scol), (prow, pcol) = ((int(r[0]), int(c[0])) for r, c in (
-        terrain.observer_cell(dem, [g.x], [g.y]), terrain.observer_cell(dem, [point.x], [point.y])))
+    (srow, scol), (prow, pcol) = (
+        (int(r[0]), int(c[0]))
+        for r, c in (
+            terrain.observer_cell(dem, [g.x], [g.y]),
+            terrain.observer_cell(dem, [point.x], [point.y]),
+        )
+    )
     z = dem.elevation_m
     base = float(z[srow, scol]) + float(height_m) - float(z[prow, pcol])
     d_km = float(np.hypot((prow - srow) * dem.transform.e, (pcol - scol) * dem.transform.a)) / 1e3
@@ -273,16 +327,29 @@ def _loudspeaker(loud, params, point, dem, tp: TerrainParams, cache) -> Nearest 
         reach = (radius > 0) & (cell_d <= radius)
         idx = np.flatnonzero(reach)
         sight = np.zeros(len(loud), bool)
-        sight[idx] = _sight(dem, loud, idx, point,
-                            observer_h=terrain.site_heights(loud, tp.loudspeaker_height_m),
-                            target_h=tp.listener_height_m, radius=radius,
-                            cc=tp.sound_curvature_coeff, cache=cache)
+        sight[idx] = _sight(
+            dem,
+            loud,
+            idx,
+            point,
+            observer_h=terrain.site_heights(loud, tp.loudspeaker_height_m),
+            target_h=tp.listener_height_m,
+            radius=radius,
+            cc=tp.sound_curvature_coeff,
+            cache=cache,
+        )
         reach = reach & sight
     pool = np.flatnonzero(reach) if reach.any() else np.arange(len(loud))
     i = int(pool[np.argmin(d[pool])])
-    return Nearest(str(loud["id"].iloc[i]), str(loud["kind"].iloc[i]), float(d[i]),
-                   float(radius[i]), bool(reach[i]), bool(_hypothetical(loud)[i]),
-                   line_of_sight=None if sight is None else bool(sight[i]))
+    return Nearest(
+        str(loud["id"].iloc[i]),
+        str(loud["kind"].iloc[i]),
+        float(d[i]),
+        float(radius[i]),
+        bool(reach[i]),
+        bool(_hypothetical(loud)[i]),
+        line_of_sight=None if sight is None else bool(sight[i]),
+    )
 
 
 # Walking times per (DEM, internet layer), kept as the cells within the limit only: a full
@@ -306,20 +373,40 @@ def _internet(inet, params, point, dem, tp: TerrainParams) -> Nearest | None:
     within = bool(d[i] <= params.internet_access_m)
     if dem is not None:
         limit = WALK_QUERY_FACTOR * tp.internet_walk_min
-        cells, minutes = _WALKS.get((dem, inet), ("walk", limit), lambda: _reachable(
-            terrain.walking_minutes(dem, shapely.get_x(inet.geometry.to_numpy()),
-                                    shapely.get_y(inet.geometry.to_numpy()), max_minutes=limit)))
+        cells, minutes = _WALKS.get(
+            (dem, inet),
+            ("walk", limit),
+            lambda: _reachable(
+                terrain.walking_minutes(
+                    dem,
+                    shapely.get_x(inet.geometry.to_numpy()),
+                    shapely.get_y(inet.geometry.to_numpy()),
+                    max_minutes=limit,
+                )
+            ),
+        )
         row, col = (int(v[0]) for v in terrain.observer_cell(dem, [point.x], [point.y]))
         k = int(np.searchsorted(cells, row * dem.shape[1] + col)) if row >= 0 else len(cells)
-        walk = (float(minutes[k]) if k < len(cells) and cells[k] == row * dem.shape[1] + col
-                else math.inf)
+        walk = (
+            float(minutes[k])
+            if k < len(cells) and cells[k] == row * dem.shape[1] + col
+            else math.inf
+        )
         within = walk <= tp.internet_walk_min
-    return Nearest(str(inet["id"].iloc[i]), str(inet["kind"].iloc[i]), float(d[i]),
-                   float(params.internet_access_m), within, bool(_hypothetical(inet)[i]),
-                   walk_minutes=walk, walk_limit_min=limit)
+    return Nearest(
+        str(inet["id"].iloc[i]),
+        str(inet["kind"].iloc[i]),
+        float(d[i]),
+        float(params.internet_access_m),
+        within,
+        bool(_hypothetical(inet)[i]),
+        walk_minutes=walk,
+        walk_limit_min=limit,
+    )
 
 
 # --- the card in the reader's language ----------------------------------------------------------
+
 
 def distance_text(metres: float, lang: str) -> str:
     """``850 m`` below a kilometre, else ``1,2 km`` (vi) / ``1.2 km`` (en)."""
@@ -340,12 +427,17 @@ def mobile_lines(report: PointReport, lang: str = "vi") -> list[str]:
     for s in report.mobile + report.blocked:
         carrier = t(f"carrier.{s.carrier}") if s.carrier in settings.CARRIERS else s.carrier
         line = t("point.site_line").format(
-            carrier=carrier, technologies="/".join(s.technologies),
+            carrier=carrier,
+            technologies="/".join(s.technologies),
             site=_site_label(s.site_id, s.hypothetical, lang),
-            distance=distance_text(s.distance_m, lang))
+            distance=distance_text(s.distance_m, lang),
+        )
         if report.model == "terrain":
-            line += ", " + (t("point.signal_line").format(signal=t(f"point.signal_{s.signal}"))
-                            if s.line_of_sight else t("point.hidden"))
+            line += ", " + (
+                t("point.signal_line").format(signal=t(f"point.signal_{s.signal}"))
+                if s.line_of_sight
+                else t("point.hidden")
+            )
         lines.append(line)
     return lines
 
@@ -354,14 +446,21 @@ def summary_lines(report: PointReport, lang: str = "vi") -> list[str]:
     """The card's sentences (plain text, data escaped by the caller's renderer): place, mobile
     summary, loudspeaker, internet."""
     t = lambda k: i18n.t(k, lang)  # noqa: E731
-    where = (t("point.in_commune").format(name=report.commune_name) if report.commune_name
-             else t("point.outside"))
-    coords = t("point.coords").format(lat=i18n.number(report.lat, lang, 5),
-                                      lon=i18n.number(report.lon, lang, 5))
+    where = (
+        t("point.in_commune").format(name=report.commune_name)
+        if report.commune_name
+        else t("point.outside")
+    )
+    coords = t("point.coords").format(
+        lat=i18n.number(report.lat, lang, 5), lon=i18n.number(report.lon, lang, 5)
+    )
     lines = [f"{where} · {coords}"]
     if report.mobile:
-        parts = [f"{t(f'carrier.{c}') if c in settings.CARRIERS else c} "
-                 f"{'/'.join(report.technologies(c))}" for c in report.carriers]
+        parts = [
+            f"{t(f'carrier.{c}') if c in settings.CARRIERS else c} "
+            f"{'/'.join(report.technologies(c))}"
+            for c in report.carriers
+        ]
         lines.append(t("point.mobile_yes").format(carriers="; ".join(parts)))
     else:
         lines.append(t("point.mobile_no"))
@@ -369,25 +468,41 @@ def summary_lines(report: PointReport, lang: str = "vi") -> list[str]:
     if lo is None:
         lines.append(t("point.loud_none"))
     else:
-        key = "point.loud_yes" if lo.within else (
-            "point.loud_hidden" if lo.line_of_sight is False and lo.distance_m <= lo.reach_m
-            else "point.loud_no")
-        lines.append(t(key).format(
-            id=_site_label(lo.id, lo.hypothetical, lang),
-            kind=t(f"loudspeaker.{lo.kind}") if lo.kind in settings.LOUDSPEAKER_KINDS else lo.kind,
-            distance=distance_text(lo.distance_m, lang), reach=distance_text(lo.reach_m, lang)))
+        key = (
+            "point.loud_yes"
+            if lo.within
+            else (
+                "point.loud_hidden"
+                if lo.line_of_sight is False and lo.distance_m <= lo.reach_m
+                else "point.loud_no"
+            )
+        )
+        lines.append(
+            t(key).format(
+                id=_site_label(lo.id, lo.hypothetical, lang),
+                kind=t(f"loudspeaker.{lo.kind}")
+                if lo.kind in settings.LOUDSPEAKER_KINDS
+                else lo.kind,
+                distance=distance_text(lo.distance_m, lang),
+                reach=distance_text(lo.reach_m, lang),
+            )
+        )
     it = report.internet
     if it is None:
         lines.append(t("point.inet_none"))
     else:
-        lines.append(t("point.inet").format(
-            id=_site_label(it.id, it.hypothetical, lang),
-            kind=t(f"internet.{it.kind}") if it.kind in settings.INTERNET_KINDS else it.kind,
-            distance=distance_text(it.distance_m, lang)))
+        lines.append(
+            t("point.inet").format(
+                id=_site_label(it.id, it.hypothetical, lang),
+                kind=t(f"internet.{it.kind}") if it.kind in settings.INTERNET_KINDS else it.kind,
+                distance=distance_text(it.distance_m, lang),
+            )
+        )
         if it.walk_minutes is not None:
-            lines.append(t("point.walk").format(minutes=i18n.number(it.walk_minutes, lang))
-                         if math.isfinite(it.walk_minutes)
-                         else t("point.walk_over").format(
-                             minutes=i18n.number(it.walk_limit_min, lang)))
+            lines.append(
+                t("point.walk").format(minutes=i18n.number(it.walk_minutes, lang))
+                if math.isfinite(it.walk_minutes)
+                else t("point.walk_over").format(minutes=i18n.number(it.walk_limit_min, lang))
+            )
         lines.append(t("point.inet_within" if it.within else "point.inet_far"))
     return lines

@@ -7,6 +7,7 @@ import pandas as pd
 from geo.i18n import fold  # noqa: F401  (re-exported)
 from geo.io.normalise import bare_name
 
+
 def find_communes(names: pd.Series, query: str) -> list[int]:
     """Positions in ``names`` matching ``query``: exact bare names first, then prefix, then
     substring matches, ignoring diacritics, case, spaces and the "xã"/"thị trấn" prefix."""

@@ -27,15 +27,27 @@ from geo.io.dem import DEM
 from geo.io.measurements import has_service
 from geo.settings import CoverageParams, TerrainParams
 
-LOSS_COLUMNS: tuple[str, ...] = ("carrier", "technology", "readings", "in_sight",
-                                 "agreement_before_pct", "max_path_loss_fitted_db",
-                                 "max_path_loss_low_db", "max_path_loss_high_db",
-                                 "agreement_after_pct")
+LOSS_COLUMNS: tuple[str, ...] = (
+    "carrier",
+    "technology",
+    "readings",
+    "in_sight",
+    "agreement_before_pct",
+    "max_path_loss_fitted_db",
+    "max_path_loss_low_db",
+    "max_path_loss_high_db",
+    "agreement_after_pct",
+)
 
 
-def compare(readings: gpd.GeoDataFrame, bts_sites: gpd.GeoDataFrame, dem: DEM, *,
-            params: CoverageParams = CoverageParams(),
-            terrain: TerrainParams = TerrainParams()) -> gpd.GeoDataFrame:
+def compare(
+    readings: gpd.GeoDataFrame,
+    bts_sites: gpd.GeoDataFrame,
+    dem: DEM,
+    *,
+    params: CoverageParams = CoverageParams(),
+    terrain: TerrainParams = TerrainParams(),
+) -> gpd.GeoDataFrame:
     """``readings`` (carrier, technology, service; any CRS) in the DEM's CRS with
     ``in_sight`` (the nearest serving site sees the reading's cell), ``cell_distance_m`` (between
     cell centres, as the terrain model measures; inf without a site), ``path_loss_db`` (Hata,
@@ -65,12 +77,24 @@ def compare(readings: gpd.GeoDataFrame, bts_sites: gpd.GeoDataFrame, dem: DEM, *
         sx, sy = sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()
         has = nearest >= 0
         far = np.zeros(len(sites))
-        np.maximum.at(far, nearest[has], np.hypot(pts.geometry.x.to_numpy()[has] - sx[nearest[has]],
-                                                  pts.geometry.y.to_numpy()[has] - sy[nearest[has]]))
+        np.maximum.at(
+            far,
+            nearest[has],
+            np.hypot(
+                pts.geometry.x.to_numpy()[has] - sx[nearest[has]],
+                pts.geometry.y.to_numpy()[has] - sy[nearest[has]],
+            ),
+        )
         reach = far[used] + 2 * dem.cell_m
-        sheds = viewsheds(dem, own.geometry.x.to_numpy(), own.geometry.y.to_numpy(),
-                          observer_height_m=heights, target_height_m=terrain.handset_height_m,
-                          radius_m=reach, curvature_coeff=terrain.curvature_coeff)
+        sheds = viewsheds(
+            dem,
+            own.geometry.x.to_numpy(),
+            own.geometry.y.to_numpy(),
+            observer_height_m=heights,
+            target_height_m=terrain.handset_height_m,
+            radius_m=reach,
+            curvature_coeff=terrain.curvature_coeff,
+        )
         for s, shed, h in zip(used, sheds, heights):
             k = np.flatnonzero((nearest == s) & (rows >= 0))
             if shed is None or not len(k):
@@ -81,8 +105,9 @@ def compare(readings: gpd.GeoDataFrame, bts_sites: gpd.GeoDataFrame, dem: DEM, *
             seen[inside] = shed.visible()[i[inside], j[inside]]
             k = k[seen]
             in_sight[k] = True
-            distance[k] = np.hypot((rows[k] - shed.orow) * dem.transform.e,
-                                   (cols[k] - shed.ocol) * dem.transform.a)
+            distance[k] = np.hypot(
+                (rows[k] - shed.orow) * dem.transform.e, (cols[k] - shed.ocol) * dem.transform.a
+            )
             for t in set(tech[k]):
                 kt = k[tech[k] == t]
                 loss[kt] = loss_at(dem, shed, rows[kt], cols[kt], settings.BAND_MHZ[t], h)
@@ -98,17 +123,31 @@ def compare(readings: gpd.GeoDataFrame, bts_sites: gpd.GeoDataFrame, dem: DEM, *
 def covered(readings: pd.DataFrame, params: CoverageParams, terrain: TerrainParams) -> np.ndarray:
     """Whether the terrain model covers each of :func:`compare`'s readings under ``params`` and
     ``terrain``'s thresholds."""
-    radius = np.array([params.radius_for(t, c) for c, t in
-                       zip(readings["carrier"], readings["technology"])], float)
-    limit = np.array([terrain.path_loss_limit(c, t) for c, t in
-                      zip(readings["carrier"], readings["technology"])], float)
-    return (readings["in_sight"].to_numpy(bool)
-            & (readings["cell_distance_m"].to_numpy(float) <= radius)
-            & (readings["path_loss_db"].to_numpy(float) <= limit))
+    radius = np.array(
+        [params.radius_for(t, c) for c, t in zip(readings["carrier"], readings["technology"])],
+        float,
+    )
+    limit = np.array(
+        [
+            terrain.path_loss_limit(c, t)
+            for c, t in zip(readings["carrier"], readings["technology"])
+        ],
+        float,
+    )
+    return (
+        readings["in_sight"].to_numpy(bool)
+        & (readings["cell_distance_m"].to_numpy(float) <= radius)
+        & (readings["path_loss_db"].to_numpy(float) <= limit)
+    )
 
 
-def loss_table(readings: pd.DataFrame, fits: list[LossFit], params: CoverageParams,
-               before: TerrainParams, after: TerrainParams) -> pd.DataFrame:
+def loss_table(
+    readings: pd.DataFrame,
+    fits: list[LossFit],
+    params: CoverageParams,
+    before: TerrainParams,
+    after: TerrainParams,
+) -> pd.DataFrame:
     """Per carrier × technology (``path_loss.csv``, :data:`LOSS_COLUMNS`): readings, those in
     sight of their serving site, the terrain model's agreement with the field (%) under
     ``before`` and ``after`` (the fitted thresholds), the fitted threshold and its interval (dB,
@@ -123,14 +162,19 @@ def loss_table(readings: pd.DataFrame, fits: list[LossFit], params: CoveragePara
         k = (keys[:, 0] == c) & (keys[:, 1] == t)
         fit = fit_of.get((c, t))
         fitted = fit is not None and fit.fitted
-        rows.append({
-            "carrier": c, "technology": t, "readings": int(k.sum()),
-            "in_sight": int(group["in_sight"].sum()),
-            "agreement_before_pct": round(100.0 * float(agree_before[k].mean()), 1),
-            "max_path_loss_fitted_db": round(fit.max_path_loss_db, 1) if fitted else np.nan,
-            "max_path_loss_low_db": round(fit.low_db, 1) if fitted else np.nan,
-            "max_path_loss_high_db": round(fit.high_db, 1) if fitted else np.nan,
-            "agreement_after_pct": round(100.0 * float(agree_after[k].mean()), 1)})
+        rows.append(
+            {
+                "carrier": c,
+                "technology": t,
+                "readings": int(k.sum()),
+                "in_sight": int(group["in_sight"].sum()),
+                "agreement_before_pct": round(100.0 * float(agree_before[k].mean()), 1),
+                "max_path_loss_fitted_db": round(fit.max_path_loss_db, 1) if fitted else np.nan,
+                "max_path_loss_low_db": round(fit.low_db, 1) if fitted else np.nan,
+                "max_path_loss_high_db": round(fit.high_db, 1) if fitted else np.nan,
+                "agreement_after_pct": round(100.0 * float(agree_after[k].mean()), 1),
+            }
+        )
     return pd.DataFrame(rows, columns=list(LOSS_COLUMNS))
 
 

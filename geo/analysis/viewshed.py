@@ -18,6 +18,7 @@ from geo.io.dem import DEM
 
 # --- one site's viewshed ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Viewshed:
     """Cells one observer sees: a packed bool window of the DEM grid.
@@ -60,9 +61,17 @@ def observer_cell(dem: DEM, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, n
     return np.where(outside, -1, rows), np.where(outside, -1, cols)
 
 
-def viewsheds(dem: DEM, x, y, *, observer_height_m, target_height_m: float, radius_m,
-              curvature_coeff: float = settings.RADIO_CURVATURE_COEFF,
-              cache: BoundedCache | None = None) -> list[Viewshed | None]:
+def viewsheds(
+    dem: DEM,
+    x,
+    y,
+    *,
+    observer_height_m,
+    target_height_m: float,
+    radius_m,
+    curvature_coeff: float = settings.RADIO_CURVATURE_COEFF,
+    cache: BoundedCache | None = None,
+) -> list[Viewshed | None]:
     """The viewshed of each observer at (x, y) (DEM CRS, metres), within ``radius_m``.
 
     Parameters
@@ -82,9 +91,19 @@ def viewsheds(dem: DEM, x, y, *, observer_height_m, target_height_m: float, radi
     n = len(x)
     obs_h = np.broadcast_to(np.asarray(observer_height_m, float), (n,))
     radius = np.broadcast_to(np.asarray(radius_m, float), (n,))
-    keys = [("los", round(float(x[i]), 3), round(float(y[i]), 3), float(obs_h[i]),
-             float(target_height_m), float(radius[i]), float(curvature_coeff), dem.id)
-            for i in range(n)]
+    keys = [
+        (
+            "los",
+            round(float(x[i]), 3),
+            round(float(y[i]), 3),
+            float(obs_h[i]),
+            float(target_height_m),
+            float(radius[i]),
+            float(curvature_coeff),
+            dem.id,
+        )
+        for i in range(n)
+    ]
     results: list[Viewshed | None] = [None] * n
     todo = []
     for i, key in enumerate(keys):
@@ -94,8 +113,15 @@ def viewsheds(dem: DEM, x, y, *, observer_height_m, target_height_m: float, radi
         else:
             todo.append(i)
     if todo:
-        computed = _compute_viewsheds(dem, x[todo], y[todo], obs_h[todo], float(target_height_m),
-                                      radius[todo], float(curvature_coeff))
+        computed = _compute_viewsheds(
+            dem,
+            x[todo],
+            y[todo],
+            obs_h[todo],
+            float(target_height_m),
+            radius[todo],
+            float(curvature_coeff),
+        )
         for i, value in zip(todo, computed):
             results[i] = value
             if cache is not None:
@@ -113,10 +139,13 @@ def _compute_viewsheds(dem: DEM, x, y, obs_h, target_h, radius, cc) -> list[View
     cell_x, cell_y = float(dem.transform.a), float(-dem.transform.e)
     adj = cc / (2.0 * dem.crs.ellipsoid.semi_major_metre) if cc else 0.0
     out: list[Viewshed | None] = [None] * len(x)
-    ok = [i for i in range(len(x)) if rows[i] >= 0 and radius[i] > 0
-          and np.isfinite(z[rows[i], cols[i]])]
+    ok = [
+        i
+        for i in range(len(x))
+        if rows[i] >= 0 and radius[i] > 0 and np.isfinite(z[rows[i], cols[i]])
+    ]
     for start in range(0, len(ok), _BATCH):
-        batch = ok[start:start + _BATCH]
+        batch = ok[start : start + _BATCH]
         # gdal_viewshed's window: the observer's cell ± ceil(radius / cell), clipped to the grid.
         half_r = np.array([math.ceil(radius[i] / cell_y) for i in batch])
         half_c = np.array([math.ceil(radius[i] / cell_x) for i in batch])
@@ -125,22 +154,58 @@ def _compute_viewsheds(dem: DEM, x, y, obs_h, target_h, radius, cc) -> list[View
         r1 = np.minimum(rows[batch] + half_r + 1, z.shape[0])
         c1 = np.minimum(cols[batch] + half_c + 1, z.shape[1])
         windows = np.zeros((len(batch), int((r1 - r0).max()), int((c1 - c0).max())), np.uint8)
-        _viewshed_batch(z, rows[batch], cols[batch], obs_h[batch].astype(float), target_h,
-                        radius[batch].astype(float), cell_x, cell_y, adj, r0, c0, r1 - r0,
-                        c1 - c0, windows)
+        _viewshed_batch(
+            z,
+            rows[batch],
+            cols[batch],
+            obs_h[batch].astype(float),
+            target_h,
+            radius[batch].astype(float),
+            cell_x,
+            cell_y,
+            adj,
+            r0,
+            c0,
+            r1 - r0,
+            c1 - c0,
+            windows,
+        )
         for k, i in enumerate(batch):
             h, w = int(r1[k] - r0[k]), int(c1[k] - c0[k])
-            out[i] = Viewshed(np.packbits(windows[k, :h, :w], axis=1), h, w, int(r0[k]),
-                              int(c0[k]), int(rows[i]), int(cols[i]), float(radius[i]))
+            out[i] = Viewshed(
+                np.packbits(windows[k, :h, :w], axis=1),
+                h,
+                w,
+                int(r0[k]),
+                int(c0[k]),
+                int(rows[i]),
+                int(cols[i]),
+                float(radius[i]),
+            )
     return out
 
 
 @njit(cache=True, parallel=True)
-def _viewshed_batch(z, orows, ocols, obs_h, target_h, radius, cell_x, cell_y, adj, r0, c0,
-                    heights, widths, windows):  # pragma: no cover - compiled
+def _viewshed_batch(
+    z, orows, ocols, obs_h, target_h, radius, cell_x, cell_y, adj, r0, c0, heights, widths, windows
+):  # pragma: no cover - compiled
     for k in prange(len(orows)):
-        _viewshed_one(z, orows[k], ocols[k], obs_h[k], target_h, radius[k], cell_x, cell_y, adj,
-                      r0[k], c0[k], heights[k], widths[k], windows[k])
+        _viewshed_one(
+            z,
+            orows[k],
+            ocols[k],
+            obs_h[k],
+            target_h,
+            radius[k],
+            cell_x,
+            cell_y,
+            adj,
+            r0[k],
+            c0[k],
+            heights[k],
+            widths[k],
+            windows[k],
+        )
 
 
 @njit(cache=True)
@@ -182,8 +247,9 @@ def _set(line, c, zp, target_h, out_row):
 
 
 @njit(cache=True)
-def _viewshed_one(z, orow, ocol, obs_h, target_h, radius, cell_x, cell_y, adj, r0, c0, height,
-                  width, out):  # pragma: no cover - compiled
+def _viewshed_one(
+    z, orow, ocol, obs_h, target_h, radius, cell_x, cell_y, adj, r0, c0, height, width, out
+):  # pragma: no cover - compiled
     max_d2 = radius * radius
     zobs = z[orow, ocol] + obs_h
     ox = ocol - c0
@@ -212,8 +278,9 @@ def _viewshed_one(z, orow, ocol, obs_h, target_h, radius, cell_x, cell_y, adj, r
         row = orow + step
         while r0 <= row < r0 + height:
             y = abs(row - orow)
-            left, right = _adjust_line(z, row, c0, width, ocol, y, cell_x, cell_y, adj, zobs,
-                                       max_d2, this)
+            left, right = _adjust_line(
+                z, row, c0, width, ocol, y, cell_x, cell_y, adj, zobs, max_d2, this
+            )
             if left >= right:
                 break
             row_out = out[row - r0]
@@ -243,6 +310,7 @@ def _viewshed_one(z, orow, ocol, obs_h, target_h, radius, cell_x, cell_y, adj, r
 
 # --- painting viewsheds into layers -------------------------------------------------------------
 
+
 def paint(dem: DEM, sheds: list[Viewshed | None], radius_m: np.ndarray) -> np.ndarray:
     """Per layer, how many sites see each cell within their layer radius.
 
@@ -260,16 +328,34 @@ def paint(dem: DEM, sheds: list[Viewshed | None], radius_m: np.ndarray) -> np.nd
     idx = [i for i, s in enumerate(sheds) if s is not None]
     if not idx or not grids.size:
         return grids
-    meta = np.array([[sheds[i].rows, sheds[i].cols, sheds[i].row0, sheds[i].col0, sheds[i].orow,
-                      sheds[i].ocol] for i in idx], dtype=np.int64)
+    meta = np.array(
+        [
+            [
+                sheds[i].rows,
+                sheds[i].cols,
+                sheds[i].row0,
+                sheds[i].col0,
+                sheds[i].orow,
+                sheds[i].ocol,
+            ]
+            for i in idx
+        ],
+        dtype=np.int64,
+    )
     width = max(sheds[i].bits.shape[1] for i in idx)
     height = max(sheds[i].rows for i in idx)
     bits = np.zeros((len(idx), height, width), np.uint8)
     for k, i in enumerate(idx):
         b = sheds[i].bits
-        bits[k, :b.shape[0], :b.shape[1]] = b
-    _paint(grids, bits, meta, np.ascontiguousarray(radius_m[:, idx]),
-           float(dem.transform.a), float(-dem.transform.e))
+        bits[k, : b.shape[0], : b.shape[1]] = b
+    _paint(
+        grids,
+        bits,
+        meta,
+        np.ascontiguousarray(radius_m[:, idx]),
+        float(dem.transform.a),
+        float(-dem.transform.e),
+    )
     return grids
 
 

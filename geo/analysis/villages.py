@@ -23,14 +23,18 @@ from geo.analysis.gaps import GapAnalysis, carrier_column
 def channel_columns(analysis: GapAnalysis) -> list[str]:
     """The covered-layer columns of :func:`village_table`, in reading order: mobile (any), per
     carrier with a column in the analysis, per technology, loudspeaker, internet access."""
-    carriers = [carrier_column(c)[:-4] for c in settings.CARRIERS
-                if carrier_column(c)[:-4] in analysis.layers]
+    carriers = [
+        carrier_column(c)[:-4]
+        for c in settings.CARRIERS
+        if carrier_column(c)[:-4] in analysis.layers
+    ]
     techs = [f"covered_{t.lower()}" for t in settings.TECHNOLOGIES]
     return ["mobile_covered"] + carriers + techs + ["loudspeaker_covered", "internet_access"]
 
 
-def village_table(analysis: GapAnalysis,
-                  settlements: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+def village_table(
+    analysis: GapAnalysis, settlements: gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
     """One row per village: its commune, population and the channels that reach it.
 
     Parameters
@@ -69,12 +73,14 @@ def village_table(analysis: GapAnalysis,
         "name": villages["name"].astype(str).to_numpy(),
         "code": np.where(inside, communes["code"].astype(str).to_numpy()[at], ""),
         "commune": np.where(inside, communes["name"].astype(str).to_numpy()[at], ""),
-        "population": villages["population"].to_numpy(float)}
+        "population": villages["population"].to_numpy(float),
+    }
     for name in layers:
         reached = shapely.intersects(analysis.covered(name)[at], points)
         columns[name] = pd.array(np.where(inside, reached, None), dtype="boolean")
-    columns["internet_distance_m"] = _nearest_m(points,
-                                                analysis.sites["internet_points"].geometry.to_numpy())
+    columns["internet_distance_m"] = _nearest_m(
+        points, analysis.sites["internet_points"].geometry.to_numpy()
+    )
     if "internet_walk_min" in villages:  # the terrain model's walking time
         columns["internet_walk_min"] = villages["internet_walk_min"].to_numpy(float)
     columns["no_mobile"] = ~columns["mobile_covered"]
@@ -96,8 +102,9 @@ def _nearest_m(points: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Metres from each point to the nearest target (NaN without targets); metric CRS."""
     if len(targets) == 0:
         return np.full(len(points), np.nan)
-    (point_idx, _), distance = STRtree(targets).query_nearest(points, return_distance=True,
-                                                              all_matches=False)
+    (point_idx, _), distance = STRtree(targets).query_nearest(
+        points, return_distance=True, all_matches=False
+    )
     out = np.full(len(points), np.nan)
     out[point_idx] = distance
     return out
@@ -114,9 +121,9 @@ def note_line(table: pd.DataFrame, lang: str = "vi") -> str:
     n, total = lom_song_count(table)
     flagged = table[table["no_mobile"].fillna(False).astype(bool)]
     names = ", ".join(f"{v} ({c})" for v, c in zip(flagged["name"], flagged["commune"]))
-    return i18n.t("village.note", lang).format(n=i18n.number(n, lang),
-                                               total=i18n.number(total, lang),
-                                               names=names or "—")
+    return i18n.t("village.note", lang).format(
+        n=i18n.number(n, lang), total=i18n.number(total, lang), names=names or "—"
+    )
 
 
 def reading_table(table: pd.DataFrame, analysis: GapAnalysis, lang: str = "vi") -> pd.DataFrame:
@@ -126,8 +133,13 @@ def reading_table(table: pd.DataFrame, analysis: GapAnalysis, lang: str = "vi") 
     settings.check_choice("lang", lang, settings.LANGS)
     yes_no = {True: i18n.t("unit.yes", lang), False: i18n.t("unit.no", lang)}
     flags = channel_columns(analysis)
-    order = (["name", "code", "commune", "population"] + flags + ["internet_distance_m"]
-             + (["internet_walk_min"] if "internet_walk_min" in table else []) + ["no_mobile"])
+    order = (
+        ["name", "code", "commune", "population"]
+        + flags
+        + ["internet_distance_m"]
+        + (["internet_walk_min"] if "internet_walk_min" in table else [])
+        + ["no_mobile"]
+    )
     out = {}
     for col in order:
         values = table[col]
@@ -147,13 +159,18 @@ def compare_table(circle: GapAnalysis, terrain: GapAnalysis, lang: str = "vi") -
     and lõm sóng flag beside it, each header tagged with its model (as the commune table)."""
     left = reading_table(village_table(circle), circle, lang)
     right = reading_table(village_table(terrain), terrain, lang)
-    fixed = [header(c, lang) for c in ("name", "code", "commune", "population",
-                                       "internet_distance_m")]
-    circle_tag, terrain_tag = i18n.t("terrain.tag_circle", lang), i18n.t("terrain.tag_terrain", lang)
+    fixed = [
+        header(c, lang) for c in ("name", "code", "commune", "population", "internet_distance_m")
+    ]
+    circle_tag, terrain_tag = (
+        i18n.t("terrain.tag_circle", lang),
+        i18n.t("terrain.tag_terrain", lang),
+    )
     left = left.rename(columns={c: f"{c} {circle_tag}" for c in left.columns if c not in fixed})
     right = right.drop(columns=[c for c in fixed if c in right.columns])
-    return pd.concat([left, right.rename(columns={c: f"{c} {terrain_tag}" for c in right.columns})],
-                     axis=1)
+    return pd.concat(
+        [left, right.rename(columns={c: f"{c} {terrain_tag}" for c in right.columns})], axis=1
+    )
 
 
 def header(col: str, lang: str = "vi") -> str:
@@ -161,14 +178,17 @@ def header(col: str, lang: str = "vi") -> str:
     return i18n.t(f"village.{col}", lang)
 
 
-def csv_bytes(analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis | None = None) -> bytes:
+def csv_bytes(
+    analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis | None = None
+) -> bytes:
     """The village table as UTF-8 CSV with a BOM (``settlements.csv`` of the report); with
     ``terrain``, both models side by side (:func:`compare_table`)."""
     return table_csv(for_export(analysis, lang=lang, terrain=terrain))
 
 
-def for_export(analysis: GapAnalysis, *, lang: str = "vi",
-               terrain: GapAnalysis | None = None) -> pd.DataFrame:
+def for_export(
+    analysis: GapAnalysis, *, lang: str = "vi", terrain: GapAnalysis | None = None
+) -> pd.DataFrame:
     """The village table of the exports: :func:`reading_table`, or with ``terrain``
     :func:`compare_table`."""
     if terrain is None:

@@ -24,27 +24,35 @@ def communes_for_vintage(communes: gpd.GeoDataFrame, vintage: str) -> gpd.GeoDat
     settings.check_choice("vintage", vintage, settings.VINTAGES)
     base = communes.reset_index(drop=True)
     if vintage == "legacy":
-        out = base[["code", "name", "population", "population_source",
-                    "especially_difficult", "geometry"]].copy()
+        out = base[
+            ["code", "name", "population", "population_source", "especially_difficult", "geometry"]
+        ].copy()
         out["legacy_codes"] = out["code"]
         return out
     if "code_2025" not in base or (base["code_2025"].fillna("") == "").any():
-        missing = base.loc[base.get("code_2025", pd.Series("", index=base.index)).fillna("") == "",
-                           "name"].tolist()
-        raise PhusongError("the 2025 communes cannot be formed: column 'code_2025' is empty for "
-                           f"{', '.join(map(str, missing))}; fill code_2025 and name_2025 in the "
-                           "communes layer")
+        missing = base.loc[
+            base.get("code_2025", pd.Series("", index=base.index)).fillna("") == "", "name"
+        ].tolist()
+        raise PhusongError(
+            "the 2025 communes cannot be formed: column 'code_2025' is empty for "
+            f"{', '.join(map(str, missing))}; fill code_2025 and name_2025 in the "
+            "communes layer"
+        )
     groups = base.groupby("code_2025", sort=True)
     rows = []
     for code, part in groups:  # one row per new commune (a handful per district)
         pops = part["population"].to_numpy(float)
-        rows.append({
-            "code": code,
-            "name": part["name_2025"].iloc[0],
-            "population": float(pops.sum()) if np.isfinite(pops).all() else np.nan,
-            "population_source": "; ".join(sorted(set(part["population_source"].fillna("")) - {""})),
-            "especially_difficult": bool(part["especially_difficult"].any()),
-            "legacy_codes": ";".join(part["code"]),
-            "geometry": shapely.union_all(part.geometry.to_numpy()),
-        })
+        rows.append(
+            {
+                "code": code,
+                "name": part["name_2025"].iloc[0],
+                "population": float(pops.sum()) if np.isfinite(pops).all() else np.nan,
+                "population_source": "; ".join(
+                    sorted(set(part["population_source"].fillna("")) - {""})
+                ),
+                "especially_difficult": bool(part["especially_difficult"].any()),
+                "legacy_codes": ";".join(part["code"]),
+                "geometry": shapely.union_all(part.geometry.to_numpy()),
+            }
+        )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=communes.crs)

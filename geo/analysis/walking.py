@@ -16,6 +16,7 @@ from geo.analysis.viewshed import observer_cell
 
 # --- walking time -------------------------------------------------------------------------------
 
+
 def tobler_kmh(slope: np.ndarray) -> np.ndarray:
     """Tobler's hiking function: walking speed (km/h) on a slope (rise/run, uphill positive)."""
     return settings.TOBLER_MAX_KMH * np.exp(-3.5 * np.abs(np.asarray(slope, float) + 0.05))
@@ -32,9 +33,16 @@ def walking_minutes(dem: DEM, x, y, *, max_minutes: float) -> np.ndarray:
     keep = rows >= 0
     out = np.full(dem.shape, np.inf, dtype=np.float64)
     if keep.any():
-        walk_kernel(dem.elevation_m, rows[keep], cols[keep], float(dem.transform.a),
-              float(-dem.transform.e), float(max_minutes) * 60.0, settings.TOBLER_MAX_KMH / 3.6,
-              out)
+        walk_kernel(
+            dem.elevation_m,
+            rows[keep],
+            cols[keep],
+            float(dem.transform.a),
+            float(-dem.transform.e),
+            float(max_minutes) * 60.0,
+            settings.TOBLER_MAX_KMH / 3.6,
+            out,
+        )
     return out / 60.0
 
 

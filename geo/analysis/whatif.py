@@ -59,9 +59,16 @@ class WhatIfSite:
         return f"{ID_PREFIX}{self.number}"
 
 
-def make_site(kind: str, lat: float, lon: float, *, existing: list[WhatIfSite] = (),
-              carrier: str | None = None, technologies=(), height_m: float | None = None
-              ) -> WhatIfSite:
+def make_site(
+    kind: str,
+    lat: float,
+    lon: float,
+    *,
+    existing: list[WhatIfSite] = (),
+    carrier: str | None = None,
+    technologies=(),
+    height_m: float | None = None,
+) -> WhatIfSite:
     """A checked :class:`WhatIfSite` numbered after ``existing``; PhusongError naming the field
     when a value is not allowed."""
     settings.check_choice("what-if kind", kind, KINDS)
@@ -76,8 +83,10 @@ def make_site(kind: str, lat: float, lon: float, *, existing: list[WhatIfSite] =
     settings.check_choice("carrier", carrier, settings.CARRIERS)
     techs = tuple(t for t in settings.TECHNOLOGIES if t in set(technologies))
     if not techs or len(techs) != len(set(technologies)):
-        raise PhusongError(f"what-if BTS: technologies must be some of "
-                           f"{', '.join(settings.TECHNOLOGIES)}; got {list(technologies)}")
+        raise PhusongError(
+            f"what-if BTS: technologies must be some of "
+            f"{', '.join(settings.TECHNOLOGIES)}; got {list(technologies)}"
+        )
     if height_m is not None:
         height_m = float(height_m)
         if not (math.isfinite(height_m) and 0 < height_m <= 500):  # the bts_sites schema's range
@@ -92,6 +101,7 @@ def remove(sites: list[WhatIfSite], number: int) -> list[WhatIfSite]:
 
 # --- URL text -----------------------------------------------------------------------------------
 
+
 def encode(sites: list[WhatIfSite]) -> str:
     """A short URL-safe text for ``sites``: ``;``-separated entries
     ``<b|l|s><number>,<lat>,<lon>[,<carrier>,<tech>-<tech>,<height or empty>]``, e.g.
@@ -100,8 +110,11 @@ def encode(sites: list[WhatIfSite]) -> str:
     for s in sites:
         entry = [f"{_CODE[s.kind]}{s.number}", _num(s.lat), _num(s.lon)]
         if s.kind == "bts":
-            entry += [s.carrier, "-".join(s.technologies),
-                      "" if s.height_m is None else _num(s.height_m)]
+            entry += [
+                s.carrier,
+                "-".join(s.technologies),
+                "" if s.height_m is None else _num(s.height_m),
+            ]
         out.append(",".join(entry))
     return ";".join(out)
 
@@ -133,8 +146,11 @@ def decode(text: str, *, problems: list[str] | None = None) -> list[WhatIfSite]:
             lat, lon = float(fields[1]), float(fields[2])
             extra = {}
             if kind == "bts":
-                extra = dict(carrier=fields[3], technologies=fields[4].split("-"),
-                             height_m=float(fields[5]) if fields[5] else None)
+                extra = dict(
+                    carrier=fields[3],
+                    technologies=fields[4].split("-"),
+                    height_m=float(fields[5]) if fields[5] else None,
+                )
             site = make_site(kind, lat, lon, **extra)
             sites.append(dataclasses.replace(site, number=number))
         except (PhusongError, ValueError) as exc:
@@ -147,22 +163,28 @@ def decode(text: str, *, problems: list[str] | None = None) -> list[WhatIfSite]:
 
 # --- the dataset with the sites -----------------------------------------------------------------
 
+
 def layer_rows(sites: list[WhatIfSite], layer: str) -> gpd.GeoDataFrame:
     """The rows of ``layer`` (dataset schema + ``hypothetical``) for the sites of that layer,
     EPSG:4326, in the order given."""
     chosen = [s for s in sites if LAYER[s.kind] == layer]
     data: dict[str, list] = {ID_COLUMN[layer]: [s.site_id for s in chosen]}
     if layer == "bts_sites":
-        data |= {"carrier": [s.carrier for s in chosen],
-                 "technologies": [";".join(s.technologies) for s in chosen],
-                 "height_m": [np.nan if s.height_m is None else s.height_m for s in chosen]}
+        data |= {
+            "carrier": [s.carrier for s in chosen],
+            "technologies": [";".join(s.technologies) for s in chosen],
+            "height_m": [np.nan if s.height_m is None else s.height_m for s in chosen],
+        }
     elif layer == "loudspeakers":
         data |= {"kind": ["cluster"] * len(chosen), "radius_m": [np.nan] * len(chosen)}
     else:
         data |= {"kind": ["support_point"] * len(chosen)}
     data |= {"illustrative": [True] * len(chosen), "hypothetical": [True] * len(chosen)}
-    return gpd.GeoDataFrame(data, geometry=gpd.points_from_xy([s.lon for s in chosen],
-                                                              [s.lat for s in chosen]), crs=WGS84)
+    return gpd.GeoDataFrame(
+        data,
+        geometry=gpd.points_from_xy([s.lon for s in chosen], [s.lat for s in chosen]),
+        crs=WGS84,
+    )
 
 
 def with_sites(dataset: Dataset, sites: list[WhatIfSite]) -> Dataset:
@@ -179,8 +201,7 @@ def with_sites(dataset: Dataset, sites: list[WhatIfSite]) -> Dataset:
         combined = pd.concat([old, pd.DataFrame(new)], ignore_index=True)
         for col in ("illustrative", "hypothetical"):
             combined[col] = combined[col].fillna(False).astype(bool)
-        changes[layer] = gpd.GeoDataFrame(combined, geometry="geometry",
-                                          crs=base.crs or WGS84)
+        changes[layer] = gpd.GeoDataFrame(combined, geometry="geometry", crs=base.crs or WGS84)
     return dataclasses.replace(dataset, **changes)
 
 
@@ -192,8 +213,13 @@ def data_key(base_key: str, sites: list[WhatIfSite]) -> str:
 # --- what they add ------------------------------------------------------------------------------
 
 # (covered layer of geo.analysis.gaps, i18n label): the channels a what-if site can add to.
-GAIN_LAYERS: tuple[str, ...] = ("covered_4g", "mobile_covered", "loudspeaker_covered",
-                                "internet_access", "any_channel")
+GAIN_LAYERS: tuple[str, ...] = (
+    "covered_4g",
+    "mobile_covered",
+    "loudspeaker_covered",
+    "internet_access",
+    "any_channel",
+)
 
 
 def gains(before: GapAnalysis, after: GapAnalysis) -> pd.DataFrame:
@@ -217,10 +243,13 @@ def gains(before: GapAnalysis, after: GapAnalysis) -> pd.DataFrame:
 def gains_table(table: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
     """:func:`gains` for reading: channel, area (km², 2 decimals), people, in ``lang``'s format."""
     t = lambda k: i18n.t(k, lang)  # noqa: E731
-    return pd.DataFrame({
-        t("whatif.channel"): [t(f"whatif.layer_{r}") for r in table["layer"]],
-        t("whatif.area_added"): [i18n.number(v, lang, 2) for v in table["area_km2"]],
-        t("whatif.people_added"): [i18n.number(v, lang) for v in table["people"]]})
+    return pd.DataFrame(
+        {
+            t("whatif.channel"): [t(f"whatif.layer_{r}") for r in table["layer"]],
+            t("whatif.area_added"): [i18n.number(v, lang, 2) for v in table["area_km2"]],
+            t("whatif.people_added"): [i18n.number(v, lang) for v in table["people"]],
+        }
+    )
 
 
 def footprints(analysis: GapAnalysis) -> gpd.GeoDataFrame:
@@ -256,29 +285,42 @@ def hypothetical_points(analysis: GapAnalysis) -> gpd.GeoDataFrame:
     for layer, g in analysis.sites.items():
         if g is not None and "hypothetical" in g and g["hypothetical"].any():
             g = g[g["hypothetical"].fillna(False).to_numpy(bool)]
-            frames.append(gpd.GeoDataFrame({"site_id": g[ID_COLUMN[layer]].astype(str).to_numpy(),
-                                            "layer": layer}, geometry=g.geometry.to_numpy(),
-                                           crs=g.crs))
+            frames.append(
+                gpd.GeoDataFrame(
+                    {"site_id": g[ID_COLUMN[layer]].astype(str).to_numpy(), "layer": layer},
+                    geometry=g.geometry.to_numpy(),
+                    crs=g.crs,
+                )
+            )
     if not frames:
-        return gpd.GeoDataFrame({"site_id": [], "layer": []},
-                                geometry=gpd.GeoSeries([], crs=analysis.crs))
+        return gpd.GeoDataFrame(
+            {"site_id": [], "layer": []}, geometry=gpd.GeoSeries([], crs=analysis.crs)
+        )
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=analysis.crs)
 
 
 # --- reading and exporting ----------------------------------------------------------------------
 
+
 def sites_table(sites: list[WhatIfSite], lang: str = "vi") -> pd.DataFrame:
     """The sites for reading: id, kind, carrier, technologies, height, latitude, longitude."""
     t = lambda k: i18n.t(k, lang)  # noqa: E731
-    return pd.DataFrame({
-        t("col.id"): [s.site_id for s in sites],
-        t("col.kind"): [t(f"whatif.kind_{s.kind}") for s in sites],
-        t("col.carrier"): [t(f"carrier.{s.carrier}") if s.carrier else "" for s in sites],
-        t("col.technologies"): [", ".join(s.technologies) for s in sites],
-        t("col.height_m"): [i18n.number(s.height_m, lang) if s.height_m is not None
-                            else ("–" if s.kind == "bts" else "") for s in sites],
-        t("plan.col_lat"): [i18n.number(s.lat, lang, COORD_DECIMALS) for s in sites],
-        t("plan.col_lon"): [i18n.number(s.lon, lang, COORD_DECIMALS) for s in sites]})
+    return pd.DataFrame(
+        {
+            t("col.id"): [s.site_id for s in sites],
+            t("col.kind"): [t(f"whatif.kind_{s.kind}") for s in sites],
+            t("col.carrier"): [t(f"carrier.{s.carrier}") if s.carrier else "" for s in sites],
+            t("col.technologies"): [", ".join(s.technologies) for s in sites],
+            t("col.height_m"): [
+                i18n.number(s.height_m, lang)
+                if s.height_m is not None
+                else ("–" if s.kind == "bts" else "")
+                for s in sites
+            ],
+            t("plan.col_lat"): [i18n.number(s.lat, lang, COORD_DECIMALS) for s in sites],
+            t("plan.col_lon"): [i18n.number(s.lon, lang, COORD_DECIMALS) for s in sites],
+        }
+    )
 
 
 def layers_of(sites: list[WhatIfSite]) -> list[str]:
@@ -287,8 +329,9 @@ def layers_of(sites: list[WhatIfSite]) -> list[str]:
     return [layer for layer in ("bts_sites", "loudspeakers", "internet_points") if layer in present]
 
 
-def layer_csv(dataset: Dataset, sites: list[WhatIfSite], layer: str, *,
-              include_existing: bool = True) -> bytes:
+def layer_csv(
+    dataset: Dataset, sites: list[WhatIfSite], layer: str, *, include_existing: bool = True
+) -> bytes:
     """``layer`` as a CSV of the dataset schema (``lat``/``lon`` WGS 84, UTF-8): the dataset's
     rows (``include_existing``) then the what-if sites of that layer, with ``illustrative=true``
     and ``hypothetical=true`` on theirs (``hypothetical`` is not a schema column: a re-import
@@ -299,8 +342,13 @@ def layer_csv(dataset: Dataset, sites: list[WhatIfSite], layer: str, *,
     if include_existing:
         frames.insert(0, getattr(dataset, layer).to_crs(WGS84).assign(hypothetical=False))
     g = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=WGS84)
-    keep = [c for c in g.columns if c != "geometry" and not c.startswith("proposed_")
-            and c not in ("people_new", "area_new_km2")]
+    keep = [
+        c
+        for c in g.columns
+        if c != "geometry"
+        and not c.startswith("proposed_")
+        and c not in ("people_new", "area_new_km2")
+    ]
     table = pd.DataFrame(g[keep]).copy()
     table.insert(1, "lat", shapely.get_y(g.geometry.to_numpy()))  # unrounded: the same figures
     table.insert(2, "lon", shapely.get_x(g.geometry.to_numpy()))

@@ -396,20 +396,30 @@ class _Units(NamedTuple):
     weight: np.ndarray  # score weight (_weights)
     zones: np.ndarray  # district zone: min_lat, min_lon, max_lat, max_lon
     district: np.ndarray  # district code as an integer (fast comparisons)
-    bbox_cells: np.ndarray  # bbox as cell index ranges: col0, col1, row0, row1 (edges are grid lines)
+    bbox_cells: (
+        np.ndarray
+    )  # bbox as cell index ranges: col0, col1, row0, row1 (edges are grid lines)
 
 
 def _units(allu: pd.DataFrame, cells: _Cells) -> _Units:
     """The arrays of ``allu`` that growth needs, bboxes also as cell index ranges of ``cells``."""
     x0, x1 = allu["min_lon"].to_numpy(float), allu["max_lon"].to_numpy(float)
     y0, y1 = allu["min_lat"].to_numpy(float), allu["max_lat"].to_numpy(float)
-    bbox_cells = np.column_stack([
-        np.searchsorted(cells.xc, x0), np.searchsorted(cells.xc, x1),
-        np.searchsorted(cells.yc, y0), np.searchsorted(cells.yc, y1),
-    ])
+    bbox_cells = np.column_stack(
+        [
+            np.searchsorted(cells.xc, x0),
+            np.searchsorted(cells.xc, x1),
+            np.searchsorted(cells.yc, y0),
+            np.searchsorted(cells.yc, y1),
+        ]
+    )
     return _Units(
-        x0, x1, y0, y1,
-        allu["lon"].to_numpy(float), allu["lat"].to_numpy(float),
+        x0,
+        x1,
+        y0,
+        y1,
+        allu["lon"].to_numpy(float),
+        allu["lat"].to_numpy(float),
         _weights(allu),
         allu[_ZONE_COLUMNS].to_numpy(float),
         pd.factorize(allu["district_code"].fillna(""))[0],

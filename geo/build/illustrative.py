@@ -22,6 +22,7 @@ from geo.io.population import CellPeople
 # they serve different hamlets.
 BTS_SPACING_M = 2500.0
 
+
 def allocate(total: int, weights: np.ndarray, *, minimum: int = 1) -> np.ndarray:
     """Split ``total`` items over units in proportion to ``weights`` (largest remainder), at least
     ``minimum`` each where possible; sums exactly to ``total``."""
@@ -40,8 +41,14 @@ def allocate(total: int, weights: np.ndarray, *, minimum: int = 1) -> np.ndarray
     return counts
 
 
-def points_around(polygon: shapely.Geometry, centre: shapely.Point, count: int, *,
-                  rng: np.random.Generator, spread: float = 0.35) -> np.ndarray:
+def points_around(
+    polygon: shapely.Geometry,
+    centre: shapely.Point,
+    count: int,
+    *,
+    rng: np.random.Generator,
+    spread: float = 0.35,
+) -> np.ndarray:
     """``count`` points inside ``polygon``, scattered around ``centre``.
 
     Points follow a normal distribution around the centre with a standard deviation of ``spread`` ×
@@ -70,15 +77,21 @@ def commune_centres(communes: gpd.GeoDataFrame) -> np.ndarray:
     polygon, else a point on its surface. Same CRS as ``communes``."""
     surface = shapely.point_on_surface(communes.geometry.to_numpy())
     if {"centre_lon", "centre_lat"} <= set(communes.columns):
-        given = gpd.GeoSeries(gpd.points_from_xy(communes["centre_lon"], communes["centre_lat"]),
-                              crs=4326).to_crs(communes.crs).to_numpy()
+        given = (
+            gpd.GeoSeries(
+                gpd.points_from_xy(communes["centre_lon"], communes["centre_lat"]), crs=4326
+            )
+            .to_crs(communes.crs)
+            .to_numpy()
+        )
         inside = shapely.contains(communes.geometry.to_numpy(), given)
         return np.where(inside, given, surface)
     return surface
 
 
-def populated_spots(people: CellPeople | None, index: int, count: int, *,
-                    spacing_m: float = 0.0) -> np.ndarray:
+def populated_spots(
+    people: CellPeople | None, index: int, count: int, *, spacing_m: float = 0.0
+) -> np.ndarray:
     """Up to ``count`` points in the most populated grid cells of commune ``index`` (one per cell,
     most people first, at least ``spacing_m`` apart), each at its cell's hamlet point (the cell
     centre where it lies in the commune): as if the cell's people lived in one hamlet there, the
@@ -98,8 +111,17 @@ def populated_spots(people: CellPeople | None, index: int, count: int, *,
     return np.array(chosen, dtype=object)
 
 
-def _spots(polygon, centre, count: int, people: CellPeople | None, index: int, *,
-           rng: np.random.Generator, spread: float, spacing_m: float = 0.0) -> np.ndarray:
+def _spots(
+    polygon,
+    centre,
+    count: int,
+    people: CellPeople | None,
+    index: int,
+    *,
+    rng: np.random.Generator,
+    spread: float,
+    spacing_m: float = 0.0,
+) -> np.ndarray:
     """``count`` points: in populated cells first (:func:`populated_spots`), the rest around the
     commune's centre (:func:`points_around`)."""
     found = populated_spots(people, index, count, spacing_m=spacing_m)
@@ -107,8 +129,14 @@ def _spots(polygon, centre, count: int, people: CellPeople | None, index: int, *
     return np.concatenate([found, rest]) if len(rest) else found
 
 
-def loudspeakers(communes: gpd.GeoDataFrame, *, clusters: int, district_station_code: str | None,
-                 seed: int = 2023, people: CellPeople | None = None) -> gpd.GeoDataFrame:
+def loudspeakers(
+    communes: gpd.GeoDataFrame,
+    *,
+    clusters: int,
+    district_station_code: str | None,
+    seed: int = 2023,
+    people: CellPeople | None = None,
+) -> gpd.GeoDataFrame:
     """One commune radio station at each commune centre, one district station at the centre of
     ``district_station_code`` and ``clusters`` loudspeaker clusters split over communes by
     population (at least one each): one per populated cell of the grid (``people``), most people
@@ -119,8 +147,9 @@ def loudspeakers(communes: gpd.GeoDataFrame, *, clusters: int, district_station_
     rows = []
     for i, (code, polygon) in enumerate(zip(communes["code"], communes.geometry)):
         rows.append({"id": f"CS-{code}", "kind": "commune_station", "geometry": centres[i]})
-        for j, point in enumerate(_spots(polygon, centres[i], counts[i], people, i, rng=rng,
-                                         spread=0.35), 1):
+        for j, point in enumerate(
+            _spots(polygon, centres[i], counts[i], people, i, rng=rng, spread=0.35), 1
+        ):
             rows.append({"id": f"CL-{code}-{j:02d}", "kind": "cluster", "geometry": point})
         if code == district_station_code:
             rows.append({"id": "DS-1", "kind": "district_station", "geometry": centres[i]})
@@ -130,8 +159,14 @@ def loudspeakers(communes: gpd.GeoDataFrame, *, clusters: int, district_station_
     return out
 
 
-def bts_sites(communes: gpd.GeoDataFrame, *, without_modern: int, town_code: str | None,
-              seed: int = 2023, people: CellPeople | None = None) -> gpd.GeoDataFrame:
+def bts_sites(
+    communes: gpd.GeoDataFrame,
+    *,
+    without_modern: int,
+    town_code: str | None,
+    seed: int = 2023,
+    people: CellPeople | None = None,
+) -> gpd.GeoDataFrame:
     """Illustrative BTS sites: per commune one Viettel site at the centre, a VinaPhone site where
     the commune has more than 3,000 people, a MobiFone site in the town and in communes over 5,000
     people, and an extra Viettel site for every further 2,500 people. The ``without_modern``
@@ -144,12 +179,16 @@ def bts_sites(communes: gpd.GeoDataFrame, *, without_modern: int, town_code: str
     population = np.nan_to_num(_population(communes, people))
     codes = communes["code"].to_numpy()
     town = centres[list(codes).index(town_code)] if town_code in set(codes) else centres[0]
-    remote = set(codes[np.argsort(-shapely.distance(centres, town), kind="stable")[:without_modern]])
+    remote = set(
+        codes[np.argsort(-shapely.distance(centres, town), kind="stable")[:without_modern]]
+    )
     rows = []
     for i, (code, polygon) in enumerate(zip(codes, communes.geometry)):
         modern = code not in remote
         plan = [("Viettel", "2G;3G;4G" if modern else "2G")]
-        plan += [("Viettel", "2G;3G;4G" if modern else "2G")] * int(max(population[i] - 2500, 0) // 2500)
+        plan += [("Viettel", "2G;3G;4G" if modern else "2G")] * int(
+            max(population[i] - 2500, 0) // 2500
+        )
         if population[i] > 3000 or code == town_code:
             plan.append(("VinaPhone", "2G;3G;4G" if modern else "2G"))
         if population[i] > 5000 or code == town_code:
@@ -157,19 +196,31 @@ def bts_sites(communes: gpd.GeoDataFrame, *, without_modern: int, town_code: str
         spots = populated_spots(people, i, len(plan), spacing_m=BTS_SPACING_M)
         if len(spots) == 0:
             spots = np.array([centres[i]], dtype=object)
-        spots = np.concatenate([spots, points_around(polygon, centres[i], len(plan) - len(spots),
-                                                     rng=rng, spread=0.3)])
+        spots = np.concatenate(
+            [spots, points_around(polygon, centres[i], len(plan) - len(spots), rng=rng, spread=0.3)]
+        )
         for j, ((carrier, techs), point) in enumerate(zip(plan, spots), 1):
-            rows.append({"site_id": f"BTS-{code}-{j:02d}", "carrier": carrier,
-                         "technologies": techs, "height_m": 30.0 if modern else 24.0,
-                         "geometry": point})
+            rows.append(
+                {
+                    "site_id": f"BTS-{code}-{j:02d}",
+                    "carrier": carrier,
+                    "technologies": techs,
+                    "height_m": 30.0 if modern else 24.0,
+                    "geometry": point,
+                }
+            )
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=communes.crs)
     out["illustrative"] = True
     return out
 
 
-def internet_points(communes: gpd.GeoDataFrame, shops_by_code: dict[str, int], *,
-                    seed: int = 2023, people: CellPeople | None = None) -> gpd.GeoDataFrame:
+def internet_points(
+    communes: gpd.GeoDataFrame,
+    shops_by_code: dict[str, int],
+    *,
+    seed: int = 2023,
+    people: CellPeople | None = None,
+) -> gpd.GeoDataFrame:
     """``shops_by_code[code]`` internet shops in each named commune: in its most populated cells
     (``people``), else near its centre."""
     rng = np.random.default_rng(seed)
@@ -177,11 +228,15 @@ def internet_points(communes: gpd.GeoDataFrame, shops_by_code: dict[str, int], *
     rows = []
     for i, (code, polygon) in enumerate(zip(communes["code"], communes.geometry)):
         count = int(shops_by_code.get(code, 0))
-        for j, point in enumerate(_spots(polygon, centres[i], count, people, i, rng=rng,
-                                         spread=0.05), 1):
+        for j, point in enumerate(
+            _spots(polygon, centres[i], count, people, i, rng=rng, spread=0.05), 1
+        ):
             rows.append({"id": f"NET-{code}-{j}", "kind": "internet_shop", "geometry": point})
-    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=communes.crs) if rows else \
-        gpd.GeoDataFrame({"id": [], "kind": []}, geometry=gpd.GeoSeries([], crs=communes.crs))
+    out = (
+        gpd.GeoDataFrame(rows, geometry="geometry", crs=communes.crs)
+        if rows
+        else gpd.GeoDataFrame({"id": [], "kind": []}, geometry=gpd.GeoSeries([], crs=communes.crs))
+    )
     out["illustrative"] = True
     return out
 

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from geo.errors import DataError, Problem
 from geo.i18n import reason
+
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_ZIP_MEMBERS = 200
 MAX_EXPANDED_BYTES = 300 * 1024 * 1024
@@ -40,9 +41,17 @@ class Limits:
 def check_size(data: bytes, *, name: str, limits: Limits = Limits()) -> None:
     """Refuse ``data`` larger than the upload limit or empty."""
     if len(data) > limits.max_upload_bytes:
-        raise UploadError([Problem(name, None, None, f"{len(data)} bytes",
-                                   reason("upload_too_large",
-                                          limit=round(limits.max_upload_bytes / 1e6)))])
+        raise UploadError(
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    f"{len(data)} bytes",
+                    reason("upload_too_large", limit=round(limits.max_upload_bytes / 1e6)),
+                )
+            ]
+        )
     if not data:
         raise UploadError([Problem(name, None, None, None, reason("file_empty"))])
 
@@ -67,7 +76,9 @@ def member_name(info: zipfile.ZipInfo) -> str:
     return name
 
 
-def check_zip(data: bytes, *, name: str, limits: Limits = Limits()) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
+def check_zip(
+    data: bytes, *, name: str, limits: Limits = Limits()
+) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
     """The members to extract as (info, safe relative path); raises :class:`UploadError` listing
     every unsafe member (absolute path, ``..``, symlink, too many members, too large expanded)."""
     check_size(data, name=name, limits=limits)
@@ -75,17 +86,36 @@ def check_zip(data: bytes, *, name: str, limits: Limits = Limits()) -> list[tupl
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UploadError([Problem(name, None, None, None, reason("not_zip", detail=str(exc)))]) \
-            from None
+        raise UploadError(
+            [Problem(name, None, None, None, reason("not_zip", detail=str(exc)))]
+        ) from None
     problems: list[Problem] = []
     if len(infos) > limits.max_members:
-        problems.append(Problem(name, None, None, str(len(infos)),
-                                reason("zip_members", n=len(infos), limit=limits.max_members)))
+        problems.append(
+            Problem(
+                name,
+                None,
+                None,
+                str(len(infos)),
+                reason("zip_members", n=len(infos), limit=limits.max_members),
+            )
+        )
     declared = sum(i.file_size for i in infos)
     if declared > limits.max_expanded_bytes:
-        problems.append(Problem(name, None, None, f"{declared} bytes",
-                                reason("zip_expands", 1, size=declared / 1e6,
-                                       limit=round(limits.max_expanded_bytes / 1e6))))
+        problems.append(
+            Problem(
+                name,
+                None,
+                None,
+                f"{declared} bytes",
+                reason(
+                    "zip_expands",
+                    1,
+                    size=declared / 1e6,
+                    limit=round(limits.max_expanded_bytes / 1e6),
+                ),
+            )
+        )
     safe = []
     seen: set[str] = set()
     for info in infos:
@@ -140,12 +170,24 @@ def extract_zip(data: bytes, dest: Path, *, name: str, limits: Limits = Limits()
                 while chunk := src.read(_CHUNK):
                     total += len(chunk)
                     if total > limits.max_expanded_bytes:
-                        raise UploadError([Problem(name, None, "member", str(rel), reason(
-                            "zip_bomb", limit=round(limits.max_expanded_bytes / 1e6)))])
+                        raise UploadError(
+                            [
+                                Problem(
+                                    name,
+                                    None,
+                                    "member",
+                                    str(rel),
+                                    reason(
+                                        "zip_bomb", limit=round(limits.max_expanded_bytes / 1e6)
+                                    ),
+                                )
+                            ]
+                        )
                     out.write(chunk)
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as exc:
-            raise UploadError([Problem(name, None, "member", str(rel),
-                                       reason("member_extract", detail=str(exc)))]) from None
+            raise UploadError(
+                [Problem(name, None, "member", str(rel), reason("member_extract", detail=str(exc)))]
+            ) from None
         written.append(target)
     return written
 
@@ -173,8 +215,13 @@ def digest(files: Mapping[str, tuple[str, bytes]], extra: bytes = b"") -> str:
 
 
 @contextlib.contextmanager
-def staged(layer_files: Mapping[str, tuple[str, bytes]], *, folder_zip: tuple[str, bytes] | None = None,
-           default_dir: Path, limits: Limits = Limits()) -> Iterator[tuple[Path, dict[str, Path]]]:
+def staged(
+    layer_files: Mapping[str, tuple[str, bytes]],
+    *,
+    folder_zip: tuple[str, bytes] | None = None,
+    default_dir: Path,
+    limits: Limits = Limits(),
+) -> Iterator[tuple[Path, dict[str, Path]]]:
     """Write uploads into a temporary folder; yield (dataset folder, {layer: file}).
 
     ``layer_files`` maps a layer name to (uploaded file name, bytes); ``folder_zip`` is a zip of a

@@ -38,9 +38,13 @@ MAX_DEM_CELLS = 50_000_000
 
 def _check_cells(what: str, rows: int, cols: int) -> None:
     if rows * cols > MAX_DEM_CELLS:
-        raise PhusongError(f"{what}: {cols:,} × {rows:,} cells is more than this server reads "
-                           f"({MAX_DEM_CELLS:,}); clip the DEM to the area first, e.g. "
-                           "gdal_translate -projwin xmin ymax xmax ymin in.tif out.tif")
+        raise PhusongError(
+            f"{what}: {cols:,} × {rows:,} cells is more than this server reads "
+            f"({MAX_DEM_CELLS:,}); clip the DEM to the area first, e.g. "
+            "gdal_translate -projwin xmin ymax xmax ymin in.tif out.tif"
+        )
+
+
 _HGT_NAME = re.compile(r"^([NS])(\d{2})([EW])(\d{3})", re.IGNORECASE)
 _HGT_SIZES = {1201: 3, 3601: 1}  # samples per side -> arc-seconds
 
@@ -109,11 +113,18 @@ class DEM:
     def notes(self) -> tuple[i18n.Note, ...]:
         """For reports, in any language: grid, cell size, voids filled and left."""
         rows, cols = self.shape
-        cell_km2 = self.cell_m ** 2 / 1e6
+        cell_km2 = self.cell_m**2 / 1e6
         cell_m = int(self.cell_m) if float(self.cell_m).is_integer() else round(self.cell_m, 1)
-        out = [i18n.note("dem", cols=int(cols), rows=int(rows), cell_m=cell_m,
-                         km2=int(round(rows * cols * cell_km2)),
-                         sources=", ".join(self.sources) or "arrays")]
+        out = [
+            i18n.note(
+                "dem",
+                cols=int(cols),
+                rows=int(rows),
+                cell_m=cell_m,
+                km2=int(round(rows * cols * cell_km2)),
+                sources=", ".join(self.sources) or "arrays",
+            )
+        ]
         for key, cells in (("dem_filled", self.filled_cells), ("dem_void", self.void_cells)):
             if cells:
                 out.append(i18n.note(key, decimals=2, cells=int(cells), km2=cells * cell_km2))
@@ -126,8 +137,14 @@ class DEM:
 
 # --- reading (I/O) ------------------------------------------------------------------------------
 
-def read_dem(paths, *, crs, cell_m: float | None = None,
-             bounds: tuple[float, float, float, float] | None = None) -> DEM:
+
+def read_dem(
+    paths,
+    *,
+    crs,
+    cell_m: float | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+) -> DEM:
     """Read, mosaic, reproject (once) and void-fill DEM files into one grid.
 
     Parameters
@@ -142,8 +159,13 @@ def read_dem(paths, *, crs, cell_m: float | None = None,
     return build_dem([read_source(f) for f in files], crs=crs, cell_m=cell_m, bounds=bounds)
 
 
-def read_dem_bytes(files: list[tuple[str, bytes]], *, crs, cell_m: float | None = None,
-                   bounds: tuple[float, float, float, float] | None = None) -> DEM:
+def read_dem_bytes(
+    files: list[tuple[str, bytes]],
+    *,
+    crs,
+    cell_m: float | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+) -> DEM:
     """:func:`read_dem` for uploaded files given as (file name, content) pairs."""
     import tempfile
 
@@ -173,7 +195,9 @@ def dem_files(paths) -> list[Path]:
     if missing:
         raise PhusongError(f"DEM file(s) not found: {', '.join(missing)}")
     if not files:
-        raise PhusongError(f"no DEM files (GeoTIFF .tif or SRTM .hgt) in {', '.join(map(str, paths))}")
+        raise PhusongError(
+            f"no DEM files (GeoTIFF .tif or SRTM .hgt) in {', '.join(map(str, paths))}"
+        )
     return files
 
 
@@ -181,12 +205,16 @@ def read_source(path: str | Path) -> Source:
     """Read one DEM file: GeoTIFF (any CRS) or SRTM ``.hgt`` / ``.hgt.zip`` (origin from its name)."""
     path = Path(path)
     name = path.name.lower()
-    if name.endswith((".hgt", ".hgt.zip")) or (name.endswith(".zip") and _HGT_NAME.match(path.name)):
+    if name.endswith((".hgt", ".hgt.zip")) or (
+        name.endswith(".zip") and _HGT_NAME.match(path.name)
+    ):
         return read_hgt(path)
     if name.endswith(GEOTIFF_SUFFIXES):
         return read_geotiff(path)
-    raise PhusongError(f"{path.name}: not a DEM file this reads; use a GeoTIFF (.tif) or an SRTM "
-                       "tile named like N16E106.hgt (optionally zipped)")
+    raise PhusongError(
+        f"{path.name}: not a DEM file this reads; use a GeoTIFF (.tif) or an SRTM "
+        "tile named like N16E106.hgt (optionally zipped)"
+    )
 
 
 def read_geotiff(path: str | Path) -> Source:
@@ -197,8 +225,10 @@ def read_geotiff(path: str | Path) -> Source:
     try:
         with rasterio.open(path) as src:
             if src.crs is None:
-                raise PhusongError(f"{path.name}: the GeoTIFF declares no CRS; set one with "
-                                   "gdal_edit.py -a_srs EPSG:4326 (or its real CRS)")
+                raise PhusongError(
+                    f"{path.name}: the GeoTIFF declares no CRS; set one with "
+                    "gdal_edit.py -a_srs EPSG:4326 (or its real CRS)"
+                )
             _check_cells(path.name, src.height, src.width)
             band = src.read(1, masked=True)
             transform, crs = src.transform, CRS.from_user_input(src.crs)
@@ -217,8 +247,10 @@ def read_hgt(path: str | Path) -> Source:
     path = Path(path)
     match = _HGT_NAME.match(path.name)
     if not match:
-        raise PhusongError(f"{path.name}: an SRTM tile name must start like N16E106 (latitude, "
-                           "longitude of its south-west corner)")
+        raise PhusongError(
+            f"{path.name}: an SRTM tile name must start like N16E106 (latitude, "
+            "longitude of its south-west corner)"
+        )
     ns, lat, ew, lon = match.groups()
     lat = int(lat) * (1 if ns.upper() == "N" else -1)
     lon = int(lon) * (1 if ew.upper() == "E" else -1)
@@ -232,8 +264,9 @@ def read_hgt(path: str | Path) -> Source:
         raw = path.read_bytes()
     side = math.isqrt(len(raw) // 2)
     if side not in _HGT_SIZES or side * side * 2 != len(raw):
-        raise PhusongError(f"{path.name}: {len(raw)} bytes is not an SRTM tile (1201² or 3601² "
-                           "16-bit samples)")
+        raise PhusongError(
+            f"{path.name}: {len(raw)} bytes is not an SRTM tile (1201² or 3601² 16-bit samples)"
+        )
     heights = np.frombuffer(raw, dtype=">i2").reshape(side, side).astype("float32")
     step = 1.0 / (side - 1)
     transform = Affine(step, 0, lon - step / 2, 0, -step, lat + 1 + step / 2)
@@ -242,8 +275,14 @@ def read_hgt(path: str | Path) -> Source:
 
 # --- building the grid (arrays) -----------------------------------------------------------------
 
-def build_dem(sources: list[Source], *, crs, cell_m: float | None = None,
-              bounds: tuple[float, float, float, float] | None = None) -> DEM:
+
+def build_dem(
+    sources: list[Source],
+    *,
+    crs,
+    cell_m: float | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+) -> DEM:
     """Mosaic ``sources`` into one grid in ``crs`` (each reprojected once, bilinear) and fill voids.
 
     See :func:`read_dem` for the parameters.
@@ -264,8 +303,10 @@ def build_dem(sources: list[Source], *, crs, cell_m: float | None = None,
         xmin, ymin = max(xmin, bounds[0]), max(ymin, bounds[1])
         xmax, ymax = min(xmax, bounds[2]), min(ymax, bounds[3])
         if xmin >= xmax or ymin >= ymax:
-            raise PhusongError("the DEM files do not cover the area analysed; "
-                               f"tiles needed: {', '.join(tile_names(bounds, crs))}")
+            raise PhusongError(
+                "the DEM files do not cover the area analysed; "
+                f"tiles needed: {', '.join(tile_names(bounds, crs))}"
+            )
     # Snap the grid to whole cells so the same inputs always give the same grid.
     xmin, ymin = math.floor(xmin / cell_m) * cell_m, math.floor(ymin / cell_m) * cell_m
     cols, rows = math.ceil((xmax - xmin) / cell_m), math.ceil((ymax - ymin) / cell_m)
@@ -276,23 +317,45 @@ def build_dem(sources: list[Source], *, crs, cell_m: float | None = None,
     inside = np.zeros((rows, cols), dtype=bool)  # within some source's footprint
     for source in sources:
         warped = np.full((rows, cols), np.nan, dtype="float32")
-        reproject(source.elevation_m, warped, src_transform=source.transform, src_crs=source.crs,
-                  src_nodata=np.nan, dst_transform=transform, dst_crs=crs, dst_nodata=np.nan,
-                  resampling=Resampling.bilinear)
+        reproject(
+            source.elevation_m,
+            warped,
+            src_transform=source.transform,
+            src_crs=source.crs,
+            src_nodata=np.nan,
+            dst_transform=transform,
+            dst_crs=crs,
+            dst_nodata=np.nan,
+            resampling=Resampling.bilinear,
+        )
         footprint = np.zeros((rows, cols), dtype="uint8")
-        reproject(np.ones(source.elevation_m.shape, dtype="uint8"), footprint,
-                  src_transform=source.transform, src_crs=source.crs, dst_transform=transform,
-                  dst_crs=crs, dst_nodata=0, resampling=Resampling.nearest)
+        reproject(
+            np.ones(source.elevation_m.shape, dtype="uint8"),
+            footprint,
+            src_transform=source.transform,
+            src_crs=source.crs,
+            dst_transform=transform,
+            dst_crs=crs,
+            dst_nodata=0,
+            resampling=Resampling.nearest,
+        )
         empty = np.isnan(heights)
         heights[empty] = warped[empty]
         inside |= footprint.astype(bool)
     heights, filled, left = fill_voids(heights, inside)
-    return DEM(heights, transform, crs, filled_cells=filled, void_cells=left,
-               sources=tuple(s.name for s in sources))
+    return DEM(
+        heights,
+        transform,
+        crs,
+        filled_cells=filled,
+        void_cells=left,
+        sources=tuple(s.name for s in sources),
+    )
 
 
-def fill_voids(heights: np.ndarray, inside: np.ndarray,
-               max_distance_cells: int = MAX_FILL_DISTANCE_CELLS) -> tuple[np.ndarray, int, int]:
+def fill_voids(
+    heights: np.ndarray, inside: np.ndarray, max_distance_cells: int = MAX_FILL_DISTANCE_CELLS
+) -> tuple[np.ndarray, int, int]:
     """Fill NaN voids inside the footprint ``inside`` by interpolation from their edges.
 
     Returns (a new heights array, cells filled, void cells left as NaN). Cells outside the
@@ -308,8 +371,12 @@ def fill_voids(heights: np.ndarray, inside: np.ndarray,
         return heights, 0, int(voids.sum())
     sentinel = np.float32(-3.0e38)  # what a void keeps where no valid cell is in reach
     work = np.where(valid, heights, sentinel).astype("float32")
-    filled = fillnodata(work, mask=valid.astype("uint8"), max_search_distance=max_distance_cells,
-                        smoothing_iterations=0)
+    filled = fillnodata(
+        work,
+        mask=valid.astype("uint8"),
+        max_search_distance=max_distance_cells,
+        smoothing_iterations=0,
+    )
     done = voids & (filled > sentinel)
     out = heights.copy()
     out[done] = filled[done]
@@ -326,15 +393,16 @@ def tile_names(bounds: tuple[float, float, float, float], crs) -> list[str]:
     """SRTM / Copernicus 1° tile names (e.g. ``N16E106``) covering ``bounds`` in ``crs``."""
     from rasterio.warp import transform_bounds
 
-    lon0, lat0, lon1, lat1 = transform_bounds(CRS.from_user_input(crs), CRS.from_epsg(4326),
-                                              *bounds, densify_pts=21)
+    lon0, lat0, lon1, lat1 = transform_bounds(
+        CRS.from_user_input(crs), CRS.from_epsg(4326), *bounds, densify_pts=21
+    )
     names = []
     for lat in range(math.floor(lat0), math.floor(lat1) + 1):
         for lon in range(math.floor(lon0), math.floor(lon1) + 1):
-            names.append(f"{'N' if lat >= 0 else 'S'}{abs(lat):02d}"
-                         f"{'E' if lon >= 0 else 'W'}{abs(lon):03d}")
+            names.append(
+                f"{'N' if lat >= 0 else 'S'}{abs(lat):02d}{'E' if lon >= 0 else 'W'}{abs(lon):03d}"
+            )
     return names
-
 
 
 def copernicus_tile_name(srtm_name: str) -> str:
@@ -345,12 +413,17 @@ def copernicus_tile_name(srtm_name: str) -> str:
         raise ValueError(f"not an SRTM tile name: {srtm_name!r}")
     return f"Copernicus_DSM_COG_10_{m[1]}{m[2]}_00_{m[3]}{m[4]}_00_DEM"
 
+
 # --- helpers ------------------------------------------------------------------------------------
+
 
 def _is_dem_file(path: Path) -> bool:
     name = path.name.lower()
-    return path.is_file() and (name.endswith(GEOTIFF_SUFFIXES) or name.endswith(".hgt")
-                               or (name.endswith(".zip") and bool(_HGT_NAME.match(path.name))))
+    return path.is_file() and (
+        name.endswith(GEOTIFF_SUFFIXES)
+        or name.endswith(".hgt")
+        or (name.endswith(".zip") and bool(_HGT_NAME.match(path.name)))
+    )
 
 
 def _mark_voids(heights: np.ndarray) -> np.ndarray:
@@ -374,4 +447,3 @@ def _cell_size_m(source: Source, crs: CRS) -> float:
     if source.crs.is_geographic:
         return step * math.pi / 180 * 6_371_000.0
     return step * source.crs.axis_info[0].unit_conversion_factor
-

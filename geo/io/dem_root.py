@@ -62,8 +62,9 @@ def dem_folders(root: Path | None = None) -> list[str]:
                     children = sorted(p for p in folder.iterdir() if p.is_dir())
                 except OSError:
                     continue
-                following += [c.resolve() for c in children
-                              if c.resolve().is_relative_to(real_root)]
+                following += [
+                    c.resolve() for c in children if c.resolve().is_relative_to(real_root)
+                ]
         level = following
     return sorted(found)[:MAX_FOLDERS]
 
@@ -79,5 +80,6 @@ def resolve_dem_folder(choice: str, root: Path | None = None) -> Path:
     root = dem_root() if root is None else root
     if choice in dem_folders(root):
         return (root.resolve() / choice).resolve()
-    raise DemFolderError(f"{choice!r} is not one of the server's DEM folders "
-                         f"(set by {settings.DEM_DIR_ENV})")
+    raise DemFolderError(
+        f"{choice!r} is not one of the server's DEM folders (set by {settings.DEM_DIR_ENV})"
+    )

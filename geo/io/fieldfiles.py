@@ -19,8 +19,13 @@ from geo.errors import Problem
 from geo.io import importing, measurements, uploads
 
 
-def import_measurements(path: str | Path, *, communes: gpd.GeoDataFrame | None = None,
-                        crs=None, source: str = "measurement"):
+def import_measurements(
+    path: str | Path,
+    *,
+    communes: gpd.GeoDataFrame | None = None,
+    crs=None,
+    source: str = "measurement",
+):
     """Read a measurement (or residents' report) file: an :class:`geo.io.importing.Imported` with
     the readings (EPSG:4326; see the module doc) and every problem (file, row, column, reason).
 
@@ -36,8 +41,9 @@ def import_measurements(path: str | Path, *, communes: gpd.GeoDataFrame | None =
     return imported
 
 
-def import_files(files: list[tuple[str | Path, str]], *, communes: gpd.GeoDataFrame | None = None
-                 ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+def import_files(
+    files: list[tuple[str | Path, str]], *, communes: gpd.GeoDataFrame | None = None
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Readings of several files, each given as (path, source: "measurement" or "report"), as
     one layer (EPSG:4326) and the problems of all of them."""
     frames, problems = [], []
@@ -49,8 +55,9 @@ def import_files(files: list[tuple[str | Path, str]], *, communes: gpd.GeoDataFr
     return gpd.GeoDataFrame(layer, geometry="geometry" if frames else None, crs=4326), problems
 
 
-def import_bytes(files: list[tuple[str, bytes, str]], *, communes: gpd.GeoDataFrame | None = None
-                 ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+def import_bytes(
+    files: list[tuple[str, bytes, str]], *, communes: gpd.GeoDataFrame | None = None
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """:func:`import_files` for uploads: (file name, content, source) each, written to a
     temporary folder under a safe name (:func:`geo.io.uploads.safe_filename`) and read from there."""
     refused: list[Problem] = []

@@ -45,8 +45,16 @@ FAR_FROM_COMMUNES_M = 10_000.0
 # this fraction; otherwise the row is refused.
 REPAIR_AREA_TOLERANCE = 0.01
 _MAX_VALUE_CHARS = 200
-_GEOM_NAMES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-               "MultiPolygon", "GeometryCollection")
+_GEOM_NAMES = (
+    "Point",
+    "LineString",
+    "LinearRing",
+    "Polygon",
+    "MultiPoint",
+    "MultiLineString",
+    "MultiPolygon",
+    "GeometryCollection",
+)
 
 
 class Imported(NamedTuple):
@@ -56,9 +64,14 @@ class Imported(NamedTuple):
     problems: list[Problem]
 
 
-def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
-                 communes: gpd.GeoDataFrame | None = None,
-                 reference: pd.DataFrame | None = None) -> Imported:
+def import_layer(
+    path: str | Path,
+    layer: str,
+    *,
+    crs: str | CRS | None = None,
+    communes: gpd.GeoDataFrame | None = None,
+    reference: pd.DataFrame | None = None,
+) -> Imported:
     """Read ``path`` as ``layer`` (one of ``geo.io.loading.LAYERS``).
 
     Parameters
@@ -100,8 +113,9 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
     problems = [*raw.problems, *geom_problems]
     joined = None
     if layer == "communes" and "code" not in frame.columns and "name" in frame.columns:
-        joined, join_problems = join_codes(frame["name"], geometry, name=name, first_row=first,
-                                           reference=reference)
+        joined, join_problems = join_codes(
+            frame["name"], geometry, name=name, first_row=first, reference=reference
+        )
         problems += join_problems
     missing = _missing_columns(frame, layer, SCHEMA[layer], joined, name)
     problems += missing
@@ -111,8 +125,9 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
     out, col_problems, col_bad = _schema_columns(frame, SCHEMA[layer], joined, name, first)
     problems += col_problems
     if layer == "measurements":  # carrier codes, technology, service from a level or bars
-        more, left_out = measurements.finish(out, set(frame.columns), name=name, first=first,
-                                             bad=bad | col_bad)
+        more, left_out = measurements.finish(
+            out, set(frame.columns), name=name, first=first, bad=bad | col_bad
+        )
         problems += more
         col_bad |= left_out
     dup_problems, dup_bad = _duplicate_ids(out, ID_COLUMN.get(layer), bad | col_bad, name, first)
@@ -125,8 +140,7 @@ def import_layer(path: str | Path, layer: str, *, crs: str | CRS | None = None,
     return Imported(gdf, _in_user_columns(problems, user_column))
 
 
-def _opencellid_sites(raw: readers.Raw, name: str,
-                      communes: gpd.GeoDataFrame | None) -> Imported:
+def _opencellid_sites(raw: readers.Raw, name: str, communes: gpd.GeoDataFrame | None) -> Imported:
     """An OpenCellID export read as ``bts_sites``: its cells merged into sites
     (:func:`geo.io.opencellid.cells_to_sites`), far sites warned about."""
     sites, problems = opencellid.cells_to_sites(raw, name=name, problems=list(raw.problems))
@@ -159,17 +173,26 @@ def _map_columns(raw: readers.Raw, layer: str) -> tuple[pd.DataFrame, dict[str, 
     return frame.rename(columns=renamed), renamed
 
 
-def _missing_columns(frame: pd.DataFrame, layer: str, columns, joined: pd.DataFrame | None,
-                     name: str) -> list[Problem]:
+def _missing_columns(
+    frame: pd.DataFrame, layer: str, columns, joined: pd.DataFrame | None, name: str
+) -> list[Problem]:
     """One problem per required schema column the file lacks (a joined ``code`` counts)."""
-    missing = [c.name for c in columns if c.required and c.name not in frame.columns
-               and not (joined is not None and c.name == "code")]
-    return [Problem(name, None, column, None, _missing_reason(column, layer, frame))
-            for column in missing]
+    missing = [
+        c.name
+        for c in columns
+        if c.required
+        and c.name not in frame.columns
+        and not (joined is not None and c.name == "code")
+    ]
+    return [
+        Problem(name, None, column, None, _missing_reason(column, layer, frame))
+        for column in missing
+    ]
 
 
-def _schema_columns(frame: pd.DataFrame, columns, joined: pd.DataFrame | None, name: str,
-                    first: int) -> tuple[pd.DataFrame, list[Problem], set]:
+def _schema_columns(
+    frame: pd.DataFrame, columns, joined: pd.DataFrame | None, name: str, first: int
+) -> tuple[pd.DataFrame, list[Problem], set]:
     """The schema columns parsed from the file (or from the joined codes, or empty defaults),
     the problems met, and the index labels of the rows refused."""
     out = pd.DataFrame(index=frame.index)
@@ -191,14 +214,17 @@ def _schema_columns(frame: pd.DataFrame, columns, joined: pd.DataFrame | None, n
     return out, problems, bad
 
 
-def _duplicate_ids(out: pd.DataFrame, id_col: str | None, bad: set, name: str,
-                   first: int) -> tuple[list[Problem], set]:
+def _duplicate_ids(
+    out: pd.DataFrame, id_col: str | None, bad: set, name: str, first: int
+) -> tuple[list[Problem], set]:
     """A problem and a refusal for each repeated identifier after its first good row."""
     if not id_col:
         return [], set()
     dup = out[id_col].duplicated(keep="first") & ~out.index.isin(bad) & (out[id_col] != "")
-    problems = [Problem(name, int(i) + first, id_col, str(out.at[i, id_col]),
-                        reason("duplicate_id")) for i in out.index[dup]]
+    problems = [
+        Problem(name, int(i) + first, id_col, str(out.at[i, id_col]), reason("duplicate_id"))
+        for i in out.index[dup]
+    ]
     return problems, set(out.index[dup])
 
 
@@ -218,14 +244,15 @@ def _assemble(out: pd.DataFrame, geometry: np.ndarray, columns) -> gpd.GeoDataFr
 
 def _in_user_columns(problems: list[Problem], user_column: dict[str, str]) -> list[Problem]:
     """``problems`` with each column named as the user's file names it ("Vĩ độ", not ``lat``)."""
+
     def own(column: str | None) -> str | None:
         if column is None:
             return None
         if column == "lat/lon" and "lat" not in user_column and "latlon" in user_column:
             return user_column["latlon"]  # one "Tọa độ" column
         return "/".join(user_column.get(part, part) for part in column.split("/"))
-    return [p if own(p.column) == p.column else replace(p, column=own(p.column))
-            for p in problems]
+
+    return [p if own(p.column) == p.column else replace(p, column=own(p.column)) for p in problems]
 
 
 def _why(exc: Exception) -> Reason | str:
@@ -235,18 +262,21 @@ def _why(exc: Exception) -> Reason | str:
 
 # --- geometry ---------------------------------------------------------------------------------------
 
+
 def _plausible_degrees(bounds: np.ndarray) -> bool:
     xmin, ymin, xmax, ymax = bounds
-    return bool(np.all(np.isfinite(bounds)) and -180 <= xmin <= xmax <= 180
-                and -90 <= ymin <= ymax <= 90)
+    return bool(
+        np.all(np.isfinite(bounds)) and -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90
+    )
 
 
 def _metres_hint(bounds: np.ndarray) -> Reason:
     return reason("metres_hint", x=round(float(bounds[2])), y=round(float(bounds[3])))
 
 
-def _vector_geometry(frame: gpd.GeoDataFrame, name: str, layer: str, first: int,
-                     crs) -> tuple[np.ndarray | None, list[Problem]]:
+def _vector_geometry(
+    frame: gpd.GeoDataFrame, name: str, layer: str, first: int, crs
+) -> tuple[np.ndarray | None, list[Problem]]:
     problems: list[Problem] = []
     series = frame.geometry
     present = series[~(series.isna() | series.is_empty)]
@@ -255,20 +285,32 @@ def _vector_geometry(frame: gpd.GeoDataFrame, name: str, layer: str, first: int,
         if crs is not None:
             series = series.set_crs(crs)
         elif _plausible_degrees(bounds):
-            problems.append(Problem(name, None, "geometry", None, reason("no_crs_degrees"),
-                                    "warning"))
+            problems.append(
+                Problem(name, None, "geometry", None, reason("no_crs_degrees"), "warning")
+            )
             series = series.set_crs(WGS84)
         else:
-            return None, [Problem(name, None, "geometry", None,
-                                  reason("no_crs_metres", hint=_metres_hint(bounds)))]
+            return None, [
+                Problem(
+                    name, None, "geometry", None, reason("no_crs_metres", hint=_metres_hint(bounds))
+                )
+            ]
     elif series.crs.is_geographic and len(present) and not _plausible_degrees(bounds):
-        return None, [Problem(name, None, "geometry", str(series.crs.name),
-                              reason("crs_not_degrees", hint=_metres_hint(bounds)))]
+        return None, [
+            Problem(
+                name,
+                None,
+                "geometry",
+                str(series.crs.name),
+                reason("crs_not_degrees", hint=_metres_hint(bounds)),
+            )
+        ]
     try:
         geoms = series.to_crs(WGS84).to_numpy()
     except Exception as exc:
-        return None, [Problem(name, None, "geometry", str(series.crs),
-                              reason("reproject", detail=str(exc)))]
+        return None, [
+            Problem(name, None, "geometry", str(series.crs), reason("reproject", detail=str(exc)))
+        ]
     wanted = ("Polygon", "MultiPolygon") if layer == "communes" else ("Point",)
     out = geoms.copy()
     types = shapely.get_type_id(geoms)
@@ -278,12 +320,23 @@ def _vector_geometry(frame: gpd.GeoDataFrame, name: str, layer: str, first: int,
             problems.append(Problem(name, row, "geometry", None, reason("geometry_empty")))
             continue
         type_name = _GEOM_NAMES[types[i]] if 0 <= types[i] < len(_GEOM_NAMES) else "unknown"
-        if type_name == "MultiPoint" and wanted == ("Point",) and shapely.get_num_geometries(geom) == 1:
+        if (
+            type_name == "MultiPoint"
+            and wanted == ("Point",)
+            and shapely.get_num_geometries(geom) == 1
+        ):
             out[i] = geom = shapely.get_geometry(geom, 0)
             type_name = "Point"
         if type_name not in wanted:
-            problems.append(Problem(name, row, "geometry", type_name, reason(
-                "expected_polygon" if layer == "communes" else "expected_point")))
+            problems.append(
+                Problem(
+                    name,
+                    row,
+                    "geometry",
+                    type_name,
+                    reason("expected_polygon" if layer == "communes" else "expected_point"),
+                )
+            )
             continue
         if not np.isfinite(shapely.get_coordinates(geom)).all():
             problems.append(Problem(name, row, "geometry", None, reason("not_finite_coords")))
@@ -292,12 +345,27 @@ def _vector_geometry(frame: gpd.GeoDataFrame, name: str, layer: str, first: int,
             why = shapely.is_valid_reason(geom)
             repaired, change = repair_polygon(geom)
             if repaired is None:
-                problems.append(Problem(name, row, "geometry", None, reason(
-                    "invalid_geometry", detail=why, change=100.0 * change)))
+                problems.append(
+                    Problem(
+                        name,
+                        row,
+                        "geometry",
+                        None,
+                        reason("invalid_geometry", detail=why, change=100.0 * change),
+                    )
+                )
                 continue
             out[i] = repaired
-            problems.append(Problem(name, row, "geometry", None, reason(
-                "repaired", 4, detail=why, change=100.0 * change), "warning"))
+            problems.append(
+                Problem(
+                    name,
+                    row,
+                    "geometry",
+                    None,
+                    reason("repaired", 4, detail=why, change=100.0 * change),
+                    "warning",
+                )
+            )
     return out, problems
 
 
@@ -306,11 +374,16 @@ def repair_polygon(geom) -> tuple[shapely.Geometry | None, float]:
     polygonal parts; (None, change) when the change exceeds :data:`REPAIR_AREA_TOLERANCE` or
     nothing polygonal is left. Areas are compared in the shape's own units (ratio only)."""
     fixed = shapely.make_valid(geom)
-    parts = [p for p in shapely.get_parts(fixed)
-             if shapely.get_type_id(p) in (3, 6)]  # Polygon, MultiPolygon
+    parts = [
+        p for p in shapely.get_parts(fixed) if shapely.get_type_id(p) in (3, 6)
+    ]  # Polygon, MultiPolygon
     if fixed.geom_type == "GeometryCollection":
-        parts = [q for p in shapely.get_parts(fixed) for q in shapely.get_parts(p)
-                 if q.geom_type in ("Polygon", "MultiPolygon")]
+        parts = [
+            q
+            for p in shapely.get_parts(fixed)
+            for q in shapely.get_parts(p)
+            if q.geom_type in ("Polygon", "MultiPolygon")
+        ]
     if not parts:
         return None, 1.0
     fixed = shapely.union_all(parts)
@@ -321,8 +394,9 @@ def repair_polygon(geom) -> tuple[shapely.Geometry | None, float]:
     return fixed, change
 
 
-def _table_points(frame: pd.DataFrame, name: str, first: int,
-                  crs) -> tuple[np.ndarray | None, list[Problem]]:
+def _table_points(
+    frame: pd.DataFrame, name: str, first: int, crs
+) -> tuple[np.ndarray | None, list[Problem]]:
     """Points (EPSG:4326; None for refused rows) from a table's coordinate columns, and the
     problems; (None, problems) when the file has no coordinates or they are not degrees.
 
@@ -341,8 +415,9 @@ def _table_points(frame: pd.DataFrame, name: str, first: int,
     lat, lon, not_degrees = _to_degrees(lat, lon, ~bad, crs)
     if not_degrees is not None:
         return None, problems + [Problem(name, None, "lat/lon", None, not_degrees)]
-    lat, lon, bad, point_problems = _check_points(frame, lat, lon, bad, hemis, pair=pair,
-                                                  name=name, first=first)
+    lat, lon, bad, point_problems = _check_points(
+        frame, lat, lon, bad, hemis, pair=pair, name=name, first=first
+    )
     geoms = shapely.points(lon, lat)
     geoms[bad] = None
     return geoms, problems + point_problems
@@ -364,9 +439,18 @@ def _parse_lat_lon(frame: pd.DataFrame, name: str, first: int):
                 bad[k] = True
                 continue
             if axis is not None and axis != column:
-                problems.append(Problem(name, int(i) + first, column, _show(text), reason(
-                    "hemisphere_axis", axis=reason("longitude" if axis == "lon"
-                                                   else "latitude"))))
+                problems.append(
+                    Problem(
+                        name,
+                        int(i) + first,
+                        column,
+                        _show(text),
+                        reason(
+                            "hemisphere_axis",
+                            axis=reason("longitude" if axis == "lon" else "latitude"),
+                        ),
+                    )
+                )
                 bad[k] = True
             hemis[k] |= axis is not None
             target[k] = value
@@ -394,14 +478,24 @@ def _missing_coordinates(frame: pd.DataFrame, name: str) -> list[Problem]:
     hint = ""
     if len(frame.columns) == 1 and any(d in str(frame.columns[0]) for d in " :"):
         hint = reason("one_column_hint")
-    return [Problem(name, None, c, None, reason(
-                "missing_coordinate", column=c, aliases=aliases, found=found, hint=hint))
-            for c, aliases in (("lat", "Vĩ độ, vi_do, latitude, y"),
-                               ("lon", "Kinh độ, kinh_do, lng, long, longitude, x"))]
+    return [
+        Problem(
+            name,
+            None,
+            c,
+            None,
+            reason("missing_coordinate", column=c, aliases=aliases, found=found, hint=hint),
+        )
+        for c, aliases in (
+            ("lat", "Vĩ độ, vi_do, latitude, y"),
+            ("lon", "Kinh độ, kinh_do, lng, long, longitude, x"),
+        )
+    ]
 
 
-def _to_degrees(lat: np.ndarray, lon: np.ndarray, ok: np.ndarray,
-                crs) -> tuple[np.ndarray, np.ndarray, Reason | None]:
+def _to_degrees(
+    lat: np.ndarray, lon: np.ndarray, ok: np.ndarray, crs
+) -> tuple[np.ndarray, np.ndarray, Reason | None]:
     """(lat, lon) in WGS 84 degrees: the ``ok`` rows converted from ``crs`` when one is given.
     Without one, the reason to refuse the file when most values look like metres, else None."""
     lat, lon = lat.copy(), lon.copy()
@@ -410,15 +504,27 @@ def _to_degrees(lat: np.ndarray, lon: np.ndarray, ok: np.ndarray,
         lon[ok], lat[ok] = transformer.transform(lon[ok], lat[ok])
         return lat, lon, None
     out_of_range = ok & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
-    if out_of_range.sum() > 0 and out_of_range.sum() >= 0.5 * ok.sum() and \
-            np.nanmax(np.abs(np.r_[lat[out_of_range], lon[out_of_range]])) > 1000:
+    if (
+        out_of_range.sum() > 0
+        and out_of_range.sum() >= 0.5 * ok.sum()
+        and np.nanmax(np.abs(np.r_[lat[out_of_range], lon[out_of_range]])) > 1000
+    ):
         bounds = np.array([0, 0, np.nanmax(lon[ok]), np.nanmax(lat[ok])])
         return lat, lon, reason("not_degrees", hint=_metres_hint(bounds))
     return lat, lon, None
 
 
-def _check_points(frame: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, bad: np.ndarray,
-                  hemis: np.ndarray, *, pair: bool, name: str, first: int):
+def _check_points(
+    frame: pd.DataFrame,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    bad: np.ndarray,
+    hemis: np.ndarray,
+    *,
+    pair: bool,
+    name: str,
+    first: int,
+):
     """(lat, lon, refused, problems): latitude and longitude swapped back where only the swap
     puts a point in Vietnam (and no hemisphere letter fixed the axes), out-of-range rows refused."""
     lat, lon, refused = lat.copy(), lon.copy(), bad.copy()
@@ -426,17 +532,36 @@ def _check_points(frame: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, bad: np
     for k, i in enumerate(frame.index):
         if bad[k]:
             continue
-        swapped = (not hemis[k] and _in(lon[k], VIETNAM_LAT) and _in(lat[k], VIETNAM_LON)
-                   and not (_in(lat[k], VIETNAM_LAT) and _in(lon[k], VIETNAM_LON)))
+        swapped = (
+            not hemis[k]
+            and _in(lon[k], VIETNAM_LAT)
+            and _in(lat[k], VIETNAM_LON)
+            and not (_in(lat[k], VIETNAM_LAT) and _in(lon[k], VIETNAM_LON))
+        )
         if swapped:
-            problems.append(Problem(name, int(i) + first, "latlon" if pair else "lat",
-                                    f"{lat[k]:g}, {lon[k]:g}", reason("swapped"), "warning"))
+            problems.append(
+                Problem(
+                    name,
+                    int(i) + first,
+                    "latlon" if pair else "lat",
+                    f"{lat[k]:g}, {lon[k]:g}",
+                    reason("swapped"),
+                    "warning",
+                )
+            )
             lat[k], lon[k] = lon[k], lat[k]
         for column, value, limit in (("lat", lat[k], 90), ("lon", lon[k], 180)):
             if abs(value) > limit:
                 raw = frame.at[i, "latlon"] if pair else frame.at[i, column]
-                problems.append(Problem(name, int(i) + first, "latlon" if pair else column,
-                                        _show(raw), reason("out_of_range", limit=limit)))
+                problems.append(
+                    Problem(
+                        name,
+                        int(i) + first,
+                        "latlon" if pair else column,
+                        _show(raw),
+                        reason("out_of_range", limit=limit),
+                    )
+                )
                 refused[k] = True
     return lat, lon, refused, problems
 
@@ -458,8 +583,14 @@ def _missing_reason(column: str, layer: str, frame: pd.DataFrame) -> Reason:
     return reason("missing_column", column=column, also=also, hint=hint, found=found)
 
 
-def far_points(points: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, *, file: str,
-               rows: np.ndarray, max_m: float = FAR_FROM_COMMUNES_M) -> list[Problem]:
+def far_points(
+    points: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    *,
+    file: str,
+    rows: np.ndarray,
+    max_m: float = FAR_FROM_COMMUNES_M,
+) -> list[Problem]:
     """Warnings for points farther than ``max_m`` metres from every commune (kept)."""
     crs = working_crs(communes)
     area = shapely.union_all(communes.to_crs(crs).geometry.to_numpy())
@@ -468,18 +599,29 @@ def far_points(points: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, *, file: st
     out = []
     for k in np.flatnonzero(dist > max_m):
         p = points.geometry.iloc[k]
-        out.append(Problem(file, int(rows[k]), "lat/lon", f"{p.y:.6f}, {p.x:.6f}",
-                           reason("far_point", 1, km=float(dist[k]) / 1000), "warning"))
+        out.append(
+            Problem(
+                file,
+                int(rows[k]),
+                "lat/lon",
+                f"{p.y:.6f}, {p.x:.6f}",
+                reason("far_point", 1, km=float(dist[k]) / 1000),
+                "warning",
+            )
+        )
     return out
 
 
 # --- values -------------------------------------------------------------------------------------------
 
+
 def _parse_column(series: pd.Series, col, name: str, first: int) -> tuple[pd.Series, list[Problem]]:
     problems: list[Problem] = []
     values = []
     for i, raw in series.items():
-        text = "" if raw is None or (isinstance(raw, float) and math.isnan(raw)) else str(raw).strip()
+        text = (
+            "" if raw is None or (isinstance(raw, float) and math.isnan(raw)) else str(raw).strip()
+        )
         value, why, note = parse_value(text, col)
         if why:
             problems.append(Problem(name, int(i) + first, col.name, _show(text), why))
@@ -524,6 +666,7 @@ def _limit(value: float) -> int | float:
 
 # --- commune codes ----------------------------------------------------------------------------------
 
+
 def reference_communes() -> pd.DataFrame:
     """Legacy (before 1 July 2025) GSO communes of Vietnam from ``vietnamadminunits``: columns
     code, name, lat, lon, code_2025, name_2025, district, province."""
@@ -533,8 +676,14 @@ def reference_communes() -> pd.DataFrame:
     return units[["code", "name", "lat", "lon", "code_2025", "name_2025", "district", "province"]]
 
 
-def join_codes(names: pd.Series, geometry: np.ndarray | None, *, name: str, first_row: int,
-               reference: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+def join_codes(
+    names: pd.Series,
+    geometry: np.ndarray | None,
+    *,
+    name: str,
+    first_row: int,
+    reference: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, list[Problem]]:
     """GSO codes for commune ``names`` by name, ignoring diacritics, case, spaces and the
     "Xã"/"Thị trấn"/"Phường" prefix ("Xã Tà Rụt" = "Ta Rut"). Where several reference communes
     share the name, the one whose point lies in (or nearest to) the row's polygon wins.
@@ -558,24 +707,44 @@ def join_codes(names: pd.Series, geometry: np.ndarray | None, *, name: str, firs
         candidates = by_bare.get(bare_name(text), []) if text.strip() else []
         if not candidates:
             close = difflib.get_close_matches(bare_name(text), list(by_bare), n=3, cutoff=0.8)
-            suggestion = (reason("close_names", names=", ".join(ref.at[by_bare[c][0], "name"]
-                                                                for c in close)) if close else "")
-            problems.append(Problem(name, int(i) + first_row, "name", _show(text), reason(
-                "no_commune_name", reference=label, suggestion=suggestion)))
+            suggestion = (
+                reason("close_names", names=", ".join(ref.at[by_bare[c][0], "name"] for c in close))
+                if close
+                else ""
+            )
+            problems.append(
+                Problem(
+                    name,
+                    int(i) + first_row,
+                    "name",
+                    _show(text),
+                    reason("no_commune_name", reference=label, suggestion=suggestion),
+                )
+            )
             continue
         chosen = candidates[0]
         if len(candidates) > 1 and has_points and geometry is not None and geometry[k] is not None:
             geom = geometry[k]
-            pts = shapely.points(ref.loc[candidates, "lon"].to_numpy(float),
-                                 ref.loc[candidates, "lat"].to_numpy(float))
+            pts = shapely.points(
+                ref.loc[candidates, "lon"].to_numpy(float),
+                ref.loc[candidates, "lat"].to_numpy(float),
+            )
             chosen = candidates[int(np.argmin(shapely.distance(geom, pts)))]
         out.at[i, "code"] = str(ref.at[chosen, "code"])
         for col in ("code_2025", "name_2025"):
             if col in ref.columns and isinstance(ref.at[chosen, col], str):
                 out.at[i, col] = ref.at[chosen, col]
     matched = int(out["code"].notna().sum())
-    problems.append(Problem(name, None, "code", None, reason(
-        "codes_by_name", matched=matched, total=len(names), reference=label), "warning"))
+    problems.append(
+        Problem(
+            name,
+            None,
+            "code",
+            None,
+            reason("codes_by_name", matched=matched, total=len(names), reference=label),
+            "warning",
+        )
+    )
     if "code_2025" in ref.columns and matched:
         out["code_2025"] = out["code_2025"].where(out["code"].notna())
     return out, problems
@@ -589,13 +758,26 @@ REPORT_COLUMNS = ("severity", "file", "row", "column", "value", "reason")
 def report_frame(problems: list[Problem], *, lang: str = "en") -> pd.DataFrame:
     """The problems as a table (severity, file, row, column, value, reason), errors first; the
     reasons in ``lang``, the column named as the user's file names it."""
-    rows = [{"severity": p.severity, "file": p.file, "row": p.row, "column": p.column,
-             "value": p.value, "reason": p.text(lang)} for p in problems]
+    rows = [
+        {
+            "severity": p.severity,
+            "file": p.file,
+            "row": p.row,
+            "column": p.column,
+            "value": p.value,
+            "reason": p.text(lang),
+        }
+        for p in problems
+    ]
     frame = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
     frame["row"] = frame["row"].astype("Int64")
     order = frame["severity"].map({"error": 0, "warning": 1}).fillna(0)
-    return frame.assign(_o=order).sort_values("_o", kind="stable").drop(columns="_o") \
+    return (
+        frame.assign(_o=order)
+        .sort_values("_o", kind="stable")
+        .drop(columns="_o")
         .reset_index(drop=True)
+    )
 
 
 def _cell(value) -> object:
@@ -624,8 +806,11 @@ def counts(problems: list[Problem]) -> dict[str, int]:
     """{"error": problems that left something out, "warning": the others, "rows_out": distinct
     rows (or whole files) left out}."""
     errors = [p for p in problems if p.is_error]
-    return {"error": len(errors), "warning": len(problems) - len(errors),
-            "rows_out": len({(p.file, p.row) for p in errors})}
+    return {
+        "error": len(errors),
+        "warning": len(problems) - len(errors),
+        "rows_out": len({(p.file, p.row) for p in errors}),
+    }
 
 
 def layer_counts(dataset) -> dict[str, int]:
@@ -666,10 +851,15 @@ def report_table(problems: list[Problem], *, lang: str = "vi") -> pd.DataFrame:
 def refusals(problems: list[Problem], *, lang: str = "vi", limit: int = 5) -> list[str]:
     """The first ``limit`` problems that refused a whole file, as Markdown lines "**file**: reason"
     in ``lang`` (file names and reasons escaped: they are text, never markup)."""
+
     def text(value: str) -> str:
         return re.sub(r"([\\`*_{}\[\]()#+\-.!|$<>~])", r"\\\1", value)
-    return [f"**{text(p.file)}**: {text(p.text(lang))}" for p in problems
-            if p.is_error and p.row is None][:limit]
+
+    return [
+        f"**{text(p.file)}**: {text(p.text(lang))}"
+        for p in problems
+        if p.is_error and p.row is None
+    ][:limit]
 
 
 def layer_table(dataset, *, lang: str = "vi") -> pd.DataFrame:
@@ -677,6 +867,9 @@ def layer_table(dataset, *, lang: str = "vi") -> pd.DataFrame:
     from geo import i18n
 
     rows = layer_counts(dataset)
-    return pd.DataFrame({i18n.t("import.layer", lang): [i18n.t(f"import.layer_{k}", lang)
-                                                        for k in rows],
-                         i18n.t("import.count", lang): list(rows.values())})
+    return pd.DataFrame(
+        {
+            i18n.t("import.layer", lang): [i18n.t(f"import.layer_{k}", lang) for k in rows],
+            i18n.t("import.count", lang): list(rows.values()),
+        }
+    )

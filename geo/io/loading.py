@@ -22,20 +22,34 @@ from geo.crs import working_crs
 from geo.errors import DataError, PhusongError, Problem
 from geo.io import population as pop_module
 from geo.model.schema import (  # noqa: F401  (re-exported: loading.LAYERS, loading.Dataset, …)
-    ID_COLUMN, LAYERS, OPTIONAL_LAYERS, POINT_LAYERS, SCHEMA, Column, Dataset, PopulationGrid,
-    empty_layer)
+    ID_COLUMN,
+    LAYERS,
+    OPTIONAL_LAYERS,
+    POINT_LAYERS,
+    SCHEMA,
+    Column,
+    Dataset,
+    PopulationGrid,
+    empty_layer,
+)
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".kmz", ".fgb")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
+
+
 def find_layer_file(folder: Path, layer: str) -> Path | None:
     """The file in ``folder`` holding ``layer`` (by file stem), or None."""
-    candidates = [p for p in sorted(folder.iterdir())
-                  if p.stem == layer and p.suffix.lower() in VECTOR_SUFFIXES + TABLE_SUFFIXES]
+    candidates = [
+        p
+        for p in sorted(folder.iterdir())
+        if p.stem == layer and p.suffix.lower() in VECTOR_SUFFIXES + TABLE_SUFFIXES
+    ]
     return candidates[0] if candidates else None
 
 
-def load_dataset(folder: str | Path, *, strict: bool = True,
-                 overrides: dict[str, str | Path] | None = None) -> Dataset:
+def load_dataset(
+    folder: str | Path, *, strict: bool = True, overrides: dict[str, str | Path] | None = None
+) -> Dataset:
     """Read and validate every layer of the dataset in ``folder``.
 
     Parameters
@@ -65,12 +79,20 @@ def load_dataset(folder: str | Path, *, strict: bool = True,
             if layer in OPTIONAL_LAYERS:
                 layers[layer] = None
                 continue
-            problems.append(Problem(str(folder / f"{layer}.*"), None, None, None,
-                                    i18n.reason("layer_missing", layer=layer)))
+            problems.append(
+                Problem(
+                    str(folder / f"{layer}.*"),
+                    None,
+                    None,
+                    None,
+                    i18n.reason("layer_missing", layer=layer),
+                )
+            )
             layers[layer] = empty_layer(layer)
             continue
-        gdf, layer_problems = read_layer(path, layer, crs=layer_crs.get(layer),
-                                         communes=layers.get("communes"))
+        gdf, layer_problems = read_layer(
+            path, layer, crs=layer_crs.get(layer), communes=layers.get("communes")
+        )
         layers[layer] = gdf
         problems += layer_problems
         if layer == "communes" and not len(gdf) and not any(p.is_error for p in layer_problems):
@@ -78,20 +100,31 @@ def load_dataset(folder: str | Path, *, strict: bool = True,
 
     # The folder's own grid with other communes (e.g. uploaded for another district) may not fit
     # them: then it is only a warning, since the user did not choose that grid.
-    population = _read_population(overrides.get("population") or pop_module.find_grid(folder),
-                                  layers["communes"], problems,
-                                  implicit="population" not in overrides and "communes" in overrides)
+    population = _read_population(
+        overrides.get("population") or pop_module.find_grid(folder),
+        layers["communes"],
+        problems,
+        implicit="population" not in overrides and "communes" in overrides,
+    )
     errors = [p for p in problems if p.is_error]
     if strict and errors:
         raise DataError(problems, f"{len(errors)} problem(s) in dataset {folder}")
-    return Dataset(communes=layers["communes"], bts_sites=layers["bts_sites"],
-                   loudspeakers=layers["loudspeakers"], internet_points=layers["internet_points"],
-                   settlements=layers["settlements"], name=meta.get("name", folder.name),
-                   sources=_sources(meta, problems), problems=problems, population=population)
+    return Dataset(
+        communes=layers["communes"],
+        bts_sites=layers["bts_sites"],
+        loudspeakers=layers["loudspeakers"],
+        internet_points=layers["internet_points"],
+        settlements=layers["settlements"],
+        name=meta.get("name", folder.name),
+        sources=_sources(meta, problems),
+        problems=problems,
+        population=population,
+    )
 
 
-def read_layer(path: str | Path, layer: str, *, crs=None,
-               communes: gpd.GeoDataFrame | None = None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+def read_layer(
+    path: str | Path, layer: str, *, crs=None, communes: gpd.GeoDataFrame | None = None
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Read one layer file and validate it against ``SCHEMA[layer]``.
 
     Returns the valid rows (EPSG:4326, schema columns typed) and the problems of the others
@@ -104,8 +137,14 @@ def read_layer(path: str | Path, layer: str, *, crs=None,
 
 # --- helpers -------------------------------------------------------------------------------------
 
-def _read_population(path: Path | None, communes: gpd.GeoDataFrame | None,
-                     problems: list[Problem], *, implicit: bool = False) -> PopulationGrid | None:
+
+def _read_population(
+    path: Path | None,
+    communes: gpd.GeoDataFrame | None,
+    problems: list[Problem],
+    *,
+    implicit: bool = False,
+) -> PopulationGrid | None:
     """The population grid at ``path`` cut to the communes, or None; a grid that cannot be used is
     one error (a warning when ``implicit``: the folder's grid under communes given apart, people
     then spread evenly) and communes it does not cover are warnings, added to ``problems``."""
@@ -116,9 +155,16 @@ def _read_population(path: Path | None, communes: gpd.GeoDataFrame | None,
     try:
         grid = pop_module.read_grid(path, area=communes)
     except pop_module.GridError as exc:
-        problems.append(Problem(exc.name, None, None, None,
-                                i18n.reason("grid_not_used", reason=exc.reason) if implicit
-                                else exc.reason, severity="warning" if implicit else "error"))
+        problems.append(
+            Problem(
+                exc.name,
+                None,
+                None,
+                None,
+                i18n.reason("grid_not_used", reason=exc.reason) if implicit else exc.reason,
+                severity="warning" if implicit else "error",
+            )
+        )
         return None
     except PhusongError as exc:  # the file is missing
         problems.append(Problem(Path(path).name, None, None, None, str(exc)))
@@ -127,21 +173,29 @@ def _read_population(path: Path | None, communes: gpd.GeoDataFrame | None,
     return grid
 
 
-
-
 def _sources(meta: dict, problems: list[Problem]) -> tuple[str | dict[str, str], ...]:
     """The ``sources`` of dataset.json: strings, or objects with one string per language
     (``{"vi": "…", "en": "…"}``); any other entry is reported and left out."""
     kept = []
     for i, entry in enumerate(meta.get("sources", ()) or ()):
         if isinstance(entry, str) or (
-                isinstance(entry, dict) and entry and set(entry) <= set(settings.LANGS)
-                and all(isinstance(v, str) for v in entry.values())):
+            isinstance(entry, dict)
+            and entry
+            and set(entry) <= set(settings.LANGS)
+            and all(isinstance(v, str) for v in entry.values())
+        ):
             kept.append(entry)
         else:
-            problems.append(Problem("dataset.json", i + 1, "sources", str(entry)[:80],
-                                    i18n.reason("bad_source", langs=", ".join(settings.LANGS)),
-                                    severity="warning"))
+            problems.append(
+                Problem(
+                    "dataset.json",
+                    i + 1,
+                    "sources",
+                    str(entry)[:80],
+                    i18n.reason("bad_source", langs=", ".join(settings.LANGS)),
+                    severity="warning",
+                )
+            )
     return tuple(kept)
 
 
@@ -151,7 +205,8 @@ def _read_meta(path: Path, problems: list[Problem]) -> dict:
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        problems.append(Problem(path.name, None, None, None,
-                                i18n.reason("not_json", detail=str(exc))))
+        problems.append(
+            Problem(path.name, None, None, None, i18n.reason("not_json", detail=str(exc)))
+        )
         return {}
     return meta if isinstance(meta, dict) else {}

@@ -36,15 +36,49 @@ from geo.i18n import fold, reason
 SERVICES: tuple[str, ...] = ("yes", "weak", "no")
 SOURCES: tuple[str, ...] = ("measurement", "report")
 # Columns of a residents' reports layer as exported (and imported back): position, then these.
-REPORT_COLUMNS: tuple[str, ...] = ("lat", "lon", "carrier", "technology", "service", "note", "date",
-                                   "reporter")
+REPORT_COLUMNS: tuple[str, ...] = (
+    "lat",
+    "lon",
+    "carrier",
+    "technology",
+    "service",
+    "note",
+    "date",
+    "reporter",
+)
 
 _SERVICE_WORDS = {
-    "yes": ("yes", "y", "co", "co song", "co dich vu", "true", "1", "ok", "tot", "good", "x",
-            "service", "covered", "dung"),
+    "yes": (
+        "yes",
+        "y",
+        "co",
+        "co song",
+        "co dich vu",
+        "true",
+        "1",
+        "ok",
+        "tot",
+        "good",
+        "x",
+        "service",
+        "covered",
+        "dung",
+    ),
     "weak": ("weak", "yeu", "song yeu", "chap chon", "poor", "kem", "1 vach"),
-    "no": ("no", "n", "khong", "khong co", "khong co song", "mat song", "false", "0", "none",
-           "no service", "lom song", "sai"),
+    "no": (
+        "no",
+        "n",
+        "khong",
+        "khong co",
+        "khong co song",
+        "mat song",
+        "false",
+        "0",
+        "none",
+        "no service",
+        "lom song",
+        "sai",
+    ),
 }
 _SERVICE_LOOKUP = {w: s for s, words in _SERVICE_WORDS.items() for w in words}
 # "452-04", "45204", "452 04", "452/04", "452.04", "MCC 452 MNC 4"
@@ -70,9 +104,9 @@ def parse_carrier(text: str):
             raise ValueError(reason("foreign_mcc", mcc=str(mcc), ours=str(settings.MCC_VIET_NAM)))
         return carrier_of_mnc(mnc)
     for prefix in ("vn ", "vietnam ", "viet nam "):  # "VN Viettel" as phones name the network
-        if key.startswith(prefix) and key[len(prefix):]:
+        if key.startswith(prefix) and key[len(prefix) :]:
             try:
-                return normalise.normalise_carrier(key[len(prefix):])
+                return normalise.normalise_carrier(key[len(prefix) :])
             except ValueError:
                 break
     return normalise.normalise_carrier(text)
@@ -83,10 +117,15 @@ def carrier_of_mnc(mnc: int):
     if mnc in settings.MNC_CARRIER:
         return settings.MNC_CARRIER[mnc], None
     if mnc in settings.MNC_UNMODELLED:
-        return "other", reason("unmodelled_carrier", name=settings.MNC_UNMODELLED[mnc],
-                               code=f"{settings.MCC_VIET_NAM}-{mnc:02d}")
-    known = ", ".join(f"{m:02d} {c}" for m, c in sorted(
-        settings.MNC_CARRIER.items() | settings.MNC_UNMODELLED.items()))
+        return "other", reason(
+            "unmodelled_carrier",
+            name=settings.MNC_UNMODELLED[mnc],
+            code=f"{settings.MCC_VIET_NAM}-{mnc:02d}",
+        )
+    known = ", ".join(
+        f"{m:02d} {c}"
+        for m, c in sorted(settings.MNC_CARRIER.items() | settings.MNC_UNMODELLED.items())
+    )
     raise ValueError(reason("unknown_mnc", code=f"{settings.MCC_VIET_NAM}-{mnc:02d}", known=known))
 
 
@@ -97,7 +136,7 @@ def parse_technology(text: str) -> str:
 
 
 def parse_service(text: str) -> str:
-    """"yes", "weak" or "no" from có/không/yếu, yes/no/weak, 1/0, true/false …"""
+    """ "yes", "weak" or "no" from có/không/yếu, yes/no/weak, 1/0, true/false …"""
     found = _SERVICE_LOOKUP.get(_key(text))
     if found is None:
         raise ValueError(reason("not_service"))
@@ -128,8 +167,9 @@ def has_service(service) -> np.ndarray:
     return (values == "yes") | ((values == "weak") & settings.WEAK_IS_SERVICE)
 
 
-def finish(out: pd.DataFrame, present: set[str], *, name: str, first: int,
-           bad: set) -> tuple[list[Problem], set]:
+def finish(
+    out: pd.DataFrame, present: set[str], *, name: str, first: int, bad: set
+) -> tuple[list[Problem], set]:
     """Hook of :func:`geo.io.importing.import_layer` for the ``measurements`` layer: turns the text
     cells of ``out`` (parsed schema columns, index = file rows − ``first``) into carrier,
     technology and service in place. ``present``: the canonical columns the file has.
@@ -140,9 +180,21 @@ def finish(out: pd.DataFrame, present: set[str], *, name: str, first: int,
     problems: list[Problem] = []
     newly: set = set()
     if not ({"carrier", "operator_code"} & present):
-        problems.append(Problem(name, None, "carrier", None, reason(
-            "missing_column", column="carrier", also="", hint="",
-            found=", ".join(sorted(present)))))
+        problems.append(
+            Problem(
+                name,
+                None,
+                "carrier",
+                None,
+                reason(
+                    "missing_column",
+                    column="carrier",
+                    also="",
+                    hint="",
+                    found=", ".join(sorted(present)),
+                ),
+            )
+        )
         return problems, set(out.index)
     if not ({"service", "level_dbm", "bars"} & present):
         problems.append(Problem(name, None, "service", None, reason("no_service_column")))
@@ -168,8 +220,14 @@ def finish(out: pd.DataFrame, present: set[str], *, name: str, first: int,
             continue
         carrier_text, code_text = carrier_col[k], code_col[k]
         if not carrier_text and not code_text:
-            fail(i, "carrier" if "carrier" in present or "operator_code" not in present
-                 else "operator_code", "", reason("empty_required"))
+            fail(
+                i,
+                "carrier"
+                if "carrier" in present or "operator_code" not in present
+                else "operator_code",
+                "",
+                reason("empty_required"),
+            )
             continue
         carrier, note = carrier_of(carrier_text)
         if carrier is None and code_text:  # G-NetTrack: "Operatorname" blank, "Operator" 45204
@@ -197,10 +255,19 @@ def finish(out: pd.DataFrame, present: set[str], *, name: str, first: int,
         else:
             services[k], why = None, reason("no_service_value")
         if why is not None:
-            column = ("service" if service_text else "level_dbm" if np.isfinite(level)
-                      else next(c for c in ("service", "level_dbm", "bars") if c in present))
-            fail(i, column, service_text if service_text else
-                 (f"{level:g}" if np.isfinite(level) else ""), why)
+            column = (
+                "service"
+                if service_text
+                else "level_dbm"
+                if np.isfinite(level)
+                else next(c for c in ("service", "level_dbm", "bars") if c in present)
+            )
+            fail(
+                i,
+                column,
+                service_text if service_text else (f"{level:g}" if np.isfinite(level) else ""),
+                why,
+            )
     out["carrier"], out["technology"], out["service"] = carriers, techs, services
     source = out["source"].map(lambda s: s if s in SOURCES else "")
     out["source"] = source.where(source != "", "measurement")
@@ -215,6 +282,7 @@ def _memo(parse):
         if text not in seen:
             seen[text] = _judged(parse, text)
         return seen[text]
+
     return call
 
 
@@ -232,16 +300,19 @@ def reports_frame(readings: gpd.GeoDataFrame) -> pd.DataFrame:
     """Residents' reports (or any readings) as a table of :data:`REPORT_COLUMNS` (WGS 84
     degrees), the layer :func:`geo.io.fieldfiles.import_measurements` reads back."""
     pts = readings.to_crs(4326).geometry if len(readings) else readings.geometry
-    return pd.DataFrame({
-        "lat": np.round(pts.y.to_numpy(float), 6) if len(readings) else [],
-        "lon": np.round(pts.x.to_numpy(float), 6) if len(readings) else [],
-        "carrier": readings["carrier"].to_numpy(object),
-        "technology": readings["technology"].to_numpy(object),
-        "service": readings["service"].to_numpy(object),
-        "note": readings["note"].to_numpy(object) if "note" in readings else "",
-        "date": readings["time"].to_numpy(object) if "time" in readings else "",
-        "reporter": readings["reporter"].to_numpy(object) if "reporter" in readings else "",
-    }, columns=list(REPORT_COLUMNS))
+    return pd.DataFrame(
+        {
+            "lat": np.round(pts.y.to_numpy(float), 6) if len(readings) else [],
+            "lon": np.round(pts.x.to_numpy(float), 6) if len(readings) else [],
+            "carrier": readings["carrier"].to_numpy(object),
+            "technology": readings["technology"].to_numpy(object),
+            "service": readings["service"].to_numpy(object),
+            "note": readings["note"].to_numpy(object) if "note" in readings else "",
+            "date": readings["time"].to_numpy(object) if "time" in readings else "",
+            "reporter": readings["reporter"].to_numpy(object) if "reporter" in readings else "",
+        },
+        columns=list(REPORT_COLUMNS),
+    )
 
 
 def reports_csv(readings: gpd.GeoDataFrame) -> bytes:
@@ -249,6 +320,18 @@ def reports_csv(readings: gpd.GeoDataFrame) -> bytes:
     return reports_frame(readings).to_csv(index=False).encode("utf-8-sig")
 
 
-__all__ = ["REPORT_COLUMNS", "SERVICES", "SOURCES", "carrier_of_mnc", "finish", "has_service",
-           "judge_bars", "judge_level", "parse_carrier", "parse_service",
-           "parse_technology", "reports_csv", "reports_frame"]
+__all__ = [
+    "REPORT_COLUMNS",
+    "SERVICES",
+    "SOURCES",
+    "carrier_of_mnc",
+    "finish",
+    "has_service",
+    "judge_bars",
+    "judge_level",
+    "parse_carrier",
+    "parse_service",
+    "parse_technology",
+    "reports_csv",
+    "reports_frame",
+]

@@ -21,16 +21,56 @@ from geo.i18n import Reason, fold, reason
 # canonical column -> accepted header keys, in priority order (the first one present wins).
 _POINT = {
     "lat": ("lat", "latitude", "vi_do", "vido", "lat_wgs84", "vi_do_wgs84", "y"),
-    "lon": ("lon", "lng", "long", "longitude", "kinh_do", "kinhdo", "lon_wgs84", "kinh_do_wgs84",
-            "x"),
-    "latlon": ("toa_do", "toado", "lat_lon", "latlon", "lat_long", "latlng", "coordinates",
-               "coords", "coordinate", "vi_tri", "location", "gps", "toa_do_gps"),
+    "lon": (
+        "lon",
+        "lng",
+        "long",
+        "longitude",
+        "kinh_do",
+        "kinhdo",
+        "lon_wgs84",
+        "kinh_do_wgs84",
+        "x",
+    ),
+    "latlon": (
+        "toa_do",
+        "toado",
+        "lat_lon",
+        "latlon",
+        "lat_long",
+        "latlng",
+        "coordinates",
+        "coords",
+        "coordinate",
+        "vi_tri",
+        "location",
+        "gps",
+        "toa_do_gps",
+    ),
 }
 _CODE = ("code", "ma_xa", "ma_dvhc", "ma_don_vi", "commune_code", "gso_code", "ma_gso", "ma")
-_COMMUNE_NAME = ("name", "ten_xa", "ten_don_vi", "ten_dvhc", "commune_name", "commune_vn",
-                 "name_vn", "ten", "commune", "xa")
-_POPULATION = ("population", "dan_so", "danso", "so_dan", "tong_dan_so", "population_attr",
-               "so_nguoi", "pop")
+_COMMUNE_NAME = (
+    "name",
+    "ten_xa",
+    "ten_don_vi",
+    "ten_dvhc",
+    "commune_name",
+    "commune_vn",
+    "name_vn",
+    "ten",
+    "commune",
+    "xa",
+)
+_POPULATION = (
+    "population",
+    "dan_so",
+    "danso",
+    "so_dan",
+    "tong_dan_so",
+    "population_attr",
+    "so_nguoi",
+    "pop",
+)
 _ILLUSTRATIVE = ("illustrative", "minh_hoa")
 ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "communes": {
@@ -38,21 +78,61 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "name": _COMMUNE_NAME,
         "population": _POPULATION,
         "population_source": ("population_source", "nguon_dan_so", "nguon_so_lieu", "nguon"),
-        "especially_difficult": ("especially_difficult", "dbkk", "xa_dbkk", "dac_biet_kho_khan",
-                                 "xa_dac_biet_kho_khan"),
+        "especially_difficult": (
+            "especially_difficult",
+            "dbkk",
+            "xa_dbkk",
+            "dac_biet_kho_khan",
+            "xa_dac_biet_kho_khan",
+        ),
         "code_2025": ("code_2025", "ma_xa_2025", "ma_xa_moi", "new_code"),
         "name_2025": ("name_2025", "ten_xa_2025", "ten_xa_moi", "new_name"),
     },
     "bts_sites": {
         **_POINT,
-        "site_id": ("site_id", "ma_tram", "ma_tram_bts", "bts_id", "site_code", "site", "id",
-                    "ma", "ten_tram", "tram", "name", "ten"),
-        "carrier": ("carrier", "nha_mang", "operator", "nha_khai_thac", "doanh_nghiep", "mang",
-                    "network"),
-        "technologies": ("technologies", "technology", "tech", "cong_nghe", "congnghe",
-                         "cong_nghe_mang", "radio"),
-        "height_m": ("height_m", "height", "do_cao", "chieu_cao", "do_cao_cot", "chieu_cao_cot",
-                     "do_cao_m", "chieu_cao_m", "antenna_height"),
+        "site_id": (
+            "site_id",
+            "ma_tram",
+            "ma_tram_bts",
+            "bts_id",
+            "site_code",
+            "site",
+            "id",
+            "ma",
+            "ten_tram",
+            "tram",
+            "name",
+            "ten",
+        ),
+        "carrier": (
+            "carrier",
+            "nha_mang",
+            "operator",
+            "nha_khai_thac",
+            "doanh_nghiep",
+            "mang",
+            "network",
+        ),
+        "technologies": (
+            "technologies",
+            "technology",
+            "tech",
+            "cong_nghe",
+            "congnghe",
+            "cong_nghe_mang",
+            "radio",
+        ),
+        "height_m": (
+            "height_m",
+            "height",
+            "do_cao",
+            "chieu_cao",
+            "do_cao_cot",
+            "chieu_cao_cot",
+            "do_cao_m",
+            "chieu_cao_m",
+            "antenna_height",
+        ),
         "illustrative": _ILLUSTRATIVE,
     },
     "loudspeakers": {
@@ -77,22 +157,83 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     # (Operatorname, Operator, NetworkTech, Level, Timestamp) included.
     "measurements": {
         **_POINT,
-        "carrier": ("carrier", "nha_mang", "operatorname", "operator_name", "network_operator",
-                    "nha_khai_thac", "doanh_nghiep", "mang", "network", "operator", "plmn"),
-        "technology": ("technology", "tech", "networktech", "network_tech", "network_type",
-                       "networktype", "cong_nghe", "congnghe", "radio", "rat", "technologies"),
-        "service": ("service", "has_service", "co_song", "song", "co_dich_vu", "dich_vu",
-                    "tinh_trang", "trang_thai", "coverage", "covered", "ket_qua"),
-        "level_dbm": ("level_dbm", "level", "signal_dbm", "dbm", "rsrp", "rscp", "rssi", "rxlev",
-                      "ss_rsrp", "cuong_do", "cuong_do_tin_hieu", "muc_tin_hieu", "signal",
-                      "signal_strength"),
+        "carrier": (
+            "carrier",
+            "nha_mang",
+            "operatorname",
+            "operator_name",
+            "network_operator",
+            "nha_khai_thac",
+            "doanh_nghiep",
+            "mang",
+            "network",
+            "operator",
+            "plmn",
+        ),
+        "technology": (
+            "technology",
+            "tech",
+            "networktech",
+            "network_tech",
+            "network_type",
+            "networktype",
+            "cong_nghe",
+            "congnghe",
+            "radio",
+            "rat",
+            "technologies",
+        ),
+        "service": (
+            "service",
+            "has_service",
+            "co_song",
+            "song",
+            "co_dich_vu",
+            "dich_vu",
+            "tinh_trang",
+            "trang_thai",
+            "coverage",
+            "covered",
+            "ket_qua",
+        ),
+        "level_dbm": (
+            "level_dbm",
+            "level",
+            "signal_dbm",
+            "dbm",
+            "rsrp",
+            "rscp",
+            "rssi",
+            "rxlev",
+            "ss_rsrp",
+            "cuong_do",
+            "cuong_do_tin_hieu",
+            "muc_tin_hieu",
+            "signal",
+            "signal_strength",
+        ),
         "bars": ("bars", "so_vach", "vach", "vach_song", "signal_bars"),
         "operator_code": ("operator_code", "mcc_mnc", "mccmnc", "plmn", "operator", "ma_mang"),
-        "time": ("time", "timestamp", "date", "datetime", "observed_on", "thoi_gian", "ngay",
-                 "ngay_do", "ngay_bao"),
+        "time": (
+            "time",
+            "timestamp",
+            "date",
+            "datetime",
+            "observed_on",
+            "thoi_gian",
+            "ngay",
+            "ngay_do",
+            "ngay_bao",
+        ),
         "note": ("note", "ghi_chu", "comment", "notes", "desc", "description", "mo_ta"),
-        "reporter": ("reporter", "nguoi_bao", "nguoi_ghi", "reported_by", "nguoi_do",
-                     "nguoi_phan_anh"),
+        "reporter": (
+            "reporter",
+            "nguoi_bao",
+            "nguoi_ghi",
+            "reported_by",
+            "nguoi_do",
+            "nguoi_phan_anh",
+        ),
         "source": ("source", "nguon"),
     },
 }
@@ -123,8 +264,10 @@ def resolve_columns(columns: list[str], layer: str) -> dict[str, str]:
         found = None
         for alias in aliases:
             for source in (keys, stripped):
-                found = next((c for c in columns if source[c] == alias and c not in taken
-                              and c not in out), None)
+                found = next(
+                    (c for c in columns if source[c] == alias and c not in taken and c not in out),
+                    None,
+                )
                 if found:
                     break
             if found:
@@ -151,13 +294,16 @@ def parse_number(text: str) -> float:
     return float(s.replace(",", "."))
 
 
-_DMS = re.compile(r"""^\s*
+_DMS = re.compile(
+    r"""^\s*
     (?P<h1>[NSEW])?\s*
     (?P<sign>[-+−])?\s*
     (?P<d>\d+(?:[.,]\d+)?)\s*(?:°|º|˚|d|deg|:)?\s*
     (?:(?P<m>\d+(?:[.,]\d+)?)\s*(?:'|′|’|m|min|:)?\s*)?
     (?:(?P<s>\d+(?:[.,]\d+)?)\s*(?:"|″|”|''|′′|s|sec)?\s*)?
-    (?P<h2>[NSEW])?\s*$""", re.VERBOSE | re.IGNORECASE)
+    (?P<h2>[NSEW])?\s*$""",
+    re.VERBOSE | re.IGNORECASE,
+)
 _AXIS_OF = {"N": "lat", "S": "lat", "E": "lon", "W": "lon"}
 
 
@@ -228,7 +374,7 @@ def _split_pair(s: str) -> list[str] | None:
         parts = s.split(",")
     elif s.count(",") == 3:  # decimal commas: "16,7, 106,8"
         i = [k for k, ch in enumerate(s) if ch == ","][1]
-        parts = [s[:i], s[i + 1:]]
+        parts = [s[:i], s[i + 1 :]]
     elif re.search(r"[NSns]\s*\S", s) and re.search(r"[EWew]", s):
         m = re.match(r"^(.*?[NSns])\s*(.*[EWew].*)$", s) or re.match(r"^(.*?[EWew])\s*(.*)$", s)
         parts = [m.group(1), m.group(2)] if m else []
@@ -242,15 +388,35 @@ def _split_pair(s: str) -> list[str] | None:
 
 _CARRIER_ALIASES = {
     "Viettel": ("viettel", "vtl", "viettel telecom", "viettel mobile", "vietel", "vt"),
-    "VinaPhone": ("vinaphone", "vina", "vnpt", "vnpt vinaphone", "vinaphone vnpt", "vnp", "gpc",
-                  "vina phone"),
+    "VinaPhone": (
+        "vinaphone",
+        "vina",
+        "vnpt",
+        "vnpt vinaphone",
+        "vinaphone vnpt",
+        "vnp",
+        "gpc",
+        "vina phone",
+    ),
     "MobiFone": ("mobifone", "mbf", "mobi", "mobiphone", "vms", "mobi fone", "vms mobifone"),
     "Vietnamobile": ("vietnamobile", "vietnam mobile", "vnm", "ht mobile", "htmobile"),
     "other": ("other", "khac", "nha mang khac", "others"),
 }
 # Real operators without a column of their own: kept as "other", with a warning saying so.
-_MINOR_CARRIERS = ("gmobile", "g mobile", "gtel", "beeline", "itelecom", "indochina telecom",
-                   "reddi", "wintel", "sfone", "s fone", "evn telecom", "evntelecom")
+_MINOR_CARRIERS = (
+    "gmobile",
+    "g mobile",
+    "gtel",
+    "beeline",
+    "itelecom",
+    "indochina telecom",
+    "reddi",
+    "wintel",
+    "sfone",
+    "s fone",
+    "evn telecom",
+    "evntelecom",
+)
 
 
 def _carrier_key(text: str) -> str:
@@ -273,15 +439,17 @@ def normalise_carrier(text: str) -> tuple[str, Reason | None]:
     raise ValueError(reason("unknown_carrier", carriers=", ".join(settings.CARRIERS)))
 
 
-_TECH_ALIASES = {"2G": ("2g", "gsm", "edge", "gprs"),
-                 "3G": ("3g", "umts", "wcdma", "hspa", "hspa+", "hsdpa"),
-                 "4G": ("4g", "lte", "lte a", "lte-a", "4g+", "volte"),
-                 "5G": ("5g", "nr", "5g nr")}
+_TECH_ALIASES = {
+    "2G": ("2g", "gsm", "edge", "gprs"),
+    "3G": ("3g", "umts", "wcdma", "hspa", "hspa+", "hsdpa"),
+    "4G": ("4g", "lte", "lte a", "lte-a", "4g+", "volte"),
+    "5G": ("5g", "nr", "5g nr"),
+}
 _TECH_LOOKUP = {a: t for t, aliases in _TECH_ALIASES.items() for a in aliases}
 
 
 def parse_technologies(text: str) -> str:
-    """"2G/3G/4G", "4G LTE", "3G, 4G", "GSM+UMTS" → "2G;3G;4G" style (ordered, no repeats)."""
+    """ "2G/3G/4G", "4G LTE", "3G, 4G", "GSM+UMTS" → "2G;3G;4G" style (ordered, no repeats)."""
     folded = re.sub(r"\+(?=[a-z0-9])", " ", fold(text))  # "GSM+UMTS", but "HSPA+" stays
     tokens = [t for t in re.split(r"[;,/&|\s]+|\band\b|\bva\b", folded) if t and t != "+"]
     found, unknown = [], []
@@ -289,21 +457,41 @@ def parse_technologies(text: str) -> str:
         tech = _TECH_LOOKUP.get(token.strip("+") if token not in _TECH_LOOKUP else token)
         (found if tech else unknown).append(tech or token.upper())
     if unknown or not found:
-        raise ValueError(reason("unknown_technology", tech=", ".join(unknown) or repr(text),
-                                techs=", ".join(settings.TECHNOLOGIES)))
+        raise ValueError(
+            reason(
+                "unknown_technology",
+                tech=", ".join(unknown) or repr(text),
+                techs=", ".join(settings.TECHNOLOGIES),
+            )
+        )
     return ";".join(t for t in settings.TECHNOLOGIES if t in found)
 
 
 _KIND_ALIASES = {
     "cluster": ("cluster", "cum loa", "cum loa thon", "cum loa ban", "loa", "cum"),
-    "commune_station": ("commune station", "dai xa", "dai truyen thanh xa", "dai tt xa",
-                        "dai truyen thanh co so"),
-    "district_station": ("district station", "dai huyen", "dai truyen thanh huyen", "dai tt huyen",
-                         "trung tam van hoa thong tin huyen"),
+    "commune_station": (
+        "commune station",
+        "dai xa",
+        "dai truyen thanh xa",
+        "dai tt xa",
+        "dai truyen thanh co so",
+    ),
+    "district_station": (
+        "district station",
+        "dai huyen",
+        "dai truyen thanh huyen",
+        "dai tt huyen",
+        "trung tam van hoa thong tin huyen",
+    ),
     "internet_shop": ("internet shop", "dai ly internet", "quan net", "dai ly", "internet cafe"),
     "public_access": ("public access", "diem truy cap cong cong", "diem cong cong", "public"),
-    "support_point": ("support point", "diem ho tro", "diem ho tro tt03", "c03",
-                      "diem ho tro dong bao"),
+    "support_point": (
+        "support point",
+        "diem ho tro",
+        "diem ho tro tt03",
+        "c03",
+        "diem ho tro dong bao",
+    ),
 }
 _KIND_LOOKUP = {_carrier_key(a): k for k, aliases in _KIND_ALIASES.items() for a in aliases}
 
@@ -344,6 +532,6 @@ def bare_name(name: str) -> str:
     folded = fold(name)
     for prefix in _PREFIXES:
         if folded.startswith(prefix + " "):
-            folded = folded[len(prefix) + 1:]
+            folded = folded[len(prefix) + 1 :]
             break
     return folded.replace(" ", "").replace("-", "")

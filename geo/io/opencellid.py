@@ -33,8 +33,22 @@ from geo.errors import Problem
 from geo.i18n import reason
 from geo.io.measurements import carrier_of_mnc
 
-HEADER: tuple[str, ...] = ("radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range",
-                           "samples", "changeable", "created", "updated", "averageSignal")
+HEADER: tuple[str, ...] = (
+    "radio",
+    "mcc",
+    "net",
+    "area",
+    "cell",
+    "unit",
+    "lon",
+    "lat",
+    "range",
+    "samples",
+    "changeable",
+    "created",
+    "updated",
+    "averageSignal",
+)
 _REQUIRED = {"radio", "mcc", "net", "area", "cell", "lon", "lat"}
 POSITION_SOURCE = "opencellid"
 # Columns of the site layer made from an export, beyond the bts_sites schema.
@@ -46,8 +60,9 @@ def is_export(columns) -> bool:
     return _REQUIRED <= {str(c).strip().lower() for c in columns}
 
 
-def cells_to_sites(raw, *, name: str, problems: list[Problem] | None = None
-                   ) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+def cells_to_sites(
+    raw, *, name: str, problems: list[Problem] | None = None
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """The sites of an OpenCellID export held by ``raw`` (a :class:`geo.io.readers.Raw` table
     of text cells) in EPSG:4326, with the ``bts_sites`` schema columns, :data:`EXTRA_COLUMNS`
     and ``first_row`` (the file row of each site's first cell), and every problem (file, row,
@@ -65,9 +80,21 @@ def cells_to_sites(raw, *, name: str, problems: list[Problem] | None = None
                 continue
         cells.append(cell | {"row": int(i) + first})
     sites = merge_cells(pd.DataFrame(cells), merge_m=settings.CELL_MERGE_M)
-    problems.append(Problem(name, None, None, None, reason(
-        "opencellid_source", cells=len(cells), sites=len(sites),
-        merge=int(settings.CELL_MERGE_M)), "warning"))
+    problems.append(
+        Problem(
+            name,
+            None,
+            None,
+            None,
+            reason(
+                "opencellid_source",
+                cells=len(cells),
+                sites=len(sites),
+                merge=int(settings.CELL_MERGE_M),
+            ),
+            "warning",
+        )
+    )
     return sites, problems
 
 
@@ -86,8 +113,12 @@ def _cell(row: pd.Series) -> tuple[dict, tuple | None]:
         if values[column] is None:
             return {}, (column, "", reason("empty_required"), "error")
     if int(values["mcc"]) != settings.MCC_VIET_NAM:
-        return {}, ("mcc", str(int(values["mcc"])), reason(
-            "foreign_mcc", mcc=str(int(values["mcc"])), ours=str(settings.MCC_VIET_NAM)), "error")
+        return {}, (
+            "mcc",
+            str(int(values["mcc"])),
+            reason("foreign_mcc", mcc=str(int(values["mcc"])), ours=str(settings.MCC_VIET_NAM)),
+            "error",
+        )
     for column, limit in (("lat", 90), ("lon", 180)):
         if abs(values[column]) > limit:
             return {}, (column, str(values[column]), reason("out_of_range", limit=limit), "error")
@@ -102,10 +133,17 @@ def _cell(row: pd.Series) -> tuple[dict, tuple | None]:
             extra[column] = normalise.parse_number(text) if text else np.nan
         except ValueError:
             extra[column] = np.nan
-    cell = {"carrier": carrier, "technology": settings.RADIO_TECHNOLOGY[radio],
-            "net": int(values["net"]), "area": str(row.get("area", "")).strip(),
-            "cell": str(row.get("cell", "")).strip(), "lon": values["lon"], "lat": values["lat"],
-            "range_m": extra["range"], "samples": extra["samples"]}
+    cell = {
+        "carrier": carrier,
+        "technology": settings.RADIO_TECHNOLOGY[radio],
+        "net": int(values["net"]),
+        "area": str(row.get("area", "")).strip(),
+        "cell": str(row.get("cell", "")).strip(),
+        "lon": values["lon"],
+        "lat": values["lat"],
+        "range_m": extra["range"],
+        "samples": extra["samples"],
+    }
     if note is not None:
         return cell, ("net", str(int(values["net"])), note, "warning")
     return cell, None
@@ -117,12 +155,20 @@ def merge_cells(cells: pd.DataFrame, *, merge_m: float = settings.CELL_MERGE_M) 
     one site at their mean position in the working UTM CRS. EPSG:4326 out, one row per site with
     the ``bts_sites`` schema columns, :data:`EXTRA_COLUMNS` and ``first_row`` (its first cell's
     row in the file)."""
-    columns = ["site_id", "carrier", "technologies", "height_m", "illustrative", *EXTRA_COLUMNS,
-               "first_row"]
+    columns = [
+        "site_id",
+        "carrier",
+        "technologies",
+        "height_m",
+        "illustrative",
+        *EXTRA_COLUMNS,
+        "first_row",
+    ]
     if cells.empty:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=WGS84))
-    pts = gpd.GeoSeries(shapely.points(cells["lon"].to_numpy(float), cells["lat"].to_numpy(float)),
-                        crs=WGS84)
+    pts = gpd.GeoSeries(
+        shapely.points(cells["lon"].to_numpy(float), cells["lat"].to_numpy(float)), crs=WGS84
+    )
     crs = working_crs(gpd.GeoDataFrame(geometry=pts))
     xy = shapely.get_coordinates(pts.to_crs(crs).to_numpy())
     tree = shapely.STRtree(pts.to_crs(crs).to_numpy())
@@ -137,23 +183,37 @@ def merge_cells(cells: pd.DataFrame, *, merge_m: float = settings.CELL_MERGE_M) 
         k = group[1].to_numpy()
         first = k[0]
         techs = set(cells["technology"].iloc[k])
-        rows.append({
-            "site_id": f"OCID-{settings.MCC_VIET_NAM}-{cells['net'].iloc[first]:02d}-"
-                       f"{cells['area'].iloc[first]}-{cells['cell'].iloc[first]}",
-            "carrier": carriers[first],
-            "technologies": ";".join(t for t in settings.TECHNOLOGIES if t in techs),
-            "height_m": np.nan, "illustrative": False,
-            "range_m": float(np.nanmax(cells["range_m"].iloc[k])) if
-            np.isfinite(cells["range_m"].iloc[k]).any() else np.nan,
-            "samples": float(np.nansum(cells["samples"].iloc[k])),
-            "cells": len(k), "position_source": POSITION_SOURCE,
-            "first_row": int(cells["row"].iloc[first]),
-            "x": float(xy[k, 0].mean()), "y": float(xy[k, 1].mean())})
+        rows.append(
+            {
+                "site_id": f"OCID-{settings.MCC_VIET_NAM}-{cells['net'].iloc[first]:02d}-"
+                f"{cells['area'].iloc[first]}-{cells['cell'].iloc[first]}",
+                "carrier": carriers[first],
+                "technologies": ";".join(t for t in settings.TECHNOLOGIES if t in techs),
+                "height_m": np.nan,
+                "illustrative": False,
+                "range_m": float(np.nanmax(cells["range_m"].iloc[k]))
+                if np.isfinite(cells["range_m"].iloc[k]).any()
+                else np.nan,
+                "samples": float(np.nansum(cells["samples"].iloc[k])),
+                "cells": len(k),
+                "position_source": POSITION_SOURCE,
+                "first_row": int(cells["row"].iloc[first]),
+                "x": float(xy[k, 0].mean()),
+                "y": float(xy[k, 1].mean()),
+            }
+        )
     out = pd.DataFrame(rows).sort_values("first_row", kind="stable").reset_index(drop=True)
-    geometry = gpd.GeoSeries(shapely.points(out.pop("x").to_numpy(), out.pop("y").to_numpy()),
-                             crs=crs).to_crs(WGS84)
+    geometry = gpd.GeoSeries(
+        shapely.points(out.pop("x").to_numpy(), out.pop("y").to_numpy()), crs=crs
+    ).to_crs(WGS84)
     return gpd.GeoDataFrame(out[columns], geometry=geometry.to_numpy(), crs=WGS84)
 
 
-__all__ = ["EXTRA_COLUMNS", "HEADER", "POSITION_SOURCE", "cells_to_sites", "is_export",
-           "merge_cells"]
+__all__ = [
+    "EXTRA_COLUMNS",
+    "HEADER",
+    "POSITION_SOURCE",
+    "cells_to_sites",
+    "is_export",
+    "merge_cells",
+]

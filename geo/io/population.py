@@ -53,8 +53,12 @@ def find_grid(folder: Path) -> Path | None:
     return None
 
 
-def read_grid(path: str | Path, *, area: gpd.GeoDataFrame | None = None,
-              margin_m: float = settings.POPULATION_MARGIN_M) -> PopulationGrid:
+def read_grid(
+    path: str | Path,
+    *,
+    area: gpd.GeoDataFrame | None = None,
+    margin_m: float = settings.POPULATION_MARGIN_M,
+) -> PopulationGrid:
     """Read a population GeoTIFF, cut to ``area`` (any CRS) plus ``margin_m`` metres.
 
     Raises :class:`PhusongError` naming the file when it cannot be read, declares no CRS, does not
@@ -82,14 +86,24 @@ def read_grid(path: str | Path, *, area: gpd.GeoDataFrame | None = None,
             try:
                 wanted = from_bounds(left, bottom, right, top, transform=src.transform)
                 c0, r0 = math.floor(wanted.col_off), math.floor(wanted.row_off)
-                window = Window(c0, r0, math.ceil(wanted.col_off + wanted.width) - c0,
-                                math.ceil(wanted.row_off + wanted.height) - r0).intersection(full)
+                window = Window(
+                    c0,
+                    r0,
+                    math.ceil(wanted.col_off + wanted.width) - c0,
+                    math.ceil(wanted.row_off + wanted.height) - r0,
+                ).intersection(full)
             except Exception:  # rasterio raises when the windows do not intersect
                 window = None
             if window is None or window.width < 1 or window.height < 1:
-                raise GridError(name, i18n.reason(
-                    "grid_no_overlap", grid=_fmt_bounds(src.bounds), crs=crs.name,
-                    communes=_fmt_bounds((left, bottom, right, top))))
+                raise GridError(
+                    name,
+                    i18n.reason(
+                        "grid_no_overlap",
+                        grid=_fmt_bounds(src.bounds),
+                        crs=crs.name,
+                        communes=_fmt_bounds((left, bottom, right, top)),
+                    ),
+                )
         data = src.read(1, window=window, masked=True)
         transform = tuple(src.window_transform(window))[:6]
     values = np.ma.filled(data.astype(np.float64), np.nan)
@@ -99,13 +113,26 @@ def read_grid(path: str | Path, *, area: gpd.GeoDataFrame | None = None,
     negative = np.argwhere(values < 0)
     if len(negative):
         r, c = negative[0]
-        raise GridError(name, i18n.reason("grid_negative", n=len(negative), row=int(r) + 1,
-                                          col=int(c) + 1, value=f"{values[r, c]:g}"))
+        raise GridError(
+            name,
+            i18n.reason(
+                "grid_negative",
+                n=len(negative),
+                row=int(r) + 1,
+                col=int(c) + 1,
+                value=f"{values[r, c]:g}",
+            ),
+        )
     return PopulationGrid(values, transform, crs, name)
 
 
-def clip_grid(src_path: str | Path, dst_path: str | Path, *, area: gpd.GeoDataFrame,
-              margin_m: float = settings.POPULATION_MARGIN_M) -> Path:
+def clip_grid(
+    src_path: str | Path,
+    dst_path: str | Path,
+    *,
+    area: gpd.GeoDataFrame,
+    margin_m: float = settings.POPULATION_MARGIN_M,
+) -> Path:
     """Write the part of a population GeoTIFF covering ``area`` plus ``margin_m`` as a new GeoTIFF
     (same CRS and cells, float32, nodata −99999, LZW); deterministic bytes for the same input."""
     import rasterio
@@ -114,14 +141,20 @@ def clip_grid(src_path: str | Path, dst_path: str | Path, *, area: gpd.GeoDataFr
     dst = Path(dst_path)
     dst.parent.mkdir(parents=True, exist_ok=True)
     a, b, c, d, e, f = grid.transform
-    profile = {"driver": "GTiff", "dtype": "float32", "nodata": -99999.0, "count": 1,
-               "width": grid.values.shape[1], "height": grid.values.shape[0],
-               "crs": grid.crs.to_wkt(), "transform": rasterio.Affine(a, b, c, d, e, f),
-               "compress": "lzw"}
+    profile = {
+        "driver": "GTiff",
+        "dtype": "float32",
+        "nodata": -99999.0,
+        "count": 1,
+        "width": grid.values.shape[1],
+        "height": grid.values.shape[0],
+        "crs": grid.crs.to_wkt(),
+        "transform": rasterio.Affine(a, b, c, d, e, f),
+        "compress": "lzw",
+    }
     tmp = dst.with_suffix(".tmp.tif")
     with rasterio.open(tmp, "w", **profile) as out:
-        out.write(np.where(np.isfinite(grid.values), grid.values, -99999.0)
-                  .astype(np.float32), 1)
+        out.write(np.where(np.isfinite(grid.values), grid.values, -99999.0).astype(np.float32), 1)
     tmp.replace(dst)
     return dst
 
@@ -136,6 +169,7 @@ def worldpop_path() -> Path | None:
 
 
 # --- people per commune piece ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True, eq=False)
 class CellPeople:
@@ -176,18 +210,32 @@ class CellPeople:
         for u in range(n_units):
             kinds = set(self.basis[unit_of == u])
             basis[u] = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "uniform")
-        grid_people = np.bincount(unit_of, weights=np.nan_to_num(self.grid_people),
-                                  minlength=n_units)
+        grid_people = np.bincount(
+            unit_of, weights=np.nan_to_num(self.grid_people), minlength=n_units
+        )
         grid_people[basis == "uniform"] = np.nan
         population = np.bincount(unit_of, weights=self.population, minlength=n_units)
         cover = np.ones(n_units)
         np.minimum.at(cover, unit_of, self.cover)  # the least covered part
-        return CellPeople(zone, self.geoms, self.people, self.points, self.whole, basis,
-                          grid_people, population, cover)
+        return CellPeople(
+            zone,
+            self.geoms,
+            self.people,
+            self.points,
+            self.whole,
+            basis,
+            grid_people,
+            population,
+            cover,
+        )
 
 
-def cell_people(communes: gpd.GeoDataFrame, grid: PopulationGrid, *,
-                min_cover: float = settings.POPULATION_MIN_COVER) -> CellPeople:
+def cell_people(
+    communes: gpd.GeoDataFrame,
+    grid: PopulationGrid,
+    *,
+    min_cover: float = settings.POPULATION_MIN_COVER,
+) -> CellPeople:
     """Dasymetric people of ``communes`` (polygons in a metric CRS, column ``population``).
 
     A commune is read from the grid when at least ``min_cover`` of its area lies inside the grid's
@@ -208,21 +256,33 @@ def cell_people(communes: gpd.GeoDataFrame, grid: PopulationGrid, *,
         zi, ci = STRtree(cells).query(zones, predicate="intersects")
         pieces = shapely.intersection(zones[zi], cells[ci])
         cell_area = shapely.area(cells[ci])
-        share = np.divide(shapely.area(pieces), cell_area, out=np.zeros(len(zi)),
-                          where=cell_area > 0)
+        share = np.divide(
+            shapely.area(pieces), cell_area, out=np.zeros(len(zi)), where=cell_area > 0
+        )
         keep = share > 1e-9
         pieces_zone, pieces, share = zi[keep], pieces[keep], share[keep]
         values, centre = values[ci[keep]], centres[ci[keep]]
     raw_people = np.bincount(pieces_zone, weights=values * share, minlength=n)
     extent = _extent(grid, communes.crs)
-    cover = shapely.area(shapely.intersection(zones, extent)) / np.where(zone_area > 0, zone_area, 1)
+    cover = shapely.area(shapely.intersection(zones, extent)) / np.where(
+        zone_area > 0, zone_area, 1
+    )
     on_grid = (cover >= min_cover) & (raw_people > 0)
 
     keep = on_grid[pieces_zone] if len(pieces) else np.zeros(0, bool)
-    scale = np.where(np.isfinite(known), known, raw_people) / np.where(raw_people > 0, raw_people, 1)
+    scale = np.where(np.isfinite(known), known, raw_people) / np.where(
+        raw_people > 0, raw_people, 1
+    )
     people = (values * share * scale[pieces_zone])[keep]
-    points = np.where(shapely.contains(pieces[keep], centre[keep]), centre[keep],
-                      shapely.point_on_surface(pieces[keep])) if keep.any() else np.zeros(0, object)
+    points = (
+        np.where(
+            shapely.contains(pieces[keep], centre[keep]),
+            centre[keep],
+            shapely.point_on_surface(pieces[keep]),
+        )
+        if keep.any()
+        else np.zeros(0, object)
+    )
     off = np.flatnonzero(~on_grid)  # the even spread: one piece, the whole commune
     even_people = np.where(np.isfinite(known[off]), known[off], zone_area[off])
     return CellPeople(
@@ -234,7 +294,8 @@ def cell_people(communes: gpd.GeoDataFrame, grid: PopulationGrid, *,
         basis=np.where(on_grid, "grid", "uniform").astype(object),
         grid_people=np.where(on_grid, raw_people, np.nan),
         population=np.where(np.isfinite(known), known, np.where(on_grid, raw_people, np.nan)),
-        cover=cover)
+        cover=cover,
+    )
 
 
 _PEOPLE = IdentityCache(max_entries=16)
@@ -243,24 +304,39 @@ _PEOPLE = IdentityCache(max_entries=16)
 def commune_people(communes: gpd.GeoDataFrame, grid: PopulationGrid, crs) -> CellPeople:
     """:func:`cell_people` of ``communes`` (any CRS) in the metric ``crs``, kept while both the
     communes frame and the grid live (loading and every analysis of a dataset share it)."""
-    return _PEOPLE.get((communes, grid), str(CRS.from_user_input(crs).to_wkt()),
-                       lambda: cell_people(communes.to_crs(crs), grid))
+    return _PEOPLE.get(
+        (communes, grid),
+        str(CRS.from_user_input(crs).to_wkt()),
+        lambda: cell_people(communes.to_crs(crs), grid),
+    )
 
 
 def coverage_problems(communes: gpd.GeoDataFrame, grid: PopulationGrid, crs) -> list[Problem]:
     """Warnings naming the communes (value: name; reason: code) that the grid does not cover and
     whose people are therefore spread evenly."""
     people = commune_people(communes, grid, crs)
-    return [Problem(grid.name, None, None, str(communes["name"].iloc[i]),
-                    i18n.reason("grid_empty", code=str(communes["code"].iloc[i]))
-                    if people.cover[i] >= settings.POPULATION_MIN_COVER else
-                    i18n.reason("grid_partial", pct=int(round(100 * people.cover[i])),
-                                code=str(communes["code"].iloc[i])), "warning")
-            for i in np.flatnonzero(people.basis == "uniform")]
+    return [
+        Problem(
+            grid.name,
+            None,
+            None,
+            str(communes["name"].iloc[i]),
+            i18n.reason("grid_empty", code=str(communes["code"].iloc[i]))
+            if people.cover[i] >= settings.POPULATION_MIN_COVER
+            else i18n.reason(
+                "grid_partial",
+                pct=int(round(100 * people.cover[i])),
+                code=str(communes["code"].iloc[i]),
+            ),
+            "warning",
+        )
+        for i in np.flatnonzero(people.basis == "uniform")
+    ]
 
 
-def density_classes(grid: PopulationGrid, communes: gpd.GeoDataFrame,
-                    edges: tuple[float, ...]) -> gpd.GeoDataFrame:
+def density_classes(
+    grid: PopulationGrid, communes: gpd.GeoDataFrame, edges: tuple[float, ...]
+) -> gpd.GeoDataFrame:
     """Where people live, for a map: the grid's cells cut to the communes, classed by density.
 
     ``communes`` are polygons in a metric CRS (UTM); ``edges`` are class edges in people per km²
@@ -272,8 +348,9 @@ def density_classes(grid: PopulationGrid, communes: gpd.GeoDataFrame,
     """
     crs = communes.crs
     polys, _, people = _cells(grid, crs, np.asarray(communes.total_bounds, float))
-    empty = gpd.GeoDataFrame({"klass": np.zeros(0, int), "people": np.zeros(0)},
-                             geometry=gpd.GeoSeries([], crs=crs))
+    empty = gpd.GeoDataFrame(
+        {"klass": np.zeros(0, int), "people": np.zeros(0)}, geometry=gpd.GeoSeries([], crs=crs)
+    )
     if not len(polys):
         return empty
     whole = shapely.union_all(shapely.make_valid(communes.geometry.to_numpy()))
@@ -286,16 +363,24 @@ def density_classes(grid: PopulationGrid, communes: gpd.GeoDataFrame,
     rows = []
     for k in np.unique(klass[keep]):
         chosen = keep & (klass == k)
-        rows.append((int(k), float(people[chosen].sum()),
-                     shapely.intersection(shapely.union_all(polys[chosen]), whole)))
+        rows.append(
+            (
+                int(k),
+                float(people[chosen].sum()),
+                shapely.intersection(shapely.union_all(polys[chosen]), whole),
+            )
+        )
     if not rows:
         return empty
     klasses, counts, geoms = zip(*rows)
-    return gpd.GeoDataFrame({"klass": list(klasses), "people": list(counts)},
-                            geometry=list(geoms), crs=crs)
+    return gpd.GeoDataFrame(
+        {"klass": list(klasses), "people": list(counts)}, geometry=list(geoms), crs=crs
+    )
 
 
-def _cells(grid: PopulationGrid, crs, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cells(
+    grid: PopulationGrid, crs, bounds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Valid cells of ``grid`` near ``bounds`` (x0, y0, x1, y1 in ``crs``) as polygons, their
     centres (both in ``crs``) and people."""
     rows, cols = grid.values.shape
@@ -320,12 +405,19 @@ def _cells(grid: PopulationGrid, crs, bounds: np.ndarray) -> tuple[np.ndarray, n
     sub = grid.values[r0:r1, c0:c1]
     valid = np.argwhere(np.isfinite(sub))
     i, j = valid[:, 0], valid[:, 1]
-    ring = np.stack([np.stack([cx[i, j], cy[i, j]], -1), np.stack([cx[i, j + 1], cy[i, j + 1]], -1),
-                     np.stack([cx[i + 1, j + 1], cy[i + 1, j + 1]], -1),
-                     np.stack([cx[i + 1, j], cy[i + 1, j]], -1)], axis=1)
+    ring = np.stack(
+        [
+            np.stack([cx[i, j], cy[i, j]], -1),
+            np.stack([cx[i, j + 1], cy[i, j + 1]], -1),
+            np.stack([cx[i + 1, j + 1], cy[i + 1, j + 1]], -1),
+            np.stack([cx[i + 1, j], cy[i + 1, j]], -1),
+        ],
+        axis=1,
+    )
     polys = shapely.polygons(ring)
-    mx, my = to_crs.transform(c + a * (c0 + j + 0.5) + b * (r0 + i + 0.5),
-                              f + d * (c0 + j + 0.5) + e * (r0 + i + 0.5))
+    mx, my = to_crs.transform(
+        c + a * (c0 + j + 0.5) + b * (r0 + i + 0.5), f + d * (c0 + j + 0.5) + e * (r0 + i + 0.5)
+    )
     return polys, shapely.points(np.asarray(mx), np.asarray(my)), sub[i, j]
 
 
@@ -337,8 +429,9 @@ def _extent(grid: PopulationGrid, crs) -> shapely.Geometry:
     t = np.linspace(0.0, 1.0, 101)
     col = np.concatenate([t * cols, np.full(101, cols), (1 - t) * cols, np.zeros(101)])
     row = np.concatenate([np.zeros(101), t * rows, np.full(101, rows), (1 - t) * rows])
-    x, y = _transformer(grid.crs, CRS.from_user_input(crs)).transform(c + a * col + b * row,
-                                                                       f + d * col + e * row)
+    x, y = _transformer(grid.crs, CRS.from_user_input(crs)).transform(
+        c + a * col + b * row, f + d * col + e * row
+    )
     return shapely.make_valid(shapely.Polygon(np.column_stack([x, y])))
 
 

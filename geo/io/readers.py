@@ -53,14 +53,21 @@ class Raw:
         return isinstance(self.frame, gpd.GeoDataFrame)
 
 
-def read_raw(path: str | Path, *, layer: str = "", max_bytes: int = archives.MAX_UPLOAD_BYTES) -> Raw:
+def read_raw(
+    path: str | Path, *, layer: str = "", max_bytes: int = archives.MAX_UPLOAD_BYTES
+) -> Raw:
     """Read ``path`` (see module doc). ``layer`` picks a GeoPackage/zip member by name when the
     container holds several. Raises :class:`ReadError` with the reason when nothing can be read."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise ReadError(reason("unsupported_type", suffix=repr(path.suffix or "(none)"),
-                               suffixes=", ".join(SUFFIXES)))
+        raise ReadError(
+            reason(
+                "unsupported_type",
+                suffix=repr(path.suffix or "(none)"),
+                suffixes=", ".join(SUFFIXES),
+            )
+        )
     size = path.stat().st_size
     if size == 0:
         raise ReadError(reason("file_empty"))
@@ -76,6 +83,7 @@ def read_raw(path: str | Path, *, layer: str = "", max_bytes: int = archives.MAX
 
 
 # --- text tables ----------------------------------------------------------------------------------
+
 
 def decode(data: bytes, *, name: str) -> tuple[str, list[Problem]]:
     """Text of ``data``: UTF-8 (BOM or not), UTF-16 (BOM), else Windows-1258, else Windows-1252,
@@ -93,9 +101,21 @@ def decode(data: bytes, *, name: str) -> tuple[str, list[Problem]]:
                     text = data.decode(encoding)
                 except UnicodeDecodeError:
                     continue
-                notes.append(Problem(name, None, None, None, reason(
-                    "not_utf8", byte=f"{data[exc.start]:#04x}", offset=str(exc.start),
-                    encoding=reason(encoding)), "warning"))
+                notes.append(
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        None,
+                        reason(
+                            "not_utf8",
+                            byte=f"{data[exc.start]:#04x}",
+                            offset=str(exc.start),
+                            encoding=reason(encoding),
+                        ),
+                        "warning",
+                    )
+                )
                 break
             if text is None:
                 raise ReadError(reason("bad_encoding")) from None
@@ -133,15 +153,27 @@ def read_text_table(data: bytes, *, name: str) -> Raw:
     if blank:
         header = [h or f"unnamed_{i + 1}" for i, h in enumerate(header)]
     records, index = [], []
-    for number, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+    for number, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            if len(row) > len(header) and not any(c.strip() for c in row[len(header):]):
-                row = row[:len(header)]  # trailing empty cells (spreadsheet exports)
+            if len(row) > len(header) and not any(c.strip() for c in row[len(header) :]):
+                row = row[: len(header)]  # trailing empty cells (spreadsheet exports)
             else:
-                problems.append(Problem(name, number, None, delimiter.join(row)[:80], reason(
-                    "ragged", fields=len(row), header=len(header), delimiter=_show(delimiter))))
+                problems.append(
+                    Problem(
+                        name,
+                        number,
+                        None,
+                        delimiter.join(row)[:80],
+                        reason(
+                            "ragged",
+                            fields=len(row),
+                            header=len(header),
+                            delimiter=_show(delimiter),
+                        ),
+                    )
+                )
                 continue
         records.append([cell.strip() for cell in row])
         index.append(number - 2)
@@ -150,7 +182,9 @@ def read_text_table(data: bytes, *, name: str) -> Raw:
 
 
 def _show(delimiter: str):
-    return reason("delimiter_" + {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}[delimiter])
+    return reason(
+        "delimiter_" + {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}[delimiter]
+    )
 
 
 def _read_xlsx(path: Path, layer: str) -> Raw:
@@ -168,9 +202,16 @@ def _read_xlsx(path: Path, layer: str) -> Raw:
     frame = frame[(frame != "").any(axis=1)]
     problems = []
     if len(sheets) > 1:
-        problems.append(Problem(path.name, None, None, sheet,
-                                reason("sheets", n=len(sheets), names=", ".join(sheets),
-                                       sheet=repr(sheet)), "warning"))
+        problems.append(
+            Problem(
+                path.name,
+                None,
+                None,
+                sheet,
+                reason("sheets", n=len(sheets), names=", ".join(sheets), sheet=repr(sheet)),
+                "warning",
+            )
+        )
     return Raw(frame, 2, problems)
 
 
@@ -183,6 +224,7 @@ def _excel_cell(value: object) -> str:
 
 
 # --- vector files ---------------------------------------------------------------------------------
+
 
 def _read_vector(path: Path, layer: str) -> Raw:
     raw = _read_vector_layers(path, layer)
@@ -213,9 +255,22 @@ def _read_vector_layers(path: Path, layer: str) -> Raw:
         chosen = next((n for n in names if n.lower() == layer), None)
         if chosen is None:
             chosen = names[0]
-            problems.append(Problem(path.name, None, None, chosen,
-                                    reason("layers", n=len(names), names=", ".join(names),
-                                           chosen=repr(chosen), layer=layer), "warning"))
+            problems.append(
+                Problem(
+                    path.name,
+                    None,
+                    None,
+                    chosen,
+                    reason(
+                        "layers",
+                        n=len(names),
+                        names=", ".join(names),
+                        chosen=repr(chosen),
+                        layer=layer,
+                    ),
+                    "warning",
+                )
+            )
     try:
         frame = gpd.read_file(path, layer=chosen) if chosen else gpd.read_file(path)
     except Exception as exc:
@@ -235,8 +290,11 @@ def _read_gpx(path: Path, names: list[str]) -> Raw:
     if not frames:
         raise ReadError(reason("not_vector", detail="no waypoint or track point"))
     frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
-    frame = frame.rename(columns={c: c[4:] for c in frame.columns
-                                  if c.startswith("ogr_") and c[4:] not in frame.columns})
+    frame = frame.rename(
+        columns={
+            c: c[4:] for c in frame.columns if c.startswith("ogr_") and c[4:] not in frame.columns
+        }
+    )
     return Raw(frame, 1, [])
 
 
@@ -248,8 +306,11 @@ def _read_zip(path: Path, layer: str, *, kmz: bool) -> Raw:
     data = path.read_bytes()
     with tempfile.TemporaryDirectory(prefix="phusong-zip-") as tmp:
         files = archives.extract_zip(data, Path(tmp), name=path.name)
-        wanted = (".kml",) if kmz else (".shp", ".gpkg", ".geojson", ".json", ".kml", ".fgb",
-                                        ".csv", ".xlsx")
+        wanted = (
+            (".kml",)
+            if kmz
+            else (".shp", ".gpkg", ".geojson", ".json", ".kml", ".fgb", ".csv", ".xlsx")
+        )
         found = [f for f in files if f.suffix.lower() in wanted]
         if not found:
             listing = ", ".join(sorted(str(f.relative_to(tmp)) for f in files)[:20]) or "nothing"
@@ -265,5 +326,7 @@ def _read_zip(path: Path, layer: str, *, kmz: bool) -> Raw:
             parts = {g.suffix.lower() for g in files if g.with_suffix("") == member.with_suffix("")}
             missing = [ext for ext in (".shx", ".dbf") if ext not in parts]
             if missing:
-                raise ReadError(reason("shp_parts", name=member.name, missing=" and ".join(missing)))
+                raise ReadError(
+                    reason("shp_parts", name=member.name, missing=" and ".join(missing))
+                )
         return read_raw(member, layer=layer)

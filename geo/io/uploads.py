@@ -26,8 +26,19 @@ from geo.errors import Problem
 from geo.i18n import reason
 from geo.io import loading
 from geo.io.archives import (  # noqa: F401  (re-exported: the safety rules live in archives)
-    MAX_EXPANDED_BYTES, MAX_UPLOAD_BYTES, MAX_ZIP_MEMBERS, Limits, UploadError, check_size,
-    check_zip, digest, extract_zip, member_name, safe_filename, staged)
+    MAX_EXPANDED_BYTES,
+    MAX_UPLOAD_BYTES,
+    MAX_ZIP_MEMBERS,
+    Limits,
+    UploadError,
+    check_size,
+    check_zip,
+    digest,
+    extract_zip,
+    member_name,
+    safe_filename,
+    staged,
+)
 
 POPULATION = "population"
 POPULATION_TYPES = ("tif", "tiff")
@@ -68,12 +79,20 @@ class LayerChange:
         """What the upload does to the layer, in ``lang`` (for the confirmation)."""
         layer = i18n.t(f"import.layer_{self.layer}", lang)
         if self._lost_rows_in_use:
-            return i18n.count("import.shrink_before", self.rows, lang, layer=layer,
-                              before=i18n.number(self.before, lang),
-                              after=i18n.number(self.rows, lang))
+            return i18n.count(
+                "import.shrink_before",
+                self.rows,
+                lang,
+                layer=layer,
+                before=i18n.number(self.before, lang),
+                after=i18n.number(self.rows, lang),
+            )
         return i18n.t("import.shrink_file", lang).format(
-            layer=layer, after=i18n.number(self.rows, lang),
-            in_file=i18n.number(self.in_file, lang), file=self.file)
+            layer=layer,
+            after=i18n.number(self.rows, lang),
+            in_file=i18n.number(self.in_file, lang),
+            file=self.file,
+        )
 
 
 @dataclass(frozen=True)
@@ -89,9 +108,14 @@ class Upload:
         return tuple(c for c in self.changes if c.lost_most)
 
 
-def review_upload(layer_files: Mapping[str, tuple[str, bytes]], *,
-                  folder_zip: tuple[str, bytes] | None = None, default_dir: Path,
-                  previous=None, limits: Limits = Limits()) -> Upload:
+def review_upload(
+    layer_files: Mapping[str, tuple[str, bytes]],
+    *,
+    folder_zip: tuple[str, bytes] | None = None,
+    default_dir: Path,
+    previous=None,
+    limits: Limits = Limits(),
+) -> Upload:
     """Import uploads (see :func:`staged`) leniently, bad rows left out and listed in
     ``dataset.problems``, and say what they do to each layer they bring compared with
     ``previous`` (the :class:`geo.io.loading.Dataset` in use, if any). The temporary folder is gone
@@ -105,11 +129,18 @@ def review_upload(layer_files: Mapping[str, tuple[str, bytes]], *,
 
     unknown = sorted(set(layer_files) - set(loading.LAYERS) - {POPULATION})
     if unknown:
-        raise UploadError([Problem(k, None, None, None, reason("unknown_layer",
-                                                               layers=", ".join(loading.LAYERS)))
-                           for k in unknown])
-    with staged(layer_files, folder_zip=folder_zip, default_dir=default_dir,
-                limits=limits) as (folder, overrides):
+        raise UploadError(
+            [
+                Problem(
+                    k, None, None, None, reason("unknown_layer", layers=", ".join(loading.LAYERS))
+                )
+                for k in unknown
+            ]
+        )
+    with staged(layer_files, folder_zip=folder_zip, default_dir=default_dir, limits=limits) as (
+        folder,
+        overrides,
+    ):
         dataset = loading.load_dataset(folder, strict=False, overrides=overrides)
         brought = {layer: path.name for layer, path in overrides.items()}
         if folder_zip is not None:  # every layer of a zipped dataset folder comes from the user
@@ -118,36 +149,50 @@ def review_upload(layer_files: Mapping[str, tuple[str, bytes]], *,
                 if layer not in brought and (path or layer not in loading.OPTIONAL_LAYERS):
                     brought[layer] = path.name if path else f"{layer}.*"
         temporary = str(folder) if folder_zip is not None else None
-        problems = [replace(p, file=PurePosixPath(p.file).name)  # never a temporary path
-                    if temporary and p.file.startswith(temporary) else p
-                    for p in dataset.problems]
+        problems = [
+            replace(p, file=PurePosixPath(p.file).name)  # never a temporary path
+            if temporary and p.file.startswith(temporary)
+            else p
+            for p in dataset.problems
+        ]
     grid_file = brought.pop(POPULATION, None)  # a grid has no rows: used whole or refused whole
     if grid_file is not None and dataset.population is None and usable(dataset):
         own = [p for p in problems if p.file == grid_file and p.is_error]
-        raise UploadError(own or [Problem(grid_file, None, None, None,
-                                          reason("grid_unreadable", detail="?"))],
-                          f"{grid_file}: population grid not used; nothing used")
-    changes = tuple(_change(dataset, layer, file, problems, previous)
-                    for layer, file in brought.items())
+        raise UploadError(
+            own or [Problem(grid_file, None, None, None, reason("grid_unreadable", detail="?"))],
+            f"{grid_file}: population grid not used; nothing used",
+        )
+    changes = tuple(
+        _change(dataset, layer, file, problems, previous) for layer, file in brought.items()
+    )
     refused = [c for c in changes if c.rows == 0]
     if refused:
-        raise UploadError([q for c in refused for q in _refusal(c, problems)],
-                          f"{', '.join(c.file for c in refused)}: no usable row; nothing used")
+        raise UploadError(
+            [q for c in refused for q in _refusal(c, problems)],
+            f"{', '.join(c.file for c in refused)}: no usable row; nothing used",
+        )
     names = [n for n, _ in layer_files.values()] + ([folder_zip[0]] if folder_zip else [])
     shown = ", ".join(PurePosixPath(n.replace("\\", "/")).name for n in names)
-    return Upload(replace(dataset, problems=problems,
-                          name=f"{dataset.name} + {shown}" if folder_zip is None else dataset.name,
-                          sources=dataset.sources + (
-                              {"vi": f"Tải lên: {shown}", "en": f"Uploaded: {shown}"},)), changes)
+    return Upload(
+        replace(
+            dataset,
+            problems=problems,
+            name=f"{dataset.name} + {shown}" if folder_zip is None else dataset.name,
+            sources=dataset.sources + ({"vi": f"Tải lên: {shown}", "en": f"Uploaded: {shown}"},),
+        ),
+        changes,
+    )
 
 
 def _change(dataset, layer: str, file: str, problems: list[Problem], previous) -> LayerChange:
     def rows(ds) -> int:
         frame = getattr(ds, layer)
         return 0 if frame is None else len(frame)
+
     left_out = len({p.row for p in problems if p.file == file and p.is_error and p.row is not None})
-    return LayerChange(layer, file, rows(dataset), left_out,
-                       None if previous is None else rows(previous))
+    return LayerChange(
+        layer, file, rows(dataset), left_out, None if previous is None else rows(previous)
+    )
 
 
 def _refusal(change: LayerChange, problems: list[Problem]) -> list[Problem]:
@@ -158,19 +203,25 @@ def _refusal(change: LayerChange, problems: list[Problem]) -> list[Problem]:
         why = whole[0].note if whole[0].note is not None else whole[0].reason
         own.remove(whole[0])
     elif change.left_out:
-        why = reason("rows_left_out_one" if change.left_out == 1 else "rows_left_out",
-                     n=change.left_out)
+        why = reason(
+            "rows_left_out_one" if change.left_out == 1 else "rows_left_out", n=change.left_out
+        )
     else:
         why = reason("no_data_rows")
     return [Problem(change.file, None, None, None, reason("no_usable_row", detail=why))] + own
 
 
-def import_uploads(layer_files: Mapping[str, tuple[str, bytes]], *,
-                   folder_zip: tuple[str, bytes] | None = None, default_dir: Path,
-                   limits: Limits = Limits()):
+def import_uploads(
+    layer_files: Mapping[str, tuple[str, bytes]],
+    *,
+    folder_zip: tuple[str, bytes] | None = None,
+    default_dir: Path,
+    limits: Limits = Limits(),
+):
     """The :class:`geo.io.loading.Dataset` of :func:`review_upload` (same refusals)."""
-    return review_upload(layer_files, folder_zip=folder_zip, default_dir=default_dir,
-                         limits=limits).dataset
+    return review_upload(
+        layer_files, folder_zip=folder_zip, default_dir=default_dir, limits=limits
+    ).dataset
 
 
 def usable(dataset) -> bool:

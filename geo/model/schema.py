@@ -21,7 +21,6 @@ LAYERS = ("communes",) + POINT_LAYERS
 OPTIONAL_LAYERS = ("settlements",)
 
 
-
 @dataclass(frozen=True)
 class Column:
     """One column of the schema: its name, whether it must be present and filled, and its kind."""
@@ -81,8 +80,12 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         Column("source", "text", required=False),
     ),
 }
-ID_COLUMN = {"communes": "code", "bts_sites": "site_id", "loudspeakers": "id",
-             "internet_points": "id"}
+ID_COLUMN = {
+    "communes": "code",
+    "bts_sites": "site_id",
+    "loudspeakers": "id",
+    "internet_points": "id",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,8 +133,12 @@ class Dataset:
     @property
     def sites(self) -> dict[str, gpd.GeoDataFrame]:
         """The three service layers by name."""
-        return {"bts_sites": self.bts_sites, "loudspeakers": self.loudspeakers,
-                "internet_points": self.internet_points}
+        return {
+            "bts_sites": self.bts_sites,
+            "loudspeakers": self.loudspeakers,
+            "internet_points": self.internet_points,
+        }
+
 
 def empty_layer(layer: str) -> gpd.GeoDataFrame:
     """An empty layer with the schema's columns, typed, in EPSG:4326."""

@@ -14,9 +14,15 @@ from shapely import STRtree
 from geo.plan.request import HILLTOP_WINDOW_M, HILLTOPS_N
 
 
-def candidate_points(units: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame | None,
-                extra: gpd.GeoDataFrame | None, exclude: gpd.GeoDataFrame | None, crs,
-                spacing_m: float, snap: Callable[[np.ndarray], np.ndarray] | None = None):
+def candidate_points(
+    units: gpd.GeoDataFrame,
+    settlements: gpd.GeoDataFrame | None,
+    extra: gpd.GeoDataFrame | None,
+    exclude: gpd.GeoDataFrame | None,
+    crs,
+    spacing_m: float,
+    snap: Callable[[np.ndarray], np.ndarray] | None = None,
+):
     """Candidate points (working CRS), the unit each stands in, and (unit, candidate) pairs.
 
     Order: unit centres, settlements, extra points, grid (ties in the solver go to the first).
@@ -56,8 +62,10 @@ def candidate_points(units: gpd.GeoDataFrame, settlements: gpd.GeoDataFrame | No
     zone_of = z[order][first]
     return pts, zone_of, (z, c)
 
-def hilltops(dem, *, n: int = HILLTOPS_N, window_m: float = HILLTOP_WINDOW_M,
-             zones: np.ndarray | None = None) -> gpd.GeoDataFrame:
+
+def hilltops(
+    dem, *, n: int = HILLTOPS_N, window_m: float = HILLTOP_WINDOW_M, zones: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
     """Up to ``n`` hilltops of ``dem``: cells that are the highest of the ``window_m`` square around
     them (a ``maximum_filter``), ranked by prominence, approximated as the height above
     the lowest cell of that square (ties: higher first, then row-major). Only cells inside
@@ -79,8 +87,12 @@ def hilltops(dem, *, n: int = HILLTOPS_N, window_m: float = HILLTOP_WINDOW_M,
     rows, cols = rows[order], cols[order]
     t = dem.transform
     x, y = t.c + (cols + 0.5) * t.a, t.f + (rows + 0.5) * t.e
-    return gpd.GeoDataFrame({"elevation_m": z[rows, cols], "prominence_m": prominence[rows, cols]},
-                            geometry=shapely.points(x, y), crs=dem.crs)
+    return gpd.GeoDataFrame(
+        {"elevation_m": z[rows, cols], "prominence_m": prominence[rows, cols]},
+        geometry=shapely.points(x, y),
+        crs=dem.crs,
+    )
+
 
 def square_filter(a: np.ndarray, size: int, reduce) -> np.ndarray:
     """Max or min (``np.maximum`` / ``np.minimum`` as ``reduce``) over the ``size`` × ``size``
@@ -96,10 +108,14 @@ def square_filter(a: np.ndarray, size: int, reduce) -> np.ndarray:
         m, width = padded, 1
         while width < p:  # m[i] = reduce over [i, i + 2 width)
             n = m.shape[axis] - width
-            m = reduce(np.take(m, np.arange(n), axis=axis),
-                       np.take(m, np.arange(width, width + n), axis=axis))
+            m = reduce(
+                np.take(m, np.arange(n), axis=axis),
+                np.take(m, np.arange(width, width + n), axis=axis),
+            )
             width *= 2
         n = a.shape[axis]
-        a = reduce(np.take(m, np.arange(n), axis=axis),
-                   np.take(m, np.arange(size - p, size - p + n), axis=axis))
+        a = reduce(
+            np.take(m, np.arange(n), axis=axis),
+            np.take(m, np.arange(size - p, size - p + n), axis=axis),
+        )
     return a

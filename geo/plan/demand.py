@@ -16,8 +16,9 @@ from geo.plan.request import AREA_TIE_BREAK_PER_KM2
 from geo.settings import CoverageParams
 
 
-def existing_reach(dataset: Dataset, service: str, params: CoverageParams, crs, *,
-                    technology: str | None) -> np.ndarray:
+def existing_reach(
+    dataset: Dataset, service: str, params: CoverageParams, crs, *, technology: str | None
+) -> np.ndarray:
     """Reach of the service's existing sites, exactly as geo.analysis.gaps.analyse computes it."""
     if service == "bts":
         bts = coverage.filter_sites(dataset.bts_sites, params).to_crs(crs)
@@ -38,6 +39,7 @@ def lacking_c03(dataset: Dataset, units: gpd.GeoDataFrame, crs) -> np.ndarray:
         count = np.bincount(z, minlength=len(units))
     required = units["especially_difficult"].fillna(False).astype(bool).to_numpy()
     return required & (count == 0)
+
 
 def grid_people(dataset: Dataset, vintage: str):
     """geo.analysis.gaps' people rule for the units (settlements > population grid > area) when the dataset
@@ -64,8 +66,11 @@ class People:
             self.points = settlements.geometry.to_numpy()
             self.pop = settlements["population"].to_numpy(float)
             self.pair_zone, self.pair_pt = STRtree(self.points).query(zones, predicate="intersects")
-        self.total = np.bincount(self.pair_zone, weights=self.pop[self.pair_pt],
-                                 minlength=len(zones)) if len(self.pair_zone) else np.zeros(len(zones))
+        self.total = (
+            np.bincount(self.pair_zone, weights=self.pop[self.pair_pt], minlength=len(zones))
+            if len(self.pair_zone)
+            else np.zeros(len(zones))
+        )
         self.has = self.total > 0
 
     def inside(self, geoms: np.ndarray, pairs: np.ndarray | None = None) -> np.ndarray:
@@ -74,7 +79,9 @@ class People:
         shapely.prepare(geoms[np.unique(self.pair_zone[sel])])
         return shapely.intersects(geoms[self.pair_zone[sel]], self.points[self.pair_pt[sel]])
 
-    def covered(self, geoms: np.ndarray, zone_area: np.ndarray, population: np.ndarray) -> np.ndarray:
+    def covered(
+        self, geoms: np.ndarray, zone_area: np.ndarray, population: np.ndarray
+    ) -> np.ndarray:
         """People of each unit inside ``geoms`` (one geometry per unit)."""
         share = shapely.area(geoms) / np.where(zone_area > 0, zone_area, np.nan)
         if self.grid is not None:  # settlements, grid, area: geo.analysis.gaps' rule itself
@@ -86,8 +93,9 @@ class People:
         return population * share
 
 
-def demand_points(zones, zone_area, population, scope, base, people: People, objective: str,
-            cell_m: float) -> tuple[np.ndarray, np.ndarray]:
+def demand_points(
+    zones, zone_area, population, scope, base, people: People, objective: str, cell_m: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Demand points (working CRS) and their weights (people, or km² for the area objective):
     uncovered settlements of settlement units, uncovered cell centres of the others."""
     pts_parts, w_parts = [], []
@@ -129,13 +137,14 @@ def demand_points(zones, zone_area, population, scope, base, people: People, obj
     if objective == "people" and cell_units.any():  # area as the tie-break (cells only)
         n_cells = len(pts_parts[-1])
         w = np.where(np.isfinite(w), w, 0.0)
-        w[len(w) - n_cells:] += AREA_TIE_BREAK_PER_KM2 * area / 1e6
+        w[len(w) - n_cells :] += AREA_TIE_BREAK_PER_KM2 * area / 1e6
     keep = np.isfinite(w) & (w > 0)
     return pts[keep], w[keep]
 
 
-def grid_demand(grid, reps: np.ndarray, zi: np.ndarray, cell_m: float, population: np.ndarray,
-                 w: np.ndarray) -> np.ndarray:
+def grid_demand(
+    grid, reps: np.ndarray, zi: np.ndarray, cell_m: float, population: np.ndarray, w: np.ndarray
+) -> np.ndarray:
     """Demand weights of cells of units on the population grid: the people of the grid pieces of
     their unit inside the cell's square (people even within a grid cell), scaled to the unit's
     population; other cells keep ``w``."""
@@ -147,7 +156,8 @@ def grid_demand(grid, reps: np.ndarray, zi: np.ndarray, cell_m: float, populatio
     same = pieces.zone[pi] == zi[ci]
     ci, pi = ci[same], pi[same]
     frac = shapely.area(shapely.intersection(squares[ci], pieces.geoms[pi])) / np.maximum(
-        shapely.area(pieces.geoms[pi]), 1e-9)
+        shapely.area(pieces.geoms[pi]), 1e-9
+    )
     weight_of_unit = np.bincount(pieces.zone, weights=pieces.people, minlength=len(population))
     people = np.bincount(ci, weights=pieces.people[pi] * frac, minlength=len(reps))
     scale = population[zi] / np.where(weight_of_unit[zi] > 0, weight_of_unit[zi], np.nan)

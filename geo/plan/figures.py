@@ -16,12 +16,12 @@ from shapely import STRtree
 from geo.crs import WGS84
 from geo.model.schema import Dataset
 from geo.plan.demand import People
-from geo.plan.request import (DEFAULT_TECHNOLOGY, SERVICE_LAYER, TERRAIN_ABS_TOL_KM2, Plan,
-                              PlanError)
+from geo.plan.request import DEFAULT_TECHNOLOGY, SERVICE_LAYER, TERRAIN_ABS_TOL_KM2, Plan, PlanError
 
 
-def exact_gains(zones, zone_area, population, scope, base, people: People,
-                 new_reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def exact_gains(
+    zones, zone_area, population, scope, base, people: People, new_reach: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """People and km² each new reach polygon adds within the scope units, in order.
 
     Each unit's covered geometry grows by the new polygon clipped to it, as in
@@ -44,11 +44,19 @@ def exact_gains(zones, zone_area, population, scope, base, people: People,
         area_new[r] = d_area.sum() / 1e6
         share = d_area / zone_area[idx]
         has = people.has[idx]
-        if people.grid is not None:  # a new array each step: geo.analysis.gaps caches by array identity
+        if (
+            people.grid is not None
+        ):  # a new array each step: geo.analysis.gaps caches by array identity
             grown = covered.copy()
             grown[idx] = after
-            people_new[r] = float(np.nansum((people.covered(grown, zone_area, population)
-                                             - people.covered(covered, zone_area, population))[idx]))
+            people_new[r] = float(
+                np.nansum(
+                    (
+                        people.covered(grown, zone_area, population)
+                        - people.covered(covered, zone_area, population)
+                    )[idx]
+                )
+            )
             covered = grown
             continue
         if has.any():
@@ -57,25 +65,36 @@ def exact_gains(zones, zone_area, population, scope, base, people: People,
             tmp = covered.copy()
             tmp[idx] = after
             new = people.inside(tmp, pairs)
-            d = np.bincount(people.pair_zone[pairs], weights=people.pop[people.pair_pt[pairs]] *
-                            (new.astype(float) - old), minlength=len(zones))[idx]
+            d = np.bincount(
+                people.pair_zone[pairs],
+                weights=people.pop[people.pair_pt[pairs]] * (new.astype(float) - old),
+                minlength=len(zones),
+            )[idx]
             share = np.where(has, d / np.where(has, people.total[idx], 1), share)
         people_new[r] = float(np.sum(population[idx] * share))
         covered[idx] = after
     return people_new, area_new
 
-def new_layer(sites: gpd.GeoDataFrame, service: str, *, carrier: str | None,
-               technology: str | None) -> gpd.GeoDataFrame:
+
+def new_layer(
+    sites: gpd.GeoDataFrame, service: str, *, carrier: str | None, technology: str | None
+) -> gpd.GeoDataFrame:
     """Rows of the service's dataset layer for the proposed sites, EPSG:4326."""
     n = len(sites)
     ids = sites["site_id"].to_numpy()
     if service == "bts":
-        data = {"site_id": ids, "carrier": np.full(n, carrier or "other", dtype=object),
-                "technologies": np.full(n, technology or DEFAULT_TECHNOLOGY, dtype=object),
-                "height_m": np.full(n, np.nan)}
+        data = {
+            "site_id": ids,
+            "carrier": np.full(n, carrier or "other", dtype=object),
+            "technologies": np.full(n, technology or DEFAULT_TECHNOLOGY, dtype=object),
+            "height_m": np.full(n, np.nan),
+        }
     elif service == "loudspeaker":
-        data = {"id": ids, "kind": np.full(n, "cluster", dtype=object),
-                "radius_m": np.full(n, np.nan)}
+        data = {
+            "id": ids,
+            "kind": np.full(n, "cluster", dtype=object),
+            "radius_m": np.full(n, np.nan),
+        }
     else:
         data = {"id": ids, "kind": np.full(n, "support_point", dtype=object)}
     data["illustrative"] = np.zeros(n, bool)
@@ -83,6 +102,7 @@ def new_layer(sites: gpd.GeoDataFrame, service: str, *, carrier: str | None,
     data["people_new"] = sites["people_new"].to_numpy(float)
     data["area_new_km2"] = sites["area_new_km2"].to_numpy(float)
     return gpd.GeoDataFrame(data, geometry=sites.geometry.to_numpy(), crs=sites.crs).to_crs(WGS84)
+
 
 def with_sites(dataset: Dataset, plan_: Plan) -> Dataset:
     """A copy of ``dataset`` with the plan's sites appended to the service's layer (EPSG:4326).
@@ -93,8 +113,10 @@ def with_sites(dataset: Dataset, plan_: Plan) -> Dataset:
     layer = getattr(dataset, name)
     new = plan_.layer.to_crs(layer.crs) if layer.crs is not None else plan_.layer
     extra = ("geometry", "proposed_rank", "people_new", "area_new_km2")
-    combined = pd.concat([layer, new[[c for c in new.columns if c in layer.columns or c in extra]]],
-                         ignore_index=True)
+    combined = pd.concat(
+        [layer, new[[c for c in new.columns if c in layer.columns or c in extra]]],
+        ignore_index=True,
+    )
     combined = gpd.GeoDataFrame(combined, geometry="geometry", crs=layer.crs or WGS84)
     return dataclasses.replace(dataset, **{name: combined})
 
@@ -114,8 +136,10 @@ def compare(dataset: Dataset, plan_: Plan, *, dem=None, cache=None):
         if dem is None:
             raise PlanError(["this plan was made with the terrain model: pass the DEM to compare"])
         kw = dict(vintage=plan_.vintage, params=plan_.params, terrain=plan_.terrain, cache=cache)
-        return (terrain.analyse_terrain(dataset, dem, **kw),
-                terrain.analyse_terrain(with_sites(dataset, plan_), dem, **kw))
+        return (
+            terrain.analyse_terrain(dataset, dem, **kw),
+            terrain.analyse_terrain(with_sites(dataset, plan_), dem, **kw),
+        )
     before = gaps.analyse(dataset, vintage=plan_.vintage, params=plan_.params)
     after = gaps.analyse(with_sites(dataset, plan_), vintage=plan_.vintage, params=plan_.params)
     return before, after
@@ -147,14 +171,22 @@ def check_consistency(plan_: Plan, before, after, *, rel_tol: float = 1e-6) -> l
     for what, reported, measured in pairs:
         atol = TERRAIN_ABS_TOL_KM2 if plan_.model == "terrain" and what.startswith("area") else 1e-6
         if not np.isclose(reported, measured, rtol=rel_tol, atol=atol):
-            problems.append(f"{what} newly covered: plan says {reported:.6f}, the analysis "
-                            f"{measured:.6f}")
+            problems.append(
+                f"{what} newly covered: plan says {reported:.6f}, the analysis {measured:.6f}"
+            )
     return problems
 
 
-def site_table(cand_pts: np.ndarray, cand_zone: np.ndarray, chosen: np.ndarray, gains,
-               required: list[np.ndarray], codes: np.ndarray, names: np.ndarray,
-               crs) -> gpd.GeoDataFrame:
+def site_table(
+    cand_pts: np.ndarray,
+    cand_zone: np.ndarray,
+    chosen: np.ndarray,
+    gains,
+    required: list[np.ndarray],
+    codes: np.ndarray,
+    names: np.ndarray,
+    crs,
+) -> gpd.GeoDataFrame:
     """The proposed sites in rank order (see :attr:`Plan.sites`): ``chosen`` candidates with
     ``gains`` (people, km² each adds); the first of each ``required`` group is ``mandatory``."""
     mandatory = np.zeros(len(chosen), bool)
@@ -164,14 +196,18 @@ def site_table(cand_pts: np.ndarray, cand_zone: np.ndarray, chosen: np.ndarray, 
             mandatory[hit[0]] = True
     rank = np.arange(1, len(chosen) + 1)
     zone_of = cand_zone[chosen] if len(chosen) else np.array([], np.int64)
-    return gpd.GeoDataFrame({
-        "rank": rank,
-        "site_id": [f"PLAN-{r:02d}" for r in rank],
-        "code": codes[zone_of],
-        "name": names[zone_of],
-        "mandatory": mandatory,
-        "people_new": gains[0],
-        "area_new_km2": gains[1],
-        "people_cum": np.cumsum(gains[0]),
-        "area_cum_km2": np.cumsum(gains[1]),
-    }, geometry=cand_pts[chosen] if len(chosen) else [], crs=crs)
+    return gpd.GeoDataFrame(
+        {
+            "rank": rank,
+            "site_id": [f"PLAN-{r:02d}" for r in rank],
+            "code": codes[zone_of],
+            "name": names[zone_of],
+            "mandatory": mandatory,
+            "people_new": gains[0],
+            "area_new_km2": gains[1],
+            "people_cum": np.cumsum(gains[0]),
+            "area_cum_km2": np.cumsum(gains[1]),
+        },
+        geometry=cand_pts[chosen] if len(chosen) else [],
+        crs=crs,
+    )

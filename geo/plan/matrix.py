@@ -1,5 +1,4 @@
-"""The candidate × demand coverage matrix: sparse, boolean, CSR arrays (:class:`CoverMatrix`).
-"""
+"""The candidate × demand coverage matrix: sparse, boolean, CSR arrays (:class:`CoverMatrix`)."""
 
 from __future__ import annotations
 
@@ -23,8 +22,9 @@ class CoverMatrix:
         return len(self.indptr) - 1
 
     @classmethod
-    def from_pairs(cls, cand: np.ndarray, demand: np.ndarray, n_candidates: int,
-                   n_demand: int) -> CoverMatrix:
+    def from_pairs(
+        cls, cand: np.ndarray, demand: np.ndarray, n_candidates: int, n_demand: int
+    ) -> CoverMatrix:
         """From unique (candidate, demand) index pairs."""
         cand, demand = np.asarray(cand, np.int64), np.asarray(demand, np.int64)
         order = np.lexsort((demand, cand))
@@ -39,7 +39,7 @@ class CoverMatrix:
         return cls.from_pairs(cand, demand, dense.shape[0], dense.shape[1])
 
     def row(self, j: int) -> np.ndarray:
-        return self.indices[self.indptr[j]:self.indptr[j + 1]]
+        return self.indices[self.indptr[j] : self.indptr[j + 1]]
 
     def gains(self, weights: np.ndarray, covered: np.ndarray | None = None) -> np.ndarray:
         """Marginal gain of every candidate: summed weight of the demand it covers not yet covered."""

@@ -33,8 +33,11 @@ Objective = Literal["people", "area"]
 
 # Layer a new site of each service is added to, and the GapAnalysis column (without _pct/_pop)
 # it raises; for BTS the column depends on the technology (covered_4g …).
-SERVICE_LAYER = {"bts": "bts_sites", "loudspeaker": "loudspeakers",
-                 "support-point": "internet_points"}
+SERVICE_LAYER = {
+    "bts": "bts_sites",
+    "loudspeaker": "loudspeakers",
+    "support-point": "internet_points",
+}
 DEFAULT_TECHNOLOGY = "4G"
 MAX_K = 500
 # Candidate grid spacing: the service's reach, clamped (metres). 1 km for BTS (3 km 4G reach) and
@@ -59,12 +62,14 @@ TERRAIN_ABS_TOL_KM2 = 1e-5
 
 Reach = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
+
 class PlanError(PhusongError):
     """A planning request that cannot be carried out (every problem listed at once)."""
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
         super().__init__("cannot plan:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -126,6 +131,7 @@ class Plan:
     def area_new_km2(self) -> float:
         return float(self.sites["area_new_km2"].sum()) if len(self.sites) else 0.0
 
+
 def default_spacing_m(radius_m: float) -> float:
     """Default candidate grid spacing for a reach of ``radius_m`` (metres)."""
     return float(np.clip(radius_m, *SPACING_CLAMP_M))
@@ -151,8 +157,13 @@ def covered_column(service: str, technology: str | None = None) -> str:
     return {"loudspeaker": "loudspeaker_covered", "support-point": "internet_access"}[service]
 
 
-def service_radius_m(service: str, params: CoverageParams, *, carrier: str | None = None,
-                     technology: str | None = None) -> float:
+def service_radius_m(
+    service: str,
+    params: CoverageParams,
+    *,
+    carrier: str | None = None,
+    technology: str | None = None,
+) -> float:
     """Reach of one new site of ``service`` (metres), as :mod:`geo.analysis.coverage` computes it."""
     if service == "bts":
         return params.radius_for(technology or DEFAULT_TECHNOLOGY, carrier or "other")
@@ -160,8 +171,21 @@ def service_radius_m(service: str, params: CoverageParams, *, carrier: str | Non
         return params.loudspeaker_radius_for("cluster")
     return float(params.internet_access_m)
 
-def validate(*, service, k, carrier, technology, vintage, solver, spacing_m, cell_m, exclude,
-              extra_candidates, time_limit_s) -> None:
+
+def validate(
+    *,
+    service,
+    k,
+    carrier,
+    technology,
+    vintage,
+    solver,
+    spacing_m,
+    cell_m,
+    exclude,
+    extra_candidates,
+    time_limit_s,
+) -> None:
     problems = []
     if service not in SERVICES:
         problems.append(f"service must be one of {', '.join(SERVICES)}; got {service!r}")
@@ -173,8 +197,9 @@ def validate(*, service, k, carrier, technology, vintage, solver, spacing_m, cel
         if value is not None and service in SERVICES and service != "bts":
             problems.append(f"a {name} only applies to BTS sites, not to {service!r}")
     if technology is not None and technology not in settings.TECHNOLOGIES:
-        problems.append(f"technology must be one of {', '.join(settings.TECHNOLOGIES)}; "
-                        f"got {technology!r}")
+        problems.append(
+            f"technology must be one of {', '.join(settings.TECHNOLOGIES)}; got {technology!r}"
+        )
     if vintage not in settings.VINTAGES:
         problems.append(f"vintage must be one of {', '.join(settings.VINTAGES)}; got {vintage!r}")
     if solver not in SOLVERS:
@@ -184,8 +209,10 @@ def validate(*, service, k, carrier, technology, vintage, solver, spacing_m, cel
             problems.append(f"{name} must be from 10 to 50,000 metres; got {value!r}")
     if not (np.isfinite(time_limit_s) and time_limit_s > 0):
         problems.append(f"time_limit_s must be positive; got {time_limit_s!r}")
-    for name, layer, kinds in (("exclusion layer", exclude, (3, 6)),
-                               ("extra candidates", extra_candidates, (0,))):
+    for name, layer, kinds in (
+        ("exclusion layer", exclude, (3, 6)),
+        ("extra candidates", extra_candidates, (0,)),
+    ):
         if layer is None:
             continue
         if layer.crs is None:
@@ -194,7 +221,9 @@ def validate(*, service, k, carrier, technology, vintage, solver, spacing_m, cel
         bad = np.flatnonzero(~np.isin(types, kinds))
         if len(bad):
             want = "polygons" if kinds != (0,) else "points"
-            problems.append(f"the {name} must hold {want}; feature(s) "
-                            f"{', '.join(str(i + 1) for i in bad[:10])} are not")
+            problems.append(
+                f"the {name} must hold {want}; feature(s) "
+                f"{', '.join(str(i + 1) for i in bad[:10])} are not"
+            )
     if problems:
         raise PlanError(problems)

@@ -16,8 +16,9 @@ from geo.plan.matrix import CoverMatrix
 from geo.plan.request import PlanError
 
 
-def greedy(matrix: CoverMatrix, weights: np.ndarray, k: int, *,
-           required: Sequence[np.ndarray] = ()) -> tuple[list[int], list[float]]:
+def greedy(
+    matrix: CoverMatrix, weights: np.ndarray, k: int, *, required: Sequence[np.ndarray] = ()
+) -> tuple[list[int], list[float]]:
     """Lazy greedy maximal covering: up to ``k`` candidates and the marginal gain of each.
 
     ``required`` lists candidate groups of which at least one member must be chosen (one per
@@ -39,12 +40,16 @@ def greedy(matrix: CoverMatrix, weights: np.ndarray, k: int, *,
     open_groups = [np.asarray(g, np.int64) for g in required]
     while open_groups and len(chosen) < k:
         g_all = matrix.gains(w, covered)
-        best = [(float(g_all[grp].max()), -int(grp[np.argmax(g_all[grp])]), i)
-                for i, grp in enumerate(open_groups) if len(grp)]
+        best = [
+            (float(g_all[grp].max()), -int(grp[np.argmax(g_all[grp])]), i)
+            for i, grp in enumerate(open_groups)
+            if len(grp)
+        ]
         gain, neg_j, i = max(best)
         take(-neg_j, gain)
-        open_groups = [grp for n, grp in enumerate(open_groups)
-                       if n != i and not np.isin(grp, chosen).any()]
+        open_groups = [
+            grp for n, grp in enumerate(open_groups) if n != i and not np.isin(grp, chosen).any()
+        ]
 
     start = matrix.gains(w, covered)
     taken = set(chosen)
@@ -74,9 +79,14 @@ def exhaustive(matrix: CoverMatrix, weights: np.ndarray, k: int) -> tuple[tuple[
     return best, best_value
 
 
-def exact(matrix: CoverMatrix, weights: np.ndarray, k: int, *,
-          required: Sequence[np.ndarray] = (), time_limit_s: float = 60.0
-          ) -> tuple[list[int], bool]:
+def exact(
+    matrix: CoverMatrix,
+    weights: np.ndarray,
+    k: int,
+    *,
+    required: Sequence[np.ndarray] = (),
+    time_limit_s: float = 60.0,
+) -> tuple[list[int], bool]:
     """The maximal-covering integer programme solved by CBC (PuLP): at most ``k`` candidates, at
     least one of each ``required`` group, maximising the covered weight.
 
@@ -115,15 +125,28 @@ def exact(matrix: CoverMatrix, weights: np.ndarray, k: int, *,
         solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s)
     prob.solve(solver)
     if prob.status != pulp.LpStatusOptimal and prob.sol_status not in (
-            pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        raise PlanError([f"the exact solver found no solution within {time_limit_s:g} s "
-                         f"(status {pulp.LpStatus[prob.status]}); use the greedy solver"])
+        pulp.LpSolutionOptimal,
+        pulp.LpSolutionIntegerFeasible,
+    ):
+        raise PlanError(
+            [
+                f"the exact solver found no solution within {time_limit_s:g} s "
+                f"(status {pulp.LpStatus[prob.status]}); use the greedy solver"
+            ]
+        )
     chosen = [j for j, v in x.items() if (v.value() or 0) > 0.5]
     return chosen, prob.sol_status == pulp.LpSolutionOptimal
 
 
-def solve(matrix: CoverMatrix, weights: np.ndarray, k: int, required: Sequence[np.ndarray],
-           solver: str, time_limit_s: float, notes: list) -> tuple[list[int], bool | None, str]:
+def solve(
+    matrix: CoverMatrix,
+    weights: np.ndarray,
+    k: int,
+    required: Sequence[np.ndarray],
+    solver: str,
+    time_limit_s: float,
+    notes: list,
+) -> tuple[list[int], bool | None, str]:
     """Chosen candidates, whether proven optimal (None for greedy) and the solver that chose them.
 
     "auto": the exact programme within ``time_limit_s``; when CBC runs out of time (or finds
@@ -150,13 +173,22 @@ def solve(matrix: CoverMatrix, weights: np.ndarray, k: int, required: Sequence[n
     return chosen, False, "exact"
 
 
-def rank_chosen(matrix: CoverMatrix, weights: np.ndarray, chosen: list[int],
-          required: Sequence[np.ndarray], *, drop_idle: bool = False) -> list[int]:
+def rank_chosen(
+    matrix: CoverMatrix,
+    weights: np.ndarray,
+    chosen: list[int],
+    required: Sequence[np.ndarray],
+    *,
+    drop_idle: bool = False,
+) -> list[int]:
     """Order a chosen set as greedy would (required groups first), for meaningful ranks; with
     ``drop_idle`` leave out the chosen sites that add nothing after the others."""
     sub = CoverMatrix.from_pairs(
         np.concatenate([np.full(len(matrix.row(j)), i) for i, j in enumerate(chosen)] or [[]]),
-        np.concatenate([matrix.row(j) for j in chosen] or [[]]), len(chosen), matrix.n_demand)
+        np.concatenate([matrix.row(j) for j in chosen] or [[]]),
+        len(chosen),
+        matrix.n_demand,
+    )
     pos = {j: i for i, j in enumerate(chosen)}
     groups = [np.array([pos[j] for j in grp if j in pos]) for grp in required]
     order, _ = greedy(sub, weights, len(chosen), required=[g for g in groups if len(g)])

@@ -29,14 +29,18 @@ def table_for_reading(table: pd.DataFrame, *, lang: str = "vi") -> pd.DataFrame:
     """A :func:`change.compare` table rounded for reading, headers and status in ``lang``."""
     settings.check_choice("lang", lang, settings.LANGS)
     t = lambda key: i18n.t(key, lang)  # noqa: E731 - a short alias keeps the headers readable
-    out = {t("col.code"): table["code"].to_numpy(), t("col.name"): table["name"].to_numpy(),
-           t("change.status"): [t(f"change.status.{s}") for s in table["status"]]}
+    out = {
+        t("col.code"): table["code"].to_numpy(),
+        t("col.name"): table["name"].to_numpy(),
+        t("change.status"): [t(f"change.status.{s}") for s in table["status"]],
+    }
     for column, kind in change.METRICS:
         label = t(f"change.metric.{column}")
         for side in ("before", "after", "change"):
             values = table[f"{column}_{side}"].to_numpy(float)
             out[f"{label} {t('change.' + side)}"] = (
-                values.round(1) if kind == "pct" else pd.array(values.round(0), dtype="Int64"))
+                values.round(1) if kind == "pct" else pd.array(values.round(0), dtype="Int64")
+            )
     return pd.DataFrame(out)
 
 
@@ -50,9 +54,11 @@ def xlsx_bytes(table: pd.DataFrame, *, lang: str = "vi") -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         table_for_reading(table, lang=lang).to_excel(
-            writer, sheet_name=i18n.t("change.sheet", lang), index=False)
+            writer, sheet_name=i18n.t("change.sheet", lang), index=False
+        )
         pd.DataFrame({i18n.t("change.sheet_lines", lang): change.lines(table, lang)}).to_excel(
-            writer, sheet_name=i18n.t("change.sheet_lines", lang), index=False)
+            writer, sheet_name=i18n.t("change.sheet_lines", lang), index=False
+        )
     return buffer.getvalue()
 
 
@@ -74,15 +80,28 @@ def change_map(table: pd.DataFrame, after, *, lang: str = "vi") -> folium.Map:
         row = rows.loc[code] if code in rows.index else None
         value = float(row["covered_4g_pct_change"]) if row is not None else float("nan")
         text = html.escape(change.line(row, lang)) if row is not None else code
-        features.append({"type": "Feature", "geometry": geom.__geo_interface__,
-                         "properties": {"code": code, "line": text, "fill": color_of(value)}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geom.__geo_interface__,
+                "properties": {"code": code, "line": text, "fill": color_of(value)},
+            }
+        )
     west, south, east, north = communes.total_bounds
-    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None,
-                   control_scale=False)  # folium's scale adds miles; the main map has the scale
-    folium.GeoJson({"type": "FeatureCollection", "features": features}, name="change",
-                   style_function=lambda f: {"fillColor": f["properties"]["fill"],
-                                             "color": "#555", "weight": 1, "fillOpacity": 0.8},
-                   tooltip=folium.GeoJsonTooltip(fields=["line"], labels=False)).add_to(m)
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2], tiles=None, control_scale=False
+    )  # folium's scale adds miles; the main map has the scale
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name="change",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": "#555",
+            "weight": 1,
+            "fillOpacity": 0.8,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["line"], labels=False),
+    ).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
     m.get_root().html.add_child(folium.Element(legend_html(lang)))
     return m
@@ -90,19 +109,26 @@ def change_map(table: pd.DataFrame, after, *, lang: str = "vi") -> folium.Map:
 
 def legend_html(lang: str = "vi") -> str:
     """The legend of :func:`change_map` (fixed in the map's corner)."""
+
     def edge(x: float) -> str:
         return i18n.number(x, lang, 0 if abs(x) >= 1 else 2)
 
-    labels = [f"&lt; {edge(EDGES[0])}"] + [f"{edge(a)} … {edge(b)}"
-                                           for a, b in zip(EDGES[:-1], EDGES[1:])] \
+    labels = (
+        [f"&lt; {edge(EDGES[0])}"]
+        + [f"{edge(a)} … {edge(b)}" for a, b in zip(EDGES[:-1], EDGES[1:])]
         + [f"≥ {edge(EDGES[-1])}"]
+    )
     labels[3] = i18n.t("change.legend_none", lang)
-    items = "".join(f'<div><span style="display:inline-block;width:14px;height:10px;'
-                    f'background:{c};border:1px solid #777;margin-right:4px"></span>{label}</div>'
-                    for c, label in zip(COLORS[::-1], labels[::-1]))
-    return ('<div style="position:fixed;top:10px;right:10px;z-index:1000;background:white;'
-            'padding:6px 8px;font:12px sans-serif;border:1px solid #999">'
-            f'<b>{html.escape(i18n.t("change.map_title", lang))}</b>{items}</div>')
+    items = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:10px;'
+        f'background:{c};border:1px solid #777;margin-right:4px"></span>{label}</div>'
+        for c, label in zip(COLORS[::-1], labels[::-1])
+    )
+    return (
+        '<div style="position:fixed;top:10px;right:10px;z-index:1000;background:white;'
+        'padding:6px 8px;font:12px sans-serif;border:1px solid #999">'
+        f"<b>{html.escape(i18n.t('change.map_title', lang))}</b>{items}</div>"
+    )
 
 
 def map_html(table: pd.DataFrame, after, *, lang: str = "vi") -> bytes:

@@ -94,9 +94,13 @@ def install() -> bool:
     installed; on untested folium/branca versions installs nothing, warns and returns False."""
     untested = untested_versions()
     if untested:
-        warnings.warn(f"phusong: folium/branca speed-ups not installed: tested with folium 0.20 "
-                      f"and branca 0.8, found {', '.join(untested)}; maps render the same, "
-                      f"more slowly", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"phusong: folium/branca speed-ups not installed: tested with folium 0.20 "
+            f"and branca 0.8, found {', '.join(untested)}; maps render the same, "
+            f"more slowly",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return False
     branca.element.Element.__init__ = _element_init
     folium.features.Template = _shared_template

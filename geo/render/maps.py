@@ -81,11 +81,34 @@ from geo.settings import (
 )
 
 from geo.render.style import (  # noqa: F401  (re-exported: maps.MAP_METRICS, maps.fmt_number, …)
-    CARRIER_COLORS, CLASS_COLORS, COORD_DECIMALS, GAP_COLORS, GAP_HATCH_ANGLE, INTERNET_COLOR,
-    INTERNET_EDGE, LOUDSPEAKER_COLOR, LOUDSPEAKER_EDGE, MAP_METRICS, METRIC_BINS,
-    NO_DATA_COLOR, POPULATION_BINS, POPULATION_COLORS, POPULATION_OPACITY, PROPOSED_COLOR,
-    SIMPLIFY_M, SITE_LAYERS, VILLAGE_STYLE, class_colors, class_labels, classify, edge_labels,
-    fmt_number, follow_metric, metric_for_gap, proposed_sites)
+    CARRIER_COLORS,
+    CLASS_COLORS,
+    COORD_DECIMALS,
+    GAP_COLORS,
+    GAP_HATCH_ANGLE,
+    INTERNET_COLOR,
+    INTERNET_EDGE,
+    LOUDSPEAKER_COLOR,
+    LOUDSPEAKER_EDGE,
+    MAP_METRICS,
+    METRIC_BINS,
+    NO_DATA_COLOR,
+    POPULATION_BINS,
+    POPULATION_COLORS,
+    POPULATION_OPACITY,
+    PROPOSED_COLOR,
+    SIMPLIFY_M,
+    SITE_LAYERS,
+    VILLAGE_STYLE,
+    class_colors,
+    class_labels,
+    classify,
+    edge_labels,
+    fmt_number,
+    follow_metric,
+    metric_for_gap,
+    proposed_sites,
+)
 
 
 # --- vendored assets ----------------------------------------------------------------------------
@@ -106,12 +129,18 @@ FULLSCREEN = "leaflet.fullscreen-3.0.0"
 MEASURE = "leaflet-measure-2.1.7"
 ASSETS: dict[str, tuple[Asset, ...]] = {
     # keyed by the folium class whose CDN links they replace; names are folium's own
-    "Map": (Asset("leaflet", "js", f"{LEAFLET}/leaflet.js"),
-            Asset("leaflet_css", "css", f"{LEAFLET}/leaflet.css")),
-    "Fullscreen": (Asset("Control.Fullscreen.js", "js", f"{FULLSCREEN}/Control.FullScreen.js"),
-                   Asset("Control.FullScreen.css", "css", f"{FULLSCREEN}/Control.FullScreen.css")),
-    "MeasureControl": (Asset("leaflet_measure_js", "js", f"{MEASURE}/leaflet-measure.min.js"),
-                       Asset("leaflet_measure_css", "css", f"{MEASURE}/leaflet-measure.css")),
+    "Map": (
+        Asset("leaflet", "js", f"{LEAFLET}/leaflet.js"),
+        Asset("leaflet_css", "css", f"{LEAFLET}/leaflet.css"),
+    ),
+    "Fullscreen": (
+        Asset("Control.Fullscreen.js", "js", f"{FULLSCREEN}/Control.FullScreen.js"),
+        Asset("Control.FullScreen.css", "css", f"{FULLSCREEN}/Control.FullScreen.css"),
+    ),
+    "MeasureControl": (
+        Asset("leaflet_measure_js", "js", f"{MEASURE}/leaflet-measure.min.js"),
+        Asset("leaflet_measure_css", "css", f"{MEASURE}/leaflet-measure.css"),
+    ),
     "_PhusongJs": (Asset("phusong_map_js", "js", OWN_JS),),
 }
 _PLACEHOLDER = "phusong-asset:"  # base URL marking the links to_html() inlines
@@ -121,8 +150,10 @@ def asset_path(path: str) -> Path:
     """Absolute path of a vendored file; a clear error when ``geo/static`` lacks it."""
     p = STATIC_DIR / path
     if not p.is_file():
-        raise PhusongError(f"vendored web asset {path} is missing from {STATIC_DIR}; "
-                           "run `uv run python scripts/vendor_assets.py` to fetch it")
+        raise PhusongError(
+            f"vendored web asset {path} is missing from {STATIC_DIR}; "
+            "run `uv run python scripts/vendor_assets.py` to fetch it"
+        )
     return p
 
 
@@ -136,10 +167,12 @@ def asset_text(path: str) -> str:
     p = asset_path(path)
     text = p.read_text(encoding="utf-8")
     if p.suffix == ".css":
+
         def inline(m: re.Match) -> str:
             img = asset_path(str((Path(path).parent / m.group(2)).as_posix()))
             data = base64.b64encode(img.read_bytes()).decode("ascii")
             return f"url(data:{_MIME[img.suffix]};base64,{data})"
+
         text = _CSS_URL.sub(inline, text)
     return text
 
@@ -167,12 +200,14 @@ def asset_urls(base_url: str | None = None) -> dict[str, str]:
             f"asset base URL must be an absolute path on the app's own server such as "
             f"'/app/static/', or None for inline data: URIs; got {base_url!r}. A relative URL "
             "resolves against the st_folium iframe (/component/streamlit_folium.st_folium/) "
-            "and 404s; a web address would make the map depend on the internet")
+            "and 404s; a web address would make the map depend on the internet"
+        )
     out = {}
     for assets in ASSETS.values():
         for a in assets:
-            out[a.path] = (_data_uri(a.path) if base_url is None
-                           else f"{base_url.rstrip('/')}/{a.path}")
+            out[a.path] = (
+                _data_uri(a.path) if base_url is None else f"{base_url.rstrip('/')}/{a.path}"
+            )
     return out
 
 
@@ -265,10 +300,12 @@ class _Banner(MacroElement):
         {% endmacro %}
     """)
 
-    _STYLE = ("position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1000;"
-              "max-width:60%;padding:4px 10px;background:#fff3cd;color:#664d03;"
-              "border:1px solid #e0b000;border-radius:4px;font:13px/1.3 sans-serif;"
-              "text-align:center;pointer-events:none;box-shadow:0 1px 3px rgba(0,0,0,.3)")
+    _STYLE = (
+        "position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1000;"
+        "max-width:60%;padding:4px 10px;background:#fff3cd;color:#664d03;"
+        "border:1px solid #e0b000;border-radius:4px;font:13px/1.3 sans-serif;"
+        "text-align:center;pointer-events:none;box-shadow:0 1px 3px rgba(0,0,0,.3)"
+    )
 
     def __init__(self, text: str):
         super().__init__()
@@ -348,8 +385,10 @@ class _LegendPart(MacroElement):
 
 def _check_crs(gdf: gpd.GeoDataFrame, what: str) -> None:
     if gdf.crs is None:
-        raise PhusongError(f"{what} has no CRS; set the UTM CRS it was computed in "
-                           "(e.g. EPSG:32648) before drawing it")
+        raise PhusongError(
+            f"{what} has no CRS; set the UTM CRS it was computed in "
+            "(e.g. EPSG:32648) before drawing it"
+        )
 
 
 def _round_coords(geoms: np.ndarray) -> np.ndarray:
@@ -418,14 +457,19 @@ def _geometry_dicts(arr: np.ndarray) -> list[dict]:
     parts = _split(xy, offsets[0])  # rings, lines or multipoint members
     for level in offsets[1:]:
         parts = _split(parts, level)
-    names = {shapely.GeometryType.MULTIPOINT: "MultiPoint", shapely.GeometryType.LINESTRING:
-             "LineString", shapely.GeometryType.POLYGON: "Polygon",
-             shapely.GeometryType.MULTILINESTRING: "MultiLineString",
-             shapely.GeometryType.MULTIPOLYGON: "MultiPolygon"}
+    names = {
+        shapely.GeometryType.MULTIPOINT: "MultiPoint",
+        shapely.GeometryType.LINESTRING: "LineString",
+        shapely.GeometryType.POLYGON: "Polygon",
+        shapely.GeometryType.MULTILINESTRING: "MultiLineString",
+        shapely.GeometryType.MULTIPOLYGON: "MultiPolygon",
+    }
     out = [{"type": names[kind], "coordinates": p} for p in parts]
     # a mixed array comes back all multi-part: give single parts their own type back
-    single = {shapely.GeometryType.MULTILINESTRING: "LineString",
-              shapely.GeometryType.MULTIPOLYGON: "Polygon"}.get(kind)
+    single = {
+        shapely.GeometryType.MULTILINESTRING: "LineString",
+        shapely.GeometryType.MULTIPOLYGON: "Polygon",
+    }.get(kind)
     if single:
         for g, type_id in zip(out, shapely.get_type_id(arr).tolist()):
             if type_id in (1, 3):
@@ -433,8 +477,9 @@ def _geometry_dicts(arr: np.ndarray) -> list[dict]:
     return out
 
 
-def _feature_collection(geoms: gpd.GeoSeries, props: list[dict],
-                        shapes: list[dict] | None = None) -> _FeatureCollection:
+def _feature_collection(
+    geoms: gpd.GeoSeries, props: list[dict], shapes: list[dict] | None = None
+) -> _FeatureCollection:
     """A FeatureCollection with its GeoJSON ``bbox`` (read by :class:`_GeoJson`); ``shapes`` are
     the geometry dicts of the non-empty ``geoms`` when already made (:func:`_outlines`)."""
     arr = np.asarray(geoms.values)
@@ -443,8 +488,10 @@ def _feature_collection(geoms: gpd.GeoSeries, props: list[dict],
     keep = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
     if shapes is None:
         shapes = _geometry_dicts(arr[keep]) if keep.any() else []
-    feats = [{"type": "Feature", "id": str(i), "properties": props[i], "geometry": g}
-             for i, g in zip(np.flatnonzero(keep).tolist(), shapes, strict=True)]
+    feats = [
+        {"type": "Feature", "id": str(i), "properties": props[i], "geometry": g}
+        for i, g in zip(np.flatnonzero(keep).tolist(), shapes, strict=True)
+    ]
     fc = _FeatureCollection(type="FeatureCollection", features=feats)
     if feats:
         fc["bbox"] = [float(v) for v in shapely.total_bounds(arr)]
@@ -483,32 +530,55 @@ def _value_text(row, col: str, lang: str) -> str:
     return _esc(v)
 
 
-_POPUP_COLUMNS = ("code", "area_km2", "population", "no_4g_pct", "no_mobile_pct",
-                  "no_loudspeaker_pct", "no_internet_pct", "no_service_pct", "at_risk_pct",
-                  "no_4g_pop", "no_mobile_pop", "no_loudspeaker_pop", "no_internet_pop",
-                  "no_service_pop", "at_risk_pop", "c03_required", "c03_present", "gap_score",
-                  "gap_rank")
+_POPUP_COLUMNS = (
+    "code",
+    "area_km2",
+    "population",
+    "no_4g_pct",
+    "no_mobile_pct",
+    "no_loudspeaker_pct",
+    "no_internet_pct",
+    "no_service_pct",
+    "at_risk_pct",
+    "no_4g_pop",
+    "no_mobile_pop",
+    "no_loudspeaker_pop",
+    "no_internet_pop",
+    "no_service_pop",
+    "at_risk_pop",
+    "c03_required",
+    "c03_present",
+    "gap_score",
+    "gap_rank",
+)
 
 
 def _commune_props(communes: gpd.GeoDataFrame, metric: str, lang: str) -> list[dict]:
-    colors = class_colors(communes[metric] if metric in communes else [np.nan] * len(communes),
-                          metric)
+    colors = class_colors(
+        communes[metric] if metric in communes else [np.nan] * len(communes), metric
+    )
     props = []
     for (_, row), fill in zip(communes.iterrows(), colors, strict=True):
         name = _esc(row.get("name"))
-        tip = (f"<b>{name}</b><br>{_esc(t('metric.' + metric, lang))}: "
-               f"{_value_text(row, metric, lang)}")
+        tip = (
+            f"<b>{name}</b><br>{_esc(t('metric.' + metric, lang))}: "
+            f"{_value_text(row, metric, lang)}"
+        )
         rows = "".join(
             f"<tr><th style='text-align:left;font-weight:normal;padding-right:8px'>"
             f"{_esc(t('col.' + c, lang))}</th><td style='text-align:right'>"
             f"{_value_text(row, c, lang)}</td></tr>"
-            for c in _POPUP_COLUMNS if c in row.index)
-        props.append({
-            "code": _esc(row.get("code")),
-            "tip": tip,
-            "pop": f"<b>{name}</b><table style='font-size:12px'>{rows}</table>",
-            "style": {"fillColor": fill, "color": "#666666", "weight": 1, "fillOpacity": 0.8},
-        })
+            for c in _POPUP_COLUMNS
+            if c in row.index
+        )
+        props.append(
+            {
+                "code": _esc(row.get("code")),
+                "tip": tip,
+                "pop": f"<b>{name}</b><table style='font-size:12px'>{rows}</table>",
+                "style": {"fillColor": fill, "color": "#666666", "weight": 1, "fillOpacity": 0.8},
+            }
+        )
     return props
 
 
@@ -516,16 +586,21 @@ def _site_tip(layer: str, row, lang: str) -> str:
     if layer == "bts_sites":
         carrier = row.get("carrier")
         carrier_txt = t(f"carrier.{carrier}", lang) if carrier in CARRIERS else carrier
-        parts = [f"<b>{_esc(carrier_txt)}</b>",
-                 _esc(str(row.get("technologies", "")).replace(";", ", "))]
+        parts = [
+            f"<b>{_esc(carrier_txt)}</b>",
+            _esc(str(row.get("technologies", "")).replace(";", ", ")),
+        ]
         if "site_id" in row:
             parts.append(f"{_esc(t('col.site_id', lang))}: {_esc(row.get('site_id'))}")
         height = row.get("height_m")
         if height is not None and height == height:  # not NaN
             parts.append(f"{_esc(t('col.height_m', lang))}: {fmt_number(height, lang)}")
     else:
-        prefix, kinds = (("loudspeaker", LOUDSPEAKER_KINDS) if layer == "loudspeakers"
-                         else ("internet", INTERNET_KINDS))
+        prefix, kinds = (
+            ("loudspeaker", LOUDSPEAKER_KINDS)
+            if layer == "loudspeakers"
+            else ("internet", INTERNET_KINDS)
+        )
         kind = row.get("kind")
         kind_txt = t(f"{prefix}.{kind}", lang) if kind in kinds else kind
         parts = [f"<b>{_esc(kind_txt)}</b>", f"{_esc(t('col.id', lang))}: {_esc(row.get('id'))}"]
@@ -540,13 +615,31 @@ def _site_tip(layer: str, row, lang: str) -> str:
 def _site_style(layer: str, row) -> dict:
     if layer == "bts_sites":
         c = CARRIER_COLORS.get(row.get("carrier"), CARRIER_COLORS["other"])
-        return {"fillColor": c, "color": "#ffffff", "weight": 1.5, "fill": True,
-                "fillOpacity": 0.95, "radius": 6}
+        return {
+            "fillColor": c,
+            "color": "#ffffff",
+            "weight": 1.5,
+            "fill": True,
+            "fillOpacity": 0.95,
+            "radius": 6,
+        }
     if layer == "loudspeakers":
-        return {"fillColor": LOUDSPEAKER_COLOR, "color": LOUDSPEAKER_EDGE, "weight": 1.5,
-                "fill": True, "fillOpacity": 0.95, "radius": 4}
-    return {"fillColor": INTERNET_COLOR, "color": INTERNET_EDGE, "weight": 1, "fill": True,
-            "fillOpacity": 0.95, "radius": 4}
+        return {
+            "fillColor": LOUDSPEAKER_COLOR,
+            "color": LOUDSPEAKER_EDGE,
+            "weight": 1.5,
+            "fill": True,
+            "fillOpacity": 0.95,
+            "radius": 4,
+        }
+    return {
+        "fillColor": INTERNET_COLOR,
+        "color": INTERNET_EDGE,
+        "weight": 1,
+        "fill": True,
+        "fillOpacity": 0.95,
+        "radius": 4,
+    }
 
 
 def _add_proposed(m: folium.Map, analysis, lang: str) -> None:
@@ -562,14 +655,17 @@ def _add_proposed(m: folium.Map, analysis, lang: str) -> None:
         if "people_new" in row.index and row["people_new"] == row["people_new"]:
             tip.append(f"{_esc(t('plan.people_new', lang))}: {fmt_number(row['people_new'], lang)}")
         if "area_new_km2" in row.index and row["area_new_km2"] == row["area_new_km2"]:
-            tip.append(f"{_esc(t('plan.area_new', lang))}: "
-                       f"{fmt_number(row['area_new_km2'], lang, 2)}")
+            tip.append(
+                f"{_esc(t('plan.area_new', lang))}: {fmt_number(row['area_new_km2'], lang, 2)}"
+            )
         icon = folium.DivIcon(
             html=f"<div class='phusong-proposed' style='width:22px;height:22px;border-radius:50%;"
-                 f"background:{PROPOSED_COLOR};color:#fff;border:2px solid #fff;"
-                 f"box-shadow:0 0 3px rgba(0,0,0,.6);font:bold 12px/22px sans-serif;"
-                 f"text-align:center'>{rank}</div>",
-            icon_size=(26, 26), icon_anchor=(13, 13))
+            f"background:{PROPOSED_COLOR};color:#fff;border:2px solid #fff;"
+            f"box-shadow:0 0 3px rgba(0,0,0,.6);font:bold 12px/22px sans-serif;"
+            f"text-align:center'>{rank}</div>",
+            icon_size=(26, 26),
+            icon_anchor=(13, 13),
+        )
         folium.Marker([pt.y, pt.x], icon=icon, tooltip="<br>".join(tip)).add_to(group)
     group.add_to(m)
 
@@ -578,8 +674,10 @@ HYPOTHETICAL_COLOR = "#e6550d"
 
 
 def _has_hypothetical(analysis) -> bool:
-    return any(g is not None and "hypothetical" in g and bool(g["hypothetical"].any())
-               for g in analysis.sites.values())
+    return any(
+        g is not None and "hypothetical" in g and bool(g["hypothetical"].any())
+        for g in analysis.sites.values()
+    )
 
 
 def _add_hypothetical(m: folium.Map, analysis, lang: str) -> None:
@@ -593,26 +691,44 @@ def _add_hypothetical(m: folium.Map, analysis, lang: str) -> None:
     group = folium.FeatureGroup(name=t("whatif.map_layer", lang))
     discs = whatif.footprints(analysis)
     if len(discs):
-        props = [{"tip": f"<b>{_esc(r['site_id'])}</b> ({_esc(t('whatif.tag', lang))})<br>"
-                         f"{_esc(t('col.radius_m', lang))}: {fmt_number(r['radius_m'], lang)}",
-                  "style": {"color": HYPOTHETICAL_COLOR, "weight": 2, "dashArray": "6 4",
-                            "fillColor": HYPOTHETICAL_COLOR, "fillOpacity": 0.12}}
-                 for r in pd.DataFrame(discs.drop(columns="geometry")).to_dict("records")]
-        _GeoJson(_feature_collection(_to_wgs84(discs, "what-if reach"), props), pane="phusong_gaps",
-                 tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(group)
-    for sid, layer, pt in zip(points["site_id"], points["layer"],
-                              _to_wgs84(points, "what-if sites"), strict=True):
+        props = [
+            {
+                "tip": f"<b>{_esc(r['site_id'])}</b> ({_esc(t('whatif.tag', lang))})<br>"
+                f"{_esc(t('col.radius_m', lang))}: {fmt_number(r['radius_m'], lang)}",
+                "style": {
+                    "color": HYPOTHETICAL_COLOR,
+                    "weight": 2,
+                    "dashArray": "6 4",
+                    "fillColor": HYPOTHETICAL_COLOR,
+                    "fillOpacity": 0.12,
+                },
+            }
+            for r in pd.DataFrame(discs.drop(columns="geometry")).to_dict("records")
+        ]
+        _GeoJson(
+            _feature_collection(_to_wgs84(discs, "what-if reach"), props),
+            pane="phusong_gaps",
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(group)
+    for sid, layer, pt in zip(
+        points["site_id"], points["layer"], _to_wgs84(points, "what-if sites"), strict=True
+    ):
         number = _esc(sid.removeprefix(whatif.ID_PREFIX))
         icon = folium.DivIcon(
             html=f"<div class='phusong-whatif' style='width:20px;height:20px;"
-                 f"background:{HYPOTHETICAL_COLOR};color:#fff;border:2px dashed #fff;"
-                 f"box-shadow:0 0 3px rgba(0,0,0,.6);font:bold 11px/20px sans-serif;"
-                 f"text-align:center;transform:rotate(45deg)'>"
-                 f"<span style='display:inline-block;transform:rotate(-45deg)'>{number}</span></div>",
-            icon_size=(24, 24), icon_anchor=(12, 12))
-        folium.Marker([pt.y, pt.x], icon=icon,
-                      tooltip=f"<b>{_esc(sid)}</b> ({_esc(t('whatif.tag', lang))})<br>"
-                              f"{_esc(t('layer.' + layer, lang))}").add_to(group)
+            f"background:{HYPOTHETICAL_COLOR};color:#fff;border:2px dashed #fff;"
+            f"box-shadow:0 0 3px rgba(0,0,0,.6);font:bold 11px/20px sans-serif;"
+            f"text-align:center;transform:rotate(45deg)'>"
+            f"<span style='display:inline-block;transform:rotate(-45deg)'>{number}</span></div>",
+            icon_size=(24, 24),
+            icon_anchor=(12, 12),
+        )
+        folium.Marker(
+            [pt.y, pt.x],
+            icon=icon,
+            tooltip=f"<b>{_esc(sid)}</b> ({_esc(t('whatif.tag', lang))})<br>"
+            f"{_esc(t('layer.' + layer, lang))}",
+        ).add_to(group)
     group.add_to(m)
 
 
@@ -628,46 +744,73 @@ def _village_collection(analysis, lang: str) -> "_FeatureCollection":
 
     table = villages.village_table(analysis)
     layers = villages.channel_columns(analysis)
-    mobile = [c for c in layers if c not in ("mobile_covered", "loudspeaker_covered",
-                                             "internet_access")]
+    mobile = [
+        c for c in layers if c not in ("mobile_covered", "loudspeaker_covered", "internet_access")
+    ]
     yes_no = {True: t("unit.yes", lang), False: t("unit.no", lang)}
     rows = pd.DataFrame(table.drop(columns="geometry")).to_dict("records")
     props = []
     for r in rows:
         known = not pd.isna(r["no_mobile"])
         key = "unknown" if not known else ("lom_song" if r["no_mobile"] else "covered")
-        tip = [f"<b>{_esc(r['name'])}</b>" + (f" ({_esc(r['commune'])})" if r["commune"] else ""),
-               f"{_esc(t('village.population', lang))}: {fmt_number(r['population'], lang)}"]
+        tip = [
+            f"<b>{_esc(r['name'])}</b>" + (f" ({_esc(r['commune'])})" if r["commune"] else ""),
+            f"{_esc(t('village.population', lang))}: {fmt_number(r['population'], lang)}",
+        ]
         if known:
             reached = [t(f"village.{c}", lang) for c in mobile if r[c]]
-            tip.append(f"<b>{_esc(t('village.no_mobile', lang))}</b>" if r["no_mobile"] else
-                       f"{_esc(t('village.mobile_covered', lang))}: {_esc(', '.join(reached))}")
-            tip.append(f"{_esc(t('village.loudspeaker_covered', lang))}: "
-                       f"{_esc(yes_no[bool(r['loudspeaker_covered'])])}")
+            tip.append(
+                f"<b>{_esc(t('village.no_mobile', lang))}</b>"
+                if r["no_mobile"]
+                else f"{_esc(t('village.mobile_covered', lang))}: {_esc(', '.join(reached))}"
+            )
+            tip.append(
+                f"{_esc(t('village.loudspeaker_covered', lang))}: "
+                f"{_esc(yes_no[bool(r['loudspeaker_covered'])])}"
+            )
         for col in ("internet_distance_m", "internet_walk_min"):  # walking: terrain model only
             if math.isfinite(r.get(col, math.nan)):
                 tip.append(f"{_esc(t(f'village.{col}', lang))}: {fmt_number(r[col], lang)}")
         fill, edge = VILLAGE_STYLE[key]
-        props.append({"tip": "<br>".join(tip),
-                      "style": {"fillColor": fill, "color": edge, "weight": 1.5, "fill": True,
-                                "fillOpacity": 0.95, "radius": 4}})
+        props.append(
+            {
+                "tip": "<br>".join(tip),
+                "style": {
+                    "fillColor": fill,
+                    "color": edge,
+                    "weight": 1.5,
+                    "fill": True,
+                    "fillOpacity": 0.95,
+                    "radius": 4,
+                },
+            }
+        )
     return _feature_collection(_to_wgs84(table, "settlements"), props)
 
 
 # --- legend -------------------------------------------------------------------------------------
 
 
-def _swatch(fill: str, *, border: str = "#666", opacity: float = 1.0, round_: bool = False,
-            dashed: bool = False) -> str:
+def _swatch(
+    fill: str,
+    *,
+    border: str = "#666",
+    opacity: float = 1.0,
+    round_: bool = False,
+    dashed: bool = False,
+) -> str:
     radius = "50%" if round_ else "2px"
     style = "dashed" if dashed else "solid"
-    return (f"<span style='display:inline-block;width:12px;height:12px;margin-right:6px;"
-            f"vertical-align:-2px;background:{fill};opacity:{opacity};border:1px {style} {border};"
-            f"border-radius:{radius}'></span>")
+    return (
+        f"<span style='display:inline-block;width:12px;height:12px;margin-right:6px;"
+        f"vertical-align:-2px;background:{fill};opacity:{opacity};border:1px {style} {border};"
+        f"border-radius:{radius}'></span>"
+    )
 
 
-def legend_html(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...],
-                colocated: bool = False) -> str:
+def legend_html(
+    analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...], colocated: bool = False
+) -> str:
     """The legend as HTML (every data-derived text escaped); ``colocated``: some markers are
     stacked as rings (:func:`_site_collections`), which the legend then explains."""
     head = "<div style='font-weight:bold;margin:6px 0 4px'>{}</div>"
@@ -681,49 +824,70 @@ def legend_html(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...],
         for kind in show_gaps:
             c, angle = GAP_COLORS[kind], 90 + GAP_HATCH_ANGLE[kind]
             hatch = f"repeating-linear-gradient({angle}deg,{c} 0 1.5px,transparent 1.5px 5px)"
-            rows.append(f"<div>{_swatch(hatch, border=c, dashed=True)}"
-                        f"{_esc(t('gap.' + kind, lang))}</div>")
+            rows.append(
+                f"<div>{_swatch(hatch, border=c, dashed=True)}{_esc(t('gap.' + kind, lang))}</div>"
+            )
     if getattr(analysis, "population", None) is not None:
         # shown by phusong.toggleWithLayer while the population layer is on (off at first)
         pop = [head.format(_esc(t("map.population_legend", lang)))]
-        pop += [f"<div>{_swatch(color, opacity=POPULATION_OPACITY)}{_esc(label)}</div>"
-                for color, label in zip(POPULATION_COLORS, edge_labels(POPULATION_BINS, lang),
-                                        strict=True)]
-        rows.append(f"<div class='phusong-legend-population' style='display:none'>"
-                    f"{''.join(pop)}</div>")
+        pop += [
+            f"<div>{_swatch(color, opacity=POPULATION_OPACITY)}{_esc(label)}</div>"
+            for color, label in zip(
+                POPULATION_COLORS, edge_labels(POPULATION_BINS, lang), strict=True
+            )
+        ]
+        rows.append(
+            f"<div class='phusong-legend-population' style='display:none'>{''.join(pop)}</div>"
+        )
     bts = analysis.sites.get("bts_sites")
     if bts is not None and len(bts):
         rows.append(head.format(_esc(t("layer.bts_sites", lang))))
         present = set(bts["carrier"]) if "carrier" in bts else set()
         for carrier, color in CARRIER_COLORS.items():
             if carrier in present:
-                rows.append(f"<div>{_swatch(color, border='#fff', round_=True)}"
-                            f"{_esc(t('carrier.' + carrier, lang))}</div>")
-    for layer, color, border in (("loudspeakers", LOUDSPEAKER_COLOR, LOUDSPEAKER_EDGE),
-                                 ("internet_points", INTERNET_COLOR, INTERNET_EDGE)):
+                rows.append(
+                    f"<div>{_swatch(color, border='#fff', round_=True)}"
+                    f"{_esc(t('carrier.' + carrier, lang))}</div>"
+                )
+    for layer, color, border in (
+        ("loudspeakers", LOUDSPEAKER_COLOR, LOUDSPEAKER_EDGE),
+        ("internet_points", INTERNET_COLOR, INTERNET_EDGE),
+    ):
         g = analysis.sites.get(layer)
         if g is not None and len(g):
-            rows.append(f"<div style='margin-top:4px'>{_swatch(color, border=border, round_=True)}"
-                        f"{_esc(t('layer.' + layer, lang))}</div>")
+            rows.append(
+                f"<div style='margin-top:4px'>{_swatch(color, border=border, round_=True)}"
+                f"{_esc(t('layer.' + layer, lang))}</div>"
+            )
     if _has_villages(analysis):
-        for key, label in (("covered", "village.covered_marker"),
-                           ("lom_song", "village.lom_song_marker")):
+        for key, label in (
+            ("covered", "village.covered_marker"),
+            ("lom_song", "village.lom_song_marker"),
+        ):
             fill, edge = VILLAGE_STYLE[key]
-            rows.append(f"<div style='margin-top:4px'>{_swatch(fill, border=edge, round_=True)}"
-                        f"{_esc(t(label, lang))}</div>")
+            rows.append(
+                f"<div style='margin-top:4px'>{_swatch(fill, border=edge, round_=True)}"
+                f"{_esc(t(label, lang))}</div>"
+            )
     if colocated:
-        ring = (f"<span style='display:inline-block;width:8px;height:8px;margin:0 8px 0 2px;"
-                f"vertical-align:-1px;background:{CARRIER_COLORS['Viettel']};border-radius:50%;"
-                f"box-shadow:0 0 0 1.5px #fff,0 0 0 4px {LOUDSPEAKER_COLOR},"
-                f"0 0 0 5px {LOUDSPEAKER_EDGE}'></span>")
+        ring = (
+            f"<span style='display:inline-block;width:8px;height:8px;margin:0 8px 0 2px;"
+            f"vertical-align:-1px;background:{CARRIER_COLORS['Viettel']};border-radius:50%;"
+            f"box-shadow:0 0 0 1.5px #fff,0 0 0 4px {LOUDSPEAKER_COLOR},"
+            f"0 0 0 5px {LOUDSPEAKER_EDGE}'></span>"
+        )
         rows.append(f"<div style='margin-top:4px'>{ring}{_esc(t('map.colocated', lang))}</div>")
     if proposed_sites(analysis) is not None:
-        rows.append(f"<div style='margin-top:4px'>{_swatch(PROPOSED_COLOR, border='#fff', round_=True)}"
-                    f"{_esc(t('plan.proposed', lang))}</div>")
+        rows.append(
+            f"<div style='margin-top:4px'>{_swatch(PROPOSED_COLOR, border='#fff', round_=True)}"
+            f"{_esc(t('plan.proposed', lang))}</div>"
+        )
     if _has_hypothetical(analysis):
-        rows.append(f"<div style='margin-top:4px'>"
-                    f"{_swatch(HYPOTHETICAL_COLOR, border='#fff', dashed=True)}"
-                    f"{_esc(t('whatif.map_layer', lang))}</div>")
+        rows.append(
+            f"<div style='margin-top:4px'>"
+            f"{_swatch(HYPOTHETICAL_COLOR, border='#fff', dashed=True)}"
+            f"{_esc(t('whatif.map_layer', lang))}</div>"
+        )
     return "".join(rows)
 
 
@@ -785,8 +949,7 @@ def _site_collections(sites: dict, lang: str) -> list[tuple[str, "_FeatureCollec
                 stacks.setdefault(xy, []).append((layer, i))
     tips, radius, depth = {}, {}, {}
     for stack in stacks.values():
-        tip = _TIP_SEPARATOR.join(_site_tip(layer, parts[layer][1][i], lang)
-                                  for layer, i in stack)
+        tip = _TIP_SEPARATOR.join(_site_tip(layer, parts[layer][1][i], lang) for layer, i in stack)
         r = 0.0
         for d, (layer, i) in enumerate(stack):
             base = _site_style(layer, parts[layer][1][i])["radius"]
@@ -795,9 +958,13 @@ def _site_collections(sites: dict, lang: str) -> list[tuple[str, "_FeatureCollec
     out = []
     for layer, (pts, rows) in parts.items():
         order = sorted(range(len(rows)), key=lambda i: -depth[layer, i])  # rings drawn first
-        props = [{"tip": tips[layer, i],
-                  "style": {**_site_style(layer, rows[i]), "radius": radius[layer, i]}}
-                 for i in order]
+        props = [
+            {
+                "tip": tips[layer, i],
+                "style": {**_site_style(layer, rows[i]), "radius": radius[layer, i]},
+            }
+            for i in order
+        ]
         out.append((layer, _feature_collection(pts.iloc[order], props)))
     return out
 
@@ -825,33 +992,41 @@ def _label_points(communes: gpd.GeoDataFrame) -> list[tuple[int, float, float]]:
             points.append(part.representative_point())
     if not rows:
         return []
-    wgs = _round_coords(np.asarray(
-        gpd.GeoSeries(points, crs=communes.crs).to_crs(4326).values))
+    wgs = _round_coords(np.asarray(gpd.GeoSeries(points, crs=communes.crs).to_crs(4326).values))
     area = shapely.area(communes.geometry.values[rows])
     order = sorted(range(len(rows)), key=lambda k: (-area[k], rows[k]))
     return [(rows[k], float(wgs[k].y), float(wgs[k].x)) for k in order]
 
 
-def _outlines(communes: gpd.GeoDataFrame
-              ) -> tuple[gpd.GeoSeries, list[dict], "_FeatureCollection",
-                         list[tuple[int, float, float]]]:
+def _outlines(
+    communes: gpd.GeoDataFrame,
+) -> tuple[gpd.GeoSeries, list[dict], "_FeatureCollection", list[tuple[int, float, float]]]:
     """Commune shapes for the map (EPSG:4326, and as GeoJSON geometries), the district
     outline and the label points (:func:`_label_points`), kept by content: every analysis of the
     same communes (any radius, filter or model) draws the same shapes."""
     _check_crs(communes, "communes")
-    key = (hashlib.sha1(b"".join(shapely.to_wkb(communes.geometry.values))).hexdigest(),
-           communes.crs.to_string(), tuple(communes.index))
+    key = (
+        hashlib.sha1(b"".join(shapely.to_wkb(communes.geometry.values))).hexdigest(),
+        communes.crs.to_string(),
+        tuple(communes.index),
+    )
 
     def build() -> tuple:
         geoms = _to_wgs84(communes, "communes", coverage=True)
         arr = np.asarray(geoms.values)
         keep = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
         district = gpd.GeoDataFrame(  # union of the communes, in the metric CRS
-            geometry=[shapely.union_all(communes.geometry.values).boundary], crs=communes.crs)
-        return (geoms, _geometry_dicts(arr[keep]) if keep.any() else [],
-                _feature_collection(_to_wgs84(district, "district"), [
-                    {"style": {"color": "#333333", "weight": 2.5, "fill": False}}]),
-                _label_points(communes))
+            geometry=[shapely.union_all(communes.geometry.values).boundary], crs=communes.crs
+        )
+        return (
+            geoms,
+            _geometry_dicts(arr[keep]) if keep.any() else [],
+            _feature_collection(
+                _to_wgs84(district, "district"),
+                [{"style": {"color": "#333333", "weight": 2.5, "fill": False}}],
+            ),
+            _label_points(communes),
+        )
 
     return _OUTLINES.get_or_build(key, build)
 
@@ -870,8 +1045,10 @@ def population_layer(analysis) -> "_FeatureCollection | None":
         return None
     communes = analysis.communes
     _check_crs(communes, "communes")
-    key = (hashlib.sha1(b"".join(shapely.to_wkb(communes.geometry.values))).hexdigest(),
-           communes.crs.to_string())
+    key = (
+        hashlib.sha1(b"".join(shapely.to_wkb(communes.geometry.values))).hexdigest(),
+        communes.crs.to_string(),
+    )
 
     def build():
         from geo.io.population import density_classes
@@ -879,9 +1056,17 @@ def population_layer(analysis) -> "_FeatureCollection | None":
         classes = density_classes(grid, communes, POPULATION_BINS)
         if not len(classes):
             return None
-        props = [{"klass": int(k), "style": {"stroke": False, "fillColor": POPULATION_COLORS[k],
-                                             "fillOpacity": POPULATION_OPACITY}}
-                 for k in classes["klass"]]
+        props = [
+            {
+                "klass": int(k),
+                "style": {
+                    "stroke": False,
+                    "fillColor": POPULATION_COLORS[k],
+                    "fillOpacity": POPULATION_OPACITY,
+                },
+            }
+            for k in classes["klass"]
+        ]
         return _feature_collection(_to_wgs84(classes, "population"), props)
 
     return _POPULATION.get((grid,), key, build)
@@ -909,8 +1094,10 @@ def _population_credit(analysis, lang: str) -> str:
     short, full = population_attribution(analysis, lang)
     if short == full:
         return _esc(short)
-    return (f'<span title="{_esc(full)}" style="cursor:help;border-bottom:1px dotted">'
-            f'{_esc(short)}</span>')
+    return (
+        f'<span title="{_esc(full)}" style="cursor:help;border-bottom:1px dotted">'
+        f"{_esc(short)}</span>"
+    )
 
 
 def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -> dict:
@@ -930,22 +1117,40 @@ def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -
         color = GAP_COLORS[kind]
         # one piece per commune, with its code: a click here selects the commune (app.py reads
         # properties.code of the clicked feature), and the tooltip names it
-        gap_props = [{"code": _esc(r.get("code")), "name": _esc(r.get("name")),
-                      "tip": f"<b>{_esc(r.get('name'))}</b><br>{_esc(t('gap.' + kind, lang))}: "
-                             f"{fmt_number(r.get('area_km2'), lang, 2)} km²",
-                      "style": {"color": color, "weight": 1.2, "dashArray": "4 3",
-                                "fillColor": f"url(#phusong-hatch-{kind})", "fillOpacity": 1.0}}
-                     for r in pd.DataFrame(sel.drop(columns=sel.geometry.name)).to_dict("records")]
+        gap_props = [
+            {
+                "code": _esc(r.get("code")),
+                "name": _esc(r.get("name")),
+                "tip": f"<b>{_esc(r.get('name'))}</b><br>{_esc(t('gap.' + kind, lang))}: "
+                f"{fmt_number(r.get('area_km2'), lang, 2)} km²",
+                "style": {
+                    "color": color,
+                    "weight": 1.2,
+                    "dashArray": "4 3",
+                    "fillColor": f"url(#phusong-hatch-{kind})",
+                    "fillOpacity": 1.0,
+                },
+            }
+            for r in pd.DataFrame(sel.drop(columns=sel.geometry.name)).to_dict("records")
+        ]
         gap_layers.append((kind, _feature_collection(_to_wgs84(sel, "gaps"), gap_props)))
-    present = tuple(layer for layer in SITE_LAYERS
-                    if analysis.sites.get(layer) is not None and len(analysis.sites[layer]))
+    present = tuple(
+        layer
+        for layer in SITE_LAYERS
+        if analysis.sites.get(layer) is not None and len(analysis.sites[layer])
+    )
     site_layers = _SITE_DATA.get(
-        tuple(analysis.sites[layer] for layer in present), ("sites", present, lang),
-        lambda: _site_collections({layer: analysis.sites[layer] for layer in present}, lang))
+        tuple(analysis.sites[layer] for layer in present),
+        ("sites", present, lang),
+        lambda: _site_collections({layer: analysis.sites[layer] for layer in present}, lang),
+    )
     villages = _village_collection(analysis, lang) if _has_villages(analysis) else None
     names = communes["name"].tolist()
-    labels = [[lat, lon, str(names[i])] for i, lat, lon in label_points
-              if names[i] is not None and names[i] == names[i]]  # not missing
+    labels = [
+        [lat, lon, str(names[i])]
+        for i, lat, lon in label_points
+        if names[i] is not None and names[i] == names[i]
+    ]  # not missing
     return {
         "bounds": tuple(float(v) for v in geoms.total_bounds),
         "communes": _feature_collection(geoms, props, shapes),
@@ -956,9 +1161,17 @@ def _map_data(analysis, *, metric: str, lang: str, show_gaps: tuple[str, ...]) -
         "labels": labels,
         "population": population_layer(analysis),
         "villages": villages,
-        "legend": legend_html(analysis, metric=metric, lang=lang, show_gaps=show_gaps,
-                              colocated=any(_TIP_SEPARATOR in f["properties"]["tip"]
-                                            for _, fc in site_layers for f in fc["features"])),
+        "legend": legend_html(
+            analysis,
+            metric=metric,
+            lang=lang,
+            show_gaps=show_gaps,
+            colocated=any(
+                _TIP_SEPARATOR in f["properties"]["tip"]
+                for _, fc in site_layers
+                for f in fc["features"]
+            ),
+        ),
     }
 
 
@@ -977,8 +1190,10 @@ def add_readings(m: folium.Map, readings, lang: str, *, pane: str | None = None)
     points["what"] = [
         f"{c} {tech}: {t('field.service_' + sv, lang)}"
         + ("" if a else f" — {t('field.disagreement', lang)}")
-        for c, tech, sv, a in zip(points["carrier"], points["technology"], points["service"],
-                                  points["agrees"])]
+        for c, tech, sv, a in zip(
+            points["carrier"], points["technology"], points["service"], points["agrees"]
+        )
+    ]
 
     def marker(radius: int) -> folium.CircleMarker:
         out = folium.CircleMarker(radius=radius, fill=True)
@@ -989,32 +1204,51 @@ def add_readings(m: folium.Map, readings, lang: str, *, pane: str | None = None)
     disagree = points[~points["agrees"]]
     if len(disagree):
         folium.GeoJson(
-            disagree[["geometry"]].to_json(), name=t("field.disagreement", lang),
+            disagree[["geometry"]].to_json(),
+            name=t("field.disagreement", lang),
             marker=marker(8),
             style_function=lambda f: {"color": DISAGREE_COLOUR, "weight": 2.5, "fill": False},
         ).add_to(m)
     folium.GeoJson(
-        points[["service", "what", "geometry"]].to_json(), name=t("field.readings_layer", lang),
+        points[["service", "what", "geometry"]].to_json(),
+        name=t("field.readings_layer", lang),
         marker=marker(4),
-        style_function=lambda f: {"color": "#fff", "weight": 0.6, "fill": True, "fillOpacity": 0.9,
-                                  "fillColor": SERVICE_COLOURS[f["properties"]["service"]]},
-        tooltip=folium.GeoJsonTooltip(["what"], labels=False)).add_to(m)
+        style_function=lambda f: {
+            "color": "#fff",
+            "weight": 0.6,
+            "fill": True,
+            "fillOpacity": 0.9,
+            "fillColor": SERVICE_COLOURS[f["properties"]["service"]],
+        },
+        tooltip=folium.GeoJsonTooltip(["what"], labels=False),
+    ).add_to(m)
 
 
 def readings_legend_rows(lang: str) -> list[str]:
     """Legend lines (HTML) for :func:`add_readings`' colours and rings."""
-    rows = [f"<span style='display:inline-block;width:10px;height:10px;border-radius:5px;"
-            f"background:{colour}'></span> {_esc(t(f'field.service_{service}', lang))}"
-            for service, colour in SERVICE_COLOURS.items()]
-    rows.append(f"<span style='display:inline-block;width:10px;height:10px;border-radius:6px;"
-                f"border:2px solid {DISAGREE_COLOUR}'></span> "
-                f"{_esc(t('field.disagreement', lang))}")
+    rows = [
+        f"<span style='display:inline-block;width:10px;height:10px;border-radius:5px;"
+        f"background:{colour}'></span> {_esc(t(f'field.service_{service}', lang))}"
+        for service, colour in SERVICE_COLOURS.items()
+    ]
+    rows.append(
+        f"<span style='display:inline-block;width:10px;height:10px;border-radius:6px;"
+        f"border:2px solid {DISAGREE_COLOUR}'></span> "
+        f"{_esc(t('field.disagreement', lang))}"
+    )
     return rows
 
 
-def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, ...] = ("no_4g",),
-              tiles: bool = False, asset_base_url: str | None = None,
-              readings=None) -> folium.Map:
+def build_map(
+    analysis,
+    *,
+    metric: str,
+    lang: str = "vi",
+    show_gaps: tuple[str, ...] = ("no_4g",),
+    tiles: bool = False,
+    asset_base_url: str | None = None,
+    readings=None,
+) -> folium.Map:
     """Folium map of ``analysis``: communes coloured by ``metric``, uncovered areas, sites, legend.
 
     Parameters
@@ -1038,54 +1272,92 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
     if len(communes) == 0:
         raise PhusongError("the analysis has no communes to draw")
 
-    data = _memo(analysis, ("map_data", metric, lang, show_gaps),
-                 lambda: _map_data(analysis, metric=metric, lang=lang, show_gaps=show_gaps))
+    data = _memo(
+        analysis,
+        ("map_data", metric, lang, show_gaps),
+        lambda: _map_data(analysis, metric=metric, lang=lang, show_gaps=show_gaps),
+    )
     west, south, east, north = data["bounds"]
-    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=11, tiles=None,
-                   control_scale=False, prefer_canvas=False)
+    m = folium.Map(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=11,
+        tiles=None,
+        control_scale=False,
+        prefer_canvas=False,
+    )
     folium.Figure().add_child(m)
     m.add_child(_PhusongJs())
-    m.add_child(_Script(
-        "{map}.getContainer().style.background = '#f4f4f0';"
-        "{map}.attributionControl.setPrefix('Leaflet');"
-        "L.control.scale({imperial: false, position: 'bottomleft'}).addTo({map});"))
+    m.add_child(
+        _Script(
+            "{map}.getContainer().style.background = '#f4f4f0';"
+            "{map}.attributionControl.setPrefix('Leaflet');"
+            "L.control.scale({imperial: false, position: 'bottomleft'}).addTo({map});"
+        )
+    )
     # own panes above Leaflet's overlay pane (400): the drawing order survives layer toggling
-    for name, z, events in (("phusong_communes", 410, True), ("phusong_population", 412, False),
-                            ("phusong_district", 415, False),
-                            ("phusong_gaps", 420, True), ("phusong_sites", 430, True)) \
-            + ((("phusong_readings", 425, True),) if readings is not None else ()):
+    for name, z, events in (
+        ("phusong_communes", 410, True),
+        ("phusong_population", 412, False),
+        ("phusong_district", 415, False),
+        ("phusong_gaps", 420, True),
+        ("phusong_sites", 430, True),
+    ) + ((("phusong_readings", 425, True),) if readings is not None else ()):
         folium.map.CustomPane(name, z_index=z, pointer_events=events).add_to(m)
     # one pane per site layer inside the sites pane, stacked as SITE_STACK says
-    m.add_child(_Script("".join(
-        f"{{map}}.createPane({_js_string(_site_pane(layer))}, {{map}}.getPane('phusong_sites'))"
-        f".style.zIndex = {z};" for z, layer in enumerate(SITE_STACK, 1))))
+    m.add_child(
+        _Script(
+            "".join(
+                f"{{map}}.createPane({_js_string(_site_pane(layer))}, {{map}}.getPane('phusong_sites'))"
+                f".style.zIndex = {z};"
+                for z, layer in enumerate(SITE_STACK, 1)
+            )
+        )
+    )
 
     if tiles:
-        folium.TileLayer("OpenStreetMap", name=t("layer.osm", lang), overlay=True, control=True,
-                         show=True, attr="© OpenStreetMap contributors").add_to(m)
+        folium.TileLayer(
+            "OpenStreetMap",
+            name=t("layer.osm", lang),
+            overlay=True,
+            control=True,
+            show=True,
+            attr="© OpenStreetMap contributors",
+        ).add_to(m)
 
     # communes (style through style_function: resetStyle after a highlight needs it)
     styles = data["commune_styles"]
     communes_layer = _GeoJson(
-        data["communes"], name=t("layer.communes", lang), pane="phusong_communes",
+        data["communes"],
+        name=t("layer.communes", lang),
+        pane="phusong_communes",
         style_function=lambda f: styles[f["id"]],
         highlight_function=lambda f: {"weight": 3, "color": "#222222"},
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
         popup=folium.GeoJsonPopup(fields=["pop"], labels=False, max_width=360),
     ).add_to(m)
     if data["population"] is not None:  # off at first: a toggle in the layer control
-        population = _GeoJson(data["population"], name=t("layer.population", lang),
-                              pane="phusong_population", show=False, interactive=False,
-                              attribution=_population_credit(analysis, lang)).add_to(m)
+        population = _GeoJson(
+            data["population"],
+            name=t("layer.population", lang),
+            pane="phusong_population",
+            show=False,
+            interactive=False,
+            attribution=_population_credit(analysis, lang),
+        ).add_to(m)
         m.add_child(_LegendPart(population, ".phusong-legend-population"))
-    _GeoJson(data["district"], name=t("layer.district", lang),
-                   pane="phusong_district").add_to(m)
+    _GeoJson(data["district"], name=t("layer.district", lang), pane="phusong_district").add_to(m)
 
     # uncovered areas of the chosen kinds: SVG hatch patterns with a dashed edge
     m.add_child(_Script(_hatch_defs_js(show_gaps)))
-    gap_layers = [_GeoJson(fc, name=t("gap." + kind, lang), pane="phusong_gaps",
-                           tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
-                  for kind, fc in data["gaps"]]
+    gap_layers = [
+        _GeoJson(
+            fc,
+            name=t("gap." + kind, lang),
+            pane="phusong_gaps",
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(m)
+        for kind, fc in data["gaps"]
+    ]
     if gap_layers:
         m.add_child(_GapLink(communes_layer, gap_layers))
     if data["labels"]:
@@ -1095,48 +1367,76 @@ def build_map(analysis, *, metric: str, lang: str = "vi", show_gaps: tuple[str, 
     for layer, fc in data["sites"]:
         marker = folium.CircleMarker(radius=5, fill=True)
         marker.options["pane"] = _site_pane(layer)  # folium's CircleMarker drops a pane argument
-        _GeoJson(fc, name=t("layer." + layer, lang), marker=marker,
-                       tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
+        _GeoJson(
+            fc,
+            name=t("layer." + layer, lang),
+            marker=marker,
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(m)
 
     if data["villages"] is not None:  # under the sites, in their pane: sites stay clickable
-        m.add_child(_Script("{map}.createPane('phusong_villages', {map}.getPane("
-                            "'phusong_sites')).style.zIndex = 0;"))
+        m.add_child(
+            _Script(
+                "{map}.createPane('phusong_villages', {map}.getPane("
+                "'phusong_sites')).style.zIndex = 0;"
+            )
+        )
         marker = folium.CircleMarker(radius=4, fill=True)
         marker.options["pane"] = "phusong_villages"
-        _GeoJson(data["villages"], name=t("village.layer", lang), marker=marker,
-                 tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
+        _GeoJson(
+            data["villages"],
+            name=t("village.layer", lang),
+            marker=marker,
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        ).add_to(m)
 
     _add_proposed(m, analysis, lang)
     _add_hypothetical(m, analysis, lang)
     legend = data["legend"]
     if readings is not None:
         add_readings(m, readings, lang, pane="phusong_readings")
-        legend += ("<div class='phusong-legend-readings' style='margin-top:4px'><b>"
-                   + _esc(t("field.readings_layer", lang)) + "</b><br>"
-                   + "<br>".join(readings_legend_rows(lang)) + "</div>")
+        legend += (
+            "<div class='phusong-legend-readings' style='margin-top:4px'><b>"
+            + _esc(t("field.readings_layer", lang))
+            + "</b><br>"
+            + "<br>".join(readings_legend_rows(lang))
+            + "</div>"
+        )
 
     m.add_child(_Script("phusong.legendGivesWay({map});"))  # popups stay readable under it
-    m.add_child(_HtmlControl(
-        legend,
-        position="bottomright", css_class="phusong-legend",
-        style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
-              "font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px"))
+    m.add_child(
+        _HtmlControl(
+            legend,
+            position="bottomright",
+            css_class="phusong-legend",
+            style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
+            "font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px",
+        )
+    )
     # The full source lines are long: the attribution shows a short label, the lines on hover.
     sources = " · ".join(_esc(i18n.localized(s, lang)) for s in analysis.sources)
     if sources:
         # a dotted underline, not an "ⓘ" glyph: common Linux fonts lack it (an empty box)
-        label = (f'<span title="{sources}" style="cursor:help;border-bottom:1px dotted">'
-                 f'{_esc(t("map.sources", lang))}</span>')
-        m.add_child(_Script("{map}.attributionControl.addAttribution(" +
-                            _js_string(label) + ");"))
+        label = (
+            f'<span title="{sources}" style="cursor:help;border-bottom:1px dotted">'
+            f"{_esc(t('map.sources', lang))}</span>"
+        )
+        m.add_child(_Script("{map}.attributionControl.addAttribution(" + _js_string(label) + ");"))
     if analysis.illustrative:
         m.add_child(_Banner(t("notice.illustrative", lang)))
 
-    folium.plugins.Fullscreen(position="topleft", title=t("map.fullscreen", lang),
-                              title_cancel=t("map.exit_fullscreen", lang)).add_to(m)
-    folium.plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
-                                  secondary_length_unit="meters", primary_area_unit="hectares",
-                                  secondary_area_unit="sqmeters").add_to(m)
+    folium.plugins.Fullscreen(
+        position="topleft",
+        title=t("map.fullscreen", lang),
+        title_cancel=t("map.exit_fullscreen", lang),
+    ).add_to(m)
+    folium.plugins.MeasureControl(
+        position="topleft",
+        primary_length_unit="kilometers",
+        secondary_length_unit="meters",
+        primary_area_unit="hectares",
+        secondary_area_unit="sqmeters",
+    ).add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.fit_bounds([[south, west], [north, east]])
 
@@ -1152,32 +1452,46 @@ def _hatch_defs_js(kinds: tuple[str, ...]) -> str:
         f"patternTransform='rotate({GAP_HATCH_ANGLE[k]})'>"
         f"<rect width='7' height='7' fill='{GAP_COLORS[k]}' fill-opacity='0.12'/>"
         f"<line x1='0' y1='0' x2='0' y2='7' stroke='{GAP_COLORS[k]}' stroke-width='2.2' "
-        f"stroke-opacity='0.85'/></pattern>" for k in kinds)
-    svg = (f"<svg width='0' height='0' aria-hidden='true' "
-           f"style='position:absolute;width:0;height:0'><defs>{patterns}</defs></svg>")
-    return ("(function () { var d = document.createElement('div'); d.innerHTML = "
-            + _js_string(svg) + "; {map}.getContainer().appendChild(d.firstChild); })();")
+        f"stroke-opacity='0.85'/></pattern>"
+        for k in kinds
+    )
+    svg = (
+        f"<svg width='0' height='0' aria-hidden='true' "
+        f"style='position:absolute;width:0;height:0'><defs>{patterns}</defs></svg>"
+    )
+    return (
+        "(function () { var d = document.createElement('div'); d.innerHTML = "
+        + _js_string(svg)
+        + "; {map}.getContainer().appendChild(d.firstChild); })();"
+    )
 
 
 def _js_string(s: str) -> str:
     """``s`` as a JS string literal safe inside a <script> element."""
-    return (json.dumps(s, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("&", "\\u0026"))
+    return (
+        json.dumps(s, ensure_ascii=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
 
 
 # --- one self-contained HTML file ---------------------------------------------------------------
 
 _SCRIPT_TAG = re.compile(r'<script src="(?P<url>[^"]*)"></script>')
 _LINK_TAG = re.compile(r'<link rel="stylesheet" href="(?P<url>[^"]*)"/>')
-_EXTERNAL = re.compile(r"""(?:\bsrc|\bhref)\s*=\s*["']?\s*(?:https?:)?//"""
-                       r"""|url\(\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+_EXTERNAL = re.compile(
+    r"""(?:\bsrc|\bhref)\s*=\s*["']?\s*(?:https?:)?//"""
+    r"""|url\(\s*["']?\s*(?:https?:)?//""",
+    re.IGNORECASE,
+)
 
 
 def _inline_tag(kind: str, url: str) -> str:
     prefix = _PLACEHOLDER + "/"
     if not url.startswith(prefix):
         raise PhusongError(f"map loads a resource that is not vendored: {url}")
-    text = asset_text(url[len(prefix):])
+    text = asset_text(url[len(prefix) :])
     if kind == "js":
         return "<script>" + re.sub(r"</(script)", r"<\\/\1", text, flags=re.I) + "</script>"
     return "<style>" + re.sub(r"</(style)", r"<\\/\1", text, flags=re.I) + "</style>"
@@ -1189,8 +1503,11 @@ def to_html(m: folium.Map) -> str:
     Raises :class:`PhusongError` if anything would still be loaded from elsewhere (an element
     with non-vendored assets, or a ``src``/``href``/``url()`` pointing at a web address).
     """
-    saved = [(el, el.__dict__.get("default_js"), el.__dict__.get("default_css"))
-             for el in _walk(m) if isinstance(el, JSCSSMixin)]
+    saved = [
+        (el, el.__dict__.get("default_js"), el.__dict__.get("default_css"))
+        for el in _walk(m)
+        if isinstance(el, JSCSSMixin)
+    ]
     root = m.get_root()
     # rendering adds every element's JS to root.script under the element's name; folium makes
     # some elements (a layer's addTo call) anew with a random name at each render, so start empty
@@ -1209,7 +1526,8 @@ def to_html(m: folium.Map) -> str:
     page = _LINK_TAG.sub(lambda mt: _inline_tag("css", mt.group("url")), page)
     outside_code = re.sub(r"<(script|style)\b[^>]*>.*?</\1>", "", page, flags=re.S | re.I)
     hit = _EXTERNAL.search(outside_code) or _EXTERNAL.search(
-        "".join(re.findall(r"<style\b[^>]*>(.*?)</style>", page, flags=re.S | re.I)))
+        "".join(re.findall(r"<style\b[^>]*>(.*?)</style>", page, flags=re.S | re.I))
+    )
     if hit:
         raise PhusongError(f"the map HTML still references the web: {hit.group(0)!r}")
     return page

@@ -19,9 +19,22 @@ from geo import i18n, settings
 from geo.io.files import write_atomic
 from geo.plan.siting import Plan
 
-SITE_COLUMNS = ("rank", "site_id", "lat", "lon", "commune_code", "commune_name", "mandatory",
-                "people_new", "area_new_km2", "people_cum", "area_cum_km2", "service", "carrier",
-                "technology")
+SITE_COLUMNS = (
+    "rank",
+    "site_id",
+    "lat",
+    "lon",
+    "commune_code",
+    "commune_name",
+    "mandatory",
+    "people_new",
+    "area_new_km2",
+    "people_cum",
+    "area_cum_km2",
+    "service",
+    "carrier",
+    "technology",
+)
 
 # (kind, file name, MIME type) of every plan download; the CLI writes the same files.
 DOWNLOADS: tuple[tuple[str, str, str], ...] = (
@@ -46,22 +59,25 @@ def sites_table(plan: Plan) -> pd.DataFrame:
     area (km², 3 decimals) newly covered and cumulative."""
     s = plan.sites
     wgs = s.geometry.to_crs(4326)
-    table = pd.DataFrame({
-        "rank": s["rank"].to_numpy(int),
-        "site_id": s["site_id"].to_numpy(),
-        "lat": wgs.y.round(6).to_numpy(),
-        "lon": wgs.x.round(6).to_numpy(),
-        "commune_code": s["code"].to_numpy(),
-        "commune_name": s["name"].to_numpy(),
-        "mandatory": s["mandatory"].to_numpy(bool),
-        "people_new": s["people_new"].round(0).astype("Int64").to_numpy(),
-        "area_new_km2": s["area_new_km2"].round(3).to_numpy(),
-        "people_cum": s["people_cum"].round(0).astype("Int64").to_numpy(),
-        "area_cum_km2": s["area_cum_km2"].round(3).to_numpy(),
-        "service": plan.service,
-        "carrier": (plan.carrier or ("any" if plan.service == "bts" else "")),
-        "technology": plan.technology or "",
-    }, columns=list(SITE_COLUMNS))
+    table = pd.DataFrame(
+        {
+            "rank": s["rank"].to_numpy(int),
+            "site_id": s["site_id"].to_numpy(),
+            "lat": wgs.y.round(6).to_numpy(),
+            "lon": wgs.x.round(6).to_numpy(),
+            "commune_code": s["code"].to_numpy(),
+            "commune_name": s["name"].to_numpy(),
+            "mandatory": s["mandatory"].to_numpy(bool),
+            "people_new": s["people_new"].round(0).astype("Int64").to_numpy(),
+            "area_new_km2": s["area_new_km2"].round(3).to_numpy(),
+            "people_cum": s["people_cum"].round(0).astype("Int64").to_numpy(),
+            "area_cum_km2": s["area_cum_km2"].round(3).to_numpy(),
+            "service": plan.service,
+            "carrier": (plan.carrier or ("any" if plan.service == "bts" else "")),
+            "technology": plan.technology or "",
+        },
+        columns=list(SITE_COLUMNS),
+    )
     return table
 
 
@@ -73,7 +89,8 @@ def sites_display(plan: Plan, *, lang: str = "vi") -> pd.DataFrame:
         table = table.drop(columns=["mandatory"])
     else:
         table["mandatory"] = table["mandatory"].map(
-            lambda v: i18n.t("unit.yes" if v else "unit.no", lang))
+            lambda v: i18n.t("unit.yes" if v else "unit.no", lang)
+        )
     return _headers(table, lang)
 
 
@@ -86,8 +103,9 @@ def sites_csv_bytes(plan: Plan, *, lang: str = "en") -> bytes:
     ``lang``, for "en" the schema names :data:`SITE_COLUMNS` (values stay machine-readable)."""
     settings.check_choice("lang", lang, settings.LANGS)
     table = sites_table(plan)
-    return (table if lang == "en" else _headers(table, lang)).to_csv(index=False) \
-        .encode("utf-8-sig")
+    return (
+        (table if lang == "en" else _headers(table, lang)).to_csv(index=False).encode("utf-8-sig")
+    )
 
 
 def sites_geojson_bytes(plan: Plan) -> bytes:
@@ -95,8 +113,9 @@ def sites_geojson_bytes(plan: Plan) -> bytes:
     import geopandas as gpd
 
     table = sites_table(plan)
-    layer = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]),
-                             crs=4326)
+    layer = gpd.GeoDataFrame(
+        table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs=4326
+    )
     layer["people_new"] = layer["people_new"].astype(float)
     layer["people_cum"] = layer["people_cum"].astype(float)
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,28 +138,35 @@ def before_after(plan: Plan, before, after, *, lang: str = "vi") -> pd.DataFrame
     people_b = b.loc[codes, "population"] - b.loc[codes, f"{col}_pop"]
     people_a = a.loc[codes, "population"] - a.loc[codes, f"{col}_pop"]
     counts = plan.sites["code"].value_counts()
-    table = pd.DataFrame({
-        "code": codes,
-        "name": b.loc[codes, "name"].to_numpy(),
-        "new_sites": [int(counts.get(c, 0)) for c in codes],
-        "gap_people_before": people_b.round(0).astype("Int64").to_numpy(),
-        "gap_people_after": people_a.round(0).astype("Int64").to_numpy(),
-        "people_reached": (people_b - people_a).round(0).astype("Int64").to_numpy(),
-        "gap_pct_before": (100 - b.loc[codes, f"{col}_pct"]).round(1).to_numpy(),
-        "gap_pct_after": (100 - a.loc[codes, f"{col}_pct"]).round(1).to_numpy(),
-    })
+    table = pd.DataFrame(
+        {
+            "code": codes,
+            "name": b.loc[codes, "name"].to_numpy(),
+            "new_sites": [int(counts.get(c, 0)) for c in codes],
+            "gap_people_before": people_b.round(0).astype("Int64").to_numpy(),
+            "gap_people_after": people_a.round(0).astype("Int64").to_numpy(),
+            "people_reached": (people_b - people_a).round(0).astype("Int64").to_numpy(),
+            "gap_pct_before": (100 - b.loc[codes, f"{col}_pct"]).round(1).to_numpy(),
+            "gap_pct_after": (100 - a.loc[codes, f"{col}_pct"]).round(1).to_numpy(),
+        }
+    )
     if plan.service == "support-point":
         table["c03_before"] = _c03_status(b.loc[codes], lang)
         table["c03_after"] = _c03_status(a.loc[codes], lang)
-    key = (people_b - people_a).fillna(0).to_numpy() if plan.objective == "people" else \
-        (table["gap_pct_before"] - table["gap_pct_after"]).to_numpy()
+    key = (
+        (people_b - people_a).fillna(0).to_numpy()
+        if plan.objective == "people"
+        else (table["gap_pct_before"] - table["gap_pct_after"]).to_numpy()
+    )
     table = table.iloc[np.lexsort((table["code"].to_numpy(), -key))]
     return _headers(table, lang).reset_index(drop=True)
 
 
 def _c03_status(communes: pd.DataFrame, lang: str) -> list[str]:
-    return [i18n.t("c03." + ("missing" if r and not p else "ok" if r else "not_required"), lang)
-            for r, p in zip(communes["c03_required"], communes["c03_present"])]
+    return [
+        i18n.t("c03." + ("missing" if r and not p else "ok" if r else "not_required"), lang)
+        for r, p in zip(communes["c03_required"], communes["c03_present"])
+    ]
 
 
 def before_after_csv_bytes(plan: Plan, before, after, *, lang: str = "vi") -> bytes:
@@ -161,16 +187,30 @@ def render(kind: str, plan: Plan, before, after, *, lang: str = "vi") -> bytes:
     if kind == "before_after":
         return before_after_csv_bytes(plan, before, after, lang=lang)
     if kind == "map_html":
-        return maps.to_html(maps.build_map(after, metric=metric, lang=lang, show_gaps=gap)) \
-            .encode("utf-8")
+        return maps.to_html(maps.build_map(after, metric=metric, lang=lang, show_gaps=gap)).encode(
+            "utf-8"
+        )
     analysis = after if kind == "map_after_png" else before
     title = i18n.t("plan.title_after" if kind == "map_after_png" else "plan.title_before", lang)
-    return snapshot.render(analysis, metric=metric, lang=lang, fmt="png", show_gaps=gap,
-                           title=f"{title}: {analysis.dataset_name}")
+    return snapshot.render(
+        analysis,
+        metric=metric,
+        lang=lang,
+        fmt="png",
+        show_gaps=gap,
+        title=f"{title}: {analysis.dataset_name}",
+    )
 
 
-def write_plan(plan: Plan, before, after, out_dir: str | Path, *, lang: str = "vi",
-               progress: Callable[[str], None] = lambda message: None) -> list[Path]:
+def write_plan(
+    plan: Plan,
+    before,
+    after,
+    out_dir: str | Path,
+    *,
+    lang: str = "vi",
+    progress: Callable[[str], None] = lambda message: None,
+) -> list[Path]:
     """Write every plan file (:data:`DOWNLOADS`) into ``out_dir``; returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

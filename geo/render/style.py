@@ -17,10 +17,21 @@ from geo.settings import GAP_KINDS, check_choice
 
 # --- metrics and their classes (shared with geo.render.snapshot) ---------------------------------------
 
-MAP_METRICS: tuple[str, ...] = ("no_4g_pct", "no_mobile_pct", "no_loudspeaker_pct",
-                                "no_internet_pct", "no_service_pct", "no_4g_pop", "no_mobile_pop",
-                                "no_loudspeaker_pop", "no_internet_pop", "no_service_pop",
-                                "at_risk_pct", "at_risk_pop", "gap_score")
+MAP_METRICS: tuple[str, ...] = (
+    "no_4g_pct",
+    "no_mobile_pct",
+    "no_loudspeaker_pct",
+    "no_internet_pct",
+    "no_service_pct",
+    "no_4g_pop",
+    "no_mobile_pop",
+    "no_loudspeaker_pop",
+    "no_internet_pop",
+    "no_service_pop",
+    "at_risk_pct",
+    "at_risk_pop",
+    "gap_score",
+)
 
 _PCT_BINS = (0.0, 5.0, 20.0, 40.0, 60.0, 100.0)
 # People in a commune: one scale for every "people without …" metric, so that switching from
@@ -49,8 +60,14 @@ NO_DATA_COLOR = "#d9d9d9"
 # 1 km cells in Đakrông run from a few to a few hundred people per km² (mountains to town).
 POPULATION_BINS: tuple[float, ...] = (0.0, 10.0, 25.0, 50.0, 100.0, 250.0, math.inf)
 # ColorBrewer BuPu, 6 classes: apart from the communes' YlOrRd, light = few people.
-POPULATION_COLORS: tuple[str, ...] = ("#edf8fb", "#bfd3e6", "#9ebcda", "#8c96c6", "#8856a7",
-                                      "#810f7c")
+POPULATION_COLORS: tuple[str, ...] = (
+    "#edf8fb",
+    "#bfd3e6",
+    "#9ebcda",
+    "#8c96c6",
+    "#8856a7",
+    "#810f7c",
+)
 POPULATION_OPACITY = 0.75
 
 CARRIER_COLORS: dict[str, str] = {
@@ -69,8 +86,14 @@ GAP_COLORS: dict[str, str] = {
     "at_risk": "#7f2704",
 }
 # Hatch angle (degrees) of each uncovered-area kind, so overlapping kinds stay distinguishable.
-GAP_HATCH_ANGLE: dict[str, int] = {"no_4g": 45, "no_mobile": -45, "no_loudspeaker": 0,
-                                   "no_internet": 90, "no_service": 30, "at_risk": -30}
+GAP_HATCH_ANGLE: dict[str, int] = {
+    "no_4g": 45,
+    "no_mobile": -45,
+    "no_loudspeaker": 0,
+    "no_internet": 90,
+    "no_service": 30,
+    "at_risk": -30,
+}
 LOUDSPEAKER_COLOR = "#ffffff"
 LOUDSPEAKER_EDGE = "#222222"
 INTERNET_COLOR = "#ffd92f"
@@ -78,9 +101,11 @@ INTERNET_EDGE = "#333333"
 SITE_LAYERS: tuple[str, ...] = ("bts_sites", "loudspeakers", "internet_points")
 # Villages (geo.analysis.villages): green with mobile signal, black ringed white without ("lõm sóng"; not
 # red, which the gap classes use), grey outside every commune (not known).
-VILLAGE_STYLE: dict[str, tuple[str, str]] = {"covered": ("#4daf4a", "#1b4d1a"),
-                                             "lom_song": ("#111111", "#ffffff"),
-                                             "unknown": ("#9e9e9e", "#555555")}
+VILLAGE_STYLE: dict[str, tuple[str, str]] = {
+    "covered": ("#4daf4a", "#1b4d1a"),
+    "lom_song": ("#111111", "#ffffff"),
+    "unknown": ("#9e9e9e", "#555555"),
+}
 
 COORD_DECIMALS = 5  # about 1 m at this latitude
 SIMPLIFY_M = 40.0  # tolerance of the map geometry simplification, metres (in the UTM CRS): the
@@ -130,8 +155,9 @@ def metric_for_gap(metric: str) -> str | None:
     return None
 
 
-def follow_metric(chosen: list[str] | None, followed: str | None,
-                  metric: str) -> tuple[list[str], str]:
+def follow_metric(
+    chosen: list[str] | None, followed: str | None, metric: str
+) -> tuple[list[str], str]:
     """The uncovered-area kinds to hatch once the colour metric is ``metric``, and the kind that
     now follows the metric.
 
@@ -156,8 +182,11 @@ PROPOSED_COLOR = "#d7301f"
 def proposed_sites(analysis) -> gpd.GeoDataFrame | None:
     """Proposed new sites (``geo.plan.siting``) among the analysis' site layers, in rank order: the rows
     with a ``proposed_rank``; None when there are none."""
-    frames = [g[g["proposed_rank"].notna()] for g in analysis.sites.values()
-              if g is not None and "proposed_rank" in g and g["proposed_rank"].notna().any()]
+    frames = [
+        g[g["proposed_rank"].notna()]
+        for g in analysis.sites.values()
+        if g is not None and "proposed_rank" in g and g["proposed_rank"].notna().any()
+    ]
     if not frames:
         return None
     return gpd.GeoDataFrame(pd.concat(frames), crs=frames[0].crs).sort_values("proposed_rank")
@@ -174,8 +203,9 @@ def filter_line(params, lang: str = "vi") -> str:
     every = i18n.t("settings.all", lang)
     carriers = ", ".join(carrier_name(c, lang) for c in getattr(params, "carriers", ()) or ())
     techs = ", ".join(getattr(params, "technologies", ()) or ())
-    return i18n.t("settings.filters", lang).format(carriers=carriers or every,
-                                                   technologies=techs or every)
+    return i18n.t("settings.filters", lang).format(
+        carriers=carriers or every, technologies=techs or every
+    )
 
 
 def carrier_name(name: str, lang: str) -> str:

@@ -124,8 +124,9 @@ class _Highlight(MacroElement):
         self.pane, self.color, self.max_zoom = HIGHLIGHT_PANE, HIGHLIGHT_COLOR, FIT_MAX_ZOOM
 
 
-def outline(communes: gpd.GeoDataFrame, code: str
-            ) -> tuple[str, tuple[float, float, float, float]] | None:
+def outline(
+    communes: gpd.GeoDataFrame, code: str
+) -> tuple[str, tuple[float, float, float, float]] | None:
     """Commune ``code`` of ``communes`` (any CRS, with ``code`` and geometry) as GeoJSON geometry
     text in EPSG:4326 (numbers only: safe inside a script) and its (south, west, north, east) in
     degrees; None if there is none."""
@@ -137,8 +138,9 @@ def outline(communes: gpd.GeoDataFrame, code: str
     return shapely.to_geojson(geom), (float(south), float(west), float(north), float(east))
 
 
-def highlight(shape: str, bounds: tuple[float, float, float, float], *, fit: bool = False
-              ) -> folium.FeatureGroup:
+def highlight(
+    shape: str, bounds: tuple[float, float, float, float], *, fit: bool = False
+) -> folium.FeatureGroup:
     """A commune's outline (``shape``, ``bounds`` from :func:`outline`) as a feature group for
     ``st_folium(feature_group_to_add=…)``. ``fit``: the map also zooms to the commune (at most to
     level :data:`FIT_MAX_ZOOM`)."""
@@ -164,8 +166,9 @@ def clicked_code(value: Mapping | None) -> str | None:
     return str(code) if code is not None else None
 
 
-def view_within(view: tuple[float, float, int], bounds: tuple[float, float, float, float],
-                pad: float = 0.5) -> bool:
+def view_within(
+    view: tuple[float, float, int], bounds: tuple[float, float, float, float], pad: float = 0.5
+) -> bool:
     """True if the centre of ``view`` lies in ``bounds`` (south, west, north, east) grown by
     ``pad`` times their size on each side (a shared link that points elsewhere is ignored)."""
     lat, lon, _ = view

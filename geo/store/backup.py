@@ -30,8 +30,11 @@ def _geometry_column(table: sa.Table) -> str | None:
 
 
 def _blob_columns(table: sa.Table) -> list[str]:
-    return [c.name for c in table.columns if isinstance(c.type, sa.LargeBinary)
-            and not isinstance(c.type, schema.GeometryType)]
+    return [
+        c.name
+        for c in table.columns
+        if isinstance(c.type, sa.LargeBinary) and not isinstance(c.type, schema.GeometryType)
+    ]
 
 
 def read_tables(url: str | None = None) -> dict[str, pd.DataFrame]:
@@ -41,8 +44,9 @@ def read_tables(url: str | None = None) -> dict[str, pd.DataFrame]:
     with engine.engine(url).connect() as conn, conn.begin():
         for table in schema.TABLES:
             rows = conn.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
-            out[table.name] = pd.DataFrame([dict(r._mapping) for r in rows],
-                                           columns=[c.name for c in table.columns])
+            out[table.name] = pd.DataFrame(
+                [dict(r._mapping) for r in rows], columns=[c.name for c in table.columns]
+            )
     return out
 
 
@@ -59,14 +63,21 @@ def backup(path: str | Path, url: str | None = None) -> dict[str, int]:
     os.close(fd)
     os.unlink(tmp)  # GDAL creates the file itself
     try:
-        meta = pd.DataFrame({"format": [FORMAT], "schema": [engine.head_revision()],
-                             "created_at": [versions.now_utc()]})
+        meta = pd.DataFrame(
+            {
+                "format": [FORMAT],
+                "schema": [engine.head_revision()],
+                "created_at": [versions.now_utc()],
+            }
+        )
         _write(tmp, META, meta, None)
         for table in schema.TABLES:
             frame = tables[table.name].copy()
             for column in _blob_columns(table):
-                frame[column] = [None if v is None else base64.b64encode(v).decode("ascii")
-                                 for v in frame[column]]
+                frame[column] = [
+                    None if v is None else base64.b64encode(v).decode("ascii")
+                    for v in frame[column]
+                ]
             _write(tmp, PREFIX + table.name, frame, _geometry_column(table))
         os.replace(tmp, path)
     except BaseException:
@@ -81,11 +92,13 @@ def _write(path: str, layer: str, frame: pd.DataFrame, geometry: str | None) -> 
     if geometry is None:
         pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=layer, driver="GPKG")
         return
-    gdf = gpd.GeoDataFrame(frame.drop(columns=[geometry]),
-                           geometry=gpd.GeoSeries(list(frame[geometry]), index=frame.index,
-                                                  crs=schema.SRID))
-    pyogrio.write_dataframe(gdf, path, layer=layer, driver="GPKG", geometry_type="Unknown",
-                            promote_to_multi=False)
+    gdf = gpd.GeoDataFrame(
+        frame.drop(columns=[geometry]),
+        geometry=gpd.GeoSeries(list(frame[geometry]), index=frame.index, crs=schema.SRID),
+    )
+    pyogrio.write_dataframe(
+        gdf, path, layer=layer, driver="GPKG", geometry_type="Unknown", promote_to_multi=False
+    )
 
 
 def read_backup(path: str | Path) -> dict[str, pd.DataFrame]:
@@ -103,8 +116,10 @@ def read_backup(path: str | Path) -> dict[str, pd.DataFrame]:
         meta = pyogrio.read_dataframe(path, layer=META)
         revision = str(meta["schema"].iloc[0])
         if int(meta["format"].iloc[0]) > FORMAT or revision not in engine.known_revisions():
-            raise WorkspaceError(f"{path.name} was written by a newer phusong (schema {revision}"
-                                 f"); this version knows up to {engine.head_revision()}")
+            raise WorkspaceError(
+                f"{path.name} was written by a newer phusong (schema {revision}"
+                f"); this version knows up to {engine.head_revision()}"
+            )
         tables = {}
         for table in schema.TABLES:
             if PREFIX + table.name not in names:
@@ -123,8 +138,9 @@ def _read(path: Path, table: sa.Table) -> pd.DataFrame:
     import pyogrio
 
     geometry = _geometry_column(table)
-    frame = pyogrio.read_dataframe(path, layer=PREFIX + table.name, read_geometry=geometry
-                                   is not None, fid_as_index=False)
+    frame = pyogrio.read_dataframe(
+        path, layer=PREFIX + table.name, read_geometry=geometry is not None, fid_as_index=False
+    )
     names = [c.name for c in table.columns]
     if geometry is not None:
         geoms = list(frame.geometry.to_numpy())
@@ -143,8 +159,10 @@ def _read(path: Path, table: sa.Table) -> pd.DataFrame:
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: (None if v is None or (isinstance(v, float) and v != v) else v)
-             for k, v in row.items()} for row in frame.to_dict("records")]
+    return [
+        {k: (None if v is None or (isinstance(v, float) and v != v) else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
 
 
 def _check_versions(name: str, tables: dict[str, pd.DataFrame]) -> None:
@@ -156,8 +174,10 @@ def _check_versions(name: str, tables: dict[str, pd.DataFrame]) -> None:
         own_layers = by_version["layers"].get(row["id"], [])
         own_features = by_version["features"].get(row["id"], [])
         if versions.content_digest(row, own_layers, own_features) != row["content_sha256"]:
-            raise WorkspaceError(f"{name}: version {row['id']} does not hold what was saved "
-                                 "(content check failed): the backup is damaged")
+            raise WorkspaceError(
+                f"{name}: version {row['id']} does not hold what was saved "
+                "(content check failed): the backup is damaged"
+            )
 
 
 def restore(path: str | Path, url: str | None = None) -> dict[str, int]:
@@ -165,12 +185,17 @@ def restore(path: str | Path, url: str | None = None) -> dict[str, int]:
     Returns the number of rows per table."""
     tables = read_backup(path)
     with engine.transaction(url) as conn:
-        used = [t.name for t in schema.TABLES
-                if conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()]
+        used = [
+            t.name
+            for t in schema.TABLES
+            if conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+        ]
         if used:
-            raise WorkspaceError("a backup is restored into an empty workspace only; this one "
-                                 f"holds {', '.join(used)}. Point PHUSONG_DATABASE_URL at a new "
-                                 "database")
+            raise WorkspaceError(
+                "a backup is restored into an empty workspace only; this one "
+                f"holds {', '.join(used)}. Point PHUSONG_DATABASE_URL at a new "
+                "database"
+            )
         for table in schema.TABLES:
             rows = _records(tables[table.name])
             if rows:
@@ -178,9 +203,12 @@ def restore(path: str | Path, url: str | None = None) -> dict[str, int]:
         if conn.dialect.name == "postgresql":  # the next id after the restored ones
             for table in schema.TABLES:
                 if "id" in table.c:
-                    conn.execute(sa.text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                        f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"))
+                    conn.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+                        )
+                    )
     return {name: len(frame) for name, frame in tables.items()}
 
 
@@ -193,8 +221,17 @@ def dump(url: str | None = None) -> str:
     for name, frame in read_tables(url).items():
         rows = []
         for row in _records(frame):
-            rows.append({k: (shapely.to_wkb(v, hex=True) if hasattr(v, "geom_type") else
-                             base64.b64encode(v).decode() if isinstance(v, bytes) else v)
-                         for k, v in row.items()})
+            rows.append(
+                {
+                    k: (
+                        shapely.to_wkb(v, hex=True)
+                        if hasattr(v, "geom_type")
+                        else base64.b64encode(v).decode()
+                        if isinstance(v, bytes)
+                        else v
+                    )
+                    for k, v in row.items()
+                }
+            )
         out[name] = rows
     return json.dumps(out, sort_keys=True, ensure_ascii=False)

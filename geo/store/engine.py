@@ -98,9 +98,10 @@ def _make_engine(url: str) -> Engine:
         try:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise WorkspaceError(f"the folder of the workspace {describe(url)} cannot be made: "
-                                 f"{exc.strerror}; set PHUSONG_DATABASE_URL to a writable place"
-                                 ) from None
+            raise WorkspaceError(
+                f"the folder of the workspace {describe(url)} cannot be made: "
+                f"{exc.strerror}; set PHUSONG_DATABASE_URL to a writable place"
+            ) from None
     made = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(made, "connect")
@@ -160,20 +161,26 @@ def _check_and_upgrade(made: Engine, url: str) -> None:
             else:
                 result = conn.exec_driver_sql("PRAGMA quick_check").scalar()
                 if result != "ok":
-                    raise WorkspaceError(f"the workspace {where} is damaged (SQLite: {result}); "
-                                         "it was left untouched: restore a backup into a new file")
+                    raise WorkspaceError(
+                        f"the workspace {where} is damaged (SQLite: {result}); "
+                        "it was left untouched: restore a backup into a new file"
+                    )
             tables = set(sa.inspect(conn).get_table_names())
             revision = None
             if "alembic_version" in tables:
                 revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
             elif tables - {"spatial_ref_sys"}:
-                raise WorkspaceError(f"{where} holds other tables ({', '.join(sorted(tables)[:5])})"
-                                     " and is not a phusong workspace; it was left untouched")
+                raise WorkspaceError(
+                    f"{where} holds other tables ({', '.join(sorted(tables)[:5])})"
+                    " and is not a phusong workspace; it was left untouched"
+                )
             if revision is not None and revision not in known_revisions():
-                raise WorkspaceError(f"the workspace {where} was written by a newer phusong "
-                                     f"(schema {revision}); this version knows up to "
-                                     f"{head_revision()}. Update phusong; the workspace was left "
-                                     "untouched")
+                raise WorkspaceError(
+                    f"the workspace {where} was written by a newer phusong "
+                    f"(schema {revision}); this version knows up to "
+                    f"{head_revision()}. Update phusong; the workspace was left "
+                    "untouched"
+                )
             if revision != head_revision():
                 command.upgrade(_alembic_config(conn), "head")
     except WorkspaceError:
@@ -182,9 +189,13 @@ def _check_and_upgrade(made: Engine, url: str) -> None:
         if made.dialect.name != "sqlite":
             detail = str(exc.orig).strip().splitlines()[0]
             raise WorkspaceError(f"the workspace {where} cannot be reached: {detail}") from None
-        raise WorkspaceError(f"the workspace {where} cannot be opened: {exc.orig}. It is damaged "
-                             "or not a phusong workspace; it was left untouched") from None
+        raise WorkspaceError(
+            f"the workspace {where} cannot be opened: {exc.orig}. It is damaged "
+            "or not a phusong workspace; it was left untouched"
+        ) from None
     except sa.exc.DatabaseError as exc:
         detail = str(getattr(exc, "orig", exc)).splitlines()[0]
-        raise WorkspaceError(f"the workspace {where} cannot be opened: {detail}. It is damaged or "
-                             "not a phusong workspace; it was left untouched") from None
+        raise WorkspaceError(
+            f"the workspace {where} cannot be opened: {detail}. It is damaged or "
+            "not a phusong workspace; it was left untouched"
+        ) from None

@@ -21,23 +21,43 @@ from geo.io import measurements
 from geo.store import engine, schema, versions
 
 SERVICES = ("yes", "weak", "no")
-COLUMNS = ("id", "carrier", "technology", "service", "note", "observed_on", "reporter",
-           "created_by", "created_at")
+COLUMNS = (
+    "id",
+    "carrier",
+    "technology",
+    "service",
+    "note",
+    "observed_on",
+    "reporter",
+    "created_by",
+    "created_at",
+)
 
 
-def add_field_report(*, lon: float, lat: float, service: str, observed_on: str | dt.date,
-                     reporter: str, carrier: str | None = None, technology: str | None = None,
-                     note: str = "", created_by: str | None = None,
-                     url: str | None = None) -> int:
+def add_field_report(
+    *,
+    lon: float,
+    lat: float,
+    service: str,
+    observed_on: str | dt.date,
+    reporter: str,
+    carrier: str | None = None,
+    technology: str | None = None,
+    note: str = "",
+    created_by: str | None = None,
+    url: str | None = None,
+) -> int:
     """Record one field report; returns its id. ``lon``/``lat`` in degrees (EPSG:4326)."""
     if service not in SERVICES:
         raise PhusongError(f"service must be one of {', '.join(SERVICES)}; got {service!r}")
     if carrier is not None and carrier not in settings.CARRIERS:
-        raise PhusongError(f"carrier must be one of {', '.join(settings.CARRIERS)}; "
-                           f"got {carrier!r}")
+        raise PhusongError(
+            f"carrier must be one of {', '.join(settings.CARRIERS)}; got {carrier!r}"
+        )
     if technology is not None and technology not in settings.TECHNOLOGIES:
-        raise PhusongError(f"technology must be one of {', '.join(settings.TECHNOLOGIES)}; "
-                           f"got {technology!r}")
+        raise PhusongError(
+            f"technology must be one of {', '.join(settings.TECHNOLOGIES)}; got {technology!r}"
+        )
     try:
         lon, lat = float(lon), float(lat)
     except (TypeError, ValueError):
@@ -49,14 +69,21 @@ def add_field_report(*, lon: float, lat: float, service: str, observed_on: str |
         raise PhusongError("a field report needs the date it was observed (YYYY-MM-DD)")
     if not (reporter or "").strip():
         raise PhusongError("a field report needs its reporter")
-    row = {"geom": shapely.Point(lon, lat), "carrier": carrier, "technology": technology,
-           "service": service, "note": note or "", "observed_on": when,
-           "reporter": reporter.strip(),
-           "created_by": (created_by or "").strip() or versions.default_user(),
-           "created_at": versions.now_utc()}
+    row = {
+        "geom": shapely.Point(lon, lat),
+        "carrier": carrier,
+        "technology": technology,
+        "service": service,
+        "note": note or "",
+        "observed_on": when,
+        "reporter": reporter.strip(),
+        "created_by": (created_by or "").strip() or versions.default_user(),
+        "created_at": versions.now_utc(),
+    }
     with engine.transaction(url) as conn:
-        return conn.execute(sa.insert(schema.field_reports).values(**row)
-                            .returning(schema.field_reports.c.id)).scalar_one()
+        return conn.execute(
+            sa.insert(schema.field_reports).values(**row).returning(schema.field_reports.c.id)
+        ).scalar_one()
 
 
 def field_reports(url: str | None = None) -> gpd.GeoDataFrame:
@@ -72,7 +99,9 @@ def field_reports(url: str | None = None) -> gpd.GeoDataFrame:
 def count_reports(url: str | None = None) -> int:
     """How many field reports the workspace keeps."""
     with engine.engine(url).connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(schema.field_reports)).scalar_one()
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(schema.field_reports)
+        ).scalar_one()
 
 
 def reports_layer_csv(url: str | None = None) -> bytes:
@@ -80,10 +109,17 @@ def reports_layer_csv(url: str | None = None) -> bytes:
     ``geo.io.measurements.REPORT_COLUMNS``, WGS 84 degrees): what ``geo check --reports`` and the
     app's field check read, and what a user exports."""
     stored = field_reports(url)
-    frame = pd.DataFrame({
-        "lat": stored.geometry.y.round(6) if len(stored) else [],
-        "lon": stored.geometry.x.round(6) if len(stored) else [],
-        "carrier": stored["carrier"], "technology": stored["technology"],
-        "service": stored["service"], "note": stored["note"], "date": stored["observed_on"],
-        "reporter": stored["reporter"]}, columns=list(measurements.REPORT_COLUMNS))
+    frame = pd.DataFrame(
+        {
+            "lat": stored.geometry.y.round(6) if len(stored) else [],
+            "lon": stored.geometry.x.round(6) if len(stored) else [],
+            "carrier": stored["carrier"],
+            "technology": stored["technology"],
+            "service": stored["service"],
+            "note": stored["note"],
+            "date": stored["observed_on"],
+            "reporter": stored["reporter"],
+        },
+        columns=list(measurements.REPORT_COLUMNS),
+    )
     return frame.to_csv(index=False).encode("utf-8-sig")

@@ -38,15 +38,17 @@ def encode(frame: gpd.GeoDataFrame) -> tuple[str, str, list[dict]]:
     if not pd.api.types.is_integer_dtype(frame.index.dtype):
         raise TypeError("only frames with an integer index can be stored")
     values = frame[names].astype(object).to_numpy() if names else np.empty((len(frame), 0))
-    rows = [{"ord": i, "row_index": int(label), "props": dumps(list(row)), "geom": geom}
-            for i, (label, row, geom) in enumerate(zip(frame.index, values,
-                                                       frame.geometry.to_numpy()))]
+    rows = [
+        {"ord": i, "row_index": int(label), "props": dumps(list(row)), "geom": geom}
+        for i, (label, row, geom) in enumerate(zip(frame.index, values, frame.geometry.to_numpy()))
+    ]
     crs = frame.crs.to_wkt() if frame.crs is not None else ""
     return json.dumps(columns, ensure_ascii=False), crs, rows
 
 
-def decode(columns_json: str, crs: str, rows: list, *, index_name: str | None = None
-           ) -> gpd.GeoDataFrame:
+def decode(
+    columns_json: str, crs: str, rows: list, *, index_name: str | None = None
+) -> gpd.GeoDataFrame:
     """The frame :func:`encode` was given, from its columns, CRS and rows (``row_index``,
     ``props``, ``geom`` each, in ``ord`` order)."""
     columns = json.loads(columns_json)
@@ -59,19 +61,20 @@ def decode(columns_json: str, crs: str, rows: list, *, index_name: str | None = 
         if dtype == "object":
             data[name] = pd.Series(column, dtype=object)
         elif dtype.startswith("float"):
-            data[name] = pd.Series(np.array([np.nan if x is None else x for x in column],
-                                            dtype=dtype))
+            data[name] = pd.Series(
+                np.array([np.nan if x is None else x for x in column], dtype=dtype)
+            )
         else:
             data[name] = pd.Series(column, dtype=dtype)
     index = pd.Index([r.row_index for r in rows], dtype="int64", name=index_name)
     frame = pd.DataFrame({n: s.to_numpy() for n, s in data.items()}, index=index)
     for name, dtype in names:  # an empty frame's columns still carry their dtypes
         frame[name] = frame[name].astype(dtype)
-    geoms = gpd.GeoSeries([r.geom for r in rows], index=index,
-                          crs=CRS.from_wkt(crs) if crs else None)
+    geoms = gpd.GeoSeries(
+        [r.geom for r in rows], index=index, crs=CRS.from_wkt(crs) if crs else None
+    )
     frame[geometry] = geoms
-    return gpd.GeoDataFrame(frame[[name for name, _ in columns]], geometry=geometry,
-                            crs=geoms.crs)
+    return gpd.GeoDataFrame(frame[[name for name, _ in columns]], geometry=geometry, crs=geoms.crs)
 
 
 def digest(parts: list) -> str:
@@ -79,8 +82,13 @@ def digest(parts: list) -> str:
     version or plan."""
     h = hashlib.sha256()
     for part in parts:
-        data = part if isinstance(part, bytes) else b"\0none" if part is None else \
-            str(part).encode("utf-8")
+        data = (
+            part
+            if isinstance(part, bytes)
+            else b"\0none"
+            if part is None
+            else str(part).encode("utf-8")
+        )
         h.update(len(data).to_bytes(8, "big"))
         h.update(data)
     return h.hexdigest()

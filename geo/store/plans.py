@@ -26,8 +26,11 @@ from geo.store.engine import WorkspaceError
 # geo.siting.SPACING_CLAMP_M; geo.store sits below the planner and does not import it), metres.
 BUILT_WITHIN_M = 1000.0
 # The dataset layer each planned service adds to (geo.SERVICE_LAYER).
-SERVICE_LAYER = {"bts": "bts_sites", "loudspeaker": "loudspeakers",
-                 "support-point": "internet_points"}
+SERVICE_LAYER = {
+    "bts": "bts_sites",
+    "loudspeaker": "loudspeakers",
+    "support-point": "internet_points",
+}
 
 
 @dataclass(frozen=True)
@@ -48,22 +51,36 @@ class SavedPlan:
 
 def plan_inputs(plan) -> dict:
     """What a plan (a :class:`geo.siting.Plan`) was asked for (JSON-ready)."""
-    return {"service": plan.service, "k": plan.k, "carrier": plan.carrier,
-            "technology": plan.technology, "vintage": plan.vintage, "scope": list(plan.scope),
-            "model": plan.model, "column": plan.column, "objective": plan.objective}
+    return {
+        "service": plan.service,
+        "k": plan.k,
+        "carrier": plan.carrier,
+        "technology": plan.technology,
+        "vintage": plan.vintage,
+        "scope": list(plan.scope),
+        "model": plan.model,
+        "column": plan.column,
+        "objective": plan.objective,
+    }
 
 
 def plan_summary(plan) -> dict:
     """What a plan found (JSON-ready): people and km² newly reached, solver, notes."""
-    return {"people_new": plan.people_new, "area_new_km2": plan.area_new_km2,
-            "solver": plan.solver, "optimal": plan.optimal, "n_candidates": plan.n_candidates,
-            "uncovered_people": plan.uncovered_people,
-            "uncovered_area_km2": plan.uncovered_area_km2,
-            "notes": [str(n) for n in plan.notes]}
+    return {
+        "people_new": plan.people_new,
+        "area_new_km2": plan.area_new_km2,
+        "solver": plan.solver,
+        "optimal": plan.optimal,
+        "n_candidates": plan.n_candidates,
+        "uncovered_people": plan.uncovered_people,
+        "uncovered_area_km2": plan.uncovered_area_km2,
+        "notes": [str(n) for n in plan.notes],
+    }
 
 
-def save_plan(plan, *, version_id: int, label: str, saved_by: str | None = None,
-              url: str | None = None) -> int:
+def save_plan(
+    plan, *, version_id: int, label: str, saved_by: str | None = None, url: str | None = None
+) -> int:
     """Save ``plan`` (a :class:`geo.siting.Plan` made on version ``version_id``) in one
     transaction; returns its id."""
     label = (label or "").strip() or f"{plan.service} k={plan.k}"
@@ -71,15 +88,28 @@ def save_plan(plan, *, version_id: int, label: str, saved_by: str | None = None,
     columns, _crs, rows = frames.encode(sites)
     with engine.transaction(url) as conn:
         versions.get_row(conn, int(version_id))  # the version must exist
-        plan_id = conn.execute(sa.insert(schema.plans).values(
-            version_id=int(version_id), label=label, service=plan.service,
-            inputs=frames.dumps(plan_inputs(plan)), summary=frames.dumps(plan_summary(plan)),
-            columns=columns, saved_by=(saved_by or "").strip() or versions.default_user(),
-            saved_at=versions.now_utc()).returning(schema.plans.c.id)).scalar_one()
+        plan_id = conn.execute(
+            sa.insert(schema.plans)
+            .values(
+                version_id=int(version_id),
+                label=label,
+                service=plan.service,
+                inputs=frames.dumps(plan_inputs(plan)),
+                summary=frames.dumps(plan_summary(plan)),
+                columns=columns,
+                saved_by=(saved_by or "").strip() or versions.default_user(),
+                saved_at=versions.now_utc(),
+            )
+            .returning(schema.plans.c.id)
+        ).scalar_one()
         if rows:
-            conn.execute(sa.insert(schema.plan_sites),
-                         [{"plan_id": plan_id, "ord": r["ord"], "props": r["props"],
-                           "geom": r["geom"]} for r in rows])
+            conn.execute(
+                sa.insert(schema.plan_sites),
+                [
+                    {"plan_id": plan_id, "ord": r["ord"], "props": r["props"], "geom": r["geom"]}
+                    for r in rows
+                ],
+            )
     return plan_id
 
 
@@ -101,12 +131,22 @@ def _plan(conn, plan_id: int) -> SavedPlan:
     if row is None:
         raise WorkspaceError(f"there is no plan {plan_id} in the workspace")
     p = schema.plan_sites
-    site_rows = conn.execute(sa.select(p.c.ord, p.c.props, p.c.geom).where(p.c.plan_id == plan_id)
-                             .order_by(p.c.ord)).all()
+    site_rows = conn.execute(
+        sa.select(p.c.ord, p.c.props, p.c.geom).where(p.c.plan_id == plan_id).order_by(p.c.ord)
+    ).all()
     rows = [_SiteRow(r.ord, r.props, r.geom) for r in site_rows]
     sites = frames.decode(row.columns, CRS.from_epsg(schema.SRID).to_wkt(), rows)
-    return SavedPlan(row.id, row.version_id, row.label, row.service, json.loads(row.inputs),
-                     json.loads(row.summary), sites, row.saved_by, row.saved_at)
+    return SavedPlan(
+        row.id,
+        row.version_id,
+        row.label,
+        row.service,
+        json.loads(row.inputs),
+        json.loads(row.summary),
+        sites,
+        row.saved_by,
+        row.saved_at,
+    )
 
 
 @dataclass(frozen=True)
@@ -134,8 +174,13 @@ def built_since(saved: SavedPlan, later_version: int, url: str | None = None) ->
     new = after[~after[id_column].isin(set(before[id_column]))]
     crs = working_crs(later.communes)
     sites = saved.sites.to_crs(crs)
-    out = pd.DataFrame({c: saved.sites[c].to_numpy() for c in
-                        ("rank", "site_id", "code", "name", "people_new") if c in saved.sites})
+    out = pd.DataFrame(
+        {
+            c: saved.sites[c].to_numpy()
+            for c in ("rank", "site_id", "code", "name", "people_new")
+            if c in saved.sites
+        }
+    )
     if len(new) and len(sites):
         points = new.to_crs(crs).geometry.to_numpy()
         distances = np.array([[g.distance(p) for p in points] for g in sites.geometry])

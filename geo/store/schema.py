@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import shapely
 from geoalchemy2 import Geometry
-from sqlalchemy import (Column, ForeignKey, Integer, LargeBinary, MetaData, Table, Text,
-                        types)
+from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, MetaData, Table, Text, types
 
 SRID = 4326
 metadata = MetaData()
@@ -49,7 +48,8 @@ class GeometryType(types.TypeDecorator):
 
 
 versions = Table(
-    "versions", metadata,
+    "versions",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("label", Text, nullable=False),
     Column("described_on", Text),  # the date the data describes, YYYY-MM-DD (may be unknown)
@@ -67,7 +67,8 @@ versions = Table(
 )
 
 layers = Table(
-    "layers", metadata,
+    "layers",
+    metadata,
     Column("version_id", Integer, ForeignKey("versions.id"), primary_key=True),
     Column("layer", Text, primary_key=True),
     Column("columns", Text, nullable=False),  # JSON [[name, dtype], …] in order, without geometry
@@ -77,7 +78,8 @@ layers = Table(
 )
 
 features = Table(
-    "features", metadata,
+    "features",
+    metadata,
     Column("version_id", Integer, ForeignKey("versions.id"), primary_key=True),
     Column("layer", Text, primary_key=True),
     Column("ord", Integer, primary_key=True),  # position in the layer
@@ -87,7 +89,8 @@ features = Table(
 )
 
 plans = Table(
-    "plans", metadata,
+    "plans",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
     Column("label", Text, nullable=False),
@@ -100,7 +103,8 @@ plans = Table(
 )
 
 plan_sites = Table(
-    "plan_sites", metadata,
+    "plan_sites",
+    metadata,
     Column("plan_id", Integer, ForeignKey("plans.id"), primary_key=True),
     Column("ord", Integer, primary_key=True),
     Column("props", Text, nullable=False),
@@ -108,7 +112,8 @@ plan_sites = Table(
 )
 
 field_reports = Table(
-    "field_reports", metadata,
+    "field_reports",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("geom", GeometryType, nullable=False),  # the point where service was tried
     Column("carrier", Text),
@@ -122,7 +127,8 @@ field_reports = Table(
 )
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("name", Text, primary_key=True),
     Column("role", Text, nullable=False),  # "viewer" | "editor" | "admin"
     Column("password_hash", Text, nullable=False),  # argon2id, PHC string; never the password

@@ -79,13 +79,20 @@ def _check_password(password: str) -> str:
     return password
 
 
-def add_user(name: str, password: str, role: str, *, created_by: str | None = None,
-             url: str | None = None) -> User:
+def add_user(
+    name: str, password: str, role: str, *, created_by: str | None = None, url: str | None = None
+) -> User:
     """Add a user (a name already taken is an error); returns it."""
     name, role = _check_name(name), _check_role(role)
-    row = {"name": name, "role": role, "password_hash": _HASHER.hash(_check_password(password)),
-           "created_by": (created_by or "").strip() or versions.default_user(),
-           "created_at": versions.now_utc(), "failed_logins": 0, "locked_until": None}
+    row = {
+        "name": name,
+        "role": role,
+        "password_hash": _HASHER.hash(_check_password(password)),
+        "created_by": (created_by or "").strip() or versions.default_user(),
+        "created_at": versions.now_utc(),
+        "failed_logins": 0,
+        "locked_until": None,
+    }
     with engine.transaction(url) as conn:
         if conn.execute(sa.select(schema.users.c.name).where(schema.users.c.name == name)).first():
             raise PhusongError(f"user {name!r} exists already")
@@ -105,8 +112,9 @@ def set_role(name: str, role: str, *, url: str | None = None) -> None:
 
 def _update(name: str, values: dict, url: str | None) -> None:
     with engine.transaction(url) as conn:
-        done = conn.execute(sa.update(schema.users).where(schema.users.c.name == name)
-                            .values(**values)).rowcount
+        done = conn.execute(
+            sa.update(schema.users).where(schema.users.c.name == name).values(**values)
+        ).rowcount
     if not done:
         raise PhusongError(f"no user {name!r}")
 
@@ -120,8 +128,9 @@ def remove_user(name: str, *, url: str | None = None) -> None:
 
 def list_users(*, url: str | None = None) -> list[User]:
     with engine.engine(url).connect() as conn:
-        rows = conn.execute(sa.select(schema.users.c.name, schema.users.c.role)
-                            .order_by(schema.users.c.name)).all()
+        rows = conn.execute(
+            sa.select(schema.users.c.name, schema.users.c.role).order_by(schema.users.c.name)
+        ).all()
     return [User(r.name, r.role) for r in rows]
 
 
@@ -132,8 +141,9 @@ def delay_after(failures: int) -> float:
     return min(MAX_DELAY_S, FIRST_DELAY_S * 2 ** (failures - FREE_FAILURES))
 
 
-def authenticate(name: str, password: str, *, url: str | None = None,
-                 now: dt.datetime | None = None) -> User:
+def authenticate(
+    name: str, password: str, *, url: str | None = None, now: dt.datetime | None = None
+) -> User:
     """The user ``name`` if ``password`` is theirs; else :class:`LoginError`."""
     now = now or dt.datetime.now(dt.timezone.utc)
     name = (name or "").strip()
@@ -153,8 +163,11 @@ def authenticate(name: str, password: str, *, url: str | None = None,
     except (VerifyMismatchError, InvalidHashError, VerificationError):
         failures = row.failed_logins + 1
         delay = delay_after(failures)
-        locked = (now + dt.timedelta(seconds=delay)).replace(microsecond=0).isoformat() \
-            if delay else None
+        locked = (
+            (now + dt.timedelta(seconds=delay)).replace(microsecond=0).isoformat()
+            if delay
+            else None
+        )
         _update(name, {"failed_logins": failures, "locked_until": locked}, url)
         raise LoginError("wrong user name or password", retry_after_s=delay) from None
     if row.failed_logins or row.locked_until:

@@ -95,9 +95,16 @@ def folder_files(folder: Path, overrides: dict[str, Path] | None = None) -> list
     return [Path(p) for p in paths if p is not None and Path(p).is_file()]
 
 
-def save_folder(folder: str | Path, *, label: str, described_on: str | dt.date | None = None,
-                saved_by: str | None = None, overrides: dict[str, Path] | None = None,
-                dataset: loading.Dataset | None = None, url: str | None = None) -> int:
+def save_folder(
+    folder: str | Path,
+    *,
+    label: str,
+    described_on: str | dt.date | None = None,
+    saved_by: str | None = None,
+    overrides: dict[str, Path] | None = None,
+    dataset: loading.Dataset | None = None,
+    url: str | None = None,
+) -> int:
     """Load the dataset in ``folder`` (strictly, as ``python -m geo report`` does) and save it as a
     new version with its source files' names and hashes; returns its id. ``dataset``: the folder
     as already loaded (e.g. leniently by the app), saved as it is instead of reading it again."""
@@ -108,16 +115,29 @@ def save_folder(folder: str | Path, *, label: str, described_on: str | dt.date |
     paths = folder_files(folder, overrides)
     grid = overrides.get("population") or pop_module.find_grid(folder)
     meta = folder / "dataset.json"
-    return save_dataset(dataset, label=label, described_on=described_on, saved_by=saved_by,
-                        files=[source_file(p) for p in paths],
-                        dataset_json=meta.read_bytes() if meta.is_file() else None,
-                        population=(grid.name, grid.read_bytes()) if grid else None, url=url)
+    return save_dataset(
+        dataset,
+        label=label,
+        described_on=described_on,
+        saved_by=saved_by,
+        files=[source_file(p) for p in paths],
+        dataset_json=meta.read_bytes() if meta.is_file() else None,
+        population=(grid.name, grid.read_bytes()) if grid else None,
+        url=url,
+    )
 
 
-def save_dataset(dataset: loading.Dataset, *, label: str,
-                 described_on: str | dt.date | None = None, saved_by: str | None = None,
-                 files: list[SourceFile] = (), dataset_json: bytes | None = None,
-                 population: tuple[str, bytes] | None = None, url: str | None = None) -> int:
+def save_dataset(
+    dataset: loading.Dataset,
+    *,
+    label: str,
+    described_on: str | dt.date | None = None,
+    saved_by: str | None = None,
+    files: list[SourceFile] = (),
+    dataset_json: bytes | None = None,
+    population: tuple[str, bytes] | None = None,
+    url: str | None = None,
+) -> int:
     """Save ``dataset`` (as loaded) as a new version, in one transaction; returns its id.
 
     ``files``: the source files (name, size, SHA-256); ``dataset_json``: the bytes of its
@@ -132,32 +152,46 @@ def save_dataset(dataset: loading.Dataset, *, label: str,
         raise PhusongError("a version needs a label (e.g. 'operator list of 2026-10')")
     if dataset.population is not None and population is None:  # e.g. an upload's grid
         population = (dataset.population.name, grid_tif(dataset.population))
-    row = {"label": label, "described_on": check_date(described_on),
-           "saved_by": (saved_by or "").strip() or default_user(), "saved_at": now_utc(),
-           "name": dataset.name, "sources": frames.dumps(list(dataset.sources)),
-           "problems": frames.dumps([problem_dict(p) for p in dataset.problems]),
-           "import_report": importing.report_csv(dataset.problems),
-           "files": frames.dumps([asdict(f) for f in files]), "dataset_json": dataset_json,
-           "population_name": population[0] if population else None,
-           "population_tif": population[1] if population else None}
+    row = {
+        "label": label,
+        "described_on": check_date(described_on),
+        "saved_by": (saved_by or "").strip() or default_user(),
+        "saved_at": now_utc(),
+        "name": dataset.name,
+        "sources": frames.dumps(list(dataset.sources)),
+        "problems": frames.dumps([problem_dict(p) for p in dataset.problems]),
+        "import_report": importing.report_csv(dataset.problems),
+        "files": frames.dumps([asdict(f) for f in files]),
+        "dataset_json": dataset_json,
+        "population_name": population[0] if population else None,
+        "population_tif": population[1] if population else None,
+    }
     layer_rows, feature_rows = [], []
     for layer in LAYERS:
         frame = getattr(dataset, layer)
         if frame is None:
             continue
         columns, crs, rows = frames.encode(frame)
-        layer_rows.append({"layer": layer, "columns": columns, "crs": crs,
-                           "index_name": frame.index.name, "n_rows": len(frame)})
+        layer_rows.append(
+            {
+                "layer": layer,
+                "columns": columns,
+                "crs": crs,
+                "index_name": frame.index.name,
+                "n_rows": len(frame),
+            }
+        )
         feature_rows += [dict(r, layer=layer) for r in rows]
     row["content_sha256"] = content_digest(row, layer_rows, feature_rows)
     with engine.transaction(url) as conn:
-        version_id = conn.execute(sa.insert(schema.versions).values(**row)
-                                  .returning(schema.versions.c.id)).scalar_one()
-        conn.execute(sa.insert(schema.layers), [dict(r, version_id=version_id)
-                                                for r in layer_rows])
+        version_id = conn.execute(
+            sa.insert(schema.versions).values(**row).returning(schema.versions.c.id)
+        ).scalar_one()
+        conn.execute(sa.insert(schema.layers), [dict(r, version_id=version_id) for r in layer_rows])
         if feature_rows:
-            conn.execute(sa.insert(schema.features), [dict(r, version_id=version_id)
-                                                      for r in feature_rows])
+            conn.execute(
+                sa.insert(schema.features), [dict(r, version_id=version_id) for r in feature_rows]
+            )
     return version_id
 
 
@@ -169,9 +203,16 @@ def grid_tif(grid: pop_module.PopulationGrid) -> bytes:
 
     rows, cols = grid.values.shape
     with MemoryFile() as memory:
-        with memory.open(driver="GTiff", width=cols, height=rows, count=1, dtype="float64",
-                         crs=rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()), nodata=float("nan"),
-                         transform=Affine(*grid.transform)) as out:
+        with memory.open(
+            driver="GTiff",
+            width=cols,
+            height=rows,
+            count=1,
+            dtype="float64",
+            crs=rasterio.crs.CRS.from_wkt(grid.crs.to_wkt()),
+            nodata=float("nan"),
+            transform=Affine(*grid.transform),
+        ) as out:
             out.write(grid.values, 1)
         return memory.read()
 
@@ -179,8 +220,20 @@ def grid_tif(grid: pop_module.PopulationGrid) -> bytes:
 def content_digest(row: dict, layer_rows: list[dict], feature_rows: list[dict]) -> str:
     """SHA-256 over everything a version holds (its row, layers and features, in a fixed
     order): saved in ``content_sha256``, checked by :func:`check_version` and on restore."""
-    keys = ("label", "described_on", "saved_by", "saved_at", "name", "sources", "problems",
-            "import_report", "files", "dataset_json", "population_name", "population_tif")
+    keys = (
+        "label",
+        "described_on",
+        "saved_by",
+        "saved_at",
+        "name",
+        "sources",
+        "problems",
+        "import_report",
+        "files",
+        "dataset_json",
+        "population_name",
+        "population_tif",
+    )
     parts = [row[k] for k in keys]
     for r in sorted(layer_rows, key=lambda r: r["layer"]):
         parts += [r["layer"], r["columns"], r["crs"], r["index_name"], r["n_rows"]]
@@ -192,25 +245,51 @@ def content_digest(row: dict, layer_rows: list[dict], feature_rows: list[dict]) 
 def list_versions(url: str | None = None) -> list[VersionInfo]:
     """Every version, oldest first."""
     v = schema.versions
-    query = sa.select(v.c.id, v.c.label, v.c.described_on, v.c.saved_by, v.c.saved_at, v.c.name,
-                      v.c.files, v.c.problems).order_by(v.c.id)
+    query = sa.select(
+        v.c.id,
+        v.c.label,
+        v.c.described_on,
+        v.c.saved_by,
+        v.c.saved_at,
+        v.c.name,
+        v.c.files,
+        v.c.problems,
+    ).order_by(v.c.id)
     with engine.engine(url).connect() as conn:
         rows = conn.execute(query).all()
-    return [VersionInfo(r.id, r.label, r.described_on, r.saved_by, r.saved_at, r.name,
-                        tuple(SourceFile(**f) for f in json.loads(r.files)),
-                        len(json.loads(r.problems))) for r in rows]
+    return [
+        VersionInfo(
+            r.id,
+            r.label,
+            r.described_on,
+            r.saved_by,
+            r.saved_at,
+            r.name,
+            tuple(SourceFile(**f) for f in json.loads(r.files)),
+            len(json.loads(r.problems)),
+        )
+        for r in rows
+    ]
 
 
 def versions_table(url: str | None = None, *, lang: str = "vi") -> pd.DataFrame:
     """The versions as a table for reading, headers in ``lang``."""
-    rows = [{"id": v.id, "label": v.label, "described_on": v.described_on or "",
-             "saved_by": v.saved_by, "saved_at": v.saved_at.replace("T", " ").replace("+00:00",
-                                                                                    " UTC"),
-             "name": v.name, "files": ", ".join(f.name for f in v.files)}
-            for v in list_versions(url)]
+    rows = [
+        {
+            "id": v.id,
+            "label": v.label,
+            "described_on": v.described_on or "",
+            "saved_by": v.saved_by,
+            "saved_at": v.saved_at.replace("T", " ").replace("+00:00", " UTC"),
+            "name": v.name,
+            "files": ", ".join(f.name for f in v.files),
+        }
+        for v in list_versions(url)
+    ]
     columns = ["id", "label", "described_on", "saved_by", "saved_at", "name", "files"]
     return pd.DataFrame(rows, columns=columns).rename(
-        columns={c: i18n.t(f"workspace.col.{c}", lang) for c in columns})
+        columns={c: i18n.t(f"workspace.col.{c}", lang) for c in columns}
+    )
 
 
 def get_row(conn, version_id: int):
@@ -218,8 +297,10 @@ def get_row(conn, version_id: int):
     row = conn.execute(sa.select(schema.versions).where(schema.versions.c.id == version_id)).first()
     if row is None:
         where = conn.engine.url.render_as_string(hide_password=True)
-        raise WorkspaceError(f"there is no version {version_id} in the workspace {where}; "
-                             "'python -m geo workspace list' shows the versions")
+        raise WorkspaceError(
+            f"there is no version {version_id} in the workspace {where}; "
+            "'python -m geo workspace list' shows the versions"
+        )
     return row
 
 
@@ -228,20 +309,31 @@ def load_version(version_id: int, url: str | None = None) -> loading.Dataset:
     version_id = int(version_id)
     with engine.engine(url).connect() as conn:
         row = get_row(conn, version_id)
-        layer_rows = {r.layer: r for r in conn.execute(
-            sa.select(schema.layers).where(schema.layers.c.version_id == version_id))}
+        layer_rows = {
+            r.layer: r
+            for r in conn.execute(
+                sa.select(schema.layers).where(schema.layers.c.version_id == version_id)
+            )
+        }
         f = schema.features
         feature_rows = conn.execute(
             sa.select(f.c.layer, f.c.ord, f.c.row_index, f.c.props, f.c.geom)
-            .where(f.c.version_id == version_id).order_by(f.c.layer, f.c.ord)).all()
+            .where(f.c.version_id == version_id)
+            .order_by(f.c.layer, f.c.ord)
+        ).all()
     by_layer: dict[str, list] = {}
     for r in feature_rows:
         by_layer.setdefault(r.layer, []).append(r)
     layers = {}
     for layer in LAYERS:
         meta = layer_rows.get(layer)
-        layers[layer] = None if meta is None else frames.decode(
-            meta.columns, meta.crs, by_layer.get(layer, []), index_name=meta.index_name)
+        layers[layer] = (
+            None
+            if meta is None
+            else frames.decode(
+                meta.columns, meta.crs, by_layer.get(layer, []), index_name=meta.index_name
+            )
+        )
     population = None
     if row.population_tif is not None:
         with tempfile.TemporaryDirectory(prefix="phusong-version-") as tmp:
@@ -249,12 +341,17 @@ def load_version(version_id: int, url: str | None = None) -> loading.Dataset:
             path.write_bytes(row.population_tif)
             population = pop_module.read_grid(path, area=layers["communes"])
     sources = tuple(json.loads(row.sources))
-    return loading.Dataset(communes=layers["communes"], bts_sites=layers["bts_sites"],
-                           loudspeakers=layers["loudspeakers"],
-                           internet_points=layers["internet_points"],
-                           settlements=layers["settlements"], name=row.name, sources=sources,
-                           problems=[problem_from(p) for p in json.loads(row.problems)],
-                           population=population)
+    return loading.Dataset(
+        communes=layers["communes"],
+        bts_sites=layers["bts_sites"],
+        loudspeakers=layers["loudspeakers"],
+        internet_points=layers["internet_points"],
+        settlements=layers["settlements"],
+        name=row.name,
+        sources=sources,
+        problems=[problem_from(p) for p in json.loads(row.problems)],
+        population=population,
+    )
 
 
 def version_file(version_id: int, name: str, url: str | None = None) -> bytes | None:
@@ -274,42 +371,70 @@ def check_version(version_id: int, url: str | None = None) -> bool:
     version_id = int(version_id)
     with engine.engine(url).connect() as conn:
         row = get_row(conn, version_id)
-        layer_rows = [dict(r._mapping) for r in conn.execute(
-            sa.select(schema.layers).where(schema.layers.c.version_id == version_id))]
-        feature_rows = [dict(r._mapping) for r in conn.execute(
-            sa.select(schema.features).where(schema.features.c.version_id == version_id))]
+        layer_rows = [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(schema.layers).where(schema.layers.c.version_id == version_id)
+            )
+        ]
+        feature_rows = [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(schema.features).where(schema.features.c.version_id == version_id)
+            )
+        ]
     return content_digest(dict(row._mapping), layer_rows, feature_rows) == row.content_sha256
 
 
 # --- problems of the import report ---------------------------------------------------------------
 
+
 def _note_dict(note) -> dict | None:
     if note is None:
         return None
-    return {"prefix": note.PREFIX, "key": note.key, "decimals": note.decimals,
-            "values": [[k, {"note": _note_dict(v)} if isinstance(v, i18n.Note) else v]
-                       for k, v in note.values]}
+    return {
+        "prefix": note.PREFIX,
+        "key": note.key,
+        "decimals": note.decimals,
+        "values": [
+            [k, {"note": _note_dict(v)} if isinstance(v, i18n.Note) else v] for k, v in note.values
+        ],
+    }
 
 
 def _note_from(data: dict | None):
     if data is None:
         return None
     cls = i18n.Reason if data["prefix"] == i18n.Reason.PREFIX else i18n.Note
-    values = tuple((k, _note_from(v["note"]) if isinstance(v, dict) and "note" in v else v)
-                   for k, v in data["values"])
+    values = tuple(
+        (k, _note_from(v["note"]) if isinstance(v, dict) and "note" in v else v)
+        for k, v in data["values"]
+    )
     return cls(data["key"], values, data["decimals"])
 
 
 def problem_dict(problem: Problem) -> dict:
     """A :class:`Problem` as JSON-ready data (its translatable reason kept)."""
-    return {"file": problem.file, "row": problem.row, "column": problem.column,
-            "value": problem.value, "reason": problem.reason, "severity": problem.severity,
-            "note": _note_dict(problem.note)}
+    return {
+        "file": problem.file,
+        "row": problem.row,
+        "column": problem.column,
+        "value": problem.value,
+        "reason": problem.reason,
+        "severity": problem.severity,
+        "note": _note_dict(problem.note),
+    }
 
 
 def problem_from(data: dict) -> Problem:
     """The :class:`Problem` of :func:`problem_dict`."""
     note = _note_from(data.get("note"))
-    problem = Problem(data["file"], data["row"], data["column"], data["value"],
-                      note if note is not None else data["reason"], data["severity"])
+    problem = Problem(
+        data["file"],
+        data["row"],
+        data["column"],
+        data["value"],
+        note if note is not None else data["reason"],
+        data["severity"],
+    )
     return problem

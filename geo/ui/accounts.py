@@ -69,8 +69,11 @@ def sidebar_badge(user: users.User, lang: str) -> None:
     """Who is logged in, with the role and a logout button (team mode only)."""
     if not team_mode():
         return
-    st.sidebar.caption(i18n.t("login.as", lang).format(
-        name=user.name, role=i18n.t(f"login.role_{user.role}", lang)))
+    st.sidebar.caption(
+        i18n.t("login.as", lang).format(
+            name=user.name, role=i18n.t(f"login.role_{user.role}", lang)
+        )
+    )
     st.sidebar.button(i18n.t("login.logout", lang), key="logout", on_click=logout)
 
 
@@ -81,15 +84,23 @@ def users_panel(user: users.User, lang: str) -> None:
     T = lambda key: i18n.t(key, lang)  # noqa: E731
     st.subheader(T("login.users"))
     listed = users.list_users()
-    st.dataframe([{T("login.name"): u.name, T("login.role"): T(f"login.role_{u.role}")}
-                  for u in listed], hide_index=True, width="stretch")
+    st.dataframe(
+        [{T("login.name"): u.name, T("login.role"): T(f"login.role_{u.role}")} for u in listed],
+        hide_index=True,
+        width="stretch",
+    )
     with st.form("users_add_form", clear_on_submit=True):
         c_name, c_role, c_password = st.columns(3)
         name = c_name.text_input(T("login.name"), key="users_add_name")
-        role = c_role.selectbox(T("login.role"), users.ROLES, key="users_add_role",
-                                format_func=lambda r: T(f"login.role_{r}"))
-        password = c_password.text_input(T("login.password"), type="password",
-                                         key="users_add_password")
+        role = c_role.selectbox(
+            T("login.role"),
+            users.ROLES,
+            key="users_add_role",
+            format_func=lambda r: T(f"login.role_{r}"),
+        )
+        password = c_password.text_input(
+            T("login.password"), type="password", key="users_add_password"
+        )
         if st.form_submit_button(T("login.add")):
             try:
                 users.add_user(name, password, role, created_by=user.name)

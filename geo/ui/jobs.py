@@ -91,8 +91,9 @@ class JobRunner:
         self._lock = threading.Lock()
         self.max_jobs = max_jobs
 
-    def submit(self, key: Hashable, work: Callable[[Progress], Any], *, waiter: Hashable,
-               steps: int = 10) -> Job:
+    def submit(
+        self, key: Hashable, work: Callable[[Progress], Any], *, waiter: Hashable, steps: int = 10
+    ) -> Job:
         """The job computing ``key`` (started now unless one is kept that was not cancelled: a
         failed job is kept with its error, so a rerun shows the error instead of retrying it),
         with ``waiter`` waiting for it. ``work(report)`` calls ``report(message)`` per step."""

@@ -94,12 +94,12 @@ def choices(key: str, param: str, options: Sequence[str], default: Sequence[str]
 
 def number(key: str, param: str, rng: Range, default: float, *, integer: bool = False) -> Field:
     """A slider's value, one of ``rng``'s steps (int if ``integer``)."""
+
     def parse(raw: str) -> float | int:
         value = rng.check(float(raw))
         return int(round(value)) if integer else value
 
-    return Field(key, param, int(default) if integer else float(default), parse,
-                 lambda v: f"{v:g}")
+    return Field(key, param, int(default) if integer else float(default), parse, lambda v: f"{v:g}")
 
 
 _CODE = re.compile(r"^[\w.\-]{1,40}$")
@@ -108,6 +108,7 @@ _CODE = re.compile(r"^[\w.\-]{1,40}$")
 def code(key: str, param: str) -> Field:
     """An identifier such as a commune code (letters, digits, ``.``, ``-``, ``_``); default none.
     Whether it exists in the data is for the app to check."""
+
     def parse(raw: str) -> str:
         if not _CODE.match(raw.strip()):
             raise ValueError("not a code")
@@ -148,6 +149,7 @@ def parse_whatif(raw: str) -> list:
         raise ValueError("; ".join(str(p) for p in problems))
     return sites
 
+
 FIELDS: tuple[Field, ...] = (
     choice("lang", "lang", settings.LANGS),
     choice("vintage", "vintage", settings.VINTAGES),
@@ -155,10 +157,17 @@ FIELDS: tuple[Field, ...] = (
     choices("gaps", "gaps", settings.GAP_KINDS, [metric_for_gap(MAP_METRICS[0]) or "no_4g"]),
     choices("carriers", "carriers", settings.CARRIERS, settings.MAIN_CARRIERS),
     choices("technologies", "tech", settings.TECHNOLOGIES, settings.TECHNOLOGIES),
-    *(number(f"radius_{tech}", f"r{tech}", RADIUS_KM, settings.DEFAULT_RADIUS_M[tech] / 1000)
-      for tech in settings.TECHNOLOGIES),
-    number("loud", "loud", LOUDSPEAKER_M, settings.DEFAULT_LOUDSPEAKER_RADIUS_M["cluster"],
-           integer=True),
+    *(
+        number(f"radius_{tech}", f"r{tech}", RADIUS_KM, settings.DEFAULT_RADIUS_M[tech] / 1000)
+        for tech in settings.TECHNOLOGIES
+    ),
+    number(
+        "loud",
+        "loud",
+        LOUDSPEAKER_M,
+        settings.DEFAULT_LOUDSPEAKER_RADIUS_M["cluster"],
+        integer=True,
+    ),
     number("inet", "inet", INTERNET_KM, settings.DEFAULT_INTERNET_ACCESS_M / 1000),
     choice("model", "model", settings.MODELS),
     number("walk_min", "walk", WALK_MIN, settings.DEFAULT_INTERNET_WALK_MIN, integer=True),
@@ -185,8 +194,7 @@ def defaults(fields: Sequence[Field] = FIELDS) -> dict[str, Any]:
     return {f.key: list(f.default) if isinstance(f.default, list) else f.default for f in fields}
 
 
-def decode(params: Mapping[str, str | Sequence[str]],
-           fields: Sequence[Field] = FIELDS) -> Decoded:
+def decode(params: Mapping[str, str | Sequence[str]], fields: Sequence[Field] = FIELDS) -> Decoded:
     """Read a query string (``st.query_params.to_dict()``; for a repeated name the last value
     counts). Never raises on bad input: what cannot be used is listed in ``ignored``."""
     by_param = {f.param: f for f in fields}
@@ -226,5 +234,6 @@ def encode(values: Mapping[str, Any], fields: Sequence[Field] = FIELDS) -> dict[
 
 def notice_text(ignored: Sequence[tuple[str, str]], limit: int = 60) -> str:
     """``name=value`` pairs for a notice, each value cut to ``limit`` characters."""
-    return ", ".join(f"{name}={raw[:limit] + ('…' if len(raw) > limit else '')}"
-                     for name, raw in ignored)
+    return ", ".join(
+        f"{name}={raw[:limit] + ('…' if len(raw) > limit else '')}" for name, raw in ignored
+    )

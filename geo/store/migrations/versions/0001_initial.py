@@ -50,7 +50,8 @@ def upgrade() -> None:
         sa.Column("dataset_json", sa.LargeBinary),
         sa.Column("population_name", sa.Text),
         sa.Column("population_tif", sa.LargeBinary),
-        sa.Column("content_sha256", sa.Text, nullable=False))
+        sa.Column("content_sha256", sa.Text, nullable=False),
+    )
     op.create_table(
         "layers",
         sa.Column("version_id", sa.Integer, sa.ForeignKey("versions.id"), primary_key=True),
@@ -58,7 +59,8 @@ def upgrade() -> None:
         sa.Column("columns", sa.Text, nullable=False),
         sa.Column("crs", sa.Text, nullable=False),
         sa.Column("index_name", sa.Text),
-        sa.Column("n_rows", sa.Integer, nullable=False))
+        sa.Column("n_rows", sa.Integer, nullable=False),
+    )
     op.create_table(
         "features",
         sa.Column("version_id", sa.Integer, sa.ForeignKey("versions.id"), primary_key=True),
@@ -66,7 +68,8 @@ def upgrade() -> None:
         sa.Column("ord", sa.Integer, primary_key=True),
         sa.Column("row_index", sa.Integer, nullable=False),
         sa.Column("props", sa.Text, nullable=False),
-        _geom())
+        _geom(),
+    )
     op.create_table(
         "plans",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -77,13 +80,15 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text, nullable=False),
         sa.Column("columns", sa.Text, nullable=False),
         sa.Column("saved_by", sa.Text, nullable=False),
-        sa.Column("saved_at", sa.Text, nullable=False))
+        sa.Column("saved_at", sa.Text, nullable=False),
+    )
     op.create_table(
         "plan_sites",
         sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id"), primary_key=True),
         sa.Column("ord", sa.Integer, primary_key=True),
         sa.Column("props", sa.Text, nullable=False),
-        _geom())
+        _geom(),
+    )
     op.create_table(
         "field_reports",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -95,7 +100,8 @@ def upgrade() -> None:
         sa.Column("observed_on", sa.Text, nullable=False),
         sa.Column("reporter", sa.Text, nullable=False),
         sa.Column("created_by", sa.Text, nullable=False),
-        sa.Column("created_at", sa.Text, nullable=False))
+        sa.Column("created_at", sa.Text, nullable=False),
+    )
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         for table in ("features", "plan_sites", "field_reports"):
@@ -104,14 +110,20 @@ def upgrade() -> None:
     if dialect == "sqlite":
         for table in _IMMUTABLE:
             for action in ("UPDATE", "DELETE"):
-                op.execute(f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON "
-                           f"{table} BEGIN SELECT RAISE(ABORT, '{table} are never changed'); END")
+                op.execute(
+                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON "
+                    f"{table} BEGIN SELECT RAISE(ABORT, '{table} are never changed'); END"
+                )
     elif dialect == "postgresql":
-        op.execute("CREATE FUNCTION phusong_refuse_change() RETURNS trigger LANGUAGE plpgsql AS "
-                   "$$ BEGIN RAISE EXCEPTION '% are never changed', TG_TABLE_NAME; END $$")
+        op.execute(
+            "CREATE FUNCTION phusong_refuse_change() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION '% are never changed', TG_TABLE_NAME; END $$"
+        )
         for table in _IMMUTABLE:
-            op.execute(f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
-                       "FOR EACH ROW EXECUTE FUNCTION phusong_refuse_change()")
+            op.execute(
+                f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION phusong_refuse_change()"
+            )
 
 
 def downgrade() -> None:

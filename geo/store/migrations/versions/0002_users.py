@@ -22,7 +22,8 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Text, nullable=False),
         sa.Column("created_at", sa.Text, nullable=False),
         sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("locked_until", sa.Text))
+        sa.Column("locked_until", sa.Text),
+    )
 
 
 def downgrade() -> None:
