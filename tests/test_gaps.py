@@ -170,3 +170,28 @@ def test_input_dataset_is_not_modified():
 def test_working_crs_is_utm_not_web_mercator():
     ds = b.dataset([big_commune()])
     assert gaps.analyse(ds, params=FLAT).crs.to_epsg() == 32648
+
+
+def test_sixteen_sessions_sharing_a_small_layer_cache_each_get_their_own_figures():
+    """The app shares one layer cache between every browser session (threads). Here 16 threads
+    analyse with 8 different 4G radii over a cache too small for them all (constant eviction):
+    every answer equals the single-disc area πr² of its own radius (hand value), none raises."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ds = b.dataset([big_commune()], bts=[{"x": b.X0, "y": b.Y0, "technologies": "4G"}])
+    shared = gaps.layer_cache(max_entries=3)
+    radii_km = [1 + 0.5 * i for i in range(8)]
+
+    def work(i: int) -> list[str]:
+        wrong = []
+        for step in range(12):
+            r_km = radii_km[(i + step) % len(radii_km)]
+            got = row(gaps.analyse(ds, params=FLAT.with_radius("4G", r_km * KM), cache=shared))
+            covered_km2 = got["covered_4g_pct"] / 100 * 1600
+            if abs(covered_km2 - math.pi * r_km**2) > 0.005 * math.pi * r_km**2:
+                wrong.append(f"{r_km} km: {covered_km2:.3f} km²")
+        return wrong
+
+    with ThreadPoolExecutor(16) as pool:
+        wrong = [w for found in pool.map(work, range(16)) for w in found]
+    assert wrong == []

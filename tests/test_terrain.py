@@ -457,3 +457,31 @@ def test_app_terrain_mode_with_a_folder_of_tiles(tmp_path, monkeypatch):
     at.run()  # nothing terrain-related changed: served from the caches
     rerun_s = time.perf_counter() - started
     assert not at.exception and rerun_s < 5, rerun_s
+
+
+def test_sixteen_sessions_sharing_a_small_viewshed_cache_each_get_their_own_viewshed():
+    """The app shares one viewshed cache between sessions (threads): 16 threads asking for 10
+    sites over a cache that holds about 3 viewsheds (constant eviction) each get the viewshed of
+    the site they asked for: on rough ground, the same cells as computed without any cache."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(5)
+    d = grid((200 + 300 * rng.random((300, 300))).astype(np.float32))
+    xs = b.X0 - 12 * KM + 30 * (50 + 20 * np.arange(10))
+    ys = np.full(10, b.Y0 + 12 * KM - 30 * 150)
+    kw = dict(observer_height_m=30.0, target_height_m=1.5, radius_m=2 * KM)
+    alone = [s.visible().copy() for s in terrain.viewsheds(d, xs, ys, **kw)]
+    shared = terrain.viewshed_cache(max_bytes=3 * alone[0].size / 8 * 1.5)
+
+    def work(i: int) -> list[int]:
+        wrong = []
+        for step in range(15):
+            k = (i * 3 + step) % 10
+            got = terrain.viewsheds(d, xs[k : k + 1], ys[k : k + 1], cache=shared, **kw)[0]
+            if not np.array_equal(got.visible(), alone[k]):
+                wrong.append(k)
+        return wrong
+
+    with ThreadPoolExecutor(16) as pool:
+        wrong = [k for found in pool.map(work, range(16)) for k in found]
+    assert wrong == []
