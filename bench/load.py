@@ -13,8 +13,12 @@ the 4G radius slider ``--moves`` times, each to a value new for that visitor.
   (decoded with Streamlit's own protobuf classes), i.e. what the visitor waits for before the new
   figures arrive, queueing for the server's cores included (milliseconds);
 - *errors*: Streamlit exception elements on a page, pages that never drew, uncaught page errors;
-- *memory*: the server process's resident set (VmRSS), sampled every 0.5 s (MB).
-Chromium runs on the same two cores as the server: an upper bound on what remote visitors see.
+- *memory*: the server process's resident set (VmRSS), sampled every 0.5 s (MB);
+- *server script runs*: the wall time of every script run in the server under that load
+  (``bench/timed_server.py`` logs each), p50/p95: the server's own share of a visitor's wait.
+Chromium runs on the same two cores as the server, so N pages parsing Streamlit's front end and
+drawing Leaflet maps compete with the server: the client-side times are an upper bound on what
+visitors on their own machines see; the script-run times are the server's part.
 """
 
 from __future__ import annotations
@@ -95,7 +99,7 @@ async def visitor(browser, url: str, delay_s: float, moves: int, out: dict) -> N
     page.on("pageerror", lambda exc: out["errors"].append(f"page error: {exc}"))
     try:
         start = time.perf_counter()
-        await page.goto(url)
+        await page.goto(url, timeout=300_000)
         await drawn(page)
         out["drawn_s"].append(time.perf_counter() - start)
         thumb = (
@@ -135,7 +139,15 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
 
 
-async def run(url: str, port: int, visitors: list[int], moves: int, seed: int) -> list[dict]:
+def script_runs(log: Path, since: int) -> tuple[list[float], int]:
+    """Wall seconds of the server's script runs logged after line ``since``; the new length."""
+    lines = log.read_text().splitlines()
+    return [float(line.split()[0]) for line in lines[since:]], len(lines)
+
+
+async def run(
+    url: str, port: int, visitors: list[int], moves: int, seed: int, log: Path
+) -> list[dict]:
     from playwright.async_api import async_playwright
 
     rng = random.Random(seed)
@@ -145,6 +157,7 @@ async def run(url: str, port: int, visitors: list[int], moves: int, seed: int) -
         warm = {"drawn_s": [], "rerun_ms": [], "errors": []}
         await visitor(browser, url, 0, 1, warm)  # not counted: the server's first visit
         for n in visitors:
+            _, seen = script_runs(log, 0)
             out = {"drawn_s": [], "rerun_ms": [], "errors": []}
             sampler = MemorySampler(port)
             sampler.start()
@@ -155,6 +168,7 @@ async def run(url: str, port: int, visitors: list[int], moves: int, seed: int) -
             sampler.stop.set()
             sampler.join()
             rss = [m for _, m in sampler.samples]
+            runs, _ = script_runs(log, seen)
             rows.append(
                 {
                     "visitors": n,
@@ -165,6 +179,9 @@ async def run(url: str, port: int, visitors: list[int], moves: int, seed: int) -
                     "rerun_p95_ms": round(pct(out["rerun_ms"], 0.95)),
                     "maps_drawn": len(out["drawn_s"]),
                     "reruns": len(out["rerun_ms"]),
+                    "server_runs": len(runs),
+                    "server_run_p50_ms": round(1000 * pct(runs, 0.5)),
+                    "server_run_p95_ms": round(1000 * pct(runs, 0.95)),
                     "errors": out["errors"],
                     "rss_start_mb": round(rss[0]) if rss else None,
                     "rss_peak_mb": round(max(rss)) if rss else None,
@@ -182,9 +199,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", type=Path, help="write the rows here")
     args = parser.parse_args()
-    with app_server(runner=[str(REPO / "scripts" / "serve.py")], timeout_s=120) as url:
-        port = int(url.rsplit(":", 1)[1])
-        rows = asyncio.run(run(url, port, args.visitors, args.moves, args.seed))
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "runs.txt"
+        log.touch()
+        with app_server(
+            runner=[str(REPO / "bench" / "timed_server.py")],
+            timeout_s=120,
+            env={"PHUSONG_RUN_LOG": str(log)},
+        ) as url:
+            port = int(url.rsplit(":", 1)[1])
+            rows = asyncio.run(run(url, port, args.visitors, args.moves, args.seed, log))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         command = (
