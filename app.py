@@ -26,7 +26,7 @@ from geo.analysis import terrain
 from geo.io import importing, uploads
 from geo.render import folium_speedups
 from geo.analysis import pointquery, villages, whatif
-from geo.cache import BoundedCache
+from geo.cache import BoundedCache, CacheView
 from geo.ui import urlstate
 from geo.render import view
 from geo.io import dem_root
@@ -96,7 +96,7 @@ def load(data_dir: str) -> loading.Dataset:
 # terrain_state: None for the circle model, else (DEM key, TerrainParams): plain values; the DEM
 # itself comes in _dem. Per-site viewsheds are shared through viewshed_cache(), so a changed
 # radius or a moved site recomputes only the sites it touches.
-@st.cache_resource(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def analysis_for(
     data_key: str,
     vintage: str,
@@ -120,10 +120,17 @@ def analysis_for(
     )
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def layer_cache(data_key: str, vintage: str) -> BoundedCache:
-    """Covered areas per layer, so a slider recomputes only the layers it changes."""
+@st.cache_resource(show_spinner=False)
+def shared_layers() -> BoundedCache:
+    """Covered areas per layer of every dataset in use, in one budget of entries and bytes for
+    the whole server (geo.analysis.gaps.layer_cache: 512 MB)."""
     return gaps.layer_cache()
+
+
+def layer_cache(data_key: str, vintage: str) -> CacheView:
+    """This dataset's and vintage's part of the shared layer cache, so a slider recomputes only
+    the layers it changes (before: one full budget per dataset, 16 of them)."""
+    return CacheView(shared_layers(), (data_key, vintage))
 
 
 @st.cache_resource(show_spinner=False)

@@ -189,3 +189,24 @@ class IdentityCache:
         value = build()
         self._cache.put(ident, (tuple(weakref.ref(o) for o in objects), value))
         return value
+
+
+class CacheView:
+    """One tenant's part of a shared :class:`BoundedCache`: the same methods, every key prefixed
+    with ``prefix``. Many tenants (e.g. each dataset of a server's sessions) then share one
+    budget of entries and bytes instead of each holding a full budget of its own."""
+
+    def __init__(self, shared: BoundedCache, prefix: Hashable):
+        self.shared, self.prefix = shared, prefix
+
+    def lookup(self, key: Hashable) -> tuple[bool, Any]:
+        return self.shared.lookup((self.prefix, key))
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self.shared.put((self.prefix, key), value)
+
+    def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        return self.shared.get_or_build((self.prefix, key), build)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return (self.prefix, key) in self.shared

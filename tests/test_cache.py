@@ -139,3 +139,16 @@ def test_estimate_nbytes_counts_arrays_and_geometries():
 
 def test_estimate_nbytes_of_object_arrays_that_are_not_geometries():
     assert estimate_nbytes(np.array(["a", None, 3], dtype=object)) >= 3 * 8
+
+
+def test_views_of_one_shared_cache_keep_their_keys_apart_within_one_budget():
+    from geo.cache import CacheView
+
+    shared = BoundedCache(max_entries=3, max_bytes=1e9)
+    a, b = CacheView(shared, "dataset A"), CacheView(shared, "dataset B")
+    assert a.get_or_build("4G", lambda: "A's 4G") == "A's 4G"
+    assert b.get_or_build("4G", lambda: "B's 4G") == "B's 4G"  # same key, other tenant
+    assert a.lookup("4G") == (True, "A's 4G") and "4G" in b
+    b.put("3G", "B's 3G")
+    a.put("2G", "A's 2G")  # a fourth entry: the least recently used (B's 4G) goes
+    assert len(shared) == 3 and "4G" not in b and a.lookup("4G") == (True, "A's 4G")
