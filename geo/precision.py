@@ -47,3 +47,18 @@ def _as_multi(geom):
     if shapely.get_type_id(geom) == shapely.GeometryType.POLYGON:
         return shapely.MultiPolygon([geom])
     return geom
+
+
+def private_prepared(geoms: np.ndarray) -> np.ndarray:
+    """Copies of ``geoms`` (same coordinates, bit for bit: a WKB round trip), prepared, for the
+    calling thread alone.
+
+    GEOS' prepared geometries build their indexes lazily on first use and are not thread-safe;
+    ``shapely.prepare`` on geometries that several sessions share (covered areas, commune zones
+    kept in caches) let two threads build one geometry's index at once and crashed the server
+    (a segfault under load, bench/soak.py, 2026-11-29). Predicates on the copies answer exactly
+    as on the originals.
+    """
+    copies = shapely.from_wkb(shapely.to_wkb(np.asarray(geoms, dtype=object)))
+    shapely.prepare(copies)
+    return copies

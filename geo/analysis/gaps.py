@@ -26,6 +26,7 @@ import shapely
 from shapely import STRtree
 
 from geo.analysis import coverage
+from geo.precision import private_prepared
 from geo.io import population
 from geo import i18n, settings
 from geo.cache import BoundedCache, IdentityCache
@@ -744,8 +745,7 @@ def _piece_fractions(people: population.CellPeople, geoms: np.ndarray, hamlet: b
     out (whole-commune pieces of the even spread take their area share either way)."""
 
     def build() -> np.ndarray:
-        covered = geoms[people.zone]
-        shapely.prepare(geoms)
+        covered = private_prepared(geoms)[people.zone]  # geoms are shared between sessions
         frac = np.zeros(len(people.zone))
         touch = shapely.intersects(covered, people.geoms)
         full = touch & shapely.contains_properly(covered, people.geoms)

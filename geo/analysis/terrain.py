@@ -31,6 +31,7 @@ from affine import Affine
 from shapely import STRtree
 
 from geo.analysis import coverage, gaps
+from geo.precision import private_prepared
 from geo import i18n, settings
 from geo.cache import BoundedCache
 from geo.io.dem import DEM
@@ -94,7 +95,7 @@ def raster_areas(mask: np.ndarray, transform: Affine, zones: np.ndarray) -> np.n
     zone_idx, part_idx = STRtree(parts).query(zones, predicate="intersects")
     if len(zone_idx) == 0:
         return empty
-    shapely.prepare(zones)
+    zones = private_prepared(zones)  # the commune zones are shared between sessions
     pieces = parts[part_idx]
     inside = shapely.contains_properly(zones[zone_idx], pieces)
     cut = ~inside

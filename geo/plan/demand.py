@@ -11,6 +11,7 @@ import shapely
 from shapely import STRtree
 
 from geo.analysis import coverage
+from geo.precision import private_prepared
 from geo.model.schema import Dataset
 from geo.plan.request import AREA_TIE_BREAK_PER_KM2
 from geo.settings import CoverageParams
@@ -76,8 +77,10 @@ class People:
     def inside(self, geoms: np.ndarray, pairs: np.ndarray | None = None) -> np.ndarray:
         """Per pair (unit, settlement): is the settlement in the unit's covered geometry?"""
         sel = np.arange(len(self.pair_zone)) if pairs is None else pairs
-        shapely.prepare(geoms[np.unique(self.pair_zone[sel])])
-        return shapely.intersects(geoms[self.pair_zone[sel]], self.points[self.pair_pt[sel]])
+        used = np.unique(self.pair_zone[sel])
+        local = np.asarray(geoms, dtype=object).copy()
+        local[used] = private_prepared(local[used])  # the analyses' geometries are shared
+        return shapely.intersects(local[self.pair_zone[sel]], self.points[self.pair_pt[sel]])
 
     def covered(
         self, geoms: np.ndarray, zone_area: np.ndarray, population: np.ndarray
@@ -116,8 +119,7 @@ def demand_points(
         ys = np.arange(ymin + cell_m / 2, ymax, cell_m)
         gx, gy = np.meshgrid(xs, ys)
         centres = shapely.points(gx.ravel(), gy.ravel())
-        shapely.prepare(zones[idx])
-        zi, reps_idx = STRtree(centres).query(zones[idx], predicate="contains")
+        zi, reps_idx = STRtree(centres).query(private_prepared(zones[idx]), predicate="contains")
         zi, reps = idx[zi], centres[reps_idx]
         area = np.full(len(reps), cell_m * cell_m)
         hit = np.zeros(len(reps), bool)
