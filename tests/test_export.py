@@ -279,3 +279,18 @@ def test_round_valid_repairs_an_invalid_input_without_rounding():
     assert out[0].is_valid and out[0].geom_type in ("Polygon", "MultiPolygon")
     assert out[0].area == pytest.approx(2.0)  # the two triangles
     assert out[1].equals(Point(1, 1))
+
+
+def test_private_prepared_copies_answer_like_the_originals_and_leave_them_unprepared():
+    import numpy as np
+    import shapely
+
+    from geo.precision import private_prepared
+
+    squares = np.array([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1), None], dtype=object)
+    copies = private_prepared(squares)
+    assert all(c is not o for c, o in zip(copies[:2], squares[:2]))
+    assert shapely.equals_exact(copies[:2], squares[:2], tolerance=0).all() and copies[2] is None
+    assert shapely.is_prepared(copies[:2]).all() and not shapely.is_prepared(squares[:2]).any()
+    points = shapely.points([0.5, 2.5, 9.0], [0.5, 0.5, 9.0])
+    assert list(shapely.contains(copies[:2, None], points).any(axis=0)) == [True, True, False]
