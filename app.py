@@ -362,6 +362,18 @@ def dem_help(
     )
 
 
+def show_applied_calibration(state_key: str, describe, remove_label: str, button_key: str) -> None:
+    """The sidebar's note of a field calibration in use (``st.session_state[state_key]``, told
+    by ``describe(applied)``) and a button that removes it; nothing when none is applied."""
+    applied = st.session_state.get(state_key)
+    if not applied:
+        return
+    st.sidebar.caption(describe(applied))
+    st.sidebar.button(
+        remove_label, key=button_key, on_click=lambda: st.session_state.pop(state_key, None)
+    )
+
+
 # --- sidebar: state ---------------------------------------------------------------------------
 # Every widget of the view lives in st.session_state under its key, seeded once per browser
 # session from the link's query string (geo.ui.urlstate: the link an official sends a colleague)
@@ -474,17 +486,12 @@ radii = tuple(
     )
     for tech in settings.TECHNOLOGIES
 )
-if st.session_state.get(CALIBRATION):
-    st.sidebar.caption(
-        T("field.applied").format(
-            radii=field_map.calibration_text(st.session_state[CALIBRATION], lang)
-        )
-    )
-    st.sidebar.button(
-        T("field.remove"),
-        key="calibration_remove",
-        on_click=lambda: st.session_state.pop(CALIBRATION, None),
-    )
+show_applied_calibration(
+    CALIBRATION,
+    lambda applied: T("field.applied").format(radii=field_map.calibration_text(applied, lang)),
+    T("field.remove"),
+    "calibration_remove",
+)
 st.sidebar.header(T("app.other_channels"))
 loud_m = st.sidebar.slider(
     T("app.loudspeaker_reach"),
@@ -549,17 +556,12 @@ if model == "terrain":
         path_loss=st.sidebar.checkbox(T("terrain.path_loss"), value=False, key="path_loss"),
         max_path_loss_db=tuple(st.session_state.get(PATH_LOSS_CALIBRATION, ())),
     )
-    if st.session_state.get(PATH_LOSS_CALIBRATION):
-        st.sidebar.caption(
-            T("field.applied_loss").format(
-                limits=field_map.loss_text(st.session_state[PATH_LOSS_CALIBRATION], lang)
-            )
-        )
-        st.sidebar.button(
-            T("field.remove_loss"),
-            key="calibration_loss_remove",
-            on_click=lambda: st.session_state.pop(PATH_LOSS_CALIBRATION, None),
-        )
+    show_applied_calibration(
+        PATH_LOSS_CALIBRATION,
+        lambda applied: T("field.applied_loss").format(limits=field_map.loss_text(applied, lang)),
+        T("field.remove_loss"),
+        "calibration_loss_remove",
+    )
 tiles = st.sidebar.checkbox(T("app.tiles"), value=False, key="tiles")
 st.sidebar.caption(T("app.defaults_source"))
 
