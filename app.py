@@ -48,6 +48,19 @@ st.set_page_config(page_title="phusong — phủ sóng", page_icon="📶", layou
 # Same HTML, rendered without jinja-compiling the map's data (tested folium/branca versions only).
 folium_speedups.install()
 
+
+# An unforeseen exception (a bug) ends this session's run with a short message in the visitor's
+# language instead of Streamlit's English one and its links to web searches; the traceback goes
+# to the server's log only (client.showErrorDetails = "none" hides it either way). Other
+# sessions run on.
+def unforeseen_error(_exc: Exception) -> bool:
+    st.error(i18n.t("app.unforeseen_error", st.session_state.get("lang", "vi")))
+    return True  # Streamlit's own message not shown
+
+
+if (_ctx := get_script_run_ctx()) is not None:
+    _ctx.on_script_error = unforeseen_error
+
 DATA_DIR = Path(os.environ.get("PHUSONG_DATA", settings.DEFAULT_DATA_DIR))
 
 # Leaflet and its plugins (geo/static) served by this app's own server, as the files of a
