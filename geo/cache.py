@@ -225,6 +225,15 @@ MEMOS: dict[str, BoundedCache] = {}
 _MEMOS_LOCK = threading.Lock()
 
 
+def clear_memos() -> None:
+    """Empty every :func:`memoize` cache (benchmarks' cold runs; Streamlit's own caches are
+    emptied by ``st.cache_resource.clear()``)."""
+    with _MEMOS_LOCK:
+        caches = list(MEMOS.values())
+    for cache in caches:
+        cache.clear()
+
+
 def memoize(max_entries: int, max_bytes: float) -> Callable[[Callable], Callable]:
     """Cache a function's results in one :class:`BoundedCache` shared by every thread (every
     Streamlit session), bounded by ``max_entries`` and ``max_bytes`` (estimated bytes,
