@@ -319,3 +319,13 @@ def test_estimate_of_a_plan_bytes_and_display_tables(default_analysis):
     tables = {"communes": export.commune_table(analysis, lang="vi"), "kpis": None}
     deep = int(tables["communes"].memory_usage(deep=True).sum())
     assert deep <= estimate_nbytes(tables) < deep + 1000  # strings by their text
+
+
+def test_estimate_of_a_dem_is_its_heights():
+    from affine import Affine
+    from pyproj import CRS
+
+    from geo.io.dem import DEM
+
+    dem = DEM(np.zeros((1000, 1000), np.float32), Affine(30, 0, 0, 0, -30, 0), CRS(32648))
+    assert 4e6 <= estimate_nbytes(dem) < 4e6 + 50_000  # 1,000² float32 heights and little else
