@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import sys
 import threading
 import weakref
@@ -28,6 +29,8 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
+
+LOG = logging.getLogger(__name__)
 
 
 def estimate_nbytes(value: Any) -> int:
@@ -84,10 +87,12 @@ class BoundedCache:
         max_bytes: float = 256e6,
         *,
         sizeof: Callable[[Any], int] = estimate_nbytes,
+        name: str = "",
     ):
         if max_entries < 1 or max_bytes <= 0:
             raise ValueError("a cache needs room for at least one entry")
         self.max_entries, self.max_bytes, self.sizeof = max_entries, max_bytes, sizeof
+        self.name = name  # for the server's log
         self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._building: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
@@ -162,7 +167,13 @@ class BoundedCache:
         old = self._items.pop(key, None)
         if old is not None:
             self.nbytes -= old[1]
-        if size > self.max_bytes:
+        if size > self.max_bytes:  # built again on every request: the budget is too small
+            LOG.warning(
+                "cache %s: a value of %.0f MB passes its budget of %.0f MB and is not kept",
+                self.name or "(unnamed)",
+                size / 1e6,
+                self.max_bytes / 1e6,
+            )
             return
         self._items[key] = (value, size)
         self.nbytes += size
@@ -258,7 +269,7 @@ def memoize(max_entries: int, max_bytes: float) -> Callable[[Callable], Callable
         with _MEMOS_LOCK:
             cache = MEMOS.get(name)
             if cache is None or getattr(cache, "fingerprint", None) != fingerprint:
-                cache = MEMOS[name] = BoundedCache(max_entries, max_bytes)
+                cache = MEMOS[name] = BoundedCache(max_entries, max_bytes, name=name)
                 cache.fingerprint = fingerprint  # type: ignore[attr-defined]
 
         @functools.wraps(func)

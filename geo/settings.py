@@ -51,8 +51,8 @@ DEFAULT_DEM_DIR = REPO_DIR / "dem"
 # --- memory budgets of the server's shared caches (app.py, geo.cache.memoize) -------------------
 # Sized for the team server of README "Running it for a team": 24 GB, 2 cores, one district team
 # (~20 people), the app capped at 6 GB by deploy/phusong.service (MemoryMax; PostGIS, the OS and
-# nginx keep the rest). The caches together may hold ~3.3 GB of estimated bytes
-# (geo.cache.estimate_nbytes), about half the cap: the other half is the working memory of the
+# nginx keep the rest). The caches together may hold ~3.6 GB of estimated bytes
+# (geo.cache.estimate_nbytes), some 60 % of the cap: the rest is the working memory of the
 # two script runs and the plan job that run at once (a PNG export peaks at ~50 MB, a plan at
 # ~40 MB on the default data), the visitors' uploads in their sessions (≤ 50 MB each,
 # .streamlit/config.toml) and the allocator's fragmentation. Measured on the default data
@@ -67,7 +67,7 @@ DEFAULT_DEM_DIR = REPO_DIR / "dem"
 LAYER_CACHE_BYTES = 512e6
 VIEWSHED_CACHE_BYTES = 256e6
 CACHE_BUDGETS: dict[str, tuple[int, float]] = {
-    "load": (2, 256e6),  # the server's dataset folder(s)
+    "load": (2, 512e6),  # the server's dataset folder(s): one needed by every analysis
     "analysis_for": (64, 512e6),
     "dem_for": (4, 512e6),  # two windows of MAX_DEM_CELLS, or a dozen districts
     "field_check_for": (4, 256e6),  # 100,000 readings take ~100 MB
