@@ -26,7 +26,7 @@ from geo.analysis import terrain
 from geo.io import importing, uploads
 from geo.render import folium_speedups
 from geo.analysis import pointquery, villages, whatif
-from geo.cache import BoundedCache, CacheView
+from geo.cache import BoundedCache, CacheView, memoize
 from geo.ui import urlstate
 from geo.render import view
 from geo.io import dem_root
@@ -47,6 +47,19 @@ from geo.store import versions as store_versions
 st.set_page_config(page_title="phusong — phủ sóng", page_icon="📶", layout="wide")
 # Same HTML, rendered without jinja-compiling the map's data (tested folium/branca versions only).
 folium_speedups.install()
+
+
+# An unforeseen exception (a bug) ends this session's run with a short message in the visitor's
+# language instead of Streamlit's English one and its links to web searches; the traceback goes
+# to the server's log only (client.showErrorDetails = "none" hides it either way). Other
+# sessions run on.
+def unforeseen_error(_exc: Exception) -> bool:
+    st.error(i18n.t("app.unforeseen_error", st.session_state.get("lang", "vi")))
+    return True  # Streamlit's own message not shown
+
+
+if (_ctx := get_script_run_ctx()) is not None:
+    _ctx.on_script_error = unforeseen_error
 
 DATA_DIR = Path(os.environ.get("PHUSONG_DATA", settings.DEFAULT_DATA_DIR))
 
@@ -78,15 +91,19 @@ FIELD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "kml", "kmz", "gp
 
 
 # --- cached data and computed layers (shared, never mutated) ----------------------------------
+# geo.cache.memoize: shared by every session like st.cache_resource, bounded by entries and bytes
+# (budgets: geo/settings.py CACHE_BUDGETS). Every caller gets the same object, so only values
+# nobody mutates are kept this way: analyses, datasets, DEMs, plans, bytes, text, display tables.
 
 
 @st.cache_resource(show_spinner=False)
 def plan_jobs() -> jobs.JobRunner:
     """Plans run here, off the script thread, one at a time for the whole server (two cores)."""
-    return jobs.JobRunner(workers=1, max_jobs=32)
+    max_jobs, max_bytes = settings.CACHE_BUDGETS["plan_jobs"]
+    return jobs.JobRunner(workers=1, max_jobs=max_jobs, max_bytes=max_bytes)
 
 
-@st.cache_resource(show_spinner=False)
+@memoize(*settings.CACHE_BUDGETS["load"])
 def load(data_dir: str) -> loading.Dataset:
     return loading.load_dataset(data_dir, strict=False)
 
@@ -96,7 +113,7 @@ def load(data_dir: str) -> loading.Dataset:
 # terrain_state: None for the circle model, else (DEM key, TerrainParams): plain values; the DEM
 # itself comes in _dem. Per-site viewsheds are shared through viewshed_cache(), so a changed
 # radius or a moved site recomputes only the sites it touches.
-@st.cache_resource(show_spinner=False, max_entries=64)
+@memoize(*settings.CACHE_BUDGETS["analysis_for"])
 def analysis_for(
     data_key: str,
     vintage: str,
@@ -123,8 +140,8 @@ def analysis_for(
 @st.cache_resource(show_spinner=False)
 def shared_layers() -> BoundedCache:
     """Covered areas per layer of every dataset in use, in one budget of entries and bytes for
-    the whole server (geo.analysis.gaps.layer_cache: 512 MB)."""
-    return gaps.layer_cache()
+    the whole server (geo.settings.LAYER_CACHE_BYTES)."""
+    return gaps.layer_cache(max_bytes=settings.LAYER_CACHE_BYTES)
 
 
 def layer_cache(data_key: str, vintage: str) -> CacheView:
@@ -135,11 +152,11 @@ def layer_cache(data_key: str, vintage: str) -> CacheView:
 
 @st.cache_resource(show_spinner=False)
 def viewshed_cache() -> BoundedCache:
-    return terrain.viewshed_cache()
+    return terrain.viewshed_cache(max_bytes=settings.VIEWSHED_CACHE_BYTES)
 
 
 # dem_key: "folder:<path>" or "upload:<file ids>"; the files come in _sources.
-@st.cache_resource(show_spinner=False, max_entries=4)
+@memoize(*settings.CACHE_BUDGETS["dem_for"])
 def dem_for(dem_key: str, data_key: str, vintage: str, _dataset, _sources) -> dem_io.DEM:
     crs, bounds = terrain.dem_area(_dataset, vintage=vintage)
     if dem_key.startswith("folder:"):
@@ -178,7 +195,7 @@ def map_for(
 
 # The field check of this session's uploaded readings (files_key: their content hash) against the
 # data and radii in use; the files come in _files. Few entries: 100,000 readings take ~100 MB.
-@st.cache_resource(show_spinner=False, max_entries=4)
+@memoize(*settings.CACHE_BUDGETS["field_check_for"])
 def field_check_for(
     files_key: str,
     data_key: str,
@@ -195,7 +212,7 @@ def field_check_for(
 
 # The terrain model's path-loss check of the same readings over the DEM in use (dem_key): each
 # reading's path loss, the fitted thresholds and path_loss.csv's table.
-@st.cache_resource(show_spinner=False, max_entries=4)
+@memoize(*settings.CACHE_BUDGETS["terrain_field_for"])
 def terrain_field_for(
     files_key: str,
     data_key: str,
@@ -216,7 +233,7 @@ def terrain_field_for(
 
 # The reading tables of one state and language (KPIs, the commune table or the circle/terrain
 # comparison, the C03 view): a colour, layer or search change reuses them.
-@st.cache_data(show_spinner=False, max_entries=64)
+@memoize(*settings.CACHE_BUDGETS["tables_for"])
 def tables_for(
     data_key: str,
     vintage: str,
@@ -245,7 +262,7 @@ def tables_for(
 
 # field_key: the field tab's check (key, result, source names) in _field, whose evidence the
 # snapshot, report and settings then state (geo.analysis.fieldcheck.evidence_notes); None = none.
-@st.cache_data(show_spinner=False, max_entries=32)
+@memoize(*settings.CACHE_BUDGETS["export_bytes"])
 def export_bytes(
     kind: str,
     data_key: str,
@@ -269,7 +286,7 @@ def export_bytes(
     return export.render(kind, analysis, metric=metric, lang=lang, show_gaps=show_gaps)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@memoize(*settings.CACHE_BUDGETS["plan_for"])
 def plan_for(
     data_key: str,
     vintage: str,
@@ -309,12 +326,12 @@ def plan_for(
 
 
 # key: geo.analysis.whatif.data_key(base key, sites), which names the sites; the base comes in _base.
-@st.cache_resource(show_spinner=False, max_entries=16)
+@memoize(*settings.CACHE_BUDGETS["whatif_dataset"])
 def whatif_dataset(key: str, _base: loading.Dataset, _sites: list) -> loading.Dataset:
     return whatif.with_sites(_base, _sites)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@memoize(*settings.CACHE_BUDGETS["plan_bytes"])
 def plan_bytes(
     kind: str, lang: str, *request, _dataset: loading.Dataset | None = None, _dem=None
 ) -> bytes:
@@ -323,12 +340,12 @@ def plan_bytes(
 
 # Versions never change: a version's dataset (and a comparison of two) is keyed by the database
 # URL and the ids alone.
-@st.cache_resource(show_spinner=False, max_entries=8)
+@memoize(*settings.CACHE_BUDGETS["version_dataset"])
 def version_dataset(url: str, version_id: int) -> loading.Dataset:
     return store_versions.load_version(version_id, url)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@memoize(*settings.CACHE_BUDGETS["version_change"])
 def version_change(url: str, a: int, b: int, vintage: str):
     """(change table, analysis of the later version)."""
     after = gaps.analyse(version_dataset(url, b), vintage=vintage)
@@ -336,14 +353,14 @@ def version_change(url: str, a: int, b: int, vintage: str):
 
 
 # A commune's outline for the map's highlight (its shapes depend on the data and vintage only).
-@st.cache_resource(show_spinner=False, max_entries=64)
+@memoize(*settings.CACHE_BUDGETS["outline_for"])
 def outline_for(data_key: str, vintage: str, code: str, _communes):
     return view.outline(_communes, code)
 
 
 # Terrain chosen without a usable DEM: what is shown instead, and the 1° tiles that would cover
 # the communes and the 15 km around them (geo.analysis.terrain.dem_area), by SRTM and Copernicus names.
-@st.cache_data(show_spinner=False, max_entries=16)
+@memoize(*settings.CACHE_BUDGETS["dem_help"])
 def dem_help(
     data_key: str, vintage: str, _dataset: loading.Dataset, lang: str, unusable: bool
 ) -> str:

@@ -53,6 +53,7 @@ def _time_script_runs() -> None:
 def rerun_times(repeat: int) -> dict[str, list[float]]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
+    from geo.cache import clear_memos
 
     _time_script_runs()
 
@@ -75,7 +76,12 @@ def rerun_times(repeat: int) -> dict[str, list[float]]:
             (
                 lambda: getattr(at, kind)(key=key).set_value(value).run(),  # noqa: B023 (called at once)
                 at.run,
-                lambda: (st.cache_resource.clear(), st.cache_data.clear(), at.run()),
+                lambda: (
+                    st.cache_resource.clear(),
+                    st.cache_data.clear(),
+                    clear_memos(),  # the app's byte-bounded caches (geo.cache.memoize)
+                    at.run(),
+                ),
             ),
         ):
             start = time.perf_counter()

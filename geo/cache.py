@@ -11,10 +11,16 @@ even if another session evicts the entry a moment later.
 :class:`IdentityCache` keys values by the identity of live objects (large frames and geometry
 arrays reused as they are between analyses), checked with weak references so that a new object
 that took over a freed ``id`` never receives the old one's value.
+
+:func:`memoize` makes a function's results such a shared cache, as ``st.cache_resource`` does,
+but bounded by bytes as well as entries; :data:`MEMOS` lists every memoized function and budget.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import logging
 import sys
 import threading
 import weakref
@@ -23,6 +29,8 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
+
+LOG = logging.getLogger(__name__)
 
 
 def estimate_nbytes(value: Any) -> int:
@@ -43,7 +51,8 @@ def estimate_nbytes(value: Any) -> int:
             return int(nbytes + 16 * coords + 64 * value.size)
         return int(nbytes)
     if hasattr(value, "memory_usage") and hasattr(value, "columns"):  # DataFrame
-        total = int(value.memory_usage(index=True, deep=False).sum())
+        # deep: text columns by their strings (geometries are counted below, by coordinates)
+        total = int(value.memory_usage(index=True, deep=True).sum())
         geom = getattr(value, "geometry", None) if "geometry" in value.columns else None
         if geom is not None:
             total += estimate_nbytes(np.asarray(geom.values))
@@ -78,10 +87,12 @@ class BoundedCache:
         max_bytes: float = 256e6,
         *,
         sizeof: Callable[[Any], int] = estimate_nbytes,
+        name: str = "",
     ):
         if max_entries < 1 or max_bytes <= 0:
             raise ValueError("a cache needs room for at least one entry")
         self.max_entries, self.max_bytes, self.sizeof = max_entries, max_bytes, sizeof
+        self.name = name  # for the server's log
         self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._building: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
@@ -156,7 +167,13 @@ class BoundedCache:
         old = self._items.pop(key, None)
         if old is not None:
             self.nbytes -= old[1]
-        if size > self.max_bytes:
+        if size > self.max_bytes:  # built again on every request: the budget is too small
+            LOG.warning(
+                "cache %s: a value of %.0f MB passes its budget of %.0f MB and is not kept",
+                self.name or "(unnamed)",
+                size / 1e6,
+                self.max_bytes / 1e6,
+            )
             return
         self._items[key] = (value, size)
         self.nbytes += size
@@ -210,3 +227,60 @@ class CacheView:
 
     def __contains__(self, key: Hashable) -> bool:
         return (self.prefix, key) in self.shared
+
+
+# Every function made by :func:`memoize`, by module and name: its cache and budget. A script that
+# Streamlit runs again on every rerun (app.py) defines its functions anew each time; this registry
+# hands the new definition the cache of the previous one, as Streamlit's own caches do.
+MEMOS: dict[str, BoundedCache] = {}
+_MEMOS_LOCK = threading.Lock()
+
+
+def clear_memos() -> None:
+    """Empty every :func:`memoize` cache (benchmarks' cold runs; Streamlit's own caches are
+    emptied by ``st.cache_resource.clear()``)."""
+    with _MEMOS_LOCK:
+        caches = list(MEMOS.values())
+    for cache in caches:
+        cache.clear()
+
+
+def memoize(max_entries: int, max_bytes: float) -> Callable[[Callable], Callable]:
+    """Cache a function's results in one :class:`BoundedCache` shared by every thread (every
+    Streamlit session), bounded by ``max_entries`` and ``max_bytes`` (estimated bytes,
+    :func:`estimate_nbytes`). Built once per key at a time; a call that raises caches nothing.
+
+    The key is the values of the parameters whose names do not start with ``_`` (as Streamlit
+    leaves those out of its keys: large objects named by another argument); they must be
+    hashable (plain values, tuples, frozen dataclasses), so a key costs a Python hash, no
+    pickling. Every caller gets the *same* object, not a copy as ``st.cache_data`` returns: use
+    it only for values nobody mutates (bytes, text, frames and analyses that are only read).
+
+    The cache lives in :data:`MEMOS` under the function's module and qualified name, kept across
+    redefinitions of the function (Streamlit's reruns of app.py) as long as its code is the same.
+    """
+
+    def decorate(func: Callable) -> Callable:
+        signature = inspect.signature(func)
+        keyed = [n for n in signature.parameters if not n.startswith("_")]
+        name = f"{func.__module__}.{func.__qualname__}"
+        code = func.__code__
+        fingerprint = (code.co_code, code.co_consts, max_entries, max_bytes)
+        with _MEMOS_LOCK:
+            cache = MEMOS.get(name)
+            if cache is None or getattr(cache, "fingerprint", None) != fingerprint:
+                cache = MEMOS[name] = BoundedCache(max_entries, max_bytes, name=name)
+                cache.fingerprint = fingerprint  # type: ignore[attr-defined]
+
+        @functools.wraps(func)
+        def cached(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            key = tuple((n, bound.arguments[n]) for n in keyed if n in bound.arguments)
+            return cache.get_or_build(key, lambda: func(*args, **kwargs))
+
+        cached.cache = cache  # type: ignore[attr-defined]
+        cached.clear = cache.clear  # type: ignore[attr-defined]
+        return cached
+
+    return decorate

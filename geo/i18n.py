@@ -501,6 +501,12 @@ TEXT |= _g(
             "Distance to an internet point (km)",
         ),
         "tiles": ("Bản đồ nền trực tuyến (cần mạng)", "Online background map (needs internet)"),
+        "unforeseen_error": (
+            "Đã xảy ra lỗi không lường trước nên trang này dừng lại. Hãy tải lại trang; nếu lỗi "
+            "còn, báo cho người quản trị máy chủ (chi tiết đã được ghi vào nhật ký máy chủ).",
+            "An unforeseen error stopped this page. Reload the page; if the error stays, tell the "
+            "server's administrator (the details are in the server's log).",
+        ),
         "defaults_source": (
             "Giá trị mặc định là giả định quy hoạch có trích nguồn: data/facts/SOURCES.md",
             "Defaults are cited planning assumptions: data/facts/SOURCES.md",

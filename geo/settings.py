@@ -48,6 +48,42 @@ STATIC_DIR = PACKAGE_DIR / "static"
 DEM_DIR_ENV = "PHUSONG_DEM_DIR"
 DEFAULT_DEM_DIR = REPO_DIR / "dem"
 
+# --- memory budgets of the server's shared caches (app.py, geo.cache.memoize) -------------------
+# Sized for the team server of README "Running it for a team": 24 GB, 2 cores, one district team
+# (~20 people), the app capped at 6 GB by deploy/phusong.service (MemoryMax; PostGIS, the OS and
+# nginx keep the rest). The caches together may hold ~3.6 GB of estimated bytes
+# (geo.cache.estimate_nbytes), some 60 % of the cap: the rest is the working memory of the
+# two script runs and the plan job that run at once (a PNG export peaks at ~50 MB, a plan at
+# ~40 MB on the default data), the visitors' uploads in their sessions (≤ 50 MB each,
+# .streamlit/config.toml) and the allocator's fragmentation. Measured on the default data
+# (Đakrông, tests/test_cache.py): an analysis ~1–1.4 MB estimated (~1.2–2.6 MB of RSS: the
+# estimate misses Python objects' own overhead, by up to 2× for values this small), a plan
+# (plan, before, after) ~2 MB, an export 0–0.7 MB, a commune table ~10 kB; a DEM window up to
+# MAX_DEM_CELLS float32 heights (200 MB; the district's ~40 MB). So each budget below keeps the
+# whole entry count of district-sized values and a few entries of a national dataset's (an
+# analysis of ~10k communes: ~100 MB), and never lets one kind of value take the whole server.
+# name: (max entries, max bytes). LAYER_CACHE_BYTES and VIEWSHED_CACHE_BYTES: the covered areas
+# per layer (geo.analysis.gaps.layer_cache) and per-site viewsheds (geo.analysis.viewshed).
+LAYER_CACHE_BYTES = 512e6
+VIEWSHED_CACHE_BYTES = 256e6
+CACHE_BUDGETS: dict[str, tuple[int, float]] = {
+    "load": (2, 512e6),  # the server's dataset folder(s): one needed by every analysis
+    "analysis_for": (64, 512e6),
+    "dem_for": (4, 512e6),  # two windows of MAX_DEM_CELLS, or a dozen districts
+    "field_check_for": (4, 256e6),  # 100,000 readings take ~100 MB
+    "terrain_field_for": (4, 32e6),  # fitted thresholds and a small table
+    "tables_for": (64, 32e6),  # display tables (st.dataframe reads them; nobody writes them)
+    "export_bytes": (32, 64e6),
+    "plan_for": (32, 256e6),
+    "plan_jobs": (32, 128e6),  # finished plan jobs' results (mostly the plan_for entries)
+    "whatif_dataset": (16, 128e6),
+    "plan_bytes": (32, 32e6),
+    "version_dataset": (8, 256e6),
+    "version_change": (4, 64e6),
+    "outline_for": (64, 16e6),
+    "dem_help": (16, 1e6),
+}
+
 # --- coverage defaults (metres) -----------------------------------------------------------------
 # All radii are PLANNING ASSUMPTIONS for a circle model, not measurements in Đakrông; a circle
 # overstates reach behind ridges. Full quotes: data/facts/SOURCES.md §1–§4.

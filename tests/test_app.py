@@ -253,3 +253,19 @@ def test_field_calibration_sets_the_radii_and_can_be_removed(app):
     app.sidebar.button(key="calibration_remove").click().run()
     assert area(app, "Chưa có 4G") == pytest.approx(pct_uncovered(math.pi * 9), abs=0.06)
     assert "calibration" not in app.session_state
+
+
+def test_an_unforeseen_error_shows_a_short_message_and_no_traceback(app, monkeypatch):
+    from geo.render import maps
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug deep inside /srv/phusong")
+
+    monkeypatch.setattr(maps, "build_map", broken)
+    app.run()
+    assert not app.exception  # Streamlit's own block (a traceback, or its English text): none
+    assert app.error[-1].value.startswith("Đã xảy ra lỗi không lường trước")
+    assert not any("/srv/phusong" in e.value for e in app.error)
+    monkeypatch.undo()
+    app.run()  # the bug gone (a fixed server): the page runs again
+    assert not app.exception and not app.error

@@ -111,3 +111,19 @@ def test_busy_with_other_says_whether_a_job_waits_for_another(runner):
     gate.set()
     wait(first), wait(second)
     assert not runner.busy_with_other(second)
+
+
+def test_finished_results_beyond_the_byte_budget_are_forgotten_but_the_latest_kept():
+    r = JobRunner(workers=1, max_jobs=10, max_bytes=250, sizeof=len)
+    try:
+        first = wait(r.submit("a", lambda report: b"0" * 100, waiter="A"))
+        wait(r.submit("b", lambda report: b"0" * 100, waiter="A"))
+        assert r.get("a") is first and r.nbytes == 200
+        wait(r.submit("c", lambda report: b"0" * 100, waiter="A"))  # 300 > 250: a goes
+        assert r.get("a") is None and r.nbytes == 200
+        big = wait(r.submit("big", lambda report: b"0" * 1000, waiter="B"))
+        # larger than the whole budget: kept alone for its waiter, the others forgotten
+        assert r.get("big") is big and big.result() == b"0" * 1000
+        assert [r.get(k) for k in "bc"] == [None, None] and r.nbytes == 1000
+    finally:
+        r.shutdown()

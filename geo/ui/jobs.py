@@ -8,7 +8,8 @@ wait in order), reports progress (a fraction and a step count) and lets a visito
 Jobs are keyed by what they compute, so two sessions asking for the same plan share one job;
 each session is a *waiter* of the job, and cancelling removes that waiter only: the work stops
 (at its next progress report) once no session waits for it any more. Finished jobs are kept for
-their waiters to collect, at most ``max_jobs`` of them (the oldest finished go first).
+their waiters to collect, at most ``max_jobs`` of them holding at most ``max_bytes`` of results
+(estimated, :func:`geo.cache.estimate_nbytes`; the oldest finished go first).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from geo.cache import estimate_nbytes
 from geo.errors import PhusongError
 
 Progress = Callable[[float, str], None]
@@ -38,6 +40,7 @@ class Job:
         self.fraction, self.step, self.message = 0.0, 0, ""
         self.submitted = time.monotonic()
         self.started: float | None = None
+        self.nbytes = 0  # the result's estimated bytes, once done
         self._waiters: set[Hashable] = set()
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
@@ -83,13 +86,22 @@ class Job:
 
 
 class JobRunner:
-    """Runs :class:`Job` s in at most ``workers`` threads; keeps at most ``max_jobs`` jobs."""
+    """Runs :class:`Job` s in at most ``workers`` threads; keeps at most ``max_jobs`` jobs, whose
+    finished results hold at most ``max_bytes`` (estimated by ``sizeof``; the latest finished job
+    is kept whatever its size, for its waiters to collect)."""
 
-    def __init__(self, *, workers: int = 1, max_jobs: int = 32):
+    def __init__(
+        self,
+        *,
+        workers: int = 1,
+        max_jobs: int = 32,
+        max_bytes: float = 128e6,
+        sizeof: Callable[[Any], int] = estimate_nbytes,
+    ):
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="phusong-job")
         self._jobs: OrderedDict[Hashable, Job] = OrderedDict()
         self._lock = threading.Lock()
-        self.max_jobs = max_jobs
+        self.max_jobs, self.max_bytes, self.sizeof = max_jobs, max_bytes, sizeof
 
     def submit(
         self, key: Hashable, work: Callable[[Progress], Any], *, waiter: Hashable, steps: int = 10
@@ -127,14 +139,31 @@ class JobRunner:
         try:
             if job.cancelled:
                 raise Cancelled("cancelled")
-            job.future.set_result(work(job.report))
+            result = work(job.report)
+            job.nbytes = int(self.sizeof(result))
         except BaseException as exc:  # the waiters see it through Job.result()
-            job.future.set_exception(exc)
+            with self._lock:
+                job.future.set_exception(exc)
+                self._trim(keep=job)
+            return
+        with self._lock:  # done and trimmed at once: a waiter never sees the bounds passed
+            job.future.set_result(result)
+            self._trim(keep=job)
 
-    def _trim(self) -> None:
-        finished = [k for k, j in self._jobs.items() if j.done()]
-        while len(self._jobs) > self.max_jobs and finished:
-            del self._jobs[finished.pop(0)]
+    @property
+    def nbytes(self) -> int:
+        """Estimated bytes of the finished results kept."""
+        with self._lock:
+            return sum(j.nbytes for j in self._jobs.values() if j.done())
+
+    def _trim(self, keep: Job | None = None) -> None:
+        """Under the lock: forget the oldest finished jobs (but ``keep``) beyond the bounds."""
+        finished = [k for k, j in self._jobs.items() if j.done() and j is not keep]
+        held = sum(self._jobs[k].nbytes for k in finished)
+        if keep is not None and self._jobs.get(keep.key) is keep:
+            held += keep.nbytes
+        while (len(self._jobs) > self.max_jobs or held > self.max_bytes) and finished:
+            held -= self._jobs.pop(finished.pop(0)).nbytes
 
     def shutdown(self) -> None:
         for job in list(self._jobs.values()):
