@@ -194,6 +194,8 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=1, help="server processes")
     parser.add_argument("--server-cpus", type=int, nargs="+", help="pin the servers to these")
     parser.add_argument("--client-cpus", type=int, nargs="+", help="pin this client to these")
+    parser.add_argument("--profile", type=Path, help="cProfile every script run into this folder")
+    parser.add_argument("--gc-log", type=Path, help="log the server's garbage collections here")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", type=Path, help="write the rows here")
     args = parser.parse_args()
@@ -208,7 +210,11 @@ def main() -> None:
                 app_server(
                     runner=[str(REPO / "bench" / "timed_server.py")],
                     timeout_s=120,
-                    env={"PHUSONG_RUN_LOG": str(log)},
+                    env={
+                        "PHUSONG_RUN_LOG": str(log),
+                        **({"PHUSONG_PROFILE_DIR": str(args.profile)} if args.profile else {}),
+                        **({"PHUSONG_GC_LOG": str(args.gc_log)} if args.gc_log else {}),
+                    },
                     cpus=set(args.server_cpus) if args.server_cpus else None,
                 )
             )
