@@ -25,6 +25,8 @@ server's VmRSS every 0.5 s. Server: the wall and script-thread CPU of every scri
 server process's CPU seconds over the pass (utilisation = CPU s / wall s; 2.0 = both cores).
 ``--servers 2``: two servers, visitors alternately on each (as a sticky reverse proxy would
 spread them). ``--server-cpus 0 --client-cpus 1``: the servers on core 0, this client on core 1.
+``--gc-log FILE``: the server logs each collection of Python's cyclic garbage collector (a pause
+of every session), summed per pass; ``--profile DIR``: a cProfile file per script run.
 """
 
 from __future__ import annotations
@@ -56,6 +58,13 @@ def server_cpu_s(port: int) -> float:
 def ms(values: list[float], q: float, scale: float = 1.0):
     """The ``q`` quantile of ``values`` times ``scale``, rounded; None when there are none."""
     return round(scale * pct(values, q)) if values else None
+
+
+def gc_pauses(log: Path | None) -> list[float]:
+    """Seconds of each garbage collection the server logged (``--gc-log``), in order."""
+    if log is None or not log.exists():
+        return []
+    return [float(line.split()[1]) for line in log.read_text().splitlines()]
 
 
 def new_value(visitor: StreamlitVisitor, key: str, used: set, rng: random.Random) -> float:
@@ -144,6 +153,7 @@ def measure(urls: list[str], log: Path, args) -> list[dict]:
     rows = []
     for n in args.visitors:
         _, seen, _ = script_runs(log, 0)
+        gc_seen = len(gc_pauses(args.gc_log))
         sampler = MemorySampler(ports)
         sampler.start()
         cpu0, started = sum(server_cpu_s(p) for p in ports), time.perf_counter()
@@ -175,6 +185,14 @@ def measure(urls: list[str], log: Path, args) -> list[dict]:
                 "server_cpu_s": round(cpu, 1),
                 "server_cpu_per_run_ms": round(1000 * cpu / max(1, len(runs))),
                 "server_utilisation": round(cpu / wall, 2),
+                **(
+                    {
+                        "gc_s": round(sum(gc_pauses(args.gc_log)[gc_seen:]), 2),
+                        "gc_max_ms": ms(gc_pauses(args.gc_log)[gc_seen:], 1.0, 1000),
+                    }
+                    if args.gc_log
+                    else {}
+                ),
                 "errors": out["errors"],
                 "rss_start_mb": round(rss[0]) if rss else None,
                 "rss_peak_mb": round(max(rss)) if rss else None,
@@ -223,9 +241,12 @@ def main() -> None:
         rows = measure(urls, log, args)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        command = "uv run python bench/load_ws.py " + " ".join(
-            a for a in sys.argv[1:] if a != "--json" and not a.endswith(".json")
-        )
+        argv, skip = [], False
+        for a in sys.argv[1:]:  # the command without where its output went
+            if not skip and a not in ("--json", "--gc-log", "--profile"):
+                argv.append(a)
+            skip = a in ("--json", "--gc-log", "--profile")
+        command = "uv run python bench/load_ws.py " + " ".join(argv)
         args.json.write_text(
             json.dumps(
                 {
