@@ -157,9 +157,11 @@ def measure(urls: list[str], log: Path, args) -> list[dict]:
         sampler = MemorySampler(ports)
         sampler.start()
         cpu0, started = sum(server_cpu_s(p) for p in ports), time.perf_counter()
+        client0 = time.process_time()
         out = asyncio.run(one_pass(urls, n, args, args.seed + n))
         wall = time.perf_counter() - started
         cpu = sum(server_cpu_s(p) for p in ports) - cpu0
+        client = time.process_time() - client0
         sampler.stop.set()
         sampler.join()
         rss = [m for _, m in sampler.samples]
@@ -185,6 +187,7 @@ def measure(urls: list[str], log: Path, args) -> list[dict]:
                 "server_cpu_s": round(cpu, 1),
                 "server_cpu_per_run_ms": round(1000 * cpu / max(1, len(runs))),
                 "server_utilisation": round(cpu / wall, 2),
+                "client_cpu_s": round(client, 1),
                 **(
                     {
                         "gc_s": round(sum(gc_pauses(args.gc_log)[gc_seen:]), 2),
