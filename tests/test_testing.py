@@ -4,6 +4,7 @@ what bench/load_ws.py measures must be what a visitor gets."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from geo.testing import StreamlitVisitor, drawn_map, view_report, widget_key
 
@@ -51,4 +52,7 @@ def test_two_visitors_get_the_drawn_map_and_their_own_slider(server):
             await a.close()
             await b.close()
 
-    asyncio.run(visit())
+    # In a thread of its own: the browser tests' Playwright (sync API) keeps an event loop
+    # running in this one when they run first.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, visit()).result()
