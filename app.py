@@ -8,6 +8,7 @@ sidebar's "Your data" section replaces it for one browser session (``st.session_
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 from pathlib import Path
 
@@ -1814,3 +1815,13 @@ if st.session_state[URL_IGNORED]:
         icon="ℹ️",
     )
     st.session_state[URL_IGNORED] = []
+
+
+# Once per server process, after its first full run (not a cached resource: clearing the caches
+# must not freeze again): what is alive now (modules, the default data, the first analysis) stays
+# as long as the server, so gc.freeze() takes it out of the cyclic collector's full passes, which
+# took 150–500 ms each under load, every session stopped (bench/README.md, "Many visitors at
+# once"); that run's own leftovers are kept (a few MB).
+if gc.get_freeze_count() == 0:
+    gc.collect()
+    gc.freeze()

@@ -36,8 +36,8 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from geo.testing import CHROMIUM, CHROMIUM_ARGS, COMMUNE_PATHS, MAP_FRAME, REPO, app_server
 
 
-def server_rss_mb(port: int) -> float:
-    """Resident memory (MB) of the process serving ``port`` (found through /proc)."""
+def server_proc(port: int) -> Path | None:
+    """The /proc directory of the process serving ``port``, or None."""
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -47,23 +47,36 @@ def server_rss_mb(port: int) -> float:
                 b"--server.port" in cmd
                 and cmd[cmd.index(b"--server.port") + 1] == str(port).encode()
             ):
-                for line in (proc / "status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) / 1024
+                return proc
         except (OSError, ValueError, IndexError):
             continue
+    return None
+
+
+def server_rss_mb(port: int) -> float:
+    """Resident memory (MB) of the process serving ``port`` (found through /proc)."""
+    try:
+        for line in (server_proc(port) / "status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, TypeError):
+        pass
     return float("nan")
 
 
 class MemorySampler(threading.Thread):
-    def __init__(self, port: int):
+    """The servers' resident memory, summed over ``ports``, every 0.5 s."""
+
+    def __init__(self, ports: int | list[int]):
         super().__init__(daemon=True)
-        self.port, self.samples, self.stop = port, [], threading.Event()
+        self.ports = [ports] if isinstance(ports, int) else ports
+        self.samples, self.stop = [], threading.Event()
 
     def run(self) -> None:
         start = time.perf_counter()
         while not self.stop.wait(0.5):
-            self.samples.append((time.perf_counter() - start, server_rss_mb(self.port)))
+            rss = sum(server_rss_mb(port) for port in self.ports)
+            self.samples.append((time.perf_counter() - start, rss))
 
 
 async def drawn(page, timeout_s: float = 300, communes: int | None = 13) -> None:
@@ -139,10 +152,12 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
 
 
-def script_runs(log: Path, since: int) -> tuple[list[float], int]:
-    """Wall seconds of the server's script runs logged after line ``since``; the new length."""
+def script_runs(log: Path, since: int) -> tuple[list[float], int, list[float]]:
+    """Wall seconds of the server's script runs logged after line ``since``; the new length;
+    the script threads' CPU seconds of the same runs."""
     lines = log.read_text().splitlines()
-    return [float(line.split()[0]) for line in lines[since:]], len(lines)
+    runs = [line.split() for line in lines[since:]]
+    return [float(r[0]) for r in runs], len(lines), [float(r[1]) for r in runs]
 
 
 async def run(
@@ -157,7 +172,7 @@ async def run(
         warm = {"drawn_s": [], "rerun_ms": [], "errors": []}
         await visitor(browser, url, 0, 1, warm)  # not counted: the server's first visit
         for n in visitors:
-            _, seen = script_runs(log, 0)
+            _, seen, _ = script_runs(log, 0)
             out = {"drawn_s": [], "rerun_ms": [], "errors": []}
             sampler = MemorySampler(port)
             sampler.start()
@@ -168,7 +183,7 @@ async def run(
             sampler.stop.set()
             sampler.join()
             rss = [m for _, m in sampler.samples]
-            runs, _ = script_runs(log, seen)
+            runs, _, _ = script_runs(log, seen)
             rows.append(
                 {
                     "visitors": n,

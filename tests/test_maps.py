@@ -654,3 +654,15 @@ def test_population_layer_credits_worldpop_for_the_folders_grid():
     assert r"title=\"Population: WorldPop \u2026, CC BY 4.0\"" in page  # the full line on hover
     uploaded = replace(analysis, population=_grid([[5]], name="mine.tif"))
     assert maps.population_attribution(uploaded, "vi") == ("Dân số theo ô lưới: mine.tif",) * 2
+
+
+def test_a_collection_estimates_its_bytes_once():
+    from geo.cache import estimate_nbytes
+
+    point = {"type": "Point", "coordinates": [106.9, 16.5]}
+    fc = maps._FeatureCollection(
+        type="FeatureCollection", features=[{"type": "Feature", "geometry": point}]
+    )
+    assert estimate_nbytes(fc) == estimate_nbytes(dict(fc)) > estimate_nbytes({})
+    fc["features"] = []  # never done to a collection: shows that the first count is kept
+    assert estimate_nbytes(fc) == fc.nbytes > estimate_nbytes(dict(fc))
