@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -111,3 +112,16 @@ def test_busy_with_other_says_whether_a_job_waits_for_another(runner):
     gate.set()
     wait(first), wait(second)
     assert not runner.busy_with_other(second)
+
+
+def test_elapsed_counts_from_the_start_not_from_the_submission(runner):
+    gate = threading.Event()
+    first = runner.submit("first", lambda report: gate.wait(5), waiter="A")
+    second = runner.submit("second", lambda report: 7, waiter="B")
+    assert second.elapsed_s == 0.0  # waits its turn behind the first
+    while first.started is None:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    assert first.elapsed_s >= 0.05
+    gate.set()
+    assert wait(second).result() == 7 and second.elapsed_s < first.elapsed_s

@@ -71,6 +71,11 @@ class Job:
         return self._cancelled.is_set()
 
     @property
+    def elapsed_s(self) -> float:
+        """Seconds since the work started (0 while it waits its turn)."""
+        return 0.0 if self.started is None else time.monotonic() - self.started
+
+    @property
     def running(self) -> bool:
         return self.started is not None and not self.future.done()
 
