@@ -17,11 +17,12 @@ from affine import Affine
 
 from conftest import serve
 from geo.testing import REPO, wait_for_map
-from test_browser_import import sidebar_shot
+from test_browser_import import apply, sidebar_shot, upload
 
 pytestmark = pytest.mark.browser
 
 TILES, DELAY_S = 4, 4.0  # four files of 4 s each: about 16 s of reading
+IMPORT_S = 6.0  # every import: 6 s more, and off the script thread however small
 SIDEBAR = '[data-testid="stSidebar"]'
 PROGRESS = '[data-testid="stSidebar"] [data-testid="stProgress"]'
 
@@ -49,7 +50,11 @@ def slow_dem_server(tmp_path_factory):
             out.write(np.full((100, 80), 300.0, np.float32), 1)
     yield from serve(
         REPO / "data" / "dakrong",
-        env={"PHUSONG_DEM_DIR": str(root), "PHUSONG_TEST_SLOW_DEM_S": str(DELAY_S)},
+        env={
+            "PHUSONG_DEM_DIR": str(root),
+            "PHUSONG_TEST_SLOW_DEM_S": str(DELAY_S),
+            "PHUSONG_TEST_SLOW_IMPORT_S": str(IMPORT_S),
+        },
         runner=(str(REPO / "tests" / "slow_streamlit.py"),),
     )
 
@@ -130,3 +135,24 @@ def test_a_dem_read_runs_off_the_thread_with_progress_and_can_be_cancelled(
     assert a.get_by_text("Đã huỷ việc đọc mô hình số độ cao").count() == 0
     ctx_a.close()
     ctx_b.close()
+
+
+def test_an_import_runs_off_the_thread_and_can_be_cancelled(browser, slow_dem_server):
+    context, page = visitor(browser, slow_dem_server)
+    page.get_by_text("Dữ liệu của bạn").click()
+    sites = (REPO / "data" / "dakrong" / "bts_sites.csv").read_bytes()
+    upload(page, "Trạm BTS", "bts_sites.csv", sites)
+    apply(page)
+    bar = page.locator(PROGRESS)
+    bar.wait_for(timeout=10_000)
+    page.get_by_text("Đang đọc và kiểm tra dữ liệu tải lên…").wait_for(timeout=10_000)
+    sidebar_shot(page, "import_running_sidebar.png")
+    page.locator(SIDEBAR).get_by_role("button", name="Huỷ").click()
+    page.get_by_text("Đã huỷ: vẫn dùng dữ liệu trước đó.").wait_for(timeout=10_000)
+    assert page.locator(PROGRESS).count() == 0
+    assert page.get_by_text("Đang dùng dữ liệu bạn tải lên").count() == 0
+    apply(page)  # again: read to the end (after the cancelled one, which finishes unseen)
+    page.locator(PROGRESS).wait_for(timeout=10_000)
+    page.get_by_text("Đang dùng dữ liệu bạn tải lên").wait_for(timeout=60_000)
+    assert page.locator(PROGRESS).count() == 0
+    context.close()
