@@ -21,7 +21,7 @@ from test_browser_import import apply, sidebar_shot, upload
 
 pytestmark = pytest.mark.browser
 
-TILES, DELAY_S = 4, 4.0  # four files of 4 s each: about 16 s of reading
+TILES, DELAY_S = 4, 6.0  # four files of 6 s each: about 24 s of reading
 IMPORT_S = 6.0  # every import: 6 s more, and off the script thread however small
 SIDEBAR = '[data-testid="stSidebar"]'
 PROGRESS = '[data-testid="stSidebar"] [data-testid="stProgress"]'
@@ -104,7 +104,7 @@ def test_a_dem_read_runs_off_the_thread_with_progress_and_can_be_cancelled(
     frame = a.locator('iframe[title="streamlit_folium.st_folium"]').first.content_frame
     assert soon(lambda: frame.locator(".leaflet-phusong_communes-pane path").count() == 13, a)
     assert a.get_by_text("không dùng được mô hình số độ cao").count() == 0
-    a.wait_for_timeout(4_500)  # a file read: the bar moved on
+    a.wait_for_timeout(DELAY_S * 1000 + 500)  # a file read: the bar moved on
     assert "Bước" in bar.inner_text()
     sidebar_shot(a, "dem_reading_sidebar.png")
 
