@@ -745,6 +745,7 @@ def import_progress() -> None:
         return
     if review is not STILL_RUNNING:
         st.session_state.pop(IMPORT_JOB)
+        work_jobs("data").discard(key)  # the data now lives in this session
         apply_import(review)
 
 

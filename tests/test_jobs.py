@@ -125,3 +125,16 @@ def test_elapsed_counts_from_the_start_not_from_the_submission(runner):
     assert first.elapsed_s >= 0.05
     gate.set()
     assert wait(second).result() == 7 and second.elapsed_s < first.elapsed_s
+
+
+def test_a_collected_job_can_be_discarded_but_not_a_running_one(runner):
+    gate = threading.Event()
+    running = runner.submit("running", lambda report: gate.wait(5), waiter="A")
+    done = runner.submit("done", lambda report: "data", waiter="B")
+    runner.discard("running")  # still running: kept for its waiter
+    assert runner.get("running") is running
+    gate.set()
+    wait(running), wait(done)
+    runner.discard("done")
+    assert runner.get("done") is None and runner.get("running") is running
+    runner.discard("never submitted")  # nothing to forget: no error

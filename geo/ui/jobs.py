@@ -117,6 +117,14 @@ class JobRunner:
         with self._lock:
             return self._jobs.get(key)
 
+    def discard(self, key: Hashable) -> None:
+        """Forget ``key``'s job once done (its result collected, e.g. an imported dataset that
+        now lives in the session): the runner stops holding its memory."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.done():
+                del self._jobs[key]
+
     def busy_with_other(self, job: Job) -> bool:
         """True while another job runs (``job`` then waits its turn)."""
         with self._lock:
