@@ -905,7 +905,22 @@ if user_data:
 else:
     data_key = str(DATA_DIR)
     try:
-        dataset = load(data_key)
+        if loading.folder_bytes(DATA_DIR) <= settings.BACKGROUND_UPLOAD_BYTES:
+            dataset = load(data_key)
+        else:  # a large folder (national: minutes): read off the script thread
+            dataset = off_thread(
+                work_jobs("data"),
+                ("load", data_key),
+                lambda report, data_key=data_key: load(data_key),
+                name="load",
+                note=T("jobs.load_loading"),
+            )
+            if dataset is STILL_RUNNING:
+                st.stop()
+    except jobs.Cancelled:
+        st.info(T("jobs.load_cancelled"))
+        st.button(T("jobs.retry"), key="load_retry", on_click=retry_job, args=("load",))
+        st.stop()
     except PhusongError as exc:
         st.error(f"{T('app.data_error')}: {exc}")
         st.stop()

@@ -604,6 +604,11 @@ TEXT |= _g(
             "Đang phân tích {name} ({communes} xã): với dữ liệu lớn việc này mất vài phút.",
             "Analysing {name} ({communes} communes): for large data this takes minutes.",
         ),
+        "load_loading": (
+            "Đang đọc bộ dữ liệu lớn của máy chủ: việc này có thể mất vài phút.",
+            "Reading the server's large dataset: this may take minutes.",
+        ),
+        "load_cancelled": ("Đã huỷ việc đọc dữ liệu.", "Reading the data was cancelled."),
         "analysis_cancelled": ("Đã huỷ việc phân tích dữ liệu.", "The analysis was cancelled."),
         "import_loading": (
             "Đang đọc và kiểm tra dữ liệu tải lên…",

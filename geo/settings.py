@@ -112,7 +112,7 @@ GRID_REFINED_CELLS = 2500
 # to take more than about a second runs in a job with a progress bar and a cancel button; smaller
 # work (the Đakrông default: 13 communes, 120 kB) stays on the script thread, with no bar.
 BACKGROUND_COMMUNES = 100  # ≈ 1.2 s of exact analysis at national densities
-BACKGROUND_UPLOAD_BYTES = 500_000  # ≈ 0.9 s of import review
+BACKGROUND_UPLOAD_BYTES = 500_000  # ≈ 0.9 s of import review (uploads, or the data folder)
 
 
 # --- population grid (geo.io.population) -------------------------------------------------------------

@@ -287,3 +287,34 @@ def test_a_large_dataset_is_analysed_off_the_script_thread_and_can_be_cancelled(
     assert kpi(app, "Dân số") == 1600
     app.run()  # the same analysis: the finished job's result, at once
     assert not app.get("progress") and kpi(app, "Dân số") == 1600
+
+
+def test_a_large_data_folder_is_read_off_the_script_thread(app, tmp_path, monkeypatch):
+    """A data folder above settings.BACKGROUND_UPLOAD_BYTES (a national one: minutes) is read as
+    a job: its progress shows instead of a blocked page, then the figures."""
+    import shutil
+    import threading
+
+    from geo.io import loading
+
+    release = threading.Event()
+    real_load = loading.load_dataset
+
+    def held_load(*args, **kwargs):
+        release.wait(30)
+        return real_load(*args, **kwargs)
+
+    shutil.copytree(tmp_path / "data", tmp_path / "big")  # a folder not read yet
+    monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "big"))
+    monkeypatch.setattr(settings, "BACKGROUND_UPLOAD_BYTES", 100)
+    monkeypatch.setattr(loading, "load_dataset", held_load)
+    assert loading.folder_bytes(tmp_path / "big") > 100
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.get("progress") and not at.metric
+    assert any("Đang đọc bộ dữ liệu lớn" in c.value for c in at.caption)
+    release.set()
+    finish_jobs(at)
+    assert not at.exception, at.exception
+    assert kpi(at, "Dân số") == 1600
