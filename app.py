@@ -82,12 +82,17 @@ USER_DATA, IMPORT_REPORT, PENDING, UPLOAD_ROUND = (
 # What-if sites (a list of geo.analysis.whatif.WhatIfSite) and the last spot clicked on the map (lat, lon);
 # this session only (geo.analysis.whatif.encode/decode put the sites in a URL).
 WHATIF, WHATIF_POINT = urlstate.WHATIF, "whatif_point"
+# A large upload's import running off the script thread: (job key, work) (app.py import_progress).
+IMPORT_JOB = "import_job"
 # Field-calibrated radii in use: ((carrier, technology, metres), …) from the field check's
 # "apply calibration" (this session only; not in the URL).
 CALIBRATION = "calibration"
 # Field-fitted path-loss thresholds of the terrain model in use: ((carrier, technology, dB), …)
 # from the field check's "apply the path-loss thresholds" (this session only; not in the URL).
 PATH_LOSS_CALIBRATION = "calibration_path_loss"
+# The analyses this session already had over a DEM: (data key, vintage, DEM key); the first one
+# over a DEM runs off the script thread (app.py's main section).
+ANALYSED = "analysed_first"
 FIELD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "kml", "kmz", "gpx"]
 
 
@@ -100,8 +105,29 @@ FIELD_TYPES = ["csv", "tsv", "txt", "xlsx", "geojson", "json", "kml", "kmz", "gp
 @st.cache_resource(show_spinner=False)
 def plan_jobs() -> jobs.JobRunner:
     """Plans run here, off the script thread, one at a time for the whole server (two cores)."""
-    max_jobs, max_bytes = settings.CACHE_BUDGETS["plan_jobs"]
-    return jobs.JobRunner(workers=1, max_jobs=max_jobs, max_bytes=max_bytes)
+    return jobs.JobRunner(workers=1, **job_budget("plan_jobs"))
+
+
+# Other long work off the script thread, one worker per kind, so a DEM read never waits behind a
+# national analysis or a plan, nor they behind it. Finished jobs keep their results (DEMs,
+# datasets, analyses) for their waiters: few of them, in a small budget (the DEMs and analyses
+# also live in dem_for and analysis_for).
+@st.cache_resource(show_spinner=False)
+def dem_jobs() -> jobs.JobRunner:
+    """Reading a DEM (files or a folder under PHUSONG_DEM_DIR)."""
+    return jobs.JobRunner(workers=1, **job_budget("dem_jobs"))
+
+
+@st.cache_resource(show_spinner=False)
+def data_jobs() -> jobs.JobRunner:
+    """Importing a large upload, reading a large data folder, the first analysis of a large
+    dataset or over a DEM."""
+    return jobs.JobRunner(workers=1, **job_budget("data_jobs"))
+
+
+def job_budget(name: str) -> dict:
+    max_jobs, max_bytes = settings.CACHE_BUDGETS[name]
+    return dict(max_jobs=max_jobs, max_bytes=max_bytes)
 
 
 @memoize(*settings.CACHE_BUDGETS["load"])
@@ -157,12 +183,15 @@ def viewshed_cache() -> BoundedCache:
 
 
 # dem_key: "folder:<path>" or "upload:<file ids>"; the files come in _sources.
+# _progress: a job's report (called per DEM file read and placed), or None.
 @memoize(*settings.CACHE_BUDGETS["dem_for"])
-def dem_for(dem_key: str, data_key: str, vintage: str, _dataset, _sources) -> dem_io.DEM:
+def dem_for(
+    dem_key: str, data_key: str, vintage: str, _dataset, _sources, _progress=None
+) -> dem_io.DEM:
     crs, bounds = terrain.dem_area(_dataset, vintage=vintage)
     if dem_key.startswith("folder:"):
-        return dem_io.read_dem(_sources, crs=crs, bounds=bounds)
-    return dem_io.read_dem_bytes(_sources, crs=crs, bounds=bounds)
+        return dem_io.read_dem(_sources, crs=crs, bounds=bounds, progress=_progress)
+    return dem_io.read_dem_bytes(_sources, crs=crs, bounds=bounds, progress=_progress)
 
 
 # Not cached: st_folium mutates the map it renders, so a cached map breaks in a second session.
@@ -560,6 +589,8 @@ if model == "terrain":
     )
     if not dem_choices:
         st.sidebar.caption(T("terrain.dem_folder_empty"))
+    # the DEM's status here, under its choice: reading (progress, cancel), cancelled, unusable
+    dem_status = st.sidebar.container()
     terrain_params = TerrainParams(
         internet_walk_min=float(
             st.sidebar.slider(
@@ -588,30 +619,78 @@ st.sidebar.caption(T("app.defaults_source"))
 PLAN_STEPS = 8
 
 
-def cancel_plan(request) -> None:
-    """The cancel button: this session stops waiting; the toggle goes off (no new job)."""
-    job = plan_jobs().get(request)
+# What off_thread returns while its job runs (None may be a result).
+STILL_RUNNING = object()
+
+
+def cancelled_mark(name: str) -> str:
+    """The st.session_state key holding the job key this session cancelled under ``name``."""
+    return f"job_cancelled_{name}"
+
+
+def cancel_job(runner: jobs.JobRunner, key, name: str, toggle: str | None) -> None:
+    """A cancel button: this session stops waiting (the work stops at its next progress report
+    once nobody waits); the job's key is remembered, so a rerun does not ask for it again."""
+    job = runner.get(key)
     if job is not None:
         job.cancel(get_script_run_ctx().session_id)
-    st.session_state["plan_run"] = False
-    st.session_state["plan_cancelled"] = True
+    st.session_state[cancelled_mark(name)] = key
+    if toggle is not None:
+        st.session_state[toggle] = False
+
+
+def retry_job(name: str) -> None:
+    st.session_state.pop(cancelled_mark(name), None)
 
 
 @st.fragment(run_every=0.5)
-def plan_progress(request) -> None:
-    """The running plan's progress bar and cancel button, redrawn alone every half second; the
-    whole page reruns once the plan is done."""
-    job = plan_jobs().get(request)
+def job_progress(runner: jobs.JobRunner, key, name: str, texts: tuple, toggle) -> None:
+    """A running job's progress bar and cancel button, redrawn alone every half second; the
+    whole page reruns once the job is done."""
+    job = runner.get(key)
     if job is None or job.done():
         st.rerun(scope="app")
-    queued = job.started is None and plan_jobs().busy_with_other(job)
-    st.progress(
-        job.fraction,
-        text=T("plan.queued")
-        if queued
-        else T("plan.progress").format(step=min(job.step + 1, job.steps), steps=job.steps),
+    step_text, queued_text = texts
+    if job.started is None and runner.busy_with_other(job):
+        text = T(queued_text)
+    elif job.steps > 1:
+        text = T(step_text).format(step=min(job.step + 1, job.steps), steps=job.steps)
+    else:  # one step: how long it has been working
+        text = T("jobs.working").format(seconds=maps.fmt_number(job.elapsed_s, lang))
+    st.progress(job.fraction, text=text)
+    st.button(
+        T("jobs.cancel"),
+        key=f"{name}_cancel",
+        on_click=cancel_job,
+        args=(runner, key, name, toggle),
     )
-    st.button(T("plan.cancel"), key="plan_cancel", on_click=cancel_plan, args=(request,))
+
+
+def off_thread(
+    runner: jobs.JobRunner,
+    key,
+    work,
+    *,
+    name: str,
+    steps: int = 1,
+    note: str | None = None,
+    texts: tuple[str, str] = ("jobs.step", "jobs.queued"),
+    toggle: str | None = None,
+):
+    """The result of ``work(report)``, computed by ``runner`` off the script thread (sessions
+    asking for the same ``key`` share the job): the result once done, else STILL_RUNNING while
+    ``note`` (a caption), a progress bar and a cancel button (key ``<name>_cancel``) show where
+    this is called. Raises the work's error, or jobs.Cancelled when this session cancelled
+    ``key`` (until retry_job(name); a ``toggle``, switched off by cancel, asks anew when on)."""
+    if toggle is None and st.session_state.get(cancelled_mark(name)) == key:
+        raise jobs.Cancelled("cancelled")
+    job = runner.submit(key, work, waiter=get_script_run_ctx().session_id, steps=steps)
+    if job.done():
+        return job.result()
+    if note:
+        st.caption(note)
+    job_progress(runner, key, name, texts, toggle)
+    return STILL_RUNNING
 
 
 def data_in_use() -> loading.Dataset | None:
@@ -624,33 +703,80 @@ def data_in_use() -> loading.Dataset | None:
         return None
 
 
-def import_uploaded(files: dict[str, tuple[str, bytes]], folder_zip: tuple[str, bytes] | None):
-    """Import this session's uploads into st.session_state (never a module global): applied at
-    once, or kept under PENDING until the user confirms a layer that loses most of its rows."""
-    st.session_state.pop(PENDING, None)
+def review_import(files, folder_zip, previous) -> dict:
+    """The import of ``files`` (uploads.review_upload) as this session's report and the data to
+    use: no st.session_state here, so it may run off the script thread."""
     try:
         upload = uploads.review_upload(
-            files, folder_zip=folder_zip, default_dir=DATA_DIR, previous=data_in_use()
+            files, folder_zip=folder_zip, default_dir=DATA_DIR, previous=previous
         )
     except PhusongError as exc:
         problems = getattr(exc, "problems", None) or [Problem("upload", None, None, None, str(exc))]
-        st.session_state[IMPORT_REPORT] = {"problems": problems, "counts": None, "usable": False}
-        return
+        return {"report": {"problems": problems, "counts": None, "usable": False}}
     except Exception as exc:  # a bug: a message, never a traceback
-        st.session_state[IMPORT_REPORT] = {"internal": type(exc).__name__}
-        return
+        return {"report": {"internal": type(exc).__name__}}
     ds = upload.dataset
     usable = uploads.usable(ds)
-    st.session_state[IMPORT_REPORT] = {
-        "problems": ds.problems,
-        "counts": ds,
-        "usable": usable,
-        "to_confirm": upload.to_confirm if usable else (),
+    review = {
+        "report": {
+            "problems": ds.problems,
+            "counts": ds,
+            "usable": usable,
+            "to_confirm": upload.to_confirm if usable else (),
+        }
     }
     if usable:
         key = uploads.digest(files, extra=folder_zip[1] if folder_zip else b"")
-        chosen = {"key": f"upload:{key}", "dataset": ds}
-        st.session_state[PENDING if upload.to_confirm else USER_DATA] = chosen
+        review[PENDING if upload.to_confirm else USER_DATA] = {
+            "key": f"upload:{key}",
+            "dataset": ds,
+        }
+    return review
+
+
+def apply_import(review: dict) -> None:
+    """Put review_import's answer into this session's st.session_state."""
+    st.session_state[IMPORT_REPORT] = review["report"]
+    for key in (PENDING, USER_DATA):
+        if key in review:
+            st.session_state[key] = review[key]
+
+
+def import_uploaded(files: dict[str, tuple[str, bytes]], folder_zip: tuple[str, bytes] | None):
+    """Import this session's uploads into st.session_state (never a module global): applied at
+    once, or kept under PENDING until the user confirms a layer that loses most of its rows.
+    A large upload (settings.BACKGROUND_UPLOAD_BYTES) is imported off the script thread: its job
+    waits under IMPORT_JOB (see import_progress)."""
+    st.session_state.pop(PENDING, None)
+    previous = data_in_use()
+    size = sum(len(data) for _, data in files.values()) + (len(folder_zip[1]) if folder_zip else 0)
+    if size <= settings.BACKGROUND_UPLOAD_BYTES:
+        apply_import(review_import(files, folder_zip, previous))
+        return
+    in_use = st.session_state.get(USER_DATA, {}).get("key", str(DATA_DIR))
+    key = ("import", uploads.digest(files, extra=folder_zip[1] if folder_zip else b""), in_use)
+    retry_job("import")
+    st.session_state.pop(IMPORT_REPORT, None)
+    st.session_state[IMPORT_JOB] = (
+        key,
+        lambda report: review_import(files, folder_zip, previous),
+    )
+
+
+def import_progress() -> None:
+    """A large upload's import running off the script thread: its progress and cancel button,
+    then its answer applied (cancelled: the previous data stays)."""
+    key, work = st.session_state[IMPORT_JOB]
+    try:
+        review = off_thread(data_jobs(), key, work, name="import", note=T("jobs.import_loading"))
+    except jobs.Cancelled:
+        st.session_state.pop(IMPORT_JOB)
+        st.session_state[IMPORT_REPORT] = {"cancelled": True}
+        return
+    if review is not STILL_RUNNING:
+        st.session_state.pop(IMPORT_JOB)
+        data_jobs().discard(key)  # the data now lives in this session
+        apply_import(review)
 
 
 def confirm_upload() -> None:
@@ -691,6 +817,8 @@ def open_version() -> None:
 
 def reset_upload() -> None:
     """Back to the default data; the uploaders get new keys, so they come back empty."""
+    if IMPORT_JOB in st.session_state:  # an import still running: this session stops waiting
+        cancel_job(data_jobs(), st.session_state.pop(IMPORT_JOB)[0], "import", None)
     for key in (USER_DATA, PENDING, IMPORT_REPORT):
         st.session_state.pop(key, None)
     st.session_state[UPLOAD_ROUND] = st.session_state.get(UPLOAD_ROUND, 0) + 1
@@ -730,6 +858,8 @@ if may_import and st.sidebar.toggle(T("import.title"), key="show_import"):
             else:
                 st.info(T("import.nothing"))
         st.button(T("import.reset"), key="import_reset", width="stretch", on_click=reset_upload)
+        if IMPORT_JOB in st.session_state:
+            import_progress()
         report = st.session_state.get(IMPORT_REPORT)
         if report and "internal" in report:
             st.error(T("import.internal").format(kind=report["internal"]))
@@ -805,7 +935,22 @@ if user_data:
 else:
     data_key = str(DATA_DIR)
     try:
-        dataset = load(data_key)
+        if loading.folder_bytes(DATA_DIR) <= settings.BACKGROUND_UPLOAD_BYTES:
+            dataset = load(data_key)
+        else:  # a large folder (national: minutes): read off the script thread
+            dataset = off_thread(
+                data_jobs(),
+                ("load", data_key),
+                lambda report, data_key=data_key: load(data_key),
+                name="load",
+                note=T("jobs.load_loading"),
+            )
+            if dataset is STILL_RUNNING:
+                st.stop()
+    except jobs.Cancelled:
+        st.info(T("jobs.load_cancelled"))
+        st.button(T("jobs.retry"), key="load_retry", on_click=retry_job, args=("load",))
+        st.stop()
     except PhusongError as exc:
         st.error(f"{T('app.data_error')}: {exc}")
         st.stop()
@@ -821,6 +966,7 @@ params = CoverageParams(
 if not carriers or not technologies:
     st.sidebar.warning(T("app.no_filter_selected"))
 terrain_state = dem_grid = None
+terrain_waiting = False  # its DEM or first analysis running off the thread, or cancelled
 if model == "terrain":
     if dem_uploads or dem_folder:
         dem_key = (
@@ -829,18 +975,35 @@ if model == "terrain":
             else f"folder:{dem_folder}"
         )
         try:
-            dem_grid = dem_for(
-                dem_key,
-                data_key,
-                vintage,
-                dataset,
+            sources = (
                 [(f.name, f.getvalue()) for f in dem_uploads]
                 if dem_uploads
-                else [dem_root.resolve_dem_folder(dem_folder)],
+                else [dem_root.resolve_dem_folder(dem_folder)]
             )
-            terrain_state = (dem_key, terrain_params)
+            # off the script thread, the circle model meanwhile; the page reruns when it is read
+            with dem_status:
+                dem_grid = off_thread(
+                    dem_jobs(),
+                    (dem_key, data_key, vintage),
+                    lambda report, args=(dem_key, data_key, vintage, dataset, sources): dem_for(
+                        *args, _progress=report
+                    ),
+                    name="dem",
+                    steps=dem_io.progress_steps(
+                        len(sources) if dem_uploads else len(dem_io.dem_files(sources))
+                    ),
+                    note=T("jobs.dem_loading"),
+                )
+            if dem_grid is STILL_RUNNING:
+                dem_grid, terrain_waiting = None, True
+            else:
+                terrain_state = (dem_key, terrain_params)
+        except jobs.Cancelled:
+            terrain_waiting = True
+            dem_status.info(T("jobs.dem_cancelled"))
+            dem_status.button(T("jobs.retry"), key="dem_retry", on_click=retry_job, args=("dem",))
         except PhusongError as exc:
-            st.sidebar.error(f"{T('terrain.dem_error')}: {exc}")
+            dem_status.error(f"{T('terrain.dem_error')}: {exc}")
     else:
         st.sidebar.info(T("terrain.dem_needed"))
 
@@ -1066,8 +1229,62 @@ def whatif_section(analysis) -> None:
 
 # --- main -------------------------------------------------------------------------------------
 
+
+def analysis_off_thread(key, args: tuple, large: bool, where):
+    """The analysis of ``args`` (analysis_for's) computed off the script thread under ``where``,
+    or STILL_RUNNING. ``large``: a dataset of many communes (minutes of work), else the first
+    analysis over a DEM. Raises jobs.Cancelled when this session cancelled it."""
+    with where:
+        return off_thread(
+            data_jobs(),
+            key,
+            lambda report, args=args: analysis_for(*args),
+            name="analysis",
+            note=T("jobs.analysis_loading").format(
+                name=args[3].name or args[0],
+                communes=maps.fmt_number(len(args[3].communes), lang),
+            )
+            if large
+            else T("jobs.terrain_loading"),
+        )
+
+
+# Off the script thread: every analysis of a large dataset (national: minutes), and the first one
+# over a DEM in this session (later ones reuse its viewsheds); meanwhile the circle model shows
+# where it can (small data), else only the progress. Small data on the circle model: here, at once.
+large = len(dataset.communes) > settings.BACKGROUND_COMMUNES
+first_key = (base_key, vintage, terrain_state[0] if terrain_state else None)
+analysis = None
 try:
-    analysis = analysis_for(data_key, vintage, params, dataset, terrain_state, dem_grid)
+    if large or (terrain_state is not None and first_key not in st.session_state.get(ANALYSED, ())):
+        try:
+            analysis = analysis_off_thread(
+                ("analysis", data_key, vintage, params, terrain_state),
+                (data_key, vintage, params, dataset, terrain_state, dem_grid),
+                large,
+                st.container() if large else dem_status,
+            )
+        except jobs.Cancelled:
+            where = st.container() if large else dem_status
+            where.info(T("jobs.analysis_cancelled" if large else "jobs.terrain_cancelled"))
+            where.button(
+                T("jobs.retry"), key="analysis_retry", on_click=retry_job, args=("analysis",)
+            )
+            analysis = STILL_RUNNING
+        except PhusongError as exc:
+            if large:
+                raise
+            dem_status.error(f"{T('terrain.dem_error')}: {exc}")  # the circle model instead
+            analysis, terrain_state, dem_grid = None, None, None
+        if analysis is STILL_RUNNING:
+            if large:
+                st.stop()
+            # the circle model meanwhile
+            analysis, terrain_state, dem_grid, terrain_waiting = None, None, None, True
+        elif analysis is not None:
+            st.session_state.setdefault(ANALYSED, set()).add(first_key)
+    if analysis is None:
+        analysis = analysis_for(data_key, vintage, params, dataset, terrain_state, dem_grid)
 except PhusongError as exc:
     st.error(str(exc))
     st.stop()
@@ -1196,27 +1413,28 @@ with tab_plan:
     proposal = None
     if whatif_sites:
         st.caption(T("whatif.plan_note").format(n=len(whatif_sites)))
-    if st.session_state.pop("plan_cancelled", False):
+    if st.session_state.pop(cancelled_mark("plan"), None) is not None:
         st.info(T("plan.cancelled"))
     if st.toggle(T("plan.run"), key="plan_run"):
         # off the script thread: other visitors and this page stay responsive; progress, cancel
-        job = plan_jobs().submit(
-            request,
-            lambda report, dataset=dataset, dem=dem_grid: plan_for(
-                *request, _dataset=dataset, _dem=dem, _progress=report
-            ),
-            waiter=get_script_run_ctx().session_id,
-            steps=PLAN_STEPS,
-        )
-        if job.done():
-            try:
-                proposal, plan_before, plan_after = job.result()
-            except jobs.Cancelled:
-                st.info(T("plan.cancelled"))
-            except PhusongError as exc:
-                st.error(str(exc))
-        else:
-            plan_progress(request)
+        try:
+            planned = off_thread(
+                plan_jobs(),
+                request,
+                lambda report, request=request, dataset=dataset, dem=dem_grid: plan_for(
+                    *request, _dataset=dataset, _dem=dem, _progress=report
+                ),
+                name="plan",
+                steps=PLAN_STEPS,
+                texts=("plan.progress", "plan.queued"),
+                toggle="plan_run",
+            )
+            if planned is not STILL_RUNNING:
+                proposal, plan_before, plan_after = planned
+        except jobs.Cancelled:
+            st.info(T("plan.cancelled"))
+        except PhusongError as exc:
+            st.error(str(exc))
     if proposal is not None:
         people = (
             "–" if proposal.objective != "people" else maps.fmt_number(proposal.people_new, lang)
@@ -1702,7 +1920,8 @@ def url_ignored(name: str, value) -> None:
 
 
 with tab_map:
-    if model == "terrain" and terrain_state is None:  # the figures are still the circle model's
+    # the figures are still the circle model's (not while a DEM is read: the sidebar says so)
+    if model == "terrain" and terrain_state is None and not terrain_waiting:
         st.warning(dem_help(data_key, vintage, dataset, lang, bool(dem_uploads or dem_folder)))
     left, right = st.columns([3, 1])
     communes = analysis.communes

@@ -578,6 +578,51 @@ TEXT |= _g(
 )
 
 # --- siting plan (geo.plan.siting, the planning tab) -------------------------------------------------
+# --- long work off the script thread: progress, cancel, what shows meanwhile (app.py) ----------
+TEXT |= _g(
+    "jobs",
+    {
+        "step": ("Bước {step}/{steps}…", "Step {step} of {steps}…"),
+        "working": ("Đang làm… {seconds} giây", "Working… {seconds} s"),
+        "queued": (
+            "Đang chờ: máy chủ đang làm một việc khác trước.",
+            "Waiting: the server is doing other work first.",
+        ),
+        "cancel": ("Huỷ", "Cancel"),
+        "retry": ("Thử lại", "Try again"),
+        "dem_loading": (
+            "Đang đọc mô hình số độ cao; bản đồ dùng mô hình vòng tròn cho tới khi đọc xong.",
+            "Reading the elevation model; the map uses the circle model until it is read.",
+        ),
+        "dem_cancelled": (
+            "Đã huỷ việc đọc mô hình số độ cao; bản đồ dùng mô hình vòng tròn.",
+            "Reading the elevation model was cancelled; the map uses the circle model.",
+        ),
+        "terrain_loading": (
+            "Đang tính mô hình địa hình; bản đồ dùng mô hình vòng tròn cho tới khi tính xong.",
+            "Computing the terrain model; the map uses the circle model until it is done.",
+        ),
+        "terrain_cancelled": (
+            "Đã huỷ việc tính mô hình địa hình; bản đồ dùng mô hình vòng tròn.",
+            "Computing the terrain model was cancelled; the map uses the circle model.",
+        ),
+        "analysis_loading": (
+            "Đang phân tích {name} ({communes} xã): với dữ liệu lớn việc này mất vài phút.",
+            "Analysing {name} ({communes} communes): for large data this takes minutes.",
+        ),
+        "load_loading": (
+            "Đang đọc bộ dữ liệu lớn của máy chủ: việc này có thể mất vài phút.",
+            "Reading the server's large dataset: this may take minutes.",
+        ),
+        "load_cancelled": ("Đã huỷ việc đọc dữ liệu.", "Reading the data was cancelled."),
+        "analysis_cancelled": ("Đã huỷ việc phân tích dữ liệu.", "The analysis was cancelled."),
+        "import_loading": (
+            "Đang đọc và kiểm tra dữ liệu tải lên…",
+            "Reading and checking the upload…",
+        ),
+    },
+)
+
 TEXT |= _g(
     "plan",
     {
@@ -590,7 +635,6 @@ TEXT |= _g(
             "Đang chờ: máy chủ đang tính một đề xuất khác.",
             "Waiting: the server is computing another proposal first.",
         ),
-        "cancel": ("Huỷ", "Cancel"),
         "cancelled": ("Đã huỷ việc tính đề xuất.", "The proposal was cancelled."),
         "tab": ("Quy hoạch", "Planning"),
         "intro": (

@@ -75,7 +75,12 @@ CACHE_BUDGETS: dict[str, tuple[int, float]] = {
     "tables_for": (64, 32e6),  # display tables (st.dataframe reads them; nobody writes them)
     "export_bytes": (32, 64e6),
     "plan_for": (32, 256e6),
-    "plan_jobs": (32, 128e6),  # finished plan jobs' results (mostly the plan_for entries)
+    "plan_jobs": (32, 96e6),  # finished plan jobs' results (mostly the plan_for entries)
+    # finished DEM reads and data jobs (imports, first analyses) until their waiters collect them;
+    # the latest is kept even past the budget (geo.ui.jobs.JobRunner), and the DEMs and analyses
+    # also live in dem_for and analysis_for
+    "dem_jobs": (4, 16e6),
+    "data_jobs": (8, 16e6),
     "whatif_dataset": (16, 128e6),
     "plan_bytes": (32, 32e6),
     "version_dataset": (8, 256e6),
@@ -139,6 +144,17 @@ GRID_TILE_CELLS = 1024
 # for about 0.1 s of CPU more than refining below 1,000 cells.
 GRID_MIN_CELLS = 2500
 GRID_REFINED_CELLS = 2500
+
+# --- long work off the script thread (app.py, geo.ui.jobs) ----------------------------------------
+# Measured on the national synthetic dataset (bench/national.py: 10,040 communes, 100,000 BTS sites,
+# 20,000 loudspeakers, 2,000 internet points; 37 MB of files; 2 shared cores, 2026-11-29):
+# loading.load_dataset 70 s, uploads.review_upload 65 s (≈ 1.7 s per MB), the exact analysis 11.9 s
+# for 1,000 of its communes (≈ 12 ms per commune; 174 s nationally, bench/README.md). Work expected
+# to take more than about a second runs in a job with a progress bar and a cancel button; smaller
+# work (the Đakrông default: 13 communes, 120 kB) stays on the script thread, with no bar.
+BACKGROUND_COMMUNES = 100  # ≈ 1.2 s of exact analysis at national densities
+BACKGROUND_UPLOAD_BYTES = 500_000  # ≈ 0.9 s of import review (uploads, or the data folder)
+
 
 # --- population grid (geo.io.population) -------------------------------------------------------------
 # A commune is read from the population grid when at least this share of its area lies inside the

@@ -26,27 +26,31 @@ def shared_raw() -> Path:
     return SHARED_RAW
 
 
-def finish_plan(at, timeout_s: float = 300):
-    """Rerun an AppTest until the planning tab's job is done (plans run off the script thread
-    and show a progress bar meanwhile, geo/ui/jobs.py); return it."""
+def finish_jobs(at, timeout_s: float = 300):
+    """Rerun an AppTest until no job shows a progress bar (plans, DEM reads, large imports and
+    first analyses run off the script thread, geo/ui/jobs.py); return it."""
     import time
 
     deadline = time.monotonic() + timeout_s
     while at.get("progress"):
         if time.monotonic() > deadline:
-            pytest.fail(f"the plan did not finish within {timeout_s:g} s")
+            pytest.fail(f"the job did not finish within {timeout_s:g} s")
         time.sleep(0.1)
         at.run()
     return at
 
 
-def serve(data_dir: Path):
-    """Start ``streamlit run app.py`` on ``data_dir``; yield its URL; stop it. A server that does
-    not start is a failure with its output, not an error in a fixture."""
+finish_plan = finish_jobs
+
+
+def serve(data_dir: Path, **options):
+    """Start ``streamlit run app.py`` on ``data_dir`` (``options``: geo.testing.app_server's);
+    yield its URL; stop it. A server that does not start is a failure with its output, not an
+    error in a fixture."""
     from geo.testing import app_server
 
     try:
-        with app_server(data_dir=data_dir) as url:
+        with app_server(data_dir=data_dir, **options) as url:
             yield url
     except RuntimeError as exc:
         pytest.fail(str(exc))

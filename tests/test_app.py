@@ -14,7 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import builders as b
-from conftest import finish_plan
+from conftest import finish_jobs, finish_plan
+from geo import settings
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 KM = 1000.0
@@ -269,3 +270,67 @@ def test_an_unforeseen_error_shows_a_short_message_and_no_traceback(app, monkeyp
     monkeypatch.undo()
     app.run()  # the bug gone (a fixed server): the page runs again
     assert not app.exception and not app.error
+
+
+def test_a_large_dataset_is_analysed_off_the_script_thread_and_can_be_cancelled(app, monkeypatch):
+    """Above settings.BACKGROUND_COMMUNES the analysis runs as a job (geo/ui/jobs.py): the page
+    shows its progress and a cancel button instead of blocking; cancelled, it says so and offers
+    to try again; done, the figures show and reruns reuse the finished job (no bar again)."""
+    import threading
+
+    from geo.analysis import gaps
+
+    release = threading.Event()
+    real_analyse = gaps.analyse
+
+    def held_analyse(*args, **kwargs):
+        release.wait(30)  # held here until the test has looked at the running job
+        return real_analyse(*args, **kwargs)
+
+    monkeypatch.setattr(settings, "BACKGROUND_COMMUNES", 1)  # the two communes are "large"
+    monkeypatch.setattr(gaps, "analyse", held_analyse)
+    app.radio(key="vintage").set_value("2025").run()  # a new analysis (the fixture made legacy's)
+    assert not app.exception, app.exception
+    assert app.get("progress") and not app.metric  # no figures yet, no blocked script
+    assert any("Đang phân tích" in c.value and "(2 xã)" in c.value for c in app.caption)
+    app.button(key="analysis_cancel").click().run()
+    assert any("Đã huỷ việc phân tích dữ liệu." in i.value for i in app.info)
+    assert not app.get("progress") and not app.metric
+    release.set()
+    app.button(key="analysis_retry").click().run()
+    finish_jobs(app)
+    assert not app.exception, app.exception
+    assert kpi(app, "Dân số") == 1600
+    app.run()  # the same analysis: the finished job's result, at once
+    assert not app.get("progress") and kpi(app, "Dân số") == 1600
+
+
+def test_a_large_data_folder_is_read_off_the_script_thread(app, tmp_path, monkeypatch):
+    """A data folder above settings.BACKGROUND_UPLOAD_BYTES (a national one: minutes) is read as
+    a job: its progress shows instead of a blocked page, then the figures."""
+    import shutil
+    import threading
+
+    from geo.io import loading
+
+    release = threading.Event()
+    real_load = loading.load_dataset
+
+    def held_load(*args, **kwargs):
+        release.wait(30)
+        return real_load(*args, **kwargs)
+
+    shutil.copytree(tmp_path / "data", tmp_path / "big")  # a folder not read yet
+    monkeypatch.setenv("PHUSONG_DATA", str(tmp_path / "big"))
+    monkeypatch.setattr(settings, "BACKGROUND_UPLOAD_BYTES", 100)
+    monkeypatch.setattr(loading, "load_dataset", held_load)
+    assert loading.folder_bytes(tmp_path / "big") > 100
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.get("progress") and not at.metric
+    assert any("Đang đọc bộ dữ liệu lớn" in c.value for c in at.caption)
+    release.set()
+    finish_jobs(at)
+    assert not at.exception, at.exception
+    assert kpi(at, "Dân số") == 1600

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import builders as b
+from conftest import finish_jobs
 from geo import settings
 from geo.ui import urlstate
 from test_app import app  # noqa: F401  (fixture: writes the dataset, points PHUSONG_DATA at it)
@@ -190,7 +191,7 @@ def test_terrain_without_a_usable_dem_names_the_tiles(app, tmp_path, monkeypatch
     assert "chưa có mô hình số độ cao" in text
     assert "N16E106" in text and "N16E107" in text and "N17" not in text
     assert "Copernicus_DSM_COG_10_N16_00_E107_00_DEM" in text
-    app.selectbox(key="dem_folder").set_value("broken").run()
+    finish_jobs(app.selectbox(key="dem_folder").set_value("broken").run())
     assert not app.exception, app.exception
     assert any("không dùng được mô hình số độ cao" in w.value for w in app.warning)
     assert any("N16E107" in w.value for w in app.warning)

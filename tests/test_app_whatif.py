@@ -17,7 +17,7 @@ from pyproj import Transformer
 from streamlit.testing.v1 import AppTest
 
 import builders as b
-from conftest import finish_plan
+from conftest import finish_jobs, finish_plan
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 KM = 1000.0
@@ -161,7 +161,7 @@ def test_terrain_mode_card_and_what_if_site(app, tmp_path, monkeypatch):
         out.write(np.full((400, 400), 300.0, np.float32), 1)
     monkeypatch.setenv("PHUSONG_DEM_DIR", str(tmp_path))
     app.radio(key="model").set_value("terrain").run()
-    app.selectbox(key="dem_folder").set_value("dem").run()
+    finish_jobs(app.selectbox(key="dem_folder").set_value("dem").run())
     assert not app.exception, app.exception
     click(app)
     app.button(key="whatif_add").click().run()  # the defaults: Viettel, 4G, 30 m

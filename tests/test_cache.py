@@ -270,9 +270,10 @@ def test_every_shared_cache_of_the_app_is_bounded_by_bytes():
             elif text.startswith("memoize("):
                 assert text == f"memoize(*settings.CACHE_BUDGETS['{node.name}'])", text
                 budgets[node.name] = settings.CACHE_BUDGETS[node.name]
-    # the singletons: the plan runner and the two caches that bound themselves by bytes
-    assert singletons == {"plan_jobs", "shared_layers", "viewshed_cache"}
-    assert set(budgets) | {"plan_jobs"} == set(settings.CACHE_BUDGETS)
+    # the singletons: the job runners and the two caches that bound themselves by bytes
+    runners = {"plan_jobs", "dem_jobs", "data_jobs"}
+    assert singletons == runners | {"shared_layers", "viewshed_cache"}
+    assert set(budgets) | runners == set(settings.CACHE_BUDGETS)
     assert all(entries >= 1 and 0 < nbytes <= 1e9 for entries, nbytes in budgets.values())
     total = sum(b for _, b in settings.CACHE_BUDGETS.values())
     total += settings.LAYER_CACHE_BYTES + settings.VIEWSHED_CACHE_BYTES

@@ -229,3 +229,37 @@ def test_an_oversized_dem_is_refused_before_it_is_read(tmp_path, monkeypatch):
     monkeypatch.setattr(dem, "MAX_DEM_CELLS", 50)  # a 10 × 10 grid is then too large
     with pytest.raises(PhusongError, match="the DEM grid at 30 m: 10 × 10 cells"):
         dem.build_dem([source], crs=UTM48N)
+
+
+def test_reading_reports_each_tile_and_a_raising_report_stops_it(tmp_path):
+    west = write_hgt(tmp_path, "N16E106", arcsec=3)
+    east = write_hgt(tmp_path, "N16E107", arcsec=3)
+    bounds = (710_500.0, 1_824_000.0, 716_500.0, 1_828_000.0)
+    seen = []
+    grid = dem.read_dem([west, east], crs=UTM48N, cell_m=30, bounds=bounds, progress=seen.append)
+    assert seen == [
+        "read N16E106.hgt",
+        "read N16E107.hgt",
+        "placed N16E106.hgt",
+        "placed N16E107.hgt",
+        "voids filled",
+    ]
+    assert len(seen) == dem.progress_steps(2)
+    assert grid.sources == ("N16E106.hgt", "N16E107.hgt")  # the same grid as without progress
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_first(message):
+        seen.append(message)
+        raise Stop
+
+    seen.clear()
+    with pytest.raises(Stop):  # a cancelled job's report raises: the second tile is never read
+        dem.read_dem_bytes(
+            [(p.name, p.read_bytes()) for p in (west, east)],
+            crs=UTM48N,
+            bounds=bounds,
+            progress=stop_after_first,
+        )
+    assert seen == ["read N16E106.hgt"]

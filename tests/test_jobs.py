@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -127,3 +128,29 @@ def test_finished_results_beyond_the_byte_budget_are_forgotten_but_the_latest_ke
         assert [r.get(k) for k in "bc"] == [None, None] and r.nbytes == 1000
     finally:
         r.shutdown()
+
+
+def test_elapsed_counts_from_the_start_not_from_the_submission(runner):
+    gate = threading.Event()
+    first = runner.submit("first", lambda report: gate.wait(5), waiter="A")
+    second = runner.submit("second", lambda report: 7, waiter="B")
+    assert second.elapsed_s == 0.0  # waits its turn behind the first
+    while first.started is None:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    assert first.elapsed_s >= 0.05
+    gate.set()
+    assert wait(second).result() == 7 and second.elapsed_s < first.elapsed_s
+
+
+def test_a_collected_job_can_be_discarded_but_not_a_running_one(runner):
+    gate = threading.Event()
+    running = runner.submit("running", lambda report: gate.wait(5), waiter="A")
+    done = runner.submit("done", lambda report: "data", waiter="B")
+    runner.discard("running")  # still running: kept for its waiter
+    assert runner.get("running") is running
+    gate.set()
+    wait(running), wait(done)
+    runner.discard("done")
+    assert runner.get("done") is None and runner.get("running") is running
+    runner.discard("never submitted")  # nothing to forget: no error

@@ -146,3 +146,12 @@ def test_dataset_sources_per_language_and_bad_entries_reported(tmp_path):
         (3, "sources", "warning"),
         (4, "sources", "warning"),
     ]
+
+
+def test_folder_bytes_sums_the_files_of_the_folder(tmp_path):
+    (tmp_path / "a.csv").write_bytes(b"x" * 10)
+    (tmp_path / "b.geojson").write_bytes(b"y" * 5)
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "inner" / "c.csv").write_bytes(b"z" * 100)  # not a layer of this folder
+    assert loading.folder_bytes(tmp_path) == 15
+    assert loading.folder_bytes(tmp_path / "absent") == 0

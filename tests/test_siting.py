@@ -13,7 +13,7 @@ from geo.plan import siting, solvers
 from geo.settings import CoverageParams
 
 import builders as b
-from conftest import finish_plan
+from conftest import finish_jobs, finish_plan
 
 KM = 1000.0
 FLAT = CoverageParams(
@@ -677,7 +677,7 @@ def test_app_planning_tab_uses_the_dem_when_the_terrain_model_is_on(tmp_path, mo
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
     at.run()
     at.radio(key="model").set_value("terrain").run()
-    at.selectbox(key="dem_folder").set_value("dem").run()
+    finish_jobs(at.selectbox(key="dem_folder").set_value("dem").run())
     assert not at.exception, at.exception
     at.number_input(key="plan_k_bts_legacy").set_value(2).run()
     finish_plan(at.toggle(key="plan_run").set_value(True).run())

@@ -15,6 +15,7 @@ from geo.errors import PhusongError
 from geo.settings import CoverageParams, TerrainParams
 
 import builders as b
+from conftest import finish_jobs
 
 KM = 1000.0
 CELL = 30.0
@@ -448,7 +449,7 @@ def test_app_terrain_mode_with_a_folder_of_tiles(tmp_path, monkeypatch):
     assert not at.exception, at.exception
     at.radio(key="model").set_value("terrain").run()
     assert any("mô hình số độ cao" in i.value for i in at.sidebar.info)  # asks for a DEM
-    at.selectbox(key="dem_folder").set_value("dem").run()
+    finish_jobs(at.selectbox(key="dem_folder").set_value("dem").run())
     assert not at.exception, at.exception
     assert any("[địa hình]" in i.value for i in at.info)
     headers = [c for df in at.dataframe for c in df.value.columns]

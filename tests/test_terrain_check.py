@@ -17,6 +17,7 @@ from geo.io import dem as dem_io
 from geo.settings import CoverageParams, TerrainParams
 
 import builders as b
+from conftest import finish_jobs
 
 CELL = 50.0
 N = 400  # 20 km × 20 km
@@ -262,7 +263,7 @@ def test_app_applies_the_thresholds_and_shows_the_field_check(tmp_path, monkeypa
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
     at.run()
     at.radio(key="model").set_value("terrain").run()
-    at.selectbox(key="dem_folder").set_value("dem").run()
+    finish_jobs(at.selectbox(key="dem_folder").set_value("dem").run())
     assert not at.exception, at.exception
 
     def no_4g_area() -> float:

@@ -14,6 +14,7 @@ import hashlib
 import math
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +145,7 @@ def read_dem(
     crs,
     cell_m: float | None = None,
     bounds: tuple[float, float, float, float] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> DEM:
     """Read, mosaic, reproject (once) and void-fill DEM files into one grid.
 
@@ -154,9 +156,22 @@ def read_dem(
     crs : the working metric CRS (UTM) to reproject into.
     cell_m : cell size in metres (default: the finest source resolution, rounded to a metre).
     bounds : (xmin, ymin, xmax, ymax) in ``crs`` to clip to (default: every source's extent).
+    progress : called with a message after each file read and each step of :func:`build_dem`
+        (``2 * files + 1`` calls, :func:`progress_steps`), e.g. a job's report, which may raise to
+        stop the work there.
     """
     files = dem_files(paths)
-    return build_dem([read_source(f) for f in files], crs=crs, cell_m=cell_m, bounds=bounds)
+    sources = []
+    for f in files:
+        sources.append(read_source(f))
+        if progress is not None:
+            progress(f"read {f.name}")
+    return build_dem(sources, crs=crs, cell_m=cell_m, bounds=bounds, progress=progress)
+
+
+def progress_steps(files: int) -> int:
+    """How many times :func:`read_dem` reports progress for ``files`` DEM files."""
+    return 2 * files + 1
 
 
 def read_dem_bytes(
@@ -165,6 +180,7 @@ def read_dem_bytes(
     crs,
     cell_m: float | None = None,
     bounds: tuple[float, float, float, float] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> DEM:
     """:func:`read_dem` for uploaded files given as (file name, content) pairs."""
     import tempfile
@@ -176,7 +192,7 @@ def read_dem_bytes(
             path.parent.mkdir()
             path.write_bytes(data)
             paths.append(path)
-        return read_dem(paths, crs=crs, cell_m=cell_m, bounds=bounds)
+        return read_dem(paths, crs=crs, cell_m=cell_m, bounds=bounds, progress=progress)
 
 
 def dem_files(paths) -> list[Path]:
@@ -282,10 +298,11 @@ def build_dem(
     crs,
     cell_m: float | None = None,
     bounds: tuple[float, float, float, float] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> DEM:
     """Mosaic ``sources`` into one grid in ``crs`` (each reprojected once, bilinear) and fill voids.
 
-    See :func:`read_dem` for the parameters.
+    See :func:`read_dem` for the parameters (``progress``: once per source placed, once filled).
     """
     from rasterio.warp import Resampling, reproject, transform_bounds
 
@@ -342,7 +359,11 @@ def build_dem(
         empty = np.isnan(heights)
         heights[empty] = warped[empty]
         inside |= footprint.astype(bool)
+        if progress is not None:
+            progress(f"placed {source.name}")
     heights, filled, left = fill_voids(heights, inside)
+    if progress is not None:
+        progress("voids filled")
     return DEM(
         heights,
         transform,

@@ -74,6 +74,11 @@ class Job:
         return self._cancelled.is_set()
 
     @property
+    def elapsed_s(self) -> float:
+        """Seconds since the work started (0 while it waits its turn)."""
+        return 0.0 if self.started is None else time.monotonic() - self.started
+
+    @property
     def running(self) -> bool:
         return self.started is not None and not self.future.done()
 
@@ -123,6 +128,14 @@ class JobRunner:
     def get(self, key: Hashable) -> Job | None:
         with self._lock:
             return self._jobs.get(key)
+
+    def discard(self, key: Hashable) -> None:
+        """Forget ``key``'s job once done (its result collected, e.g. an imported dataset that
+        now lives in the session): the runner stops holding its memory."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.done():
+                del self._jobs[key]
 
     def busy_with_other(self, job: Job) -> bool:
         """True while another job runs (``job`` then waits its turn)."""
