@@ -31,7 +31,7 @@ from geo.cache import BoundedCache, CacheView, memoize
 from geo.ui import urlstate
 from geo.render import view
 from geo.io import dem_root
-from geo.ui import accounts, jobs
+from geo.ui import accounts, jobs, usage
 from geo.errors import PhusongError, Problem
 from geo.settings import CoverageParams, TerrainParams
 from geo.analysis import agreement, calibration, fieldcheck, terrain_check
@@ -180,6 +180,20 @@ def layer_cache(data_key: str, vintage: str) -> CacheView:
 @st.cache_resource(show_spinner=False)
 def viewshed_cache() -> BoundedCache:
     return terrain.viewshed_cache(max_bytes=settings.VIEWSHED_CACHE_BYTES)
+
+
+# The server's memory and every shared cache's use in its log (geo/ui/usage.py), once a process.
+if not usage.log_started():
+    usage.start_usage_log(
+        {
+            "layers": shared_layers(),
+            "viewsheds": viewshed_cache(),
+            "plan_jobs": plan_jobs(),
+            "dem_jobs": dem_jobs(),
+            "data_jobs": data_jobs(),
+        },
+        usage.log_interval_s(os.environ),
+    )
 
 
 # dem_key: "folder:<path>" or "upload:<file ids>"; the files come in _sources.

@@ -173,7 +173,13 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, default=REPO / "bench" / "results" / "soak.csv")
     args = parser.parse_args()
     log = args.csv.with_suffix(".server.log")  # with every thread's stack if it crashes
-    with app_server(runner=[str(REPO / "scripts" / "serve.py")], timeout_s=120, log=log) as url:
+    with app_server(
+        runner=[str(REPO / "scripts" / "serve.py")],
+        timeout_s=120,
+        log=log,
+        # a line of the server's memory by cache every minute, in its log (geo/ui/usage.py)
+        env={"PHUSONG_MEMORY_LOG_S": "60"},
+    ) as url:
         port = int(url.rsplit(":", 1)[1])
         summary = asyncio.run(soak(url, port, args.minutes, args.concurrent, args.seed, args.csv))
     summary["command"] = (

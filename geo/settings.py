@@ -66,6 +66,10 @@ DEFAULT_DEM_DIR = REPO_DIR / "dem"
 # per layer (geo.analysis.gaps.layer_cache) and per-site viewsheds (geo.analysis.viewshed).
 LAYER_CACHE_BYTES = 512e6
 VIEWSHED_CACHE_BYTES = 256e6
+# The server's log gets a line of its memory and each cache's use this often (geo/ui/usage.py;
+# seconds, PHUSONG_MEMORY_LOG_S; 0: off): five minutes make ~300 short lines a day.
+MEMORY_LOG_ENV = "PHUSONG_MEMORY_LOG_S"
+MEMORY_LOG_S = 300.0
 CACHE_BUDGETS: dict[str, tuple[int, float]] = {
     "load": (2, 512e6),  # the server's dataset folder(s): one needed by every analysis
     "analysis_for": (64, 512e6),

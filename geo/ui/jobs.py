@@ -125,6 +125,10 @@ class JobRunner:
             job.wait_for(waiter)
             return job
 
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._jobs)
+
     def get(self, key: Hashable) -> Job | None:
         with self._lock:
             return self._jobs.get(key)
