@@ -311,6 +311,10 @@ def test_one_process_killed_the_other_serves_everyone(browser, proxy):
         except TimeoutError:
             assert attempt < 2, "the reconnected page never drew the other vintage"
     assert moved.page.locator('[data-testid="stException"]').count() == 0
+    folder = os.environ.get("PHUSONG_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        moved.page.screenshot(path=str(Path(folder) / "deploy_after_failover.png"))
     # a new visitor, whatever its cookie hashes to
     new = [Visitor(browser, proxy.url) for _ in range(3)]
     for v in visitors + new:
