@@ -50,11 +50,12 @@ DEFAULT_DEM_DIR = REPO_DIR / "dem"
 
 # --- memory budgets of the server's shared caches (app.py, geo.cache.memoize) -------------------
 # Sized for the team server of README "Running it for a team": 24 GB, 2 cores, one district team
-# (~20 people), the app capped at 6 GB by deploy/phusong.service (MemoryMax; PostGIS, the OS and
-# nginx keep the rest). The caches together may hold ~3.6 GB of estimated bytes
-# (geo.cache.estimate_nbytes), some 60 % of the cap: the rest is the working memory of the
-# two script runs and the plan job that run at once (a PNG export peaks at ~50 MB, a plan at
-# ~40 MB on the default data), the visitors' uploads in their sessions (≤ 50 MB each,
+# (~20 people), each of the two app processes (one per core) capped at 6 GB by
+# deploy/phusong@.service (MemoryMax; each process has its own copy of these caches, so 12 GB for
+# both; PostGIS, the OS and nginx keep the rest). One process's caches may hold ~3.6 GB of
+# estimated bytes (geo.cache.estimate_nbytes), some 60 % of its cap: the rest is the working
+# memory of the two script runs and the plan job that run at once (a PNG export peaks at ~50 MB,
+# a plan at ~40 MB on the default data), the visitors' uploads in their sessions (≤ 50 MB each,
 # .streamlit/config.toml) and the allocator's fragmentation. Measured on the default data
 # (Đakrông, tests/test_cache.py): an analysis ~1–1.4 MB estimated (~1.2–2.6 MB of RSS: the
 # estimate misses Python objects' own overhead, by up to 2× for values this small), a plan

@@ -277,8 +277,8 @@ def test_every_shared_cache_of_the_app_is_bounded_by_bytes():
     assert all(entries >= 1 and 0 < nbytes <= 1e9 for entries, nbytes in budgets.values())
     total = sum(b for _, b in settings.CACHE_BUDGETS.values())
     total += settings.LAYER_CACHE_BYTES + settings.VIEWSHED_CACHE_BYTES
-    assert total <= 3.6e9  # some 60 % of deploy/phusong.service's MemoryMax=6G
-    unit = (Path(__file__).parents[1] / "deploy" / "phusong.service").read_text()
+    assert total <= 3.6e9  # some 60 % of deploy/phusong@.service's MemoryMax=6G (per process)
+    unit = (Path(__file__).parents[1] / "deploy" / "phusong@.service").read_text()
     assert "MemoryMax=6G" in unit and "Restart=on-failure" in unit
 
 
