@@ -31,7 +31,7 @@ from geo.cache import BoundedCache, CacheView, memoize
 from geo.ui import urlstate
 from geo.render import view
 from geo.io import dem_root
-from geo.ui import accounts, jobs, usage
+from geo.ui import accounts, jobs, script_errors, usage
 from geo.errors import PhusongError, Problem
 from geo.settings import CoverageParams, TerrainParams
 from geo.analysis import agreement, calibration, fieldcheck, terrain_check
@@ -51,16 +51,8 @@ folium_speedups.install()
 
 
 # An unforeseen exception (a bug) ends this session's run with a short message in the visitor's
-# language instead of Streamlit's English one and its links to web searches; the traceback goes
-# to the server's log only (client.showErrorDetails = "none" hides it either way). Other
-# sessions run on.
-def unforeseen_error(_exc: Exception) -> bool:
-    st.error(i18n.t("app.unforeseen_error", st.session_state.get("lang", "vi")))
-    return True  # Streamlit's own message not shown
-
-
-if (_ctx := get_script_run_ctx()) is not None:
-    _ctx.on_script_error = unforeseen_error
+# language; the traceback goes to the server's log only. Other sessions run on.
+script_errors.install()
 
 DATA_DIR = Path(os.environ.get("PHUSONG_DATA", settings.DEFAULT_DATA_DIR))
 
