@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -197,10 +198,21 @@ def proxy(tmp_path_factory):
 class Visitor:
     """One browser (its own context: its own cookies) on the app through nginx."""
 
-    def __init__(self, browser, url: str):
+    def __init__(self, browser, url: str, node: str | None = None):
         self.context = browser.new_context(
             viewport={"width": 1400, "height": 1000}, accept_downloads=True
         )
+        if node is not None:  # a browser that already holds its cookie (visitors_on_both)
+            self.context.add_cookies(
+                [
+                    {
+                        "name": "phusong_node",
+                        "value": node,
+                        "domain": "127.0.0.1",
+                        "path": "/phusong/",
+                    }
+                ]
+            )
         self.page = self.context.new_page()
         self.failed: list[tuple] = []
         self.leaflet: list[str] = []
@@ -219,13 +231,41 @@ class Visitor:
         self.node = next(c["value"] for c in self.context.cookies() if c["name"] == "phusong_node")
 
 
-def visitors_on_both(browser, proxy: Proxy, limit: int = 12) -> list[Visitor]:
-    """Open visitors until both processes hold at least one (a random cookie each: 2 of them on
-    the same process 1 time in 2, 12 on one process ~1 time in 2,000 with an even split)."""
-    visitors: list[Visitor] = []
-    while len(visitors) < 2 or len({next(iter(proxy.upstream_of(v.node))) for v in visitors}) < 2:
-        assert len(visitors) < limit, "all visitors landed on one process: the hash does not spread"
-        visitors.append(Visitor(browser, proxy.url))
+def cookie_per_process(proxy: Proxy, tries: int = 200) -> dict[str, str]:
+    """A ``phusong_node`` value that nginx sends to each process: random values, as nginx gives
+    new browsers, tried with plain requests until both processes answered one. With two
+    processes on random test ports the consistent hash may split unevenly (a browser per
+    process is then many browsers away); plain requests find one for each in milliseconds, and
+    200 values all on one process would mean the hash does not spread."""
+    found: dict[str, str] = {}
+    for _ in range(tries):
+        node = secrets.token_hex(16)
+        request = urllib.request.Request(
+            proxy.url + "_stcore/health", headers={"Cookie": f"phusong_node={node}"}
+        )
+        assert urllib.request.urlopen(request, timeout=10).read() == b"ok"
+        for _ in range(20):  # nginx logs the request once it is answered
+            answered = proxy.upstream_of(node)
+            if answered:
+                break
+            time.sleep(0.05)
+        assert len(answered) == 1, (node, answered)
+        found.setdefault(next(iter(answered)), node)
+        if len(found) == 2:
+            return found
+    raise AssertionError(
+        f"{tries} random cookies all went to one process: the hash does not spread"
+    )
+
+
+def visitors_on_both(browser, proxy: Proxy) -> list[Visitor]:
+    """A new browser (its cookie given by nginx), then one browser per process it did not land
+    on, holding a cookie that nginx sends there (cookie_per_process)."""
+    visitors = [Visitor(browser, proxy.url)]
+    first = next(iter(proxy.upstream_of(visitors[0].node)))
+    for upstream, node in cookie_per_process(proxy).items():
+        if upstream != first:
+            visitors.append(Visitor(browser, proxy.url, node=node))
     return visitors
 
 
